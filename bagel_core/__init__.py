@@ -1,0 +1,44 @@
+"""bagel: compose a large, clean, multi-format fine-tuning dataset, and fine-tune on it.
+
+The public API for plugins is what this module exports; it is kept stable.
+"""
+
+from .components import (
+    BenchmarkSet,
+    BenchmarkText,
+    Component,
+    Decontaminator,
+    DPOBuilder,
+    Loader,
+    Match,
+    Message,
+    PromptFormat,
+    Query,
+    Source,
+    SpecialTokens,
+    Trainer,
+)
+from .context import LoadContext
+from .data import DatasetUnavailable
+from .hookspecs import hookimpl
+from .records import (
+    Record,
+    Turn,
+    as_conversation,
+    conversation,
+    dpo_pair,
+    instruction_text,
+    plain_text,
+    sft_item,
+    uid,
+)
+from .refusals import is_refusal
+from .validation import Reason, validate_record
+
+__all__ = [
+    "BenchmarkSet", "BenchmarkText", "Component", "Decontaminator", "DPOBuilder", "Loader",
+    "Match", "Message", "PromptFormat", "Query", "Source", "SpecialTokens", "Trainer",
+    "LoadContext", "DatasetUnavailable", "hookimpl", "Record", "Turn", "as_conversation",
+    "conversation", "dpo_pair", "instruction_text", "plain_text", "sft_item", "uid",
+    "is_refusal", "Reason", "validate_record",
+]

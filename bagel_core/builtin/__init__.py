@@ -1,0 +1,15 @@
+"""bagel-core's own components (decontaminators, trainers), registered through the same hooks
+as any third-party plugin. Only class definitions are imported here: heavy libraries load when
+a component is used."""
+
+from ..hookspecs import hookimpl
+
+
+@hookimpl
+def register_decontaminators(register):
+    """The embedding and n-gram decontaminators register here."""
+
+
+@hookimpl
+def register_trainers(register):
+    """The sft and dpo trainers register here."""

@@ -1,0 +1,245 @@
+"""Base classes of every kind of component a plugin can register.
+
+A component is a class with a unique ``name`` (per kind), a one-line ``description``, kind
+metadata as class attributes, and an ``Options`` dataclass of its settings (set from a recipe's
+``[sources.NAME]``-style table or, for trainers, from the command line). The engine validates
+these attributes when the class is registered and instantiates it only when it is used.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Iterator, Optional, Sequence
+
+if TYPE_CHECKING:
+    from .context import LoadContext
+    from .records import Record
+
+
+class Component:
+    """What every component has. Subclass one of the kind bases below, not this."""
+
+    #: Kind label used in messages and ``bagel list-plugins`` (set by each base).
+    kind: ClassVar[str] = "component"
+    #: Unique name within its kind: lower case, digits, ``-``, ``_`` or ``.``.
+    name: ClassVar[str]
+    #: One line saying what the component does.
+    description: ClassVar[str]
+
+    @dataclass
+    class Options:
+        """Settings of the component; subclasses define their own dataclass."""
+
+    def __init__(self, options: Optional[Any] = None) -> None:
+        self.options = options if options is not None else self.Options()
+
+    @classmethod
+    def metadata(cls) -> dict[str, Any]:
+        """Kind-specific facts shown by ``bagel list-plugins --json``."""
+        return {}
+
+    @classmethod
+    def option_defaults(cls) -> dict[str, Any]:
+        return {f.name: _default(f) for f in dataclasses.fields(cls.Options)}
+
+
+def _default(field: dataclasses.Field) -> Any:
+    if field.default is not dataclasses.MISSING:
+        return field.default
+    if field.default_factory is not dataclasses.MISSING:  # type: ignore[misc]
+        return field.default_factory()  # type: ignore[misc]
+    return None
+
+
+class Loader(Component):
+    """A component that reads upstream data and emits records (sources and DPO builders).
+
+    Override either :meth:`rows` and :meth:`convert` (the engine calls ``convert`` per row and
+    counts a row that raises ``KeyError``/``TypeError``/``ValueError``/... as malformed, with a
+    reason, instead of crashing), or :meth:`load` for logic across rows (grouping, joins).
+    """
+
+    #: Load order: higher first; the first occurrence of an id wins dedup.
+    priority: ClassVar[int] = 0
+    #: Upstream dataset ids (``owner/name``) this component reads.
+    dataset_ids: ClassVar[tuple[str, ...]] = ()
+    #: Folder holding small samples in the upstream layout, ``<sample_root>/<owner>/<name>/``;
+    #: used by ``bagel run --sample``.
+    sample_root: ClassVar[Optional[Path]] = None
+
+    def rows(self, ctx: "LoadContext") -> Iterable[Any]:
+        """Upstream rows, typically ``ctx.load_dataset(...)``."""
+        raise NotImplementedError(f"{type(self).__name__} must override rows() or load()")
+
+    def convert(self, row: Any, ctx: "LoadContext") -> "Record | Iterable[Record] | None":
+        """Records made from one upstream row (``None`` or empty when the row is filtered)."""
+        raise NotImplementedError(f"{type(self).__name__} must override convert() or load()")
+
+    def load(self, ctx: "LoadContext") -> Iterator["Record"]:
+        """All records of the component. The default converts :meth:`rows` one by one."""
+        for row in self.rows(ctx):
+            yield from ctx.convert_row(self.convert, row)
+
+    @classmethod
+    def metadata(cls) -> dict[str, Any]:
+        return {"priority": cls.priority, "dataset_ids": list(cls.dataset_ids)}
+
+
+class Source(Loader):
+    """An SFT data source: emits conversations, plain texts, and possibly DPO pairs too."""
+
+    kind: ClassVar[str] = "source"
+
+
+class DPOBuilder(Loader):
+    """A DPO pair builder: emits records with ``prompt``, ``chosen``, ``rejected``."""
+
+    kind: ClassVar[str] = "dpo_builder"
+
+
+# --- prompt formats -----------------------------------------------------------------------
+
+#: A chat message as in ``tokenizer.apply_chat_template``: ``{"role": ..., "content": ...}``
+#: with roles ``system``, ``user``, ``assistant``.
+Message = dict
+
+
+@dataclass(frozen=True)
+class SpecialTokens:
+    """The BOS/EOS strings a format writes: from ``--tokenizer`` or the defaults."""
+
+    bos: str = "<s>"
+    eos: str = "</s>"
+    #: Path of the tokenizer they came from, for formats that need the tokenizer itself.
+    tokenizer_path: Optional[str] = None
+
+
+class PromptFormat(Component):
+    """A prompt format: turns a conversation prefix into the model's input text.
+
+    The engine handles what is common to all formats: one row per assistant turn, the
+    default system prompt coin (seeded per item and format), newline clean-up of responses.
+    """
+
+    kind: ClassVar[str] = "format"
+    #: Added, with probability ``options.system_prompt_probability``, to items without one.
+    default_system_prompt: ClassVar[Optional[str]] = None
+
+    @dataclass
+    class Options:
+        system_prompt_probability: float = 0.0
+
+    def __init__(self, options: Optional[Any] = None, special: SpecialTokens = SpecialTokens()) -> None:
+        super().__init__(options)
+        self.special = special
+
+    def render(self, messages: Sequence[Message]) -> str:
+        """The input text for ``messages`` (ending with a user message), up to where the
+        assistant's answer starts: what ``apply_chat_template(messages,
+        add_generation_prompt=True)`` gives with :meth:`chat_template`."""
+        raise NotImplementedError
+
+    def chat_template(self) -> str:
+        """A Jinja chat template equivalent to :meth:`render`."""
+        raise NotImplementedError(f"format {self.name!r} has no chat template")
+
+    @classmethod
+    def metadata(cls) -> dict[str, Any]:
+        return {"default_system_prompt": cls.default_system_prompt}
+
+
+# --- benchmarks and decontamination -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BenchmarkText:
+    """One indexed text of a benchmark test set."""
+
+    benchmark: str
+    #: The item's id or row index in the benchmark, as text.
+    item: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Query:
+    """The text of one SFT item or DPO pair to check against the benchmarks."""
+
+    id: str
+    source: str
+    #: The instruction checked by default: the first human turn, or the DPO prompt.
+    text: str
+    #: Every human turn (just the prompt for a DPO pair), for decontaminators that check more.
+    human_turns: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Match:
+    """A query found in a benchmark."""
+
+    id: str
+    source: str
+    decontaminator: str
+    benchmark: str
+    benchmark_item: str
+    score: float
+    text: str
+    benchmark_text: str
+
+
+class BenchmarkSet(Component):
+    """A benchmark test set whose texts the decontaminators index."""
+
+    kind: ClassVar[str] = "benchmark"
+    dataset_ids: ClassVar[tuple[str, ...]] = ()
+    sample_root: ClassVar[Optional[Path]] = None
+
+    def texts(self, ctx: "LoadContext") -> Iterable[BenchmarkText]:
+        raise NotImplementedError
+
+    @classmethod
+    def metadata(cls) -> dict[str, Any]:
+        return {"dataset_ids": list(cls.dataset_ids)}
+
+
+class Decontaminator(Component):
+    """Finds items that match benchmark texts. The engine removes every matched id."""
+
+    kind: ClassVar[str] = "decontaminator"
+
+    def __init__(self, options: Optional[Any] = None, cache_dir: Optional[Path] = None) -> None:
+        super().__init__(options)
+        #: A folder this decontaminator may keep caches in across runs (embeddings, ...).
+        self.cache_dir = cache_dir
+
+    def index(self, benchmarks: Sequence[BenchmarkText]) -> None:
+        """Prepare to search ``benchmarks``; called once before :meth:`search`."""
+        raise NotImplementedError
+
+    def search(self, queries: Sequence[Query]) -> Iterable[Match]:
+        """The matches among one batch of ``queries``."""
+        raise NotImplementedError
+
+
+# --- training -----------------------------------------------------------------------------
+
+
+class Trainer(Component):
+    """A training method, run by ``bagel train NAME``; each ``Options`` field is a CLI option."""
+
+    kind: ClassVar[str] = "trainer"
+
+    def train(self) -> None:
+        raise NotImplementedError
+
+
+KINDS: dict[str, type[Component]] = {
+    "source": Source,
+    "dpo_builder": DPOBuilder,
+    "format": PromptFormat,
+    "decontaminator": Decontaminator,
+    "benchmark": BenchmarkSet,
+    "trainer": Trainer,
+}

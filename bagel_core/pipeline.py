@@ -1,0 +1,240 @@
+"""``bagel run``: the pipeline from selected components to the output folder.
+
+load -> dedup -> decontaminate -> render -> write, each stage cached in the work directory
+under a fingerprint of config, plugin names and versions, and inputs (see
+:mod:`bagel_core.stages`). The manifest is written last: its presence with a matching
+fingerprint means the output folder is complete and up to date.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+from .components import BenchmarkText, Component, SpecialTokens
+from .config import ConfigError, RunConfig, make_options, priority_of, select
+from .context import LoadContext
+from .data import DataAccess
+from .plugins import ComponentInfo, Registry, _core_version, load_plugins
+from .records import DPO_SCHEMA, SFT_SCHEMA
+from .stages.decontaminate import CONTAMINATION_SCHEMA, run_decontaminate
+from .stages.dedup import run_dedup
+from .stages.load import LoadTask, run_load
+from .stages.render import run_render
+from .stages.write import CARD, MANIFEST, write_card, write_manifest
+from .storage import ParquetSink, atomic_path, fingerprint, read_json
+
+#: Bumped when the layout of any stage's files changes, so old caches are not reused.
+CACHE_VERSION = 1
+OUTPUTS = ("sft.parquet", "dpo.parquet", "contamination.parquet", MANIFEST, CARD)
+
+
+@dataclass
+class Selected:
+    """A component chosen for this run, with its resolved options."""
+
+    info: ComponentInfo
+    options: Any
+    priority: int = 0
+
+    @property
+    def cls(self) -> type[Component]:
+        return self.info.cls
+
+    def identity(self) -> dict[str, Any]:
+        return {
+            "kind": self.cls.kind,
+            "name": self.cls.name,
+            "distribution": self.info.plugin.distribution,
+            "version": self.info.plugin.version,
+            "options": dataclasses.asdict(self.options),
+        }
+
+
+@dataclass
+class RunResult:
+    manifest: dict[str, Any]
+    reused: bool
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def _select(registry: Registry, config: RunConfig, kind: str, selection) -> list[Selected]:
+    chosen = []
+    for name in select(registry, kind, selection):
+        info = registry.get(kind, name)
+        table = config.options.get(kind, {}).get(name, {})
+        priority = priority_of(info.cls, table) if kind in ("source", "dpo_builder") else 0
+        chosen.append(Selected(info, make_options(info.cls, table), priority))
+    return chosen
+
+
+def special_tokens(tokenizer: Optional[str]) -> SpecialTokens:
+    """BOS/EOS strings of ``--tokenizer`` (any ``AutoTokenizer`` path), else the defaults."""
+    if not tokenizer:
+        return SpecialTokens()
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(tokenizer)
+    default = SpecialTokens()
+    return SpecialTokens(tok.bos_token or default.bos, tok.eos_token or default.eos, tokenizer)
+
+
+def _data(config: RunConfig, cls) -> DataAccess:
+    return DataAccess(cls.sample_root, sample=True) if config.sample else DataAccess(config.data_root)
+
+
+def benchmark_texts(selected: list[Selected], config: RunConfig) -> list[BenchmarkText]:
+    texts: list[BenchmarkText] = []
+    for s in selected:
+        ctx = LoadContext(s.cls.name, config.seed, _data(config, s.cls), s.options)
+        texts.extend(s.cls(s.options).texts(ctx))
+    return texts
+
+
+def _load_all(tasks: list[LoadTask], num_proc: int, log: Callable[[str], None]):
+    pending = [t for t in tasks if not t.done()]
+    for t in tasks:
+        if t.done():
+            log(f"load {t.cls.name}: reused")
+    if num_proc > 1 and len(pending) > 1:
+        with ProcessPoolExecutor(max_workers=num_proc) as pool:
+            list(pool.map(run_load, pending))
+    else:
+        for task in pending:
+            run_load(task)
+            log(f"load {task.cls.name}: done")
+    return [run_load(t) for t in tasks]  # all cached now: reads the counts
+
+
+def run(
+    config: RunConfig,
+    registry: Optional[Registry] = None,
+    quiet: bool = True,
+    log: Callable[[str], None] = lambda message: None,
+) -> RunResult:
+    """Run the pipeline for ``config``; returns the manifest written to ``config.out``."""
+    if registry is None:
+        registry = load_plugins()[1]
+    registry.check_conflicts()
+    if config.num_proc < 1:
+        raise ConfigError(f"--num-proc must be at least 1, got {config.num_proc}")
+    loaders = _select(registry, config, "source", config.sources) + _select(registry, config, "dpo_builder", config.dpo)
+    # Highest priority first; ties alphabetically, as the reference's module order.
+    loaders.sort(key=lambda s: (-s.priority, s.cls.name, s.cls.kind))
+    formats = _select(registry, config, "format", config.formats)
+    if not formats:
+        raise ConfigError("select at least one prompt format (--formats)")
+    decontaminators = _select(registry, config, "decontaminator", config.decontaminate)
+    benchmarks = _select(registry, config, "benchmark", config.benchmarks) if decontaminators else []
+    if decontaminators and not benchmarks:
+        raise ConfigError("decontamination needs benchmark sets, but none are selected or installed")
+
+    timings: dict[str, float] = {}
+    work, out = Path(config.work), Path(config.out)
+    core = [_core_version(), CACHE_VERSION]
+    tokens = special_tokens(config.tokenizer)
+
+    tasks = []
+    load_fps = []
+    for s in loaders:
+        data_fp = _data(config, s.cls).fingerprint(s.cls.dataset_ids)
+        fp = fingerprint(core, s.identity(), config.seed, data_fp)
+        load_fps.append([s.priority, fp])
+        tasks.append(LoadTask(s.cls, s.options, config.seed, config.data_root, config.sample, work / "load" / f"{s.cls.kind}-{s.cls.name}-{fp}.parquet", quiet))
+    dedup_fp = fingerprint(core, load_fps)
+    decon_fp = fingerprint(dedup_fp, [d.identity() for d in decontaminators], [
+        [b.identity(), _data(config, b.cls).fingerprint(b.cls.dataset_ids)] for b in benchmarks
+    ], config.decontaminate_dry_run) if decontaminators else dedup_fp
+    render_fp = fingerprint(decon_fp, [f.identity() for f in formats], config.seed, config.copies_per_item, dataclasses.asdict(tokens))
+
+    previous = out / MANIFEST
+    if previous.exists() and all((out / name).exists() for name in OUTPUTS):
+        manifest = read_json(previous)
+        if manifest.get("fingerprint") == render_fp:
+            log("output is up to date: nothing to do")
+            return RunResult(manifest, reused=True)
+
+    started = time.perf_counter()
+    counts = _load_all(tasks, config.num_proc, log)
+    timings["load"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    dedup_dir = work / "dedup" / dedup_fp
+    duplicates = run_dedup([t.shard for t in tasks], dedup_dir)
+    timings["dedup"] = time.perf_counter() - started
+    log("dedup: done")
+
+    started = time.perf_counter()
+    if decontaminators:
+        decon_dir = work / "decontaminate" / decon_fp
+        if (decon_dir / "counts.json").exists():
+            contamination = read_json(decon_dir / "counts.json")
+        else:
+            instances = [d.cls(d.options, cache_dir=work / "cache" / d.cls.name) for d in decontaminators]
+            contamination = run_decontaminate(instances, benchmark_texts(benchmarks, config), dedup_dir, decon_dir, config.decontaminate_dry_run, quiet)
+        log(f"decontaminate: {contamination['flagged']} items matched")
+    else:
+        decon_dir, contamination = dedup_dir, {"flagged": 0, "removed": 0, "dry_run": False, "by_origin": {}, "by_benchmark": {}}
+    timings["decontaminate"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    instances = [f.cls(f.options, tokens) for f in formats]
+    written = run_render(instances, config.seed, config.copies_per_item, decon_dir, out, config.num_proc, quiet)
+    report = decon_dir / "contamination.parquet"
+    if report.exists():
+        with atomic_path(out / "contamination.parquet") as tmp:
+            shutil.copyfile(report, tmp)
+    else:
+        with ParquetSink(out / "contamination.parquet", CONTAMINATION_SCHEMA):
+            pass
+    timings["render"] = time.perf_counter() - started
+    log("render: done")
+
+    sources: dict[str, Any] = {}
+    for s, c in zip(loaders, counts):
+        name = s.cls.name
+        dups = duplicates.get(name, {})
+        sources[name] = {
+            "kind": s.cls.kind,
+            "priority": s.priority,
+            "distribution": s.info.plugin.distribution,
+            "version": s.info.plugin.version,
+            "dataset_ids": list(s.cls.dataset_ids),
+            "loaded": c.loaded,
+            "rejected": dict(sorted(c.rejected.items())),
+            "filtered": dict(sorted(c.filtered.items())),
+            "duplicates": dups.get("sft", 0) + dups.get("dpo", 0),
+            "contaminated": sum(contamination["by_origin"].get(name, {}).values()),
+            "rows_written": {"sft": written.get(name, {}).get("sft", 0), "dpo": written.get(name, {}).get("dpo", 0)},
+        }
+    manifest = {
+        "bagel_version": _core_version(),
+        "fingerprint": render_fp,
+        "config": config.to_json(),
+        "special_tokens": dataclasses.asdict(tokens),
+        "plugins": [
+            {"name": p.name, "distribution": p.distribution, "version": p.version, "error": p.error, "blocked": p.blocked}
+            for p in registry.plugins
+        ],
+        "formats": [f.cls.name for f in formats],
+        "decontaminators": [d.cls.name for d in decontaminators],
+        "benchmarks": [b.cls.name for b in benchmarks],
+        "components": {"loaders": [s.identity() | {"priority": s.priority} for s in loaders], "formats": [f.identity() for f in formats], "decontaminators": [d.identity() for d in decontaminators], "benchmarks": [b.identity() for b in benchmarks]},
+        "sources": sources,
+        "contamination": contamination,
+        "totals": {
+            "loaded": sum(s["loaded"] for s in sources.values()),
+            "duplicates": sum(s["duplicates"] for s in sources.values()),
+            "contaminated": contamination["removed"],
+            "sft_rows": sum(s["rows_written"]["sft"] for s in sources.values()),
+            "dpo_rows": sum(s["rows_written"]["dpo"] for s in sources.values()),
+        },
+    }
+    write_card(out, manifest)
+    write_manifest(out, manifest)  # last: marks the output complete
+    return RunResult(manifest, reused=False, timings=timings)

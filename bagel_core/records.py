@@ -1,0 +1,162 @@
+"""The one record schema that flows between pipeline stages, and helpers to build records.
+
+A *record* is a plain dict. It is an SFT item (``conversations`` or ``text``), a DPO pair
+(``prompt``, ``chosen``, ``rejected``, optional ``system``), or both at once (a conversation
+that also yields a preference pair, like airoboros' rewrites). Plugins build records with the
+helpers below so ids are computed the same way everywhere.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Optional, TypedDict
+
+import pyarrow as pa
+
+#: ShareGPT turn: ``{"from": "system" | "human" | "gpt", "value": str}``.
+Turn = TypedDict("Turn", {"from": str, "value": str})
+
+ROLES = ("system", "human", "gpt")
+
+
+class Record(TypedDict, total=False):
+    id: str
+    source: str
+    conversations: Optional[list[Turn]]
+    text: Optional[str]
+    prompt: Optional[str]
+    chosen: Optional[str]
+    rejected: Optional[str]
+    system: Optional[str]
+
+
+TURN_TYPE = pa.struct([("from", pa.string()), ("value", pa.string())])
+
+#: What a load stage writes: one row per record, unused fields null.
+RECORD_SCHEMA = pa.schema(
+    [
+        ("id", pa.string()),
+        ("source", pa.string()),
+        ("conversations", pa.list_(TURN_TYPE)),
+        ("text", pa.string()),
+        ("prompt", pa.string()),
+        ("chosen", pa.string()),
+        ("rejected", pa.string()),
+        ("system", pa.string()),
+    ]
+)
+RECORD_FIELDS = tuple(RECORD_SCHEMA.names)
+
+#: ``sft.parquet``: one row per (item, assistant turn, format).
+SFT_SCHEMA = pa.schema(
+    [
+        ("id", pa.string()),
+        ("source", pa.string()),
+        ("format", pa.string()),
+        ("input", pa.string()),
+        ("output", pa.string()),
+    ]
+)
+
+#: ``dpo.parquet``: one row per (pair, format); only the prompt is rendered.
+DPO_SCHEMA = pa.schema(
+    [
+        ("id", pa.string()),
+        ("source", pa.string()),
+        ("format", pa.string()),
+        ("prompt", pa.string()),
+        ("chosen", pa.string()),
+        ("rejected", pa.string()),
+    ]
+)
+
+# uuid5 in the OID namespace, as the reference computed its dedup keys.
+_NAMESPACE = uuid.NAMESPACE_OID
+
+
+def uid(text: str) -> str:
+    """The dedup id of an instruction: uuid5 (OID namespace) of its UTF-8 text.
+
+    >>> uid("What is 2+2?")
+    'c2807505-8901-5023-aa0d-d9f161f13dc3'
+    """
+    return str(uuid.uuid5(_NAMESPACE, text))
+
+
+def conversation(instruction: str, response: str, system: Optional[str] = None) -> list[Turn]:
+    """A single-turn ShareGPT conversation, with a leading system turn when one is given."""
+    turns: list[Turn] = []
+    if system:
+        turns.append({"from": "system", "value": system})
+    turns.append({"from": "human", "value": instruction})
+    turns.append({"from": "gpt", "value": response})
+    return turns
+
+
+def instruction_text(turns: list[Turn]) -> str:
+    """The instruction of a conversation: its human turns joined by a newline.
+
+    For a single-turn conversation this is the instruction itself, so ``uid`` of it equals
+    ``uid(instruction)``; the system prompt and the responses never take part in the id.
+    """
+    return "\n".join(t["value"] for t in turns if t.get("from") == "human" and isinstance(t.get("value"), str))
+
+
+def sft_item(source: str, conversations: list[Turn], id: Optional[str] = None) -> Record:
+    """An SFT record; ``id`` defaults to the uid of the conversation's instruction text."""
+    return {
+        "id": id if id is not None else uid(instruction_text(conversations)),
+        "source": source,
+        "conversations": conversations,
+    }
+
+
+def as_conversation(
+    source: str, instruction: str, response: str, system: Optional[str] = None
+) -> Record:
+    """A single-turn SFT record whose id is ``uid(instruction)``."""
+    return {
+        "id": uid(instruction),
+        "source": source,
+        "conversations": conversation(instruction, response, system),
+    }
+
+
+def plain_text(source: str, text: str, id: Optional[str] = None) -> Record:
+    """A plain-text record (trained on whole, with an empty input); id defaults to ``uid(text)``."""
+    return {"id": id if id is not None else uid(text), "source": source, "text": text}
+
+
+def dpo_pair(
+    source: str,
+    prompt: str,
+    chosen: str,
+    rejected: str,
+    system: Optional[str] = None,
+    id: Optional[str] = None,
+) -> Record:
+    """A DPO record; ``id`` defaults to ``uid(prompt)``, the key DPO pairs are deduplicated by."""
+    record: Record = {
+        "id": id if id is not None else uid(prompt),
+        "source": source,
+        "prompt": prompt,
+        "chosen": chosen,
+        "rejected": rejected,
+    }
+    if system:
+        record["system"] = system
+    return record
+
+
+def is_sft(record: Record) -> bool:
+    return bool(record.get("conversations")) or bool(record.get("text"))
+
+
+def is_dpo(record: Record) -> bool:
+    return record.get("prompt") is not None or record.get("chosen") is not None
+
+
+def records_to_table(records: list[Record]) -> pa.Table:
+    """Records as an Arrow table in :data:`RECORD_SCHEMA` (missing fields become null)."""
+    columns = {name: [r.get(name) for r in records] for name in RECORD_FIELDS}
+    return pa.Table.from_pydict(columns, schema=RECORD_SCHEMA)

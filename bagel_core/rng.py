@@ -1,0 +1,71 @@
+"""Deterministic randomness keyed by (seed, item key, purpose).
+
+No global random state: the same seed gives the same choice for the same item whatever the
+process count, batch boundaries or source order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from typing import Iterable, Sequence, TypeVar
+
+T = TypeVar("T")
+_SCALE = float(1 << 64)
+
+
+def _digest(seed: int, key: str, purpose: str) -> bytes:
+    return hashlib.blake2b(f"{seed}\x1f{purpose}\x1f{key}".encode(), digest_size=16).digest()
+
+
+def uniform(seed: int, key: str, purpose: str) -> float:
+    """A float in [0, 1) fixed by ``(seed, key, purpose)``."""
+    return int.from_bytes(_digest(seed, key, purpose)[:8], "big") / _SCALE
+
+
+def coin(seed: int, key: str, purpose: str, p: float) -> bool:
+    """True with probability ``p``; a fixed outcome per ``(seed, key, purpose)``."""
+    return uniform(seed, key, purpose) < p
+
+
+def choice(seed: int, key: str, purpose: str, options: Sequence[T]) -> T:
+    """One of ``options``, fixed per ``(seed, key, purpose)``."""
+    if not options:
+        raise ValueError("choice() needs at least one option")
+    return options[int(uniform(seed, key, purpose) * len(options))]
+
+
+def generator(seed: int, key: str, purpose: str) -> random.Random:
+    """A ``random.Random`` seeded from ``(seed, key, purpose)``, for several draws about one item."""
+    return random.Random(int.from_bytes(_digest(seed, key, purpose), "big"))
+
+
+def sample_keys(keys: Iterable[str], n: int, seed: int, purpose: str) -> set[str]:
+    """A uniform sample of ``n`` keys without replacement, independent of input order.
+
+    Each key gets a hash-derived rank; the ``n`` smallest ranks win. Fewer than ``n`` keys: all.
+    """
+    ranked = sorted(keys, key=lambda k: _digest(seed, k, purpose))
+    return set(ranked[:n])
+
+
+def stratified_sample(
+    keys_by_stratum: dict[str, list[str]], n: int, seed: int, purpose: str
+) -> set[str]:
+    """Sample ``n`` keys so that every stratum keeps its share of the whole (largest remainder).
+
+    >>> sorted(len(stratified_sample({"a": list("abcdefgh"), "b": list("xy")}, 5, 1, "t") & set(s)) for s in ("abcdefgh", "xy"))
+    [1, 4]
+    """
+    total = sum(len(v) for v in keys_by_stratum.values())
+    if n >= total:
+        return {k for v in keys_by_stratum.values() for k in v}
+    exact = {s: n * len(v) / total for s, v in keys_by_stratum.items()}
+    quota = {s: int(q) for s, q in exact.items()}
+    left = n - sum(quota.values())
+    for s in sorted(exact, key=lambda s: (-(exact[s] - quota[s]), s))[:left]:
+        quota[s] += 1
+    picked: set[str] = set()
+    for stratum, keys in keys_by_stratum.items():
+        picked |= sample_keys(keys, quota[stratum], seed, f"{purpose}\x1f{stratum}")
+    return picked

@@ -1,0 +1,15 @@
+"""The pipeline stages, in order: load -> dedup -> decontaminate -> render -> write.
+
+Each stage reads the previous stage's files from the work directory and writes its own under a
+fingerprint of everything its output depends on, so a rerun reuses what is unchanged and a
+killed run resumes from the last finished piece.
+"""
+
+import pyarrow as pa
+
+from ..records import RECORD_SCHEMA
+
+#: What flows between stages: the record schema plus ``origin``, the component that loaded it.
+WORK_SCHEMA = RECORD_SCHEMA.append(pa.field("origin", pa.string()))
+SFT_WORK_SCHEMA = pa.schema([WORK_SCHEMA.field(n) for n in ("id", "source", "origin", "conversations", "text")])
+DPO_WORK_SCHEMA = pa.schema([WORK_SCHEMA.field(n) for n in ("id", "source", "origin", "prompt", "chosen", "rejected", "system")])

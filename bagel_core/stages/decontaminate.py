@@ -1,0 +1,100 @@
+"""Stage 3: find items that match benchmark texts and remove them (by id, SFT and DPO alike).
+
+Every selected decontaminator indexes the texts of the selected benchmark sets, then searches
+every item in batches; an id matched by any of them is removed. ``dry_run`` writes the report
+and removes nothing.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Iterator, Sequence
+
+import pyarrow as pa
+from tqdm.auto import tqdm
+
+from ..components import BenchmarkText, Decontaminator, Match, Query
+from ..storage import ParquetSink, iter_batches, read_json, write_json
+from . import DPO_WORK_SCHEMA, SFT_WORK_SCHEMA
+
+QUERY_BATCH = 4096
+
+CONTAMINATION_SCHEMA = pa.schema(
+    [
+        ("id", pa.string()),
+        ("source", pa.string()),
+        ("decontaminator", pa.string()),
+        ("benchmark", pa.string()),
+        ("benchmark_item", pa.string()),
+        ("score", pa.float64()),
+        ("text", pa.string()),
+        ("benchmark_text", pa.string()),
+    ]
+)
+
+
+def _queries(sft: Path, dpo: Path) -> Iterator[tuple[list[Query], list[str]]]:
+    """Batches of queries (and the origin of each): SFT instructions, then DPO prompts."""
+    for batch in iter_batches(sft, columns=["id", "source", "origin", "conversations"], batch_size=QUERY_BATCH):
+        queries, origins = [], []
+        for item_id, source, origin, turns in zip(*(batch.column(i).to_pylist() for i in range(4))):
+            if not turns:  # plain text is not checked
+                continue
+            human = tuple(t["value"] for t in turns if t["from"] == "human")
+            queries.append(Query(item_id, source, human[0], human))
+            origins.append(origin)
+        yield queries, origins
+    for batch in iter_batches(dpo, columns=["id", "source", "origin", "prompt"], batch_size=QUERY_BATCH):
+        ids, sources, origins, prompts = (batch.column(i).to_pylist() for i in range(4))
+        yield [Query(i, s, p, (p,)) for i, s, p in zip(ids, sources, prompts)], origins
+
+
+def run_decontaminate(
+    decontaminators: Sequence[Decontaminator],
+    benchmarks: Sequence[BenchmarkText],
+    in_dir: Path,
+    out_dir: Path,
+    dry_run: bool,
+    quiet: bool = True,
+) -> dict:
+    """Write ``out_dir/{sft,dpo,contamination}.parquet`` and return the counts."""
+    counts_path = out_dir / "counts.json"
+    if counts_path.exists():
+        return read_json(counts_path)
+    for d in decontaminators:
+        d.index(benchmarks)
+    flagged: set[str] = set()
+    by_origin: dict[str, Counter] = {}
+    by_benchmark: Counter = Counter()
+    with ParquetSink(out_dir / "contamination.parquet", CONTAMINATION_SCHEMA) as report:
+        progress = tqdm(desc="decontaminate", unit=" items", disable=quiet, leave=False)
+        for queries, origins in _queries(in_dir / "sft.parquet", in_dir / "dpo.parquet"):
+            origin_of = dict(zip((q.id for q in queries), origins))
+            for d in decontaminators:
+                matches: list[Match] = list(d.search(queries))
+                if matches:
+                    report.write(pa.Table.from_pylist([m.__dict__ for m in matches], schema=CONTAMINATION_SCHEMA))
+                for m in matches:
+                    by_benchmark[m.benchmark] += m.id not in flagged
+                    if m.id not in flagged:
+                        by_origin.setdefault(origin_of[m.id], Counter())[m.decontaminator] += 1
+                    flagged.add(m.id)
+            progress.update(len(queries))
+        progress.close()
+    removed = set() if dry_run else flagged
+    for name, schema in (("sft", SFT_WORK_SCHEMA), ("dpo", DPO_WORK_SCHEMA)):
+        with ParquetSink(out_dir / f"{name}.parquet", schema) as sink:
+            for batch in iter_batches(in_dir / f"{name}.parquet"):
+                if removed:
+                    batch = batch.filter(pa.array([i not in removed for i in batch.column("id").to_pylist()]))
+                sink.write(batch)
+    counts = {
+        "flagged": len(flagged),
+        "removed": len(removed),
+        "dry_run": dry_run,
+        "by_origin": {o: dict(c) for o, c in by_origin.items()},
+        "by_benchmark": dict(by_benchmark),
+    }
+    write_json(counts_path, counts)
+    return counts

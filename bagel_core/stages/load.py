@@ -1,0 +1,88 @@
+"""Stage 1: run each source and DPO builder, validate its records, write one shard per component."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Optional
+
+import pyarrow as pa
+from tqdm.auto import tqdm
+
+from ..components import Loader
+from ..context import LoadContext, LoadCounts
+from ..data import DataAccess
+from ..records import RECORD_FIELDS
+from ..storage import ParquetSink, read_json, write_json
+from ..validation import validate_record
+from . import WORK_SCHEMA
+
+BATCH = 10_000
+
+
+class LoadError(Exception):
+    """A component failed as a whole (not one row): the message names it."""
+
+
+@dataclass
+class LoadTask:
+    """Everything needed to load one component, picklable for worker processes."""
+
+    cls: type[Loader]
+    options: Any
+    seed: int
+    data_root: Optional[Path]
+    sample: bool
+    shard: Path
+    quiet: bool = True
+
+    @property
+    def counts_path(self) -> Path:
+        return self.shard.with_suffix(".json")
+
+    def done(self) -> bool:
+        return self.shard.exists() and self.counts_path.exists()
+
+    def data_access(self) -> DataAccess:
+        if self.sample:
+            return DataAccess(self.cls.sample_root, sample=True)
+        return DataAccess(self.data_root)
+
+
+def _table(records: list[dict], origin: str) -> pa.Table:
+    columns = {name: [r.get(name) for r in records] for name in RECORD_FIELDS}
+    columns["origin"] = [origin] * len(records)
+    return pa.Table.from_pydict(columns, schema=WORK_SCHEMA)
+
+
+def run_load(task: LoadTask) -> LoadCounts:
+    """Load one component into its shard (atomically) and return its counts."""
+    if task.done():
+        return LoadCounts.from_dict(read_json(task.counts_path))
+    cls = task.cls
+    ctx = LoadContext(cls.name, task.seed, task.data_access(), task.options, task.quiet)
+    component = cls(task.options)
+    buffer: list[dict] = []
+    try:
+        with ParquetSink(task.shard, WORK_SCHEMA) as sink:
+            progress = tqdm(desc=f"load {cls.name}", unit=" rec", disable=task.quiet, leave=False)
+            for record in component.load(ctx):
+                reason = validate_record(record)
+                if reason is not None:
+                    ctx.reject(reason)
+                    continue
+                buffer.append(record)
+                if len(buffer) >= BATCH:
+                    sink.write(_table(buffer, cls.name))
+                    ctx.counts.loaded += len(buffer)
+                    progress.update(len(buffer))
+                    buffer = []
+            sink.write(_table(buffer, cls.name))
+            ctx.counts.loaded += len(buffer)
+            progress.close()
+    except LoadError:
+        raise
+    except Exception as exc:
+        raise LoadError(f"{cls.kind.replace('_', ' ')} {cls.name!r} failed: {exc}") from exc
+    write_json(task.counts_path, ctx.counts.as_dict())
+    return ctx.counts

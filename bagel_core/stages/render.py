@@ -1,0 +1,114 @@
+"""Stage 4: render every item into its formats and write ``sft.parquet`` and ``dpo.parquet``.
+
+Work is split by parquet row group; with ``num_proc`` > 1 row groups render in worker
+processes and are written back in order, so the output is the same for any process count.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter, deque
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Optional, Sequence
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+from tqdm.auto import tqdm
+
+from ..components import PromptFormat
+from ..records import DPO_SCHEMA, SFT_SCHEMA
+from ..rendering import Renderer, copy_order, formats_for
+from ..storage import ParquetSink
+
+# Set in the parent before worker processes fork, so formats are not pickled per task.
+_STATE: dict = {}
+
+
+def _render_group(kind: str, path: str, group: int, ranks: Optional[np.ndarray]) -> tuple[pa.Table, Counter]:
+    renderer: Renderer = _STATE["renderer"]
+    copies: int = _STATE["copies"]
+    n = len(renderer.formats)
+    table = pq.ParquetFile(path).read_row_group(group)
+    columns = {name: table.column(name).to_pylist() for name in table.column_names}
+    rows: list[tuple] = []
+    written: Counter = Counter()
+    for i, item_id in enumerate(columns["id"]):
+        which = formats_for(None if ranks is None else int(ranks[i]), copies, n)
+        before = len(rows)
+        if kind == "sft":
+            rows.extend(renderer.sft_rows(item_id, columns["source"][i], columns["conversations"][i], columns["text"][i], which))
+        else:
+            rows.extend(renderer.dpo_rows(item_id, columns["source"][i], columns["prompt"][i], columns["chosen"][i], columns["rejected"][i], columns["system"][i], which))
+        written[columns["origin"][i]] += len(rows) - before
+    schema = SFT_SCHEMA if kind == "sft" else DPO_SCHEMA
+    out = pa.Table.from_arrays([pa.array(col, pa.string()) for col in zip(*rows)] if rows else [pa.array([], pa.string())] * len(schema), schema=schema)
+    return out, written
+
+
+def _ranks(path: Path, seed: int) -> np.ndarray:
+    ids = pq.read_table(path, columns=["id"]).column("id").to_pylist()
+    return copy_order(ids, seed)
+
+
+def render_file(kind: str, src: Path, dest: Path, num_proc: int, quiet: bool) -> Counter:
+    renderer: Renderer = _STATE["renderer"]
+    copies = _STATE["copies"]
+    pf = pq.ParquetFile(src)
+    ranks = _ranks(src, renderer.seed) if copies < len(renderer.formats) else None
+    offsets = np.cumsum([0] + [pf.metadata.row_group(g).num_rows for g in range(pf.num_row_groups)])
+    tasks = [(kind, str(src), g, None if ranks is None else ranks[offsets[g]:offsets[g + 1]]) for g in range(pf.num_row_groups)]
+    written: Counter = Counter()
+    schema = SFT_SCHEMA if kind == "sft" else DPO_SCHEMA
+    progress = tqdm(total=pf.metadata.num_rows, desc=f"render {kind}", unit=" items", disable=quiet, leave=False)
+    with ParquetSink(dest, schema, rows_per_group=100_000) as sink:
+        if num_proc <= 1 or len(tasks) <= 1:
+            results = (_render_group(*t) for t in tasks)
+            for (table, counts), task in zip(results, tasks):
+                sink.write(table)
+                written.update(counts)
+                progress.update(pf.metadata.row_group(task[2]).num_rows)
+        else:
+            with ProcessPoolExecutor(max_workers=num_proc) as pool:
+                pending: deque = deque()
+                for task in tasks:
+                    pending.append((pool.submit(_render_group, *task), task))
+                    # A bounded window keeps memory flat however many row groups there are.
+                    if len(pending) >= 2 * num_proc:
+                        _drain_one(pending, sink, written, progress, pf)
+                while pending:
+                    _drain_one(pending, sink, written, progress, pf)
+    progress.close()
+    return written
+
+
+def _drain_one(pending: deque, sink: ParquetSink, written: Counter, progress, pf) -> None:
+    future, task = pending.popleft()
+    table, counts = future.result()
+    sink.write(table)
+    written.update(counts)
+    progress.update(pf.metadata.row_group(task[2]).num_rows)
+
+
+def run_render(
+    formats: Sequence[PromptFormat],
+    seed: int,
+    copies_per_item: Optional[int],
+    in_dir: Path,
+    out_dir: Path,
+    num_proc: int = 1,
+    quiet: bool = True,
+) -> dict[str, dict[str, int]]:
+    """Render into ``out_dir/sft.parquet`` and ``out_dir/dpo.parquet``; rows written per origin."""
+    copies = len(formats) if copies_per_item is None else copies_per_item
+    if formats and not 1 <= copies <= len(formats):
+        raise ValueError(f"--copies-per-item must be between 1 and the number of formats ({len(formats)}), got {copies}")
+    _STATE.update(renderer=Renderer(formats, seed), copies=copies)
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    try:
+        sft = render_file("sft", in_dir / "sft.parquet", out_dir / "sft.parquet", num_proc, quiet)
+        dpo = render_file("dpo", in_dir / "dpo.parquet", out_dir / "dpo.parquet", num_proc, quiet)
+    finally:
+        _STATE.clear()
+    return {origin: {"sft": sft[origin], "dpo": dpo[origin]} for origin in set(sft) | set(dpo)}

@@ -1,0 +1,77 @@
+"""Stage 5: the manifest and the dataset card that go beside the parquet files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ..storage import atomic_path, write_json
+
+MANIFEST = "manifest.json"
+CARD = "README.md"
+
+
+def write_manifest(out: Path, manifest: dict[str, Any]) -> None:
+    write_json(out / MANIFEST, manifest)
+
+
+def _table(rows: list[list[Any]], header: list[str]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "| " + " | ".join("---" for _ in header) + " |"]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def write_card(out: Path, manifest: dict[str, Any]) -> None:
+    """A README.md whose YAML header lets ``datasets.load_dataset(out)`` find both configs."""
+    sources = manifest["sources"]
+    rows = [
+        [
+            name, s["kind"], s["priority"], s["loaded"], sum(s["rejected"].values()), sum(s["filtered"].values()),
+            s["duplicates"], s["contaminated"], s["rows_written"]["sft"], s["rows_written"]["dpo"],
+        ]
+        for name, s in sources.items()
+    ]
+    contamination = manifest["contamination"]
+    bench_rows = [[b, n] for b, n in sorted(contamination.get("by_benchmark", {}).items())]
+    config = manifest["config"]
+    text = f"""---
+configs:
+- config_name: sft
+  data_files:
+  - split: train
+    path: sft.parquet
+  default: true
+- config_name: dpo
+  data_files:
+  - split: train
+    path: dpo.parquet
+tags:
+- bagel
+---
+# bagel dataset
+
+Composed by [bagel](https://github.com/) {manifest["bagel_version"]} with seed {config["seed"]}
+into the prompt formats {", ".join(manifest["formats"]) or "none"}.
+
+- `sft`: {manifest["totals"]["sft_rows"]} rows (`id`, `source`, `format`, `input`, `output`); train on `output` only.
+- `dpo`: {manifest["totals"]["dpo_rows"]} rows (`id`, `source`, `format`, `prompt`, `chosen`, `rejected`).
+- `contamination.parquet`: {contamination.get("flagged", 0)} items matched benchmark test sets
+  ({"reported only (dry run)" if contamination.get("dry_run") else "removed"}); decontaminators: {", ".join(manifest["decontaminators"]) or "none"}.
+
+```python
+from datasets import load_dataset
+sft = load_dataset("{out.name}", "sft", split="train")
+```
+
+## Sources
+
+{_table(rows, ["source", "kind", "priority", "loaded", "rejected", "filtered", "duplicates", "contaminated", "sft rows", "dpo rows"])}
+
+## Contamination by benchmark
+
+{_table(bench_rows, ["benchmark", "items removed"]) if bench_rows else "No benchmark matches."}
+
+`manifest.json` holds the full configuration, plugin versions and counts by reason.
+"""
+    with atomic_path(out / CARD) as tmp:
+        tmp.write_text(text)

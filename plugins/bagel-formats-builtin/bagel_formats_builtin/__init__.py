@@ -1,0 +1,1 @@
+"""bagel's built-in prompt formats."""

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Set up bagel on a fresh machine: a virtual environment in .venv with bagel-core, its extras,
+# and the three built-in plugin distributions, all editable. Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+[ -x .venv/bin/python ] || "$PY" -m venv .venv
+PIP=".venv/bin/python -m pip --disable-pip-version-check -q"
+# torch first, pinned: a bare "torch" requirement would pull a multi-GB CUDA build.
+.venv/bin/python -c "import torch" 2>/dev/null || $PIP install torch==2.13.0
+$PIP install -e ".[decontaminate,test,train]" \
+    -e plugins/bagel-sources-builtin -e plugins/bagel-formats-builtin -e plugins/bagel-dpo-builtin
