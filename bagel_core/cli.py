@@ -91,6 +91,7 @@ def _describe(reg: Registry, kind: str, name: str) -> str:
 @click.option("--decontaminate", help="Decontaminators: a,b | none.")
 @click.option("--benchmarks", help="Benchmark sets to decontaminate against: a,b | all.")
 @click.option("--decontaminate-dry-run", is_flag=True, default=None, help="Report contamination, remove nothing.")
+@click.option("--embedding-model", help="Model (id or path) of the embedding decontaminator [all-MiniLM-L6-v2].")
 @click.option("--data-root", type=click.Path(file_okay=False, path_type=Path), help="Read dataset owner/name from ROOT/owner/name/.")
 @click.option("--sample", is_flag=True, default=None, help="Use the small samples the plugins ship (no network).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Output folder [bagel-out].")
@@ -100,7 +101,7 @@ def _describe(reg: Registry, kind: str, name: str) -> str:
 @click.option("--copies-per-item", type=int, help="Render each item into K of the formats [all].")
 @click.option("--tokenizer", help="Tokenizer (path or id) whose BOS/EOS the formats use.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars or summary.")
-def run_command(recipe: Optional[Path], quiet: bool, **flags: Any) -> None:
+def run_command(recipe: Optional[Path], quiet: bool, embedding_model: Optional[str], **flags: Any) -> None:
     """Compose the dataset: load, dedup, decontaminate, render, write."""
     from .config import ConfigError, RunConfig, load_recipe
     from .data import DatasetUnavailable
@@ -109,6 +110,8 @@ def run_command(recipe: Optional[Path], quiet: bool, **flags: Any) -> None:
 
     values = load_recipe(recipe) if recipe else {}
     values.update({k: v for k, v in flags.items() if v is not None})
+    if embedding_model:  # the same as [decontaminator.embedding] model = ... in a recipe
+        values.setdefault("options", {}).setdefault("decontaminator", {}).setdefault("embedding", {})["model"] = embedding_model
     config = RunConfig(**values)
     log = (lambda m: None) if quiet else (lambda m: click.echo(m, err=True))
     if quiet:
@@ -188,6 +191,12 @@ class TrainGroup(click.Group):
 @cli.group("train", cls=TrainGroup)
 def train() -> None:
     """Fine-tune a model on bagel's output (SFT, then DPO)."""
+
+
+from .cli_formats import chat_template_command, preview_command  # noqa: E402 (needs cli defined)
+
+cli.add_command(chat_template_command)
+cli.add_command(preview_command)
 
 
 def main() -> None:

@@ -126,6 +126,9 @@ class PromptFormat(Component):
     kind: ClassVar[str] = "format"
     #: Added, with probability ``options.system_prompt_probability``, to items without one.
     default_system_prompt: ClassVar[Optional[str]] = None
+    #: True for formats that cannot render without ``--tokenizer``; ``--formats all`` leaves
+    #: them out when no tokenizer is given.
+    requires_tokenizer: ClassVar[bool] = False
 
     @dataclass
     class Options:
@@ -147,7 +150,7 @@ class PromptFormat(Component):
 
     @classmethod
     def metadata(cls) -> dict[str, Any]:
-        return {"default_system_prompt": cls.default_system_prompt}
+        return {"default_system_prompt": cls.default_system_prompt, "requires_tokenizer": cls.requires_tokenizer}
 
 
 # --- benchmarks and decontamination -------------------------------------------------------

@@ -27,7 +27,7 @@ from .stages.dedup import run_dedup
 from .stages.load import LoadTask, run_load
 from .stages.render import run_render
 from .stages.write import CARD, MANIFEST, write_card, write_manifest
-from .storage import ParquetSink, atomic_path, fingerprint, read_json
+from .storage import ParquetSink, atomic_path, fingerprint, read_json, remove_stale_temporaries
 
 #: Bumped when the layout of any stage's files changes, so old caches are not reused.
 CACHE_VERSION = 1
@@ -127,6 +127,8 @@ def run(
     # Highest priority first; ties alphabetically, as the reference's module order.
     loaders.sort(key=lambda s: (-s.priority, s.cls.name, s.cls.kind))
     formats = _select(registry, config, "format", config.formats)
+    if config.formats == "all" and not config.tokenizer:
+        formats = [f for f in formats if not f.cls.requires_tokenizer]
     if not formats:
         raise ConfigError("select at least one prompt format (--formats)")
     decontaminators = _select(registry, config, "decontaminator", config.decontaminate)
@@ -159,6 +161,8 @@ def run(
             log("output is up to date: nothing to do")
             return RunResult(manifest, reused=True)
 
+    for folder in (out, work):
+        remove_stale_temporaries(folder)
     started = time.perf_counter()
     counts = _load_all(tasks, config.num_proc, log)
     timings["load"] = time.perf_counter() - started

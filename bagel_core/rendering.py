@@ -3,7 +3,8 @@
 - one SFT row per assistant turn, holding the conversation up to that turn;
 - a format's default system prompt is added to an item without one, with the format's
   probability, decided by (seed, item id, format);
-- runs of three or more newlines in a response collapse to one blank line;
+- runs of three or more newlines in a response collapse to one blank line (in the output and
+  in earlier answers of the history alike);
 - plain-text items are not formatted (empty input, the text as output);
 - a DPO prompt is rendered as the input of a one-turn conversation; chosen/rejected stay raw;
 - ``copies_per_item`` k < n formats: each item goes to k formats, dealt round-robin in an order
@@ -36,8 +37,15 @@ def to_messages(turns: Sequence[Turn]) -> list[Message]:
 
 
 def expand(turns: Sequence[Turn]) -> Iterator[tuple[list[Message], str]]:
-    """``(messages before the answer, answer)`` for every assistant turn."""
-    messages = to_messages(turns)
+    """``(messages before the answer, answer)`` for every assistant turn.
+
+    Answers are newline-collapsed, in the history too, so an earlier answer reads in the input
+    exactly as it was trained on as an output.
+    """
+    messages = [
+        {**m, "content": collapse_newlines(m["content"])} if m["role"] == "assistant" else m
+        for m in to_messages(turns)
+    ]
     for index, message in enumerate(messages):
         if message["role"] == "assistant":
             yield messages[:index], message["content"]
@@ -82,14 +90,15 @@ class Renderer:
         self.seed = seed
 
     def sft_rows(self, item_id: str, source: str, turns: Optional[Sequence[Turn]], text: Optional[str], which) -> Iterator[tuple[str, str, str, str, str]]:
+        expanded = None if turns is None else list(expand(turns))
         for index in which:
             fmt = self.formats[index]
-            if turns is None:
+            if expanded is None:
                 yield item_id, source, fmt.name, "", text or ""
                 continue
-            for history, answer in expand(turns):
+            for history, answer in expanded:
                 messages = with_system(history, fmt, self.seed, item_id)
-                yield item_id, source, fmt.name, fmt.render(messages), collapse_newlines(answer)
+                yield item_id, source, fmt.name, fmt.render(messages), answer
 
     def dpo_rows(self, item_id: str, source: str, prompt: str, chosen: str, rejected: str, system: Optional[str], which) -> Iterator[tuple[str, ...]]:
         base: list[Message] = [{"role": "system", "content": system}] if system else []

@@ -8,8 +8,18 @@ from ..hookspecs import hookimpl
 @hookimpl
 def register_decontaminators(register):
     """The embedding and n-gram decontaminators register here."""
+    from .decontaminate_embedding import EmbeddingDecontaminator
+    from .decontaminate_ngram import NgramDecontaminator
+
+    register(EmbeddingDecontaminator)
+    register(NgramDecontaminator)
 
 
 @hookimpl
 def register_trainers(register):
     """The sft and dpo trainers register here."""
+    from .train_dpo import DPO
+    from .train_sft import SFT
+
+    register(SFT)
+    register(DPO)

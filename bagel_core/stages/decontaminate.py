@@ -35,13 +35,17 @@ CONTAMINATION_SCHEMA = pa.schema(
 
 
 def _queries(sft: Path, dpo: Path) -> Iterator[tuple[list[Query], list[str]]]:
-    """Batches of queries (and the origin of each): SFT instructions, then DPO prompts."""
+    """Batches of queries (and the origin of each): SFT conversations, then DPO prompts.
+
+    A query carries its first human turn as ``text`` and every human turn; each decontaminator
+    chooses which to check (its ``query_text`` option for the built-in ones).
+    """
     for batch in iter_batches(sft, columns=["id", "source", "origin", "conversations"], batch_size=QUERY_BATCH):
         queries, origins = [], []
         for item_id, source, origin, turns in zip(*(batch.column(i).to_pylist() for i in range(4))):
-            if not turns:  # plain text is not checked
+            human = tuple(t["value"] for t in turns or () if t["from"] == "human" and t["value"])
+            if not human:  # plain text, or no human turn: nothing to check
                 continue
-            human = tuple(t["value"] for t in turns if t["from"] == "human")
             queries.append(Query(item_id, source, human[0], human))
             origins.append(origin)
         yield queries, origins

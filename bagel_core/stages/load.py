@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Iterator, Optional
 
 import pyarrow as pa
 from tqdm.auto import tqdm
@@ -55,6 +55,16 @@ def _table(records: list[dict], origin: str) -> pa.Table:
     return pa.Table.from_pydict(columns, schema=WORK_SCHEMA)
 
 
+def validated(records: Iterator[dict], ctx: LoadContext) -> Iterator[dict]:
+    """The valid ``records``; each invalid one is counted in ``ctx`` under its reason."""
+    for record in records:
+        reason = validate_record(record)
+        if reason is None:
+            yield record
+        else:
+            ctx.reject(reason)
+
+
 def run_load(task: LoadTask) -> LoadCounts:
     """Load one component into its shard (atomically) and return its counts."""
     if task.done():
@@ -66,11 +76,7 @@ def run_load(task: LoadTask) -> LoadCounts:
     try:
         with ParquetSink(task.shard, WORK_SCHEMA) as sink:
             progress = tqdm(desc=f"load {cls.name}", unit=" rec", disable=task.quiet, leave=False)
-            for record in component.load(ctx):
-                reason = validate_record(record)
-                if reason is not None:
-                    ctx.reject(reason)
-                    continue
+            for record in validated(component.load(ctx), ctx):
                 buffer.append(record)
                 if len(buffer) >= BATCH:
                     sink.write(_table(buffer, cls.name))

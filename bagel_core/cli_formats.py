@@ -1,0 +1,145 @@
+"""``bagel chat-template`` and ``bagel preview``: look at what the prompt formats produce.
+
+Registered on the root group by :mod:`bagel_core.cli`. Heavy libraries (transformers,
+datasets) are imported inside the commands, never when the CLI starts.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any, Iterator, Optional
+
+import click
+
+from .components import Loader, PromptFormat
+
+
+def _registry():
+    from .cli import registry  # at call time: cli imports this module
+
+    return registry()
+
+
+def _value(text: str) -> Any:
+    """A TOML value (``true``, ``0.15``, ``"x"``); anything else is taken as a plain string."""
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def _options(pairs: tuple[str, ...]) -> dict[str, Any]:
+    table = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"expected KEY=VALUE, got {pair!r}", param_hint="--option")
+        table[key.strip().replace("-", "_")] = _value(value.strip())
+    return table
+
+
+def make_format(name: str, option: tuple[str, ...], tokenizer: Optional[str]) -> PromptFormat:
+    """The format ``name`` with ``--option`` settings and the special tokens of ``tokenizer``."""
+    from .config import ConfigError, make_options
+    from .pipeline import special_tokens
+    from .plugins import PluginError
+
+    try:
+        cls = _registry().get("format", name).cls
+        return cls(make_options(cls, _options(option)), special_tokens(tokenizer))
+    except (PluginError, ConfigError, ValueError, OSError) as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+_OPTION = click.option("--option", "-o", multiple=True, metavar="KEY=VALUE", help="A format option, e.g. im_markers=true (repeatable).")
+_TOKENIZER = click.option("--tokenizer", help="Tokenizer (path or id) whose BOS/EOS the format uses.")
+
+
+@click.command("chat-template")
+@click.argument("format_name", metavar="FORMAT")
+@_TOKENIZER
+@click.option("--into", type=click.Path(exists=True, file_okay=False, path_type=Path), help="Write the template into this tokenizer folder's config instead of printing it.")
+@_OPTION
+def chat_template_command(format_name: str, tokenizer: Optional[str], into: Optional[Path], option: tuple[str, ...]) -> None:
+    """Print FORMAT's Jinja chat template, or write it into a tokenizer (--into DIR)."""
+    fmt = make_format(format_name, option, tokenizer or (str(into) if into else None))
+    try:
+        template = fmt.chat_template()
+    except NotImplementedError as exc:
+        raise click.ClickException(str(exc)) from None
+    if into is None:
+        click.echo(template)
+        return
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(str(into))
+    tok.chat_template = template
+    tok.save_pretrained(str(into))
+    click.echo(f"wrote the {format_name} chat template into {into}", err=True)
+
+
+def _records(source: str, sample: bool, data_root: Optional[Path], seed: int) -> Iterator[dict]:
+    """Valid records of one source or DPO builder, loaded as ``bagel run`` loads them."""
+    from .config import make_options
+    from .context import LoadContext
+    from .data import DataAccess
+    from .plugins import UnknownComponentError
+    from .stages.load import validated
+
+    reg = _registry()
+    cls: Optional[type[Loader]] = None
+    for kind in ("source", "dpo_builder"):
+        if source in reg.of(kind):
+            cls = reg.get(kind, source).cls  # type: ignore[assignment]
+            break
+    if cls is None:
+        available = sorted(set(reg.of("source")) | set(reg.of("dpo_builder")))
+        raise UnknownComponentError("source", source, available)
+    options = make_options(cls, {})
+    data = DataAccess(cls.sample_root, sample=True) if sample else DataAccess(data_root)
+    ctx = LoadContext(cls.name, seed, data, options)
+    yield from validated(cls(options).load(ctx), ctx)
+
+
+@click.command("preview")
+@click.option("--format", "format_name", required=True, help="Prompt format to render in.")
+@click.option("--source", required=True, help="Source or DPO builder to read.")
+@click.option("-n", "count", type=int, default=3, show_default=True, help="Number of items.")
+@click.option("--sample", is_flag=True, help="Use the samples the plugin ships (no network).")
+@click.option("--data-root", type=click.Path(file_okay=False, path_type=Path), help="Read dataset owner/name from ROOT/owner/name/.")
+@click.option("--seed", type=int, default=42, show_default=True, help="Seed of the random choices (default system prompt).")
+@_TOKENIZER
+@_OPTION
+def preview_command(format_name: str, source: str, count: int, sample: bool, data_root: Optional[Path], seed: int, tokenizer: Optional[str], option: tuple[str, ...]) -> None:
+    """Print the first N items of a source rendered in a format, as `bagel run` writes them."""
+    from .config import ConfigError
+    from .data import DatasetUnavailable
+    from .plugins import PluginError
+    from .rendering import Renderer
+
+    renderer = Renderer([make_format(format_name, option, tokenizer)], seed)
+    shown = 0
+    try:
+        for record in _records(source, sample, data_root, seed):
+            if shown >= count:
+                break
+            shown += 1
+            if record.get("conversations") is not None or record.get("text") is not None:
+                for item_id, src, fmt, text_in, text_out in renderer.sft_rows(record["id"], record["source"], record.get("conversations"), record.get("text"), [0]):
+                    _show(f"{src} {item_id} [{fmt}]", input=text_in, output=text_out)
+            if record.get("prompt") is not None:
+                for item_id, src, fmt, prompt, chosen, rejected in renderer.dpo_rows(record["id"], record["source"], record["prompt"], record["chosen"], record["rejected"], record.get("system"), [0]):
+                    _show(f"{src} {item_id} [{fmt}, dpo]", prompt=prompt, chosen=chosen, rejected=rejected)
+    except (PluginError, ConfigError, DatasetUnavailable) as exc:
+        raise click.ClickException(str(exc)) from None
+    if not shown:
+        raise click.ClickException(f"source {source!r} gave no valid items")
+
+
+def _show(title: str, **parts: str) -> None:
+    click.echo(f"=== {title}")
+    for label, text in parts.items():
+        click.echo(f"--- {label}")
+        click.echo(text)
+    click.echo()

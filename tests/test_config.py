@@ -1,0 +1,53 @@
+"""Recipes, flags over recipes, data access errors, and the run command's CLI."""
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from bagel_core.cli import cli
+from bagel_core.config import ConfigError, load_recipe
+from bagel_core.data import DataAccess, DatasetUnavailable
+
+
+def test_recipe_tables_and_unknown_keys(tmp_path):
+    recipe = tmp_path / "r.toml"
+    recipe.write_text('[run]\nsources = ["a", "b"]\nseed = 7\nout = "o"\n[source.a]\npriority = 3\n[format.vicuna]\nsystem_prompt_probability = 1.0\n')
+    values = load_recipe(recipe)
+    assert values["sources"] == ["a", "b"] and values["seed"] == 7 and values["out"] == (tmp_path / "o").resolve()
+    assert values["options"] == {"source": {"a": {"priority": 3}}, "format": {"vicuna": {"system_prompt_probability": 1.0}}}
+    recipe.write_text("[run]\nsauces = 1\n")
+    with pytest.raises(ConfigError, match=r"unknown key\(s\) in \[run\]: \['sauces'\]"):
+        load_recipe(recipe)
+    recipe.write_text("[sourcez.a]\nx = 1\n")
+    with pytest.raises(ConfigError, match="unknown table"):
+        load_recipe(recipe)
+    recipe.write_text("[run\n")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_recipe(recipe)
+
+
+def test_cli_flags_override_recipe(tmp_path, toy_root, monkeypatch, toy_registry):
+    import bagel_core.cli as cli_module
+
+    monkeypatch.setattr(cli_module, "_LOADED", (None, toy_registry))
+    recipe = tmp_path / "r.toml"
+    recipe.write_text('[run]\nsources = "toy-high"\ndpo = "none"\nformats = "vicuna"\nseed = 1\n[format.vicuna]\nsystem_prompt_probability = 0.0\n')
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["run", "--recipe", str(recipe), "--data-root", str(toy_root), "--seed", "9", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["config"]["seed"] == 9 and list(manifest["sources"]) == ["toy-high"]
+    assert "TOTAL" in result.output and "toy-high" in result.output
+    bad = CliRunner().invoke(cli, ["run", "--recipe", str(recipe), "--data-root", str(toy_root), "--formats", "nope", "--out", str(out)])
+    assert bad.exit_code != 0 and "unknown format 'nope'; available: " in bad.output and "vicuna" in bad.output
+
+
+def test_data_access_errors_name_the_dataset(tmp_path):
+    with pytest.raises(DatasetUnavailable, match=r"'owner/name' is not available.*--data-root"):
+        DataAccess(tmp_path).load_dataset("owner/name")  # no folder, and the Hub is offline in tests
+    with pytest.raises(DatasetUnavailable, match="ships no sample"):
+        DataAccess(tmp_path, sample=True).file("owner/name", "x.json")
+    (tmp_path / "owner" / "name").mkdir(parents=True)
+    with pytest.raises(DatasetUnavailable, match="x.json does not exist"):
+        DataAccess(tmp_path).file("owner/name", "x.json")

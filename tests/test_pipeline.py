@@ -1,0 +1,163 @@
+"""The pipeline end to end: counts, dedup order, outputs, caching, determinism, resume."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from bagel_core.config import ConfigError, RunConfig
+from bagel_core.data import DatasetUnavailable
+from bagel_core.pipeline import run
+from bagel_core.plugins import UnknownComponentError
+from bagel_core.records import uid
+
+from engine_fixtures import REPO, install_fake_dist
+
+TOY = dict(sources="toy-high,toy-low", dpo="toy-pairs", formats="vicuna")
+
+
+def rows(path: Path) -> list[dict]:
+    return pq.read_table(path).to_pylist()
+
+
+def test_counts_by_source_and_reason(tmp_path, toy_root, toy_registry):
+    result = run(RunConfig(out=tmp_path / "out", data_root=toy_root, **TOY), toy_registry)
+    s = result.manifest["sources"]
+    assert s["toy-high"]["loaded"] == 3
+    assert s["toy-high"]["rejected"] == {"empty text": 1, "missing field": 1, "missing field 'a'": 1, "non-string value": 1}
+    assert s["toy-low"]["loaded"] == 5
+    assert s["toy-low"]["rejected"] == {"wrong type": 1}
+    # "What is 7 times 8?" is taken from toy-high (priority 5), and the second joke from toy-low itself.
+    assert s["toy-low"]["duplicates"] == 2
+    assert s["toy-pairs"] == s["toy-pairs"] | {"loaded": 3, "rejected": {"chosen equals rejected": 1}, "duplicates": 1}
+    # Rows: toy-high 3 single-turn; toy-low: define entropy 1 + joke 2 turns + plain text 1.
+    assert s["toy-high"]["rows_written"] == {"sft": 3, "dpo": 0}
+    assert s["toy-low"]["rows_written"] == {"sft": 4, "dpo": 0}
+    assert s["toy-pairs"]["rows_written"] == {"sft": 0, "dpo": 2}
+
+    sft = rows(tmp_path / "out" / "sft.parquet")
+    seven = [r for r in sft if r["id"] == uid("What is 7 times 8?")]
+    assert [r["output"] for r in seven] == ["56."]
+    assert seven[0]["source"] == "toy-high"
+    text = [r for r in sft if r["output"].startswith("Chapter 1.")]
+    assert text and text[0]["input"] == ""
+    joke = [r for r in sft if r["source"] == "toy-low" and "joke" in r["input"]]
+    assert [r["output"] for r in joke] == ["Why did the chicken cross the road?", "To get to the other side."]
+    assert "USER: Why?" in joke[1]["input"] and "ASSISTANT: Why did the chicken" in joke[1]["input"]
+
+    dpo = rows(tmp_path / "out" / "dpo.parquet")
+    haiku = next(r for r in dpo if "haiku" in r["prompt"])
+    assert haiku["chosen"].startswith("Soft rain") and haiku["rejected"] == "Rain is wet."
+    flat = next(r for r in dpo if "flat" in r["prompt"])
+    assert flat["prompt"] == "You are a careful scientist.\nUSER: Is the earth flat?\nASSISTANT: "
+
+
+def test_outputs_load_with_datasets(tmp_path, toy_root, toy_registry):
+    import datasets
+
+    out = tmp_path / "out"
+    run(RunConfig(out=out, data_root=toy_root, **TOY), toy_registry)
+    assert set(p.name for p in out.iterdir()) >= {"sft.parquet", "dpo.parquet", "contamination.parquet", "manifest.json", "README.md"}
+    assert not list(out.glob(".*.tmp"))
+    sft = datasets.load_dataset(str(out), "sft", split="train")
+    dpo = datasets.load_dataset(str(out), "dpo", split="train")
+    assert sft.column_names == ["id", "source", "format", "input", "output"] and len(sft) == 7
+    assert dpo.column_names == ["id", "source", "format", "prompt", "chosen", "rejected"] and len(dpo) == 2
+
+
+def test_same_output_for_any_num_proc_and_source_order(tmp_path, toy_root, toy_registry):
+    a = run(RunConfig(out=tmp_path / "a", data_root=toy_root, num_proc=1, **TOY), toy_registry)
+    config = dict(TOY, sources="toy-low,toy-high")
+    b = run(RunConfig(out=tmp_path / "b", data_root=toy_root, num_proc=2, **config), toy_registry)
+    for name in ("sft.parquet", "dpo.parquet"):
+        assert rows(tmp_path / "a" / name) == rows(tmp_path / "b" / name)
+    assert a.manifest["sources"] == b.manifest["sources"]
+    c = run(RunConfig(out=tmp_path / "c", data_root=toy_root, seed=7, **TOY), toy_registry)
+    # The default vicuna system prompt is a seeded coin per item: another seed, other choices.
+    assert rows(tmp_path / "a" / "sft.parquet") != rows(tmp_path / "c" / "sft.parquet")
+    assert c.manifest["totals"] == a.manifest["totals"]
+
+
+def test_rerun_reuses_stages(tmp_path, toy_root, toy_registry):
+    config = RunConfig(out=tmp_path / "out", data_root=toy_root, **TOY)
+    first = run(config, toy_registry)
+    assert not first.reused
+    shards = sorted((tmp_path / "out" / ".bagel-work" / "load").glob("*.parquet"))
+    mtimes = [p.stat().st_mtime_ns for p in shards]
+    assert run(config, toy_registry).reused
+    # A different seed re-renders but loads nothing again (loading does not depend on it here? it does:
+    # randomness in sources derives from the seed), so change only the formats' options instead.
+    config.options = {"format": {"vicuna": {"system_prompt_probability": 1.0}}}
+    third = run(config, toy_registry)
+    assert not third.reused
+    assert [p.stat().st_mtime_ns for p in shards] == mtimes
+    assert all(r["input"].startswith("A chat between") or r["input"].startswith("Answer briefly") or r["input"] == ""
+               for r in rows(tmp_path / "out" / "sft.parquet"))
+    # Changed input data invalidates that source's shard only.
+    (toy_root / "toy" / "high" / "rows.jsonl").write_text(json.dumps({"q": "New question?", "a": "New answer."}) + "\n")
+    fourth = run(config, toy_registry)
+    assert fourth.manifest["sources"]["toy-high"]["loaded"] == 1
+    assert len(list((tmp_path / "out" / ".bagel-work" / "load").glob("source-toy-high-*.parquet"))) == 2
+
+
+def test_unknown_names_and_bad_options(tmp_path, toy_root, toy_registry):
+    with pytest.raises(UnknownComponentError, match=r"unknown source 'nope'; available: .*toy-high"):
+        run(RunConfig(out=tmp_path / "o", data_root=toy_root, sources="nope", dpo="none", formats="vicuna"), toy_registry)
+    config = RunConfig(out=tmp_path / "o", data_root=toy_root, **TOY, options={"format": {"vicuna": {"colour": 1}}})
+    with pytest.raises(ConfigError, match=r"format 'vicuna': unknown option\(s\) \['colour'\]"):
+        run(config, toy_registry)
+    config = RunConfig(out=tmp_path / "o", data_root=toy_root, **TOY, options={"source": {"toy-high": {"priority": "high"}}})
+    with pytest.raises(ConfigError, match="toy-high.*priority must be an int"):
+        run(config, toy_registry)
+
+
+def test_priority_override_changes_dedup_winner(tmp_path, toy_root, toy_registry):
+    config = RunConfig(out=tmp_path / "o", data_root=toy_root, **TOY, options={"source": {"toy-low": {"priority": 9}}})
+    manifest = run(config, toy_registry).manifest
+    assert manifest["sources"]["toy-high"]["duplicates"] == 1
+    seven = [r for r in rows(tmp_path / "o" / "sft.parquet") if r["id"] == uid("What is 7 times 8?")]
+    assert [r["output"] for r in seven] == ["Fifty-six."]
+
+
+def test_missing_dataset_names_id_and_remedies(tmp_path, toy_registry):
+    with pytest.raises(Exception) as info:
+        run(RunConfig(out=tmp_path / "o", data_root=tmp_path / "empty", **TOY), toy_registry)
+    message = str(info.value)
+    assert "toy/high" in message and "--data-root" in message and "huggingface-cli download" in message
+    assert isinstance(info.value.__cause__, DatasetUnavailable)
+
+
+TOY_DIST = {"toy": "toy_plugin"}
+
+
+def _bagel(args, env_extra, cwd):
+    env = dict(os.environ, **env_extra)
+    return subprocess.run([sys.executable, "-m", "bagel_core", *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=300)
+
+
+def test_killed_run_resumes_to_the_same_output(tmp_path, toy_root):
+    site = install_fake_dist(tmp_path / "site", "bagel-toy", "1.0", TOY_DIST)
+    env = {"PYTHONPATH": os.pathsep.join([str(site), str(REPO / "tests")])}
+    args = ["run", "--data-root", str(toy_root), "--sources", "toy-high,toy-low", "--dpo", "toy-pairs", "--formats", "vicuna", "-q"]
+    reference = _bagel([*args, "--out", str(tmp_path / "ref")], env, tmp_path)
+    assert reference.returncode == 0, reference.stderr
+
+    out = tmp_path / "out"
+    killed = _bagel([*args, "--out", str(out)], {**env, "BAGEL_TEST_KILL_AFTER": "2"}, tmp_path)
+    assert killed.returncode == -9
+    # Nothing final was written, and toy-high (loaded before the kill) has its finished shard.
+    assert not (out / "manifest.json").exists() and not (out / "sft.parquet").exists()
+    finished = list((out / ".bagel-work" / "load").glob("source-toy-high-*.parquet"))
+    assert finished and not list((out / ".bagel-work" / "load").glob("source-toy-low-*.parquet"))
+    mtime = finished[0].stat().st_mtime_ns
+
+    resumed = _bagel([*args, "--out", str(out)], env, tmp_path)
+    assert resumed.returncode == 0, resumed.stderr
+    assert finished[0].stat().st_mtime_ns == mtime
+    assert not list(out.rglob("*.tmp"))
+    for name in ("sft.parquet", "dpo.parquet"):
+        assert rows(out / name) == rows(tmp_path / "ref" / name)

@@ -1,0 +1,154 @@
+"""Plugin loading: good, broken, duplicate, blocked, unknown hooks, strict mode, list-plugins."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from bagel_core.plugins import PluginError, load_plugins
+from bagel_core.testing import check_plugin, registry_with
+
+from engine_fixtures import REPO, install_fake_dist
+
+GOOD = '''
+from bagel_core import Source, hookimpl, as_conversation
+class Echo(Source):
+    name = "echo"
+    description = "echoes"
+    priority = 1
+    dataset_ids = ("me/echo",)
+    def convert(self, row, ctx):
+        return as_conversation("echo", row["q"], row["q"])
+@hookimpl
+def register_sources(register):
+    register(Echo)
+'''
+BROKEN = "import a_module_that_does_not_exist\n"
+TWIN = GOOD.replace('description = "echoes"', 'description = "another echo"')
+UNKNOWN_HOOK = '''
+from bagel_core import hookimpl
+@hookimpl
+def register_sourcez(register):
+    pass
+'''
+
+
+def _bagel(args, site, **env):
+    env = dict(os.environ, PYTHONPATH=str(site), **env)
+    return subprocess.run([sys.executable, "-m", "bagel_core", *args], capture_output=True, text=True, env=env, timeout=120)
+
+
+@pytest.fixture
+def site(tmp_path):
+    site = tmp_path / "site"
+    install_fake_dist(site, "bagel-echo", "1.2.0", {"echo": "echo_plugin"}, {"echo_plugin": GOOD})
+    install_fake_dist(site, "bagel-broken", "0.1.0", {"broken": "broken_plugin"}, {"broken_plugin": BROKEN})
+    return site
+
+
+def test_good_and_broken_plugins_are_listed(site):
+    result = _bagel(["list-plugins"], site)
+    assert result.returncode == 0, result.stderr
+    assert "echo (bagel-echo 1.2.0): sources: echo [me/echo]" in result.stdout
+    assert "broken (bagel-broken 0.1.0)" in result.stdout
+    assert "error: ModuleNotFoundError: No module named 'a_module_that_does_not_exist'" in result.stdout
+    assert "warning: plugin broken (bagel-broken)" in result.stderr
+    assert "sources-builtin (bagel-sources-builtin" in result.stdout
+
+
+def test_list_plugins_json(site):
+    result = _bagel(["list-plugins", "--json"], site)
+    data = {p["name"]: p for p in json.loads(result.stdout)}
+    echo = data["echo"]
+    assert echo["distribution"] == "bagel-echo" and echo["version"] == "1.2.0" and echo["error"] is None
+    assert echo["components"]["source"] == [{"name": "echo", "description": "echoes", "priority": 1, "dataset_ids": ["me/echo"]}]
+    assert "a_module_that_does_not_exist" in data["broken"]["error"]
+
+
+def test_strict_mode_fails_on_broken_plugin(site):
+    for result in (_bagel(["--strict", "list-plugins"], site), _bagel(["list-plugins"], site, BAGEL_STRICT_PLUGINS="1")):
+        assert result.returncode != 0
+        assert "plugin 'broken' from bagel-broken" in result.stderr
+
+
+def test_blocked_plugin(site):
+    result = _bagel(["list-plugins"], site, BAGEL_DISABLE_PLUGINS="broken,echo")
+    assert result.returncode == 0 and "error" not in result.stdout
+    assert "echo (bagel-echo 1.2.0) [blocked]" in result.stdout
+    assert "sources: echo" not in result.stdout
+
+
+def test_duplicate_component_names_both_distributions(tmp_path, site):
+    install_fake_dist(site, "bagel-twin", "2.0", {"twin": "twin_plugin"}, {"twin_plugin": TWIN})
+    result = _bagel(["run", "--sample", "--sources", "echo", "--out", str(tmp_path / "o")], site)
+    assert result.returncode != 0
+    assert "source 'echo' is registered twice: by bagel-echo (plugin echo) and by bagel-twin (plugin twin)" in result.stderr
+    listed = _bagel(["list-plugins"], site)
+    assert listed.returncode == 0 and "registered twice" in listed.stdout
+
+
+def test_unknown_hook_is_reported(site):
+    install_fake_dist(site, "bagel-typo", "0.1", {"typo": "typo_plugin"}, {"typo_plugin": UNKNOWN_HOOK})
+    result = _bagel(["list-plugins"], site)
+    assert "unknown hook(s) register_sourcez" in result.stdout
+    assert _bagel(["--strict", "list-plugins"], site).returncode != 0
+
+
+def test_in_process_extra_plugins_and_strict_errors():
+    import types
+
+    module = types.ModuleType("bad_component")
+    exec("from bagel_core import Source, hookimpl\nclass Nameless(Source):\n    description='x'\n@hookimpl\ndef register_sources(register):\n    register(Nameless)\n", module.__dict__)
+    with pytest.raises(PluginError, match="Nameless.name must match"):
+        load_plugins(strict=True, extra=[("bad", module)])
+    _, registry = load_plugins(strict=False, extra=[("bad", module)])
+    assert any("Nameless.name" in e for e in registry.errors)
+
+
+def test_light_commands_do_not_import_heavy_libraries(site):
+    code = (
+        "import sys\nfrom click.testing import CliRunner\nfrom bagel_core.cli import cli, main\n"
+        "r = CliRunner().invoke(cli, ['list-plugins']); assert r.exit_code == 0, r.output\n"
+        "r = CliRunner().invoke(cli, ['--help']); assert r.exit_code == 0, r.output\n"
+        "r = CliRunner().invoke(cli, ['train', '--help']); assert r.exit_code == 0, r.output\n"
+        "print(sorted(m for m in ('torch', 'transformers', 'faiss', 'trl', 'sentence_transformers', 'deepspeed') if m in sys.modules))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+def test_builtin_plugins_pass_conformance():
+    import bagel_dpo_builtin.plugin
+    import bagel_formats_builtin.plugin
+    import bagel_sources_builtin.plugin
+
+    for plugin in (bagel_sources_builtin.plugin, bagel_formats_builtin.plugin, bagel_dpo_builtin.plugin):
+        assert check_plugin(plugin)
+
+
+@pytest.fixture
+def installed_thirdparty():
+    """pip-install the third-party plugin package under tests/thirdparty into this environment."""
+    package = REPO / "tests" / "thirdparty" / "bagel_shakespeare"
+    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
+    subprocess.run([*pip, "install", "--no-deps", "--no-build-isolation", str(package)], check=True, timeout=300)
+    yield
+    subprocess.run([*pip, "uninstall", "-y", "bagel-shakespeare"], check=True, timeout=120)
+
+
+def test_third_party_plugin_after_pip_install(tmp_path, installed_thirdparty):
+    bagel = [sys.executable, "-m", "bagel_core"]
+    listed = subprocess.run([*bagel, "list-plugins"], capture_output=True, text=True, timeout=120)
+    assert "shakespeare (bagel-shakespeare 0.3.0): sources: shakespeare [tiny/shakespeare]" in listed.stdout
+    out = tmp_path / "out"
+    result = subprocess.run([*bagel, "run", "--sample", "--sources", "shakespeare", "--dpo", "none", "--formats", "vicuna", "--out", str(out)],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["sources"]["shakespeare"]["distribution"] == "bagel-shakespeare"
+    assert manifest["sources"]["shakespeare"]["rows_written"]["sft"] == 3
+    assert "shakespeare" in result.stdout  # the closing summary table

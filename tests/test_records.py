@@ -1,0 +1,107 @@
+"""Records, ids, validation reasons, refusals and seeded randomness."""
+
+import uuid
+
+import pytest
+
+from bagel_core import Reason, as_conversation, dpo_pair, is_refusal, plain_text, sft_item, uid, validate_record
+from bagel_core import rng
+from bagel_core.records import records_to_table
+
+
+def test_uid_is_uuid5_of_the_instruction_in_the_oid_namespace():
+    assert uid("What is 2+2?") == str(uuid.uuid5(uuid.UUID("6ba7b812-9dad-11d1-80b4-00c04fd430c8"), "What is 2+2?"))
+    record = as_conversation("s", "What is 2+2?", "4", system="Be terse.")
+    assert record["id"] == uid("What is 2+2?")  # neither the system prompt nor the answer count
+    assert record["conversations"][0] == {"from": "system", "value": "Be terse."}
+    multi = sft_item("s", [{"from": "human", "value": "a"}, {"from": "gpt", "value": "b"}, {"from": "human", "value": "c"}, {"from": "gpt", "value": "d"}])
+    assert multi["id"] == uid("a\nc")
+    assert dpo_pair("s", "p", "c", "r")["id"] == uid("p")
+    assert plain_text("s", "some text")["id"] == uid("some text")
+
+
+H = lambda v: {"from": "human", "value": v}
+G = lambda v: {"from": "gpt", "value": v}
+S = lambda v: {"from": "system", "value": v}
+
+
+@pytest.mark.parametrize(
+    "record, reason",
+    [
+        ({"id": "x", "source": "s", "conversations": [H("q"), G("a")]}, None),
+        ({"id": "x", "source": "s", "conversations": [S("sys"), H("q"), G("a"), H("q2"), G("a2")]}, None),
+        ({"id": "x", "source": "s", "text": "plain"}, None),
+        ({"id": "x", "source": "s", "prompt": "p", "chosen": "c", "rejected": "r"}, None),
+        ({"source": "s", "conversations": [H("q"), G("a")]}, Reason.MISSING_FIELD),
+        ({"id": "x", "source": "s"}, Reason.MISSING_FIELD),
+        ({"id": "x", "source": "s", "conversations": [H("q"), G("  ")]}, Reason.EMPTY_TEXT),
+        ({"id": "x", "source": "s", "conversations": [H("q"), G(3)]}, Reason.NON_STRING),
+        ({"id": "x", "source": "s", "conversations": [H("q"), {"from": "gpt"}]}, Reason.MISSING_FIELD),
+        ({"id": "x", "source": "s", "conversations": [G("a"), H("q")]}, Reason.BAD_ROLE_ORDER),
+        ({"id": "x", "source": "s", "conversations": [H("q"), H("q2"), G("a")]}, Reason.BAD_ROLE_ORDER),
+        ({"id": "x", "source": "s", "conversations": [H("q"), S("late system"), G("a")]}, Reason.BAD_ROLE_ORDER),
+        ({"id": "x", "source": "s", "conversations": [H("q"), G("a"), H("dangling")]}, Reason.BAD_ROLE_ORDER),
+        ({"id": "x", "source": "s", "conversations": [S("sys"), H("q")]}, Reason.NO_ASSISTANT_TURN),
+        ({"id": "x", "source": "s", "conversations": [{"from": "user", "value": "q"}, G("a")]}, Reason.UNKNOWN_ROLE),
+        ({"id": "x", "source": "s", "prompt": "p", "chosen": "same", "rejected": "same"}, Reason.CHOSEN_EQUALS_REJECTED),
+        ({"id": "x", "source": "s", "prompt": "p", "chosen": "c"}, Reason.MISSING_FIELD),
+        ({"id": "x", "source": "s", "prompt": "", "chosen": "c", "rejected": "r"}, Reason.EMPTY_TEXT),
+        ("not a dict", Reason.NOT_A_RECORD),
+    ],
+)
+def test_validation_names_the_reason(record, reason):
+    assert validate_record(record) == reason
+
+
+def test_records_to_arrow_keep_turns_and_drop_extra_keys():
+    record = sft_item("s", [{"from": "human", "value": "q", "weight": 0}, G("a")])
+    table = records_to_table([record, dpo_pair("s", "p", "c", "r", system="sys")])
+    rows = table.to_pylist()
+    assert rows[0]["conversations"] == [{"from": "human", "value": "q"}, {"from": "gpt", "value": "a"}]
+    assert rows[1]["system"] == "sys" and rows[1]["conversations"] is None
+
+
+@pytest.mark.parametrize(
+    "text, refused",
+    [
+        ("As an AI language model, I cannot help.", True),   # the reference missed capitalised forms
+        ("I'm sorry, but OPENAI policy forbids it.", True),
+        ("It is IMPORTANT TO NOTE that...", True),
+        ("Please note that this is a summary.", True),
+        ("I can't help with that request.", True),
+        ("Paris is the capital of France.", False),
+        ("The language of the model railway club is English.", False),
+    ],
+)
+def test_refusals_match_case_insensitively(text, refused):
+    assert is_refusal(text) is refused
+
+
+def test_refusal_pattern_sets():
+    assert is_refusal("That would be illegal.", patterns="head")
+    assert not is_refusal("That would be illegal.", patterns="v0.2")
+    with pytest.raises(ValueError, match="unknown refusal pattern set"):
+        is_refusal("x", patterns="v9")  # type: ignore[arg-type]
+
+
+def test_refusal_filter_is_fast_on_long_texts():
+    import time
+
+    text = "I cannot " + "really truly " * 20000 + "do it"
+    started = time.perf_counter()
+    is_refusal(text)
+    assert time.perf_counter() - started < 2.0
+
+
+def test_randomness_depends_only_on_seed_key_and_purpose():
+    assert rng.uniform(1, "item", "p") == rng.uniform(1, "item", "p")
+    assert rng.uniform(1, "item", "p") != rng.uniform(2, "item", "p")
+    assert rng.uniform(1, "item", "p") != rng.uniform(1, "item", "q")
+    draws = [rng.coin(3, str(i), "c", 0.25) for i in range(4000)]
+    assert 0.2 < sum(draws) / len(draws) < 0.3
+    keys = [str(i) for i in range(100)]
+    assert rng.sample_keys(keys, 10, 5, "s") == rng.sample_keys(list(reversed(keys)), 10, 5, "s")
+    assert len(rng.sample_keys(keys, 10, 5, "s")) == 10 and len(rng.sample_keys(keys, 500, 5, "s")) == 100
+    strata = {"a": [f"a{i}" for i in range(80)], "b": [f"b{i}" for i in range(20)]}
+    picked = rng.stratified_sample(strata, 10, 1, "t")
+    assert len(picked) == 10 and sum(k.startswith("a") for k in picked) == 8

@@ -1,0 +1,69 @@
+"""A small plugin used by the engine's tests: two sources sharing some questions, one DPO builder.
+
+Reads ``ROOT/toy/<name>/rows.jsonl`` from the data root. ``BAGEL_TEST_KILL_AFTER=N`` makes
+``toy-low`` kill its own process after N rows, to test resuming.
+"""
+
+import json
+import os
+import signal
+
+from bagel_core import DPOBuilder, Source, as_conversation, dpo_pair, hookimpl
+
+
+class _JsonRows:
+    def rows(self, ctx):
+        with open(ctx.dataset_file(self.dataset_ids[0], "rows.jsonl")) as fh:
+            for line in fh:
+                yield json.loads(line)
+
+
+class ToyHigh(_JsonRows, Source):
+    name = "toy-high"
+    description = "toy source, priority 5"
+    priority = 5
+    dataset_ids = ("toy/high",)
+
+    def convert(self, row, ctx):
+        return as_conversation("toy-high", row["q"], row["a"], row.get("system"))
+
+
+class ToyLow(_JsonRows, Source):
+    name = "toy-low"
+    description = "toy source, priority 1, multi-turn rows"
+    priority = 1
+    dataset_ids = ("toy/low",)
+
+    def convert(self, row, ctx):
+        kill_after = os.environ.get("BAGEL_TEST_KILL_AFTER")
+        if kill_after is not None and row["n"] >= int(kill_after):
+            os.kill(os.getpid(), signal.SIGKILL)
+        if row.get("text"):
+            return {"id": row["text"][:8], "source": "toy-low", "text": row["text"]}
+        turns = []
+        for q, a in row["turns"]:
+            turns += [{"from": "human", "value": q}, {"from": "gpt", "value": a}]
+        from bagel_core import sft_item
+
+        return sft_item("toy-low", turns)
+
+
+class ToyPairs(_JsonRows, DPOBuilder):
+    name = "toy-pairs"
+    description = "toy DPO pairs"
+    priority = 2
+    dataset_ids = ("toy/pairs",)
+
+    def convert(self, row, ctx):
+        return dpo_pair("toy-pairs", row["prompt"], row["chosen"], row["rejected"], row.get("system"))
+
+
+@hookimpl
+def register_sources(register):
+    register(ToyHigh)
+    register(ToyLow)
+
+
+@hookimpl
+def register_dpo_builders(register):
+    register(ToyPairs)
