@@ -1,0 +1,52 @@
+"""docs/plugins.md stays true: every hook is documented and every example runs."""
+
+import re
+
+import pytest
+
+from bagel_core import BenchmarkText, Component, Query, hookspecs
+from bagel_core.plugins import HOOK_KINDS, _validate_component
+
+from engine_fixtures import REPO
+
+DOC = (REPO / "docs" / "plugins.md").read_text()
+BLOCKS = re.findall(r"```python\n(.*?)```", DOC, re.S)
+
+
+def test_every_hook_is_documented():
+    hooks = [name for name in dir(hookspecs) if name.startswith("register_")]
+    assert set(hooks) == set(HOOK_KINDS) | {"register_commands"}
+    for name in hooks:
+        assert f"`{name}(" in DOC, f"{name} is not documented in docs/plugins.md"
+
+
+def _components():
+    namespace = {"__file__": str(REPO / "docs" / "example.py")}
+    for block in BLOCKS:
+        if "bagel_core.testing" in block:  # needs the third-party package installed
+            continue
+        exec(compile(block, "docs/plugins.md", "exec"), namespace)
+    return {v.name: v for v in namespace.values() if isinstance(v, type) and issubclass(v, Component) and hasattr(v, "name")}
+
+
+def test_examples_define_valid_components():
+    components = _components()
+    assert {"shakespeare", "my-truthy", "zephyr", "my-eval", "exact", "echo"} <= set(components)
+    for cls in components.values():
+        kind = next(kind for kind in ("source", "dpo_builder", "format", "benchmark", "decontaminator", "trainer") if cls.kind == kind)
+        _validate_component(kind, cls)
+
+
+def test_format_example_matches_its_chat_template():
+    jinja2 = pytest.importorskip("jinja2")
+    zephyr = _components()["zephyr"]()
+    messages = [{"role": "system", "content": "Be kind."}, {"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}, {"role": "user", "content": "Bye"}]
+    template = jinja2.Environment().from_string(zephyr.chat_template())
+    assert template.render(messages=messages, eos_token="</s>", add_generation_prompt=True) == zephyr.render(messages)
+
+
+def test_decontaminator_example_finds_matches():
+    exact = _components()["exact"]()
+    exact.index([BenchmarkText("gsm8k", "3", "What is 2 + 2?")])
+    matches = list(exact.search([Query("a", "s", "what is 2 + 2? ", ("what is 2 + 2? ",)), Query("b", "s", "Hello", ("Hello",))]))
+    assert [(m.id, m.benchmark, m.benchmark_item) for m in matches] == [("a", "gsm8k", "3")]
