@@ -105,3 +105,9 @@ def test_randomness_depends_only_on_seed_key_and_purpose():
     strata = {"a": [f"a{i}" for i in range(80)], "b": [f"b{i}" for i in range(20)]}
     picked = rng.stratified_sample(strata, 10, 1, "t")
     assert len(picked) == 10 and sum(k.startswith("a") for k in picked) == 8
+
+
+def test_fast_uid_equals_stdlib_uuid5_on_varied_texts():
+    texts = ["", " ", "ünïcødé ✓ 漢字", "x" * 100_000, "line\nbreaks\r\n", "\x00nul"] + [f"question {i}?" for i in range(2000)]
+    for text in texts:
+        assert uid(text) == str(uuid.uuid5(uuid.NAMESPACE_OID, text))
