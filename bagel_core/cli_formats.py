@@ -73,7 +73,10 @@ def chat_template_command(format_name: str, tokenizer: Optional[str], into: Opti
         return
     from transformers import AutoTokenizer
 
-    tok = AutoTokenizer.from_pretrained(str(into))
+    try:
+        tok = AutoTokenizer.from_pretrained(str(into))
+    except (OSError, ValueError) as exc:
+        raise click.ClickException(f"{into} holds no tokenizer: {exc}") from None
     tok.chat_template = template
     tok.save_pretrained(str(into))
     click.echo(f"wrote the {format_name} chat template into {into}", err=True)

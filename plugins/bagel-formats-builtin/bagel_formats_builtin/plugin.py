@@ -2,9 +2,14 @@
 
 from bagel_core import hookimpl
 
+from .alpaca import Alpaca
+from .chatml import ChatML
+from .llama2 import Llama2
+from .tokenizer_template import TokenizerChatTemplate
 from .vicuna import Vicuna
 
 
 @hookimpl
 def register_formats(register):
-    register(Vicuna)
+    for fmt in (Alpaca, Vicuna, Llama2, ChatML, TokenizerChatTemplate):
+        register(fmt)

@@ -1,4 +1,4 @@
-"""vicuna: ``USER: ...`` / ``ASSISTANT: ...`` lines under an optional system prompt."""
+"""vicuna: an optional system line, then ``USER:`` / ``ASSISTANT:`` lines."""
 
 from __future__ import annotations
 
@@ -6,6 +6,10 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from bagel_core import Message, PromptFormat
+
+from .layout import SYSTEM_PROMPT_PROBABILITY
+
+_PREFIX = {"system": "", "user": "USER: ", "assistant": "ASSISTANT: "}
 
 
 class Vicuna(PromptFormat):
@@ -15,17 +19,20 @@ class Vicuna(PromptFormat):
 
     @dataclass
     class Options(PromptFormat.Options):
-        system_prompt_probability: float = 0.5
+        system_prompt_probability: float = SYSTEM_PROMPT_PROBABILITY
 
     def render(self, messages: Sequence[Message]) -> str:
-        lines = []
-        for message in messages:
-            role, content = message["role"], message["content"]
-            if role == "system":
-                lines.append(content)
-            elif role == "user":
-                lines.append(f"USER: {content}")
-            else:
-                lines.append(f"ASSISTANT: {content}")
-        lines.append("ASSISTANT: ")
+        lines = [_PREFIX[m["role"]] + m["content"] for m in messages]
+        lines.append("ASSISTANT: ")  # one trailing space, as vicuna's own template
         return "\n".join(lines)
+
+    def chat_template(self) -> str:
+        return (
+            "{%- for message in messages -%}"
+            "{%- if not loop.first -%}{{ '\\n' }}{%- endif -%}"
+            "{%- if message['role'] == 'user' -%}{{ 'USER: ' }}"
+            "{%- elif message['role'] == 'assistant' -%}{{ 'ASSISTANT: ' }}{%- endif -%}"
+            "{{ message['content'] }}"
+            "{%- endfor -%}"
+            "{%- if add_generation_prompt -%}{{ ('\\n' if messages else '') + 'ASSISTANT: ' }}{%- endif -%}"
+        )

@@ -1,0 +1,52 @@
+"""chatml ("sort of"): ``role\\ntext\\n`` turns wrapped in BOS/EOS, or real ChatML markers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+from bagel_core import Message, PromptFormat
+
+from .layout import ASSISTANT_SYSTEM_PROMPT, SYSTEM_PROMPT_PROBABILITY, literal
+
+IM_START, IM_END = "<|im_start|>", "<|im_end|>"
+
+
+class ChatML(PromptFormat):
+    name = "chatml"
+    description = "chatml (sort of): BOS role / text / EOS turns; im_markers=true for real <|im_start|>/<|im_end|>"
+    default_system_prompt = ASSISTANT_SYSTEM_PROMPT
+
+    @dataclass
+    class Options(PromptFormat.Options):
+        system_prompt_probability: float = SYSTEM_PROMPT_PROBABILITY
+        #: Standard ChatML (``<|im_start|>role\ntext<|im_end|>\n``) instead of the cards' BOS/EOS.
+        im_markers: bool = False
+
+    def _markers(self) -> tuple[str, str, str]:
+        """``(start of the first turn, start of later turns, end of a turn)``."""
+        if self.options.im_markers:
+            return IM_START, IM_START, IM_END + "\n"
+        # The first turn carries no BOS: the tokenizer adds its own.
+        return "", self.special.bos, "\n" + self.special.eos + "\n"
+
+    def render(self, messages: Sequence[Message]) -> str:
+        first, start, end = self._markers()
+        parts = [f"{first if i == 0 else start}{m['role']}\n{m['content']}{end}" for i, m in enumerate(messages)]
+        parts.append(f"{start if messages else first}assistant\n")
+        return "".join(parts)
+
+    def chat_template(self) -> str:
+        if self.options.im_markers:
+            turn_start = gen_start = literal(IM_START)
+            end = literal(IM_END + "\n")
+        else:
+            turn_start = "('' if loop.first else bos_token)"
+            gen_start = "(bos_token if messages else '')"
+            end = "'\\n' + eos_token + '\\n'"
+        return (
+            "{%- for message in messages -%}"
+            f"{{{{ {turn_start} + message['role'] + '\\n' + message['content'] + {end} }}}}"
+            "{%- endfor -%}"
+            f"{{%- if add_generation_prompt -%}}{{{{ {gen_start} + 'assistant\\n' }}}}{{%- endif -%}}"
+        )

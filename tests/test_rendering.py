@@ -1,0 +1,192 @@
+"""The rendering rules shared by every format (bagel_core.rendering) and the render stage."""
+
+from collections import Counter
+from dataclasses import dataclass
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from bagel_core import PromptFormat, uid
+from bagel_core.rendering import Renderer, collapse_newlines, copy_order, expand, formats_for, with_system
+from bagel_core.stages import WORK_SCHEMA
+from bagel_core.stages.render import run_render
+
+
+def _format(fmt_name: str, probability: float = 0.5, system: str = "DEFAULT SYSTEM"):
+    """A format that writes ``[name]`` then ``role: content`` lines: easy to read back."""
+
+    class Tagged(PromptFormat):
+        name = fmt_name
+        description = "test format"
+        default_system_prompt = system
+
+        @dataclass
+        class Options(PromptFormat.Options):
+            system_prompt_probability: float = probability
+
+        def render(self, messages):
+            return f"[{self.name}]" + "".join(f"\n{m['role']}: {m['content']}" for m in messages) + "\nassistant:"
+
+    return Tagged()
+
+
+FORMATS = [_format(n) for n in ("f0", "f1", "f2", "f3")]
+MULTI = [
+    {"from": "system", "value": "Be terse."},
+    {"from": "human", "value": "Tell me a joke."},
+    {"from": "gpt", "value": "Why did the chicken\n\n\n\ncross the road?"},
+    {"from": "human", "value": "Why?"},
+    {"from": "gpt", "value": "To get to the other side."},
+]
+
+
+def test_expand_gives_one_row_per_assistant_turn_with_its_history():
+    rows = list(expand(MULTI))
+    assert [answer for _, answer in rows] == ["Why did the chicken\n\ncross the road?", "To get to the other side."]
+    assert rows[0][0] == [{"role": "system", "content": "Be terse."}, {"role": "user", "content": "Tell me a joke."}]
+    # The earlier answer appears in the history collapsed, as it was trained on.
+    assert rows[1][0][2] == {"role": "assistant", "content": "Why did the chicken\n\ncross the road?"}
+    assert rows[1][0][3] == {"role": "user", "content": "Why?"}
+
+
+def test_collapse_newlines_keeps_single_blank_lines():
+    assert collapse_newlines("a\n\nb\n\n\nc\n\n\n\n\nd\ne") == "a\n\nb\n\nc\n\nd\ne"
+
+
+def test_sft_rows_render_every_turn_in_every_selected_format():
+    rows = list(Renderer(FORMATS[:2], seed=1).sft_rows("id-1", "src", MULTI, None, range(2)))
+    assert [(r[2], r[4]) for r in rows] == [
+        ("f0", "Why did the chicken\n\ncross the road?"), ("f0", "To get to the other side."),
+        ("f1", "Why did the chicken\n\ncross the road?"), ("f1", "To get to the other side."),
+    ]
+    assert rows[1][3] == (
+        "[f0]\nsystem: Be terse.\nuser: Tell me a joke.\nassistant: Why did the chicken\n\ncross the road?"
+        "\nuser: Why?\nassistant:"
+    )
+
+
+def test_plain_text_is_not_formatted():
+    text = "Chapter 1.\n\n\n\nIt was a bright cold day."
+    rows = list(Renderer(FORMATS, seed=1).sft_rows("id-2", "books", None, text, [2]))
+    assert rows == [("id-2", "books", "f2", "", text)]
+
+
+def test_dpo_prompt_is_rendered_and_answers_stay_raw():
+    fmt = _format("g", probability=0.0)
+    rows = list(Renderer([fmt], seed=1).dpo_rows("p", "src", "Is the earth flat?", "No.\n\n\n\nIt is round.", "Yes.", "You are careful.", [0]))
+    assert rows == [("p", "src", "g", "[g]\nsystem: You are careful.\nuser: Is the earth flat?\nassistant:", "No.\n\n\n\nIt is round.", "Yes.")]
+
+
+def test_default_system_prompt_coin_is_per_seed_item_and_format():
+    user = [{"role": "user", "content": "hi"}]
+    fmt = FORMATS[0]
+    ids = [uid(f"q{i}") for i in range(1000)]
+    added = [with_system(user, fmt, 7, i)[0]["role"] == "system" for i in ids]
+    assert 430 < sum(added) < 570  # p = 0.5
+    assert added == [with_system(user, fmt, 7, i)[0]["role"] == "system" for i in ids]
+    assert added != [with_system(user, fmt, 8, i)[0]["role"] == "system" for i in ids]
+    assert added != [with_system(user, FORMATS[1], 7, i)[0]["role"] == "system" for i in ids]
+    # An item's own system prompt is never replaced; p = 0 and p = 1 are exact.
+    own = [{"role": "system", "content": "mine"}, *user]
+    assert all(with_system(own, fmt, 7, i) == own for i in ids[:50])
+    assert all(with_system(user, _format("never", 0.0), 7, i) == user for i in ids[:50])
+    assert all(with_system(user, _format("always", 1.0), 7, i)[0] == {"role": "system", "content": "DEFAULT SYSTEM"} for i in ids[:50])
+
+
+def test_all_rows_of_a_multi_turn_item_share_the_coin():
+    turns = MULTI[1:]
+    for i in range(40):
+        rows = list(Renderer(FORMATS[:1], seed=3).sft_rows(f"id{i}", "s", turns, None, [0]))
+        assert len({r[3].startswith("[f0]\nsystem: DEFAULT SYSTEM") for r in rows}) == 1
+
+
+def test_formats_for_deals_consecutive_formats():
+    assert list(formats_for(None, 3, 4)) == [0, 1, 2, 3]
+    assert [formats_for(r, 3, 4) for r in range(4)] == [[0, 1, 2], [3, 0, 1], [2, 3, 0], [1, 2, 3]]
+    assert len(copy_order([], 1)) == 0
+
+
+# --- the render stage ---------------------------------------------------------------------
+
+
+def _items(n: int) -> list[dict]:
+    items = []
+    for i in range(n):
+        if i % 10 == 3:
+            items.append({"id": uid(f"text {i}"), "source": "books", "origin": "books", "text": f"Plain text {i}."})
+            continue
+        turns = [{"from": "human", "value": f"Question {i}?"}, {"from": "gpt", "value": f"Answer {i}."}]
+        if i % 4 == 0:
+            turns += [{"from": "human", "value": "And then?"}, {"from": "gpt", "value": f"Then {i}."}]
+        items.append({"id": uid(f"q {i}"), "source": "chat", "origin": "chat", "conversations": turns})
+    return items
+
+
+def _pairs(n: int) -> list[dict]:
+    return [{"id": uid(f"p {i}"), "source": "pairs", "origin": "pairs", "prompt": f"Prompt {i}", "chosen": f"good {i}", "rejected": f"bad {i}", "system": "Sys." if i % 3 == 0 else None} for i in range(n)]
+
+
+def _write_inputs(folder, items, pairs, rows_per_group=16):
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, rows in (("sft.parquet", items), ("dpo.parquet", pairs)):
+        columns = {f: [r.get(f) for r in rows] for f in WORK_SCHEMA.names}
+        pq.write_table(pa.Table.from_pydict(columns, schema=WORK_SCHEMA), folder / name, row_group_size=rows_per_group)
+    return folder
+
+
+def _render(tmp_path, name, items, pairs, copies=None, num_proc=1, seed=5):
+    src = _write_inputs(tmp_path / f"in-{name}", items, pairs)
+    out = tmp_path / f"out-{name}"
+    out.mkdir()
+    written = run_render(FORMATS, seed, copies, src, out, num_proc=num_proc)
+    return pq.read_table(out / "sft.parquet").to_pylist(), pq.read_table(out / "dpo.parquet").to_pylist(), written
+
+
+@pytest.mark.parametrize("copies", [1, 2, 3])
+def test_copies_per_item_are_balanced_and_distinct(tmp_path, copies):
+    items, pairs = _items(103), _pairs(37)
+    sft, dpo, written = _render(tmp_path, "c", items, pairs, copies=copies)
+    for rows, n in ((sft, len(items)), (dpo, len(pairs))):
+        # One entry per (item, format): the first row of each item in each format.
+        dealt = {(r["id"], r["format"]) for r in rows}
+        per_item = Counter(i for i, _ in dealt)
+        assert len(per_item) == n and set(per_item.values()) == {copies}  # k distinct formats each
+        per_format = Counter(f for _, f in dealt)
+        assert set(per_format) == {f.name for f in FORMATS}
+        share = n * copies / len(FORMATS)
+        assert all(abs(c - share) < 1 for c in per_format.values()), per_format
+    # Multi-turn items give one row per assistant turn in each of their formats.
+    multi = items[0]["id"]
+    assert sum(r["id"] == multi for r in sft) == 2 * copies
+    assert written["pairs"]["dpo"] == len(pairs) * copies
+
+
+def test_default_renders_every_item_in_every_format(tmp_path):
+    items, pairs = _items(20), _pairs(5)
+    sft, dpo, written = _render(tmp_path, "all", items, pairs)
+    turns = sum(1 if "text" in i else sum(t["from"] == "gpt" for t in i["conversations"]) for i in items)
+    assert len(sft) == turns * 4 and len(dpo) == 5 * 4
+    assert written["chat"]["sft"] + written["books"]["sft"] == len(sft)
+    with pytest.raises(ValueError, match="copies-per-item"):
+        _render(tmp_path, "bad", items, pairs, copies=5)
+
+
+def test_render_is_the_same_for_any_process_count(tmp_path):
+    items, pairs = _items(150), _pairs(60)
+    one = _render(tmp_path, "p1", items, pairs, copies=3, num_proc=1)
+    two = _render(tmp_path, "p2", items, pairs, copies=3, num_proc=2)
+    assert one[0] == two[0] and one[1] == two[1] and one[2] == two[2]
+    assert len(one[0]) > 300
+
+
+def test_render_does_not_depend_on_input_order(tmp_path):
+    items, pairs = _items(90), _pairs(30)
+    forward = _render(tmp_path, "fwd", items, pairs, copies=2)
+    backward = _render(tmp_path, "bwd", items[::-1], pairs[::-1], copies=2)
+    key = lambda r: tuple(r.values())
+    assert sorted(forward[0], key=key) == sorted(backward[0], key=key)
+    assert sorted(forward[1], key=key) == sorted(backward[1], key=key)
+    # The seed changes which formats an item goes to.
+    reseeded = _render(tmp_path, "seed", items, pairs, copies=2, seed=6)
+    assert {(r["id"], r["format"]) for r in reseeded[0]} != {(r["id"], r["format"]) for r in forward[0]}
