@@ -82,6 +82,12 @@ class Loader(Component):
         for row in self.rows(ctx):
             yield from ctx.convert_row(self.convert, row)
 
+    def input_fingerprint(self) -> str:
+        """What else, besides its options and upstream datasets, the output depends on (such as
+        the sizes and times of local files its options name), so that a cached load is redone
+        when it changes. Empty for loaders that read only upstream datasets."""
+        return ""
+
     @classmethod
     def metadata(cls) -> dict[str, Any]:
         return {"priority": cls.priority, "dataset_ids": list(cls.dataset_ids)}
@@ -127,7 +133,7 @@ class PromptFormat(Component):
     #: Added, with probability ``options.system_prompt_probability``, to items without one.
     default_system_prompt: ClassVar[Optional[str]] = None
     #: True for formats that cannot render without ``--tokenizer``; ``--formats all`` leaves
-    #: them out when no tokenizer is given.
+    #: them out (they are used only when named).
     requires_tokenizer: ClassVar[bool] = False
 
     @dataclass

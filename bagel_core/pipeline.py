@@ -127,7 +127,8 @@ def run(
     # Highest priority first; ties alphabetically, as the reference's module order.
     loaders.sort(key=lambda s: (-s.priority, s.cls.name, s.cls.kind))
     formats = _select(registry, config, "format", config.formats)
-    if config.formats == "all" and not config.tokenizer:
+    if config.formats == "all":
+        # A tokenizer given for its BOS/EOS may have no chat template: such formats only by name.
         formats = [f for f in formats if not f.cls.requires_tokenizer]
     if not formats:
         raise ConfigError("select at least one prompt format (--formats)")
@@ -144,7 +145,7 @@ def run(
     tasks = []
     load_fps = []
     for s in loaders:
-        data_fp = _data(config, s.cls).fingerprint(s.cls.dataset_ids)
+        data_fp = _data(config, s.cls).fingerprint(s.cls.dataset_ids) + s.cls(s.options).input_fingerprint()
         fp = fingerprint(core, s.identity(), config.seed, data_fp)
         load_fps.append([s.priority, fp])
         tasks.append(LoadTask(s.cls, s.options, config.seed, config.data_root, config.sample, work / "load" / f"{s.cls.kind}-{s.cls.name}-{fp}.parquet", quiet))

@@ -161,3 +161,13 @@ def test_killed_run_resumes_to_the_same_output(tmp_path, toy_root):
     assert not list(out.rglob("*.tmp"))
     for name in ("sft.parquet", "dpo.parquet"):
         assert rows(out / name) == rows(tmp_path / "ref" / name)
+
+
+def test_tokenizer_gives_special_tokens_and_all_skips_tokenizer_only_formats(tmp_path, toy_root, toy_registry, tiny_llama):
+    config = RunConfig(out=tmp_path / "o", data_root=toy_root, sources="toy-high", dpo="none", formats="all", tokenizer=str(tiny_llama))
+    manifest = run(config, toy_registry).manifest
+    assert "chat-template" not in manifest["formats"] and "vicuna" in manifest["formats"]
+    assert manifest["special_tokens"]["bos"] == "<s>" and manifest["special_tokens"]["tokenizer_path"] == str(tiny_llama)
+    # Named, it is used, and this base tokenizer has no template: a clear error naming it.
+    with pytest.raises(ValueError, match=r"format 'chat-template': tokenizer '.*tiny-llama.*' has no chat_template"):
+        run(RunConfig(out=tmp_path / "n", data_root=toy_root, sources="toy-high", dpo="none", formats="chat-template", tokenizer=str(tiny_llama)), toy_registry)
