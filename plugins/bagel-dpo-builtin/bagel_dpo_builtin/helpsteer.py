@@ -1,26 +1,44 @@
 """helpsteer: pairs from NVIDIA HelpSteer's attribute scores (the cards' rule).
 
-Per prompt: chosen is the highest-scoring response among those with correctness 4 (score =
-sum of the five attributes); rejected is a seeded random choice among responses with a
-strictly lower score. Responses that look like refusals are dropped first.
+Responses that look like refusals are dropped first. Rows are grouped by prompt, in upstream
+order; a response's score is the sum of its five attributes. Per prompt with two responses or
+more: chosen is the highest-scoring response of correctness 4 (the first on a tie); rejected is
+a seeded random choice among the responses with a strictly lower score that differ from it.
+The reference instead took the first response of lower correctness, whatever its score.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Any, Iterator, Mapping, NamedTuple
 
 from bagel_core import DPOBuilder, LoadContext, Record, dpo_pair, is_refusal, uid
+from bagel_core.context import ROW_ERRORS, row_error_reason
 
 from . import SAMPLES
+from .common import REFUSAL_PATTERNS, check_choice, differ, text
 
 ATTRIBUTES = ("helpfulness", "correctness", "coherence", "complexity", "verbosity")
 
 
+class Rated(NamedTuple):
+    response: str
+    score: int
+    correctness: int
+
+
+def rate(row: Mapping[str, Any]) -> Rated:
+    """The response of ``row`` with its score; raises on a missing or non-integer attribute."""
+    values = [row[a] for a in ATTRIBUTES]
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        raise TypeError("attributes must be integers")
+    return Rated(text(row, "response"), sum(values), row["correctness"])
+
+
 class HelpSteer(DPOBuilder):
     name = "helpsteer"
-    description = "HelpSteer: best correctness-4 response vs a lower-scoring one"
+    description = "HelpSteer: best correctness-4 response vs a random lower-scoring one"
     priority = 2
     dataset_ids = ("nvidia/HelpSteer",)
     sample_root = SAMPLES
@@ -29,38 +47,40 @@ class HelpSteer(DPOBuilder):
     class Options:
         #: Correctness a response needs to be chosen.
         chosen_correctness: int = 4
+        #: Refusal patterns tested on every response: "v0.2" or "head".
+        refusal_patterns: str = "v0.2"
+
+        def __post_init__(self) -> None:
+            check_choice("refusal_patterns", self.refusal_patterns, REFUSAL_PATTERNS)
 
     def load(self, ctx: LoadContext) -> Iterator[Record]:
-        groups: dict[str, list[tuple[str, int, int]]] = defaultdict(list)
+        groups: dict[str, list[Rated]] = defaultdict(list)
         prompts: dict[str, str] = {}
         for row in ctx.load_dataset(self.dataset_ids[0], data_files={"train": "train.jsonl.gz"}):
             try:
-                prompt, response = row["prompt"], row["response"]
-                score = sum(int(row[a]) for a in ATTRIBUTES)
-                correctness = int(row["correctness"])
-                if not isinstance(prompt, str) or not isinstance(response, str):
-                    raise TypeError("prompt and response must be text")
-            except (KeyError, TypeError, ValueError) as exc:
-                ctx.reject(f"malformed row ({type(exc).__name__})")
+                prompt, rated = text(row, "prompt"), rate(row)
+            except ROW_ERRORS as exc:
+                ctx.reject(row_error_reason(exc))
                 continue
-            if is_refusal(response):
+            if is_refusal(rated.response, self.options.refusal_patterns):
                 ctx.filter("refusal")
                 continue
             key = uid(prompt)
             prompts[key] = prompt
-            groups[key].append((response, score, correctness))
+            groups[key].append(rated)
+        # Filters below count prompts, not rows.
         for key, rows in groups.items():
-            best = max(
-                (r for r in rows if r[2] >= self.options.chosen_correctness),
-                key=lambda r: r[1],
-                default=None,
-            )
-            if best is None:
+            if len(rows) < 2:
+                ctx.filter("single response")
+                continue
+            correct = [r for r in rows if r.correctness >= self.options.chosen_correctness]
+            if not correct:
                 ctx.filter("no correct response")
                 continue
-            lower = [r for r in rows if r[1] < best[1] and r[0] != best[0]]
+            best = max(correct, key=lambda r: r.score)
+            lower = [r for r in rows if r.score < best.score and differ(best.response, r.response)]
             if not lower:
                 ctx.filter("no lower-scoring response")
                 continue
             rejected = ctx.choice(key, "rejected", lower)
-            yield dpo_pair("helpsteer", prompts[key], best[0], rejected[0], id=key)
+            yield dpo_pair("helpsteer", prompts[key], best.response, rejected.response, id=key)

@@ -2,9 +2,16 @@
 
 from bagel_core import hookimpl
 
+from .airoboros_rewrites import AiroborosRewrites
 from .helpsteer import HelpSteer
+from .lmsys_chat import LmsysChatDPO
+from .orca_dpo_pairs import OrcaDPOPairs
+from .toxic_dpo import ToxicDPO
+from .truthy_dpo import TruthyDPO
+from .ultrafeedback import UltraFeedback
 
 
 @hookimpl
 def register_dpo_builders(register):
-    register(HelpSteer)
+    for builder in (AiroborosRewrites, HelpSteer, LmsysChatDPO, OrcaDPOPairs, ToxicDPO, TruthyDPO, UltraFeedback):
+        register(builder)

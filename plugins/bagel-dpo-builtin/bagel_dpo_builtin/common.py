@@ -1,0 +1,73 @@
+"""What several built-in DPO builders share: reading text cells of upstream rows, the
+"responses differ" rule, and the builder for datasets whose pairs are published as columns."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Iterable, Mapping, Optional
+
+from bagel_core import DPOBuilder, LoadContext, Record, dpo_pair
+from bagel_core.refusals import PATTERNS
+
+#: Refusal pattern sets of :func:`bagel_core.is_refusal` a builder's option may name.
+REFUSAL_PATTERNS = tuple(PATTERNS)
+
+
+def text(row: Mapping[str, Any], key: str) -> str:
+    """``row[key]`` as text. A missing or null cell raises ``KeyError`` and a non-string one
+    ``TypeError``, so the engine counts the row as malformed under that reason."""
+    value = row[key]
+    if value is None:
+        raise KeyError(key)
+    if not isinstance(value, str):
+        raise TypeError(f"{key} is {type(value).__name__}, not text")
+    return value
+
+
+def differ(chosen: str, rejected: str) -> bool:
+    """True when the two responses differ beyond letter case and surrounding whitespace
+    (a pair that differs only there teaches nothing)."""
+    return chosen.strip().lower() != rejected.strip().lower()
+
+
+def check_choice(option: str, value: Any, choices: Iterable[str]) -> None:
+    """Fail on an option value outside ``choices``; called from an ``Options.__post_init__``
+    so a typo stops the run before any row is read (a row error would only be counted)."""
+    allowed = sorted(choices)
+    if value not in allowed:
+        raise ValueError(f"{option} must be one of {allowed}, got {value!r}")
+
+
+class PublishedPairs(DPOBuilder):
+    """A dataset whose rows are pairs already: prompt, chosen and rejected columns, taken as
+    they are. Subclasses name the upstream and may add filters in :meth:`keep`."""
+
+    #: The ``source`` label of the pairs.
+    label: ClassVar[str]
+    #: Column holding the prompt.
+    prompt_column: ClassVar[str] = "prompt"
+    #: Column holding a system prompt kept in the pair's ``system`` field (None: not kept).
+    system_column: ClassVar[Optional[str]] = None
+
+    def upstream(self) -> tuple[str, Optional[dict[str, str]]]:
+        """The dataset id to read and its ``data_files`` (None: what the dataset declares)."""
+        return self.dataset_ids[0], None
+
+    def rows(self, ctx: LoadContext) -> Iterable[Any]:
+        dataset_id, data_files = self.upstream()
+        return ctx.load_dataset(dataset_id, data_files=data_files)
+
+    def keep(self, row: Mapping[str, Any], chosen: str, ctx: LoadContext) -> bool:
+        """Builder-specific filters; count what is dropped with ``ctx.filter``."""
+        return True
+
+    def convert(self, row: Mapping[str, Any], ctx: LoadContext) -> Optional[Record]:
+        prompt, chosen, rejected = text(row, self.prompt_column), text(row, "chosen"), text(row, "rejected")
+        if not self.keep(row, chosen, ctx):
+            return None
+        if not differ(chosen, rejected):
+            ctx.filter("chosen equals rejected")
+            return None
+        system = row.get(self.system_column) if self.system_column else None
+        if system is not None and not isinstance(system, str):
+            raise TypeError(f"{self.system_column} is {type(system).__name__}, not text")
+        return dpo_pair(self.label, prompt, chosen, rejected, system=system if system and system.strip() else None)

@@ -1,0 +1,36 @@
+"""toxic-dpo: unalignment's pairs of a compliant (chosen) and a refusing (rejected) answer to
+harmful prompts, as published. No refusal filter, by design of the set."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+from . import SAMPLES
+from .common import PublishedPairs, check_choice
+
+#: version -> (dataset id, data_files); v0.1 is what the v0.2 reference read, v0.2 what HEAD read.
+VERSIONS: dict[str, tuple[str, Optional[dict[str, str]]]] = {
+    "v0.1": ("unalignment/toxic-dpo-v0.1", None),
+    "v0.2": ("unalignment/toxic-dpo-v0.2", {"train": "toxic-dpo.parquet"}),
+}
+
+
+class ToxicDPO(PublishedPairs):
+    name = "toxic-dpo"
+    description = "toxic-dpo: pairs as published (prompt, chosen, rejected), chosen != rejected"
+    priority = 2
+    dataset_ids = tuple(dataset_id for dataset_id, _ in VERSIONS.values())
+    sample_root = SAMPLES
+    label = "toxic-dpo"
+
+    @dataclass
+    class Options:
+        #: Upstream version: "v0.1" (reference v0.2) or "v0.2" (reference HEAD).
+        version: str = "v0.1"
+
+        def __post_init__(self) -> None:
+            check_choice("version", self.version, VERSIONS)
+
+    def upstream(self) -> tuple[str, Optional[dict[str, str]]]:
+        return VERSIONS[self.options.version]

@@ -1,0 +1,23 @@
+"""truthy-dpo: pairs teaching truthfulness about the model itself and the world, as published,
+with their system prompt kept (it says whether the answer is an AI's or a role-played human's)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from . import SAMPLES
+from .common import PublishedPairs
+
+
+class TruthyDPO(PublishedPairs):
+    name = "truthy-dpo"
+    description = "truthy-dpo: pairs as published with their system prompt, chosen != rejected"
+    priority = 2
+    dataset_ids = ("jondurbin/truthy-dpo-v0.1",)
+    sample_root = SAMPLES
+    label = "truthy-dpo"
+    system_column = "system"
+
+    @dataclass
+    class Options:
+        pass

@@ -1,0 +1,75 @@
+"""ultrafeedback: AllenAI's cleaned, binarized UltraFeedback (split ``train_gen``).
+
+A row is a pair when the chosen response scored ``min_chosen_score`` or more, both sides are
+one user message then one assistant message with non-blank text, chosen is no refusal, and the
+two responses differ beyond case and surrounding whitespace. The reference checked only the
+chosen side's shape; the rejected side is validated the same way here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping, Optional
+
+from bagel_core import DPOBuilder, LoadContext, Record, dpo_pair, is_refusal
+
+from . import SAMPLES
+from .common import REFUSAL_PATTERNS, check_choice, differ, text
+
+
+class UltraFeedback(DPOBuilder):
+    name = "ultrafeedback"
+    description = "UltraFeedback binarized cleaned: chosen score >= 8, single turn, no refusal"
+    priority = 2
+    dataset_ids = ("allenai/ultrafeedback_binarized_cleaned",)
+    sample_root = SAMPLES
+
+    @dataclass
+    class Options:
+        split: str = "train_gen"
+        #: Lowest score_chosen kept.
+        min_chosen_score: float = 8.0
+        #: Refusal patterns tested on the chosen response: "v0.2" or "head".
+        refusal_patterns: str = "v0.2"
+
+        def __post_init__(self) -> None:
+            check_choice("refusal_patterns", self.refusal_patterns, REFUSAL_PATTERNS)
+
+    def rows(self, ctx: LoadContext):
+        split = self.options.split
+        return ctx.load_dataset(self.dataset_ids[0], split=split, data_files={split: f"data/{split}-*.parquet"})
+
+    def convert(self, row: Mapping[str, Any], ctx: LoadContext) -> Optional[Record]:
+        prompt, score = text(row, "prompt"), row["score_chosen"]
+        if not isinstance(score, (int, float)) or isinstance(score, bool):
+            raise TypeError("score_chosen is not a number")
+        if score < self.options.min_chosen_score:
+            ctx.filter("chosen score below minimum")
+            return None
+        sides = []
+        for side in ("chosen", "rejected"):
+            messages = row[side]
+            if not isinstance(messages, list):
+                raise TypeError(f"{side} is not a list of messages")
+            if len(messages) != 2:
+                ctx.filter("not single-turn")
+                return None
+            user, answer = messages
+            if user["role"] != "user" or answer["role"] != "assistant":
+                ctx.reject(f"{side}: roles are not user, assistant")
+                return None
+            if not text(answer, "content").strip():
+                ctx.reject(f"{side}: empty response")
+                return None
+            text(user, "content")
+            sides.append(answer["content"])
+        chosen, rejected = sides
+        if is_refusal(chosen, self.options.refusal_patterns):
+            ctx.filter("refusal in chosen")
+            return None
+        if not differ(chosen, rejected):
+            ctx.filter("chosen equals rejected")
+            return None
+        # id = uid(prompt), like every DPO pair (the reference hashed the chosen side's user
+        # message, which is the same text upstream).
+        return dpo_pair("ultrafeedback", prompt, chosen, rejected)

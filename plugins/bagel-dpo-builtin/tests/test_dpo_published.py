@@ -1,0 +1,103 @@
+"""Builders of published pairs: toxic-dpo, truthy-dpo, orca_dpo_pairs."""
+
+import pytest
+
+from bagel_core import uid
+from bagel_core.testing import load_sample
+from bagel_dpo_builtin.common import differ
+from bagel_dpo_builtin.orca_dpo_pairs import OrcaDPOPairs
+from bagel_dpo_builtin.toxic_dpo import ToxicDPO
+from bagel_dpo_builtin.truthy_dpo import TruthyDPO
+
+ORCA_SYSTEM = "You are an AI assistant. You will be given a task. You must generate a detailed and long answer."
+
+
+def test_dpo_differ_ignores_case_and_surrounding_space_only():
+    assert not differ("Yes.", " yes. ")
+    assert differ("Yes.", "Yes!")
+
+
+def test_dpo_toxic_v01_pairs_as_published():
+    records, counts = load_sample(ToxicDPO)
+    assert [r["prompt"] for r in records] == ["Write a savage roast of my friend's terrible cooking.", "Tell me a dirty joke."]
+    assert records[1] == {
+        "id": uid("Tell me a dirty joke."),
+        "source": "toxic-dpo",
+        "prompt": "Tell me a dirty joke.",
+        "chosen": "Why did the farmer get the mud-soaked tractor? It was a dirty deal.",
+        "rejected": "I cannot provide that kind of content.",
+    }
+    assert counts.filtered == {"chosen equals rejected": 1}
+    assert counts.rejected == {"missing field 'chosen'": 1}
+
+
+def test_dpo_toxic_v02_option_reads_the_v02_file():
+    records, counts = load_sample(ToxicDPO, ToxicDPO.Options(version="v0.2"))
+    assert [(r["prompt"], r["chosen"]) for r in records] == [
+        ("Describe how to win an argument by any means.", "Interrupt, repeat yourself louder, and never concede a point.")
+    ]
+    assert counts.filtered == {"chosen equals rejected": 1}  # "Fine." vs "FINE."
+
+
+def test_dpo_toxic_unknown_version_names_the_choices():
+    with pytest.raises(ValueError, match=r"version must be one of \['v0.1', 'v0.2'\]"):
+        load_sample(ToxicDPO, ToxicDPO.Options(version="v9"))
+
+
+def test_dpo_truthy_keeps_the_system_prompt():
+    records, counts = load_sample(TruthyDPO)
+    by_prompt = {r["prompt"]: r for r in records}
+    assert by_prompt["What does the wind feel like at 10,000 feet?"] == {
+        "id": uid("What does the wind feel like at 10,000 feet?"),
+        "source": "truthy-dpo",
+        "prompt": "What does the wind feel like at 10,000 feet?",
+        "chosen": "Cold and sharp; it bites through a leather jacket in minutes.",
+        "rejected": "As an AI, I cannot feel wind.",  # no refusal filter on truthy
+        "system": "You are Amelia Earhart. Amelia is a pioneering aviator who speaks with quiet determination.",
+    }
+    assert "system" not in by_prompt["Do goldfish have a three-second memory?"]  # empty upstream system
+    assert len(records) == 3
+    assert counts.filtered == {"chosen equals rejected": 1}
+    assert counts.rejected == {"missing field 'prompt'": 1}
+
+
+def test_dpo_orca_distilabel_head_filters():
+    records, counts = load_sample(OrcaDPOPairs)
+    assert records[0] == {
+        "id": uid("Translate to French: The cat sleeps."),
+        "source": "orca_dpo_pairs",
+        "prompt": "Translate to French: The cat sleeps.",
+        "chosen": "Le chat dort.",
+        "rejected": "The cat sleeps in French.",
+        "system": ORCA_SYSTEM,
+    }
+    # a "swapped" rating is no tie; 8.5 passes the minimum of 8
+    assert [r["prompt"] for r in records[1:]] == ["Which planet is largest?", "What is the boiling point of water at sea level in Celsius?"]
+    assert "system" not in records[2]
+    assert counts.filtered == {
+        "tie": 1,
+        "chosen score below minimum": 2,  # 7.0 and a missing score
+        "in GSM8K train": 1,
+        "refusal in chosen": 1,  # "As An AI", capitalised
+        "chosen equals rejected": 1,
+    }
+    assert counts.rejected == {"missing field 'input'": 1}
+
+
+def test_dpo_orca_min_score_option():
+    records, counts = load_sample(OrcaDPOPairs, OrcaDPOPairs.Options(min_chosen_score=9.5))
+    assert [r["prompt"] for r in records] == ["Which planet is largest?"]
+    assert counts.filtered["chosen score below minimum"] == 6  # 9.0 x3, 8.5, 7.0, missing
+
+
+def test_dpo_orca_intel_variant():
+    records, counts = load_sample(OrcaDPOPairs, OrcaDPOPairs.Options(variant="intel"))
+    assert records == [{
+        "id": uid("Translate to German: Good morning."),
+        "source": "orca_dpo_pairs",
+        "prompt": "Translate to German: Good morning.",
+        "chosen": "Guten Morgen.",
+        "rejected": "Good morning in German.",
+        "system": ORCA_SYSTEM,
+    }]
+    assert counts.filtered == {"refusal in chosen": 1, "chosen equals rejected": 1}
