@@ -28,7 +28,8 @@ _ROLE = {"system": "system", "human": "user", "gpt": "assistant"}
 
 
 def collapse_newlines(text: str) -> str:
-    return _NEWLINES.sub("\n\n", text)
+    # The substring test is much cheaper than the regex, and most texts have nothing to collapse.
+    return _NEWLINES.sub("\n\n", text) if "\n\n\n" in text else text
 
 
 def to_messages(turns: Sequence[Turn]) -> list[Message]:
@@ -51,13 +52,17 @@ def expand(turns: Sequence[Turn]) -> Iterator[tuple[list[Message], str]]:
             yield messages[:index], message["content"]
 
 
+def _system_purpose(fmt: PromptFormat) -> str:
+    return f"system-prompt:{fmt.name}"
+
+
 def with_system(messages: list[Message], fmt: PromptFormat, seed: int, item_id: str) -> list[Message]:
     """``messages`` with the format's default system prompt added when the coin says so."""
     if messages and messages[0]["role"] == "system":
         return messages
     prompt = fmt.default_system_prompt
     p = fmt.options.system_prompt_probability
-    if prompt and p > 0 and rng.coin(seed, item_id, f"system-prompt:{fmt.name}", p):
+    if prompt and p > 0 and rng.coin(seed, item_id, _system_purpose(fmt), p):
         return [{"role": "system", "content": prompt}, *messages]
     return messages
 
@@ -88,22 +93,54 @@ class Renderer:
     def __init__(self, formats: Sequence[PromptFormat], seed: int) -> None:
         self.formats = list(formats)
         self.seed = seed
+        # Per format: the default system message, its probability, and the coin stream; the
+        # same draws as with_system(), with the hash prefix computed once.
+        self._defaults = [
+            (
+                {"role": "system", "content": f.default_system_prompt},
+                f.options.system_prompt_probability,
+                rng.Stream(seed, _system_purpose(f)),
+            )
+            if f.default_system_prompt and f.options.system_prompt_probability > 0
+            else None
+            for f in self.formats
+        ]
+
+    def _default_system(self, index: int, item_id: str) -> Optional[Message]:
+        default = self._defaults[index]
+        if default is not None and default[2].uniform(item_id) < default[1]:
+            return default[0]
+        return None
+
+    def sft_parts(self, item_id: str, turns: Optional[Sequence[Turn]], text: Optional[str], which) -> Iterator[tuple[int, str, str]]:
+        """``(format index, input, output)`` per row of an SFT item. An output is the same string
+        object in every format, so a caller can store it once."""
+        if turns is None:
+            for index in which:
+                yield index, "", text or ""
+            return
+        expanded = list(expand(turns))
+        has_system = bool(turns) and turns[0]["from"] == "system"
+        for index in which:
+            render = self.formats[index].render
+            # One coin per item and format, so every turn of a conversation agrees.
+            system = None if has_system else self._default_system(index, item_id)
+            for history, answer in expanded:
+                yield index, render([system, *history] if system is not None else history), answer
+
+    def dpo_parts(self, item_id: str, prompt: str, system: Optional[str], which) -> Iterator[tuple[int, str]]:
+        """``(format index, rendered prompt)`` per row of a DPO pair."""
+        user: Message = {"role": "user", "content": prompt}
+        for index in which:
+            chosen_system = {"role": "system", "content": system} if system else self._default_system(index, item_id)
+            yield index, self.formats[index].render([chosen_system, user] if chosen_system is not None else [user])
 
     def sft_rows(self, item_id: str, source: str, turns: Optional[Sequence[Turn]], text: Optional[str], which) -> Iterator[tuple[str, str, str, str, str]]:
-        expanded = None if turns is None else list(expand(turns))
-        for index in which:
-            fmt = self.formats[index]
-            if expanded is None:
-                yield item_id, source, fmt.name, "", text or ""
-                continue
-            for history, answer in expanded:
-                messages = with_system(history, fmt, self.seed, item_id)
-                yield item_id, source, fmt.name, fmt.render(messages), answer
+        """Rows ``(id, source, format, input, output)`` of one SFT item."""
+        for index, rendered, output in self.sft_parts(item_id, turns, text, which):
+            yield item_id, source, self.formats[index].name, rendered, output
 
     def dpo_rows(self, item_id: str, source: str, prompt: str, chosen: str, rejected: str, system: Optional[str], which) -> Iterator[tuple[str, ...]]:
-        base: list[Message] = [{"role": "system", "content": system}] if system else []
-        base.append({"role": "user", "content": prompt})
-        for index in which:
-            fmt = self.formats[index]
-            messages = with_system(base, fmt, self.seed, item_id)
-            yield item_id, source, fmt.name, fmt.render(messages), chosen, rejected
+        """Rows ``(id, source, format, prompt, chosen, rejected)`` of one DPO pair."""
+        for index, rendered in self.dpo_parts(item_id, prompt, system, which):
+            yield item_id, source, self.formats[index].name, rendered, chosen, rejected

@@ -18,6 +18,19 @@ def _digest(seed: int, key: str, purpose: str) -> bytes:
     return hashlib.blake2b(f"{seed}\x1f{purpose}\x1f{key}".encode(), digest_size=16).digest()
 
 
+class Stream:
+    """``uniform(seed, key, purpose)`` for many keys and one (seed, purpose), hashing the
+    common prefix once: the renderer draws one per item and format."""
+
+    def __init__(self, seed: int, purpose: str) -> None:
+        self._prefix = hashlib.blake2b(f"{seed}\x1f{purpose}\x1f".encode(), digest_size=16)
+
+    def uniform(self, key: str) -> float:
+        h = self._prefix.copy()
+        h.update(key.encode())
+        return int.from_bytes(h.digest()[:8], "big") / _SCALE
+
+
 def uniform(seed: int, key: str, purpose: str) -> float:
     """A float in [0, 1) fixed by ``(seed, key, purpose)``."""
     return int.from_bytes(_digest(seed, key, purpose)[:8], "big") / _SCALE

@@ -71,7 +71,7 @@ def read_json(path: Path) -> Any:
 class ParquetSink:
     """Buffers rows and writes them as row groups to a parquet file, atomically on close."""
 
-    def __init__(self, path: Path, schema: pa.Schema, rows_per_group: int = 50_000) -> None:
+    def __init__(self, path: Path, schema: pa.Schema, rows_per_group: int = 10_000) -> None:
         self.path = Path(path)
         self.schema = schema
         self.rows_per_group = rows_per_group
@@ -117,5 +117,5 @@ class ParquetSink:
             self.abort()
 
 
-def iter_batches(path: Path, columns: "list[str] | None" = None, batch_size: int = 20_000) -> Iterator[pa.RecordBatch]:
+def iter_batches(path: Path, columns: "list[str] | None" = None, batch_size: int = 10_000) -> Iterator[pa.RecordBatch]:
     yield from pq.ParquetFile(path).iter_batches(batch_size=batch_size, columns=columns)

@@ -27,23 +27,55 @@ _STATE: dict = {}
 
 
 def _render_group(kind: str, path: str, group: int, ranks: Optional[np.ndarray]) -> tuple[pa.Table, Counter]:
+    """Render one row group into output columns.
+
+    Only the rendered inputs are new strings; ids, sources, format names and outputs are taken
+    by index from arrays that hold each value once (an answer is shared by every format).
+    """
     renderer: Renderer = _STATE["renderer"]
     copies: int = _STATE["copies"]
     n = len(renderer.formats)
     table = pq.ParquetFile(path).read_row_group(group)
-    columns = {name: table.column(name).to_pylist() for name in table.column_names}
-    rows: list[tuple] = []
-    written: Counter = Counter()
-    for i, item_id in enumerate(columns["id"]):
-        which = formats_for(None if ranks is None else int(ranks[i]), copies, n)
-        before = len(rows)
-        if kind == "sft":
-            rows.extend(renderer.sft_rows(item_id, columns["source"][i], columns["conversations"][i], columns["text"][i], which))
-        else:
-            rows.extend(renderer.dpo_rows(item_id, columns["source"][i], columns["prompt"][i], columns["chosen"][i], columns["rejected"][i], columns["system"][i], which))
-        written[columns["origin"][i]] += len(rows) - before
+    ids = table.column("id").to_pylist()
+    item_of: list[int] = []
+    format_of: list[int] = []
+    rendered: list[str] = []
+    if kind == "sft":
+        outputs: list[str] = []
+        output_of: list[int] = []
+        slot: dict[int, int] = {}  # id(output string) -> its index in outputs
+        turns_col, text_col = table.column("conversations").to_pylist(), table.column("text").to_pylist()
+        for i, item_id in enumerate(ids):
+            which = formats_for(None if ranks is None else int(ranks[i]), copies, n)
+            for index, text, output in renderer.sft_parts(item_id, turns_col[i], text_col[i], which):
+                item_of.append(i)
+                format_of.append(index)
+                rendered.append(text)
+                k = slot.get(id(output))
+                if k is None:
+                    k = slot[id(output)] = len(outputs)
+                    outputs.append(output)
+                output_of.append(k)
+        tail = [pa.array(outputs, pa.string()).take(pa.array(output_of, pa.int32()))]
+    else:
+        prompts, systems = table.column("prompt").to_pylist(), table.column("system").to_pylist()
+        for i, item_id in enumerate(ids):
+            which = formats_for(None if ranks is None else int(ranks[i]), copies, n)
+            for index, text in renderer.dpo_parts(item_id, prompts[i], systems[i], which):
+                item_of.append(i)
+                format_of.append(index)
+                rendered.append(text)
+        items = pa.array(item_of, pa.int32())
+        tail = [table.column("chosen").take(items), table.column("rejected").take(items)]
+    items = pa.array(item_of, pa.int32())
+    names = pa.array([f.name for f in renderer.formats], pa.string())
+    columns = [table.column("id").take(items), table.column("source").take(items), names.take(pa.array(format_of, pa.int32())), pa.array(rendered, pa.string()), *tail]
     schema = SFT_SCHEMA if kind == "sft" else DPO_SCHEMA
-    out = pa.Table.from_arrays([pa.array(col, pa.string()) for col in zip(*rows)] if rows else [pa.array([], pa.string())] * len(schema), schema=schema)
+    out = pa.Table.from_arrays([c.combine_chunks() if isinstance(c, pa.ChunkedArray) else c for c in columns], schema=schema)
+    per_item = np.bincount(np.asarray(item_of, dtype=np.int64), minlength=len(ids))
+    written: Counter = Counter()
+    for origin, count in zip(table.column("origin").to_pylist(), per_item.tolist()):
+        written[origin] += count
     return out, written
 
 
