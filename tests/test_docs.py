@@ -50,3 +50,18 @@ def test_decontaminator_example_finds_matches():
     exact.index([BenchmarkText("gsm8k", "3", "What is 2 + 2?")])
     matches = list(exact.search([Query("a", "s", "what is 2 + 2? ", ("what is 2 + 2? ",)), Query("b", "s", "Hello", ("Hello",))]))
     assert [(m.id, m.benchmark, m.benchmark_item) for m in matches] == [("a", "gsm8k", "3")]
+
+
+def test_every_builtin_component_is_documented():
+    from bagel_core.plugins import load_plugins
+
+    _, registry = load_plugins(strict=False)
+    sources = (REPO / "docs" / "sources.md").read_text()
+    documented = set(re.findall(r"^\| `?([a-z0-9_.-]+)`? \|", sources, re.M))
+    builtin = lambda kind: {n for n, info in registry.of(kind).items() if info.plugin.distribution == "bagel-sources-builtin"}
+    assert builtin("source") - {"local"} <= documented, "add the missing sources to docs/sources.md"
+    assert builtin("benchmark") <= documented, "add the missing benchmark sets to docs/sources.md"
+    dpo = (REPO / "docs" / "dpo.md").read_text()
+    for name, info in registry.of("dpo_builder").items():
+        if info.plugin.distribution == "bagel-dpo-builtin":
+            assert f"`{name}`" in dpo, f"{name} is not documented in docs/dpo.md"

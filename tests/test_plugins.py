@@ -131,9 +131,13 @@ def test_builtin_plugins_pass_conformance():
 
 
 @pytest.fixture
-def installed_thirdparty():
-    """pip-install the third-party plugin package under tests/thirdparty into this environment."""
-    package = REPO / "tests" / "thirdparty" / "bagel_shakespeare"
+def installed_thirdparty(tmp_path):
+    """pip-install the third-party plugin package under tests/thirdparty into this environment
+    (built from a copy, so no build files land in the repository)."""
+    import shutil
+
+    package = tmp_path / "bagel_shakespeare"
+    shutil.copytree(REPO / "tests" / "thirdparty" / "bagel_shakespeare", package)
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
     subprocess.run([*pip, "install", "--no-deps", "--no-build-isolation", str(package)], check=True, timeout=300)
     yield

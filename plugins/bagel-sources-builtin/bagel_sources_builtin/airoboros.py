@@ -1,38 +1,53 @@
-"""airoboros: gpt-4 synthetic instructions across many categories, as ShareGPT conversations."""
+"""airoboros: gpt-4 synthetic instructions across many categories, as ShareGPT conversations.
+
+The v0.2 reference (and the cards' body) read ``unalignment/spicy-3.1``; from 2024-01-02 the
+reference read ``jondurbin/airoboros-3.2`` (the cards' YAML header) and skipped its
+``summarization`` rows, which the ``summarization`` source covers. Both are options.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bagel_core import LoadContext, Source, instruction_text, uid
+from bagel_core import LoadContext, Source, sft_item
 
 from . import SAMPLES
+from .fields import turns_of
+
+#: Upstream dataset and data files (None: every file) of each version.
+VERSIONS = {
+    "spicy-3.1": ("unalignment/spicy-3.1", {"train": "conversations-no-mathjson.json"}),
+    "airoboros-3.2": ("jondurbin/airoboros-3.2", None),
+}
 
 
 class Airoboros(Source):
     name = "airoboros"
     description = "airoboros synthetic instructions (gpt-4), conversations verbatim"
     priority = 1
-    dataset_ids = ("unalignment/spicy-3.1",)
+    dataset_ids = tuple(dataset_id for dataset_id, _ in VERSIONS.values())
     sample_root = SAMPLES
 
     @dataclass
     class Options:
-        #: Upstream file of the v0.2 reference (the one without mathjson rows).
-        data_file: str = "conversations-no-mathjson.json"
-        #: Categories to leave out (HEAD skips "summarization", which has its own source).
+        #: "spicy-3.1" (v0.2 reference) or "airoboros-3.2" (HEAD reference).
+        version: str = "spicy-3.1"
+        #: Categories to leave out; HEAD skips ("summarization",).
         skip_categories: tuple[str, ...] = ()
 
     def rows(self, ctx: LoadContext):
-        return ctx.load_dataset(self.dataset_ids[0], data_files={"train": self.options.data_file})
+        try:
+            dataset_id, data_files = VERSIONS[self.options.version]
+        except KeyError:
+            raise ValueError(f"airoboros: unknown version {self.options.version!r}; choose one of {sorted(VERSIONS)}") from None
+        return ctx.load_dataset(dataset_id, data_files=data_files)
 
     def convert(self, row, ctx: LoadContext):
         category = row["category"]
+        if not isinstance(category, str):
+            raise TypeError("category must be text")
         if category in self.options.skip_categories:
             ctx.filter(f"category {category}")
             return None
-        turns = [{"from": t["from"], "value": t["value"]} for t in row["conversations"]]
-        # The id covers the system and human turns, so the same question under a different
-        # system prompt is a different item (as in the reference).
-        key = "\n".join(t["value"] for t in turns if t["from"] in ("system", "human"))
-        return {"id": uid(key), "source": f"airoboros_{category}", "conversations": turns}
+        # The id is the uid of the human turns (the instruction), as in every source.
+        return sft_item(f"airoboros_{category}", turns_of(row["conversations"]))

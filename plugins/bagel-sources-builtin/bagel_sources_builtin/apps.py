@@ -1,0 +1,49 @@
+"""apps: competitive programming problems with python solutions (codeparrot/apps)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Iterator
+
+from bagel_core import LoadContext, Record, Source, as_conversation
+
+from . import SAMPLES
+from .fields import text
+from .humaneval_filter import HUMANEVAL_ID, HumanEvalFilter
+from .rawfiles import json_lines
+
+DATASET = "codeparrot/apps"
+PREFIX = "Provide a python solution to the following:"
+
+
+class Apps(Source):
+    name = "apps"
+    description = "APPS problems -> first python solution (HumanEval overlap removed)"
+    priority = 2
+    dataset_ids = (DATASET, HUMANEVAL_ID)
+    sample_root = SAMPLES
+
+    @dataclass
+    class Options:
+        #: The train split's file (5,000 problems; the cards' "10k" counts train and test).
+        data_file: str = "train.jsonl"
+
+    def load(self, ctx: LoadContext) -> Iterator[Record]:
+        self.humaneval = HumanEvalFilter.load(ctx)
+        # Read as a raw file: the repository's loading script makes `datasets` refuse it.
+        for row in json_lines(ctx.dataset_file(DATASET, self.options.data_file), ctx):
+            yield from ctx.convert_row(self.convert, row)
+
+    def convert(self, row, ctx: LoadContext):
+        question = text(row, "question")
+        raw = row["solutions"]
+        solutions = json.loads(raw) if isinstance(raw, str) and raw.strip() else []
+        if not isinstance(solutions, list) or not solutions or not isinstance(solutions[0], str):
+            ctx.reject("no solution")
+            return None
+        solution = solutions[0]
+        if self.humaneval.matches(solution):
+            ctx.filter("humaneval overlap")
+            return None
+        return as_conversation(self.name, f"{PREFIX}\n{question}", solution)

@@ -1,0 +1,53 @@
+"""belebele: multilingual reading comprehension; the passage and question, answered with the
+text of the correct option (the options are not shown).
+
+Belebele has no training split: these rows are the benchmark's evaluation data (every language
+variant), as in the reference; the source's metadata says so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Optional
+
+from bagel_core import LoadContext, Source, as_conversation
+
+from . import SAMPLES
+from .fields import text
+from .strata import stratified_capped
+
+
+class Belebele(Source):
+    name = "belebele"
+    description = "Belebele (EVALUATION data, all 122 variants): passage + question -> answer text"
+    priority = 2
+    dataset_ids = ("facebook/belebele",)
+    sample_root = SAMPLES
+
+    @dataclass
+    class Options:
+        #: One JSON-lines file per language variant; each row names its variant in `dialect`.
+        data_files: str = "data/*.jsonl"
+        #: Seeded sample size per language variant; None keeps all 900.
+        per_variant: Optional[int] = 300
+
+    @classmethod
+    def metadata(cls) -> dict[str, Any]:
+        return {**super().metadata(), "evaluation_data": True}
+
+    def rows(self, ctx: LoadContext):
+        # Upstream the variants are configs with a single `test` split; read them all at once.
+        return ctx.load_dataset(self.dataset_ids[0], data_files={"train": self.options.data_files})
+
+    def load(self, ctx: LoadContext):
+        return stratified_capped(
+            ctx, self.rows(ctx), self.convert, lambda row: row["dialect"], self.options.per_variant, per_stratum=True
+        )
+
+    def convert(self, row, ctx: LoadContext):
+        text(row, "dialect")  # the sampling stratum must be there
+        number = text(row, "correct_answer_num").strip()
+        if number not in ("1", "2", "3", "4"):
+            raise ValueError(f"correct_answer_num {number!r}")
+        instruction = f"{text(row, 'flores_passage')}\n{text(row, 'question')}"
+        return as_conversation(self.name, instruction, text(row, f"mc_answer{number}"))

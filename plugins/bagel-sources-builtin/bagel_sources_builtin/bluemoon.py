@@ -1,0 +1,44 @@
+"""bluemoon: role-play conversations from the Blue Moon forums (cleaned, fandom 1-1)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Iterator
+
+from bagel_core import LoadContext, Record, Source, sft_item
+
+from . import SAMPLES
+from .fields import turns_of
+from .roleplay import fold_greeting
+
+DATASET = "Squish42/bluemoon-fandom-1-1-rp-cleaned"
+
+
+class Bluemoon(Source):
+    name = "bluemoon"
+    description = "Blue Moon role-play, multi-turn conversations verbatim (opening gpt message folded into the system prompt)"
+    priority = 1
+    dataset_ids = (DATASET,)
+    sample_root = SAMPLES
+
+    @dataclass
+    class Options:
+        #: The single raw JSON array the reference fetched.
+        data_file: str = "data/pruned/bluemoon.train.json"
+
+    def load(self, ctx: LoadContext) -> Iterator[Record]:
+        path = ctx.dataset_file(DATASET, self.options.data_file)
+        rows = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(rows, list):
+            raise ValueError(f"{DATASET}: {self.options.data_file} is not a JSON array")
+        for row in rows:
+            yield from ctx.convert_row(self.convert, row)
+
+    def convert(self, row, ctx: LoadContext):
+        # The reference used the row id; the id is the instruction's, as everywhere.
+        turns = fold_greeting(turns_of(row["conversations"]))
+        if turns is None:
+            ctx.filter("no human turn")
+            return None
+        return sft_item(self.name, turns)

@@ -1,0 +1,26 @@
+"""capybara: multi-turn conversations (LDJnr/Capybara)."""
+
+from __future__ import annotations
+
+from bagel_core import LoadContext, Source, sft_item
+
+from . import SAMPLES
+from .fields import text
+
+
+class Capybara(Source):
+    name = "capybara"
+    description = "Capybara multi-turn conversations, each input/output pair a human/gpt exchange"
+    priority = 2
+    dataset_ids = ("LDJnr/Capybara",)
+    sample_root = SAMPLES
+
+    def rows(self, ctx: LoadContext):
+        return ctx.load_dataset(self.dataset_ids[0])
+
+    def convert(self, row, ctx: LoadContext):
+        turns = []
+        for exchange in row["conversation"]:
+            turns.append({"from": "human", "value": text(exchange, "input")})
+            turns.append({"from": "gpt", "value": text(exchange, "output")})
+        return sft_item(self.name, turns)

@@ -1,0 +1,41 @@
+"""Phrasing shared by the multiple-choice sources (ai2_arc, openbookqa, piqa, mmlu)."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from bagel_core import LoadContext, Record, as_conversation
+
+#: Last instruction line of the letter-only variant. The reference wrote "the the" (a typo
+#: SOURCES.md asks not to reproduce).
+LETTER_ONLY_SUFFIX = "Only output the letter of the correct answer."
+
+#: First instruction line of MMLU's letter-only variant (a prefix there, unlike ARC's suffix).
+LETTER_ONLY_PREFIX = "Answer with only the letter of the answer."
+
+
+def option_lines(labels: Sequence[str], texts: Sequence[str]) -> list[str]:
+    """One ``<label>. <text>`` line per option, in upstream order."""
+    if len(labels) != len(texts) or not labels:
+        raise ValueError("labels and option texts differ in number, or there are none")
+    return [f"{label}. {text}" for label, text in zip(labels, texts)]
+
+
+def labelled_choice_item(
+    source: str,
+    question: str,
+    labels: Sequence[str],
+    texts: Sequence[str],
+    answer_key: str,
+    ctx: LoadContext,
+    letter_only_probability: float,
+) -> Record:
+    """An ARC-style item: the question and its option lines; with probability
+    ``letter_only_probability`` (seeded per item) the letter-only suffix line and the bare key as
+    response, else the response ``<key> <text>`` (no period after the key, unlike the options).
+    """
+    answer = texts[list(labels).index(answer_key)]  # ValueError: key not among the labels
+    base = "\n".join([question, *option_lines(labels, texts)])
+    if ctx.coin(base, "letter_only", letter_only_probability):
+        return as_conversation(source, f"{base}\n{LETTER_ONLY_SUFFIX}", answer_key)
+    return as_conversation(source, base, f"{answer_key} {answer}")

@@ -1,0 +1,47 @@
+"""drop: discrete reasoning over paragraphs, answered as briefly as possible."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+from bagel_core import LoadContext, Source, as_conversation
+
+from . import SAMPLES
+from .fields import text, texts
+from .caps import capped
+
+SYSTEM = "You are a helpful assistant who answers as briefly as possible."
+
+
+class Drop(Source):
+    name = "drop"
+    description = "DROP train: passage and question in random order, answer spans joined by ', '"
+    priority = 2
+    dataset_ids = ("ucinlp/drop",)
+    sample_root = SAMPLES
+
+    @dataclass
+    class Options:
+        data_files: str = "data/train-*.parquet"
+        #: Share of items with the question before the passage.
+        question_first_probability: float = 0.5
+        #: Seeded sample size; None keeps all.
+        sample_size: Optional[int] = 5_000
+
+    def rows(self, ctx: LoadContext):
+        return ctx.load_dataset(self.dataset_ids[0], data_files={"train": self.options.data_files})
+
+    def load(self, ctx: LoadContext):
+        return capped(ctx, self.rows(ctx), self.convert, self.options.sample_size)
+
+    def convert(self, row, ctx: LoadContext):
+        passage, question = text(row, "passage"), text(row, "question")
+        spans = texts(row["answers_spans"]["spans"], "answers_spans.spans")
+        if not spans:
+            raise ValueError("no answer spans")
+        if ctx.coin(f"{passage}\n{question}", "question_first", self.options.question_first_probability):
+            instruction = f"{question}\n{passage}"
+        else:
+            instruction = f"{passage}\n{question}"
+        return as_conversation(self.name, instruction, ", ".join(spans), system=SYSTEM)

@@ -1,0 +1,56 @@
+"""lmsys_chat_1m (SFT part): real user conversations answered by gpt-4.
+
+The DPO builder of the same name pairs some of these answers with a weaker model's; here every
+gpt-4 conversation that passes the refusal filter is an SFT item (the reference made the paired
+ones DPO-only, an either/or this project does not keep: the two outputs are separate data sets).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bagel_core import LoadContext, Source, is_refusal, sft_item
+
+from . import SAMPLES
+from .fields import text
+
+DATASET = "lmsys/lmsys-chat-1m"
+#: lmsys role names -> ShareGPT roles (the reference kept the lmsys names, breaking rendering).
+ROLES = {"user": "human", "assistant": "gpt"}
+
+
+class LmsysChat1m(Source):
+    name = "lmsys_chat_1m"
+    description = "LMSYS-Chat-1M conversations answered by gpt-4 (refusals removed)"
+    priority = 2
+    dataset_ids = (DATASET,)
+    sample_root = SAMPLES
+
+    @dataclass
+    class Options:
+        model: str = "gpt-4"
+        #: Keep only these languages (upstream `language` column); empty keeps all, as the cards.
+        languages: tuple[str, ...] = ()
+        refusal_patterns: str = "v0.2"
+
+    def rows(self, ctx: LoadContext):
+        return ctx.load_dataset(DATASET)
+
+    def convert(self, row, ctx: LoadContext):
+        if row["model"] != self.options.model:
+            ctx.filter("model")
+            return None
+        if self.options.languages and row.get("language") not in self.options.languages:
+            ctx.filter("language")
+            return None
+        turns = []
+        for message in row["conversation"]:
+            role = message["role"]
+            if role not in ROLES:
+                raise ValueError(f"unknown role {role!r}")
+            turns.append({"from": ROLES[role], "value": text(message, "content")})
+        answers = "\n".join(t["value"] for t in turns if t["from"] == "gpt")
+        if is_refusal(answers, self.options.refusal_patterns):
+            ctx.filter("refusal")
+            return None
+        return sft_item("lmsys_chat_1m", turns)

@@ -1,0 +1,207 @@
+"""local: your own data files (JSONL, JSON, parquet) in the common chat shapes, no plugin needed.
+
+Shapes, detected per file from its columns unless ``shape`` is given:
+
+- ``sharegpt``: ``conversations`` = [{"from": "human" | "gpt" | "system", "value": ...}]
+- ``messages``: ``messages`` = [{"role": "user" | "assistant" | "system", "content": ...}]
+- ``alpaca``: ``instruction``, optional ``input`` (appended after a blank line), ``output``
+- ``text``: ``text`` (plain text, trained on whole)
+
+Both chat shapes accept either set of role names. Ids follow the rest of bagel: uid of the
+human turns (single turn: of the instruction), uid of the text for plain text.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import itertools
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator, Optional
+
+from bagel_core import LoadContext, Source, as_conversation, plain_text, sft_item
+
+from . import SAMPLES
+
+SHAPES = ("sharegpt", "messages", "alpaca", "text")
+
+#: Role names of both chat shapes, mapped to ShareGPT roles.
+ROLE_NAMES = {"system": "system", "human": "human", "user": "human", "gpt": "gpt", "assistant": "gpt"}
+
+#: The column that identifies each shape, in detection order.
+SHAPE_COLUMNS = (("conversations", "sharegpt"), ("messages", "messages"), ("instruction", "alpaca"), ("text", "text"))
+
+SUFFIXES = (".jsonl", ".json", ".parquet")
+
+
+class LocalFiles(Source):
+    name = "local"
+    description = "your own JSONL/JSON/parquet files: ShareGPT, OpenAI messages, alpaca or plain text"
+    # Above every built-in source, so your own items win dedup against the public ones.
+    priority = 4
+    # Under --sample, with no paths set, it reads one example file of each shape.
+    sample_root = SAMPLES
+
+    @dataclass
+    class Options:
+        #: Files or glob patterns (``~`` expanded; relative to the working directory).
+        paths: list[str] = field(default_factory=list)
+        #: auto | sharegpt | messages | alpaca | text
+        shape: str = "auto"
+        #: Source label of every item (the ``source`` column of the outputs).
+        label: str = "local"
+
+    def files(self, ctx: LoadContext) -> list[Path]:
+        """The files to read, in order; a path or pattern that matches nothing is an error."""
+        if not self.options.paths and ctx.sample:
+            return sorted((SAMPLES / "local").iterdir())
+        found: list[Path] = []
+        for pattern, files in self.matches():
+            if not files:
+                raise FileNotFoundError(f"no file matches {pattern!r} (option paths, relative to {Path.cwd()})")
+            found.extend(files)
+        return list(dict.fromkeys(found))
+
+    def matches(self) -> list[tuple[str, list[Path]]]:
+        """Each entry of ``paths`` with the files it names."""
+        result = []
+        for pattern in self.options.paths:
+            expanded = str(Path(pattern).expanduser())
+            names = sorted(glob.glob(expanded, recursive=True)) if glob.has_magic(expanded) else [expanded]
+            result.append((pattern, [Path(n) for n in names if Path(n).is_file()]))
+        return result
+
+    def input_fingerprint(self) -> str:
+        # The files' names, sizes and times: an edited or added file means a new load.
+        digest = hashlib.blake2b(digest_size=12)
+        for _, files in self.matches():
+            for path in files:
+                stat = path.stat()
+                digest.update(f"{path.resolve()}\0{stat.st_size}\0{stat.st_mtime_ns}\0".encode())
+        return digest.hexdigest()
+
+    def load(self, ctx: LoadContext) -> Iterator[dict]:
+        if self.options.shape != "auto" and self.options.shape not in SHAPES:
+            raise ValueError(f"option shape must be auto or one of {', '.join(SHAPES)}, got {self.options.shape!r}")
+        label = self.options.label
+        for path in self.files(ctx):
+            rows = read_rows(path, ctx)
+            # Rows up to the first object, whose columns tell the shape.
+            head: list[Any] = []
+            first: Optional[dict] = None
+            for row in rows:
+                head.append(row)
+                if isinstance(row, dict):
+                    first = row
+                    break
+            shape = self.options.shape
+            if shape == "auto":
+                # A file without a single object row: any shape rejects every row.
+                shape = detect_shape(path, first.keys()) if first is not None else "text"
+            convert = CONVERTERS[shape]
+            for row in itertools.chain(head, rows):
+                yield from ctx.convert_row(lambda r, c: checked(convert, r, label, c), row)
+
+
+class BadRow(Exception):
+    """A row this source cannot use; the message is the reason it is counted under."""
+
+
+def checked(convert: Callable[[dict, str], dict], row: Any, label: str, ctx: LoadContext) -> Optional[dict]:
+    """``convert(row, label)``, or ``None`` with the row counted as rejected under its reason."""
+    try:
+        if not isinstance(row, dict):
+            raise BadRow("row is not an object")
+        return convert(row, label)
+    except BadRow as exc:
+        ctx.reject(str(exc))
+        return None
+
+
+def detect_shape(path: Path, columns: Iterable[str]) -> str:
+    """The shape whose identifying column the file has (the first that matches)."""
+    for column, shape in SHAPE_COLUMNS:
+        if column in columns:
+            return shape
+    raise ValueError(
+        f"cannot tell the shape of {path} from its columns {sorted(columns)}: expected one of "
+        f"{', '.join(c for c, _ in SHAPE_COLUMNS)}; or set shape = \"sharegpt\" | \"messages\" | \"alpaca\" | \"text\""
+    )
+
+
+def read_rows(path: Path, ctx: LoadContext) -> Iterator[Any]:
+    """The rows of one file; an unparseable JSON line is counted, not fatal."""
+    suffix = path.suffix.lower()
+    if suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=1024):
+            yield from batch.to_pylist()
+    elif suffix == ".json":
+        text = path.read_text(encoding="utf-8")
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError:
+            # Many ".json" files are really JSON Lines.
+            yield from _json_lines(text.splitlines(), ctx)
+            return
+        if not isinstance(data, list):
+            raise ValueError(f"{path}: expected a JSON list of rows (or JSON Lines), got a {type(data).__name__}")
+        yield from data
+    elif suffix == ".jsonl":
+        with path.open(encoding="utf-8") as lines:
+            yield from _json_lines(lines, ctx)
+    else:
+        raise ValueError(f"{path}: unsupported file type {suffix!r}; use {', '.join(SUFFIXES)}")
+
+
+def _json_lines(lines, ctx: LoadContext) -> Iterator[Any]:
+    for line in lines:
+        if not line.strip():
+            continue
+        try:
+            yield json.loads(line)
+        except json.JSONDecodeError:
+            ctx.reject("invalid JSON")
+
+
+def _turns(turns: Any, role_key: str, text_key: str) -> list[dict]:
+    if not isinstance(turns, list):
+        raise BadRow("turns are not a list")
+    converted = []
+    for turn in turns:
+        if not isinstance(turn, dict):
+            raise BadRow("turn is not an object")
+        role = ROLE_NAMES.get(turn.get(role_key))
+        if role is None:
+            raise BadRow(f"unknown role {turn.get(role_key)!r}")
+        converted.append({"from": role, "value": turn.get(text_key)})
+    return converted
+
+
+def from_sharegpt(row: dict, label: str) -> dict:
+    return sft_item(label, _turns(row["conversations"], "from", "value"))
+
+
+def from_messages(row: dict, label: str) -> dict:
+    return sft_item(label, _turns(row["messages"], "role", "content"))
+
+
+def from_alpaca(row: dict, label: str) -> dict:
+    instruction, extra, output = row["instruction"], row.get("input"), row["output"]
+    if not isinstance(instruction, str) or not isinstance(extra, (str, type(None))):
+        raise BadRow("instruction or input is not a string")
+    if extra and extra.strip():
+        instruction = f"{instruction}\n\n{extra}"
+    return as_conversation(label, instruction, output)
+
+
+def from_text(row: dict, label: str) -> dict:
+    if not isinstance(row["text"], str):
+        raise BadRow("text is not a string")
+    return plain_text(label, row["text"])
+
+
+CONVERTERS = {"sharegpt": from_sharegpt, "messages": from_messages, "alpaca": from_alpaca, "text": from_text}

@@ -1,0 +1,41 @@
+"""natural_instructions: Super-NaturalInstructions tasks, sampled down stratified by task."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+from bagel_core import LoadContext, Source, as_conversation
+
+from . import SAMPLES
+from .fields import text
+from .strata import stratified_capped
+
+
+class NaturalInstructions(Source):
+    name = "natural_instructions"
+    description = "Natural Instructions train: definition + inputs -> targets, stratified by task"
+    priority = 1
+    dataset_ids = ("Muennighoff/natural-instructions",)
+    sample_root = SAMPLES
+
+    @dataclass
+    class Options:
+        #: One JSON-lines file per task.
+        data_files: str = "train/*.jsonl"
+        #: Rows kept, each task keeping its share (50,000 at v0.2 of the reference, 30,000 at
+        #: HEAD); None keeps all.
+        sample_size: Optional[int] = 50_000
+
+    def rows(self, ctx: LoadContext):
+        return ctx.load_dataset(self.dataset_ids[0], data_files={"train": self.options.data_files})
+
+    def load(self, ctx: LoadContext):
+        return stratified_capped(
+            ctx, self.rows(ctx), self.convert, lambda row: row["task_name"], self.options.sample_size
+        )
+
+    def convert(self, row, ctx: LoadContext):
+        text(row, "task_name")  # the sampling stratum must be there
+        instruction = f"{text(row, 'definition')}\n{text(row, 'inputs')}"
+        return as_conversation(self.name, instruction, text(row, "targets"))

@@ -1,0 +1,56 @@
+"""pippa: role-play conversations with character personas (kingbri/PIPPA-shareGPT)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator
+
+from bagel_core import LoadContext, Record, Source, is_refusal, sft_item
+
+from . import SAMPLES
+from .fields import text, turns_of
+from .rawfiles import json_lines
+from .roleplay import fold_greeting
+
+DATASET = "kingbri/PIPPA-shareGPT"
+
+
+class Pippa(Source):
+    name = "pippa"
+    description = "PIPPA role-play: persona + greeting as system prompt, refusals removed, seeded half kept"
+    priority = 1
+    dataset_ids = (DATASET,)
+    sample_root = SAMPLES
+
+    @dataclass
+    class Options:
+        data_file: str = "pippa_sharegpt_trimmed.jsonl"
+        #: Share of conversations kept (v0.2: 0.5; HEAD: 0.25).
+        keep_probability: float = 0.5
+        refusal_patterns: str = "v0.2"
+
+    def load(self, ctx: LoadContext) -> Iterator[Record]:
+        for row in json_lines(ctx.dataset_file(DATASET, self.options.data_file), ctx):
+            yield from ctx.convert_row(self.convert, row)
+
+    def convert(self, row, ctx: LoadContext):
+        turns = turns_of(row["conversations"])
+        if len(turns) < 3:
+            ctx.filter("fewer than three turns")
+            return None
+        if is_refusal("\n".join(text(t, "value") for t in turns), self.options.refusal_patterns):
+            ctx.filter("refusal")
+            return None
+        if turns[0]["from"] == "gpt":
+            ctx.filter("starts with gpt")
+            return None
+        # Keeps the persona and appends the greeting (the reference overwrote the persona).
+        turns = fold_greeting(turns)
+        if turns is None:
+            ctx.filter("no human turn")
+            return None
+        item = sft_item(self.name, turns)
+        if not ctx.coin(item["id"], "keep", self.options.keep_probability):
+            ctx.filter("not drawn")
+            return None
+        return item

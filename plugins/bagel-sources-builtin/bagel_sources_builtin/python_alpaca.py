@@ -1,0 +1,46 @@
+"""python_alpaca: tested python instructions (Vezora/Tested-22k-Python-Alpaca)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator
+
+from bagel_core import LoadContext, Record, Source, as_conversation, is_refusal
+
+from . import SAMPLES
+from .fields import text
+from .humaneval_filter import HUMANEVAL_ID, HumanEvalFilter
+
+DATASET = "Vezora/Tested-22k-Python-Alpaca"
+
+
+class PythonAlpaca(Source):
+    name = "python_alpaca"
+    description = "Tested-22k-Python-Alpaca instruction (+ input) -> output (refusals, HumanEval overlap removed)"
+    priority = 1
+    dataset_ids = (DATASET, HUMANEVAL_ID)
+    sample_root = SAMPLES
+
+    @dataclass
+    class Options:
+        #: Refusal pattern set applied to the output ("v0.2" or "head").
+        refusal_patterns: str = "v0.2"
+
+    def load(self, ctx: LoadContext) -> Iterator[Record]:
+        self.humaneval = HumanEvalFilter.load(ctx)
+        for row in ctx.load_dataset(DATASET):
+            yield from ctx.convert_row(self.convert, row)
+
+    def convert(self, row, ctx: LoadContext):
+        instruction, output = text(row, "instruction"), text(row, "output")
+        if is_refusal(output, self.options.refusal_patterns):
+            ctx.filter("refusal")
+            return None
+        if self.humaneval.matches(output):
+            ctx.filter("humaneval overlap")
+            return None
+        # The reference dropped the input column; alpaca inputs belong in the instruction.
+        extra = row.get("input") or ""
+        if extra.strip():
+            instruction = f"{instruction}\n\n{extra}"
+        return as_conversation(self.name, instruction, output)

@@ -1,0 +1,40 @@
+"""rosetta_code: Rosetta Code tasks solved in many languages (cakiki/rosetta-code)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator, Optional
+
+from bagel_core import LoadContext, Record, Source, as_conversation
+
+from . import SAMPLES
+from .caps import capped
+from .fields import text
+from .humaneval_filter import HUMANEVAL_ID, HumanEvalFilter
+
+DATASET = "cakiki/rosetta-code"
+
+
+class RosettaCode(Source):
+    name = "rosetta_code"
+    description = "Rosetta Code task + language -> code (HumanEval overlap removed, seeded sample)"
+    priority = 2
+    dataset_ids = (DATASET, HUMANEVAL_ID)
+    sample_root = SAMPLES
+
+    @dataclass
+    class Options:
+        #: Seeded sample size (v0.2: 25,000; HEAD: 75,000); 0 keeps every item.
+        max_items: int = 25_000
+
+    def load(self, ctx: LoadContext) -> Iterator[Record]:
+        self.humaneval = HumanEvalFilter.load(ctx)
+        rows = ctx.load_dataset(DATASET)
+        yield from capped(ctx, rows, self.convert, self.options.max_items or None)
+
+    def convert(self, row, ctx: LoadContext) -> Optional[Record]:
+        language, task, code = (text(row, k) for k in ("language_name", "task_description", "code"))
+        if self.humaneval.matches(code):
+            ctx.filter("humaneval overlap")
+            return None
+        return as_conversation(self.name, f"Create a solution in {language} to the following:\n{task}", code)

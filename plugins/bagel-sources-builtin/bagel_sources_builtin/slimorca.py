@@ -1,0 +1,58 @@
+"""slimorca: GPT-4-verified OpenOrca instructions (Open-Orca/SlimOrca), seeded sample."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator, Optional
+
+from bagel_core import LoadContext, Record, Source, is_refusal, sft_item
+
+from . import SAMPLES
+from .caps import capped
+from .fields import text
+
+DATASET = "Open-Orca/SlimOrca"
+AIROBOROS_32 = "jondurbin/airoboros-3.2"
+
+
+def airoboros_multiturn_openers(ctx: LoadContext) -> set[str]:
+    """Stripped turn-1 texts of airoboros-3.2's ``slimorca_multiturn`` rows (HEAD's skip list)."""
+    openers = set()
+    for row in ctx.load_dataset(AIROBOROS_32):
+        turns = row.get("conversations") or []
+        if row.get("category") == "slimorca_multiturn" and len(turns) > 1 and isinstance(turns[1].get("value"), str):
+            openers.add(turns[1]["value"].strip())
+    return openers
+
+
+class SlimOrca(Source):
+    name = "slimorca"
+    description = "SlimOrca conversations (refusals removed, seeded sample)"
+    priority = 2
+    dataset_ids = (DATASET, AIROBOROS_32)
+    sample_root = SAMPLES
+
+    @dataclass
+    class Options:
+        #: Seeded sample after filtering (v0.2: 100,000, then 50,000 by its global cap; HEAD:
+        #: 200,000); 0 keeps every item.
+        max_items: int = 100_000
+        refusal_patterns: str = "v0.2"
+        #: HEAD: skip rows that airoboros-3.2 extended to multi-turn (reads airoboros-3.2).
+        skip_airoboros_multiturn: bool = False
+
+    def load(self, ctx: LoadContext) -> Iterator[Record]:
+        self.skip: set[str] = airoboros_multiturn_openers(ctx) if self.options.skip_airoboros_multiturn else set()
+        rows = ctx.load_dataset(DATASET)
+        yield from capped(ctx, rows, self.convert, self.options.max_items or None)
+
+    def convert(self, row, ctx: LoadContext) -> Optional[Record]:
+        turns = [{"from": t["from"], "value": text(t, "value")} for t in row["conversations"]]
+        if is_refusal("\n".join(t["value"] for t in turns), self.options.refusal_patterns):
+            ctx.filter("refusal")
+            return None
+        first = next((t["value"] for t in turns if t["from"] != "system"), "")
+        if first.strip() in self.skip:
+            ctx.filter("extended in airoboros-3.2")
+            return None
+        return sft_item(self.name, turns)

@@ -1,0 +1,66 @@
+"""synthia: GPT-4 synthetic instructions with system prompts (migtissera/Synthia-v1.3)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Iterator, Optional
+
+from bagel_core import LoadContext, Record, Source, Turn, is_refusal, sft_item
+
+from . import SAMPLES
+from .caps import capped
+from .fields import text
+
+DATASET = "migtissera/Synthia-v1.3"
+# A role marker in quotes means the text talks about the vicuna format: too odd to parse.
+_QUOTED_MARKER = re.compile(r"['\"](USER|ASSISTANT):?['\"]")
+_MARKER = re.compile(r"(USER:|ASSISTANT:)")
+
+
+def split_turns(instruction: str) -> list[Turn]:
+    """Human/gpt turns of an instruction that embeds earlier turns as ``USER:``/``ASSISTANT:``."""
+    parts = _MARKER.split(instruction)
+    turns: list[Turn] = []
+    if parts[0].strip():
+        turns.append({"from": "human", "value": parts[0].lstrip()})
+    for marker, segment in zip(parts[1::2], parts[2::2]):
+        turns.append({"from": "human" if marker == "USER:" else "gpt", "value": segment.lstrip()})
+    return turns
+
+
+class Synthia(Source):
+    name = "synthia"
+    description = "Synthia v1.3 instructions with system prompts (refusals removed, seeded sample)"
+    priority = 1
+    dataset_ids = (DATASET,)
+    sample_root = SAMPLES
+
+    @dataclass
+    class Options:
+        #: Seeded sample after filtering (v0.2: 15,000; HEAD: 25,000); 0 keeps every item.
+        max_items: int = 15_000
+        refusal_patterns: str = "v0.2"
+
+    def load(self, ctx: LoadContext) -> Iterator[Record]:
+        rows = ctx.load_dataset(DATASET)
+        yield from capped(ctx, rows, self.convert, self.options.max_items or None)
+
+    def convert(self, row, ctx: LoadContext) -> Optional[Record]:
+        system = row.get("system") or ""
+        if not isinstance(system, str):
+            raise TypeError("system must be text")
+        instruction, response = text(row, "instruction"), text(row, "response")
+        if "USER" in system or _QUOTED_MARKER.search(instruction):
+            ctx.filter("vicuna-style markers")
+            return None
+        turns: list[Turn] = [{"from": "system", "value": system}] if system.strip() else []
+        if "USER:" in instruction:
+            turns += split_turns(instruction)
+        else:
+            turns.append({"from": "human", "value": instruction})
+        turns.append({"from": "gpt", "value": response})
+        if is_refusal("\n".join(t["value"] for t in turns), self.options.refusal_patterns):
+            ctx.filter("refusal")
+            return None
+        return sft_item(self.name, turns)

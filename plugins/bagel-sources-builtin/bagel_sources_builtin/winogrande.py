@@ -1,0 +1,39 @@
+"""winogrande: fill-in-the-blank sentences answered with the right option."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+from bagel_core import LoadContext, Source, as_conversation
+
+from . import SAMPLES
+from .fields import text
+from .caps import capped
+
+
+class Winogrande(Source):
+    name = "winogrande"
+    description = "WinoGrande xl train: the sentence with its blank -> the correct option"
+    priority = 3
+    dataset_ids = ("allenai/winogrande",)
+    sample_root = SAMPLES
+
+    @dataclass
+    class Options:
+        data_files: str = "winogrande_xl/train-*.parquet"
+        #: Seeded sample size; None keeps all.
+        sample_size: Optional[int] = 10_000
+
+    def rows(self, ctx: LoadContext):
+        return ctx.load_dataset(self.dataset_ids[0], data_files={"train": self.options.data_files})
+
+    def load(self, ctx: LoadContext):
+        return capped(ctx, self.rows(ctx), self.convert, self.options.sample_size)
+
+    def convert(self, row, ctx: LoadContext):
+        answer = text(row, "answer")
+        # The reference took option2 for anything but "1", an empty answer included.
+        if answer not in ("1", "2"):
+            raise ValueError(f"answer {answer!r}")
+        return as_conversation(self.name, text(row, "sentence"), text(row, f"option{answer}"))

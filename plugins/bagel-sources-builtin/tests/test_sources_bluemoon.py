@@ -1,0 +1,44 @@
+"""bluemoon: raw JSON array, instruction ids, opening gpt message folded into the system prompt."""
+
+import json
+
+from sources_b_testkit import assert_missing_dataset_named, load, turns
+
+from bagel_core import uid
+from bagel_sources_builtin.bluemoon import Bluemoon
+
+FILE = "Squish42/bluemoon-fandom-1-1-rp-cleaned/data/pruned/bluemoon.train.json"
+
+
+def test_sample_conversations_and_counts():
+    records, counts = load(Bluemoon)
+    assert len(records) == 2
+    lighthouse, tavern = records
+    assert len(lighthouse["conversations"]) == 4
+    assert lighthouse["id"] == uid(
+        "The rain had not stopped for three days when Mara reached the lighthouse.\n"
+        "\"You knew I was coming,\" she said, shaking water from her coat."
+    )
+    assert turns(tavern) == [
+        ("system", "First message: The tavern was loud tonight, and the bard had already broken two strings."),
+        ("human", "Kael slid onto the stool beside him and ordered two ales."),
+        ("gpt", "The bard eyed the second mug warily. \"Is that a bribe or an apology?\""),
+    ]
+    # Two human turns in a row, a null reply, conversations as a string, no conversations.
+    assert counts.rejected == {"bad role order": 1, "missing field": 1, "wrong type": 1, "missing field 'conversations'": 1}
+
+
+def test_not_an_array_is_an_error(tmp_path):
+    path = tmp_path / FILE
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps({"id": 1}))
+    try:
+        load(Bluemoon, tmp_path)
+    except ValueError as exc:
+        assert "not a JSON array" in str(exc)
+    else:
+        raise AssertionError("expected ValueError")
+
+
+def test_missing_dataset_names_it(tmp_path):
+    assert_missing_dataset_named(Bluemoon, tmp_path)

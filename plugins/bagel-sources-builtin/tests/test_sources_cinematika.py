@@ -1,0 +1,50 @@
+"""cinematika: instruction segments, scene-by-scene text, packed plain scenes (fixed packing)."""
+
+from sources_b_testkit import assert_missing_dataset_named, load, turns
+
+from bagel_core import uid
+from bagel_sources_builtin.cinematika import Cinematika, pack, strip_scene_markers
+
+
+def words(text: str) -> int:
+    return len(text.split())
+
+
+def test_pack_never_overflows_and_emits_the_last_chunk():
+    scenes = ["a b c", "d e", "f g h i", "j", "k l m n o p q"]
+    assert list(pack(scenes, 6, words)) == ["a b c\n\nd e", "f g h i\n\nj", "k l m n o p q"]
+    # A scene over the budget is a chunk of its own.
+    assert list(pack(["a b c d e f g h", "i"], 3, words)) == ["a b c d e f g h", "i"]
+    assert list(pack([], 10, words)) == []
+
+
+def test_strip_scene_markers():
+    assert strip_scene_markers("[scene] INT. ROOM\nA\n\n[scene]\nB") == "INT. ROOM\nA\n\nB"
+
+
+def test_sample_parts_and_counts():
+    records, counts = load(Cinematika, tokenizer="approx")
+    convs = [r for r in records if r.get("conversations")]
+    texts = [r["text"] for r in records if r.get("text")]
+    assert len(convs) == 4
+    card = convs[0]
+    assert turns(card)[0] == ("human", "Create a character card for a retired sea captain who runs a bookshop.")
+    assert card["id"] == uid("Create a character card for a retired sea captain who runs a bookshop.")
+    assert {r["source"] for r in records} == {"cinematika"}
+    assert texts[0] == "INT. OFFICE - DAY\nMara stares at the phone.\n\nEXT. STREET - NIGHT\nShe runs through the rain."
+    # The four sample scenes fit one 4096-token chunk, in index order, markers removed.
+    assert len(texts) == 2
+    assert texts[1].startswith("EXT. HARBOR - DAWN") and texts[1].index("INT. DINER") < texts[1].index("INT. CAR")
+    assert counts.rejected == {"wrong type": 2, "plain scene without text or index": 1}
+
+
+def test_small_budget_packs_several_chunks():
+    records, _ = load(Cinematika, tokenizer="approx", instruction_files=(), scene_by_scene=False, max_tokens=200)
+    chunks = [r["text"] for r in records]
+    assert [c.split("\n")[0] for c in chunks] == ["EXT. HARBOR - DAWN", "INT. DINER - NIGHT", "INT. CAR - NIGHT", "EXT. ROOFTOP - NIGHT"]
+    records, _ = load(Cinematika, tokenizer="approx", instruction_files=(), scene_by_scene=False, max_tokens=400)
+    assert len(records) == 2 and all(len(r["text"]) // 4 + 1 <= 400 for r in records)
+
+
+def test_missing_dataset_names_it(tmp_path):
+    assert_missing_dataset_named(Cinematika, tmp_path)

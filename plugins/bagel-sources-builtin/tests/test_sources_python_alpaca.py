@@ -1,0 +1,29 @@
+"""python_alpaca: input appended to the instruction, refusal and HumanEval filters."""
+
+from sources_b_testkit import assert_missing_dataset_named, load, turns
+
+from bagel_core import uid
+from bagel_sources_builtin.python_alpaca import PythonAlpaca
+
+
+def test_sample_conversion_and_filters():
+    records, counts = load(PythonAlpaca)
+    items = {r["conversations"][0]["value"]: r for r in records}
+    sort = "Sort the following list of words alphabetically.\n\n['pear', 'apple', 'fig']"
+    assert turns(items[sort]) == [("human", sort), ("gpt", "words = ['pear', 'apple', 'fig']\nprint(sorted(words))")]
+    assert items[sort]["id"] == uid(sort)
+    # A blank input adds nothing.
+    assert "Explain what a Python generator is, with an example." in items
+    assert len(records) == 3
+    # "As an AI language model" (capitalised) is a refusal; sum_of_squares is a HumanEval solution.
+    assert counts.filtered == {"refusal": 1, "humaneval overlap": 1}
+    assert counts.rejected == {"wrong type": 1}
+
+
+def test_head_refusal_patterns_option():
+    records, counts = load(PythonAlpaca, refusal_patterns="head")
+    assert counts.filtered["refusal"] == 1
+
+
+def test_missing_dataset_names_it(tmp_path):
+    assert_missing_dataset_named(PythonAlpaca, tmp_path, "openai_humaneval")

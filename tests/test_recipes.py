@@ -1,0 +1,57 @@
+"""The shipped recipes select exactly the sources of the seed cards they reproduce."""
+
+from pathlib import Path
+
+import pytest
+
+from bagel_core.config import TABLE_KINDS, load_recipe, make_options, select
+from bagel_core.plugins import load_plugins
+
+RECIPES = Path(__file__).resolve().parents[1] / "recipes"
+
+# ../shared/seeds/001_8ae7ccf39c31a7d6.txt (jondurbin/bagel-dpo-7b-v0.1), "SFT data sources".
+V01_SFT = [
+    "ai2_arc", "airoboros", "apps", "belebele", "boolq", "cinematika", "drop", "gutenberg",
+    "lmsys_chat_1m", "mathinstruct", "mmlu", "natural_instructions", "openbookqa", "piqa",
+    "python_alpaca", "rosetta_code", "slimorca", "spider", "squad_v2", "synthia", "winogrande",
+]
+# ../shared/seeds/000_f90190e84cccf64f.txt, 002_06b01832caac840c.txt (bagel-8x7b-v0.2) and
+# 003_f912c36d23197989.txt (bagel-dpo-8x7b-v0.2), "Data sources": v0.1's plus four.
+V02_SFT = sorted(V01_SFT + ["bluemoon", "capybara", "emobank", "pippa"])
+# "DPO data sources" of cards 001 and 003 (airoboros 3.1 vs 2.2.1, helpsteer, orca_dpo_pairs,
+# toxic-dpo, truthy, ultrafeedback), plus lmsys_chat_1m, which the SFT list says is "also
+# used for DPO" (SOURCES.md §3.3).
+DPO = [
+    "airoboros-rewrites", "helpsteer", "lmsys-chat-1m-dpo", "orca-dpo-pairs", "toxic-dpo",
+    "truthy-dpo", "ultrafeedback",
+]
+FORMATS = ["alpaca", "vicuna", "llama-2", "chatml"]
+
+
+@pytest.mark.parametrize("recipe, sft", [("bagel-v0.1.toml", V01_SFT), ("bagel-v0.2.toml", V02_SFT)])
+def test_recipe_selects_the_cards_sources(recipe, sft):
+    values = load_recipe(RECIPES / recipe)
+    assert values["sources"] == sorted(sft)
+    assert values["dpo"] == DPO
+    assert values["formats"] == FORMATS
+    assert values["decontaminate"] == ["embedding"]
+    # The cards' dataset versions where a component offers several.
+    assert values["options"]["dpo_builder"]["orca-dpo-pairs"] == {"variant": "intel"}
+    assert values["options"]["dpo_builder"]["toxic-dpo"] == {"version": "v0.1"}
+
+
+@pytest.mark.parametrize("recipe", ["bagel-v0.1.toml", "bagel-v0.2.toml"])
+def test_recipe_components_are_registered_and_options_valid(recipe):
+    values = load_recipe(RECIPES / recipe)
+    registry = load_plugins()[1]
+    selections = {"source": values["sources"], "dpo_builder": values["dpo"], "format": values["formats"], "decontaminator": values["decontaminate"]}
+    missing = sorted(f"{kind} {name}" for kind, names in selections.items() for name in names if name not in registry.of(kind))
+    if missing:
+        pytest.skip(f"not registered yet: {', '.join(missing)}")
+    for kind, names in selections.items():
+        assert select(registry, kind, names) == names
+    assert select(registry, "benchmark", values["benchmarks"])
+    for kind, tables in values["options"].items():
+        assert kind in TABLE_KINDS.values()
+        for name, table in tables.items():
+            make_options(registry.get(kind, name).cls, table)
