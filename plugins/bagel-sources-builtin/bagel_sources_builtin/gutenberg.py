@@ -54,8 +54,13 @@ def backoff(tries: int, cap: float = 90.0) -> list[float]:
 
 
 def downloads(ctx: LoadContext) -> bool:
-    """True when books come from gutenberg.org rather than a data root or the samples."""
-    return ctx.data.hub and ctx.data.local_dir(DATASET) is None
+    """True when books come from gutenberg.org rather than a data root or the samples.
+
+    Offline (``HF_DATASETS_OFFLINE=1``) nothing is downloaded, so there is nothing to retry.
+    """
+    import datasets
+
+    return ctx.data.hub and ctx.data.local_dir(DATASET) is None and not datasets.config.HF_DATASETS_OFFLINE
 
 
 def fetch(ctx: LoadContext, number: int, tries: int, sleep: Callable[[float], None] = time.sleep) -> Path:

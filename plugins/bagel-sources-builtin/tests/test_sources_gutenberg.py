@@ -112,3 +112,22 @@ def test_no_retries_for_a_data_root(tmp_path):
     with pytest.raises(DatasetUnavailable):
         fetch(ctx, 244, 10, sleep=waits.append)
     assert waits == []
+
+
+def test_offline_without_a_local_copy_fails_fast_naming_the_dataset(monkeypatch):
+    import time
+
+    import datasets
+    import pytest
+
+    from bagel_core import DatasetUnavailable
+    from bagel_core.context import LoadContext
+    from bagel_core.data import DataAccess
+    from bagel_sources_builtin.gutenberg import Gutenberg
+
+    monkeypatch.setattr(datasets.config, "HF_DATASETS_OFFLINE", True)
+    source = Gutenberg(Gutenberg.Options(books={"Dracula": 345}, pause_seconds=0))
+    started = time.perf_counter()
+    with pytest.raises(DatasetUnavailable, match="gutenberg"):
+        list(source.load(LoadContext("gutenberg", 42, DataAccess(None), source.options)))
+    assert time.perf_counter() - started < 10  # no back-off sleeps
