@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     import datasets
     from transformers import PreTrainedTokenizerBase
 
+    from ..components import SpecialTokens
+
 DEFAULT_CHAT_FORMAT = "llama-2"
 
 
@@ -79,7 +81,7 @@ class TrainOptions:
         default=("all-linear",), metadata={"help": "Modules LoRA adapts (repeat or comma-separate) [all-linear]."}
     )
     load_in_4bit: bool = field(default=False, metadata={"help": "QLoRA: load the base model in 4-bit (bitsandbytes, GPU)."})
-    dataset_num_proc: Optional[int] = None
+    dataset_num_proc: Optional[int] = field(default=None, metadata={"help": "Processes tokenizing the data [one]."})
 
 
 def read_rows(path: str, default_file: str) -> "datasets.Dataset":
@@ -131,25 +133,30 @@ def split_eval(rows: "datasets.Dataset", fraction: float, seed: int) -> tuple["d
     return split["train"], split["test"]
 
 
+def special_tokens(tokenizer: "PreTrainedTokenizerBase") -> "SpecialTokens":
+    """The BOS/EOS a prompt format writes for ``tokenizer``."""
+    from ..components import SpecialTokens
+
+    return SpecialTokens(
+        bos=tokenizer.bos_token or SpecialTokens.bos,
+        eos=tokenizer.eos_token or SpecialTokens.eos,
+        tokenizer_path=getattr(tokenizer, "name_or_path", None),
+    )
+
+
 def chat_template(format_name: str, tokenizer: "PreTrainedTokenizerBase") -> str:
     """The Jinja chat template of the registered prompt format ``format_name``, written with
     ``tokenizer``'s BOS/EOS."""
     from ..cli import registry
-    from ..components import SpecialTokens
     from ..plugins import PluginError
 
     try:
         cls = registry().get("format", format_name).cls
     except PluginError as exc:
         raise TrainingSetupError(f"--chat-format: {exc}") from None
-    special = SpecialTokens(
-        bos=tokenizer.bos_token or SpecialTokens.bos,
-        eos=tokenizer.eos_token or SpecialTokens.eos,
-        tokenizer_path=getattr(tokenizer, "name_or_path", None),
-    )
     try:
-        return cls(special=special).chat_template()
-    except NotImplementedError as exc:
+        return cls(special=special_tokens(tokenizer)).chat_template()
+    except (NotImplementedError, ValueError) as exc:
         raise TrainingSetupError(f"--chat-format {format_name}: {exc}") from None
 
 
@@ -225,12 +232,14 @@ def lora_config(opts: TrainOptions) -> Any:
 
 def config_kwargs(opts: TrainOptions, has_eval: bool) -> dict[str, Any]:
     """Keyword arguments shared by ``SFTConfig`` and ``DPOConfig``."""
+    if not 0.0 <= opts.warmup_ratio < 1.0:
+        raise TrainingSetupError(f"--warmup-ratio must be in [0, 1), got {opts.warmup_ratio}")
     try:
         deepspeed = deepspeed_configs.resolve(opts.deepspeed)
     except ValueError as exc:
         raise TrainingSetupError(str(exc)) from None
     report_to = [r.strip() for r in opts.report_to.split(",") if r.strip()] or ["none"]
-    kwargs: dict[str, Any] = dict(
+    return dict(
         output_dir=opts.output_dir,
         num_train_epochs=opts.num_train_epochs,
         max_steps=opts.max_steps,
@@ -261,7 +270,6 @@ def config_kwargs(opts: TrainOptions, has_eval: bool) -> dict[str, Any]:
         dataset_num_proc=opts.dataset_num_proc,
         model_init_kwargs=model_init_kwargs(opts),
     )
-    return kwargs
 
 
 def resume_arg(opts: TrainOptions) -> Union[str, bool, None]:

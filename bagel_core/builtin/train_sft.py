@@ -29,7 +29,6 @@ class SFT(Trainer):
             default="bagel-out/sft.parquet",
             metadata={"help": "sft.parquet, bagel's output folder, or any dataset with input/output columns."},
         )
-        output_dir: str = "bagel-sft"
         neftune_noise_alpha: Optional[float] = field(default=None, metadata={"help": "NEFTune noise (e.g. 5)."})
 
     options: "SFT.Options"
