@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from dataclasses import dataclass
+from typing import ClassVar, Sequence
 
-from bagel_core import LoadContext, Record, as_conversation
+from bagel_core import LoadContext, Record, Source, as_conversation
+
+from . import SAMPLES
+from .fields import text, texts
 
 #: Last instruction line of the letter-only variant. The reference wrote "the the" (a typo
 #: SOURCES.md asks not to reproduce).
@@ -39,3 +43,35 @@ def labelled_choice_item(
     if ctx.coin(base, "letter_only", letter_only_probability):
         return as_conversation(source, f"{base}\n{LETTER_ONLY_SUFFIX}", answer_key)
     return as_conversation(source, base, f"{answer_key} {answer}")
+
+
+class LabelledChoiceSource(Source):
+    """A source of questions whose ``choices`` column holds parallel ``label``/``text`` lists
+    and whose ``answerKey`` names the right label (ai2_arc, openbookqa): they differ only in
+    the upstream files and the question column."""
+
+    #: Column of the question text.
+    question_column: ClassVar[str] = "question"
+    sample_root = SAMPLES
+
+    @dataclass
+    class Options:
+        #: Upstream files of the train split.
+        data_files: str = ""
+        #: Share of items asking for the letter only.
+        letter_only_probability: float = 0.5
+
+    def rows(self, ctx: LoadContext):
+        return ctx.load_dataset(self.dataset_ids[0], data_files={"train": self.options.data_files})
+
+    def convert(self, row, ctx: LoadContext) -> Record:
+        choices = row["choices"]
+        return labelled_choice_item(
+            self.name,
+            text(row, self.question_column),
+            texts(choices["label"], "choices.label"),
+            texts(choices["text"], "choices.text"),
+            text(row, "answerKey"),
+            ctx,
+            self.options.letter_only_probability,
+        )
