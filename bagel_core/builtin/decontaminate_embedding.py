@@ -104,31 +104,43 @@ class EmbeddingDecontaminator(Decontaminator):
         import faiss
 
         self._benchmarks = list(benchmarks)
+        if not self._benchmarks:
+            self._index = faiss.IndexFlatIP(1)  # searched by nobody: search() returns early
+            return
         vectors = self.embed([b.text for b in self._benchmarks])
         self._index = faiss.IndexFlatIP(vectors.shape[1])
         self._index.add(vectors)
 
-    def search(self, queries: Sequence[Query]) -> Iterable[Match]:
+    def nearest(self, texts: Sequence[str], k: int = NEIGHBOURS) -> tuple[np.ndarray, np.ndarray]:
+        """Cosine scores and benchmark indices of the ``k`` nearest benchmark texts of each text,
+        nearest first, searched in batches of :data:`SEARCH_BATCH` (the last partial one too)."""
         if self._index is None:
             raise RuntimeError("index() must be called before search()")
+        k = min(k, len(self._benchmarks))
+        vectors = self.embed(texts)
+        scores = np.empty((len(texts), k), dtype=np.float32)
+        indices = np.empty((len(texts), k), dtype=np.int64)
+        for start in range(0, len(texts), SEARCH_BATCH):
+            end = start + SEARCH_BATCH
+            scores[start:end], indices[start:end] = self._index.search(vectors[start:end], k)
+        return scores, indices
+
+    def search(self, queries: Sequence[Query]) -> Iterable[Match]:
         pairs = [(q, t) for q in queries for t in texts_of(q, self.options.query_text)]
         if not pairs or not self._benchmarks:
             return []
-        vectors = self.embed([t for _, t in pairs])
-        k = min(NEIGHBOURS, len(self._benchmarks))
+        scores, indices = self.nearest([t for _, t in pairs])
         best: dict[str, Match] = {}
-        for start in range(0, len(pairs), SEARCH_BATCH):
-            scores, indices = self._index.search(vectors[start:start + SEARCH_BATCH], k)
-            for (q, text), row_scores, row_indices in zip(pairs[start:start + SEARCH_BATCH], scores, indices):
-                for score, i in zip(row_scores.tolist(), row_indices.tolist()):
-                    if score < self.options.threshold:
-                        break  # neighbours come nearest first
-                    b = self._benchmarks[i]
-                    if not self._lengths_close(text, b.text):
-                        continue
-                    if q.id not in best or score > best[q.id].score:
-                        best[q.id] = Match(q.id, q.source, self.name, b.benchmark, b.item, float(score), text, b.text)
-                    break
+        for (q, text), row_scores, row_indices in zip(pairs, scores.tolist(), indices.tolist()):
+            for score, i in zip(row_scores, row_indices):
+                if score < self.options.threshold:
+                    break  # neighbours come nearest first
+                b = self._benchmarks[i]
+                if not self._lengths_close(text, b.text):
+                    continue
+                if q.id not in best or score > best[q.id].score:
+                    best[q.id] = Match(q.id, q.source, self.name, b.benchmark, b.item, float(score), text, b.text)
+                break
         return list(best.values())
 
     def _lengths_close(self, query: str, benchmark: str) -> bool:

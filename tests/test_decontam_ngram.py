@@ -1,0 +1,84 @@
+"""The n-gram decontaminator on its own: normalisation, short texts, fractions, query text."""
+
+import pytest
+
+from bagel_core.builtin.decontaminate_ngram import NgramDecontaminator, words
+from bagel_core.components import BenchmarkText, Query
+
+# GSM8K test item 1 (22 words) and an MMLU question shorter than 13 words.
+GSM8K_1 = "A robe takes 2 bolts of blue fiber and half that much white fiber.  How many bolts in total does it take?"
+MMLU_SHORT = "Which of the following is the body cavity that contains the pituitary gland?"  # 13 words
+SHORT_10 = "The energy for all forms of life comes from the sun."  # 11 words
+TINY = "What is the capital of France?"  # 6 words
+
+
+def _decon(**options):
+    d = NgramDecontaminator(NgramDecontaminator.Options(**options))
+    d.index([
+        BenchmarkText("gsm8k", "1", GSM8K_1),
+        BenchmarkText("mmlu", "anatomy/4", MMLU_SHORT),
+        BenchmarkText("arc", "9", SHORT_10),
+        BenchmarkText("tiny", "0", TINY),
+    ])
+    return d
+
+
+def _found(d, *texts):
+    queries = [Query(str(i), "src", t, (t,)) for i, t in enumerate(texts)]
+    return {m.id: (m.benchmark, m.benchmark_item, round(m.score, 3)) for m in d.search(queries)}
+
+
+def test_decontam_words_fold_case_punctuation_whitespace_and_accents():
+    assert words("Héllo,   WORLD!!\n naïve_café—résumé ß  2+2=4 東京") == [
+        "hello", "world", "naive", "cafe", "resume", "ss", "2", "2", "4", "東京"
+    ]
+    assert words("...  ") == []
+
+
+def test_decontam_ngram_matches_after_normalisation_and_names_the_item():
+    d = _decon()
+    shouted = "QUESTION:\n" + GSM8K_1.upper().replace(" ", "\t") + " Explain."
+    found = _found(d, GSM8K_1, shouted, "A robe takes 2 bolts of blue fiber and half that much red fiber. How many?")
+    assert found["0"] == ("gsm8k", "1", 1.0)
+    assert found["1"][:2] == ("gsm8k", "1")
+    assert "2" not in found  # the changed word breaks every 13-gram of this 17-word text
+
+
+def test_decontam_ngram_unicode_variants_match():
+    d = NgramDecontaminator()
+    d.index([BenchmarkText("b", "0", "Le café de la gare ferme à minuit chaque jour sauf le dimanche et les jours fériés")])
+    assert _found(d, "LE CAFE DE LA GARE FERME A MINUIT CHAQUE JOUR SAUF LE DIMANCHE, et les jours feries!") == {"0": ("b", "0", 1.0)}
+
+
+def test_decontam_ngram_short_benchmark_texts():
+    d = _decon()
+    found = _found(
+        d,
+        "Hint: the energy for ALL forms of life comes from the Sun. Why?",  # 11-word text quoted whole
+        "the energy for all forms of life comes from the moon",  # not the whole text
+        "what is the capital of france",  # 6 words: exact match only
+        "Tell me: what is the capital of France?",  # a 6-word text is not searched inside others
+    )
+    assert found == {"0": ("arc", "9", 1.0), "2": ("tiny", "0", 1.0)}
+
+
+def test_decontam_ngram_min_fraction_and_n():
+    long_query = GSM8K_1 + " " + " ".join(f"filler{i}" for i in range(40))
+    assert "0" in _found(_decon(), long_query)
+    assert _found(_decon(min_fraction=0.5), long_query) == {}  # 10 of 62 13-grams shared
+    assert "0" in _found(_decon(n=5, min_words=5), "half that much white fiber")  # the 5-gram is whole
+
+
+def test_decontam_ngram_query_text_option():
+    turns = ("Hello there, can you help?", GSM8K_1)
+    query = Query("q", "src", turns[0], turns)
+    assert list(_decon().search([query])) == []
+    [match] = _decon(query_text="all").search([query])
+    assert (match.benchmark_item, match.text) == ("1", GSM8K_1)
+
+
+def test_decontam_ngram_rejects_bad_options():
+    with pytest.raises(ValueError, match="min_words"):
+        NgramDecontaminator(NgramDecontaminator.Options(n=5, min_words=8))
+    with pytest.raises(ValueError, match="query_text"):
+        list(_decon(query_text="last").search([Query("q", "s", "x", ("x",))]))

@@ -1,0 +1,90 @@
+"""Decontamination inside ``bagel run``: removal by id, the report, counts, dry run (n-gram)."""
+
+import pyarrow.parquet as pq
+import pytest
+
+import decontam_plugin as plugin
+from bagel_core.config import RunConfig
+from bagel_core.pipeline import run
+from bagel_core.plugins import load_plugins
+from bagel_core.records import uid
+
+
+@pytest.fixture(scope="module")
+def registry():
+    return load_plugins(extra=[("test-decontam", plugin)])[1]
+
+
+def _run(registry, out, **config):
+    config = {"sources": "test-mixed", "dpo": "none", "formats": "test-plain", "decontaminate": "ngram",
+              "benchmarks": "test-gsm8k,test-truthfulqa", "out": out} | config
+    manifest = run(RunConfig(**config), registry).manifest
+    sft_ids = set(pq.read_table(out / "sft.parquet", columns=["id"]).column("id").to_pylist())
+    dpo_ids = set(pq.read_table(out / "dpo.parquet", columns=["id"]).column("id").to_pylist())
+    report = pq.read_table(out / "contamination.parquet").to_pylist()
+    return manifest, sft_ids, dpo_ids, report
+
+
+CONTAMINATED = {
+    uid(plugin.VERBATIM): ("test-gsm8k", "3"),
+    uid(plugin.PREFIXED): ("test-gsm8k", "7"),
+    uid(plugin.DPO_PROMPT): ("test-truthfulqa", "5"),
+}
+LATER_TURN_ID = uid("Can you help me with maths?\n" + plugin.LATER_TURN)
+
+
+def test_decontam_removes_contaminated_items_and_reports_them(registry, tmp_path):
+    manifest, sft_ids, dpo_ids, report = _run(registry, tmp_path / "out")
+    assert {r["id"]: (r["benchmark"], r["benchmark_item"]) for r in report} == CONTAMINATED
+    assert {r["decontaminator"] for r in report} == {"ngram"} and all(r["source"] == "test-mixed" for r in report)
+    verbatim = next(r for r in report if r["id"] == uid(plugin.VERBATIM))
+    assert (verbatim["text"], verbatim["benchmark_text"], verbatim["score"]) == (plugin.VERBATIM, plugin.GSM8K[3], 1.0)
+    assert not (sft_ids | dpo_ids) & set(CONTAMINATED)
+    # Clean questions, the later-turn item (first turn checked by default) and plain text stay.
+    assert {uid(q) for q in plugin.CLEAN} | {LATER_TURN_ID} <= sft_ids
+    assert len(sft_ids) == len(plugin.CLEAN) + 2 and dpo_ids == set()
+    c = manifest["contamination"]
+    assert (c["flagged"], c["removed"], c["dry_run"]) == (3, 3, False)
+    assert c["by_benchmark"] == {"test-gsm8k": 2, "test-truthfulqa": 1}
+    assert c["by_origin"] == {"test-mixed": {"ngram": 3}}
+    assert manifest["sources"]["test-mixed"]["contaminated"] == 3 and manifest["totals"]["contaminated"] == 3
+    card = (tmp_path / "out" / "README.md").read_text()
+    assert "| test-gsm8k | 2 |" in card and "| test-truthfulqa | 1 |" in card
+
+
+def test_decontam_dry_run_reports_and_removes_nothing(registry, tmp_path):
+    manifest, sft_ids, dpo_ids, report = _run(registry, tmp_path / "out", decontaminate_dry_run=True)
+    assert {r["id"] for r in report} == set(CONTAMINATED)
+    assert set(CONTAMINATED) <= sft_ids | dpo_ids and uid(plugin.DPO_PROMPT) in dpo_ids
+    c = manifest["contamination"]
+    assert (c["flagged"], c["removed"], c["dry_run"]) == (3, 0, True)
+    assert manifest["totals"]["contaminated"] == 0
+    assert "reported only (dry run)" in (tmp_path / "out" / "README.md").read_text()
+
+
+def test_decontam_all_human_turns_option(registry, tmp_path):
+    options = {"decontaminator": {"ngram": {"query_text": "all"}}}
+    manifest, sft_ids, _, report = _run(registry, tmp_path / "out", options=options)
+    later = next(r for r in report if r["id"] == LATER_TURN_ID)
+    assert (later["benchmark"], later["benchmark_item"], later["text"]) == ("test-gsm8k", "10", plugin.LATER_TURN)
+    assert manifest["contamination"]["flagged"] == 4 and LATER_TURN_ID not in sft_ids
+
+
+def test_decontam_embedding_model_flag_sets_the_option(monkeypatch, tmp_path):
+    from click.testing import CliRunner
+
+    import bagel_core.pipeline
+    from bagel_core.cli import cli
+
+    seen = {}
+
+    def fake_run(config, registry, quiet, log):
+        seen["options"] = config.options
+        raise ValueError("stop here")
+
+    monkeypatch.setattr(bagel_core.pipeline, "run", fake_run)
+    recipe = tmp_path / "r.toml"
+    recipe.write_text('[run]\ndecontaminate = ["embedding"]\n\n[decontaminator.embedding]\nthreshold = 0.95\n')
+    result = CliRunner().invoke(cli, ["run", "--recipe", str(recipe), "--embedding-model", "/models/bge", "-q"])
+    assert "stop here" in result.output
+    assert seen["options"]["decontaminator"]["embedding"] == {"threshold": 0.95, "model": "/models/bge"}
