@@ -204,6 +204,7 @@ def run(
     for s, c in zip(loaders, counts):
         name = s.cls.name
         dups = duplicates.get(name, {})
+        flagged = sum(contamination["by_origin"].get(name, {}).values())
         sources[name] = {
             "kind": s.cls.kind,
             "priority": s.priority,
@@ -214,7 +215,9 @@ def run(
             "rejected": dict(sorted(c.rejected.items())),
             "filtered": dict(sorted(c.filtered.items())),
             "duplicates": dups.get("sft", 0) + dups.get("dpo", 0),
-            "contaminated": sum(contamination["by_origin"].get(name, {}).values()),
+            # Matched a benchmark; removed unless the run was a dry run.
+            "flagged": flagged,
+            "contaminated": 0 if contamination["dry_run"] else flagged,
             "rows_written": {"sft": written.get(name, {}).get("sft", 0), "dpo": written.get(name, {}).get("dpo", 0)},
         }
     manifest = {

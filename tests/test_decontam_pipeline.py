@@ -88,3 +88,13 @@ def test_decontam_embedding_model_flag_sets_the_option(monkeypatch, tmp_path):
     result = CliRunner().invoke(cli, ["run", "--recipe", str(recipe), "--embedding-model", "/models/bge", "-q"])
     assert "stop here" in result.output
     assert seen["options"]["decontaminator"]["embedding"] == {"threshold": 0.95, "model": "/models/bge"}
+
+
+def test_decontam_dry_run_counts_per_source(registry, tmp_path):
+    dry, *_ = _run(registry, tmp_path / "dry", decontaminate_dry_run=True)
+    wet, *_ = _run(registry, tmp_path / "wet")
+    for name in wet["sources"]:
+        assert dry["sources"][name]["flagged"] == wet["sources"][name]["flagged"] == wet["sources"][name]["contaminated"]
+        assert dry["sources"][name]["contaminated"] == 0
+    assert sum(s["flagged"] for s in wet["sources"].values()) == wet["contamination"]["flagged"] == 3
+    assert "items matched (reported only, dry run)" in (tmp_path / "dry" / "README.md").read_text()

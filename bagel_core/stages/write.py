@@ -69,7 +69,7 @@ sft = load_dataset("{out.name}", "sft", split="train")
 
 ## Contamination by benchmark
 
-{_table(bench_rows, ["benchmark", "items removed"]) if bench_rows else "No benchmark matches."}
+{_table(bench_rows, ["benchmark", "items matched (reported only, dry run)" if contamination.get("dry_run") else "items removed"]) if bench_rows else "No benchmark matches."}
 
 `manifest.json` holds the full configuration, plugin versions and counts by reason.
 """
