@@ -97,6 +97,10 @@ class LoadContext:
     def sample_keys(self, keys: Iterable[str], n: int, purpose: str) -> set[str]:
         return rng.sample_keys(keys, n, self.seed, f"{self.component}:{purpose}")
 
+    def bottom_k(self, n: int, purpose: str) -> "rng.BottomK":
+        """A streamed sample of at most ``n`` items, the keys :meth:`sample_keys` would pick."""
+        return rng.BottomK(n, self.seed, f"{self.component}:{purpose}")
+
     def stratified_sample(self, keys_by_stratum: dict[str, list[str]], n: int, purpose: str) -> set[str]:
         return rng.stratified_sample(keys_by_stratum, n, self.seed, f"{self.component}:{purpose}")
 

@@ -7,8 +7,9 @@ process count, batch boundaries or source order.
 from __future__ import annotations
 
 import hashlib
+import heapq
 import random
-from typing import Iterable, Sequence, TypeVar
+from typing import Generic, Iterable, Sequence, TypeVar
 
 T = TypeVar("T")
 _SCALE = float(1 << 64)
@@ -60,6 +61,43 @@ def sample_keys(keys: Iterable[str], n: int, seed: int, purpose: str) -> set[str
     """
     ranked = sorted(keys, key=lambda k: _digest(seed, k, purpose))
     return set(ranked[:n])
+
+
+class BottomK(Generic[T]):
+    """A capped uniform sample, streamed: of the items offered, keeps those whose keys rank
+    first by the hash of ``(seed, key, purpose)``, the keys :func:`sample_keys` would pick,
+    holding at most ``n`` items instead of every key.
+
+    >>> sample = BottomK(2, seed=1, purpose="cap")
+    >>> for key in "abcde":
+    ...     sample.offer(key, key.upper())
+    >>> sorted(sample.items()) == sorted(k.upper() for k in sample_keys("abcde", 2, 1, "cap")), sample.dropped
+    (True, 3)
+    """
+
+    def __init__(self, n: int, seed: int, purpose: str) -> None:
+        self.n = n
+        self.seed = seed
+        self.purpose = purpose
+        self.offered = 0
+        self._heap: list[tuple[int, int, T]] = []  # (-rank, arrival, item): the worst on top
+
+    def offer(self, key: str, item: T) -> None:
+        self.offered += 1
+        rank = int.from_bytes(_digest(self.seed, key, self.purpose), "big")
+        entry = (-rank, self.offered, item)
+        if len(self._heap) < self.n:
+            heapq.heappush(self._heap, entry)
+        elif self.n and rank < -self._heap[0][0]:
+            heapq.heapreplace(self._heap, entry)
+
+    @property
+    def dropped(self) -> int:
+        return self.offered - len(self._heap)
+
+    def items(self) -> list[T]:
+        """The kept items, in the order they were offered."""
+        return [entry[2] for entry in sorted(self._heap, key=lambda e: e[1])]
 
 
 def stratified_sample(

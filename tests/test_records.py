@@ -111,3 +111,30 @@ def test_fast_uid_equals_stdlib_uuid5_on_varied_texts():
     texts = ["", " ", "ünïcødé ✓ 漢字", "x" * 100_000, "line\nbreaks\r\n", "\x00nul"] + [f"question {i}?" for i in range(2000)]
     for text in texts:
         assert uid(text) == str(uuid.uuid5(uuid.NAMESPACE_OID, text))
+
+
+def test_refusal_matching_equals_ignorecase_matching():
+    import re
+
+    from bagel_core.refusals import PATTERNS
+
+    texts = [
+        "As An Ai, I Won't Help With That.", "I'm UNABLE TO provide your data", "ViOlAtEs My rules",
+        "I DON'T HAVE PERSONAL feelings", "It is Important To Note", "Perfectly normal answer.",
+        "I can not really help with that", "LARGE LANGUAGE models", "Ünïcode ÄS AN AI text", "",
+    ]
+    for name, patterns in PATTERNS.items():
+        reference = re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
+        for text in texts:
+            assert is_refusal(text, name) == (reference.search(text) is not None), (name, text)
+
+
+def test_streamed_bottom_k_keeps_what_sample_keys_draws():
+    keys = [f"item-{i}" for i in range(5000)]
+    for n in (0, 1, 37, 4999, 5000, 6000):
+        sample = rng.BottomK(n, 11, "cap")
+        for k in keys:
+            sample.offer(k, k)
+        assert set(sample.items()) == rng.sample_keys(keys, n, 11, "cap")
+        assert sample.items() == [k for k in keys if k in set(sample.items())]  # arrival order
+        assert sample.dropped == max(len(keys) - n, 0)

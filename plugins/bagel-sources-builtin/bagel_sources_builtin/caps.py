@@ -1,15 +1,27 @@
 """Seeded caps: keep a uniform, reproducible sample of a source's converted rows.
 
-Two passes keep memory flat: the first converts every row (counting filters and rejects) and
-remembers only the ids of valid items; the second converts again just the rows whose id was
-drawn, under a scratch context so nothing is counted twice.
+One pass: every row is converted once (filters and rejects counted as they happen) and the
+valid records compete for the ``cap`` slots of a streamed bottom-k sample, so memory holds at
+most ``cap`` records and no row is converted twice.
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterator, Optional
+from typing import Any, Callable, Iterable, Iterator, Optional
 
 from bagel_core import LoadContext, Record, validate_record
+
+
+def valid_records(ctx: LoadContext, rows: Iterable[Any], convert: Callable[[Any, LoadContext], Any]) -> Iterator[tuple[Any, Record]]:
+    """``(row, record)`` for every valid record of ``rows``; invalid ones are rejected with their
+    reason here, so they never take a slot of a cap."""
+    for row in rows:
+        for record in ctx.convert_row(convert, row):
+            reason = validate_record(record)
+            if reason is not None:
+                ctx.reject(reason)
+            else:
+                yield row, record
 
 
 def capped(
@@ -19,30 +31,17 @@ def capped(
     cap: Optional[int],
     purpose: str = "cap",
 ) -> Iterator[Record]:
-    """Records of ``rows`` (a ``datasets.Dataset``), at most ``cap`` of them drawn by id.
+    """Records of ``rows``, at most ``cap`` of them drawn by id (seeded, order-independent).
 
-    Invalid records are rejected with their reason before the draw, so they never take a slot;
-    every valid record beyond the cap is counted as filtered under ``"cap"``.
+    Every valid record beyond the cap is counted as filtered under ``"cap"``.
     """
     if cap is None:
         for row in rows:
             yield from ctx.convert_row(convert, row)
         return
-    kept: list[tuple[int, str]] = []
-    for index, row in enumerate(rows):
-        for record in ctx.convert_row(convert, row):
-            reason = validate_record(record)
-            if reason is not None:
-                ctx.reject(reason)
-            else:
-                kept.append((index, record["id"]))
-    drawn = ctx.sample_keys((k for _, k in kept), cap, purpose)
-    chosen = sorted({i for i, k in kept if k in drawn})
-    dropped = len(kept) - sum(1 for _, k in kept if k in drawn)
-    if dropped:
-        ctx.filter("cap", dropped)
-    scratch = LoadContext(ctx.component, ctx.seed, ctx.data, ctx.options)
-    for row in rows.select(chosen):
-        for record in scratch.convert_row(convert, row):
-            if record["id"] in drawn:
-                yield record
+    sample = ctx.bottom_k(cap, purpose)
+    for _, record in valid_records(ctx, rows, convert):
+        sample.offer(record["id"], record)
+    if sample.dropped:
+        ctx.filter("cap", sample.dropped)
+    yield from sample.items()

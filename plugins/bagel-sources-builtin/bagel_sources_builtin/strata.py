@@ -1,9 +1,11 @@
 """Seeded stratified caps: keep a reproducible sample in which each stratum (a task, an origin
 data set, a language variant) keeps its share, or at most a fixed number per stratum.
 
-Built like ``caps.capped`` (uniform caps): the first pass converts every row, counting filters
-and rejects, and remembers only (row index, id) per stratum; the second converts again just the
-drawn rows under a scratch context, so nothing is counted twice and memory stays flat.
+With ``per_stratum`` each stratum is a streamed bottom-k sample, as in ``caps.capped`` (one
+pass). Shares of a total need every stratum's size first: the first pass converts every row,
+counting filters and rejects, and remembers only (row index, id) per stratum; the second
+converts again just the drawn rows under a scratch context, so nothing is counted twice and
+memory stays flat.
 """
 
 from __future__ import annotations
@@ -11,7 +13,9 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any, Callable, Iterator, Optional
 
-from bagel_core import LoadContext, Record, validate_record
+from bagel_core import LoadContext, Record
+
+from .caps import valid_records
 
 
 def stratified_capped(
@@ -31,20 +35,27 @@ def stratified_capped(
         for row in rows:
             yield from ctx.convert_row(convert, row)
         return
+    if per_stratum:
+        samples: dict[str, Any] = {}
+        for arrival, (row, record) in enumerate(valid_records(ctx, rows, convert)):
+            name = stratum(row)
+            if name not in samples:
+                samples[name] = ctx.bottom_k(cap, f"cap:{name}")
+            samples[name].offer(record["id"], (arrival, record))
+        dropped = sum(s.dropped for s in samples.values())
+        if dropped:
+            ctx.filter("cap", dropped)
+        # In upstream order, as without a cap.
+        for _, record in sorted(item for s in samples.values() for item in s.items()):
+            yield record
+        return
     kept: dict[str, list[tuple[int, str]]] = defaultdict(list)
     for index, row in enumerate(rows):
-        for record in ctx.convert_row(convert, row):
-            reason = validate_record(record)
-            if reason is not None:
-                ctx.reject(reason)
-            else:
-                kept[stratum(row)].append((index, record["id"]))
+        for _, record in valid_records(ctx, (row,), convert):
+            kept[stratum(row)].append((index, record["id"]))
     ids = {name: [k for _, k in pairs] for name, pairs in kept.items()}
-    if per_stratum:
-        drawn = {name: ctx.sample_keys(keys, cap, f"cap:{name}") for name, keys in ids.items()}
-    else:
-        overall = ctx.stratified_sample(ids, cap, "cap")
-        drawn = {name: overall for name in ids}
+    overall = ctx.stratified_sample(ids, cap, "cap")
+    drawn = {name: overall for name in ids}
     # Per stratum, so an id drawn in one stratum does not bring its twin of another along.
     indices = sorted(i for name, pairs in kept.items() for i, k in pairs if k in drawn[name])
     dropped = sum(len(keys) for keys in ids.values()) - len(indices)
