@@ -29,6 +29,31 @@ class DatasetUnavailable(Exception):
         self.dataset_id = dataset_id
 
 
+def _json_lines_files(folder: Path, data_files: Any) -> Optional[dict[str, list[str]]]:
+    """``data_files`` resolved in ``folder`` with every JSON-array file replaced by a JSON-lines
+    copy (see :mod:`bagel_core.json_arrays`), or ``None`` when there is no such file to replace
+    or the files are not all JSON."""
+    import datasets
+
+    from .json_arrays import as_json_lines, is_json_array
+
+    if data_files is None:
+        return None
+    by_split = data_files if isinstance(data_files, dict) else {"train": data_files}
+    resolved: dict[str, list[Path]] = {}
+    for split_name, patterns in by_split.items():
+        patterns = [patterns] if isinstance(patterns, str) else list(patterns)
+        resolved[split_name] = [p for pattern in patterns for p in sorted(folder.glob(pattern)) if p.is_file()]
+    files = [p for paths in resolved.values() for p in paths]
+    if not files or any(p.suffix not in (".json", ".jsonl") for p in files) or not any(is_json_array(p) for p in files):
+        return None
+    cache = Path(datasets.config.HF_DATASETS_CACHE) / "bagel-json-lines"
+    return {
+        split_name: [str(as_json_lines(p, cache) if is_json_array(p) else p) for p in paths]
+        for split_name, paths in resolved.items()
+    }
+
+
 class DataAccess:
     """Where one component reads its upstream data from."""
 
@@ -66,6 +91,9 @@ class DataAccess:
         folder = self.local_dir(dataset_id)
         try:
             if folder is not None:
+                lines = _json_lines_files(folder, data_files)
+                if lines is not None:
+                    return datasets.load_dataset("json", data_files=lines, split=split, **kwargs)
                 return datasets.load_dataset(str(folder), data_files=data_files, split=split, **kwargs)
             if not self.hub:
                 raise self._missing(dataset_id, "no local copy")

@@ -1,17 +1,12 @@
 """Fixtures and helpers of the engine's tests (loaded by conftest.py as a pytest plugin).
 
-Tests run offline: the Hub is never reached.
+Tests run offline (see the repository's root conftest.py).
 """
 
 import json
-import os
 from pathlib import Path
 
 import pytest
-
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
