@@ -79,7 +79,7 @@ class Loader(Component):
 
     def load(self, ctx: "LoadContext") -> Iterator["Record"]:
         """All records of the component. The default converts :meth:`rows` one by one."""
-        for row in self.rows(ctx):
+        for row in ctx.iter_rows(self.rows(ctx)):
             yield from ctx.convert_row(self.convert, row)
 
     def input_fingerprint(self) -> str:

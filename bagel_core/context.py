@@ -6,7 +6,7 @@ import random
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Optional, Sequence, TypeVar
+from typing import Any, Callable, Iterable, Iterator, Optional, Sequence, TypeVar
 
 from . import rng
 from .data import DataAccess
@@ -76,6 +76,17 @@ class LoadContext:
     def load_dataset(self, dataset_id: str, name: Optional[str] = None, split: str = "train", data_files: Any = None, **kwargs: Any):
         """A ``datasets.Dataset`` of the upstream data (see :class:`bagel_core.data.DataAccess`)."""
         return self.data.load_dataset(dataset_id, name=name, split=split, data_files=data_files, **kwargs)
+
+    def iter_rows(self, rows: Iterable[Any], batch_size: int = 1000) -> Iterator[dict]:
+        """The rows of ``rows`` as dicts. A ``datasets.Dataset`` is read in batches, several
+        times faster than iterating it row by row; any other iterable is passed through."""
+        if not (hasattr(rows, "iter") and hasattr(rows, "column_names")):
+            yield from rows
+            return
+        for batch in rows.iter(batch_size=batch_size):
+            keys = list(batch)
+            for values in zip(*batch.values()):
+                yield dict(zip(keys, values))
 
     def dataset_file(self, dataset_id: str, filename: str, url: Optional[str] = None) -> Path:
         """The path of one upstream file (for raw files ``datasets`` does not parse)."""

@@ -51,3 +51,14 @@ def test_data_access_errors_name_the_dataset(tmp_path):
     (tmp_path / "owner" / "name").mkdir(parents=True)
     with pytest.raises(DatasetUnavailable, match="x.json does not exist"):
         DataAccess(tmp_path).file("owner/name", "x.json")
+
+
+def test_iter_rows_reads_a_dataset_in_batches_with_the_same_rows():
+    import datasets
+
+    from bagel_core.context import LoadContext
+
+    ds = datasets.Dataset.from_list([{"q": f"question {i}", "turns": [{"from": "human", "value": str(i)}], "n": None if i % 3 else i} for i in range(2500)])
+    ctx = LoadContext("t", 0, DataAccess(None))
+    assert list(ctx.iter_rows(ds, batch_size=1000)) == list(ds)
+    assert list(ctx.iter_rows(iter([{"a": 1}]))) == [{"a": 1}]

@@ -56,7 +56,7 @@ class AiroborosRewrites(DPOBuilder):
     def load(self, ctx: LoadContext) -> Iterator[Record]:
         old = self._old_answers(ctx)
         dataset_id, data_files = VERSIONS[self.options.version]
-        for row in ctx.load_dataset(dataset_id, data_files=data_files):
+        for row in ctx.iter_rows(ctx.load_dataset(dataset_id, data_files=data_files)):
             yield from ctx.convert_row(lambda r, c: self._pair(r, c, old), row)
 
     def _old_answers(self, ctx: LoadContext) -> dict[str, str]:

@@ -56,7 +56,7 @@ class HelpSteer(DPOBuilder):
     def load(self, ctx: LoadContext) -> Iterator[Record]:
         groups: dict[str, list[Rated]] = defaultdict(list)
         prompts: dict[str, str] = {}
-        for row in ctx.load_dataset(self.dataset_ids[0], data_files={"train": "train.jsonl.gz"}):
+        for row in ctx.iter_rows(ctx.load_dataset(self.dataset_ids[0], data_files={"train": "train.jsonl.gz"})):
             try:
                 prompt, rated = text(row, "prompt"), rate(row)
             except ROW_ERRORS as exc:

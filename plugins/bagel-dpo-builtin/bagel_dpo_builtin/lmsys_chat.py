@@ -72,9 +72,9 @@ class LmsysChatDPO(DPOBuilder):
     def load(self, ctx: LoadContext) -> Iterator[Record]:
         rows = ctx.load_dataset(self.dataset_ids[0], data_files={"train": "data/train-*.parquet"})
         rows = rows.select_columns(["model", "conversation"])
-        items = self._chosen_items(rows, ctx)
+        items = self._chosen_items(ctx.iter_rows(rows), ctx)
         # A second pass keeps only the candidates that can pair, to bound memory on 1M rows.
-        candidates = self._candidates(rows, {digest for digest, _, _ in items})
+        candidates = self._candidates(ctx.iter_rows(rows), {digest for digest, _, _ in items})
         for digest, prompt, answer in items:
             candidate = candidates.get(digest)
             if candidate is None:

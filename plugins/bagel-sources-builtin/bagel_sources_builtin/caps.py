@@ -15,7 +15,7 @@ from bagel_core import LoadContext, Record, validate_record
 def valid_records(ctx: LoadContext, rows: Iterable[Any], convert: Callable[[Any, LoadContext], Any]) -> Iterator[tuple[Any, Record]]:
     """``(row, record)`` for every valid record of ``rows``; invalid ones are rejected with their
     reason here, so they never take a slot of a cap."""
-    for row in rows:
+    for row in ctx.iter_rows(rows):
         for record in ctx.convert_row(convert, row):
             reason = validate_record(record)
             if reason is not None:
@@ -36,7 +36,7 @@ def capped(
     Every valid record beyond the cap is counted as filtered under ``"cap"``.
     """
     if cap is None:
-        for row in rows:
+        for row in ctx.iter_rows(rows):
             yield from ctx.convert_row(convert, row)
         return
     sample = ctx.bottom_k(cap, purpose)

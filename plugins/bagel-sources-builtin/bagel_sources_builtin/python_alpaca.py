@@ -28,7 +28,7 @@ class PythonAlpaca(Source):
 
     def load(self, ctx: LoadContext) -> Iterator[Record]:
         self.humaneval = HumanEvalFilter.load(ctx)
-        for row in ctx.load_dataset(DATASET):
+        for row in ctx.iter_rows(ctx.load_dataset(DATASET)):
             yield from ctx.convert_row(self.convert, row)
 
     def convert(self, row, ctx: LoadContext):

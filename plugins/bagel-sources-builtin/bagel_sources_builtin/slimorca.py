@@ -18,7 +18,7 @@ AIROBOROS_32 = "jondurbin/airoboros-3.2"
 def airoboros_multiturn_openers(ctx: LoadContext) -> set[str]:
     """Stripped turn-1 texts of airoboros-3.2's ``slimorca_multiturn`` rows (HEAD's skip list)."""
     openers = set()
-    for row in ctx.load_dataset(AIROBOROS_32):
+    for row in ctx.iter_rows(ctx.load_dataset(AIROBOROS_32)):
         turns = row.get("conversations") or []
         if row.get("category") == "slimorca_multiturn" and len(turns) > 1 and isinstance(turns[1].get("value"), str):
             openers.add(turns[1]["value"].strip())

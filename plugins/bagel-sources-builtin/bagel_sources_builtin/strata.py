@@ -32,7 +32,7 @@ def stratified_capped(
     rejected before the draw; every valid record left out is counted as filtered under "cap".
     """
     if cap is None:
-        for row in rows:
+        for row in ctx.iter_rows(rows):
             yield from ctx.convert_row(convert, row)
         return
     if per_stratum:
@@ -50,7 +50,7 @@ def stratified_capped(
             yield record
         return
     kept: dict[str, list[tuple[int, str]]] = defaultdict(list)
-    for index, row in enumerate(rows):
+    for index, row in enumerate(ctx.iter_rows(rows)):
         for _, record in valid_records(ctx, (row,), convert):
             kept[stratum(row)].append((index, record["id"]))
     ids = {name: [k for _, k in pairs] for name, pairs in kept.items()}
@@ -63,7 +63,7 @@ def stratified_capped(
         ctx.filter("cap", dropped)
     wanted = set().union(*drawn.values())
     scratch = LoadContext(ctx.component, ctx.seed, ctx.data, ctx.options)
-    for row in rows.select(indices):
+    for row in ctx.iter_rows(rows.select(indices)):
         for record in scratch.convert_row(convert, row):
             if record["id"] in wanted:
                 yield record
