@@ -24,6 +24,7 @@ from typing import Any, Callable, Iterable, Iterator, Optional
 from bagel_core import LoadContext, Source, as_conversation, plain_text, sft_item
 
 from . import SAMPLES
+from .rawfiles import parse_json_lines
 
 SHAPES = ("sharegpt", "messages", "alpaca", "text")
 
@@ -145,26 +146,16 @@ def read_rows(path: Path, ctx: LoadContext) -> Iterator[Any]:
             data = json.loads(text)
         except json.JSONDecodeError:
             # Many ".json" files are really JSON Lines.
-            yield from _json_lines(text.splitlines(), ctx)
+            yield from parse_json_lines(text.splitlines(), ctx)
             return
         if not isinstance(data, list):
             raise ValueError(f"{path}: expected a JSON list of rows (or JSON Lines), got a {type(data).__name__}")
         yield from data
     elif suffix == ".jsonl":
         with path.open(encoding="utf-8") as lines:
-            yield from _json_lines(lines, ctx)
+            yield from parse_json_lines(lines, ctx)
     else:
         raise ValueError(f"{path}: unsupported file type {suffix!r}; use {', '.join(SUFFIXES)}")
-
-
-def _json_lines(lines, ctx: LoadContext) -> Iterator[Any]:
-    for line in lines:
-        if not line.strip():
-            continue
-        try:
-            yield json.loads(line)
-        except json.JSONDecodeError:
-            ctx.reject("invalid JSON")
 
 
 def _turns(turns: Any, role_key: str, text_key: str) -> list[dict]:
