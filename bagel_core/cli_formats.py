@@ -100,7 +100,7 @@ def _records(source: str, sample: bool, data_root: Optional[Path], seed: int) ->
         available = sorted(set(reg.of("source")) | set(reg.of("dpo_builder")))
         raise UnknownComponentError("source", source, available)
     options = make_options(cls, {})
-    data = DataAccess(cls.sample_root, sample=True) if sample else DataAccess(data_root)
+    data = DataAccess.for_component(cls, data_root, sample)
     ctx = LoadContext(cls.name, seed, data, options)
     yield from validated(cls(options).load(ctx), ctx)
 

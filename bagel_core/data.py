@@ -63,6 +63,14 @@ class DataAccess:
         # With --sample nothing may come from the network.
         self.hub = hub and not sample
 
+    @classmethod
+    def for_component(cls, component: type, data_root: Optional[Path] = None, sample: bool = False) -> "DataAccess":
+        """Where a loader or benchmark set reads: the samples it ships under ``--sample``, else
+        ``data_root`` (if any) and the Hub."""
+        if sample:
+            return cls(component.sample_root, sample=True)
+        return cls(data_root)
+
     def local_dir(self, dataset_id: str) -> Optional[Path]:
         """``ROOT/owner/name`` when a data root is set and holds that dataset."""
         if self.data_root is None:

@@ -85,7 +85,7 @@ def special_tokens(tokenizer: Optional[str]) -> SpecialTokens:
 
 
 def _data(config: RunConfig, cls) -> DataAccess:
-    return DataAccess(cls.sample_root, sample=True) if config.sample else DataAccess(config.data_root)
+    return DataAccess.for_component(cls, config.data_root, config.sample)
 
 
 def benchmark_texts(selected: list[Selected], config: RunConfig) -> list[BenchmarkText]:

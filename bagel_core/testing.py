@@ -45,7 +45,7 @@ def load_sample(cls: type[Loader], options: Any = None, seed: int = 42, data_roo
     Returns the valid records and the counts (loaded, rejected and filtered by reason).
     """
     options = options if options is not None else cls.Options()
-    data = DataAccess(data_root) if data_root is not None else DataAccess(cls.sample_root, sample=True)
+    data = DataAccess.for_component(cls, data_root, sample=data_root is None)
     ctx = LoadContext(cls.name, seed, data, options)
     records = list(validated(cls(options).load(ctx), ctx))
     ctx.counts.loaded = len(records)
@@ -88,7 +88,7 @@ def check_component(cls: type[Component]) -> None:
             assert len(rows) == sum(t["from"] == "gpt" for t in turns)
             assert all(isinstance(r[3], str) and r[3] for r in rows), f"{cls.name}: empty rendered input"
     if issubclass(cls, BenchmarkSet) and cls.sample_root is not None:
-        texts = list(cls(options).texts(LoadContext(cls.name, 0, DataAccess(cls.sample_root, sample=True), options)))
+        texts = list(cls(options).texts(LoadContext(cls.name, 0, DataAccess.for_component(cls, sample=True), options)))
         assert texts and all(t.text.strip() for t in texts), f"{cls.name}: no benchmark texts in its sample"
     if issubclass(cls, Decontaminator):
         assert callable(getattr(cls, "index")) and callable(getattr(cls, "search"))

@@ -44,9 +44,7 @@ class LoadTask:
         return self.shard.exists() and self.counts_path.exists()
 
     def data_access(self) -> DataAccess:
-        if self.sample:
-            return DataAccess(self.cls.sample_root, sample=True)
-        return DataAccess(self.data_root)
+        return DataAccess.for_component(self.cls, self.data_root, self.sample)
 
 
 def _table(records: list[dict], origin: str) -> pa.Table:
