@@ -11,26 +11,17 @@ from typing import Any, Optional
 
 import click
 
-from .plugins import PluginError, Registry, load_plugins
-
-_LOADED: Optional[tuple[Any, Registry]] = None
-
-
-def _load(strict: Optional[bool] = None) -> tuple[Any, Registry]:
-    """The plugin manager and registry, loaded once per process; plugin errors are warned about."""
-    global _LOADED
-    if _LOADED is None:
-        try:
-            _LOADED = load_plugins(strict=strict)
-        except PluginError as exc:
-            raise click.ClickException(str(exc)) from None
-        for error in _LOADED[1].errors:
-            click.echo(f"warning: plugin {error}", err=True)
-    return _LOADED
+from . import registry
+from .cli_formats import chat_template_command, preview_command
+from .registry import KINDS, PluginError, Registry
 
 
-def registry() -> Registry:
-    return _load()[1]
+def _registry(strict: Optional[bool] = None) -> Registry:
+    """This process's registry; a fatal plugin error (strict mode) is a one-line CLI error."""
+    try:
+        return registry.current(strict=strict)
+    except PluginError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -39,9 +30,9 @@ def registry() -> Registry:
 def cli(strict: bool) -> None:
     """bagel: compose a clean, multi-format fine-tuning dataset from many sources, and train on it."""
     if strict:
-        global _LOADED
-        _LOADED = None
-        _load(strict=True)
+        registry.use(None)  # loaded by main() for its commands, maybe not strictly: load again
+    for error in _registry(strict=strict or None).errors:
+        click.echo(f"warning: plugin {error}", err=True)
 
 
 # --- list-plugins ----------------------------------------------------------------------------
@@ -50,34 +41,39 @@ def cli(strict: bool) -> None:
 @cli.command("list-plugins")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def list_plugins(as_json: bool) -> None:
-    """List installed plugins, the components they provide, and load errors."""
-    reg = registry()
+    """List installed plugins, the components they provide, load errors and name clashes."""
+    reg = _registry()
     if as_json:
         payload = []
         for p in reg.plugins:
             entry = p.as_dict()
-            entry["components"] = {
-                kind: [
-                    {"name": n, "description": reg.of(kind)[n].cls.description, **reg.of(kind)[n].cls.metadata()}
-                    for n in names if n in reg.of(kind) and reg.of(kind)[n].plugin is p
-                ]
-                for kind, names in p.components.items()
-            }
+            entry["components"] = {}
+            for c in reg.registered:
+                if c.plugin is p:
+                    entry["components"].setdefault(c.cls.kind, []).append(
+                        {"name": c.name, "description": c.cls.description, **c.cls.metadata()}
+                    )
             payload.append(entry)
         click.echo(json.dumps(payload, indent=2, default=str))
         return
     for p in reg.plugins:
         state = " [blocked]" if p.blocked else ""
-        parts = [f"{kind}s: {', '.join(_describe(reg, kind, n) for n in names)}" for kind, names in sorted(p.components.items())]
+        mine = [c for c in reg.registered if c.plugin is p]
+        parts = [
+            f"{k.listing}: {', '.join(_describe(reg, c) for c in mine if c.cls.kind == k.name)}"
+            for k in KINDS if any(c.cls.kind == k.name for c in mine)
+        ]
         click.echo(f"{p.name} ({p.distribution} {p.version}){state}" + (": " + "; ".join(parts) if parts else ""))
         if p.error:
-            click.echo(f"  error: {p.error.strip().splitlines()[-1]}")
+            click.echo(f"  error: {p.error}")
+        for clash in p.clashes:
+            click.echo(f"  clash: {clash}")
 
 
-def _describe(reg: Registry, kind: str, name: str) -> str:
-    info = reg.of(kind).get(name)
-    ids = list(getattr(info.cls, "dataset_ids", ())) if info else []
-    return f"{name} [{', '.join(ids)}]" if ids else name
+def _describe(reg: Registry, c: registry.ComponentInfo) -> str:
+    ids = list(getattr(c.cls, "dataset_ids", ()))
+    text = f"{c.name} [{', '.join(ids)}]" if ids else c.name
+    return text + (" (clash)" if (c.cls.kind, c.name) in reg.clashes else "")
 
 
 # --- run -------------------------------------------------------------------------------------
@@ -119,7 +115,7 @@ def run_command(recipe: Optional[Path], quiet: bool, embedding_model: Optional[s
 
         datasets.disable_progress_bars()
     try:
-        result = run(config, registry(), quiet=quiet, log=log)
+        result = run(config, _registry(), quiet=quiet, log=log)
     except (ConfigError, PluginError, DatasetUnavailable, LoadError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
     if not quiet:
@@ -173,17 +169,24 @@ class TrainGroup(click.Group):
     """``bagel train NAME``: one subcommand per registered trainer, built on demand."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(registry().of("trainer"))
+        return sorted(_registry().of("trainer"))
 
     def get_command(self, ctx: click.Context, name: str) -> Optional[click.Command]:
-        info = registry().of("trainer").get(name)
-        if info is None:
+        if name not in _registry().of("trainer"):
             return None
-        cls = info.cls
+        try:
+            cls = _registry().get("trainer", name).cls
+        except PluginError as exc:  # two plugins registered this trainer
+            raise click.ClickException(str(exc)) from None
 
         def callback(**values: Any) -> None:
+            from .config import ConfigError
+
             values = {k: (tuple(v) if isinstance(v, list) else v) for k, v in values.items()}
-            cls(cls.Options(**values)).train()
+            try:
+                cls(cls.Options(**values)).train()
+            except ConfigError as exc:  # a bad option or input of the trainer: one line
+                raise click.ClickException(str(exc)) from None
 
         return click.Command(name, params=option_params(cls.Options), callback=callback, help=cls.description, short_help=cls.description)
 
@@ -193,16 +196,13 @@ def train() -> None:
     """Fine-tune a model on bagel's output (SFT, then DPO)."""
 
 
-from .cli_formats import chat_template_command, preview_command  # noqa: E402 (needs cli defined)
-
 cli.add_command(chat_template_command)
 cli.add_command(preview_command)
 
 
 def main() -> None:
     try:
-        pm, _ = _load()
-        pm.hook.register_commands(cli=cli)
+        _registry().manager.hook.register_commands(cli=cli)
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)

@@ -1,6 +1,6 @@
 """``bagel chat-template`` and ``bagel preview``: look at what the prompt formats produce.
 
-Registered on the root group by :mod:`bagel_core.cli`. Heavy libraries (transformers,
+Added to the root group by :mod:`bagel_core.cli`. Heavy libraries (transformers,
 datasets) are imported inside the commands, never when the CLI starts.
 """
 
@@ -12,13 +12,9 @@ from typing import Any, Iterator, Optional
 
 import click
 
+from . import registry
 from .components import Loader, PromptFormat
-
-
-def _registry():
-    from .cli import registry  # at call time: cli imports this module
-
-    return registry()
+from .registry import PluginError, UnknownComponentError
 
 
 def _value(text: str) -> Any:
@@ -43,10 +39,9 @@ def make_format(name: str, option: tuple[str, ...], tokenizer: Optional[str]) ->
     """The format ``name`` with ``--option`` settings and the special tokens of ``tokenizer``."""
     from .config import ConfigError, make_options
     from .pipeline import special_tokens
-    from .plugins import PluginError
 
     try:
-        cls = _registry().get("format", name).cls
+        cls = registry.current().get("format", name).cls
         return cls(make_options(cls, _options(option)), special_tokens(tokenizer))
     except (PluginError, ConfigError, ValueError, OSError) as exc:
         raise click.ClickException(str(exc)) from None
@@ -87,10 +82,9 @@ def _records(source: str, sample: bool, data_root: Optional[Path], seed: int) ->
     from .config import make_options
     from .context import LoadContext
     from .data import DataAccess
-    from .plugins import UnknownComponentError
     from .stages.load import validated
 
-    reg = _registry()
+    reg = registry.current()
     cls: Optional[type[Loader]] = None
     for kind in ("source", "dpo_builder"):
         if source in reg.of(kind):
@@ -118,7 +112,6 @@ def preview_command(format_name: str, source: str, count: int, sample: bool, dat
     """Print the first N items of a source rendered in a format, as `bagel run` writes them."""
     from .config import ConfigError
     from .data import DatasetUnavailable
-    from .plugins import PluginError
     from .rendering import Renderer
 
     renderer = Renderer([make_format(format_name, option, tokenizer)], seed)

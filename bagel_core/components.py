@@ -243,12 +243,3 @@ class Trainer(Component):
     def train(self) -> None:
         raise NotImplementedError
 
-
-KINDS: dict[str, type[Component]] = {
-    "source": Source,
-    "dpo_builder": DPOBuilder,
-    "format": PromptFormat,
-    "decontaminator": Decontaminator,
-    "benchmark": BenchmarkSet,
-    "trainer": Trainer,
-}

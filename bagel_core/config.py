@@ -27,19 +27,9 @@ from pathlib import Path
 from typing import Any, Optional, Union
 
 from .components import Component, Loader
-from .plugins import Registry, UnknownComponentError
+from .registry import TABLES, Registry, UnknownComponentError
 
 Selection = Union[str, list[str]]
-
-# recipe table name -> component kind
-TABLE_KINDS = {
-    "source": "source",
-    "dpo": "dpo_builder",
-    "format": "format",
-    "decontaminator": "decontaminator",
-    "benchmark": "benchmark",
-}
-
 
 class ConfigError(Exception):
     """A recipe or flag is wrong; the message names it."""
@@ -86,9 +76,9 @@ def load_recipe(path: Path) -> dict[str, Any]:
         raise ConfigError(f"recipe {path} does not exist") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"recipe {path} is not valid TOML: {exc}") from None
-    unknown = set(data) - {"run"} - set(TABLE_KINDS)
+    unknown = set(data) - {"run"} - set(TABLES)
     if unknown:
-        raise ConfigError(f"recipe {path}: unknown table(s) {sorted(unknown)}; expected run, {', '.join(TABLE_KINDS)}")
+        raise ConfigError(f"recipe {path}: unknown table(s) {sorted(unknown)}; expected run, {', '.join(TABLES)}")
     run = dict(data.get("run", {}))
     bad = set(run) - _RUN_KEYS
     if bad:
@@ -96,7 +86,7 @@ def load_recipe(path: Path) -> dict[str, Any]:
     for key in ("out", "work_dir", "data_root"):
         if run.get(key) is not None:
             run[key] = (Path(path).parent / run[key]).resolve()
-    run["options"] = {TABLE_KINDS[t]: data[t] for t in TABLE_KINDS if t in data}
+    run["options"] = {TABLES[t].name: data[t] for t in TABLES if t in data}
     return run
 
 

@@ -20,7 +20,7 @@ from .components import BenchmarkText, Component, SpecialTokens
 from .config import ConfigError, RunConfig, make_options, priority_of, select
 from .context import LoadContext
 from .data import DataAccess
-from .plugins import ComponentInfo, Registry, _core_version, load_plugins
+from .registry import ComponentInfo, Registry, core_version, current
 from .records import DPO_SCHEMA, SFT_SCHEMA
 from .stages.decontaminate import CONTAMINATION_SCHEMA, run_decontaminate
 from .stages.dedup import run_dedup
@@ -119,8 +119,7 @@ def run(
 ) -> RunResult:
     """Run the pipeline for ``config``; returns the manifest written to ``config.out``."""
     if registry is None:
-        registry = load_plugins()[1]
-    registry.check_conflicts()
+        registry = current()
     if config.num_proc < 1:
         raise ConfigError(f"--num-proc must be at least 1, got {config.num_proc}")
     loaders = _select(registry, config, "source", config.sources) + _select(registry, config, "dpo_builder", config.dpo)
@@ -139,7 +138,7 @@ def run(
 
     timings: dict[str, float] = {}
     work, out = Path(config.work), Path(config.out)
-    core = [_core_version(), CACHE_VERSION]
+    core = [core_version(), CACHE_VERSION]
     tokens = special_tokens(config.tokenizer)
 
     tasks = []
@@ -221,7 +220,7 @@ def run(
             "rows_written": {"sft": written.get(name, {}).get("sft", 0), "dpo": written.get(name, {}).get("dpo", 0)},
         }
     manifest = {
-        "bagel_version": _core_version(),
+        "bagel_version": core_version(),
         "fingerprint": render_fp,
         "config": config.to_json(),
         "special_tokens": dataclasses.asdict(tokens),

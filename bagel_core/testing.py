@@ -23,7 +23,7 @@ from .components import BenchmarkSet, Component, Decontaminator, Loader, PromptF
 from .config import RunConfig
 from .context import LoadContext, LoadCounts
 from .data import DataAccess
-from .plugins import HOOK_KINDS, PluginError, Registry, _validate_component, load_plugins
+from .registry import KINDS, PluginError, Registry, kind_of, load_plugins, validate_component
 from .rendering import Renderer
 from .stages.load import validated
 from .validation import validate_record
@@ -53,8 +53,9 @@ def load_sample(cls: type[Loader], options: Any = None, seed: int = 42, data_roo
 
 
 def registry_with(*plugins: tuple[str, object], strict: bool = True) -> Registry:
-    """The installed plugins plus ``plugins`` (``(name, module_or_object)`` pairs)."""
-    return load_plugins(strict=strict, extra=plugins)[1]
+    """The installed plugins plus ``plugins`` (``(name, module_or_object)`` pairs). A plugin
+    that is also installed (same entry-point name or module) is registered once, from here."""
+    return load_plugins(strict=strict, extra=plugins)
 
 
 def run_pipeline(out: Path, registry: Optional[Registry] = None, **config: Any):
@@ -66,10 +67,10 @@ def run_pipeline(out: Path, registry: Optional[Registry] = None, **config: Any):
 
 def check_component(cls: type[Component]) -> None:
     """Assert that ``cls`` meets the contract of its kind; raises ``AssertionError`` naming the problem."""
-    kind = next((k for k, base in _bases() if issubclass(cls, base)), None)
+    kind = kind_of(cls)
     assert kind is not None, f"{cls!r} is not a bagel component"
     try:
-        _validate_component(kind, cls)
+        validate_component(kind, cls)
     except PluginError as exc:
         raise AssertionError(str(exc)) from None
     assert cls.description.strip() and "\n" not in cls.description.strip(), f"{cls.name}: description must be one line"
@@ -94,12 +95,6 @@ def check_component(cls: type[Component]) -> None:
         assert callable(getattr(cls, "index")) and callable(getattr(cls, "search"))
 
 
-def _bases():
-    from .components import KINDS
-
-    return KINDS.items()
-
-
 def check_plugin(plugin: object) -> list[type[Component]]:
     """Assert that every component ``plugin`` registers passes :func:`check_component`."""
     import pluggy
@@ -112,8 +107,8 @@ def check_plugin(plugin: object) -> list[type[Component]]:
     unknown = [hc.name for hc in pm.get_hookcallers(plugin) or () if hc.spec is None]
     assert not unknown, f"unknown hook(s): {unknown}"
     found: list[type[Component]] = []
-    for hook_name in HOOK_KINDS:
-        getattr(pm.hook, hook_name)(register=found.append)
+    for kind in KINDS:
+        getattr(pm.hook, kind.hook)(register=found.append)
     assert found, "the plugin registers no component"
     for cls in found:
         check_component(cls)

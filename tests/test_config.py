@@ -28,9 +28,9 @@ def test_recipe_tables_and_unknown_keys(tmp_path):
 
 
 def test_cli_flags_override_recipe(tmp_path, toy_root, monkeypatch, toy_registry):
-    import bagel_core.cli as cli_module
+    import bagel_core.registry
 
-    monkeypatch.setattr(cli_module, "_LOADED", (None, toy_registry))
+    monkeypatch.setattr(bagel_core.registry, "_CURRENT", toy_registry)
     recipe = tmp_path / "r.toml"
     recipe.write_text('[run]\nsources = "toy-high"\ndpo = "none"\nformats = "vicuna"\nseed = 1\n[format.vicuna]\nsystem_prompt_probability = 0.0\n')
     out = tmp_path / "out"

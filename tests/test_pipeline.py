@@ -12,7 +12,7 @@ import pytest
 from bagel_core.config import ConfigError, RunConfig
 from bagel_core.data import DatasetUnavailable
 from bagel_core.pipeline import run
-from bagel_core.plugins import UnknownComponentError
+from bagel_core.registry import UnknownComponentError
 from bagel_core.records import uid
 
 from engine_fixtures import REPO, install_fake_dist

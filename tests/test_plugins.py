@@ -8,7 +8,7 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-from bagel_core.plugins import PluginError, load_plugins
+from bagel_core.registry import PluginError, load_plugins
 from bagel_core.testing import check_plugin, registry_with
 
 from engine_fixtures import REPO, install_fake_dist
@@ -54,7 +54,9 @@ def test_good_and_broken_plugins_are_listed(site):
     assert result.returncode == 0, result.stderr
     assert "echo (bagel-echo 1.2.0): sources: echo [me/echo]" in result.stdout
     assert "broken (bagel-broken 0.1.0)" in result.stdout
-    assert "error: ModuleNotFoundError: No module named 'a_module_that_does_not_exist'" in result.stdout
+    # The error is one line that names the plugin's file and the line that failed.
+    broken = str(site / "broken_plugin.py")
+    assert f"error: ModuleNotFoundError: No module named 'a_module_that_does_not_exist' ({broken}:1)" in result.stdout
     assert "warning: plugin broken (bagel-broken)" in result.stderr
     assert "sources-builtin (bagel-sources-builtin" in result.stdout
 
@@ -65,7 +67,8 @@ def test_list_plugins_json(site):
     echo = data["echo"]
     assert echo["distribution"] == "bagel-echo" and echo["version"] == "1.2.0" and echo["error"] is None
     assert echo["components"]["source"] == [{"name": "echo", "description": "echoes", "priority": 1, "dataset_ids": ["me/echo"]}]
-    assert "a_module_that_does_not_exist" in data["broken"]["error"]
+    assert data["broken"]["error"].startswith("ModuleNotFoundError: No module named 'a_module_that_does_not_exist' (")
+    assert "Traceback" in data["broken"]["traceback"] and data["echo"]["clashes"] == []
 
 
 def test_strict_mode_fails_on_broken_plugin(site):
@@ -81,13 +84,43 @@ def test_blocked_plugin(site):
     assert "sources: echo" not in result.stdout
 
 
-def test_duplicate_component_names_both_distributions(tmp_path, site):
+def test_name_clash_is_fatal_only_for_a_run_that_selects_it(tmp_path, site):
     install_fake_dist(site, "bagel-twin", "2.0", {"twin": "twin_plugin"}, {"twin_plugin": TWIN})
-    result = _bagel(["run", "--sample", "--sources", "echo", "--out", str(tmp_path / "o")], site)
-    assert result.returncode != 0
-    assert "source 'echo' is registered twice: by bagel-echo (plugin echo) and by bagel-twin (plugin twin)" in result.stderr
+    clash = "source 'echo' is registered twice: by bagel-echo (plugin echo) and by bagel-twin (plugin twin)"
+    for sources in ("echo", "all"):
+        result = _bagel(["run", "--sample", "--sources", sources, "--dpo", "none", "--out", str(tmp_path / "o")], site)
+        assert result.returncode != 0 and clash in result.stderr
+    # A run that does not select 'echo' works.
+    ok = _bagel(["run", "--sample", "--sources", "capybara", "--dpo", "none", "--formats", "alpaca", "-q", "--out", str(tmp_path / "ok")], site)
+    assert ok.returncode == 0, ok.stderr
+    assert json.loads((tmp_path / "ok" / "manifest.json").read_text())["sources"]["capybara"]["rows_written"]["sft"] > 0
+    # Listed under both plugins involved, each keeping its other components and no error.
     listed = _bagel(["list-plugins"], site)
-    assert listed.returncode == 0 and "registered twice" in listed.stdout
+    assert listed.returncode == 0
+    lines = listed.stdout.splitlines()
+    for plugin in ("echo (bagel-echo 1.2.0)", "twin (bagel-twin 2.0)"):
+        at = next(i for i, line in enumerate(lines) if line.startswith(plugin))
+        assert lines[at].endswith("sources: echo [me/echo] (clash)")
+        assert lines[at + 1] == f"  clash: {clash}; uninstall one or block it with BAGEL_DISABLE_PLUGINS"
+    data = {p["name"]: p for p in json.loads(_bagel(["list-plugins", "--json"], site).stdout)}
+    for name in ("echo", "twin"):
+        assert data[name]["error"] is None and data[name]["clashes"][0].startswith(clash)
+    assert data["twin"]["components"]["source"][0]["description"] == "another echo"
+    # Strict mode refuses any clash; blocking one side resolves it.
+    assert _bagel(["--strict", "list-plugins"], site).returncode != 0
+    blocked = _bagel(["--strict", "list-plugins"], site, BAGEL_DISABLE_PLUGINS="twin,broken")
+    assert blocked.returncode == 0 and "clash" not in blocked.stdout, blocked.stderr
+
+
+def test_hook_error_names_the_file_and_line(tmp_path):
+    import types
+
+    path = tmp_path / "raising_plugin.py"
+    path.write_text("from bagel_core import hookimpl\n@hookimpl\ndef register_formats(register):\n    raise RuntimeError('boom')\n")
+    module = types.ModuleType("raising_plugin")
+    exec(compile(path.read_text(), str(path), "exec"), module.__dict__)
+    registry = load_plugins(strict=False, extra=[("raising", module)])
+    assert f"raising (raising): register_formats failed: RuntimeError: boom ({path}:4)" in registry.errors
 
 
 def test_unknown_hook_is_reported(site):
@@ -104,7 +137,7 @@ def test_in_process_extra_plugins_and_strict_errors():
     exec("from bagel_core import Source, hookimpl\nclass Nameless(Source):\n    description='x'\n@hookimpl\ndef register_sources(register):\n    register(Nameless)\n", module.__dict__)
     with pytest.raises(PluginError, match="Nameless.name must match"):
         load_plugins(strict=True, extra=[("bad", module)])
-    _, registry = load_plugins(strict=False, extra=[("bad", module)])
+    registry = load_plugins(strict=False, extra=[("bad", module)])
     assert any("Nameless.name" in e for e in registry.errors)
 
 

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from bagel_core.config import TABLE_KINDS, load_recipe, make_options, select
-from bagel_core.plugins import load_plugins
+from bagel_core.config import load_recipe, make_options, select
+from bagel_core.registry import TABLES, load_plugins
 
 RECIPES = Path(__file__).resolve().parents[1] / "recipes"
 
@@ -43,7 +43,7 @@ def test_recipe_selects_the_cards_sources(recipe, sft):
 @pytest.mark.parametrize("recipe", ["bagel-v0.1.toml", "bagel-v0.2.toml"])
 def test_recipe_components_are_registered_and_options_valid(recipe):
     values = load_recipe(RECIPES / recipe)
-    registry = load_plugins()[1]
+    registry = load_plugins()
     selections = {"source": values["sources"], "dpo_builder": values["dpo"], "format": values["formats"], "decontaminator": values["decontaminate"]}
     missing = sorted(f"{kind} {name}" for kind, names in selections.items() for name in names if name not in registry.of(kind))
     if missing:
@@ -52,6 +52,6 @@ def test_recipe_components_are_registered_and_options_valid(recipe):
         assert select(registry, kind, names) == names
     assert select(registry, "benchmark", values["benchmarks"])
     for kind, tables in values["options"].items():
-        assert kind in TABLE_KINDS.values()
+        assert kind in {k.name for k in TABLES.values()}
         for name, table in tables.items():
             make_options(registry.get(kind, name).cls, table)

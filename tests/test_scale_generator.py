@@ -21,7 +21,7 @@ from bagel_bench.text import REFUSALS, TextPool  # noqa: E402
 from bagel_core import is_refusal  # noqa: E402
 from bagel_core.config import RunConfig  # noqa: E402
 from bagel_core.pipeline import run  # noqa: E402
-from bagel_core.plugins import load_plugins  # noqa: E402
+from bagel_core.registry import load_plugins  # noqa: E402
 
 ITEMS = 3000
 
@@ -77,7 +77,7 @@ def test_upstream_layout_is_what_the_datasets_library_reads(corpus):
 
 def test_small_corpus_runs_end_to_end_with_the_planted_counts(corpus, tmp_path):
     root, plan = corpus
-    registry = load_plugins()[1]
+    registry = load_plugins()
     chosen = selection(registry)
     assert "slimorca" in chosen["source"] and "helpsteer" in chosen["dpo_builder"]
     config = RunConfig(
@@ -106,7 +106,7 @@ def test_raising_a_priority_moves_the_duplicates_to_the_other_source(corpus, tmp
         sources="slimorca,mathinstruct", dpo="none", formats="vicuna", data_root=root, out=tmp_path / "out",
         options={"source": {"slimorca": {"priority": 4}}},
     )
-    sources = run(config, load_plugins()[1]).manifest["sources"]
+    sources = run(config, load_plugins()).manifest["sources"]
     slimorca, math = plan["planted"]["slimorca"]["duplicates_of"], plan["planted"]["mathinstruct"]["duplicates_of"]
     # SlimOrca now loads first: the instructions it shares with MathInstruct are MathInstruct's duplicates.
     assert sources["slimorca"]["duplicates"] == slimorca["slimorca"]

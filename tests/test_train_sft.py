@@ -44,7 +44,7 @@ def sft_data(tmp_path: Path) -> Path:
 def test_train_sft_masks_the_input_and_overfits(tiny_llama, sft_data, tmp_path, capsys):
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from bagel_core.cli import registry
+    from bagel_core import registry
 
     out = tmp_path / "sft"
     opts = fast(tiny_llama, sft_data.parent, out, max_steps=30, chat_format="llama-2")
@@ -75,7 +75,7 @@ def test_train_sft_masks_the_input_and_overfits(tiny_llama, sft_data, tmp_path, 
 
     # The saved tokenizer prompts the model the way the llama-2 rows were rendered.
     saved = AutoTokenizer.from_pretrained(out)
-    fmt = registry().get("format", "llama-2").cls(special=train_common.special_tokens(saved))
+    fmt = registry.current().get("format", "llama-2").cls(special=train_common.special_tokens(saved))
     assert saved.chat_template == fmt.chat_template()
     messages = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi?"}]
     assert saved.apply_chat_template(messages, tokenize=False, add_generation_prompt=True) == fmt.render(messages)

@@ -7,12 +7,12 @@ trainer classes (``bagel --help``, ``bagel list-plugins``) stays light.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Literal, Optional, Union
 
-import click
-
+from ..config import ConfigError
 from . import deepspeed_configs
 
 if TYPE_CHECKING:
@@ -24,8 +24,8 @@ if TYPE_CHECKING:
 DEFAULT_CHAT_FORMAT = "llama-2"
 
 
-class TrainingSetupError(click.ClickException):
-    """A problem with the trainer's options or inputs, shown as a one-line CLI error."""
+class TrainingSetupError(ConfigError):
+    """A problem with the trainer's options or inputs; ``bagel train`` shows it as a one-line error."""
 
 
 @dataclass
@@ -117,7 +117,7 @@ def select_rows(
     kept = rows.filter(keep)
     skipped = len(rows) - len(kept)
     if skipped:
-        click.echo(f"warning: skipped {skipped} malformed {what} row(s) (missing or empty text)", err=True)
+        print(f"warning: skipped {skipped} malformed {what} row(s) (missing or empty text)", file=sys.stderr)
     if len(kept) == 0:
         raise TrainingSetupError(f"no usable {what} rows")
     return kept
@@ -147,12 +147,11 @@ def special_tokens(tokenizer: "PreTrainedTokenizerBase") -> "SpecialTokens":
 def chat_template(format_name: str, tokenizer: "PreTrainedTokenizerBase") -> str:
     """The Jinja chat template of the registered prompt format ``format_name``, written with
     ``tokenizer``'s BOS/EOS."""
-    from ..cli import registry
-    from ..plugins import PluginError
+    from .. import registry
 
     try:
-        cls = registry().get("format", format_name).cls
-    except PluginError as exc:
+        cls = registry.current().get("format", format_name).cls
+    except registry.PluginError as exc:
         raise TrainingSetupError(f"--chat-format: {exc}") from None
     try:
         return cls(special=special_tokens(tokenizer)).chat_template()

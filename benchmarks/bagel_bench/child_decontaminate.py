@@ -57,9 +57,9 @@ def benchmark_texts(queries: list, count: int, planted: int, seed: int) -> list:
 
 
 def main(arguments: dict) -> dict:
-    from bagel_core.plugins import load_plugins
+    from bagel_core.registry import load_plugins
 
-    registry = load_plugins()[1]
+    registry = load_plugins()
     info = registry.get("decontaminator", arguments["name"])
     queries = queries_of(Path(arguments["dedup_dir"]), arguments.get("queries", 0))
     benchmarks = benchmark_texts(queries, arguments["benchmark_texts"], arguments["planted"], arguments.get("seed", 0))

@@ -21,7 +21,7 @@ def main(arguments: dict) -> dict:
 
     from bagel_core.config import RunConfig
     from bagel_core.pipeline import run
-    from bagel_core.plugins import load_plugins
+    from bagel_core.registry import load_plugins
 
     datasets.disable_progress_bars()
     config = RunConfig(
@@ -30,7 +30,7 @@ def main(arguments: dict) -> dict:
         out=Path(arguments["out"]), num_proc=arguments.get("num_proc", 1), seed=arguments.get("seed", 42),
         options=arguments.get("options", {}),
     )
-    registry = load_plugins()[1]
+    registry = load_plugins()
     imported = time.perf_counter() - started
     result = run(config, registry, quiet=True)
     manifest = result.manifest

@@ -95,9 +95,9 @@ def ensure_data(cache: Path, items: int, seed: int, log: Callable[[str], None]) 
 
 
 def run_size(items: int, seed: int, cache: Path, num_proc: int, embedding_queries: int, benchmark_texts: int, embedding_benchmark_texts: int, uncapped: bool, log: Callable[[str], None]) -> dict[str, Any]:
-    from bagel_core.plugins import load_plugins
+    from bagel_core.registry import load_plugins
 
-    registry = load_plugins()[1]
+    registry = load_plugins()
     chosen = selection(registry)
     root, plan, generate_s = ensure_data(cache, items, seed, log)
     decontaminators = [n for n in ("ngram", "embedding") if n in registry.of("decontaminator")]

@@ -7,7 +7,7 @@ import pyarrow.parquet as pq
 from bagel_core import PromptFormat, hookimpl
 from bagel_core.config import RunConfig
 from bagel_core.pipeline import run
-from bagel_core.plugins import load_plugins
+from bagel_core.registry import load_plugins
 
 
 class Shout(PromptFormat):
@@ -25,7 +25,7 @@ class ShoutPlugin:
 
 
 def test_third_party_format_is_picked_up_by_formats_all(tmp_path):
-    registry = load_plugins(extra=[("test-plugin", ShoutPlugin())])[1]
+    registry = load_plugins(extra=[("test-plugin", ShoutPlugin())])
     config = RunConfig(sources="airoboros", dpo="helpsteer", formats="all", sample=True, out=tmp_path / "out", copies_per_item=2)
     manifest = run(config, registry).manifest
     # chat-template needs --tokenizer, so `all` leaves it out.

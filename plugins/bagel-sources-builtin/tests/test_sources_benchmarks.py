@@ -18,7 +18,7 @@ import pytest
 
 from bagel_core.context import LoadContext
 from bagel_core.data import DataAccess, DatasetUnavailable
-from bagel_core.plugins import load_plugins
+from bagel_core.registry import load_plugins
 from bagel_sources_builtin.benchmarks import (
     BENCHMARKS,
     AlpacaEval,
@@ -54,7 +54,7 @@ def index(cls, root: Path, options=None, sample: bool = False, hub: bool = True)
 
 
 def test_all_nine_are_registered_with_their_upstream_ids():
-    registry = load_plugins()[1]
+    registry = load_plugins()
     assert {name: info.cls.dataset_ids for name, info in registry.of("benchmark").items() if info.cls in BENCHMARKS} == {
         "alpaca_eval": ("tatsu-lab/alpaca_eval",),
         "arc_challenge": ("allenai/ai2_arc",),
