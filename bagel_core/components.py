@@ -2,7 +2,7 @@
 
 A component is a class with a unique ``name`` (per kind), a one-line ``description``, kind
 metadata as class attributes, and an ``Options`` dataclass of its settings (set from a recipe's
-``[sources.NAME]``-style table or, for trainers, from the command line). The engine validates
+``[source.NAME]``-style table or, for trainers, from the command line). The engine validates
 these attributes when the class is registered and instantiates it only when it is used.
 """
 

@@ -155,16 +155,3 @@ def dpo_pair(
         record["system"] = system
     return record
 
-
-def is_sft(record: Record) -> bool:
-    return bool(record.get("conversations")) or bool(record.get("text"))
-
-
-def is_dpo(record: Record) -> bool:
-    return record.get("prompt") is not None or record.get("chosen") is not None
-
-
-def records_to_table(records: list[Record]) -> pa.Table:
-    """Records as an Arrow table in :data:`RECORD_SCHEMA` (missing fields become null)."""
-    columns = {name: [r.get(name) for r in records] for name in RECORD_FIELDS}
-    return pa.Table.from_pydict(columns, schema=RECORD_SCHEMA)

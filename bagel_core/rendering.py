@@ -56,17 +56,6 @@ def _system_purpose(fmt: PromptFormat) -> str:
     return f"system-prompt:{fmt.name}"
 
 
-def with_system(messages: list[Message], fmt: PromptFormat, seed: int, item_id: str) -> list[Message]:
-    """``messages`` with the format's default system prompt added when the coin says so."""
-    if messages and messages[0]["role"] == "system":
-        return messages
-    prompt = fmt.default_system_prompt
-    p = fmt.options.system_prompt_probability
-    if prompt and p > 0 and rng.coin(seed, item_id, _system_purpose(fmt), p):
-        return [{"role": "system", "content": prompt}, *messages]
-    return messages
-
-
 def copy_order(ids: Sequence[str], seed: int) -> np.ndarray:
     """Each id's position in a seeded shuffle: the order copies are dealt to formats in."""
     keys = np.fromiter(
@@ -93,8 +82,8 @@ class Renderer:
     def __init__(self, formats: Sequence[PromptFormat], seed: int) -> None:
         self.formats = list(formats)
         self.seed = seed
-        # Per format: the default system message, its probability, and the coin stream; the
-        # same draws as with_system(), with the hash prefix computed once.
+        # Per format: the default system message, its probability, and the coin stream (one
+        # coin per item and format, seeded by the run), with the hash prefix computed once.
         self._defaults = [
             (
                 {"role": "system", "content": f.default_system_prompt},

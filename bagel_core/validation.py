@@ -99,6 +99,3 @@ def validate_record(record: Any) -> Optional[Reason]:
             return Reason.CHOSEN_EQUALS_REJECTED
     return None
 
-
-def is_valid(record: Record) -> bool:
-    return validate_record(record) is None

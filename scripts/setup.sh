@@ -4,6 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
+# bagel reads TOML with the standard library's tomllib: Python 3.11 or newer (pyproject.toml).
+"$PY" -c 'import sys; sys.exit(sys.version_info < (3, 11))' || {
+    echo "bagel needs Python 3.11+; $PY is $("$PY" --version 2>&1). Set PYTHON=python3.11." >&2; exit 1; }
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 PIP=".venv/bin/python -m pip --disable-pip-version-check -q"
 # torch first, pinned: a bare "torch" requirement would pull a multi-GB CUDA build.

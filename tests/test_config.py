@@ -1,6 +1,7 @@
 """Recipes, flags over recipes, data access errors, and the run command's CLI."""
 
 import json
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -62,3 +63,17 @@ def test_iter_rows_reads_a_dataset_in_batches_with_the_same_rows():
     ctx = LoadContext("t", 0, DataAccess(None))
     assert list(ctx.iter_rows(ds, batch_size=1000)) == list(ds)
     assert list(ctx.iter_rows(iter([{"a": 1}]))) == [{"a": 1}]
+
+
+def test_each_test_has_its_own_hugging_face_cache(own_hf_cache, tmp_path):
+    """The root conftest gives every test fresh HF caches: what load_dataset caches lands there."""
+    import datasets
+
+    from engine_fixtures import write_jsonl
+
+    assert own_hf_cache not in tmp_path.parents and own_hf_cache != tmp_path
+    write_jsonl(tmp_path / "rows.jsonl", [{"q": "a"}, {"q": "b"}])
+    rows = datasets.load_dataset("json", data_files=str(tmp_path / "rows.jsonl"), split="train")
+    assert rows["q"] == ["a", "b"]
+    cached = [Path(f["filename"]) for f in rows.cache_files]
+    assert cached and all(own_hf_cache in p.parents for p in cached)

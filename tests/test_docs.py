@@ -64,3 +64,13 @@ def test_every_builtin_component_is_documented():
     for name, info in registry.of("dpo_builder").items():
         if info.plugin.distribution == "bagel-dpo-builtin":
             assert f"`{name}`" in dpo, f"{name} is not documented in docs/dpo.md"
+
+
+def test_python_version_agrees_everywhere():
+    """tomllib needs 3.11: every distribution, setup.sh and the README say the same."""
+    import tomllib
+
+    pyprojects = [REPO / "pyproject.toml", *sorted((REPO / "plugins").glob("*/pyproject.toml"))]
+    assert {tomllib.loads(p.read_text())["project"]["requires-python"] for p in pyprojects} == {">=3.11"}
+    assert "sys.version_info < (3, 11)" in (REPO / "scripts" / "setup.sh").read_text()
+    assert "Python 3.11+" in (REPO / "README.md").read_text()

@@ -6,7 +6,7 @@ import pytest
 
 from bagel_core import Reason, as_conversation, dpo_pair, is_refusal, plain_text, sft_item, uid, validate_record
 from bagel_core import rng
-from bagel_core.records import records_to_table
+from bagel_core.stages.load import _table as records_table
 
 
 def test_uid_is_uuid5_of_the_instruction_in_the_oid_namespace():
@@ -54,11 +54,13 @@ def test_validation_names_the_reason(record, reason):
 
 
 def test_records_to_arrow_keep_turns_and_drop_extra_keys():
+    """The load stage's shard table (what every record goes through)."""
     record = sft_item("s", [{"from": "human", "value": "q", "weight": 0}, G("a")])
-    table = records_to_table([record, dpo_pair("s", "p", "c", "r", system="sys")])
+    table = records_table([record, dpo_pair("s", "p", "c", "r", system="sys")], "loader")
     rows = table.to_pylist()
     assert rows[0]["conversations"] == [{"from": "human", "value": "q"}, {"from": "gpt", "value": "a"}]
     assert rows[1]["system"] == "sys" and rows[1]["conversations"] is None
+    assert [r["origin"] for r in rows] == ["loader", "loader"]
 
 
 @pytest.mark.parametrize(
@@ -135,6 +137,8 @@ def test_streamed_bottom_k_keeps_what_sample_keys_draws():
         sample = rng.BottomK(n, 11, "cap")
         for k in keys:
             sample.offer(k, k)
-        assert set(sample.items()) == rng.sample_keys(keys, n, 11, "cap")
-        assert sample.items() == [k for k in keys if k in set(sample.items())]  # arrival order
+        kept = sample.items()
+        assert set(kept) == rng.sample_keys(keys, n, 11, "cap")
+        kept_set = set(kept)  # once: rebuilt per key it made this test take 20-50 s
+        assert kept == [k for k in keys if k in kept_set]  # arrival order
         assert sample.dropped == max(len(keys) - n, 0)

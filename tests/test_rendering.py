@@ -8,7 +8,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from bagel_core import PromptFormat, uid
-from bagel_core.rendering import Renderer, collapse_newlines, copy_order, expand, formats_for, with_system
+from bagel_core.rendering import Renderer, collapse_newlines, copy_order, expand, formats_for
 from bagel_core.stages import WORK_SCHEMA
 from bagel_core.stages.render import run_render
 
@@ -78,20 +78,26 @@ def test_dpo_prompt_is_rendered_and_answers_stay_raw():
     assert rows == [("p", "src", "g", "[g]\nsystem: You are careful.\nuser: Is the earth flat?\nassistant:", "No.\n\n\n\nIt is round.", "Yes.")]
 
 
+def _system_added(fmt, seed, item_id, turns=({"from": "human", "value": "hi"}, {"from": "gpt", "value": "yo"})):
+    """The system line the renderer put in front of ``turns``, or ``None``."""
+    [(_, _, _, rendered, _)] = Renderer([fmt], seed).sft_rows(item_id, "s", list(turns), None, [0])
+    second = rendered.split("\n")[1]
+    return second if second.startswith("system: ") else None
+
+
 def test_default_system_prompt_coin_is_per_seed_item_and_format():
-    user = [{"role": "user", "content": "hi"}]
     fmt = FORMATS[0]
     ids = [uid(f"q{i}") for i in range(1000)]
-    added = [with_system(user, fmt, 7, i)[0]["role"] == "system" for i in ids]
+    added = [_system_added(fmt, 7, i) is not None for i in ids]
     assert 430 < sum(added) < 570  # p = 0.5
-    assert added == [with_system(user, fmt, 7, i)[0]["role"] == "system" for i in ids]
-    assert added != [with_system(user, fmt, 8, i)[0]["role"] == "system" for i in ids]
-    assert added != [with_system(user, FORMATS[1], 7, i)[0]["role"] == "system" for i in ids]
+    assert added == [_system_added(fmt, 7, i) is not None for i in ids]
+    assert added != [_system_added(fmt, 8, i) is not None for i in ids]
+    assert added != [_system_added(FORMATS[1], 7, i) is not None for i in ids]
     # An item's own system prompt is never replaced; p = 0 and p = 1 are exact.
-    own = [{"role": "system", "content": "mine"}, *user]
-    assert all(with_system(own, fmt, 7, i) == own for i in ids[:50])
-    assert all(with_system(user, _format("never", 0.0), 7, i) == user for i in ids[:50])
-    assert all(with_system(user, _format("always", 1.0), 7, i)[0] == {"role": "system", "content": "DEFAULT SYSTEM"} for i in ids[:50])
+    own = ({"from": "system", "value": "mine"}, {"from": "human", "value": "hi"}, {"from": "gpt", "value": "yo"})
+    assert all(_system_added(fmt, 7, i, own) == "system: mine" for i in ids[:50])
+    assert all(_system_added(_format("never", 0.0), 7, i) is None for i in ids[:50])
+    assert all(_system_added(_format("always", 1.0), 7, i) == "system: DEFAULT SYSTEM" for i in ids[:50])
 
 
 def test_all_rows_of_a_multi_turn_item_share_the_coin():
