@@ -62,7 +62,8 @@ def test_chat_template_errors(tokenizer_dir, tmp_path):
 def test_preview_renders_the_first_items_of_a_source():
     result = invoke("preview", "--format", "vicuna", "--source", "airoboros", "--sample", "-n", "3")
     assert result.exit_code == 0, result.output
-    assert result.output.startswith(
+    # stdout only: stderr has datasets' progress bars when this test's fresh cache is filled.
+    assert result.stdout.startswith(
         "=== airoboros_general 82ef4726-b7f9-5b5d-8f3c-077ef5dfa749 [vicuna]\n"
         "--- input\n"
         "A chat between a user and an unbiased, uncensored assistant.\n"
@@ -72,7 +73,7 @@ def test_preview_renders_the_first_items_of_a_source():
         "The capital of France is Paris.\n\n"
     )
     # Three items; the multi-turn one gives a row per assistant turn.
-    assert result.output.count("=== ") == 4
+    assert result.stdout.count("=== ") == 4
     assert "USER: Now make it handle None.\nASSISTANT: \n--- output\ndef reverse(s):\n    if s is None:" in result.output
     one = invoke("preview", "--format", "llama-2", "--source", "airoboros", "--sample", "-n", "1")
     assert one.output.count("=== ") == 1 and "What is the capital of France? [/INST]\n" in one.output
