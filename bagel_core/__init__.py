@@ -8,6 +8,9 @@ from .components import (
     BenchmarkText,
     Component,
     Decontaminator,
+    DedupBatch,
+    Deduper,
+    Duplicate,
     DPOBuilder,
     Loader,
     Match,
@@ -36,7 +39,7 @@ from .refusals import is_refusal
 from .validation import Reason, validate_record
 
 __all__ = [
-    "BenchmarkSet", "BenchmarkText", "Component", "Decontaminator", "DPOBuilder", "Loader",
+    "BenchmarkSet", "BenchmarkText", "Component", "Decontaminator", "DedupBatch", "Deduper", "Duplicate", "DPOBuilder", "Loader",
     "Match", "Message", "PromptFormat", "Query", "Source", "SpecialTokens", "Trainer",
     "LoadContext", "DatasetUnavailable", "hookimpl", "Record", "Turn", "as_conversation",
     "conversation", "dpo_pair", "instruction_text", "plain_text", "sft_item", "uid",

@@ -84,6 +84,7 @@ def _describe(reg: Registry, c: registry.ComponentInfo) -> str:
 @click.option("--sources", help="Sources: a,b | all | none.")
 @click.option("--dpo", help="DPO pair builders: a,b | all | none.")
 @click.option("--formats", help="Prompt formats: a,b | all.")
+@click.option("--dedup", help="Dedupers, chained in order: a,b | none [exact]; e.g. exact,minhash.")
 @click.option("--decontaminate", help="Decontaminators: a,b | none.")
 @click.option("--benchmarks", help="Benchmark sets to decontaminate against: a,b | all.")
 @click.option("--decontaminate-dry-run", is_flag=True, default=None, help="Report contamination, remove nothing.")

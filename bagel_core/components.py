@@ -232,6 +232,64 @@ class Decontaminator(Component):
         raise NotImplementedError
 
 
+# --- deduplication ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DedupBatch:
+    """Items a deduper sees, in priority order (highest-priority source first, ties in the
+    stable order of components), a batch at a time.
+
+    ``positions`` number the items of one dedup scope (SFT items, or DPO pairs) in that order:
+    a lower position is a higher priority. They grow across batches but need not be contiguous
+    (an earlier deduper of the chain may have removed items in between).
+    """
+
+    positions: Sequence[int]
+    #: The item ids (uid of the instruction, or a loader's own id).
+    ids: Sequence[str]
+    #: The component that loaded each item.
+    origins: Sequence[str]
+    #: The text compared: an SFT item's human turns joined by a newline (its plain text when it
+    #: has no conversation), a DPO pair's prompt. The same text its id is made from by default.
+    texts: Sequence[str]
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    """An item a deduper removes, and the earlier item it duplicates (which the deduper keeps)."""
+
+    position: int
+    kept: int
+    #: How alike the two are, 0..1 (1.0 for identical); the deduper's own measure.
+    similarity: float
+
+
+class Deduper(Component):
+    """Finds duplicates among the items of a run. The engine chains the selected dedupers: each
+    sees, in priority order, the items the previous ones kept, and the engine removes every
+    :class:`Duplicate` it reports.
+
+    Keep the first item of each cluster: report a duplicate only against an earlier position
+    that this deduper keeps, so the highest-priority source's item wins.
+    """
+
+    kind: ClassVar[str] = "deduper"
+
+    def __init__(self, options: Optional[Any] = None, cache_dir: Optional[Path] = None) -> None:
+        super().__init__(options)
+        #: A folder this deduper may keep caches in across runs.
+        self.cache_dir = cache_dir
+
+    def add(self, batch: DedupBatch) -> None:
+        """Take the next batch of items (called for every batch, in order)."""
+        raise NotImplementedError
+
+    def duplicates(self) -> Iterable[Duplicate]:
+        """After the last batch: every item to remove, in any order."""
+        raise NotImplementedError
+
+
 # --- training -----------------------------------------------------------------------------
 
 

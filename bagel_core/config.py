@@ -6,6 +6,7 @@ A recipe is TOML::
     sources = ["airoboros", "slimorca"]     # or "all" / "none"
     dpo = "all"
     formats = "all"
+    dedup = ["exact", "minhash"]           # dedupers, chained in order [exact]
     decontaminate = ["ngram"]
     seed = 42
 
@@ -15,7 +16,10 @@ A recipe is TOML::
     [format.vicuna]
     system_prompt_probability = 0.5
 
-Tables are named by kind: ``source``, ``dpo``, ``format``, ``decontaminator``, ``benchmark``.
+    [deduper.minhash]
+    threshold = 0.7
+
+Tables are named by kind: ``source``, ``dpo``, ``format``, ``deduper``, ``decontaminator``, ``benchmark``.
 """
 
 from __future__ import annotations
@@ -40,6 +44,8 @@ class RunConfig:
     sources: Selection = "all"
     dpo: Selection = "all"
     formats: Selection = "all"
+    #: Dedupers, chained in this order; ``exact`` is the reference's uuid5 dedup.
+    dedup: Selection = "exact"
     decontaminate: Selection = "none"
     benchmarks: Selection = "all"
     out: Path = Path("bagel-out")

@@ -50,6 +50,11 @@ def register_benchmarks(register: Register) -> None:
 
 
 @hookspec
+def register_dedupers(register: Register) -> None:
+    """Register dedupers: subclasses of :class:`bagel_core.components.Deduper`."""
+
+
+@hookspec
 def register_trainers(register: Register) -> None:
     """Register trainers: subclasses of :class:`bagel_core.components.Trainer`."""
 

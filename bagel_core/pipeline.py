@@ -23,7 +23,7 @@ from .data import DataAccess
 from .registry import ComponentInfo, Registry, core_version, current
 from .records import DPO_SCHEMA, SFT_SCHEMA
 from .stages.decontaminate import CONTAMINATION_SCHEMA, run_decontaminate
-from .stages.dedup import run_dedup
+from .stages.dedup import REPORT as DEDUP_REPORT, REPORT_SCHEMA as DEDUP_REPORT_SCHEMA, run_dedup
 from .stages.load import LoadTask, run_load
 from .stages.render import run_render
 from .stages.write import CARD, MANIFEST, write_card, write_manifest
@@ -31,7 +31,7 @@ from .storage import ParquetSink, atomic_path, fingerprint, read_json, remove_st
 
 #: Bumped when the layout of any stage's files changes, so old caches are not reused.
 CACHE_VERSION = 1
-OUTPUTS = ("sft.parquet", "dpo.parquet", "contamination.parquet", MANIFEST, CARD)
+OUTPUTS = ("sft.parquet", "dpo.parquet", "contamination.parquet", DEDUP_REPORT, MANIFEST, CARD)
 
 
 @dataclass
@@ -131,6 +131,12 @@ def run(
         formats = [f for f in formats if not f.cls.requires_tokenizer]
     if not formats:
         raise ConfigError("select at least one prompt format (--formats)")
+    dedupers = _select(registry, config, "deduper", config.dedup)
+    for d in dedupers:  # a missing library or contradictory options fail before any loading
+        try:
+            d.cls(d.options)
+        except (ImportError, ValueError) as exc:
+            raise ConfigError(f"deduper {d.cls.name!r}: {exc}") from None
     decontaminators = _select(registry, config, "decontaminator", config.decontaminate)
     benchmarks = _select(registry, config, "benchmark", config.benchmarks) if decontaminators else []
     if decontaminators and not benchmarks:
@@ -148,7 +154,7 @@ def run(
         fp = fingerprint(core, s.identity(), config.seed, data_fp)
         load_fps.append([s.priority, fp])
         tasks.append(LoadTask(s.cls, s.options, config.seed, config.data_root, config.sample, work / "load" / f"{s.cls.kind}-{s.cls.name}-{fp}.parquet", quiet))
-    dedup_fp = fingerprint(core, load_fps)
+    dedup_fp = fingerprint(core, load_fps, [d.identity() for d in dedupers])
     decon_fp = fingerprint(dedup_fp, [d.identity() for d in decontaminators], [
         [b.identity(), _data(config, b.cls).fingerprint(b.cls.dataset_ids)] for b in benchmarks
     ], config.decontaminate_dry_run) if decontaminators else dedup_fp
@@ -169,7 +175,7 @@ def run(
 
     started = time.perf_counter()
     dedup_dir = work / "dedup" / dedup_fp
-    duplicates = run_dedup([t.shard for t in tasks], dedup_dir)
+    duplicates = run_dedup([t.shard for t in tasks], dedup_dir, lambda: [d.cls(d.options, cache_dir=work / "cache" / d.cls.name) for d in dedupers])
     timings["dedup"] = time.perf_counter() - started
     log("dedup: done")
 
@@ -189,13 +195,14 @@ def run(
     started = time.perf_counter()
     instances = [f.cls(f.options, tokens) for f in formats]
     written = run_render(instances, config.seed, config.copies_per_item, decon_dir, out, config.num_proc, quiet)
-    report = decon_dir / "contamination.parquet"
-    if report.exists():
-        with atomic_path(out / "contamination.parquet") as tmp:
-            shutil.copyfile(report, tmp)
-    else:
-        with ParquetSink(out / "contamination.parquet", CONTAMINATION_SCHEMA):
-            pass
+    for name, stage_dir, schema in (("contamination.parquet", decon_dir, CONTAMINATION_SCHEMA), (DEDUP_REPORT, dedup_dir, DEDUP_REPORT_SCHEMA)):
+        report = stage_dir / name
+        if report.exists():
+            with atomic_path(out / name) as tmp:
+                shutil.copyfile(report, tmp)
+        else:
+            with ParquetSink(out / name, schema):
+                pass
     timings["render"] = time.perf_counter() - started
     log("render: done")
 
@@ -214,6 +221,10 @@ def run(
             "rejected": dict(sorted(c.rejected.items())),
             "filtered": dict(sorted(c.filtered.items())),
             "duplicates": dups.get("sft", 0) + dups.get("dpo", 0),
+            # Per deduper: items removed, and the sources of the items they duplicate.
+            "dedup": {
+                d: {"removed": n["sft"] + n["dpo"], "lost_to": n["lost_to"]} for d, n in dups.get("by_deduper", {}).items()
+            },
             # Matched a benchmark; removed unless the run was a dry run.
             "flagged": flagged,
             "contaminated": 0 if contamination["dry_run"] else flagged,
@@ -229,9 +240,10 @@ def run(
             for p in registry.plugins
         ],
         "formats": [f.cls.name for f in formats],
+        "dedupers": [d.cls.name for d in dedupers],
         "decontaminators": [d.cls.name for d in decontaminators],
         "benchmarks": [b.cls.name for b in benchmarks],
-        "components": {"loaders": [s.identity() | {"priority": s.priority} for s in loaders], "formats": [f.identity() for f in formats], "decontaminators": [d.identity() for d in decontaminators], "benchmarks": [b.identity() for b in benchmarks]},
+        "components": {"loaders": [s.identity() | {"priority": s.priority} for s in loaders], "formats": [f.identity() for f in formats], "dedupers": [d.identity() for d in dedupers], "decontaminators": [d.identity() for d in decontaminators], "benchmarks": [b.identity() for b in benchmarks]},
         "sources": sources,
         "contamination": contamination,
         "totals": {

@@ -29,6 +29,7 @@ from .components import (
     BenchmarkSet,
     Component,
     Decontaminator,
+    Deduper,
     DPOBuilder,
     Loader,
     PromptFormat,
@@ -65,6 +66,7 @@ KINDS: tuple[Kind, ...] = (
     Kind("format", "register_formats", PromptFormat, "format", "format", "formats"),
     Kind("decontaminator", "register_decontaminators", Decontaminator, "decontaminator", "decontaminator", "decontaminators"),
     Kind("benchmark", "register_benchmarks", BenchmarkSet, "benchmark", "benchmark", "benchmarks"),
+    Kind("deduper", "register_dedupers", Deduper, "deduper", "deduper", "dedupers"),
     Kind("trainer", "register_trainers", Trainer, None, "trainer", "trainers"),
 )
 _BY_NAME = {k.name: k for k in KINDS}

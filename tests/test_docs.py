@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from bagel_core import BenchmarkText, Component, Query, hookspecs
+from bagel_core import BenchmarkText, Component, DedupBatch, Query, hookspecs
 from bagel_core.registry import KINDS, kind_of, validate_component
 
 from engine_fixtures import REPO
@@ -31,7 +31,7 @@ def _components():
 
 def test_examples_define_valid_components():
     components = _components()
-    assert {"shakespeare", "my-truthy", "zephyr", "my-eval", "exact", "echo"} <= set(components)
+    assert {"shakespeare", "my-truthy", "zephyr", "my-eval", "exact", "casefold", "echo"} <= set(components)
     for cls in components.values():
         validate_component(kind_of(cls), cls)
 
@@ -49,6 +49,13 @@ def test_decontaminator_example_finds_matches():
     exact.index([BenchmarkText("gsm8k", "3", "What is 2 + 2?")])
     matches = list(exact.search([Query("a", "s", "what is 2 + 2? ", ("what is 2 + 2? ",)), Query("b", "s", "Hello", ("Hello",))]))
     assert [(m.id, m.benchmark, m.benchmark_item) for m in matches] == [("a", "gsm8k", "3")]
+
+
+def test_deduper_example_keeps_the_first_of_each_text():
+    casefold = _components()["casefold"]()
+    casefold.add(DedupBatch([0, 2], ["a", "b"], ["s", "s"], ["What is 2 + 2?", "Hello"]))
+    casefold.add(DedupBatch([5], ["c"], ["t"], ["what is  2 + 2?"]))
+    assert [(d.position, d.kept) for d in casefold.duplicates()] == [(5, 0)]
 
 
 def test_every_builtin_component_is_documented():

@@ -1,4 +1,4 @@
-"""bagel-core's own components (decontaminators, trainers), registered through the same hooks
+"""bagel-core's own components (dedupers, decontaminators, trainers), registered through the same hooks
 as any third-party plugin. Only class definitions are imported here: heavy libraries load when
 a component is used."""
 
@@ -13,6 +13,16 @@ def register_decontaminators(register):
 
     register(EmbeddingDecontaminator)
     register(NgramDecontaminator)
+
+
+@hookimpl
+def register_dedupers(register):
+    """The exact (uuid5 id) and minhash (near-duplicate) dedupers register here."""
+    from .dedup_exact import ExactDeduper
+    from .dedup_minhash import MinHashDeduper
+
+    register(ExactDeduper)
+    register(MinHashDeduper)
 
 
 @hookimpl

@@ -1,60 +1,173 @@
-"""Stage 2: keep the first occurrence of every id, components taken highest priority first.
+"""Stage 2: remove duplicates with the chain of selected dedupers (``--dedup exact,minhash``).
 
-SFT items and DPO pairs are deduplicated separately: an SFT item by its instruction id among
-SFT items, a DPO pair by its prompt id among DPO pairs.
+Items are numbered in priority order (shards come highest priority first, ties in the stable
+order of components; rows in load order). Each deduper of the chain sees, in that order, the
+items the previous ones kept, and reports duplicates of earlier kept items; so within a
+cluster the item of the highest-priority source is kept, whatever ``--num-proc`` and however
+the sources were listed. SFT items and DPO pairs are deduplicated apart, each scope with its
+own instances of the dedupers.
+
+Writes ``sft.parquet`` and ``dpo.parquet`` (the kept rows), ``near_duplicates.parquet`` (each
+removed item beside the item it duplicates, with their similarity) and ``counts.json``.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
+from typing import Callable, Iterator, Sequence
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..components import DedupBatch, Deduper
 from ..storage import ParquetSink, iter_batches, read_json, write_json
 from . import DPO_WORK_SCHEMA, SFT_WORK_SCHEMA
 
+REPORT = "near_duplicates.parquet"
+REPORT_SCHEMA = pa.schema(
+    [
+        ("scope", pa.string()),  # sft | dpo
+        ("id", pa.string()),
+        ("source", pa.string()),  # the component that loaded it
+        ("deduper", pa.string()),
+        ("similarity", pa.float64()),
+        ("kept_id", pa.string()),
+        ("kept_source", pa.string()),
+        ("text", pa.string()),
+        ("kept_text", pa.string()),
+    ]
+)
+SCOPES = {"sft": SFT_WORK_SCHEMA, "dpo": DPO_WORK_SCHEMA}
+READ_COLUMNS = ["id", "origin", "conversations", "text", "prompt"]
 
-def _first_occurrences(ids: list[str], seen: set[str]) -> list[bool]:
-    keep = []
-    for item_id in ids:
-        if item_id in seen:
-            keep.append(False)
-        else:
-            seen.add(item_id)
-            keep.append(True)
-    return keep
+
+def _in_scope(table: pa.Table, scope: str) -> pa.Table:
+    if scope == "sft":
+        return table.filter(pc.or_(pc.is_valid(table["conversations"]), pc.is_valid(table["text"])))
+    return table.filter(pc.is_valid(table["prompt"]))
 
 
-def run_dedup(shards: list[Path], out_dir: Path) -> dict[str, dict[str, int]]:
-    """Dedup ``shards`` (already in priority order) into ``out_dir/{sft,dpo}.parquet``.
+def _parts(shards: Sequence[Path], scope: str, columns=None) -> Iterator[pa.Table]:
+    """The scope's rows of every shard, in priority order, a batch at a time."""
+    for shard in shards:
+        for batch in iter_batches(shard, columns=columns):
+            part = _in_scope(pa.Table.from_batches([batch]), scope)
+            if part.num_rows:
+                yield part
 
-    Returns duplicates per origin: ``{origin: {"sft": n, "dpo": n}}``.
-    """
+
+def texts_of(part: pa.Table, scope: str) -> list[str]:
+    """What dedupers compare: an SFT item's human turns joined by a newline (the text its id
+    is made from), its plain text when it has no conversation; a DPO pair's prompt."""
+    if scope == "dpo":
+        return part.column("prompt").to_pylist()
+    conversations = part.column("conversations").combine_chunks()
+    turns = pc.list_flatten(conversations)
+    human = pc.equal(turns.field("from"), "human")
+    parents = pc.list_parent_indices(conversations).filter(human).to_pylist()
+    values = turns.field("value").filter(human).to_pylist()
+    joined: list[list[str]] = [[] for _ in range(part.num_rows)]
+    for parent, value in zip(parents, values):
+        if value:
+            joined[parent].append(value)
+    plain = part.column("text").to_pylist()
+    return ["\n".join(j) if j else (p or "") for j, p in zip(joined, plain)]
+
+
+class _Texts(Sequence[str]):
+    """The texts of a batch, extracted only if a deduper reads them (``exact`` does not)."""
+
+    def __init__(self, part: pa.Table, scope: str) -> None:
+        self._part, self._scope, self._texts = part, scope, None
+
+    def _all(self) -> list[str]:
+        if self._texts is None:
+            self._texts = texts_of(self._part, self._scope)
+        return self._texts
+
+    def __getitem__(self, index):
+        return self._all()[index]
+
+    def __len__(self) -> int:
+        return self._part.num_rows
+
+    def __iter__(self):
+        return iter(self._all())
+
+
+def _find(dedupers: Sequence[Deduper], shards: Sequence[Path], scope: str) -> dict[int, tuple[str, int, float]]:
+    """Run the chain over the scope: removed position -> (deduper, kept position, similarity)."""
+    removed: dict[int, tuple[str, int, float]] = {}
+    for deduper in dedupers:
+        start = 0
+        for part in _parts(shards, scope, READ_COLUMNS):
+            positions = range(start, start + part.num_rows)
+            start += part.num_rows
+            if removed:
+                keep = [p not in removed for p in positions]
+                part = part.filter(pa.array(keep))
+                positions = [p for p, k in zip(positions, keep) if k]
+            if part.num_rows:
+                deduper.add(DedupBatch(list(positions), part.column("id").to_pylist(), part.column("origin").to_pylist(), _Texts(part, scope)))
+        found = {d.position: d for d in deduper.duplicates()}
+        for d in found.values():
+            # A wrong report would silently drop the wrong items: fail naming the deduper.
+            if not (0 <= d.kept < d.position < start) or d.position in removed or d.kept in removed or d.kept in found:
+                raise ValueError(
+                    f"deduper {deduper.name!r} reported item {d.position} as a duplicate of item {d.kept}; "
+                    "a duplicate must point to an earlier item it kept, among the items it was given"
+                )
+            removed[d.position] = (deduper.name, d.kept, float(d.similarity))
+    return removed
+
+
+def run_dedup(shards: list[Path], out_dir: Path, make_dedupers: Callable[[], Sequence[Deduper]]) -> dict:
+    """Dedup ``shards`` (already in priority order) into ``out_dir``; ``make_dedupers`` gives a
+    fresh chain per scope. Returns the counts (also in ``out_dir/counts.json``)."""
     counts_path = out_dir / "counts.json"
     if counts_path.exists():
         return read_json(counts_path)
-    duplicates: dict[str, Counter] = {}
-    seen_sft: set[str] = set()
-    seen_dpo: set[str] = set()
-    with ParquetSink(out_dir / "sft.parquet", SFT_WORK_SCHEMA) as sft, ParquetSink(out_dir / "dpo.parquet", DPO_WORK_SCHEMA) as dpo:
-        for shard in shards:
-            for batch in iter_batches(shard):
-                table = pa.Table.from_batches([batch])
-                origin = table.column("origin")[0].as_py() if table.num_rows else None
-                counter = duplicates.setdefault(origin, Counter())
-                for kind, sink, seen, mask in (
-                    ("sft", sft, seen_sft, pc.or_(pc.is_valid(table["conversations"]), pc.is_valid(table["text"]))),
-                    ("dpo", dpo, seen_dpo, pc.is_valid(table["prompt"])),
-                ):
-                    part = table.filter(mask)
-                    if part.num_rows == 0:
+    by_origin: dict[str, Counter] = {}
+    by_deduper: dict[str, dict[str, Counter]] = {}
+    lost_to: dict[str, dict[str, Counter]] = {}
+    with ParquetSink(out_dir / REPORT, REPORT_SCHEMA) as report:
+        for scope, schema in SCOPES.items():
+            dedupers = make_dedupers()
+            removed = _find(dedupers, shards, scope) if dedupers else {}
+            needed = {kept for _, kept, _ in removed.values()}
+            kept_rows: dict[int, tuple[str, str, str]] = {}  # position -> id, origin, text
+            start = 0
+            with ParquetSink(out_dir / f"{scope}.parquet", schema) as sink:
+                for part in _parts(shards, scope):
+                    positions = range(start, start + part.num_rows)
+                    start += part.num_rows
+                    hits = [i for i, p in enumerate(positions) if p in removed or p in needed]
+                    if not hits:
+                        sink.write(part)
                         continue
-                    keep = _first_occurrences(part.column("id").to_pylist(), seen)
-                    kept = part.filter(pa.array(keep))
-                    counter[kind] += part.num_rows - kept.num_rows
-                    sink.write(kept)
-    result = {origin: {"sft": c["sft"], "dpo": c["dpo"]} for origin, c in duplicates.items()}
-    write_json(counts_path, result)
-    return result
+                    ids, origins, texts = part.column("id").to_pylist(), part.column("origin").to_pylist(), texts_of(part, scope)
+                    rows = []
+                    for i in hits:
+                        p = positions[i]
+                        if p in needed:
+                            kept_rows[p] = (ids[i], origins[i], texts[i])
+                        if p in removed:
+                            name, kept, similarity = removed[p]
+                            kept_id, kept_origin, kept_text = kept_rows[kept]
+                            by_origin.setdefault(origins[i], Counter())[scope] += 1
+                            by_deduper.setdefault(origins[i], {}).setdefault(name, Counter())[scope] += 1
+                            lost_to.setdefault(origins[i], {}).setdefault(name, Counter())[kept_origin] += 1
+                            rows.append((scope, ids[i], origins[i], name, similarity, kept_id, kept_origin, texts[i], kept_text))
+                    report.write(pa.Table.from_pylist([dict(zip(REPORT_SCHEMA.names, r)) for r in rows], schema=REPORT_SCHEMA))
+                    sink.write(part.filter(pa.array([p not in removed for p in positions])))
+    counts = {
+        origin: {
+            "sft": c["sft"],
+            "dpo": c["dpo"],
+            "by_deduper": {name: {"sft": n["sft"], "dpo": n["dpo"], "lost_to": dict(sorted(lost_to[origin][name].items()))} for name, n in sorted(by_deduper[origin].items())},
+        }
+        for origin, c in sorted(by_origin.items())
+    }
+    write_json(counts_path, counts)
+    return counts
