@@ -31,6 +31,10 @@ def write_card(out: Path, manifest: dict[str, Any]) -> None:
         ]
         for name, s in sources.items()
     ]
+    dedup_rows = [
+        [name, deduper, d["removed"], ", ".join(f"{kept} {n}" for kept, n in d["lost_to"].items())]
+        for name, s in sources.items() for deduper, d in s.get("dedup", {}).items()
+    ]
     contamination = manifest["contamination"]
     bench_rows = [[b, n] for b, n in sorted(contamination.get("by_benchmark", {}).items())]
     config = manifest["config"]
@@ -66,6 +70,14 @@ sft = load_dataset("{out.name}", "sft", split="train")
 ## Sources
 
 {_table(rows, ["source", "kind", "priority", "loaded", "rejected", "filtered", "duplicates", "contaminated", "sft rows", "dpo rows"])}
+
+## Duplicates by deduper
+
+Dedupers, in order: {", ".join(manifest.get("dedupers", [])) or "none"}. Within a cluster of duplicates the item
+of the highest-priority source is kept; `near_duplicates.parquet` lists each removed item beside
+the item kept in its place.
+
+{_table(dedup_rows, ["source", "deduper", "items removed", "lost to (source of the kept item)"]) if dedup_rows else "No duplicates removed."}
 
 ## Contamination by benchmark
 
