@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Iterable, Mapping, Optional
 
-from bagel_core import DPOBuilder, LoadContext, Record, dpo_pair
+from bagel_core import DPOBuilder, LoadContext, Record, conversation, dpo_pair
 from bagel_core.refusals import PATTERNS
 
 #: Refusal pattern sets of :func:`bagel_core.is_refusal` a builder's option may name.
@@ -56,6 +56,11 @@ class PublishedPairs(DPOBuilder):
         dataset_id, data_files = self.upstream()
         return ctx.load_dataset(dataset_id, data_files=data_files)
 
+    def sft_copy(self) -> bool:
+        """Whether each pair is also an SFT item, prompt -> chosen (the same record carries
+        both, so one id serves SFT dedup and DPO dedup)."""
+        return False
+
     def keep(self, row: Mapping[str, Any], chosen: str, ctx: LoadContext) -> bool:
         """Builder-specific filters; count what is dropped with ``ctx.filter``."""
         return True
@@ -70,4 +75,8 @@ class PublishedPairs(DPOBuilder):
         system = row.get(self.system_column) if self.system_column else None
         if system is not None and not isinstance(system, str):
             raise TypeError(f"{self.system_column} is {type(system).__name__}, not text")
-        return dpo_pair(self.label, prompt, chosen, rejected, system=system if system and system.strip() else None)
+        system = system if system and system.strip() else None
+        record = dpo_pair(self.label, prompt, chosen, rejected, system=system)
+        if self.sft_copy():
+            record["conversations"] = conversation(prompt, chosen, system)
+        return record

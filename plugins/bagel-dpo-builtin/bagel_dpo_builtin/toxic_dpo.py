@@ -28,9 +28,15 @@ class ToxicDPO(PublishedPairs):
     class Options:
         #: Upstream version: "v0.1" (reference v0.2) or "v0.2" (reference HEAD).
         version: str = "v0.1"
+        #: Also emit each pair as an SFT conversation, prompt -> chosen, as the reference did
+        #: from 2024-01 (bagel v0.5); off by default so the v0.1/v0.2 recipes stay faithful.
+        sft_copy: bool = False
 
         def __post_init__(self) -> None:
             check_choice("version", self.version, VERSIONS)
 
     def upstream(self) -> tuple[str, Optional[dict[str, str]]]:
         return VERSIONS[self.options.version]
+
+    def sft_copy(self) -> bool:
+        return self.options.sft_copy

@@ -2,18 +2,22 @@
 
 Three parts, as at v0.2: instruction segments (input -> output), scene-by-scene scripts as
 plain text, and plain scenes packed into plain-text chunks of at most ``max_tokens`` tokens.
+The reference's HEAD (v0.5) kept only the first instruction file, cleaned ``[scene]`` markers
+from it, dropped the packing, labelled each part ``cinematika_<part>`` and added three
+ready-made conversation files (memories, director, actions); options select either state.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Iterator
+from functools import partial
+from typing import Iterator, Literal
 
-from bagel_core import LoadContext, Record, Source, as_conversation, plain_text
+from bagel_core import LoadContext, Record, Source, as_conversation, plain_text, sft_item
 
 from . import SAMPLES
-from .fields import text
+from .fields import text, turns_of
 from .tokens import MISTRAL, TokenCounter, token_counter
 
 DATASET = "jondurbin/cinematika-v0.1"
@@ -23,6 +27,9 @@ INSTRUCTION_FILES = (
     "scene_summary.parquet",
     "scene_enhancement.parquet",
 )
+#: HEAD's conversation files (columns id, conversations), each labelled ``cinematika_<name>``.
+CONVERSATION_FILES = ("memories", "director", "actions")
+ConversationFile = Literal["memories", "director", "actions"]
 _SCENE_MARKER = re.compile(r"\[scene\]\s*")
 
 
@@ -64,26 +71,49 @@ class Cinematika(Source):
         #: Token budget of a packed chunk, and the tokenizer counting it ("approx" available).
         max_tokens: int = 4096
         tokenizer: str = MISTRAL
+        #: HEAD's conversation files read (none at v0.2; all three at HEAD).
+        conversation_files: tuple[ConversationFile, ...] = ()
+        #: HEAD's labels: ``cinematika_<instruction file>``, ``cinematika_scenes`` and
+        #: ``cinematika_<conversation file>`` instead of ``cinematika`` for everything.
+        part_labels: bool = False
+        #: Remove ``[scene]`` markers from instruction inputs and outputs too (HEAD).
+        clean_instructions: bool = False
+
+    def _label(self, part: str) -> str:
+        return f"{self.name}_{part}" if self.options.part_labels else self.name
 
     def _rows(self, ctx: LoadContext, filename: str):
         return ctx.load_dataset(DATASET, data_files={"train": filename})
 
     def load(self, ctx: LoadContext) -> Iterator[Record]:
         for filename in self.options.instruction_files:
+            label = self._label(filename.removesuffix(".parquet"))
             for row in self._rows(ctx, filename):
-                yield from ctx.convert_row(self.instruction, row)
+                yield from ctx.convert_row(partial(self.instruction, label=label), row)
         if self.options.scene_by_scene:
             for row in self._rows(ctx, "scene_by_scene.parquet"):
                 yield from ctx.convert_row(self.script, row)
         if self.options.packed_scenes:
             yield from self.packed(ctx)
+        for part in self.options.conversation_files:
+            label = self._label(part)
+            for row in self._rows(ctx, f"{part}.parquet"):
+                yield from ctx.convert_row(partial(self.conversation, label=label), row)
 
-    def instruction(self, row, ctx: LoadContext) -> Record:
-        return as_conversation(self.name, text(row, "input"), text(row, "output"))
+    def conversation(self, row, ctx: LoadContext, label: str) -> Record:
+        # The reference kept the upstream id and never deduplicated these; bagel ids them by
+        # their human turns like every conversation.
+        return sft_item(label, turns_of(row["conversations"]))
+
+    def instruction(self, row, ctx: LoadContext, label: str) -> Record:
+        given, wanted = text(row, "input"), text(row, "output")
+        if self.options.clean_instructions:
+            given, wanted = strip_scene_markers(given), strip_scene_markers(wanted)
+        return as_conversation(label, given, wanted)
 
     def script(self, row, ctx: LoadContext) -> Record:
         raw = text(row, "scene_by_scene")
-        return plain_text(self.name, strip_scene_markers(raw).strip())
+        return plain_text(self._label("scenes"), strip_scene_markers(raw).strip())
 
     def packed(self, ctx: LoadContext) -> Iterator[Record]:
         scenes: list[tuple[int, str]] = []

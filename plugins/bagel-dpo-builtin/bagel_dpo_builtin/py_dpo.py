@@ -1,0 +1,21 @@
+"""py-dpo: python answers, a tested solution preferred over a weaker model's (reference HEAD)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from . import SAMPLES
+from .common import PublishedPairs
+
+
+class PyDPO(PublishedPairs):
+    name = "py-dpo"
+    description = "py-dpo v0.1: python pairs as published, chosen != rejected"
+    priority = 2
+    dataset_ids = ("jondurbin/py-dpo-v0.1",)
+    sample_root = SAMPLES
+    label = "py-dpo"
+
+    @dataclass
+    class Options:
+        pass

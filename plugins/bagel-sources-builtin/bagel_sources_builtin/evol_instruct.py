@@ -1,0 +1,37 @@
+"""evol_instruct: WizardLM's evolved instructions with gpt answers (reference HEAD)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bagel_core import LoadContext, Source, as_conversation, is_refusal
+from bagel_core.refusals import PatternSet
+
+from . import SAMPLES
+from .fields import text
+
+DATASET = "WizardLM/WizardLM_evol_instruct_70k"
+
+
+class EvolInstruct(Source):
+    name = "evol_instruct"
+    description = "WizardLM evol-instruct 70k: instruction -> output, refusals removed"
+    priority = 2
+    dataset_ids = (DATASET,)
+    sample_root = SAMPLES
+
+    @dataclass
+    class Options:
+        #: Refusal patterns tested on the output (HEAD's, as the reference of that time).
+        refusal_patterns: PatternSet = "head"
+
+    def rows(self, ctx: LoadContext):
+        # Every file of the dataset: its file name was not confirmed offline.
+        return ctx.load_dataset(DATASET)
+
+    def convert(self, row, ctx: LoadContext):
+        instruction, output = text(row, "instruction"), text(row, "output")
+        if is_refusal(output, self.options.refusal_patterns):
+            ctx.filter("refusal")
+            return None
+        return as_conversation(self.name, instruction, output)

@@ -1,0 +1,42 @@
+"""whiterabbitneo: WhiteRabbitNeo's offensive/defensive security instructions, chapters 1 and 2
+(reference HEAD)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator, Literal
+
+from bagel_core import LoadContext, Source, as_conversation, is_refusal
+from bagel_core.refusals import PatternSet
+
+from . import SAMPLES
+from .fields import text
+
+CHAPTERS = ("WhiteRabbitNeo/WRN-Chapter-1", "WhiteRabbitNeo/WRN-Chapter-2")
+
+
+class WhiteRabbitNeo(Source):
+    name = "whiterabbitneo"
+    description = "WhiteRabbitNeo WRN chapters 1 and 2: instruction -> response, refusals removed"
+    priority = 1
+    dataset_ids = CHAPTERS
+    sample_root = SAMPLES
+
+    @dataclass
+    class Options:
+        #: Chapters read (both, as the reference).
+        chapters: tuple[Literal["WhiteRabbitNeo/WRN-Chapter-1", "WhiteRabbitNeo/WRN-Chapter-2"], ...] = CHAPTERS
+        #: Refusal patterns tested on the response (HEAD's, as the reference of that time).
+        refusal_patterns: PatternSet = "head"
+
+    def rows(self, ctx: LoadContext) -> Iterator[dict]:
+        for chapter in self.options.chapters:
+            # Every file of the chapter: the file names were not confirmed offline.
+            yield from ctx.iter_rows(ctx.load_dataset(chapter))
+
+    def convert(self, row, ctx: LoadContext):
+        instruction, response = text(row, "instruction"), text(row, "response")
+        if is_refusal(response, self.options.refusal_patterns):
+            ctx.filter("refusal")
+            return None
+        return as_conversation(self.name, instruction, response)
