@@ -11,7 +11,8 @@ from bagel_core.cli import cli
 from bagel_core.testing import check_plugin, load_sample
 from bagel_dpo_builtin import plugin
 
-BUILDERS = (plugin.AiroborosRewrites, plugin.HelpSteer, plugin.LmsysChatDPO, plugin.OrcaDPOPairs, plugin.ToxicDPO, plugin.TruthyDPO, plugin.UltraFeedback)
+BUILDERS = (plugin.AiroborosRewrites, plugin.HelpSteer, plugin.LmsysChatDPO, plugin.OrcaDPOPairs, plugin.ToxicDPO, plugin.TruthyDPO, plugin.UltraFeedback,
+            plugin.ContextualDPO, plugin.GutenbergDPO, plugin.PyDPO)
 
 
 def test_dpo_cli_sample_run_writes_every_pair_in_every_format(tmp_path):
@@ -22,7 +23,9 @@ def test_dpo_cli_sample_run_writes_every_pair_in_every_format(tmp_path):
     formats = manifest["formats"]
     assert formats
     rows = pq.read_table(out / "dpo.parquet").to_pylist()
-    assert pq.read_table(out / "sft.parquet").num_rows == 0  # pairs only, no SFT side
+    # Pairs only, except gutenberg-dpo's SFT copies (single-turn: one row per format each).
+    sft = pq.read_table(out / "sft.parquet").to_pylist()
+    assert {r["source"] for r in sft} == {"gutenberg-dpo"}
     for cls in BUILDERS:
         expected, counts = load_sample(cls)
         entry = manifest["sources"][cls.name]
@@ -30,7 +33,8 @@ def test_dpo_cli_sample_run_writes_every_pair_in_every_format(tmp_path):
         assert (entry["loaded"], entry["rejected"], entry["filtered"]) == (counts.loaded, dict(counts.rejected), dict(counts.filtered))
         unique = list({r["id"]: r for r in reversed(expected)}.values())  # first occurrence wins
         assert entry["duplicates"] == len(expected) - len(unique)
-        assert entry["rows_written"] == {"sft": 0, "dpo": len(unique) * len(formats)}
+        copies = sum(1 for pair in unique if pair.get("conversations"))
+        assert entry["rows_written"] == {"sft": copies * len(formats), "dpo": len(unique) * len(formats)}
         for pair in unique:
             written = [r for r in rows if r["id"] == pair["id"]]
             assert Counter(r["format"] for r in written) == Counter(formats)

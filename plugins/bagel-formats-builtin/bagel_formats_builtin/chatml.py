@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Literal, Sequence
 
 from bagel_core import Message, PromptFormat
 
@@ -14,39 +14,55 @@ IM_START, IM_END = "<|im_start|>", "<|im_end|>"
 
 class ChatML(PromptFormat):
     name = "chatml"
-    description = "chatml (sort of): BOS role / text / EOS turns; im_markers=true for real <|im_start|>/<|im_end|>"
+    description = "chatml (sort of): BOS role / text / EOS turns; variant=\"v0.5\" for the later layout; im_markers=true for real <|im_start|>/<|im_end|>"
     default_system_prompt = ASSISTANT_SYSTEM_PROMPT
 
     @dataclass
     class Options(PromptFormat.Options):
         system_prompt_probability: float = SYSTEM_PROMPT_PROBABILITY
-        #: Standard ChatML (``<|im_start|>role\ntext<|im_end|>\n``) instead of the cards' BOS/EOS.
+        #: Standard ChatML (``<|im_start|>role\ntext<|im_end|>\n``) instead of BOS/EOS.
         im_markers: bool = False
+        #: BOS/EOS layout: "cards" (v0.1/v0.2: no BOS on the first turn, a newline before each
+        #: EOS) or "v0.5" (the reference's HEAD: BOS on every turn, no newline before EOS,
+        #: leading whitespace of each turn stripped). With ``im_markers`` both are standard ChatML.
+        variant: Literal["cards", "v0.5"] = "cards"
 
     def _markers(self) -> tuple[str, str, str]:
         """``(start of the first turn, start of later turns, end of a turn)``."""
         if self.options.im_markers:
             return IM_START, IM_START, IM_END + "\n"
+        if self.options.variant == "v0.5":
+            return self.special.bos, self.special.bos, self.special.eos + "\n"
         # The first turn carries no BOS: the tokenizer adds its own.
         return "", self.special.bos, "\n" + self.special.eos + "\n"
 
+    def _content(self, message: Message) -> str:
+        if self.options.variant == "v0.5" and not self.options.im_markers:
+            return message["content"].lstrip()
+        return message["content"]
+
     def render(self, messages: Sequence[Message]) -> str:
         first, start, end = self._markers()
-        parts = [f"{first if i == 0 else start}{m['role']}\n{m['content']}{end}" for i, m in enumerate(messages)]
+        parts = [f"{first if i == 0 else start}{m['role']}\n{self._content(m)}{end}" for i, m in enumerate(messages)]
         parts.append(f"{start if messages else first}assistant\n")
         return "".join(parts)
 
     def chat_template(self) -> str:
+        content = "message['content']"
         if self.options.im_markers:
             turn_start = gen_start = literal(IM_START)
             end = literal(IM_END + "\n")
+        elif self.options.variant == "v0.5":
+            turn_start = gen_start = "bos_token"
+            end = "eos_token + '\\n'"
+            content = "message['content'].lstrip()"
         else:
             turn_start = "('' if loop.first else bos_token)"
             gen_start = "(bos_token if messages else '')"
             end = "'\\n' + eos_token + '\\n'"
         return (
             "{%- for message in messages -%}"
-            f"{{{{ {turn_start} + message['role'] + '\\n' + message['content'] + {end} }}}}"
+            f"{{{{ {turn_start} + message['role'] + '\\n' + {content} + {end} }}}}"
             "{%- endfor -%}"
             f"{{%- if add_generation_prompt -%}}{{{{ {gen_start} + 'assistant\\n' }}}}{{%- endif -%}}"
         )

@@ -38,6 +38,7 @@ CASES = [
     pytest.param(Llama2, None, id="llama-2"),
     pytest.param(ChatML, None, id="chatml"),
     pytest.param(ChatML, ChatML.Options(im_markers=True), id="chatml-im-markers"),
+    pytest.param(ChatML, ChatML.Options(variant="v0.5"), id="chatml-v0.5"),
 ]
 
 

@@ -48,3 +48,33 @@ def test_small_budget_packs_several_chunks():
 
 def test_missing_dataset_names_it(tmp_path):
     assert_missing_dataset_named(Cinematika, tmp_path)
+
+
+HEAD = dict(
+    tokenizer="approx",
+    instruction_files=("prompt_to_character_card.parquet",),
+    packed_scenes=False,
+    conversation_files=("memories", "director", "actions"),
+    part_labels=True,
+    clean_instructions=True,
+)
+
+
+def test_head_parts_and_labels():
+    records, counts = load(Cinematika, **HEAD)
+    by_label: dict[str, list[dict]] = {}
+    for record in records:
+        by_label.setdefault(record["source"], []).append(record)
+    assert sorted(by_label) == ["cinematika_actions", "cinematika_director", "cinematika_memories",
+                                "cinematika_prompt_to_character_card", "cinematika_scenes"]
+    director = by_label["cinematika_director"][0]
+    assert [r for r, _ in turns(director)] == ["system", "human", "gpt", "human", "gpt"]
+    assert director["id"] == uid("[Mara] I open the door slowly.\n[Mara] I call out: hello?")
+    assert all("[scene]" not in v for r in by_label["cinematika_prompt_to_character_card"] for _, v in turns(r))
+    # actions: a conversation of two gpt turns is rejected by validation, not kept.
+    assert len(by_label["cinematika_actions"]) == 1 and counts.rejected["bad role order"] == 1
+
+
+def test_v02_defaults_read_no_head_files():
+    records, _ = load(Cinematika, tokenizer="approx")
+    assert {r["source"] for r in records} == {"cinematika"}

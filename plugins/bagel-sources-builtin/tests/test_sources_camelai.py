@@ -1,0 +1,46 @@
+"""camelai: message_1 -> message_2 over four expert datasets, refusals removed, capped per domain."""
+
+from sources_b_testkit import assert_missing_dataset_named, load, turns
+
+from bagel_core import uid
+from bagel_sources_builtin.camelai import CamelAI
+
+
+def test_four_domains_converted_refusal_and_null_counted():
+    records, counts = load(CamelAI)
+    assert len(records) == 7  # 3 + 3 + 2 + 1 rows, less a refusal and a null solution
+    first = records[0]
+    problem = "What is the rate law of a reaction that is first order in A and second order in B?"
+    assert turns(first) == [("human", problem), ("gpt", "The rate law is rate = k[A][B]^2; doubling [B] quadruples the rate.")]
+    assert first["id"] == uid(problem) and first["source"] == "camelai"
+    assert counts.filtered == {"refusal": 1}  # "As an AI language model, I cannot ..."
+    assert counts.rejected == {"wrong type": 1}  # message_2 null
+
+
+def test_stratum_is_the_domain_and_the_cap_is_per_domain():
+    source = CamelAI()
+    rows = list(source.rows(_ctx()))
+    assert [source.stratum(r) for r in rows] == ["chemistry"] * 3 + ["physics"] * 3 + ["math"] * 2 + ["biology"]
+    assert CamelAI.max_items == 5_000 and CamelAI.cap_per_stratum
+
+
+def test_experts_option_reads_only_those():
+    records, _ = load(CamelAI, experts=("math",))
+    assert [turns(r)[0][1] for r in records] == ["Solve x^2 - 5x + 6 = 0.", "Differentiate f(x) = x^3 sin x."]
+
+
+def test_v02_refusal_patterns_option():
+    # "As an AI language model" is caught by both pattern sets.
+    _, counts = load(CamelAI, refusal_patterns="v0.2")
+    assert counts.filtered == {"refusal": 1}
+
+
+def test_missing_dataset_names_it(tmp_path):
+    assert_missing_dataset_named(CamelAI, tmp_path, "camel-ai/chemistry")
+
+
+def _ctx():
+    from bagel_core.context import LoadContext
+    from bagel_core.data import DataAccess
+
+    return LoadContext("camelai", 0, DataAccess(CamelAI.sample_root, sample=True), CamelAI.Options())

@@ -1,0 +1,22 @@
+"""evol_instruct: instruction -> output, refusals removed."""
+
+from sources_b_testkit import assert_missing_dataset_named, load, turns
+
+from bagel_core import uid
+from bagel_sources_builtin.evol_instruct import EvolInstruct
+
+
+def test_sample_conversion_and_counts():
+    records, counts = load(EvolInstruct)
+    instruction = "Rewrite the sentence in the passive voice: The committee approved the budget."
+    assert turns(records[0]) == [("human", instruction), ("gpt", "The budget was approved by the committee.")]
+    assert records[0]["id"] == uid(instruction) and records[0]["source"] == "evol_instruct"
+    # Newlines stay as published; rendering collapses them.
+    assert "\n\n\n\n2." in turns(records[1])[1][1]
+    assert len(records) == 2
+    assert counts.filtered == {"refusal": 1}
+    assert counts.rejected == {"wrong type": 1}  # no output (datasets fills the column with null)
+
+
+def test_missing_dataset_names_it(tmp_path):
+    assert_missing_dataset_named(EvolInstruct, tmp_path)

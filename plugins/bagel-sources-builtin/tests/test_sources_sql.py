@@ -1,0 +1,23 @@
+"""sql: schema + question -> query, capped at 10,000 by the core."""
+
+from sources_b_testkit import assert_missing_dataset_named, load, turns
+
+from bagel_core import uid
+from bagel_sources_builtin.sql import Sql
+
+
+def test_exact_conversation():
+    records, counts = load(Sql)
+    instruction = (
+        "Using the context provided, please generate a SQL query to answer the question.\n"
+        "Context: CREATE TABLE head (age INTEGER)\n"
+        "Question: How many heads of the departments are older than 56 ?"
+    )
+    assert turns(records[0]) == [("human", instruction), ("gpt", "SELECT COUNT(*) FROM head WHERE age > 56")]
+    assert records[0]["id"] == uid(instruction) and records[0]["source"] == "sql"
+    assert len(records) == 3 and counts.rejected == {"wrong type": 1}  # null answer
+    assert Sql.max_items == 10_000
+
+
+def test_missing_dataset_names_it(tmp_path):
+    assert_missing_dataset_named(Sql, tmp_path)
