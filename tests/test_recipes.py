@@ -26,6 +26,14 @@ DPO = [
     "truthy-dpo", "ultrafeedback",
 ]
 FORMATS = ["alpaca", "vicuna", "llama-2", "chatml"]
+# The reference at 3c7d241 (bagel-raw-v0.5): v0.2's less drop, mmlu (issue 14), gutenberg (moved
+# into gutenberg-dpo), winogrande (unregistered) and spider (replaced by sql), plus the later
+# sources and summarization (split out of airoboros-3.2).
+V05_SFT = sorted(
+    set(V02_SFT) - {"drop", "mmlu", "gutenberg", "winogrande", "spider"}
+    | {"camelai", "comedy_snippets", "evol_instruct", "glaive_func", "limarp", "ropes", "sql", "summarization", "whiterabbitneo"}
+)
+V05_DPO = sorted(DPO + ["contextual-dpo", "gutenberg-dpo", "py-dpo"])
 
 
 @pytest.mark.parametrize("recipe, sft", [("bagel-v0.1.toml", V01_SFT), ("bagel-v0.2.toml", V02_SFT)])
@@ -40,7 +48,21 @@ def test_recipe_selects_the_cards_sources(recipe, sft):
     assert values["options"]["dpo_builder"]["toxic-dpo"] == {"version": "v0.1"}
 
 
-@pytest.mark.parametrize("recipe", ["bagel-v0.1.toml", "bagel-v0.2.toml"])
+def test_v05_recipe_selects_the_reference_heads_mixture():
+    values = load_recipe(RECIPES / "bagel-v0.5.toml")
+    assert values["sources"] == V05_SFT
+    assert values["dpo"] == V05_DPO
+    assert values["formats"] == FORMATS
+    assert values["copies_per_item"] == 3  # the 3-of-4 format chunking
+    options = values["options"]
+    assert options["format"]["chatml"] == {"variant": "v0.5"}
+    assert options["dpo_builder"]["toxic-dpo"] == {"version": "v0.2", "sft_copy": True}
+    assert "orca-dpo-pairs" not in options["dpo_builder"] or "variant" not in options["dpo_builder"]["orca-dpo-pairs"]
+    cinematika = options["source"]["cinematika"]
+    assert cinematika["conversation_files"] == ["memories", "director", "actions"] and cinematika["part_labels"]
+
+
+@pytest.mark.parametrize("recipe", ["bagel-v0.1.toml", "bagel-v0.2.toml", "bagel-v0.5.toml"])
 def test_recipe_components_are_registered_and_options_valid(recipe):
     values = load_recipe(RECIPES / recipe)
     registry = load_plugins()
