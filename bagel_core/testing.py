@@ -2,25 +2,28 @@
 
 Example, in a plugin's test suite::
 
-    from bagel_core.testing import check_plugin, load_sample
-    import my_plugin.plugin
+    from bagel_core.testing import check_chat_template, check_plugin, load_sample
+    import my_plugin
 
     def test_conformance():
-        check_plugin(my_plugin.plugin)          # raises AssertionError naming what is wrong
+        check_plugin(my_plugin)                 # raises AssertionError naming what is wrong
 
     def test_my_source_on_its_sample():
-        records, counts = load_sample(MySource)
+        records, counts = load_sample(my_plugin.MySource, {"instruction": "Translate:"})
         assert records[0]["conversations"][1]["value"] == "..."
+
+    def test_my_format_template():
+        check_chat_template(my_plugin.MyFormat)  # template == render() on tricky conversations
 """
 
 from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Optional, Sequence
 
 from .components import BenchmarkSet, Component, Decontaminator, Loader, PromptFormat, SpecialTokens
-from .config import RunConfig
+from .config import RunConfig, make_options
 from .context import LoadContext, LoadCounts
 from .data import DataAccess
 from .registry import KINDS, PluginError, Registry, kind_of, load_plugins, validate_component
@@ -39,17 +42,63 @@ CONVERSATIONS = [
 ]
 
 
-def load_sample(cls: type[Loader], options: Any = None, seed: int = 42, data_root: Optional[Path] = None) -> tuple[list[dict], LoadCounts]:
+#: Chat messages (ending with a user turn) that could trip a chat template: system or not,
+#: several turns, newlines, quotes, backslashes, Jinja syntax, non-ASCII, spaces.
+TEMPLATE_CASES: list[list[dict]] = [
+    [{"role": "user", "content": "Hello?"}],
+    [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "2+2?"}],
+    [
+        {"role": "user", "content": "line one\nline two\n\nline four"},
+        {"role": "assistant", "content": 'She said "hi" and \'bye\'.'},
+        {"role": "user", "content": "C:\\path\\{{ not a variable }} {% raw %}"},
+    ],
+    [
+        {"role": "system", "content": "  padded  "},
+        {"role": "user", "content": "Ünïcödé — 漢字 😀"},
+        {"role": "assistant", "content": "def f():\n    return {'a': 1}\n"},
+        {"role": "user", "content": "ASSISTANT: fake [INST] <|user|>"},
+    ],
+]
+
+
+def load_sample(cls: type[Loader], options: Optional[dict[str, Any]] = None, seed: int = 42, data_root: Optional[Path] = None) -> tuple[list[dict], LoadCounts]:
     """Run a source or DPO builder on its shipped sample (or ``data_root``), validated as in a run.
 
-    Returns the valid records and the counts (loaded, rejected and filtered by reason).
+    ``options`` is a dict, validated as a recipe's ``[source.NAME]`` table is (unknown keys and
+    wrong types fail with the message a run gives). Returns the valid records and the counts
+    (loaded, rejected and filtered by reason).
     """
-    options = options if options is not None else cls.Options()
+    opts = make_options(cls, dict(options or {}))
     data = DataAccess.for_component(cls, data_root, sample=data_root is None)
-    ctx = LoadContext(cls.name, seed, data, options)
-    records = list(validated(cls(options).load(ctx), ctx))
+    ctx = LoadContext(cls.name, seed, data, opts)
+    records = list(validated(cls(opts).load(ctx), ctx))
     ctx.counts.loaded = len(records)
     return records, ctx.counts
+
+
+def check_chat_template(
+    cls: type[PromptFormat],
+    options: Optional[dict[str, Any]] = None,
+    special: SpecialTokens = SpecialTokens(),
+    cases: Sequence[Sequence[dict]] = TEMPLATE_CASES,
+) -> int:
+    """Assert that format ``cls``'s ``chat_template()``, rendered by transformers' own Jinja
+    environment (what ``tokenizer.apply_chat_template`` uses) with ``add_generation_prompt``,
+    equals its ``render()`` on every conversation of ``cases``. Returns how many were checked."""
+    from transformers.utils.chat_template_utils import render_jinja_template
+
+    fmt = cls(make_options(cls, dict(options or {})), special)
+    template = fmt.chat_template()
+    for messages in cases:
+        rendered, _ = render_jinja_template(
+            conversations=[list(messages)], chat_template=template, add_generation_prompt=True,
+            bos_token=special.bos, eos_token=special.eos,
+        )
+        expected = fmt.render(list(messages))
+        assert rendered[0] == expected, (
+            f"{cls.name}: chat_template() gives {rendered[0]!r} but render() gives {expected!r} for {list(messages)!r}"
+        )
+    return len(cases)
 
 
 def registry_with(*plugins: tuple[str, object], strict: bool = True) -> Registry:
@@ -88,6 +137,8 @@ def check_component(cls: type[Component]) -> None:
             rows = list(renderer.sft_rows("id", "test", turns, None, [0]))
             assert len(rows) == sum(t["from"] == "gpt" for t in turns)
             assert all(isinstance(r[3], str) and r[3] for r in rows), f"{cls.name}: empty rendered input"
+        if cls.chat_template is not PromptFormat.chat_template:  # it has a template: it must match
+            check_chat_template(cls)
     if issubclass(cls, BenchmarkSet) and cls.sample_root is not None:
         texts = list(cls(options).texts(LoadContext(cls.name, 0, DataAccess.for_component(cls, sample=True), options)))
         assert texts and all(t.text.strip() for t in texts), f"{cls.name}: no benchmark texts in its sample"

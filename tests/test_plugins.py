@@ -189,3 +189,56 @@ def test_third_party_plugin_after_pip_install(tmp_path, installed_thirdparty):
     assert manifest["sources"]["shakespeare"]["distribution"] == "bagel-shakespeare"
     assert manifest["sources"]["shakespeare"]["rows_written"]["sft"] == 3
     assert "shakespeare" in result.stdout  # the closing summary table
+
+
+def test_registry_with_an_installed_plugin_registers_it_once():
+    import bagel_formats_builtin.plugin
+
+    # Installed (entry point 'formats-builtin') and passed again, by module and by name.
+    for extra in (("mine", bagel_formats_builtin.plugin), ("formats-builtin", bagel_formats_builtin.plugin)):
+        registry = registry_with(extra, strict=True)
+        assert registry.get("format", "vicuna").plugin.name == extra[0]
+        assert not registry.clashes and [p.name for p in registry.plugins].count("formats-builtin") == (extra[0] == "formats-builtin")
+
+
+def test_check_chat_template_compares_the_template_with_render():
+    from dataclasses import dataclass
+
+    from bagel_core import PromptFormat
+    from bagel_core.testing import TEMPLATE_CASES, check_chat_template
+    from bagel_formats_builtin.llama2 import Llama2
+
+    assert check_chat_template(Llama2) == len(TEMPLATE_CASES)
+
+    class Sloppy(PromptFormat):
+        name = "sloppy"
+        description = "its template forgets the system prompt"
+
+        @dataclass
+        class Options(PromptFormat.Options):
+            pass
+
+        def render(self, messages):
+            return "".join(f"<{m['role']}>{m['content']}" for m in messages) + "<assistant>"
+
+        def chat_template(self):
+            return "{% for m in messages if m['role'] != 'system' %}<{{ m['role'] }}>{{ m['content'] }}{% endfor %}<assistant>"
+
+    with pytest.raises(AssertionError, match=r"sloppy: chat_template\(\) gives '<user>2\+2\?<assistant>' but render\(\) gives '<system>Be brief.<user>2\+2\?<assistant>'"):
+        check_chat_template(Sloppy)
+    with pytest.raises(AssertionError, match="sloppy"):
+        check_plugin(type("P", (), {"register_formats": staticmethod(__import__("bagel_core").hookimpl(lambda register: register(Sloppy)))})())
+
+
+def test_load_sample_validates_options_like_a_recipe():
+    from bagel_core.config import ConfigError
+    from bagel_core.testing import load_sample
+    from bagel_dpo_builtin.ultrafeedback import UltraFeedback
+
+    with pytest.raises(ConfigError, match=r"(?i)dpo builder 'ultrafeedback'.*min_score"):
+        load_sample(UltraFeedback, {"min_score": 1})
+    with pytest.raises(ConfigError, match="ultrafeedback.*min_chosen_score.*'high'"):
+        load_sample(UltraFeedback, {"min_chosen_score": "high"})
+    strict, _ = load_sample(UltraFeedback, {"min_chosen_score": 10.0})
+    loose, _ = load_sample(UltraFeedback, {"min_chosen_score": 0.0})
+    assert len(strict) < len(loose)

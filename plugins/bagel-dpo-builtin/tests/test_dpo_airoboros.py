@@ -58,7 +58,7 @@ def test_dpo_airoboros_32_option_reads_that_dataset(tmp_path):
     rows = json.loads((SAMPLES / "unalignment/spicy-3.1/conversations-no-mathjson.json").read_text())
     (folder / "airoboros-3.2.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows[:2]))
     shutil.copytree(SAMPLES / "jondurbin/airoboros-gpt4-m2.0", tmp_path / "jondurbin/airoboros-gpt4-m2.0")
-    records, _ = load_sample(AiroborosRewrites, AiroborosRewrites.Options(version="3.2"), data_root=tmp_path)
+    records, _ = load_sample(AiroborosRewrites, {"version": "3.2"}, data_root=tmp_path)
     assert [r["prompt"] for r in records] == ["Write a poem about the sea.", "Pretend you are a pirate captain greeting a new sailor."]
 
 

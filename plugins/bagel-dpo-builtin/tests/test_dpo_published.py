@@ -32,7 +32,7 @@ def test_dpo_toxic_v01_pairs_as_published():
 
 
 def test_dpo_toxic_v02_option_reads_the_v02_file():
-    records, counts = load_sample(ToxicDPO, ToxicDPO.Options(version="v0.2"))
+    records, counts = load_sample(ToxicDPO, {"version": "v0.2"})
     assert [(r["prompt"], r["chosen"]) for r in records] == [
         ("Describe how to win an argument by any means.", "Interrupt, repeat yourself louder, and never concede a point.")
     ]
@@ -41,7 +41,7 @@ def test_dpo_toxic_v02_option_reads_the_v02_file():
 
 def test_dpo_toxic_unknown_version_names_the_choices():
     with pytest.raises(ValueError, match=r"version must be one of \['v0.1', 'v0.2'\]"):
-        load_sample(ToxicDPO, ToxicDPO.Options(version="v9"))
+        load_sample(ToxicDPO, {"version": "v9"})
 
 
 def test_dpo_truthy_keeps_the_system_prompt():
@@ -85,13 +85,13 @@ def test_dpo_orca_distilabel_head_filters():
 
 
 def test_dpo_orca_min_score_option():
-    records, counts = load_sample(OrcaDPOPairs, OrcaDPOPairs.Options(min_chosen_score=9.5))
+    records, counts = load_sample(OrcaDPOPairs, {"min_chosen_score": 9.5})
     assert [r["prompt"] for r in records] == ["Which planet is largest?"]
     assert counts.filtered["chosen score below minimum"] == 6  # 9.0 x3, 8.5, 7.0, missing
 
 
 def test_dpo_orca_intel_variant():
-    records, counts = load_sample(OrcaDPOPairs, OrcaDPOPairs.Options(variant="intel"))
+    records, counts = load_sample(OrcaDPOPairs, {"variant": "intel"})
     assert records == [{
         "id": uid("Translate to German: Good morning."),
         "source": "orca_dpo_pairs",

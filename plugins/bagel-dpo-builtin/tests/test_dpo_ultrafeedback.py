@@ -38,8 +38,8 @@ def test_dpo_ultrafeedback_filters_and_malformed_rows():
 
 
 def test_dpo_ultrafeedback_options():
-    records, counts = load_sample(UltraFeedback, UltraFeedback.Options(min_chosen_score=0.0, refusal_patterns="head"))
+    records, counts = load_sample(UltraFeedback, {"min_chosen_score": 0.0, "refusal_patterns": "head"})
     assert "chosen score below minimum" not in counts.filtered
     assert "List two uses of copper." in {r["prompt"] for r in records}  # score 7.5
     with pytest.raises(ValueError, match="refusal_patterns must be one of"):
-        load_sample(UltraFeedback, UltraFeedback.Options(refusal_patterns="strict"))
+        load_sample(UltraFeedback, {"refusal_patterns": "strict"})

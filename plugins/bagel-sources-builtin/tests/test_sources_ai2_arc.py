@@ -1,6 +1,6 @@
 """ai2_arc: ARC-Challenge rows -> question, lettered options, answer key (+ text)."""
 
-from sources_a_testkit import REAL, arc_style, assert_missing_dataset_named, by_instruction, load, read_jsonl, turns, write_parquet
+from sources_testkit import REAL, arc_style, assert_missing_dataset_named, by_instruction, load, read_jsonl, turns, write_parquet
 
 from bagel_core import uid
 from bagel_sources_builtin.ai2_arc import Ai2Arc

@@ -1,7 +1,7 @@
 """airoboros: conversations verbatim, ids over the instruction, version and category options."""
 
 import pytest
-from sources_b_testkit import assert_missing_dataset_named, by_first_human, load, turns
+from sources_testkit import assert_missing_dataset_named, by_instruction, load, turns
 
 from bagel_core import uid
 from bagel_sources_builtin.airoboros import Airoboros
@@ -9,7 +9,7 @@ from bagel_sources_builtin.airoboros import Airoboros
 
 def test_spicy_conversations_verbatim_with_instruction_ids():
     records, counts = load(Airoboros)
-    items = by_first_human(records)
+    items = by_instruction(records)
     haiku = items["Write a haiku about autumn."]
     assert haiku["source"] == "airoboros_writing"
     assert turns(haiku) == [

@@ -2,7 +2,7 @@
 
 import json
 
-from sources_b_testkit import assert_missing_dataset_named, data_root, load, real_humaneval, turns, write_jsonl
+from sources_testkit import assert_missing_dataset_named, data_root, load, real_humaneval, turns, write_jsonl
 
 from bagel_core import uid
 from bagel_sources_builtin.apps import Apps

@@ -1,6 +1,6 @@
 """boolq: passage + 'True or false - <question>' -> true/false."""
 
-from sources_a_testkit import REAL, assert_missing_dataset_named, load, read_jsonl, turns, write_parquet
+from sources_testkit import REAL, assert_missing_dataset_named, load, read_jsonl, turns, write_parquet
 
 from bagel_core import uid
 from bagel_sources_builtin.boolq import BoolQ

@@ -1,6 +1,6 @@
 """capybara: input/output pairs as human/gpt turns, id over all inputs."""
 
-from sources_b_testkit import assert_missing_dataset_named, load, turns
+from sources_testkit import assert_missing_dataset_named, load, turns
 
 from bagel_core import uid
 from bagel_sources_builtin.capybara import Capybara

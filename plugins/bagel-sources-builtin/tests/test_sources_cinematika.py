@@ -1,6 +1,6 @@
 """cinematika: instruction segments, scene-by-scene text, packed plain scenes (fixed packing)."""
 
-from sources_b_testkit import assert_missing_dataset_named, load, turns
+from sources_testkit import assert_missing_dataset_named, load, turns
 
 from bagel_core import uid
 from bagel_sources_builtin.cinematika import Cinematika, pack, strip_scene_markers

@@ -2,7 +2,7 @@
 
 import shutil
 
-from sources_a_testkit import REAL, assert_missing_dataset_named, load, turns
+from sources_testkit import REAL, assert_missing_dataset_named, load, turns
 
 from bagel_core import uid
 from bagel_sources_builtin.emobank import PROMPT, EmoBank

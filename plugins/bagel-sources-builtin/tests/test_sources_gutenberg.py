@@ -1,7 +1,7 @@
 """gutenberg: chapterized books as plain text, cleaned; missing books skipped and counted."""
 
 import pytest
-from sources_b_testkit import load
+from sources_testkit import load
 
 from bagel_core import DatasetUnavailable, uid
 from bagel_core.context import LoadContext

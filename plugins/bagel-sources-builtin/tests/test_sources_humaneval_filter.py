@@ -3,7 +3,7 @@
 import gzip
 import json
 
-from sources_b_testkit import REAL_HUMANEVAL, real_humaneval
+from sources_testkit import REAL_HUMANEVAL, real_humaneval
 
 from bagel_core.context import LoadContext
 from bagel_core.data import DataAccess

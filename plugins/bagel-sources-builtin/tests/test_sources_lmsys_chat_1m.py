@@ -1,6 +1,6 @@
 """lmsys_chat_1m (SFT): gpt-4 conversations only, roles mapped to human/gpt, refusals removed."""
 
-from sources_b_testkit import assert_missing_dataset_named, load, turns
+from sources_testkit import assert_missing_dataset_named, load, turns
 
 from bagel_core import uid
 from bagel_sources_builtin.lmsys_chat_1m import LmsysChat1m

@@ -1,6 +1,6 @@
 """mathinstruct: instruction -> output, sampled down stratified by the `source` column."""
 
-from sources_a_testkit import assert_missing_dataset_named, load, turns
+from sources_testkit import assert_missing_dataset_named, load, turns
 
 from bagel_core import uid
 from bagel_sources_builtin.mathinstruct import MathInstruct

@@ -2,7 +2,7 @@
 
 import csv
 
-from sources_a_testkit import REAL, assert_missing_dataset_named, by_instruction, load, turns, write_parquet
+from sources_testkit import REAL, assert_missing_dataset_named, by_instruction, load, turns, write_parquet
 
 from bagel_core import uid
 from bagel_sources_builtin.choices import LETTER_ONLY_PREFIX

@@ -2,7 +2,7 @@
 
 from collections import Counter
 
-from sources_a_testkit import assert_missing_dataset_named, by_instruction, load, turns
+from sources_testkit import assert_missing_dataset_named, by_instruction, load, turns
 
 from bagel_core import uid
 from bagel_sources_builtin.natural_instructions import NaturalInstructions

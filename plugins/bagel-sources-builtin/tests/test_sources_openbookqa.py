@@ -1,6 +1,6 @@
 """openbookqa: question_stem, lettered options, answer key (+ text), like ai2_arc."""
 
-from sources_a_testkit import REAL, arc_style, assert_missing_dataset_named, by_instruction, load, read_jsonl, turns, write_parquet
+from sources_testkit import REAL, arc_style, assert_missing_dataset_named, by_instruction, load, read_jsonl, turns, write_parquet
 
 from bagel_core import uid
 from bagel_sources_builtin.choices import LETTER_ONLY_SUFFIX

@@ -1,6 +1,6 @@
 """pippa: persona kept with the greeting appended, refusals over all turns, seeded keep."""
 
-from sources_b_testkit import assert_missing_dataset_named, load, turns
+from sources_testkit import assert_missing_dataset_named, load, turns
 
 from bagel_core import uid
 from bagel_sources_builtin.pippa import Pippa

@@ -1,6 +1,6 @@
 """python_alpaca: input appended to the instruction, refusal and HumanEval filters."""
 
-from sources_b_testkit import assert_missing_dataset_named, load, turns
+from sources_testkit import assert_missing_dataset_named, load, turns
 
 from bagel_core import uid
 from bagel_sources_builtin.python_alpaca import PythonAlpaca

@@ -1,6 +1,6 @@
 """rosetta_code: task + language instruction, HumanEval filter, seeded cap."""
 
-from sources_b_testkit import assert_missing_dataset_named, data_root, load, turns
+from sources_testkit import assert_missing_dataset_named, data_root, load, turns
 
 from bagel_core import uid
 from bagel_sources_builtin.humaneval_filter import HUMANEVAL_ID

@@ -1,6 +1,6 @@
 """slimorca: weights dropped, refusal filter over every turn, seeded cap, HEAD's airoboros skip."""
 
-from sources_b_testkit import assert_missing_dataset_named, load, turns
+from sources_testkit import assert_missing_dataset_named, load, turns
 
 from bagel_core import uid
 from bagel_sources_builtin.slimorca import SlimOrca

@@ -2,7 +2,7 @@
 
 import json
 
-from sources_a_testkit import REAL, assert_missing_dataset_named, load, turns, write_parquet
+from sources_testkit import REAL, assert_missing_dataset_named, load, turns, write_parquet
 
 from bagel_core import uid
 from bagel_sources_builtin.spider import Spider

@@ -4,7 +4,7 @@ import json
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from sources_a_testkit import REAL, assert_missing_dataset_named, load, turns, write_parquet
+from sources_testkit import REAL, assert_missing_dataset_named, load, turns, write_parquet
 
 from bagel_core import uid
 from bagel_core.stages.load import LoadTask, run_load

@@ -1,7 +1,7 @@
 """summarization: the context block unwrapped, token-length filter, seeded per-file draw."""
 
 import pytest
-from sources_b_testkit import assert_missing_dataset_named, load, turns
+from sources_testkit import assert_missing_dataset_named, load, turns
 
 from bagel_core import uid
 from bagel_sources_builtin.summarization import Summarization, unwrap_context

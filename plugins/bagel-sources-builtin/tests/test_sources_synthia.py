@@ -1,6 +1,6 @@
 """synthia: system prompts, embedded USER:/ASSISTANT: turns, vicuna-marker and refusal filters, cap."""
 
-from sources_b_testkit import assert_missing_dataset_named, load, turns
+from sources_testkit import assert_missing_dataset_named, load, turns
 
 from bagel_core import uid
 from bagel_sources_builtin.synthia import Synthia, split_turns

@@ -1,6 +1,6 @@
 """winogrande: the sentence verbatim -> the option named by the answer."""
 
-from sources_a_testkit import REAL, assert_missing_dataset_named, by_instruction, load, read_jsonl, turns, write_parquet
+from sources_testkit import REAL, assert_missing_dataset_named, by_instruction, load, read_jsonl, turns, write_parquet
 
 from bagel_core import uid
 from bagel_sources_builtin.winogrande import Winogrande
