@@ -1,6 +1,6 @@
 """camelai: message_1 -> message_2 over four expert datasets, refusals removed, capped per domain."""
 
-from sources_b_testkit import assert_missing_dataset_named, load, turns
+from sources_testkit import assert_missing_dataset_named, load, turns
 
 from bagel_core import uid
 from bagel_sources_builtin.camelai import CamelAI

@@ -1,6 +1,6 @@
 """comedy_snippets: each snippet as plain text."""
 
-from sources_b_testkit import assert_missing_dataset_named, load
+from sources_testkit import assert_missing_dataset_named, load
 
 from bagel_core import uid
 from bagel_sources_builtin.comedy_snippets import ComedySnippets

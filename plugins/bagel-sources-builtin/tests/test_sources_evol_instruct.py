@@ -1,6 +1,6 @@
 """evol_instruct: instruction -> output, refusals removed."""
 
-from sources_b_testkit import assert_missing_dataset_named, load, turns
+from sources_testkit import assert_missing_dataset_named, load, turns
 
 from bagel_core import uid
 from bagel_sources_builtin.evol_instruct import EvolInstruct

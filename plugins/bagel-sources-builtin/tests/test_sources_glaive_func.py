@@ -1,7 +1,7 @@
 """glaive_func: function calls and results in the reference's markers, turns split at the
 USER/ASSISTANT/FUNCTION RESPONSE segments."""
 
-from sources_b_testkit import assert_missing_dataset_named, load, turns
+from sources_testkit import assert_missing_dataset_named, load, turns
 
 from bagel_core import uid
 from bagel_sources_builtin.glaive_func import assistant_turn, chat_turns, GlaiveFunc

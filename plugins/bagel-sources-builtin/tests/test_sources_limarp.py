@@ -1,7 +1,7 @@
 """limarp: greeting folded into the persona, refusals and odd conversations filtered, cut to
 fit the token budget."""
 
-from sources_b_testkit import assert_missing_dataset_named, load, turns
+from sources_testkit import assert_missing_dataset_named, load, turns
 
 from bagel_sources_builtin.limarp import LimaRP, fit
 

@@ -1,6 +1,6 @@
 """ropes: background/situation/question -> first answer with a concise-answer system prompt."""
 
-from sources_b_testkit import assert_missing_dataset_named, load, turns
+from sources_testkit import assert_missing_dataset_named, load, turns
 
 from bagel_core import uid
 from bagel_sources_builtin.ropes import Ropes

@@ -1,6 +1,6 @@
 """sql: schema + question -> query, capped at 10,000 by the core."""
 
-from sources_b_testkit import assert_missing_dataset_named, load, turns
+from sources_testkit import assert_missing_dataset_named, load, turns
 
 from bagel_core import uid
 from bagel_sources_builtin.sql import Sql

@@ -1,6 +1,6 @@
 """whiterabbitneo: chapters 1 and 2, instruction -> response, refusals removed."""
 
-from sources_b_testkit import assert_missing_dataset_named, load, turns
+from sources_testkit import assert_missing_dataset_named, load, turns
 
 from bagel_sources_builtin.whiterabbitneo import WhiteRabbitNeo
 
