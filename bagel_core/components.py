@@ -150,6 +150,11 @@ class PromptFormat(Component):
         add_generation_prompt=True)`` gives with :meth:`chat_template`."""
         raise NotImplementedError
 
+    def output(self, answer: str) -> str:
+        """The answer trained on, as this format writes it: unchanged by default. (The built-in
+        formats left-strip it when asked to reproduce the reference's whitespace.)"""
+        return answer
+
     def chat_template(self) -> str:
         """A Jinja chat template equivalent to :meth:`render`."""
         raise NotImplementedError(f"format {self.name!r} has no chat template")

@@ -32,6 +32,8 @@ from typing import Any, Optional, Union
 
 from .components import Component, Loader
 from .registry import TABLES, Registry, UnknownComponentError
+from .rendering import FormatAssignment, NewlineRule
+from .stages.dedup import DedupScope
 
 Selection = Union[str, list[str]]
 
@@ -57,6 +59,17 @@ class RunConfig:
     copies_per_item: Optional[int] = None
     tokenizer: Optional[str] = None
     decontaminate_dry_run: bool = False
+    #: How an item's ``copies_per_item`` formats are chosen: ``spread`` (equal shares) or
+    #: ``random`` per item (the reference at v0.2, with one copy).
+    format_assignment: FormatAssignment = "spread"
+    #: Newline clean-up of answers (docs/formats.md#rendering-rules).
+    newlines: NewlineRule = "newline-runs"
+    #: ``separate``: SFT items and DPO pairs deduplicated apart; ``shared``: one seen-set across
+    #: both in priority order, so a DPO prompt an SFT item already took is dropped (the reference).
+    dedup_scope: DedupScope = "separate"
+    #: DPO builders whose pairs are DPO-only: an SFT item with a pair's id is dropped (the
+    #: reference's lmsys-chat-1m: ``["lmsys-chat-1m-dpo"]``).
+    dpo_only: list[str] = field(default_factory=list)
     #: Per-kind, per-component option tables from the recipe.
     options: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
 

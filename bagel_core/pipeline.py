@@ -96,6 +96,15 @@ def benchmark_texts(selected: list[Selected], config: RunConfig) -> list[Benchma
     return texts
 
 
+def _dpo_only_shards(config: RunConfig, tasks: list[LoadTask]) -> list[Path]:
+    """The shards of the DPO builders ``[run] dpo_only`` names; each must be selected."""
+    shards = {t.cls.name: t.shard for t in tasks if t.cls.kind == "dpo_builder"}
+    missing = [name for name in config.dpo_only if name not in shards]
+    if missing:
+        raise ConfigError(f"[run] dpo_only names {missing}, not among the selected DPO builders {sorted(shards)}")
+    return [shards[name] for name in config.dpo_only]
+
+
 def _load_all(tasks: list[LoadTask], num_proc: int, log: Callable[[str], None]):
     pending = [t for t in tasks if not t.done()]
     for t in tasks:
@@ -154,11 +163,12 @@ def run(
         fp = fingerprint(core, s.identity(), config.seed, data_fp)
         load_fps.append([s.priority, fp])
         tasks.append(LoadTask(s.cls, s.options, config.seed, config.data_root, config.sample, work / "load" / f"{s.cls.kind}-{s.cls.name}-{fp}.parquet", quiet))
-    dedup_fp = fingerprint(core, load_fps, [d.identity() for d in dedupers])
+    dpo_only = _dpo_only_shards(config, tasks)  # checked before any data is read
+    dedup_fp = fingerprint(core, load_fps, [d.identity() for d in dedupers], config.dedup_scope, sorted(config.dpo_only))
     decon_fp = fingerprint(dedup_fp, [d.identity() for d in decontaminators], [
         [b.identity(), _data(config, b.cls).fingerprint(b.cls.dataset_ids)] for b in benchmarks
     ], config.decontaminate_dry_run) if decontaminators else dedup_fp
-    render_fp = fingerprint(decon_fp, [f.identity() for f in formats], config.seed, config.copies_per_item, dataclasses.asdict(tokens))
+    render_fp = fingerprint(decon_fp, [f.identity() for f in formats], config.seed, config.copies_per_item, config.format_assignment, config.newlines, dataclasses.asdict(tokens))
 
     previous = out / MANIFEST
     if previous.exists() and all((out / name).exists() for name in OUTPUTS):
@@ -175,7 +185,7 @@ def run(
 
     started = time.perf_counter()
     dedup_dir = work / "dedup" / dedup_fp
-    duplicates = run_dedup([t.shard for t in tasks], dedup_dir, lambda: [d.cls(d.options, cache_dir=work / "cache" / d.cls.name) for d in dedupers])
+    duplicates = run_dedup([t.shard for t in tasks], dedup_dir, lambda: [d.cls(d.options, cache_dir=work / "cache" / d.cls.name) for d in dedupers], config.dedup_scope, dpo_only)
     timings["dedup"] = time.perf_counter() - started
     log("dedup: done")
 
@@ -194,7 +204,7 @@ def run(
 
     started = time.perf_counter()
     instances = [f.cls(f.options, tokens) for f in formats]
-    written = run_render(instances, config.seed, config.copies_per_item, decon_dir, out, config.num_proc, quiet)
+    written = run_render(instances, config.seed, config.copies_per_item, decon_dir, out, config.num_proc, quiet, config.format_assignment, config.newlines)
     for name, stage_dir, schema in (("contamination.parquet", decon_dir, CONTAMINATION_SCHEMA), (DEDUP_REPORT, dedup_dir, DEDUP_REPORT_SCHEMA)):
         report = stage_dir / name
         if report.exists():

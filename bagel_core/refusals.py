@@ -1,7 +1,9 @@
 """Detection of AI refusals and disclaimers, matched case-insensitively over the whole text.
 
 The reference compiled these patterns without flags and passed ``re.I`` where the start offset
-goes, so it matched case-sensitively from index 2; this module matches as intended.
+goes, so it matched case-sensitively from index 2; this module matches as intended. The
+``*-reference`` pattern sets reproduce the reference's matching for a faithful recipe: the same
+patterns, case-sensitive, from the third character ("OpenAI" and "As an AI" pass).
 """
 
 from __future__ import annotations
@@ -10,7 +12,10 @@ import re
 from functools import lru_cache
 from typing import Literal
 
-PatternSet = Literal["v0.2", "head"]
+PatternSet = Literal["v0.2", "head", "v0.2-reference", "head-reference"]
+#: The ``pos`` the reference passed by mistake (``re.I`` is 2).
+_REFERENCE_START = 2
+_REFERENCE = "-reference"
 
 # The refusal patterns of the reference at v0.2 (data, verbatim).
 _V02 = (
@@ -46,9 +51,12 @@ _HEAD_EXTRA = (
     r"about something else instead",
 )
 
+_HEAD = tuple(p for p in _V02 if p != r"illegal and dangerous") + _HEAD_EXTRA
 PATTERNS: dict[str, tuple[str, ...]] = {
     "v0.2": _V02,
-    "head": tuple(p for p in _V02 if p != r"illegal and dangerous") + _HEAD_EXTRA,
+    "head": _HEAD,
+    "v0.2" + _REFERENCE: _V02,
+    "head" + _REFERENCE: _HEAD,
 }
 
 
@@ -71,5 +79,7 @@ def is_refusal(text: str, patterns: PatternSet = "v0.2") -> bool:
     >>> is_refusal("Paris is the capital of France.")
     False
     """
+    if patterns.endswith(_REFERENCE):
+        return any(p.search(text, _REFERENCE_START) for p in _compiled(patterns))
     lowered = text.lower()
     return any(p.search(lowered) for p in _compiled(patterns))

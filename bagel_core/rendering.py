@@ -3,19 +3,22 @@
 - one SFT row per assistant turn, holding the conversation up to that turn;
 - a format's default system prompt is added to an item without one, with the format's
   probability, decided by (seed, item id, format);
-- runs of three or more newlines in a response collapse to one blank line (in the output and
-  in earlier answers of the history alike);
-- plain-text items are not formatted (empty input, the text as output);
+- answers are newline-cleaned by the run's ``newlines`` rule (in the output and in earlier
+  answers of the history alike): by default runs of three or more newlines collapse to one
+  blank line;
+- plain-text items are not formatted and are written once, whatever the formats (empty input,
+  the text as output, format ``plain-text``), as the reference did;
 - a DPO prompt is rendered as the input of a one-turn conversation; chosen/rejected stay raw;
-- ``copies_per_item`` k < n formats: each item goes to k formats, dealt round-robin in an order
-  derived from (seed, item id), so every format gets an equal share (within one item).
+- ``copies_per_item`` k < n formats: each item goes to k formats, either dealt round-robin in an
+  order derived from (seed, item id), so every format gets an equal share (``spread``), or drawn
+  at random per item from (seed, item id) (``random``, what the reference did at v0.2 with k=1).
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-from typing import Iterator, Optional, Sequence
+from typing import Iterator, Literal, Optional, Sequence
 
 import numpy as np
 
@@ -24,7 +27,20 @@ from .components import Message, PromptFormat
 from .records import Turn
 
 _NEWLINES = re.compile(r"\n{3,}")
+# The reference's rule from January 2024 on (3c7d241): three or more lines that hold nothing but
+# whitespace, with that whitespace, become one blank line.
+_BLANK_LINES = re.compile(r"(\s*\n){3,}")
 _ROLE = {"system": "system", "human": "user", "gpt": "assistant"}
+
+#: The ``format`` of a plain-text row: it is written once, in no prompt format.
+PLAIN_TEXT = "plain-text"
+
+#: How answers are cleaned of newline runs: ``newline-runs`` (bagel's default: 3+ newlines ->
+#: one blank line), ``none`` (the reference at v0.1 and v0.2), ``blank-line-runs`` (the
+#: reference later: 3+ whitespace-only line ends, spaces included -> one blank line).
+NewlineRule = Literal["newline-runs", "none", "blank-line-runs"]
+#: How the k of n formats of an item are chosen when ``copies_per_item`` < n.
+FormatAssignment = Literal["spread", "random"]
 
 
 def collapse_newlines(text: str) -> str:
@@ -32,19 +48,31 @@ def collapse_newlines(text: str) -> str:
     return _NEWLINES.sub("\n\n", text) if "\n\n\n" in text else text
 
 
+def collapse_blank_lines(text: str) -> str:
+    return _BLANK_LINES.sub("\n\n", text) if "\n" in text else text
+
+
+def _no_change(text: str) -> str:
+    return text
+
+
+NEWLINE_RULES = {"newline-runs": collapse_newlines, "none": _no_change, "blank-line-runs": collapse_blank_lines}
+
+
 def to_messages(turns: Sequence[Turn]) -> list[Message]:
     """ShareGPT turns as chat messages (``role``/``content``)."""
     return [{"role": _ROLE[t["from"]], "content": t["value"]} for t in turns]
 
 
-def expand(turns: Sequence[Turn]) -> Iterator[tuple[list[Message], str]]:
+def expand(turns: Sequence[Turn], newlines: NewlineRule = "newline-runs") -> Iterator[tuple[list[Message], str]]:
     """``(messages before the answer, answer)`` for every assistant turn.
 
-    Answers are newline-collapsed, in the history too, so an earlier answer reads in the input
+    Answers are newline-cleaned, in the history too, so an earlier answer reads in the input
     exactly as it was trained on as an output.
     """
+    clean = NEWLINE_RULES[newlines]
     messages = [
-        {**m, "content": collapse_newlines(m["content"])} if m["role"] == "assistant" else m
+        {**m, "content": clean(m["content"])} if m["role"] == "assistant" else m
         for m in to_messages(turns)
     ]
     for index, message in enumerate(messages):
@@ -70,18 +98,30 @@ def copy_order(ids: Sequence[str], seed: int) -> np.ndarray:
 
 
 def formats_for(rank: Optional[int], copies: int, n_formats: int) -> range | list[int]:
-    """Indices of the formats an item of the given rank goes to."""
+    """Indices of the formats an item of the given rank goes to (``spread``)."""
     if rank is None or copies >= n_formats:
         return range(n_formats)
     return [(rank * copies + j) % n_formats for j in range(copies)]
 
 
+def random_formats(seed: int, item_id: str, copies: int, n_formats: int) -> range | list[int]:
+    """``copies`` distinct format indices drawn for one item (``random``), fixed by (seed, id).
+
+    Unlike ``spread`` the shares per format are only equal on average, as with the reference's
+    ``random.choice`` per item at v0.2.
+    """
+    if copies >= n_formats:
+        return range(n_formats)
+    return sorted(rng.generator(seed, item_id, "formats").sample(range(n_formats), copies))
+
+
 class Renderer:
     """Renders SFT items and DPO pairs into rows of the selected formats."""
 
-    def __init__(self, formats: Sequence[PromptFormat], seed: int) -> None:
+    def __init__(self, formats: Sequence[PromptFormat], seed: int, newlines: NewlineRule = "newline-runs") -> None:
         self.formats = list(formats)
         self.seed = seed
+        self.newlines = newlines
         # Per format: the default system message, its probability, and the coin stream (one
         # coin per item and format, seeded by the run), with the hash prefix computed once.
         self._defaults = [
@@ -103,19 +143,23 @@ class Renderer:
 
     def sft_parts(self, item_id: str, turns: Optional[Sequence[Turn]], text: Optional[str], which) -> Iterator[tuple[int, str, str]]:
         """``(format index, input, output)`` per row of an SFT item. An output is the same string
-        object in every format, so a caller can store it once."""
+        object in every format unless a format rewrites it, so a caller can store it once.
+
+        A plain-text item gives one row whatever ``which`` holds, with format index
+        ``len(self.formats)`` (:data:`PLAIN_TEXT`): repeating a book chapter once per format
+        would train on it n times.
+        """
         if turns is None:
-            for index in which:
-                yield index, "", text or ""
+            yield len(self.formats), "", text or ""
             return
-        expanded = list(expand(turns))
+        expanded = list(expand(turns, self.newlines))
         has_system = bool(turns) and turns[0]["from"] == "system"
         for index in which:
-            render = self.formats[index].render
+            fmt = self.formats[index]
             # One coin per item and format, so every turn of a conversation agrees.
             system = None if has_system else self._default_system(index, item_id)
             for history, answer in expanded:
-                yield index, render([system, *history] if system is not None else history), answer
+                yield index, fmt.render([system, *history] if system is not None else history), fmt.output(answer)
 
     def dpo_parts(self, item_id: str, prompt: str, system: Optional[str], which) -> Iterator[tuple[int, str]]:
         """``(format index, rendered prompt)`` per row of a DPO pair."""
@@ -124,10 +168,13 @@ class Renderer:
             chosen_system = {"role": "system", "content": system} if system else self._default_system(index, item_id)
             yield index, self.formats[index].render([chosen_system, user] if chosen_system is not None else [user])
 
+    def format_name(self, index: int) -> str:
+        return self.formats[index].name if index < len(self.formats) else PLAIN_TEXT
+
     def sft_rows(self, item_id: str, source: str, turns: Optional[Sequence[Turn]], text: Optional[str], which) -> Iterator[tuple[str, str, str, str, str]]:
         """Rows ``(id, source, format, input, output)`` of one SFT item."""
         for index, rendered, output in self.sft_parts(item_id, turns, text, which):
-            yield item_id, source, self.formats[index].name, rendered, output
+            yield item_id, source, self.format_name(index), rendered, output
 
     def dpo_rows(self, item_id: str, source: str, prompt: str, chosen: str, rejected: str, system: Optional[str], which) -> Iterator[tuple[str, ...]]:
         """Rows ``(id, source, format, prompt, chosen, rejected)`` of one DPO pair."""

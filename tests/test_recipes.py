@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from bagel_core.config import load_recipe, make_options, select
+from bagel_core.config import RunConfig, load_recipe, make_options, select
 from bagel_core.registry import TABLES, load_plugins
 
 RECIPES = Path(__file__).resolve().parents[1] / "recipes"
@@ -44,7 +44,7 @@ def test_recipe_selects_the_cards_sources(recipe, sft):
     assert values["formats"] == FORMATS
     assert values["decontaminate"] == ["embedding"]
     # The cards' dataset versions where a component offers several.
-    assert values["options"]["dpo_builder"]["orca-dpo-pairs"] == {"variant": "intel"}
+    assert values["options"]["dpo_builder"]["orca-dpo-pairs"]["variant"] == "intel"
     assert values["options"]["dpo_builder"]["toxic-dpo"] == {"version": "v0.1"}
 
 
@@ -61,6 +61,31 @@ def test_v05_recipe_selects_the_reference_heads_mixture():
     assert "orca-dpo-pairs" not in options["dpo_builder"] or "variant" not in options["dpo_builder"]["orca-dpo-pairs"]
     cinematika = options["source"]["cinematika"]
     assert cinematika["conversation_files"] == ["memories", "director", "actions"] and cinematika["part_labels"]
+
+
+@pytest.mark.parametrize("recipe", ["bagel-v0.1.toml", "bagel-v0.2.toml"])
+def test_recipe_rules_resolve_as_documented(recipe):
+    """The reference's rules at that version, as docs/fidelity.md and the recipe comments say."""
+    config = RunConfig(**load_recipe(RECIPES / recipe))
+    assert (config.newlines, config.dedup_scope, config.dpo_only) == ("none", "shared", ["lmsys-chat-1m-dpo"])
+    if recipe == "bagel-v0.1.toml":
+        assert (config.copies_per_item, config.format_assignment) == (None, "spread")  # every format
+    else:
+        assert (config.copies_per_item, config.format_assignment) == (1, "random")  # one drawn per item
+    registry = load_plugins()[1]
+    formats = {name: make_options(registry.get("format", name).cls, config.options["format"][name]) for name in FORMATS}
+    assert {n: o.whitespace for n, o in formats.items()} == dict.fromkeys(FORMATS, "reference")
+    assert formats["alpaca"].layout == "reference"
+    assert [formats[n].system_prompt_probability for n in ("vicuna", "llama-2", "chatml")] == [0.35, 0.15, 0.15]
+    # The reference's case-sensitive refusal matching wherever a refusal filter applies.
+    refusal = {(kind, name) for kind, tables in config.options.items() for name, t in tables.items() if "refusal_patterns" in t}
+    expected = {("source", n) for n in ("slimorca", "synthia", "python_alpaca", "lmsys_chat_1m")}
+    expected |= {("dpo_builder", n) for n in ("helpsteer", "lmsys-chat-1m-dpo", "ultrafeedback", "orca-dpo-pairs")}
+    if recipe == "bagel-v0.2.toml":
+        expected.add(("source", "pippa"))
+        assert config.options["source"]["pippa"]["keep_probability"] == 0.5
+    assert refusal == expected
+    assert all(config.options[k][n]["refusal_patterns"] == "v0.2-reference" for k, n in refusal)
 
 
 @pytest.mark.parametrize("recipe", ["bagel-v0.1.toml", "bagel-v0.2.toml", "bagel-v0.5.toml"])

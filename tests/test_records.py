@@ -86,6 +86,16 @@ def test_refusal_pattern_sets():
         is_refusal("x", patterns="v9")  # type: ignore[arg-type]
 
 
+def test_reference_refusal_matching_is_case_sensitive_from_the_third_character():
+    """The ``-reference`` sets reproduce the reference's bug (``re.I`` passed as ``pos``)."""
+    for text in ("As an AI, I cannot help.", "I was trained by OpenAI.", "openai made me"):
+        assert is_refusal(text, patterns="v0.2")
+        assert not is_refusal(text, patterns="v0.2-reference")
+    assert is_refusal("Well, as an ai language model I cannot.", patterns="v0.2-reference")
+    assert is_refusal("I was trained by openai.", patterns="v0.2-reference")
+    assert is_refusal("That is illegal.", patterns="head-reference") and not is_refusal("That is Illegal.", patterns="head-reference")
+
+
 def test_refusal_filter_is_fast_on_long_texts():
     import time
 
@@ -126,6 +136,8 @@ def test_refusal_matching_equals_ignorecase_matching():
         "I can not really help with that", "LARGE LANGUAGE models", "Ünïcode ÄS AN AI text", "",
     ]
     for name, patterns in PATTERNS.items():
+        if name.endswith("-reference"):
+            continue  # the reference's case-sensitive matching, tested above
         reference = re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
         for text in texts:
             assert is_refusal(text, name) == (reference.search(text) is not None), (name, text)

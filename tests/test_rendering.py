@@ -8,7 +8,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from bagel_core import PromptFormat, uid
-from bagel_core.rendering import Renderer, collapse_newlines, copy_order, expand, formats_for
+from bagel_core.rendering import PLAIN_TEXT, Renderer, collapse_blank_lines, collapse_newlines, copy_order, expand, formats_for, random_formats
 from bagel_core.stages import WORK_SCHEMA
 from bagel_core.stages.render import run_render
 
@@ -54,6 +54,18 @@ def test_collapse_newlines_keeps_single_blank_lines():
     assert collapse_newlines("a\n\nb\n\n\nc\n\n\n\n\nd\ne") == "a\n\nb\n\nc\n\nd\ne"
 
 
+def test_newline_rules_of_the_reference_states():
+    text = "a\n \n\t\nb\n\n\nc\n\nd"
+    # bagel: only runs of bare newlines; blank lines holding spaces are kept.
+    assert collapse_newlines(text) == "a\n \n\t\nb\n\nc\n\nd"
+    # The reference from January 2024: (\s*\n){3,} -> one blank line, spaces included.
+    assert collapse_blank_lines(text) == "a\n\nb\n\nc\n\nd"
+    # The reference at v0.1 / v0.2 collapsed nothing.
+    rows = list(expand([{"from": "human", "value": "q"}, {"from": "gpt", "value": text}], "none"))
+    assert rows[0][1] == text
+    assert list(expand([{"from": "human", "value": "q"}, {"from": "gpt", "value": text}], "blank-line-runs"))[0][1] == "a\n\nb\n\nc\n\nd"
+
+
 def test_sft_rows_render_every_turn_in_every_selected_format():
     rows = list(Renderer(FORMATS[:2], seed=1).sft_rows("id-1", "src", MULTI, None, range(2)))
     assert [(r[2], r[4]) for r in rows] == [
@@ -66,10 +78,12 @@ def test_sft_rows_render_every_turn_in_every_selected_format():
     )
 
 
-def test_plain_text_is_not_formatted():
+def test_plain_text_is_not_formatted_and_written_once():
     text = "Chapter 1.\n\n\n\nIt was a bright cold day."
-    rows = list(Renderer(FORMATS, seed=1).sft_rows("id-2", "books", None, text, [2]))
-    assert rows == [("id-2", "books", "f2", "", text)]
+    # Once, whatever the formats: the reference added each plain text once, not once per format.
+    for which in ([2], range(4)):
+        rows = list(Renderer(FORMATS, seed=1).sft_rows("id-2", "books", None, text, which))
+        assert rows == [("id-2", "books", PLAIN_TEXT, "", text)]
 
 
 def test_dpo_prompt_is_rendered_and_answers_stay_raw():
@@ -141,11 +155,11 @@ def _write_inputs(folder, items, pairs, rows_per_group=16):
     return folder
 
 
-def _render(tmp_path, name, items, pairs, copies=None, num_proc=1, seed=5):
+def _render(tmp_path, name, items, pairs, copies=None, num_proc=1, seed=5, assignment="spread"):
     src = _write_inputs(tmp_path / f"in-{name}", items, pairs)
     out = tmp_path / f"out-{name}"
     out.mkdir()
-    written = run_render(FORMATS, seed, copies, src, out, num_proc=num_proc)
+    written = run_render(FORMATS, seed, copies, src, out, num_proc=num_proc, assignment=assignment)
     return pq.read_table(out / "sft.parquet").to_pylist(), pq.read_table(out / "dpo.parquet").to_pylist(), written
 
 
@@ -153,7 +167,10 @@ def _render(tmp_path, name, items, pairs, copies=None, num_proc=1, seed=5):
 def test_copies_per_item_are_balanced_and_distinct(tmp_path, copies):
     items, pairs = _items(103), _pairs(37)
     sft, dpo, written = _render(tmp_path, "c", items, pairs, copies=copies)
-    for rows, n in ((sft, len(items)), (dpo, len(pairs))):
+    texts = [i for i in items if "text" in i]
+    assert sorted(r["id"] for r in sft if r["format"] == PLAIN_TEXT) == sorted(i["id"] for i in texts)
+    sft = [r for r in sft if r["format"] != PLAIN_TEXT]
+    for rows, n in ((sft, len(items) - len(texts)), (dpo, len(pairs))):
         # One entry per (item, format): the first row of each item in each format.
         dealt = {(r["id"], r["format"]) for r in rows}
         per_item = Counter(i for i, _ in dealt)
@@ -171,8 +188,12 @@ def test_copies_per_item_are_balanced_and_distinct(tmp_path, copies):
 def test_default_renders_every_item_in_every_format(tmp_path):
     items, pairs = _items(20), _pairs(5)
     sft, dpo, written = _render(tmp_path, "all", items, pairs)
-    turns = sum(1 if "text" in i else sum(t["from"] == "gpt" for t in i["conversations"]) for i in items)
-    assert len(sft) == turns * 4 and len(dpo) == 5 * 4
+    turns = sum(sum(t["from"] == "gpt" for t in i["conversations"]) for i in items if "text" not in i)
+    texts = sum("text" in i for i in items)
+    assert texts == 2
+    # Conversations once per format and answer; plain texts once.
+    assert len(sft) == turns * 4 + texts and len(dpo) == 5 * 4
+    assert written["books"]["sft"] == texts == sum(r["format"] == PLAIN_TEXT for r in sft)
     assert written["chat"]["sft"] + written["books"]["sft"] == len(sft)
     with pytest.raises(ValueError, match="copies-per-item"):
         _render(tmp_path, "bad", items, pairs, copies=5)
@@ -196,3 +217,23 @@ def test_render_does_not_depend_on_input_order(tmp_path):
     # The seed changes which formats an item goes to.
     reseeded = _render(tmp_path, "seed", items, pairs, copies=2, seed=6)
     assert {(r["id"], r["format"]) for r in reseeded[0]} != {(r["id"], r["format"]) for r in forward[0]}
+
+
+def test_random_assignment_gives_k_distinct_formats_drawn_per_item(tmp_path):
+    """``format_assignment = "random"`` with one copy: the reference's v0.2 random.choice."""
+    items, pairs = _items(2000), _pairs(400)
+    sft, dpo, written = _render(tmp_path, "rnd", items, pairs, copies=1, assignment="random")
+    for rows, n in (([r for r in sft if r["format"] != PLAIN_TEXT], 1800), (dpo, 400)):
+        dealt = {(r["id"], r["format"]) for r in rows}
+        per_item = Counter(i for i, _ in dealt)
+        assert len(per_item) == n and set(per_item.values()) == {1}
+        per_format = Counter(f for _, f in dealt)
+        # Binomial(n, 1/4): each share within 4.5 standard deviations of n/4.
+        sd = (n * 0.25 * 0.75) ** 0.5
+        assert all(abs(c - n / 4) < 4.5 * sd for c in per_format.values()), per_format
+    # Unlike "spread", the shares are not forced equal; the draw is per (seed, item id) only.
+    again = _render(tmp_path, "rnd2", items[::-1], pairs[::-1], copies=1, assignment="random")
+    assert {(r["id"], r["format"]) for r in again[0]} == {(r["id"], r["format"]) for r in sft}
+    assert random_formats(5, "x", 4, 4) == range(4)
+    picks = {tuple(random_formats(5, f"id{i}", 2, 4)) for i in range(200)}
+    assert all(len(set(p)) == 2 for p in picks) and len(picks) == 6  # every pair of 4 occurs

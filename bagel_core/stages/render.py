@@ -19,7 +19,7 @@ from tqdm.auto import tqdm
 
 from ..components import PromptFormat
 from ..records import DPO_SCHEMA, SFT_SCHEMA
-from ..rendering import Renderer, copy_order, formats_for
+from ..rendering import FormatAssignment, NewlineRule, Renderer, copy_order, formats_for, random_formats
 from ..storage import ParquetSink
 
 # Set in the parent before worker processes fork, so formats are not pickled per task.
@@ -35,6 +35,13 @@ def _render_group(kind: str, path: str, group: int, ranks: Optional[np.ndarray])
     renderer: Renderer = _STATE["renderer"]
     copies: int = _STATE["copies"]
     n = len(renderer.formats)
+    spread = _STATE["assignment"] == "spread"
+
+    def which_of(i: int, item_id: str):
+        if spread:
+            return formats_for(None if ranks is None else int(ranks[i]), copies, n)
+        return random_formats(renderer.seed, item_id, copies, n)
+
     table = pq.ParquetFile(path).read_row_group(group)
     ids = table.column("id").to_pylist()
     item_of: list[int] = []
@@ -46,7 +53,7 @@ def _render_group(kind: str, path: str, group: int, ranks: Optional[np.ndarray])
         slot: dict[int, int] = {}  # id(output string) -> its index in outputs
         turns_col, text_col = table.column("conversations").to_pylist(), table.column("text").to_pylist()
         for i, item_id in enumerate(ids):
-            which = formats_for(None if ranks is None else int(ranks[i]), copies, n)
+            which = which_of(i, item_id)
             for index, text, output in renderer.sft_parts(item_id, turns_col[i], text_col[i], which):
                 item_of.append(i)
                 format_of.append(index)
@@ -60,7 +67,7 @@ def _render_group(kind: str, path: str, group: int, ranks: Optional[np.ndarray])
     else:
         prompts, systems = table.column("prompt").to_pylist(), table.column("system").to_pylist()
         for i, item_id in enumerate(ids):
-            which = formats_for(None if ranks is None else int(ranks[i]), copies, n)
+            which = which_of(i, item_id)
             for index, text in renderer.dpo_parts(item_id, prompts[i], systems[i], which):
                 item_of.append(i)
                 format_of.append(index)
@@ -68,7 +75,8 @@ def _render_group(kind: str, path: str, group: int, ranks: Optional[np.ndarray])
         items = pa.array(item_of, pa.int32())
         tail = [table.column("chosen").take(items), table.column("rejected").take(items)]
     items = pa.array(item_of, pa.int32())
-    names = pa.array([f.name for f in renderer.formats], pa.string())
+    # One more name than formats: plain-text rows (index n) are in no format.
+    names = pa.array([renderer.format_name(i) for i in range(n + 1)], pa.string())
     columns = [table.column("id").take(items), table.column("source").take(items), names.take(pa.array(format_of, pa.int32())), pa.array(rendered, pa.string()), *tail]
     schema = SFT_SCHEMA if kind == "sft" else DPO_SCHEMA
     out = pa.Table.from_arrays([c.combine_chunks() if isinstance(c, pa.ChunkedArray) else c for c in columns], schema=schema)
@@ -79,16 +87,25 @@ def _render_group(kind: str, path: str, group: int, ranks: Optional[np.ndarray])
     return out, written
 
 
-def _ranks(path: Path, seed: int) -> np.ndarray:
-    ids = pq.read_table(path, columns=["id"]).column("id").to_pylist()
-    return copy_order(ids, seed)
+def _ranks(kind: str, path: Path, seed: int) -> np.ndarray:
+    """Each row's place in the deal of formats; plain-text rows (written once, in no format)
+    take no place, so the conversations alone are spread evenly."""
+    columns = ["id", "text"] if kind == "sft" else ["id"]
+    table = pq.read_table(path, columns=columns)
+    ids = table.column("id").to_pylist()
+    if kind != "sft":
+        return copy_order(ids, seed)
+    dealt = np.flatnonzero(table.column("text").is_null().to_numpy(zero_copy_only=False))
+    ranks = np.full(len(ids), -1, dtype=np.int64)
+    ranks[dealt] = copy_order([ids[i] for i in dealt], seed)
+    return ranks
 
 
 def render_file(kind: str, src: Path, dest: Path, num_proc: int, quiet: bool) -> Counter:
     renderer: Renderer = _STATE["renderer"]
     copies = _STATE["copies"]
     pf = pq.ParquetFile(src)
-    ranks = _ranks(src, renderer.seed) if copies < len(renderer.formats) else None
+    ranks = _ranks(kind, src, renderer.seed) if copies < len(renderer.formats) and _STATE["assignment"] == "spread" else None
     offsets = np.cumsum([0] + [pf.metadata.row_group(g).num_rows for g in range(pf.num_row_groups)])
     tasks = [(kind, str(src), g, None if ranks is None else ranks[offsets[g]:offsets[g + 1]]) for g in range(pf.num_row_groups)]
     written: Counter = Counter()
@@ -131,12 +148,18 @@ def run_render(
     out_dir: Path,
     num_proc: int = 1,
     quiet: bool = True,
+    assignment: FormatAssignment = "spread",
+    newlines: NewlineRule = "newline-runs",
 ) -> dict[str, dict[str, int]]:
-    """Render into ``out_dir/sft.parquet`` and ``out_dir/dpo.parquet``; rows written per origin."""
+    """Render into ``out_dir/sft.parquet`` and ``out_dir/dpo.parquet``; rows written per origin.
+
+    ``assignment`` says how an item's ``copies_per_item`` formats are chosen, ``newlines`` how
+    answers are cleaned (see :mod:`bagel_core.rendering`).
+    """
     copies = len(formats) if copies_per_item is None else copies_per_item
     if formats and not 1 <= copies <= len(formats):
         raise ValueError(f"--copies-per-item must be between 1 and the number of formats ({len(formats)}), got {copies}")
-    _STATE.update(renderer=Renderer(formats, seed), copies=copies)
+    _STATE.update(renderer=Renderer(formats, seed, newlines), copies=copies, assignment=assignment)
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     try:
         sft = render_file("sft", in_dir / "sft.parquet", out_dir / "sft.parquet", num_proc, quiet)

@@ -7,7 +7,7 @@ from typing import Literal, Sequence
 
 from bagel_core import Message, PromptFormat
 
-from .layout import ASSISTANT_SYSTEM_PROMPT, SYSTEM_PROMPT_PROBABILITY, literal
+from .layout import ASSISTANT_SYSTEM_PROMPT, SYSTEM_PROMPT_PROBABILITY, Whitespace, literal
 
 IM_START, IM_END = "<|im_start|>", "<|im_end|>"
 
@@ -26,6 +26,9 @@ class ChatML(PromptFormat):
         #: EOS) or "v0.5" (the reference's HEAD: BOS on every turn, no newline before EOS,
         #: leading whitespace of each turn stripped). With ``im_markers`` both are standard ChatML.
         variant: Literal["cards", "v0.5"] = "cards"
+        #: ``reference``: every turn right-stripped, the answer left-stripped (the reference at
+        #: v0.1 and v0.2).
+        whitespace: Whitespace = "keep"
 
     def _markers(self) -> tuple[str, str, str]:
         """``(start of the first turn, start of later turns, end of a turn)``."""
@@ -36,10 +39,12 @@ class ChatML(PromptFormat):
         # The first turn carries no BOS: the tokenizer adds its own.
         return "", self.special.bos, "\n" + self.special.eos + "\n"
 
+    def _lstrip(self) -> bool:
+        return self.options.variant == "v0.5" and not self.options.im_markers
+
     def _content(self, message: Message) -> str:
-        if self.options.variant == "v0.5" and not self.options.im_markers:
-            return message["content"].lstrip()
-        return message["content"]
+        text = message["content"].lstrip() if self._lstrip() else message["content"]
+        return text.rstrip() if self.options.whitespace == "reference" else text
 
     def render(self, messages: Sequence[Message]) -> str:
         first, start, end = self._markers()
@@ -47,19 +52,21 @@ class ChatML(PromptFormat):
         parts.append(f"{start if messages else first}assistant\n")
         return "".join(parts)
 
+    def output(self, answer: str) -> str:
+        return answer.lstrip() if self.options.whitespace == "reference" else answer
+
     def chat_template(self) -> str:
-        content = "message['content']"
         if self.options.im_markers:
             turn_start = gen_start = literal(IM_START)
             end = literal(IM_END + "\n")
         elif self.options.variant == "v0.5":
             turn_start = gen_start = "bos_token"
             end = "eos_token + '\\n'"
-            content = "message['content'].lstrip()"
         else:
             turn_start = "('' if loop.first else bos_token)"
             gen_start = "(bos_token if messages else '')"
             end = "'\\n' + eos_token + '\\n'"
+        content = "message['content']" + (".lstrip()" if self._lstrip() else "") + (".rstrip()" if self.options.whitespace == "reference" else "")
         return (
             "{%- for message in messages -%}"
             f"{{{{ {turn_start} + message['role'] + '\\n' + {content} + {end} }}}}"

@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 import json
-from typing import Sequence
+from typing import Literal, Sequence
 
 from bagel_core import Message
 
-#: Chance that an item without a system prompt gets the format's default one. The reference
-#: used 0.5 at one time and 0.15 at another; 0.5 keeps items with and without a system prompt
-#: equally common, so the model learns both. Set per format: ``[format.vicuna]
-#: system_prompt_probability = 0.15``.
-SYSTEM_PROMPT_PROBABILITY = 0.5
+#: Chance that an item without a system prompt gets the llama-2 / chatml default one: the
+#: reference's training code (bagel/data.py) at v0.1 and v0.2; it used 0.5 from January 2024.
+#: Set per format: ``[format.llama-2] system_prompt_probability = 0.5``.
+SYSTEM_PROMPT_PROBABILITY = 0.15
+#: vicuna's chance, higher in the reference ("Larger probability ... for vicuna") until it too
+#: became 0.5 in January 2024.
+VICUNA_SYSTEM_PROMPT_PROBABILITY = 0.35
 
-#: The default system prompt the cards name for llama-2 (and used by chatml).
-ASSISTANT_SYSTEM_PROMPT = "You are a helpful, unbiased, uncensored assistant."
+#: The reference's ``DEFAULT_SYSTEM_PROMPT`` for llama-2 and chatml, the same at every version
+#: (the cards' "You are a helpful, unbiased, uncensored assistant." is an inference example).
+ASSISTANT_SYSTEM_PROMPT = "You are an unbiased, uncensored, helpful assistant."
+
+#: ``keep``: turn texts as given. ``reference``: strip them as the reference's format
+#: functions did (each format says how) and left-strip the trained answer (not llama-2's).
+Whitespace = Literal["keep", "reference"]
 
 #: Jinja that sets ``system`` (the leading system message's text, or ``''``) and ``turns``
 #: (the other messages): the template counterpart of :func:`split_system`.

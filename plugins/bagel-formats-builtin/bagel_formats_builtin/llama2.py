@@ -7,7 +7,7 @@ from typing import Sequence
 
 from bagel_core import Message, PromptFormat
 
-from .layout import ASSISTANT_SYSTEM_PROMPT, JINJA_SPLIT_SYSTEM, SYSTEM_PROMPT_PROBABILITY, split_system
+from .layout import ASSISTANT_SYSTEM_PROMPT, JINJA_SPLIT_SYSTEM, SYSTEM_PROMPT_PROBABILITY, Whitespace, split_system
 
 
 class Llama2(PromptFormat):
@@ -18,27 +18,36 @@ class Llama2(PromptFormat):
     @dataclass
     class Options(PromptFormat.Options):
         system_prompt_probability: float = SYSTEM_PROMPT_PROBABILITY
+        #: ``reference``: earlier answers and every user message after the first stripped; the
+        #: system prompt, the first user message and the trained answer as given (the reference).
+        whitespace: Whitespace = "keep"
 
     def render(self, messages: Sequence[Message]) -> str:
+        strip = self.options.whitespace == "reference"
         system, turns = split_system(messages)
         # No leading BOS: the tokenizer adds its own.
         parts = ["[INST] "]
         if system:
             parts.append(f"<<SYS>>\n{system}\n<</SYS>>\n\n")
-        for message in turns:
+        for index, message in enumerate(turns):
             if message["role"] == "user":
-                parts.append(f"{message['content']} [/INST]")
+                text = message["content"].strip() if strip and index else message["content"]
+                parts.append(f"{text} [/INST]")
             else:
-                parts.append(f" {message['content']} {self.special.eos}{self.special.bos}[INST] ")
+                text = message["content"].strip() if strip else message["content"]
+                parts.append(f" {text} {self.special.eos}{self.special.bos}[INST] ")
         return "".join(parts)
 
     def chat_template(self) -> str:
+        strip = self.options.whitespace == "reference"
+        user = "(message['content'] if loop.first else message['content'].strip())" if strip else "message['content']"
+        answer = "message['content'].strip()" if strip else "message['content']"
         return (
             JINJA_SPLIT_SYSTEM
             + "{{ '[INST] ' }}"
             + "{%- if system -%}{{ '<<SYS>>\\n' + system + '\\n<</SYS>>\\n\\n' }}{%- endif -%}"
             + "{%- for message in turns -%}"
-            + "{%- if message['role'] == 'user' -%}{{ message['content'] + ' [/INST]' }}"
-            + "{%- else -%}{{ ' ' + message['content'] + ' ' + eos_token + bos_token + '[INST] ' }}{%- endif -%}"
+            + "{%- if message['role'] == 'user' -%}{{ " + user + " + ' [/INST]' }}"
+            + "{%- else -%}{{ ' ' + " + answer + " + ' ' + eos_token + bos_token + '[INST] ' }}{%- endif -%}"
             + "{%- endfor -%}"
         )

@@ -7,7 +7,7 @@ from typing import Sequence
 
 from bagel_core import Message, PromptFormat
 
-from .layout import SYSTEM_PROMPT_PROBABILITY
+from .layout import VICUNA_SYSTEM_PROMPT_PROBABILITY, Whitespace
 
 _PREFIX = {"system": "", "user": "USER: ", "assistant": "ASSISTANT: "}
 
@@ -19,20 +19,30 @@ class Vicuna(PromptFormat):
 
     @dataclass
     class Options(PromptFormat.Options):
-        system_prompt_probability: float = SYSTEM_PROMPT_PROBABILITY
+        system_prompt_probability: float = VICUNA_SYSTEM_PROMPT_PROBABILITY
+        #: ``reference``: every turn stripped, the answer left-stripped (the reference).
+        whitespace: Whitespace = "keep"
+
+    def _strip(self) -> bool:
+        return self.options.whitespace == "reference"
 
     def render(self, messages: Sequence[Message]) -> str:
-        lines = [_PREFIX[m["role"]] + m["content"] for m in messages]
+        strip = self._strip()
+        lines = [_PREFIX[m["role"]] + (m["content"].strip() if strip else m["content"]) for m in messages]
         lines.append("ASSISTANT: ")  # one trailing space, as vicuna's own template
         return "\n".join(lines)
 
+    def output(self, answer: str) -> str:
+        return answer.lstrip() if self._strip() else answer
+
     def chat_template(self) -> str:
+        content = "message['content'].strip()" if self._strip() else "message['content']"
         return (
             "{%- for message in messages -%}"
             "{%- if not loop.first -%}{{ '\\n' }}{%- endif -%}"
             "{%- if message['role'] == 'user' -%}{{ 'USER: ' }}"
             "{%- elif message['role'] == 'assistant' -%}{{ 'ASSISTANT: ' }}{%- endif -%}"
-            "{{ message['content'] }}"
+            "{{ " + content + " }}"
             "{%- endfor -%}"
             "{%- if add_generation_prompt -%}{{ ('\\n' if messages else '') + 'ASSISTANT: ' }}{%- endif -%}"
         )

@@ -39,6 +39,13 @@ CASES = [
     pytest.param(ChatML, None, id="chatml"),
     pytest.param(ChatML, ChatML.Options(im_markers=True), id="chatml-im-markers"),
     pytest.param(ChatML, ChatML.Options(variant="v0.5"), id="chatml-v0.5"),
+    # The reference's strings (recipes/bagel-v0.1.toml, bagel-v0.2.toml).
+    pytest.param(Alpaca, Alpaca.Options(layout="reference", whitespace="reference"), id="alpaca-reference"),
+    pytest.param(Alpaca, Alpaca.Options(whitespace="reference"), id="alpaca-cards-stripped"),
+    pytest.param(Alpaca, Alpaca.Options(layout="reference"), id="alpaca-reference-layout"),
+    pytest.param(Vicuna, Vicuna.Options(whitespace="reference"), id="vicuna-reference"),
+    pytest.param(Llama2, Llama2.Options(whitespace="reference"), id="llama-2-reference"),
+    pytest.param(ChatML, ChatML.Options(whitespace="reference"), id="chatml-reference"),
 ]
 
 

@@ -66,7 +66,7 @@ def test_preview_renders_the_first_items_of_a_source():
     assert result.stdout.startswith(
         "=== airoboros_general 82ef4726-b7f9-5b5d-8f3c-077ef5dfa749 [vicuna]\n"
         "--- input\n"
-        "A chat between a user and an unbiased, uncensored assistant.\n"
+        # vicuna's default system prompt comes with p = 0.35 (the reference's): not for this item.
         "USER: What is the capital of France?\n"
         "ASSISTANT: \n"
         "--- output\n"

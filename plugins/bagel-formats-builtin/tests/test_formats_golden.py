@@ -92,20 +92,33 @@ def test_bos_and_eos_come_from_the_tokenizer(tokenizer_dir):
 
 
 def test_default_system_prompts_and_probability():
+    """The reference's training code (bagel/data.py at v0.1 and v0.2): DEFAULT_SYSTEM_PROMPT for
+    llama-2 and chatml with p = 0.15, vicuna's own with p = 0.35, none for alpaca."""
     assert Vicuna.default_system_prompt == "A chat between a user and an unbiased, uncensored assistant."
-    assert Llama2.default_system_prompt == ChatML.default_system_prompt == "You are a helpful, unbiased, uncensored assistant."
+    assert Llama2.default_system_prompt == ChatML.default_system_prompt == "You are an unbiased, uncensored, helpful assistant."
     assert Alpaca.default_system_prompt is None
-    for cls in (Vicuna, Llama2, ChatML):
-        assert cls.Options().system_prompt_probability == 0.5
-    # Through the core's rules: about half of the items without a system prompt get it.
+    assert Vicuna.Options().system_prompt_probability == 0.35
+    assert Llama2.Options().system_prompt_probability == ChatML.Options().system_prompt_probability == 0.15
+
+
+@pytest.mark.parametrize("seed", [42, 7])
+def test_system_prompt_rate_per_format_on_thousands_of_items(seed):
+    """Through the core's rules, on 4,000 items: each format's rate is within 4.5 standard
+    deviations of its probability (a false failure about once in 150,000 runs)."""
+    n = 4000
     turns = [{"from": "human", "value": "Name a color."}, {"from": "gpt", "value": "Blue."}]
-    renderer = Renderer([Vicuna(), Llama2(), Alpaca()], seed=42)
-    inputs = [row[3] for i in range(400) for row in renderer.sft_rows(f"item-{i}", "s", turns, None, range(3))]
-    vicuna = [s for s in inputs if s.endswith("ASSISTANT: ")]
-    llama = [s for s in inputs if s.startswith("[INST]")]
-    assert 160 < sum(s.startswith("A chat between a user") for s in vicuna) < 240
-    assert 160 < sum("<<SYS>>\nYou are a helpful, unbiased, uncensored assistant.\n<</SYS>>" in s for s in llama) < 240
-    assert all(s == PRE + "### Instruction:\nName a color.\n\n### Response:\n" for s in inputs if s.startswith(PRE))
+    renderer = Renderer([Vicuna(), Llama2(), ChatML(), Alpaca()], seed=seed)
+    added = {"vicuna": 0, "llama-2": 0, "chatml": 0, "alpaca": 0}
+    for i in range(n):
+        for _, _, name, rendered, _ in renderer.sft_rows(f"item-{i}", "s", turns, None, range(4)):
+            added[name] += rendered.startswith("A chat between a user") or "You are an unbiased, uncensored, helpful assistant." in rendered
+    for name, p in (("vicuna", 0.35), ("llama-2", 0.15), ("chatml", 0.15), ("alpaca", 0.0)):
+        sd = (n * p * (1 - p)) ** 0.5
+        assert abs(added[name] - n * p) <= 4.5 * sd, (name, added[name])
+    # An item's own system prompt is never replaced.
+    own = [{"from": "system", "value": "You are a goat."}, *turns]
+    rows = [r[3] for i in range(200) for r in renderer.sft_rows(f"own-{i}", "s", own, None, range(4))]
+    assert all("You are a goat." in r and "unbiased" not in r for r in rows)
 
 
 def test_multi_turn_item_rows_through_the_renderer():

@@ -1,0 +1,98 @@
+"""The reference's exact strings (jondurbin/bagel, bagel/data.py at v0.1 b93633b and v0.2
+4cfa4f0), reproduced by the format options the recipes set.
+
+Each expected string was written out by hand from the reference's format functions
+(``alpaca_io``, ``vicuna_io``, ``llama2_io``, ``chatml_io``), not produced by bagel.
+"""
+
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from bagel_core.rendering import Renderer
+from bagel_formats_builtin.alpaca import Alpaca
+from bagel_formats_builtin.chatml import ChatML
+from bagel_formats_builtin.llama2 import Llama2
+from bagel_formats_builtin.vicuna import Vicuna
+
+RECIPES = Path(__file__).resolve().parents[3] / "recipes"
+CLASSES = {"alpaca": Alpaca, "vicuna": Vicuna, "llama-2": Llama2, "chatml": ChatML}
+PRE = "Below is an instruction that describes a task.  Write a response that appropriately completes the request."
+
+# Padding whitespace everywhere, so every strip (or its absence) shows.
+CONVERSATION = [
+    {"from": "system", "value": " Be brief. "},
+    {"from": "human", "value": " Name a color.\n"},
+    {"from": "gpt", "value": "\nBlue. "},
+    {"from": "human", "value": " Another? "},
+    {"from": "gpt", "value": "  Red.\n\n\n\nDone."},
+]
+
+# (input, output) of the two rows of CONVERSATION, per format.
+REFERENCE_ROWS = {
+    "alpaca": [
+        (PRE + "\n\n### Instruction: \nBe brief.\n\nName a color.\n\n### Response:\n", "Blue. "),
+        (PRE + "\n\n### Instruction: \nBe brief.\n\nName a color.\n\n### Response:\nBlue.\n\n### Instruction: \nAnother?\n\n### Response:\n", "Red.\n\n\n\nDone."),
+    ],
+    "vicuna": [
+        ("Be brief.\nUSER: Name a color.\nASSISTANT: ", "Blue. "),
+        ("Be brief.\nUSER: Name a color.\nASSISTANT: Blue.\nUSER: Another?\nASSISTANT: ", "Red.\n\n\n\nDone."),
+    ],
+    # llama-2 kept the system prompt, the first message and the answer as given.
+    "llama-2": [
+        ("[INST] <<SYS>>\n Be brief. \n<</SYS>>\n\n Name a color.\n [/INST]", "\nBlue. "),
+        ("[INST] <<SYS>>\n Be brief. \n<</SYS>>\n\n Name a color.\n [/INST] Blue. </s><s>[INST] Another? [/INST]", "  Red.\n\n\n\nDone."),
+    ],
+    "chatml": [
+        ("system\n Be brief.\n</s>\n<s>user\n Name a color.\n</s>\n<s>assistant\n", "Blue. "),
+        ("system\n Be brief.\n</s>\n<s>user\n Name a color.\n</s>\n<s>assistant\n\nBlue.\n</s>\n<s>user\n Another?\n</s>\n<s>assistant\n", "Red.\n\n\n\nDone."),
+    ],
+}
+
+# An item without a system prompt, when the coin adds the format's default.
+WITH_DEFAULT = {
+    "alpaca": PRE + "\n\n### Instruction: \nWhat is 2+2?\n\n### Response:\n",  # alpaca has none
+    "vicuna": "A chat between a user and an unbiased, uncensored assistant.\nUSER: What is 2+2?\nASSISTANT: ",
+    "llama-2": "[INST] <<SYS>>\nYou are an unbiased, uncensored, helpful assistant.\n<</SYS>>\n\nWhat is 2+2? [/INST]",
+    "chatml": "system\nYou are an unbiased, uncensored, helpful assistant.\n</s>\n<s>user\nWhat is 2+2?\n</s>\n<s>assistant\n",
+}
+
+
+def recipe_formats(recipe: str, **override) -> list:
+    """The four formats with the options of ``recipe``'s ``[format.*]`` tables."""
+    tables = tomllib.loads((RECIPES / recipe).read_text()).get("format", {})
+    return [cls(cls.Options(**{**tables.get(name, {}), **override})) for name, cls in CLASSES.items()]
+
+
+@pytest.mark.parametrize("recipe", ["bagel-v0.1.toml", "bagel-v0.2.toml"])
+def test_recipe_formats_give_the_references_strings(recipe):
+    formats = recipe_formats(recipe)
+    renderer = Renderer(formats, seed=1, newlines="none")  # the recipes' newline rule
+    rows = list(renderer.sft_rows("x", "s", CONVERSATION, None, range(4)))
+    got = {name: [(r[3], r[4]) for r in rows if r[2] == name] for name in CLASSES}
+    assert got == REFERENCE_ROWS
+
+
+@pytest.mark.parametrize("recipe", ["bagel-v0.1.toml", "bagel-v0.2.toml"])
+def test_recipe_formats_default_system_prompts(recipe):
+    tables = tomllib.loads((RECIPES / recipe).read_text())["format"]
+    assert tables["vicuna"]["system_prompt_probability"] == 0.35
+    assert tables["llama-2"]["system_prompt_probability"] == tables["chatml"]["system_prompt_probability"] == 0.15
+    always = Renderer(recipe_formats(recipe, system_prompt_probability=1.0), seed=1)
+    turns = [{"from": "human", "value": "What is 2+2?"}, {"from": "gpt", "value": "4"}]
+    rows = {r[2]: r[3] for r in always.sft_rows("y", "s", turns, None, range(4))}
+    assert rows == WITH_DEFAULT
+    # DPO prompts go through the same functions (the reference rendered [human=prompt, gpt=chosen]).
+    dpo = {r[2]: r[3] for r in always.dpo_rows("z", "s", "What is 2+2?", "4", "5", None, range(4))}
+    assert dpo == WITH_DEFAULT
+
+
+def test_default_options_keep_text_as_given():
+    """bagel's defaults: no stripping, the cards' alpaca layout; the answer as trained on."""
+    formats = [cls() for cls in CLASSES.values()]
+    rows = list(Renderer(formats, seed=1, newlines="none").sft_rows("x", "s", CONVERSATION, None, range(4)))
+    outputs = {r[4] for r in rows}
+    assert outputs == {"\nBlue. ", "  Red.\n\n\n\nDone."}
+    alpaca = [r[3] for r in rows if r[2] == "alpaca"]
+    assert alpaca[0] == PRE + "\n\n### Instruction:\n Be brief. \n Name a color.\n\n\n### Response:\n"

@@ -1,0 +1,84 @@
+"""Dedup scopes: SFT and DPO apart (bagel) or one seen-set (the reference), and DPO-only pairs."""
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from bagel_core import uid
+from bagel_core.builtin.dedup_exact import ExactDeduper
+from bagel_core.stages import WORK_SCHEMA
+from bagel_core.stages.dedup import run_dedup
+
+
+def exact():
+    return [ExactDeduper()]
+
+
+def _sft(origin, instruction, answer="A."):
+    turns = [{"from": "human", "value": instruction}, {"from": "gpt", "value": answer}]
+    return {"id": uid(instruction), "source": origin, "origin": origin, "conversations": turns}
+
+
+def _pair(origin, prompt, chosen="good", rejected="bad"):
+    return {"id": uid(prompt), "source": origin, "origin": origin, "prompt": prompt, "chosen": chosen, "rejected": rejected}
+
+
+def _shard(folder, name, records):
+    path = folder / f"{name}.parquet"
+    columns = {f: [r.get(f) for r in records] for f in WORK_SCHEMA.names}
+    pq.write_table(pa.Table.from_pydict(columns, schema=WORK_SCHEMA), path)
+    return path
+
+
+@pytest.fixture
+def shards(tmp_path):
+    """In priority order: an SFT source, a source whose record is SFT and DPO at once (as the
+    airoboros rewrites), a DPO builder sharing prompts with both, and a later SFT source."""
+    both = {**_sft("rewrites", "Write a poem."), **_pair("rewrites", "Write a poem.")}
+    return [
+        _shard(tmp_path, "a", [_sft("chat", "What is 2+2?"), _sft("chat", "Name a color.")]),
+        _shard(tmp_path, "b", [both]),
+        _shard(tmp_path, "c", [_pair("prefs", "What is 2+2?"), _pair("prefs", "Write a poem."), _pair("prefs", "Why?")]),
+        _shard(tmp_path, "d", [_sft("late", "Why?"), _sft("late", "Name a color.")]),
+    ]
+
+
+def _totals(counts):
+    return {origin: (c["sft"], c["dpo"]) for origin, c in counts.items()}
+
+
+def _ids(folder, kind):
+    return sorted(pq.read_table(folder / f"{kind}.parquet").column("id").to_pylist())
+
+
+def test_separate_scope_dedups_sft_and_dpo_apart(tmp_path, shards):
+    counts = run_dedup(shards, tmp_path / "sep", exact, "separate")
+    assert _ids(tmp_path / "sep", "sft") == sorted(uid(t) for t in ("What is 2+2?", "Name a color.", "Write a poem.", "Why?"))
+    assert _ids(tmp_path / "sep", "dpo") == sorted(uid(t) for t in ("Write a poem.", "What is 2+2?", "Why?"))
+    # Only the SFT repeat of "Name a color." and the DPO repeat of "Write a poem." are dropped.
+    assert _totals(counts) == {"prefs": (0, 1), "late": (1, 0)}
+
+
+def test_shared_scope_is_one_seen_set_in_priority_order(tmp_path, shards):
+    counts = run_dedup(shards, tmp_path / "shared", exact, "shared")
+    assert _ids(tmp_path / "shared", "sft") == sorted(uid(t) for t in ("What is 2+2?", "Name a color.", "Write a poem."))
+    # The SFT+DPO record counts once and keeps both sides; prefs lose the two prompts SFT took,
+    # and the late source loses the prompt prefs took.
+    assert _ids(tmp_path / "shared", "dpo") == sorted(uid(t) for t in ("Write a poem.", "Why?"))
+    assert _totals(counts) == {"prefs": (0, 2), "late": (2, 0)}
+    assert counts["prefs"]["by_deduper"]["exact"]["lost_to"] == {"chat": 1, "rewrites": 1}
+    assert counts["late"]["by_deduper"]["exact"]["lost_to"] == {"chat": 1, "prefs": 1}
+
+
+@pytest.mark.parametrize("scope", ["separate", "shared"])
+def test_dpo_only_pairs_remove_sft_items_whatever_the_order(tmp_path, scope):
+    # lmsys-like: the SFT source loads BEFORE the DPO builder whose pairs are DPO-only.
+    shards = [
+        _shard(tmp_path, "sft", [_sft("lmsys", "Hi there"), _sft("lmsys", "Multi-turn kept")]),
+        _shard(tmp_path, "dpo", [_pair("lmsys-dpo", "Hi there")]),
+    ]
+    counts = run_dedup(shards, tmp_path / scope, exact, scope, dpo_only=[shards[1]])
+    assert _ids(tmp_path / scope, "sft") == [uid("Multi-turn kept")]
+    assert _ids(tmp_path / scope, "dpo") == [uid("Hi there")]
+    assert _totals(counts) == {"lmsys": (1, 0)}
+    assert counts["lmsys"]["by_deduper"] == {"dpo-only": {"sft": 1, "dpo": 0, "lost_to": {"lmsys-dpo": 1}}}
