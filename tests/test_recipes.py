@@ -72,7 +72,7 @@ def test_recipe_rules_resolve_as_documented(recipe):
         assert (config.copies_per_item, config.format_assignment) == (None, "spread")  # every format
     else:
         assert (config.copies_per_item, config.format_assignment) == (1, "random")  # one drawn per item
-    registry = load_plugins()[1]
+    registry = load_plugins()
     formats = {name: make_options(registry.get("format", name).cls, config.options["format"][name]) for name in FORMATS}
     assert {n: o.whitespace for n, o in formats.items()} == dict.fromkeys(FORMATS, "reference")
     assert formats["alpaca"].layout == "reference"
