@@ -8,6 +8,8 @@ import pytest
 
 # The engine's fixtures (toy plugin data, fake distributions, offline settings) live there.
 pytest_plugins = ["engine_fixtures"]
+# The third-party example plugin's own tests run where it is installed (test_thirdparty.py).
+collect_ignore_glob = ["thirdparty/*"]
 
 #: Text the tiny tokenizer learns its merges from: chat-like English, as in bagel's data.
 _TOKENIZER_TEXT = [

@@ -31,7 +31,7 @@ def _components():
 
 def test_examples_define_valid_components():
     components = _components()
-    assert {"shakespeare", "my-truthy", "zephyr", "my-eval", "exact", "casefold", "echo"} <= set(components)
+    assert {"shakespeare", "modernised", "my-truthy", "playbill", "zephyr", "shakespeare-quiz", "quoted-line", "casefold", "echo"} <= set(components)
     for cls in components.values():
         validate_component(kind_of(cls), cls)
 
@@ -39,14 +39,26 @@ def test_examples_define_valid_components():
 def test_format_example_matches_its_chat_template():
     from bagel_core.testing import check_chat_template
 
-    assert check_chat_template(_components()["zephyr"])
+    for name in ("playbill", "zephyr"):
+        assert check_chat_template(_components()[name])
 
 
 def test_decontaminator_example_finds_matches():
-    exact = _components()["exact"]()
-    exact.index([BenchmarkText("gsm8k", "3", "What is 2 + 2?")])
-    matches = list(exact.search([Query("a", "s", "what is 2 + 2? ", ("what is 2 + 2? ",)), Query("b", "s", "Hello", ("Hello",))]))
-    assert [(m.id, m.benchmark, m.benchmark_item) for m in matches] == [("a", "gsm8k", "3")]
+    quoted = _components()["quoted-line"]()
+    quoted.index([BenchmarkText("gsm8k", "3", "What is 2 + 2?")])
+    matches = list(quoted.search([Query("a", "s", "Answer: what is 2 + 2? ", ("what is 2 + 2? ",)), Query("b", "s", "Hello", ("Hello",))]))
+    assert [(m.id, m.benchmark, m.benchmark_item, m.decontaminator) for m in matches] == [("a", "gsm8k", "3", "quoted-line")]
+
+
+def test_the_complete_plugin_in_the_guide_is_the_tested_one():
+    """docs/plugins.md shows the files of tests/thirdparty/bagel_shakespeare, byte for byte."""
+    example = REPO / "tests" / "thirdparty" / "bagel_shakespeare"
+    for path in ("bagel_shakespeare/__init__.py", "tests/test_shakespeare.py"):
+        assert (example / path).read_text() in BLOCKS, f"docs/plugins.md does not show {path} as it is"
+    assert f"```toml\n{(example / 'pyproject.toml').read_text()}```" in DOC
+    for sample in ("shakespeare/lines.jsonl", "shakespeare-quiz/quiz.jsonl"):
+        first = (example / "bagel_shakespeare" / "samples" / "tiny" / sample).read_text().splitlines()[0]
+        assert f"# samples/tiny/{sample}\n{first}\n" in DOC
 
 
 def test_deduper_example_keeps_the_first_of_each_text():

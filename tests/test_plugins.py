@@ -163,34 +163,6 @@ def test_builtin_plugins_pass_conformance():
         assert check_plugin(plugin)
 
 
-@pytest.fixture
-def installed_thirdparty(tmp_path):
-    """pip-install the third-party plugin package under tests/thirdparty into this environment
-    (built from a copy, so no build files land in the repository)."""
-    import shutil
-
-    package = tmp_path / "bagel_shakespeare"
-    shutil.copytree(REPO / "tests" / "thirdparty" / "bagel_shakespeare", package)
-    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
-    subprocess.run([*pip, "install", "--no-deps", "--no-build-isolation", str(package)], check=True, timeout=300)
-    yield
-    subprocess.run([*pip, "uninstall", "-y", "bagel-shakespeare"], check=True, timeout=120)
-
-
-def test_third_party_plugin_after_pip_install(tmp_path, installed_thirdparty):
-    bagel = [sys.executable, "-m", "bagel_core"]
-    listed = subprocess.run([*bagel, "list-plugins"], capture_output=True, text=True, timeout=120)
-    assert "shakespeare (bagel-shakespeare 0.3.0): sources: shakespeare [tiny/shakespeare]" in listed.stdout
-    out = tmp_path / "out"
-    result = subprocess.run([*bagel, "run", "--sample", "--sources", "shakespeare", "--dpo", "none", "--formats", "vicuna", "--out", str(out)],
-                            capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr
-    manifest = json.loads((out / "manifest.json").read_text())
-    assert manifest["sources"]["shakespeare"]["distribution"] == "bagel-shakespeare"
-    assert manifest["sources"]["shakespeare"]["rows_written"]["sft"] == 3
-    assert "shakespeare" in result.stdout  # the closing summary table
-
-
 def test_registry_with_an_installed_plugin_registers_it_once():
     import bagel_formats_builtin.plugin
 
