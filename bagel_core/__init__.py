@@ -24,6 +24,8 @@ from .components import (
 from .context import LoadContext
 from .data import DatasetUnavailable
 from .hookspecs import hookimpl
+from . import readers
+from .readers import MalformedFile, MissingField, RowError, RowFailure, json_lines, json_rows, parse_json_lines
 from .records import (
     Record,
     Turn,
@@ -43,5 +45,6 @@ __all__ = [
     "Match", "Message", "PromptFormat", "Query", "Source", "SpecialTokens", "Trainer",
     "LoadContext", "DatasetUnavailable", "hookimpl", "Record", "Turn", "as_conversation",
     "conversation", "dpo_pair", "instruction_text", "plain_text", "sft_item", "uid",
-    "is_refusal", "Reason", "validate_record",
+    "is_refusal", "Reason", "validate_record", "readers", "RowError", "MissingField", "MalformedFile",
+    "RowFailure", "json_lines", "json_rows", "parse_json_lines",
 ]

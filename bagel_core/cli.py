@@ -11,8 +11,9 @@ from typing import Any, Optional
 
 import click
 
-from . import registry
+from . import errors, registry
 from .cli_formats import chat_template_command, preview_command
+from .processes import Interrupted, stop_on_signals
 from .registry import KINDS, PluginError, Registry
 
 
@@ -27,8 +28,10 @@ def _registry(strict: Optional[bool] = None) -> Registry:
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="bagel-core")
 @click.option("--strict", is_flag=True, envvar="BAGEL_STRICT_PLUGINS", help="Fail on any plugin load error.")
-def cli(strict: bool) -> None:
+@click.option("--debug", is_flag=True, envvar=errors.DEBUG_ENV, help="Show the traceback of an error.")
+def cli(strict: bool, debug: bool) -> None:
     """bagel: compose a clean, multi-format fine-tuning dataset from many sources, and train on it."""
+    errors.set_debug(debug)
     if strict:
         registry.use(None)  # loaded by main() for its commands, maybe not strictly: load again
     for error in _registry(strict=strict or None).errors:
@@ -118,6 +121,7 @@ def run_command(recipe: Optional[Path], quiet: bool, embedding_model: Optional[s
     try:
         result = run(config, _registry(), quiet=quiet, log=log)
     except (ConfigError, PluginError, DatasetUnavailable, LoadError, ValueError) as exc:
+        errors.print_traceback(exc)
         raise click.ClickException(str(exc)) from None
     if not quiet:
         click.echo(summary_table(result.manifest))
@@ -207,4 +211,15 @@ def main() -> None:
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
-    cli(prog_name="bagel")
+    try:
+        with stop_on_signals():
+            cli(prog_name="bagel")
+    except Interrupted as exc:
+        print(f"Error: {exc}; finished stages are kept: run the same command again to resume", file=sys.stderr)
+        sys.exit(exc.exit_code)
+    except Exception as exc:  # not handled by a command: the environment, or a bug
+        message = errors.describe(exc)
+        if message is None and not errors.debug():
+            message = f"{type(exc).__name__}: {exc} (--debug shows the traceback)"
+        errors.report(exc, message)
+        sys.exit(1)

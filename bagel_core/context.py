@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Optional, Sequence, TypeVar
 
 from . import rng
-from .data import DataAccess
+from .data import DataAccess, DatasetUnavailable
+from .readers import DATA_ERRORS, MalformedFile, RowFailure, excerpt, reason_of
 from .records import Record
 
 T = TypeVar("T")
 
-# What a malformed upstream row raises inside convert(); anything else is a plugin bug.
-ROW_ERRORS = (KeyError, IndexError, TypeError, ValueError, AttributeError)
+#: Raised inside a row's handling but about the component or its files, not the row: passed on.
+_NOT_ROW_ERRORS = (RowFailure, MalformedFile, DatasetUnavailable)
 
 
 @dataclass
@@ -28,22 +30,15 @@ class LoadCounts:
     rejected: Counter = field(default_factory=Counter)
     #: Rows dropped on purpose by the component's filters (refusals, caps, ...), by reason.
     filtered: Counter = field(default_factory=Counter)
+    #: The first rejected row of each reason: ``{"at": where, "row": excerpt, "detail": why}``.
+    examples: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"loaded": self.loaded, "rejected": dict(self.rejected), "filtered": dict(self.filtered)}
+        return {"loaded": self.loaded, "rejected": dict(self.rejected), "filtered": dict(self.filtered), "examples": self.examples}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "LoadCounts":
-        return cls(data["loaded"], Counter(data["rejected"]), Counter(data["filtered"]))
-
-
-def row_error_reason(exc: BaseException) -> str:
-    """A stable, readable reason for a row that made ``convert`` raise."""
-    if isinstance(exc, KeyError):
-        return f"missing field {exc.args[0]!r}" if exc.args else "missing field"
-    if isinstance(exc, (TypeError, AttributeError)):
-        return "wrong type"
-    return "bad value"
+        return cls(data["loaded"], Counter(data["rejected"]), Counter(data["filtered"]), dict(data.get("examples", {})))
 
 
 class LoadContext:
@@ -66,6 +61,10 @@ class LoadContext:
         self.options = options
         self.quiet = quiet
         self.counts = LoadCounts()
+        # Where the row being handled came from, for rejection examples and bug reports: a
+        # (label, index) pair formatted only when needed, as it is set once per row.
+        self._position: tuple[str, Any] = ("", None)
+        self._rows_label = "row {}"
 
     # -- data -------------------------------------------------------------------------------
     @property
@@ -75,6 +74,7 @@ class LoadContext:
 
     def load_dataset(self, dataset_id: str, name: Optional[str] = None, split: str = "train", data_files: Any = None, **kwargs: Any):
         """A ``datasets.Dataset`` of the upstream data (see :class:`bagel_core.data.DataAccess`)."""
+        self._rows_label = f"row {{}} of {dataset_id}"
         return self.data.load_dataset(dataset_id, name=name, split=split, data_files=data_files, **kwargs)
 
     def iter_rows(self, rows: Iterable[Any], batch_size: int = 1000) -> Iterator[dict]:
@@ -83,9 +83,12 @@ class LoadContext:
         if not (hasattr(rows, "iter") and hasattr(rows, "column_names")):
             yield from rows
             return
+        index = 0
         for batch in rows.iter(batch_size=batch_size):
             keys = list(batch)
             for values in zip(*batch.values()):
+                self._position = (self._rows_label, index)
+                index += 1
                 yield dict(zip(keys, values))
 
     def dataset_file(self, dataset_id: str, filename: str, url: Optional[str] = None) -> Path:
@@ -120,23 +123,64 @@ class LoadContext:
         """Count ``n`` rows dropped on purpose (a filter or cap), under ``reason``."""
         self.counts.filtered[str(reason)] += n
 
-    def reject(self, reason: str, n: int = 1) -> None:
-        """Count ``n`` malformed upstream rows under ``reason``."""
-        self.counts.rejected[str(reason)] += n
+    def reject(self, reason: str, n: int = 1, *, at: Optional[str] = None, row: Any = None, detail: str = "") -> None:
+        """Count ``n`` malformed upstream rows under ``reason``. The first of each reason is kept
+        as the manifest's example: where it was (``at``, default the current row) and an excerpt."""
+        reason = str(reason)
+        self.counts.rejected[reason] += n
+        if reason not in self.counts.examples:
+            example = {"at": at or self.where()} if (at or self.where()) else {}
+            if row is not None:
+                example["row"] = excerpt(row)
+            if detail and detail != reason:
+                example["detail"] = excerpt(detail)
+            self.counts.examples[reason] = example
+
+    # -- rows -------------------------------------------------------------------------------
+    def at(self, position: str) -> None:
+        """Record where the row about to be handled comes from (``"file.jsonl line 12"``); the
+        readers of :mod:`bagel_core.readers` and :meth:`iter_rows` do it for you."""
+        self._position = (position, None)
+
+    def where(self) -> str:
+        """The current row's position, for messages."""
+        label, index = self._position
+        return label if index is None else label.format(index)
+
+    def _failed(self, exc: Exception, row: Any) -> None:
+        """Count ``exc`` as a rejected row when it means bad data; otherwise raise it as a bug."""
+        if isinstance(exc, _NOT_ROW_ERRORS):
+            raise exc
+        if isinstance(exc, DATA_ERRORS):
+            self.reject(reason_of(exc), row=row, detail=str(exc))
+            return
+        raise RowFailure(self.component, f"{self.where() or 'a row'} ({excerpt(row, 80)})", exc) from exc
 
     def convert_row(self, convert: Callable[[Any, "LoadContext"], Any], row: Any) -> list[Record]:
-        """``convert(row, ctx)`` as a list; a row that raises is counted as rejected, not fatal."""
+        """``convert(row, ctx)`` as a list. A row that raises bad data (:data:`bagel_core.readers.DATA_ERRORS`)
+        is counted as rejected; any other exception stops the run as a :class:`RowFailure`."""
         try:
             result = convert(row, self)
-        except ROW_ERRORS as exc:
-            self.reject(row_error_reason(exc))
+            if result is None:
+                return []
+            if isinstance(result, dict):
+                return [result]
+            return list(result)  # a generator convert() may fail while iterated
+        except Exception as exc:
+            self._failed(exc, row)
             return []
-        if result is None:
-            return []
-        if isinstance(result, dict):
-            return [result]
+
+    @contextmanager
+    def guard(self, row: Any) -> Iterator[None]:
+        """The row guard of :meth:`convert_row` for loaders that override ``load()``::
+
+            for row in ctx.iter_rows(self.rows(ctx)):
+                with ctx.guard(row):
+                    yield dpo_pair("mine", text(row, "prompt"), text(row, "chosen"), text(row, "rejected"))
+
+        Bad data in the block is counted as rejected and the block is left; a bug stops the run
+        naming the component and the row."""
         try:
-            return list(result)
-        except ROW_ERRORS as exc:  # a generator convert() fails while iterated
-            self.reject(row_error_reason(exc))
-            return []
+            yield
+        except Exception as exc:
+            self._failed(exc, row)

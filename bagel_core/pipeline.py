@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import shutil
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Optional
@@ -20,6 +19,8 @@ from .components import BenchmarkText, Component, SpecialTokens
 from .config import ConfigError, RunConfig, make_options, priority_of, select
 from .context import LoadContext
 from .data import DataAccess
+from .health import source_warnings
+from .processes import worker_pool
 from .registry import ComponentInfo, Registry, core_version, current
 from .records import DPO_SCHEMA, SFT_SCHEMA
 from .stages.decontaminate import CONTAMINATION_SCHEMA, run_decontaminate
@@ -111,7 +112,7 @@ def _load_all(tasks: list[LoadTask], num_proc: int, log: Callable[[str], None]):
         if t.done():
             log(f"load {t.cls.name}: reused")
     if num_proc > 1 and len(pending) > 1:
-        with ProcessPoolExecutor(max_workers=num_proc) as pool:
+        with worker_pool(num_proc) as pool:
             list(pool.map(run_load, pending))
     else:
         for task in pending:
@@ -229,6 +230,7 @@ def run(
             "dataset_ids": list(s.cls.dataset_ids),
             "loaded": c.loaded,
             "rejected": dict(sorted(c.rejected.items())),
+            "rejected_examples": dict(sorted(c.examples.items())),
             "filtered": dict(sorted(c.filtered.items())),
             "duplicates": dups.get("sft", 0) + dups.get("dpo", 0),
             # Per deduper: items removed, and the sources of the items they duplicate.
@@ -256,6 +258,7 @@ def run(
         "components": {"loaders": [s.identity() | {"priority": s.priority} for s in loaders], "formats": [f.identity() for f in formats], "dedupers": [d.identity() for d in dedupers], "decontaminators": [d.identity() for d in decontaminators], "benchmarks": [b.identity() for b in benchmarks]},
         "sources": sources,
         "contamination": contamination,
+        "warnings": source_warnings(sources),
         "totals": {
             "loaded": sum(s["loaded"] for s in sources.values()),
             "duplicates": sum(s["duplicates"] for s in sources.values()),

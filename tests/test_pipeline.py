@@ -141,7 +141,8 @@ def _bagel(args, env_extra, cwd):
 
 def test_killed_run_resumes_to_the_same_output(tmp_path, toy_root):
     site = install_fake_dist(tmp_path / "site", "bagel-toy", "1.0", TOY_DIST)
-    env = {"PYTHONPATH": os.pathsep.join([str(site), str(REPO / "tests")])}
+    # Keeps the caller's PYTHONPATH (a worktree's checkout) after the fake distribution.
+    env = {"PYTHONPATH": os.pathsep.join([str(site), str(REPO / "tests"), os.environ.get("PYTHONPATH", "")])}
     args = ["run", "--data-root", str(toy_root), "--sources", "toy-high,toy-low", "--dpo", "toy-pairs", "--formats", "vicuna", "-q"]
     reference = _bagel([*args, "--out", str(tmp_path / "ref")], env, tmp_path)
     assert reference.returncode == 0, reference.stderr

@@ -37,7 +37,7 @@ def register_sourcez(register):
 
 
 def _bagel(args, site, **env):
-    env = dict(os.environ, PYTHONPATH=str(site), **env)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")]), **env)
     return subprocess.run([sys.executable, "-m", "bagel_core", *args], capture_output=True, text=True, env=env, timeout=120)
 
 

@@ -9,6 +9,7 @@ import os
 import signal
 
 from bagel_core import DPOBuilder, Source, as_conversation, dpo_pair, hookimpl
+from bagel_core.readers import items
 
 
 class _JsonRows:
@@ -41,7 +42,7 @@ class ToyLow(_JsonRows, Source):
         if row.get("text"):
             return {"id": row["text"][:8], "source": "toy-low", "text": row["text"]}
         turns = []
-        for q, a in row["turns"]:
+        for q, a in items(row, "turns"):
             turns += [{"from": "human", "value": q}, {"from": "gpt", "value": a}]
         from bagel_core import sft_item
 

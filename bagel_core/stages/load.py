@@ -11,7 +11,8 @@ from tqdm.auto import tqdm
 
 from ..components import Loader
 from ..context import LoadContext, LoadCounts
-from ..data import DataAccess
+from ..data import DataAccess, DatasetUnavailable
+from ..readers import MalformedFile, RowFailure
 from ..records import RECORD_FIELDS
 from ..storage import ParquetSink, read_json, write_json
 from ..validation import validate_record
@@ -63,6 +64,40 @@ def validated(records: Iterator[dict], ctx: LoadContext) -> Iterator[dict]:
             ctx.reject(reason)
 
 
+def _label(cls: type[Loader]) -> str:
+    return f"{cls.kind.replace('_', ' ')} {cls.name!r} ({cls.__module__})"
+
+
+def _records(component: Loader, ctx: LoadContext) -> Iterator[dict]:
+    """The component's records; whatever it raises is its failure, named as such. Errors of
+    writing the shard (a full disk) are raised outside this generator and are not blamed on it."""
+    records = iter(component.load(ctx))
+    while True:
+        try:
+            record = next(records)
+        except StopIteration:
+            return
+        except RowFailure as exc:
+            raise LoadError(f"{_label(type(component))} {exc}") from exc
+        except (DatasetUnavailable, MalformedFile) as exc:  # their messages say it all
+            raise LoadError(f"{_label(type(component))} failed: {exc}") from exc
+        except Exception as exc:
+            raise LoadError(f"{_label(type(component))} failed: {type(exc).__name__}: {exc}") from exc
+        yield record
+
+
+def check_not_all_rejected(cls: type[Loader], counts: LoadCounts) -> None:
+    """A component whose every row was rejected has a problem with its input as a whole (a
+    required column missing from the file, a wrong file): an error, not an empty success."""
+    rejected = sum(counts.rejected.values())
+    if counts.loaded or not rejected:
+        return
+    reason, n = counts.rejected.most_common(1)[0]
+    example = counts.examples.get(reason, {})
+    first = f"; first at {example['at']}" if example.get("at") else ""
+    raise LoadError(f"{_label(cls)}: every row was rejected ({rejected} rows; {n} for {reason!r}{first})")
+
+
 def run_load(task: LoadTask) -> LoadCounts:
     """Load one component into its shard (atomically) and return its counts."""
     if task.done():
@@ -71,22 +106,18 @@ def run_load(task: LoadTask) -> LoadCounts:
     ctx = LoadContext(cls.name, task.seed, task.data_access(), task.options, task.quiet)
     component = cls(task.options)
     buffer: list[dict] = []
-    try:
-        with ParquetSink(task.shard, WORK_SCHEMA) as sink:
-            progress = tqdm(desc=f"load {cls.name}", unit=" rec", disable=task.quiet, leave=False)
-            for record in validated(component.load(ctx), ctx):
-                buffer.append(record)
-                if len(buffer) >= BATCH:
-                    sink.write(_table(buffer, cls.name))
-                    ctx.counts.loaded += len(buffer)
-                    progress.update(len(buffer))
-                    buffer = []
-            sink.write(_table(buffer, cls.name))
-            ctx.counts.loaded += len(buffer)
-            progress.close()
-    except LoadError:
-        raise
-    except Exception as exc:
-        raise LoadError(f"{cls.kind.replace('_', ' ')} {cls.name!r} failed: {exc}") from exc
+    with ParquetSink(task.shard, WORK_SCHEMA) as sink:
+        progress = tqdm(desc=f"load {cls.name}", unit=" rec", disable=task.quiet, leave=False)
+        for record in validated(_records(component, ctx), ctx):
+            buffer.append(record)
+            if len(buffer) >= BATCH:
+                sink.write(_table(buffer, cls.name))
+                ctx.counts.loaded += len(buffer)
+                progress.update(len(buffer))
+                buffer = []
+        sink.write(_table(buffer, cls.name))
+        ctx.counts.loaded += len(buffer)
+        progress.close()
+        check_not_all_rejected(cls, ctx.counts)  # before the shard is kept, so a rerun retries
     write_json(task.counts_path, ctx.counts.as_dict())
     return ctx.counts

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 from collections import Counter, deque
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Optional, Sequence
 
@@ -18,6 +17,7 @@ import pyarrow.parquet as pq
 from tqdm.auto import tqdm
 
 from ..components import PromptFormat
+from ..processes import worker_pool
 from ..records import DPO_SCHEMA, SFT_SCHEMA
 from ..rendering import FormatAssignment, NewlineRule, Renderer, copy_order, formats_for, random_formats
 from ..storage import ParquetSink
@@ -119,7 +119,7 @@ def render_file(kind: str, src: Path, dest: Path, num_proc: int, quiet: bool) ->
                 written.update(counts)
                 progress.update(pf.metadata.row_group(task[2]).num_rows)
         else:
-            with ProcessPoolExecutor(max_workers=num_proc) as pool:
+            with worker_pool(num_proc) as pool:
                 pending: deque = deque()
                 for task in tasks:
                     pending.append((pool.submit(_render_group, *task), task))

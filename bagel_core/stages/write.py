@@ -21,6 +21,12 @@ def _table(rows: list[list[Any]], header: list[str]) -> str:
     return "\n".join(lines)
 
 
+def _warnings(warnings: list[str]) -> str:
+    if not warnings:
+        return ""
+    return "## Warnings\n\n" + "".join(f"- **{w}**\n" for w in warnings) + "\n"
+
+
 def write_card(out: Path, manifest: dict[str, Any]) -> None:
     """A README.md whose YAML header lets ``datasets.load_dataset(out)`` find both configs."""
     sources = manifest["sources"]
@@ -67,7 +73,7 @@ from datasets import load_dataset
 sft = load_dataset("{out.name}", "sft", split="train")
 ```
 
-## Sources
+{_warnings(manifest.get("warnings", []))}## Sources
 
 {_table(rows, ["source", "kind", "priority", "loaded", "rejected", "filtered", "duplicates", "contaminated", "sft rows", "dpo rows"])}
 

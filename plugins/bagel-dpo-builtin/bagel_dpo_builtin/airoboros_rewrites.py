@@ -12,15 +12,14 @@ SFT items of the ``airoboros`` source.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any, Iterator, Mapping, Optional
 
 from bagel_core import DPOBuilder, LoadContext, Record, dpo_pair
-from bagel_core.context import ROW_ERRORS, row_error_reason
+from bagel_core.readers import json_lines, text, turns
 
 from . import SAMPLES
-from .common import check_choice, text
+from .common import check_choice
 
 #: version -> (dataset id, data_files); spicy-3.1 is what the v0.2 reference read.
 VERSIONS: dict[str, tuple[str, Optional[dict[str, str]]]] = {
@@ -62,31 +61,21 @@ class AiroborosRewrites(DPOBuilder):
     def _old_answers(self, ctx: LoadContext) -> dict[str, str]:
         """key(instruction) -> response of the old set, for the rewritten categories."""
         answers: dict[str, str] = {}
-        with open(ctx.dataset_file(OLD_SET, OLD_FILE), encoding="utf-8") as lines:
-            for line in lines:
-                if not line.strip():
-                    continue
-                try:
-                    row = json.loads(line)
-                    category, instruction, response = row["category"], text(row, "instruction"), text(row, "response")
-                except json.JSONDecodeError:
-                    ctx.reject("old set: not JSON")
-                    continue
-                except ROW_ERRORS as exc:
-                    ctx.reject(f"old set: {row_error_reason(exc)}")
-                    continue
+        for row in json_lines(ctx.dataset_file(OLD_SET, OLD_FILE), ctx):
+            with ctx.guard(row):
+                category, instruction, response = text(row, "category"), text(row, "instruction"), text(row, "response")
                 if category in self.options.categories:
                     answers[key(instruction)] = response
         return answers
 
     def _pair(self, row: Mapping[str, Any], ctx: LoadContext, old: dict[str, str]) -> Optional[Record]:
-        category = row["category"]
+        category = text(row, "category")
         if category not in self.options.categories:
             ctx.filter("category not rewritten")
             return None
-        turns = row["conversations"]
-        system = text(turns[0], "value") if turns[0]["from"] == "system" else None
-        first = turns[1:3] if system is not None else turns[0:2]
+        conversation = turns(row)
+        system = text(conversation[0], "value") if conversation[0]["from"] == "system" else None
+        first = conversation[1:3] if system is not None else conversation[0:2]
         if len(first) != 2 or first[0]["from"] != "human" or first[1]["from"] != "gpt":
             ctx.reject("first exchange is not human, gpt")
             return None

@@ -1,4 +1,4 @@
-"""What several built-in DPO builders share: reading text cells of upstream rows, the
+"""What several built-in DPO builders share: the
 "responses differ" rule, and the builder for datasets whose pairs are published as columns."""
 
 from __future__ import annotations
@@ -6,21 +6,11 @@ from __future__ import annotations
 from typing import Any, ClassVar, Iterable, Mapping, Optional
 
 from bagel_core import DPOBuilder, LoadContext, Record, conversation, dpo_pair
+from bagel_core.readers import optional_text, text
 from bagel_core.refusals import PATTERNS
 
 #: Refusal pattern sets of :func:`bagel_core.is_refusal` a builder's option may name.
 REFUSAL_PATTERNS = tuple(PATTERNS)
-
-
-def text(row: Mapping[str, Any], key: str) -> str:
-    """``row[key]`` as text. A missing or null cell raises ``KeyError`` and a non-string one
-    ``TypeError``, so the engine counts the row as malformed under that reason."""
-    value = row[key]
-    if value is None:
-        raise KeyError(key)
-    if not isinstance(value, str):
-        raise TypeError(f"{key} is {type(value).__name__}, not text")
-    return value
 
 
 def differ(chosen: str, rejected: str) -> bool:
@@ -72,9 +62,7 @@ class PublishedPairs(DPOBuilder):
         if not differ(chosen, rejected):
             ctx.filter("chosen equals rejected")
             return None
-        system = row.get(self.system_column) if self.system_column else None
-        if system is not None and not isinstance(system, str):
-            raise TypeError(f"{self.system_column} is {type(system).__name__}, not text")
+        system = optional_text(row, self.system_column) if self.system_column else None
         system = system if system and system.strip() else None
         record = dpo_pair(self.label, prompt, chosen, rejected, system=system)
         if self.sft_copy():

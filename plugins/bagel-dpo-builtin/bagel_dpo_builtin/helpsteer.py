@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from typing import Any, Iterator, Mapping, NamedTuple
 
 from bagel_core import DPOBuilder, LoadContext, Record, dpo_pair, is_refusal, uid
-from bagel_core.context import ROW_ERRORS, row_error_reason
+from bagel_core.readers import integer, text
 
 from . import SAMPLES
-from .common import REFUSAL_PATTERNS, check_choice, differ, text
+from .common import REFUSAL_PATTERNS, check_choice, differ
 
 ATTRIBUTES = ("helpfulness", "correctness", "coherence", "complexity", "verbosity")
 
@@ -30,9 +30,7 @@ class Rated(NamedTuple):
 
 def rate(row: Mapping[str, Any]) -> Rated:
     """The response of ``row`` with its score; raises on a missing or non-integer attribute."""
-    values = [row[a] for a in ATTRIBUTES]
-    if not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
-        raise TypeError("attributes must be integers")
+    values = [integer(row, a) for a in ATTRIBUTES]
     return Rated(text(row, "response"), sum(values), row["correctness"])
 
 
@@ -57,10 +55,10 @@ class HelpSteer(DPOBuilder):
         groups: dict[str, list[Rated]] = defaultdict(list)
         prompts: dict[str, str] = {}
         for row in ctx.iter_rows(ctx.load_dataset(self.dataset_ids[0], data_files={"train": "train.jsonl.gz"})):
-            try:
+            rated = None
+            with ctx.guard(row):
                 prompt, rated = text(row, "prompt"), rate(row)
-            except ROW_ERRORS as exc:
-                ctx.reject(row_error_reason(exc))
+            if rated is None:
                 continue
             if is_refusal(rated.response, self.options.refusal_patterns):
                 ctx.filter("refusal")

@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Iterator, Optional, Sequence
 
 from bagel_core import DPOBuilder, LoadContext, Record, dpo_pair, is_refusal
-from bagel_core.context import ROW_ERRORS, row_error_reason
+from bagel_core.readers import DATA_ERRORS, RowError, items, text
 
 from . import SAMPLES
-from .common import REFUSAL_PATTERNS, check_choice, differ, text
+from .common import REFUSAL_PATTERNS, check_choice, differ
 
 #: A size tag in a model name, e.g. "-13b"; the two digits are the size in billions.
 SIZE_TAG = re.compile(r"-(\d{2})b")
@@ -37,10 +37,11 @@ def model_size(model: str) -> Optional[int]:
     return int(match.group(1)) if match else None
 
 
-def _turns(conversation: Any) -> list[tuple[str, str]]:
-    """(role, content) of every message; raises on a malformed conversation."""
-    if not isinstance(conversation, list) or not conversation:
-        raise TypeError("conversation is not a list of messages")
+def _turns(row: Any) -> list[tuple[str, str]]:
+    """(role, content) of every message of the row's conversation; raises on a malformed one."""
+    conversation = items(row, "conversation")
+    if not conversation:
+        raise RowError("bad value", "conversation is empty")
     return [(text(m, "role"), text(m, "content")) for m in conversation]
 
 
@@ -89,10 +90,10 @@ class LmsysChatDPO(DPOBuilder):
         order; counts every row that is not one (rows of other models as "other model")."""
         items = []
         for row in rows:
-            try:
-                model, turns = text(row, "model"), _turns(row["conversation"])
-            except ROW_ERRORS as exc:
-                ctx.reject(row_error_reason(exc))
+            turns = None
+            with ctx.guard(row):
+                model, turns = text(row, "model"), _turns(row)
+            if turns is None:
                 continue
             if model != self.options.chosen_model:
                 ctx.filter("other model")
@@ -112,8 +113,8 @@ class LmsysChatDPO(DPOBuilder):
         best: dict[bytes, tuple[int, str, str]] = {}
         for row in rows:
             try:
-                model, turns = text(row, "model"), _turns(row["conversation"])
-            except ROW_ERRORS:
+                model, turns = text(row, "model"), _turns(row)
+            except DATA_ERRORS:
                 continue  # counted by the first pass
             size = model_size(model)
             if size is None or model == self.options.chosen_model or turns[-1][0] != "assistant":

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping, Optional
 
-from bagel_core import LoadContext, is_refusal
+from bagel_core import LoadContext, RowError, is_refusal
 
 from . import SAMPLES
 from .common import REFUSAL_PATTERNS, PublishedPairs, check_choice
@@ -64,7 +64,7 @@ class OrcaDPOPairs(PublishedPairs):
     def _rated_well(self, row: Mapping[str, Any], ctx: LoadContext) -> bool:
         status, score, in_gsm8k = row["status"], row["chosen_score"], row["in_gsm8k_train"]
         if not isinstance(status, str) or not isinstance(in_gsm8k, bool):
-            raise TypeError("status must be text and in_gsm8k_train a bool")
+            raise RowError("wrong type", "status must be text and in_gsm8k_train a bool")
         if status == "tie":
             ctx.filter("tie")
             return False

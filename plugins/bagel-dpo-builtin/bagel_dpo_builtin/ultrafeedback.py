@@ -14,7 +14,9 @@ from typing import Any, Mapping, Optional
 from bagel_core import DPOBuilder, LoadContext, Record, dpo_pair, is_refusal
 
 from . import SAMPLES
-from .common import REFUSAL_PATTERNS, check_choice, differ, text
+from bagel_core.readers import items, number, text
+
+from .common import REFUSAL_PATTERNS, check_choice, differ
 
 
 class UltraFeedback(DPOBuilder):
@@ -40,22 +42,18 @@ class UltraFeedback(DPOBuilder):
         return ctx.load_dataset(self.dataset_ids[0], split=split, data_files={split: f"data/{split}-*.parquet"})
 
     def convert(self, row: Mapping[str, Any], ctx: LoadContext) -> Optional[Record]:
-        prompt, score = text(row, "prompt"), row["score_chosen"]
-        if not isinstance(score, (int, float)) or isinstance(score, bool):
-            raise TypeError("score_chosen is not a number")
+        prompt, score = text(row, "prompt"), number(row, "score_chosen")
         if score < self.options.min_chosen_score:
             ctx.filter("chosen score below minimum")
             return None
         sides = []
         for side in ("chosen", "rejected"):
-            messages = row[side]
-            if not isinstance(messages, list):
-                raise TypeError(f"{side} is not a list of messages")
+            messages = items(row, side)
             if len(messages) != 2:
                 ctx.filter("not single-turn")
                 return None
             user, answer = messages
-            if user["role"] != "user" or answer["role"] != "assistant":
+            if text(user, "role") != "user" or text(answer, "role") != "assistant":
                 ctx.reject(f"{side}: roles are not user, assistant")
                 return None
             if not text(answer, "content").strip():

@@ -45,10 +45,10 @@ def test_dpo_airoboros_filters_and_malformed_rows():
         "rewrite not longer": 2,  # shorter, and equally long
     }
     assert counts.rejected == {
-        "old set: not JSON": 1,
-        "old set: missing field 'response'": 1,
+        "invalid JSON": 1,  # a line of the old set
+        "missing field 'response'": 1,  # a row of the old set
         "first exchange is not human, gpt": 1,
-        "wrong type": 1,  # conversations null
+        "missing field 'conversations'": 1,  # conversations null
     }
 
 

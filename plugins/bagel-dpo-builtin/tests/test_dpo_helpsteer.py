@@ -38,7 +38,7 @@ def test_dpo_helpsteer_filters_and_malformed_rows():
         "no correct response": 1,  # the limerick
         "no lower-scoring response": 1,  # Italy: the lower one equals the chosen up to case
     }
-    assert counts.rejected == {"missing field 'response'": 1, "wrong type": 1}
+    assert counts.rejected == {"missing field 'response'": 1, "missing field 'helpfulness'": 1}  # a null attribute
 
 
 def test_dpo_helpsteer_rejected_is_a_seeded_lower_scoring_choice():

@@ -45,4 +45,4 @@ def test_dpo_lmsys_filters_and_malformed_rows():
         "no open-model answer to the same input": 1,
         "chosen equals rejected": 1,
     }
-    assert counts.rejected == {"wrong type": 1, "missing field 'model'": 1}
+    assert counts.rejected == {"bad value": 1, "missing field 'model'": 1}  # an empty conversation

@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bagel_core import LoadContext, Source, sft_item
+from bagel_core import readers
 
 from . import SAMPLES
-from .fields import turns_of
 
 #: Upstream dataset and data files (None: every file) of each version.
 VERSIONS = {
@@ -43,11 +43,9 @@ class Airoboros(Source):
         return ctx.load_dataset(dataset_id, data_files=data_files)
 
     def convert(self, row, ctx: LoadContext):
-        category = row["category"]
-        if not isinstance(category, str):
-            raise TypeError("category must be text")
+        category = readers.text(row, "category")
         if category in self.options.skip_categories:
             ctx.filter(f"category {category}")
             return None
         # The id is the uid of the human turns (the instruction), as in every source.
-        return sft_item(f"airoboros_{category}", turns_of(row["conversations"]))
+        return sft_item(f"airoboros_{category}", readers.turns(row))

@@ -7,11 +7,10 @@ from dataclasses import dataclass
 from typing import Iterator
 
 from bagel_core import LoadContext, Record, Source, as_conversation
+from bagel_core.readers import json_lines, text
 
 from . import SAMPLES
-from .fields import text
 from .humaneval_filter import HUMANEVAL_ID, HumanEvalFilter
-from .rawfiles import json_lines
 
 DATASET = "codeparrot/apps"
 PREFIX = "Provide a python solution to the following:"

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Iterator
 
 from bagel_core import LoadContext, Record, Source, sft_item
+from bagel_core import readers
 
 from . import SAMPLES
-from .fields import turns_of
 from .roleplay import fold_greeting
 
 DATASET = "Squish42/bluemoon-fandom-1-1-rp-cleaned"
@@ -29,15 +28,12 @@ class Bluemoon(Source):
 
     def load(self, ctx: LoadContext) -> Iterator[Record]:
         path = ctx.dataset_file(DATASET, self.options.data_file)
-        rows = json.loads(path.read_text(encoding="utf-8"))
-        if not isinstance(rows, list):
-            raise ValueError(f"{DATASET}: {self.options.data_file} is not a JSON array")
-        for row in rows:
+        for row in readers.json_rows(path, ctx):
             yield from ctx.convert_row(self.convert, row)
 
     def convert(self, row, ctx: LoadContext):
         # The reference used the row id; the id is the instruction's, as everywhere.
-        turns = fold_greeting(turns_of(row["conversations"]))
+        turns = fold_greeting(readers.turns(row))
         if turns is None:
             ctx.filter("no human turn")
             return None

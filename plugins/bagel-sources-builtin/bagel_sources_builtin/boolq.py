@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bagel_core import LoadContext, Source, as_conversation
+from bagel_core.readers import RowError, field, text
 
 from . import SAMPLES
-from .fields import text
 
 PREAMBLE = "Read the passage of text provided below, then answer the question."
 
@@ -27,10 +27,8 @@ class BoolQ(Source):
         return ctx.load_dataset(self.dataset_ids[0], data_files={"train": self.options.data_files})
 
     def convert(self, row, ctx: LoadContext):
-        answer = row.get("answer")
-        if answer is None:
-            raise KeyError("answer")
+        answer = field(row, "answer")
         if not isinstance(answer, bool):
-            raise TypeError("answer is not a bool")
+            raise RowError("wrong type", "answer is not a bool")
         instruction = f"{PREAMBLE}\n\n{text(row, 'passage')}\n\nTrue or false - {text(row, 'question')}"
         return as_conversation(self.name, instruction, "true" if answer else "false")

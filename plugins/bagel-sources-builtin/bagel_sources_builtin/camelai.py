@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Iterator, Literal, Optional
 
 from bagel_core import LoadContext, Source, as_conversation, is_refusal
+from bagel_core.readers import text
 from bagel_core.refusals import PatternSet
 
 from . import SAMPLES
-from .fields import text
 
 EXPERTS = ("chemistry", "physics", "math", "biology")
 #: Key added to each upstream row: the domain (dataset) it came from, the cap's stratum.

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from bagel_core import LoadContext, Source, sft_item
+from bagel_core.readers import text
 
 from . import SAMPLES
-from .fields import text
 
 
 class Capybara(Source):

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from typing import ClassVar, Sequence
 
 from bagel_core import LoadContext, Record, Source, as_conversation
+from bagel_core.readers import field, text, texts
 
 from . import SAMPLES
-from .fields import text, texts
 
 #: Last instruction line of the letter-only variant. The reference wrote "the the" (a typo
 #: SOURCES.md asks not to reproduce).
@@ -65,12 +65,12 @@ class LabelledChoiceSource(Source):
         return ctx.load_dataset(self.dataset_ids[0], data_files={"train": self.options.data_files})
 
     def convert(self, row, ctx: LoadContext) -> Record:
-        choices = row["choices"]
+        choices = field(row, "choices")
         return labelled_choice_item(
             self.name,
             text(row, self.question_column),
-            texts(choices["label"], "choices.label"),
-            texts(choices["text"], "choices.text"),
+            texts(choices, "label"),
+            texts(choices, "text"),
             text(row, "answerKey"),
             ctx,
             self.options.letter_only_probability,

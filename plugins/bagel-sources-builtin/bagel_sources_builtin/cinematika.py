@@ -15,9 +15,10 @@ from functools import partial
 from typing import Iterator, Literal
 
 from bagel_core import LoadContext, Record, Source, as_conversation, plain_text, sft_item
+from bagel_core import readers
+from bagel_core.readers import text
 
 from . import SAMPLES
-from .fields import text, turns_of
 from .tokens import MISTRAL, TokenCounter, token_counter
 
 DATASET = "jondurbin/cinematika-v0.1"
@@ -103,7 +104,7 @@ class Cinematika(Source):
     def conversation(self, row, ctx: LoadContext, label: str) -> Record:
         # The reference kept the upstream id and never deduplicated these; bagel ids them by
         # their human turns like every conversation.
-        return sft_item(label, turns_of(row["conversations"]))
+        return sft_item(label, readers.turns(row))
 
     def instruction(self, row, ctx: LoadContext, label: str) -> Record:
         given, wanted = text(row, "input"), text(row, "output")

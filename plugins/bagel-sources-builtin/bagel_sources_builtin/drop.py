@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from typing import Optional
 
 from bagel_core import LoadContext, Source, as_conversation
+from bagel_core.readers import field, text, texts
 
 from . import SAMPLES
-from .fields import text, texts
 from .caps import capped
 
 SYSTEM = "You are a helpful assistant who answers as briefly as possible."
@@ -37,7 +37,7 @@ class Drop(Source):
 
     def convert(self, row, ctx: LoadContext):
         passage, question = text(row, "passage"), text(row, "question")
-        spans = texts(row["answers_spans"]["spans"], "answers_spans.spans")
+        spans = texts(field(row, "answers_spans"), "spans")
         if not spans:
             raise ValueError("no answer spans")
         if ctx.coin(f"{passage}\n{question}", "question_first", self.options.question_first_probability):

@@ -11,9 +11,9 @@ import json
 from dataclasses import dataclass
 
 from bagel_core import LoadContext, Source, as_conversation
+from bagel_core.readers import text
 
 from . import SAMPLES
-from .fields import text
 
 URL = "https://raw.githubusercontent.com/JULIELab/EmoBank/master/corpus/emobank.csv"
 PROMPT = "Please assign a Valence-Arousal-Dominance (VAD) score in JSON format to the following message:"

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bagel_core import LoadContext, Source, as_conversation, is_refusal
+from bagel_core.readers import text
 from bagel_core.refusals import PatternSet
 
 from . import SAMPLES
-from .fields import text
 
 DATASET = "WizardLM/WizardLM_evol_instruct_70k"
 

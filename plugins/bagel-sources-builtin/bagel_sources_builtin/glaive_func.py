@@ -16,9 +16,9 @@ import re
 from typing import ClassVar, Optional
 
 from bagel_core import LoadContext, Source, Turn, sft_item
+from bagel_core.readers import text
 
 from . import SAMPLES
-from .fields import text
 
 DATASET = "glaiveai/glaive-function-calling-v2"
 BEGIN_FUNC, END_FUNC = "<|begin_func|>", "<|end_func|>"

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from typing import Optional
 
 from bagel_core import LoadContext, Source, Turn, is_refusal, sft_item
+from bagel_core import readers
+from bagel_core.readers import text
 from bagel_core.refusals import PatternSet
 
 from . import SAMPLES
-from .fields import text, turns_of
 from .roleplay import fold_greeting
 from .tokens import MISTRAL, TokenCounter, token_counter
 
@@ -55,7 +56,7 @@ class LimaRP(Source):
         return ctx.load_dataset(DATASET)
 
     def convert(self, row, ctx: LoadContext):
-        turns = turns_of(row["conversations"])
+        turns = readers.turns(row)
         if len(turns) < 3:
             ctx.filter("fewer than three turns")
             return None

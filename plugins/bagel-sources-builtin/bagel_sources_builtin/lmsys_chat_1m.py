@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bagel_core import LoadContext, Source, is_refusal, sft_item
+from bagel_core.readers import text
 
 from . import SAMPLES
-from .fields import text
 
 DATASET = "lmsys/lmsys-chat-1m"
 #: lmsys role names -> ShareGPT roles (the reference kept the lmsys names, breaking rendering).

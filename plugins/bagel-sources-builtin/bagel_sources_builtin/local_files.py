@@ -16,15 +16,13 @@ from __future__ import annotations
 import glob
 import hashlib
 import itertools
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Optional
 
-from bagel_core import LoadContext, Source, as_conversation, plain_text, sft_item
+from bagel_core import LoadContext, MalformedFile, RowError, Source, as_conversation, json_lines, json_rows, plain_text, sft_item
 
 from . import SAMPLES
-from .rawfiles import parse_json_lines
 
 SHAPES = ("sharegpt", "messages", "alpaca", "text")
 
@@ -103,22 +101,14 @@ class LocalFiles(Source):
                 shape = detect_shape(path, first.keys()) if first is not None else "text"
             convert = CONVERTERS[shape]
             for row in itertools.chain(head, rows):
-                yield from ctx.convert_row(lambda r, c: checked(convert, r, label, c), row)
+                yield from ctx.convert_row(lambda r, c: checked(convert, r, label), row)
 
 
-class BadRow(Exception):
-    """A row this source cannot use; the message is the reason it is counted under."""
-
-
-def checked(convert: Callable[[dict, str], dict], row: Any, label: str, ctx: LoadContext) -> Optional[dict]:
-    """``convert(row, label)``, or ``None`` with the row counted as rejected under its reason."""
-    try:
-        if not isinstance(row, dict):
-            raise BadRow("row is not an object")
-        return convert(row, label)
-    except BadRow as exc:
-        ctx.reject(str(exc))
-        return None
+def checked(convert: Callable[[dict, str], dict], row: Any, label: str) -> dict:
+    """``convert(row, label)`` of a row that is an object."""
+    if not isinstance(row, dict):
+        raise RowError("row is not an object")
+    return convert(row, label)
 
 
 def detect_shape(path: Path, columns: Iterable[str]) -> str:
@@ -133,41 +123,38 @@ def detect_shape(path: Path, columns: Iterable[str]) -> str:
 
 
 def read_rows(path: Path, ctx: LoadContext) -> Iterator[Any]:
-    """The rows of one file; an unparseable JSON line is counted, not fatal."""
+    """The rows of one file; a JSON line that is not UTF-8 or not JSON is counted, not fatal;
+    an empty or corrupt file is a :class:`~bagel_core.MalformedFile` error naming it."""
     suffix = path.suffix.lower()
     if suffix == ".parquet":
+        import pyarrow as pa
         import pyarrow.parquet as pq
 
-        for batch in pq.ParquetFile(path).iter_batches(batch_size=1024):
-            yield from batch.to_pylist()
-    elif suffix == ".json":
-        text = path.read_text(encoding="utf-8")
         try:
-            data = json.loads(text)
-        except json.JSONDecodeError:
-            # Many ".json" files are really JSON Lines.
-            yield from parse_json_lines(text.splitlines(), ctx)
-            return
-        if not isinstance(data, list):
-            raise ValueError(f"{path}: expected a JSON list of rows (or JSON Lines), got a {type(data).__name__}")
-        yield from data
+            batches = pq.ParquetFile(path).iter_batches(batch_size=1024)
+            for batch in batches:
+                yield from batch.to_pylist()
+        except (pa.ArrowException, OSError) as exc:
+            raise MalformedFile(path, f"not a readable parquet file ({exc})") from None
+    elif suffix == ".json":
+        # A JSON array (streamed) or, as many ".json" files are, JSON Lines.
+        yield from json_rows(path, ctx)
     elif suffix == ".jsonl":
-        with path.open(encoding="utf-8") as lines:
-            yield from parse_json_lines(lines, ctx)
+        yield from json_lines(path, ctx)
     else:
         raise ValueError(f"{path}: unsupported file type {suffix!r}; use {', '.join(SUFFIXES)}")
 
 
 def _turns(turns: Any, role_key: str, text_key: str) -> list[dict]:
     if not isinstance(turns, list):
-        raise BadRow("turns are not a list")
+        raise RowError("turns are not a list")
     converted = []
     for turn in turns:
         if not isinstance(turn, dict):
-            raise BadRow("turn is not an object")
+            raise RowError("turn is not an object")
         role = ROLE_NAMES.get(turn.get(role_key))
         if role is None:
-            raise BadRow(f"unknown role {turn.get(role_key)!r}")
+            raise RowError(f"unknown role {turn.get(role_key)!r}")
         converted.append({"from": role, "value": turn.get(text_key)})
     return converted
 
@@ -183,7 +170,7 @@ def from_messages(row: dict, label: str) -> dict:
 def from_alpaca(row: dict, label: str) -> dict:
     instruction, extra, output = row["instruction"], row.get("input"), row["output"]
     if not isinstance(instruction, str) or not isinstance(extra, (str, type(None))):
-        raise BadRow("instruction or input is not a string")
+        raise RowError("instruction or input is not a string")
     if extra and extra.strip():
         instruction = f"{instruction}\n\n{extra}"
     return as_conversation(label, instruction, output)
@@ -191,7 +178,7 @@ def from_alpaca(row: dict, label: str) -> dict:
 
 def from_text(row: dict, label: str) -> dict:
     if not isinstance(row["text"], str):
-        raise BadRow("text is not a string")
+        raise RowError("text is not a string")
     return plain_text(label, row["text"])
 
 

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from typing import Optional
 
 from bagel_core import LoadContext, Source, as_conversation
+from bagel_core.readers import integer, text, texts
 
 from . import SAMPLES
 from .choices import LETTER_ONLY_PREFIX, option_lines
-from .fields import integer, text, texts
 from .caps import capped
 
 LETTERS = "ABCDEFG"
@@ -38,7 +38,7 @@ class Mmlu(Source):
 
     def convert(self, row, ctx: LoadContext):
         question = text(row, "question")
-        choices = texts(row["choices"], "choices")
+        choices = texts(row, "choices")
         answer = integer(row, "answer")
         if len(choices) > len(LETTERS):
             ctx.filter(f"more than {len(LETTERS)} choices")

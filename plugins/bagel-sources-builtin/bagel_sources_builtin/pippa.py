@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from typing import Iterator
 
 from bagel_core import LoadContext, Record, Source, is_refusal, sft_item
+from bagel_core import readers
+from bagel_core.readers import json_lines, text
 
 from . import SAMPLES
-from .fields import text, turns_of
-from .rawfiles import json_lines
 from .roleplay import fold_greeting
 
 DATASET = "kingbri/PIPPA-shareGPT"
@@ -34,7 +34,7 @@ class Pippa(Source):
             yield from ctx.convert_row(self.convert, row)
 
     def convert(self, row, ctx: LoadContext):
-        turns = turns_of(row["conversations"])
+        turns = readers.turns(row)
         if len(turns) < 3:
             ctx.filter("fewer than three turns")
             return None

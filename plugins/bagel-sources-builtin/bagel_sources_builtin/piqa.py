@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from itertools import zip_longest
 
 from bagel_core import LoadContext, Source, as_conversation
+from bagel_core.readers import text
 
 from . import SAMPLES
 from .choices import LETTER_ONLY_SUFFIX
-from .fields import text
 
 URL = "https://yonatanbisk.com/piqa/data/"
 

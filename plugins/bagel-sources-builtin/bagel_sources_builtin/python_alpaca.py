@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from typing import Iterator
 
 from bagel_core import LoadContext, Record, Source, as_conversation, is_refusal
+from bagel_core.readers import text
 
 from . import SAMPLES
-from .fields import text
 from .humaneval_filter import HUMANEVAL_ID, HumanEvalFilter
 
 DATASET = "Vezora/Tested-22k-Python-Alpaca"

@@ -4,9 +4,9 @@
 from __future__ import annotations
 
 from bagel_core import LoadContext, Source, as_conversation
+from bagel_core.readers import field, text, texts
 
 from . import SAMPLES
-from .fields import text, texts
 
 DATASET = "allenai/ropes"
 PREAMBLE = "Read the following background information, then apply the knowledge to the question that follows."
@@ -25,10 +25,7 @@ class Ropes(Source):
         return ctx.load_dataset(DATASET, split="train")
 
     def convert(self, row, ctx: LoadContext):
-        answers = row["answers"]
-        if not isinstance(answers, dict):
-            raise TypeError("answers must be a mapping")
-        found = texts(answers.get("text"), "answers.text")
+        found = texts(field(row, "answers"), "text")
         if not found or not found[0].strip():
             ctx.reject("no answer")
             return None

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from typing import Iterator, Optional
 
 from bagel_core import LoadContext, Record, Source, is_refusal, sft_item
+from bagel_core.readers import text
 
 from . import SAMPLES
 from .caps import capped
-from .fields import text
 
 DATASET = "Open-Orca/SlimOrca"
 AIROBOROS_32 = "jondurbin/airoboros-3.2"

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bagel_core import LoadContext, Source, as_conversation
+from bagel_core.readers import text
 
 from . import SAMPLES
-from .fields import text
 
 PREAMBLE = "Write a SQL query for the following:"
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import ClassVar, Optional
 
 from bagel_core import LoadContext, Source, as_conversation
+from bagel_core.readers import text
 
 from . import SAMPLES
-from .fields import text
 
 DATASET = "b-mc2/sql-create-context"
 PREAMBLE = "Using the context provided, please generate a SQL query to answer the question."

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from typing import Optional
 
 from bagel_core import LoadContext, Source, as_conversation
+from bagel_core.readers import field, text, texts
 
 from . import SAMPLES
-from .fields import text, texts
 from .caps import capped
 
 #: One is picked per item; unanswerable items answer with it verbatim.
@@ -50,7 +50,7 @@ class SquadV2(Source):
 
     def convert(self, row, ctx: LoadContext):
         context, question = text(row, "context"), text(row, "question")
-        answers = texts(row["answers"]["text"], "answers.text")
+        answers = texts(field(row, "answers"), "text")
         phrase = ctx.choice(f"{context}\n{question}", "dont_know_phrase", DONT_KNOW)
         instruction = f"{preamble(phrase)}\n\n{context}\n\n{question}"
         return as_conversation(self.name, instruction, answers[0] if answers else phrase)

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from typing import Iterator, Optional
 
 from bagel_core import LoadContext, Record, Source, as_conversation
+from bagel_core.readers import text
 
 from . import SAMPLES
 from .caps import capped
-from .fields import text
 from .tokens import MISTRAL, token_counter
 
 DATASET = "mattpscott/airoboros-summarization"

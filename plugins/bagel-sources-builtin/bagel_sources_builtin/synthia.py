@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from typing import Iterator, Optional
 
 from bagel_core import LoadContext, Record, Source, Turn, is_refusal, sft_item
+from bagel_core.readers import optional_text, text
 
 from . import SAMPLES
 from .caps import capped
-from .fields import text
 
 DATASET = "migtissera/Synthia-v1.3"
 # A role marker in quotes means the text talks about the vicuna format: too odd to parse.
@@ -47,9 +47,7 @@ class Synthia(Source):
         yield from capped(ctx, rows, self.convert, self.options.max_items or None)
 
     def convert(self, row, ctx: LoadContext) -> Optional[Record]:
-        system = row.get("system") or ""
-        if not isinstance(system, str):
-            raise TypeError("system must be text")
+        system = optional_text(row, "system") or ""
         instruction, response = text(row, "instruction"), text(row, "response")
         if "USER" in system or _QUOTED_MARKER.search(instruction):
             ctx.filter("vicuna-style markers")

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from typing import Iterator, Literal
 
 from bagel_core import LoadContext, Source, as_conversation, is_refusal
+from bagel_core.readers import text
 from bagel_core.refusals import PatternSet
 
 from . import SAMPLES
-from .fields import text
 
 CHAPTERS = ("WhiteRabbitNeo/WRN-Chapter-1", "WhiteRabbitNeo/WRN-Chapter-2")
 

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from typing import Optional
 
 from bagel_core import LoadContext, Source, as_conversation
+from bagel_core.readers import text
 
 from . import SAMPLES
-from .fields import text
 from .caps import capped
 
 

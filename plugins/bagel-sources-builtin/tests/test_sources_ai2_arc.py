@@ -43,7 +43,7 @@ def test_malformed_rows_are_counted():
     records, counts = load(Ai2Arc)
     assert len(records) == 10
     # answer key not among the labels, labels/texts of different lengths; null question, null choices
-    assert counts.rejected == {"bad value": 2, "wrong type": 2}
+    assert counts.rejected == {"bad value": 2, "missing field 'question'": 1, "missing field 'choices'": 1}
     assert counts.filtered == {}
 
 

@@ -24,7 +24,7 @@ def test_spicy_conversations_verbatim_with_instruction_ids():
     assert len(multi["conversations"]) == 4
     assert "airoboros_summarization" in {r["source"] for r in records}
     # An empty instruction, a conversation opening with gpt, and a null conversation list.
-    assert counts.rejected == {"empty text": 1, "bad role order": 1, "wrong type": 1}
+    assert counts.rejected == {"empty text": 1, "bad role order": 1, "missing field 'conversations'": 1}
     assert len(records) == 8
 
 

@@ -22,7 +22,7 @@ def test_sample_conversion_and_counts():
     assert len(records) == 3
     # "" and "[]" solutions, a null and a numeric question, a truncated line; the sum-of-squares
     # answer is a HumanEval solution.
-    assert counts.rejected == {"no solution": 2, "wrong type": 2, "invalid JSON": 1}
+    assert counts.rejected == {"no solution": 2, "missing field 'question'": 1, "wrong type": 1, "invalid JSON": 1}
     assert counts.filtered == {"humaneval overlap": 1}
 
 

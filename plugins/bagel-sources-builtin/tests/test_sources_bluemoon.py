@@ -2,9 +2,11 @@
 
 import json
 
+import pytest
+
 from sources_testkit import assert_missing_dataset_named, load, turns
 
-from bagel_core import uid
+from bagel_core import MalformedFile, uid
 from bagel_sources_builtin.bluemoon import Bluemoon
 
 FILE = "Squish42/bluemoon-fandom-1-1-rp-cleaned/data/pruned/bluemoon.train.json"
@@ -28,16 +30,15 @@ def test_sample_conversations_and_counts():
     assert counts.rejected == {"bad role order": 1, "missing field": 1, "wrong type": 1, "missing field 'conversations'": 1}
 
 
-def test_not_an_array_is_an_error(tmp_path):
+def test_a_broken_array_is_a_malformed_file_and_json_lines_are_rows(tmp_path):
     path = tmp_path / FILE
     path.parent.mkdir(parents=True)
-    path.write_text(json.dumps({"id": 1}))
-    try:
+    path.write_text('[{"conversations": []}, {"conv')
+    with pytest.raises(MalformedFile, match="present but malformed: not a valid JSON array"):
         load(Bluemoon, tmp_path)
-    except ValueError as exc:
-        assert "not a JSON array" in str(exc)
-    else:
-        raise AssertionError("expected ValueError")
+    path.write_text(json.dumps({"id": 1}) + "\n")  # one JSON line: a row without conversations
+    records, counts = load(Bluemoon, tmp_path)
+    assert records == [] and counts.rejected == {"missing field 'conversations'": 1}
 
 
 def test_missing_dataset_names_it(tmp_path):

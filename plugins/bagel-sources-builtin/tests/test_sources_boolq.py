@@ -20,7 +20,7 @@ def test_exact_conversation():
 def test_malformed_rows_are_counted():
     records, counts = load(BoolQ)
     assert len(records) == 8
-    assert counts.rejected == {"missing field 'answer'": 1, "wrong type": 1}  # null answer; null passage
+    assert counts.rejected == {"missing field 'answer'": 1, "missing field 'passage'": 1}  # null answer; null passage
 
 
 def test_real_upstream_rows(tmp_path):

@@ -14,7 +14,7 @@ def test_four_domains_converted_refusal_and_null_counted():
     assert turns(first) == [("human", problem), ("gpt", "The rate law is rate = k[A][B]^2; doubling [B] quadruples the rate.")]
     assert first["id"] == uid(problem) and first["source"] == "camelai"
     assert counts.filtered == {"refusal": 1}  # "As an AI language model, I cannot ..."
-    assert counts.rejected == {"wrong type": 1}  # message_2 null
+    assert counts.rejected == {"missing field 'message_2'": 1}  # message_2 null
 
 
 def test_stratum_is_the_domain_and_the_cap_is_per_domain():

@@ -17,7 +17,7 @@ def test_sample_conversations_and_counts():
     assert math["id"] == uid("Compute 17 * 23.\nAnd divided by 17 again?")
     assert math["source"] == "capybara"
     assert max(len(r["conversations"]) for r in records) == 6
-    assert counts.rejected == {"wrong type": 1}  # a null output
+    assert counts.rejected == {"missing field 'output'": 1}  # a null output
 
 
 def test_missing_dataset_names_it(tmp_path):

@@ -35,7 +35,7 @@ def test_sample_parts_and_counts():
     # The four sample scenes fit one 4096-token chunk, in index order, markers removed.
     assert len(texts) == 2
     assert texts[1].startswith("EXT. HARBOR - DAWN") and texts[1].index("INT. DINER") < texts[1].index("INT. CAR")
-    assert counts.rejected == {"wrong type": 2, "plain scene without text or index": 1}
+    assert counts.rejected == {"missing field 'output'": 1, "missing field 'scene_by_scene'": 1, "plain scene without text or index": 1}
 
 
 def test_small_budget_packs_several_chunks():

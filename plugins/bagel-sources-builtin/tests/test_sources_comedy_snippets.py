@@ -11,7 +11,7 @@ def test_snippets_as_plain_text():
     joke = "I told my therapist about my fear of speed bumps. She said I'd get over it."
     assert records[0] == {"id": uid(joke), "source": "comedy-snippets", "text": joke}
     assert len(records) == 2 and all("conversations" not in r for r in records)
-    assert counts.rejected == {"empty snippet": 1, "wrong type": 1}
+    assert counts.rejected == {"empty snippet": 1, "missing field 'snippet'": 1}
 
 
 def test_missing_dataset_names_it(tmp_path):

@@ -23,7 +23,7 @@ def test_only_train_rows_and_malformed_rows():
     assert len(records) == 6
     assert counts.filtered == {"split test": 1, "split dev": 1}
     # V "n/a"; a text that is only a quote; a short row without A, D, text
-    assert counts.rejected == {"bad value": 2, "wrong type": 1}
+    assert counts.rejected == {"bad value": 2, "missing field 'A'": 1}
 
 
 def test_real_corpus(tmp_path):

@@ -15,7 +15,7 @@ def test_sample_conversion_and_counts():
     assert "\n\n\n\n2." in turns(records[1])[1][1]
     assert len(records) == 2
     assert counts.filtered == {"refusal": 1}
-    assert counts.rejected == {"wrong type": 1}  # no output (datasets fills the column with null)
+    assert counts.rejected == {"missing field 'output'": 1}  # no output (datasets fills the column with null)
 
 
 def test_missing_dataset_names_it(tmp_path):

@@ -43,7 +43,7 @@ def test_plain_chat_blank_system_and_odd_rows():
     assert turns(records[2]) == [("human", "Name a prime number."), ("gpt", "7")]  # blank system: no system turn
     assert len(records) == 3
     assert counts.filtered == {"not user first and assistant last": 1}  # ends on the user's turn
-    assert counts.rejected == {"no USER/ASSISTANT segments": 1, "wrong type": 1}  # empty chat; null system
+    assert counts.rejected == {"no USER/ASSISTANT segments": 1, "missing field 'system'": 1}  # empty chat; null system
     assert GlaiveFunc.max_items == 10_000
 
 

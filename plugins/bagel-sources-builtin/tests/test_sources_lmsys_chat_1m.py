@@ -20,7 +20,7 @@ def test_sample_conversations_and_counts():
     # vicuna-13b and claude-1 rows; "As an AI developed by OpenAI" (capitalised); a null answer;
     # a system role lmsys does not have.
     assert counts.filtered == {"model": 2, "refusal": 1}
-    assert counts.rejected == {"wrong type": 1, "bad value": 1}
+    assert counts.rejected == {"missing field 'content'": 1, "bad value": 1}
 
 
 def test_language_option():

@@ -14,7 +14,7 @@ def test_exact_conversation():
 
 def test_malformed_rows_are_counted():
     records, counts = load(MathInstruct)
-    assert len(records) == 7 and counts.rejected == {"wrong type": 2}  # null output; no source
+    assert len(records) == 7 and counts.rejected == {"missing field 'output'": 1, "missing field 'source'": 1}  # null output; no source
 
 def test_stratified_cap():
     # gsm_rft 4, mathqa 2, aqua_rat 1 valid rows; 4 of 7 -> 2.3, 1.1, 0.6 -> 2, 1, 1

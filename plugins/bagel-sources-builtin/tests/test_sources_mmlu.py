@@ -37,7 +37,7 @@ def test_more_than_seven_choices_are_filtered_and_bad_rows_rejected():
     assert len(records) == 9
     assert counts.filtered == {"more than 7 choices": 1}
     # answer 7 of four choices; null question; null answer
-    assert counts.rejected == {"bad value": 1, "wrong type": 1, "missing field 'answer'": 1}
+    assert counts.rejected == {"bad value": 1, "missing field 'question'": 1, "missing field 'answer'": 1}
 
 
 def test_cap_is_a_seeded_sample():

@@ -23,7 +23,7 @@ def test_exact_conversation():
 
 def test_malformed_rows_are_counted():
     records, counts = load(NaturalInstructions)
-    assert len(records) == 13 and counts.rejected == {"wrong type": 1}  # null targets
+    assert len(records) == 13 and counts.rejected == {"missing field 'targets'": 1}  # null targets
     assert counts.filtered == {}
 
 

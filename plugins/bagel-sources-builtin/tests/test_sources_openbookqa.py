@@ -23,7 +23,7 @@ def test_both_variants_exactly():
 def test_malformed_rows_are_counted():
     records, counts = load(OpenBookQA)
     assert len(records) == 8
-    assert counts.rejected == {"bad value": 1, "wrong type": 1}  # key "Z"; null question_stem
+    assert counts.rejected == {"bad value": 1, "missing field 'question_stem'": 1}  # key "Z"; null question_stem
 
 
 def test_real_upstream_rows(tmp_path):

@@ -18,7 +18,7 @@ def test_persona_kept_and_greeting_appended():
     assert aria["id"] == uid("The warp core is making a strange noise.")
     assert len(records) == 10
     assert counts.filtered == {"refusal": 1, "starts with gpt": 1, "fewer than three turns": 1}
-    assert counts.rejected == {"wrong type": 1, "invalid JSON": 1}
+    assert counts.rejected == {"missing field 'conversations'": 1, "invalid JSON": 1}
 
 
 def test_keep_probability_is_seeded():

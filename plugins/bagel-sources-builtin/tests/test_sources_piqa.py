@@ -32,7 +32,8 @@ def test_malformed_rows_are_counted():
     records, counts = load(Piqa)
     assert len(records) == 8
     assert counts.rejected == {
-        "bad value": 2,  # label "2"; a truncated JSON line
+        "bad value": 1,  # label "2"
+        "invalid JSON": 1,  # a truncated JSON line
         "wrong type": 1,  # sol1 is a number
         "missing field 'goal'": 1,
         "missing field 'label'": 1,  # a row after the last label

@@ -17,7 +17,7 @@ def test_sample_conversion_and_filters():
     assert len(records) == 3
     # "As an AI language model" (capitalised) is a refusal; sum_of_squares is a HumanEval solution.
     assert counts.filtered == {"refusal": 1, "humaneval overlap": 1}
-    assert counts.rejected == {"wrong type": 1}
+    assert counts.rejected == {"missing field 'output'": 1}
 
 
 def test_head_refusal_patterns_option():

@@ -25,7 +25,7 @@ def test_exact_conversation_train_split_only():
     ]
     assert records[1]["id"] == uid(instruction)
     assert len(records) == 2  # the validation file is not read
-    assert counts.rejected == {"no answer": 1, "wrong type": 1}  # empty answers; null background
+    assert counts.rejected == {"no answer": 1, "missing field 'background'": 1}  # empty answers; null background
 
 
 def test_missing_dataset_names_it(tmp_path):

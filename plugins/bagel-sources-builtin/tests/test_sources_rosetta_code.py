@@ -15,7 +15,7 @@ def test_sample_conversion_and_filters():
     assert rust["id"] == uid(instruction)
     assert len(records) == 5
     assert counts.filtered == {"humaneval overlap": 1}
-    assert counts.rejected == {"wrong type": 1}
+    assert counts.rejected == {"missing field 'code'": 1}
 
 
 def test_seeded_cap():

@@ -22,7 +22,7 @@ def test_sample_conversations_and_counts():
     assert "What is 12 squared?" not in items  # "As an AI language model" in the answer
     assert len(records) == 4
     assert counts.filtered == {"refusal": 2}
-    assert counts.rejected == {"wrong type": 1}
+    assert counts.rejected == {"missing field 'value'": 1}
 
 
 def test_seeded_cap():

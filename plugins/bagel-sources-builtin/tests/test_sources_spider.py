@@ -19,7 +19,7 @@ def test_exact_conversation():
 
 def test_malformed_rows_are_counted():
     records, counts = load(Spider)
-    assert len(records) == 7 and counts.rejected == {"wrong type": 2}  # null query; null question
+    assert len(records) == 7 and counts.rejected == {"missing field 'query'": 1, "missing field 'question'": 1}  # null query; null question
 
 
 def test_real_upstream_rows(tmp_path):

@@ -15,7 +15,7 @@ def test_exact_conversation():
     )
     assert turns(records[0]) == [("human", instruction), ("gpt", "SELECT COUNT(*) FROM head WHERE age > 56")]
     assert records[0]["id"] == uid(instruction) and records[0]["source"] == "sql"
-    assert len(records) == 3 and counts.rejected == {"wrong type": 1}  # null answer
+    assert len(records) == 3 and counts.rejected == {"missing field 'answer'": 1}  # null answer
     assert Sql.max_items == 10_000
 
 

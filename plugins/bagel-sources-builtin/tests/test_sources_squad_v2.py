@@ -36,7 +36,7 @@ def test_exact_conversation_answerable_and_unanswerable():
 
 def test_phrases_are_the_five_and_seeded():
     records, counts = load(SquadV2)
-    assert len(records) == 8 and counts.rejected == {"wrong type": 1}  # null context
+    assert len(records) == 8 and counts.rejected == {"missing field 'context'": 1}  # null context
     phrases = [phrase_of(r["conversations"][0]["value"]) for r in records]
     assert set(phrases) <= set(DONT_KNOW) and len(set(phrases)) > 1
     assert phrases == [phrase_of(r["conversations"][0]["value"]) for r in load(SquadV2)[0]]
@@ -74,7 +74,7 @@ def test_missing_dataset_names_the_id_and_conformance(tmp_path):
 def test_through_the_load_stage(tmp_path):
     task = LoadTask(SquadV2, SquadV2.Options(sample_size=6), seed=0, data_root=None, sample=True, shard=tmp_path / "squad_v2.parquet")
     counts = run_load(task)
-    assert (counts.loaded, dict(counts.rejected), dict(counts.filtered)) == (6, {"wrong type": 1}, {"cap": 2})
+    assert (counts.loaded, dict(counts.rejected), dict(counts.filtered)) == (6, {"missing field 'context'": 1}, {"cap": 2})
     table = pq.read_table(task.shard)
     assert table.num_rows == 6 and set(table.column("source").to_pylist()) == {"squad_v2"}
     assert table.column("id").to_pylist() == [r["id"] for r in load(SquadV2, sample_size=6)[0]]

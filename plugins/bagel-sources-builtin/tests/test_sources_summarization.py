@@ -31,7 +31,7 @@ def test_sample_items_labels_and_counts():
     booksum = next(r for r in records if r["source"] == "airoboros-summarization-booksum-train" and "Pip" in r["conversations"][1]["value"])
     assert booksum["conversations"][1]["value"].startswith("Pip meets")  # response stripped
     assert len(records) == 6
-    assert counts.rejected == {"no BEGINCONTEXT block": 1, "wrong type": 1}
+    assert counts.rejected == {"no BEGINCONTEXT block": 1, "missing field 'response'": 1}
     assert counts.filtered == {"too many tokens": 1}
 
 

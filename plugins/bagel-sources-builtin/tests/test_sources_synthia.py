@@ -33,7 +33,7 @@ def test_sample_conversations_and_counts():
     assert multi["id"] == uid("What is 2 + 3?\n\nAnd times 4?")
     assert len(records) == 4
     assert counts.filtered == {"vicuna-style markers": 2, "refusal": 1}
-    assert counts.rejected == {"wrong type": 1}
+    assert counts.rejected == {"missing field 'response'": 1}
 
 
 def test_seeded_cap():

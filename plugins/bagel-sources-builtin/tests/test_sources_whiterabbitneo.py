@@ -14,7 +14,7 @@ def test_both_chapters_refusal_and_null_counted():
     ]
     assert {r["source"] for r in records} == {"whiterabbitneo"}
     assert counts.filtered == {"refusal": 1}  # "unethical and illegal" (HEAD patterns)
-    assert counts.rejected == {"wrong type": 1}
+    assert counts.rejected == {"missing field 'response'": 1}
 
 
 def test_v02_patterns_miss_heads_refusal():

@@ -20,7 +20,7 @@ def test_exact_conversations_for_both_answers():
 def test_empty_or_null_answer_is_rejected_not_option2():
     records, counts = load(Winogrande)
     assert len(records) == 8
-    assert counts.rejected == {"bad value": 1, "wrong type": 1}
+    assert counts.rejected == {"bad value": 1, "missing field 'answer'": 1}
 
 
 def test_cap():

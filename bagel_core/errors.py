@@ -1,0 +1,70 @@
+"""One-line errors for the command line: what went wrong and what is at fault, no traceback.
+
+Bad input and a broken environment (a full disk, a read-only folder, a missing optional
+dependency, a tokenizer path that does not exist) are the user's to fix, and a Python traceback
+only hides the one line that matters. ``--debug`` (or ``BAGEL_DEBUG=1``) prints the traceback
+too, for bugs and bug reports.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import sys
+import traceback
+from typing import Optional
+
+DEBUG_ENV = "BAGEL_DEBUG"
+
+#: Optional dependencies by the module that is missing: the extra that installs it.
+EXTRAS = {
+    "faiss": "decontaminate", "sentence_transformers": "decontaminate", "onnxruntime": "decontaminate",
+    "onnx": "decontaminate", "transformers": "train", "trl": "train", "peft": "train", "accelerate": "train",
+    "deepspeed": "train", "torch": "train",
+}
+
+
+def debug() -> bool:
+    """True under ``--debug`` or ``BAGEL_DEBUG=1`` (inherited by worker processes)."""
+    return os.environ.get(DEBUG_ENV, "") not in ("", "0", "false", "no")
+
+
+def set_debug(on: bool) -> None:
+    if on:
+        os.environ[DEBUG_ENV] = "1"
+
+
+def _where(exc: OSError) -> str:
+    return f" ({exc.filename})" if exc.filename else ""
+
+
+def describe(exc: BaseException) -> Optional[str]:
+    """The one-line message of an environment error, or ``None`` when ``exc`` is not one."""
+    if isinstance(exc, OSError) and exc.errno is not None:
+        if exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", -1)):
+            return f"no space left on the device{_where(exc)}: free some space or choose another --out / --work-dir"
+        if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+            return f"cannot write{_where(exc)}: {exc.strerror}; choose a writable --out / --work-dir"
+        if exc.errno == errno.EFBIG:
+            return f"file too large for this file system or limit{_where(exc)}"
+        return f"{exc.strerror}{_where(exc)}"
+    if isinstance(exc, ModuleNotFoundError) and exc.name:
+        top = exc.name.split(".")[0]
+        extra = EXTRAS.get(top)
+        how = f"pip install 'bagel-core[{extra}]'" if extra else f"pip install {top}"
+        return f"missing optional dependency {top!r}: {how}"
+    if isinstance(exc, MemoryError):
+        return "out of memory: lower --num-proc or the caps"
+    return None
+
+
+def print_traceback(exc: BaseException) -> None:
+    """The traceback of ``exc`` on stderr under ``--debug``; nothing otherwise."""
+    if debug():
+        traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
+
+
+def report(exc: BaseException, message: Optional[str] = None) -> None:
+    """Print ``Error: message`` on stderr (the traceback first under ``--debug``)."""
+    print_traceback(exc)
+    print(f"Error: {message or describe(exc) or f'{type(exc).__name__}: {exc}'}", file=sys.stderr)

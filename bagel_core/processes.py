@@ -1,0 +1,99 @@
+"""Worker processes that never outlive bagel, and signals that stop a run cleanly.
+
+A load or render worker left running after its parent died (``kill -9``, an OOM kill, a closed
+terminal) keeps burning CPU and memory and can still write into the work folder. So every
+worker asks the kernel to kill it when its parent dies (Linux ``PR_SET_PDEATHSIG``; elsewhere
+a thread watching the parent's pid), and ignores Ctrl-C, which the parent handles for the whole
+run. SIGTERM and Ctrl-C raise :class:`Interrupted` in the main process: the stages already
+finished stay cached, every file being written is a temporary that the next run removes, and
+the same command resumes.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import sys
+import threading
+import time
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
+from typing import Iterator, Optional
+
+_PR_SET_PDEATHSIG = 1
+
+
+class Interrupted(BaseException):
+    """The run was stopped by a signal. A ``BaseException``, like ``KeyboardInterrupt``, so a
+    plugin's ``except Exception`` does not swallow it."""
+
+    def __init__(self, signum: int) -> None:
+        self.signum = signum
+        super().__init__(f"stopped by {signal.Signals(signum).name}")
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum
+
+
+def _raise(signum: int, frame) -> None:
+    raise Interrupted(signum)
+
+
+@contextmanager
+def stop_on_signals() -> Iterator[None]:
+    """SIGTERM and SIGINT raise :class:`Interrupted` in the main thread while the block runs."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {s: signal.signal(s, _raise) for s in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
+def _die_with_parent(parent: int) -> None:
+    """Have this process killed when ``parent`` ends, however it ends."""
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0:
+                if os.getppid() != parent:  # the parent died before the request took effect
+                    os._exit(1)
+                return
+        except (OSError, AttributeError):
+            pass
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="bagel-parent-watch").start()
+
+
+def worker_init(parent: int) -> None:
+    """Initializer of every bagel worker process."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops the run for all
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _die_with_parent(parent)
+
+
+@contextmanager
+def worker_pool(max_workers: int, mp_context: Optional[multiprocessing.context.BaseContext] = None) -> Iterator[ProcessPoolExecutor]:
+    """A ``ProcessPoolExecutor`` whose workers die with this process. When the block fails or
+    is interrupted, the workers are stopped at once instead of finishing their queued work."""
+    pool = ProcessPoolExecutor(max_workers=max_workers, mp_context=mp_context, initializer=worker_init, initargs=(os.getpid(),))
+    try:
+        yield pool
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        for child in multiprocessing.active_children():
+            child.terminate()
+        raise
+    pool.shutdown(wait=True)
