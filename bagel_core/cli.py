@@ -101,7 +101,9 @@ def _describe(reg: Registry, c: registry.ComponentInfo) -> str:
 @click.option("--copies-per-item", type=int, help="Render each item into K of the formats [all].")
 @click.option("--tokenizer", help="Tokenizer (path or id) whose BOS/EOS the formats use.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars or summary.")
-def run_command(recipe: Optional[Path], quiet: bool, embedding_model: Optional[str], **flags: Any) -> None:
+@click.option("--plan", "plan", is_flag=True, help="Print the expected items and rows per source and format (load and dedup only; nothing rendered or written to OUT).")
+@click.option("--plan-json", type=click.Path(dir_okay=False, path_type=Path), help="With --plan: also write the plan as JSON to this file.")
+def run_command(recipe: Optional[Path], quiet: bool, embedding_model: Optional[str], plan: bool, plan_json: Optional[Path], **flags: Any) -> None:
     """Compose the dataset: load, dedup, decontaminate, render, write."""
     from .config import ConfigError, RunConfig, load_recipe
     from .data import DatasetUnavailable
@@ -119,10 +121,17 @@ def run_command(recipe: Optional[Path], quiet: bool, embedding_model: Optional[s
 
         datasets.disable_progress_bars()
     try:
-        result = run(config, _registry(), quiet=quiet, log=log)
+        result = run(config, _registry(), quiet=quiet, log=log, plan=plan)
     except (ConfigError, PluginError, DatasetUnavailable, LoadError, ValueError) as exc:
         errors.print_traceback(exc)
         raise click.ClickException(str(exc)) from None
+    if plan:
+        from .plan import plan_table
+
+        click.echo(plan_table(result.manifest))
+        if plan_json:
+            plan_json.write_text(json.dumps(result.manifest, indent=2) + "\n")
+        return
     if not quiet:
         click.echo(summary_table(result.manifest))
         timing = ", ".join(f"{k} {v:.1f}s" for k, v in result.timings.items())

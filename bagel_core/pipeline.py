@@ -24,6 +24,7 @@ from .processes import worker_pool
 from .registry import ComponentInfo, Registry, core_version, current
 from .records import DPO_SCHEMA, SFT_SCHEMA
 from .stages.decontaminate import CONTAMINATION_SCHEMA, run_decontaminate
+from .plan import mixture_plan
 from .stages.dedup import REPORT as DEDUP_REPORT, REPORT_SCHEMA as DEDUP_REPORT_SCHEMA, run_dedup
 from .stages.load import LoadTask, run_load
 from .stages.render import run_render
@@ -126,8 +127,13 @@ def run(
     registry: Optional[Registry] = None,
     quiet: bool = True,
     log: Callable[[str], None] = lambda message: None,
+    plan: bool = False,
 ) -> RunResult:
-    """Run the pipeline for ``config``; returns the manifest written to ``config.out``."""
+    """Run the pipeline for ``config``; returns the manifest written to ``config.out``.
+
+    ``plan``: stop after dedup and return the mixture plan instead (:mod:`bagel_core.plan`):
+    nothing is rendered or written to ``config.out``.
+    """
     if registry is None:
         registry = current()
     if config.num_proc < 1:
@@ -172,7 +178,7 @@ def run(
     render_fp = fingerprint(decon_fp, [f.identity() for f in formats], config.seed, config.copies_per_item, config.format_assignment, config.newlines, dataclasses.asdict(tokens))
 
     previous = out / MANIFEST
-    if previous.exists() and all((out / name).exists() for name in OUTPUTS):
+    if not plan and previous.exists() and all((out / name).exists() for name in OUTPUTS):
         manifest = read_json(previous)
         if manifest.get("fingerprint") == render_fp:
             log("output is up to date: nothing to do")
@@ -189,6 +195,9 @@ def run(
     duplicates = run_dedup([t.shard for t in tasks], dedup_dir, lambda: [d.cls(d.options, cache_dir=work / "cache" / d.cls.name) for d in dedupers], config.dedup_scope, dpo_only)
     timings["dedup"] = time.perf_counter() - started
     log("dedup: done")
+    if plan:
+        names = [f.cls.name for f in formats]
+        return RunResult(mixture_plan(loaders, counts, duplicates, dedup_dir, names, config.seed, config.copies_per_item, config.format_assignment), reused=False, timings=timings)
 
     started = time.perf_counter()
     if decontaminators:

@@ -115,6 +115,16 @@ def random_formats(seed: int, item_id: str, copies: int, n_formats: int) -> rang
     return sorted(rng.generator(seed, item_id, "formats").sample(range(n_formats), copies))
 
 
+def dealt_formats(ids: Sequence[str], seed: int, copies: Optional[int], n_formats: int, assignment: FormatAssignment) -> list:
+    """The format indices of each of ``ids`` (every dealt item of one output, in any order), as
+    the render stage deals them: what ``bagel run --plan`` counts."""
+    if copies is None or copies >= n_formats:
+        return [range(n_formats)] * len(ids)
+    if assignment == "random":
+        return [random_formats(seed, i, copies, n_formats) for i in ids]
+    return [formats_for(int(rank), copies, n_formats) for rank in copy_order(ids, seed)]
+
+
 class Renderer:
     """Renders SFT items and DPO pairs into rows of the selected formats."""
 

@@ -1,0 +1,74 @@
+"""``bagel run --plan``: the expected mixture, counted without rendering, equals what a run writes."""
+
+from collections import Counter
+
+import pyarrow.parquet as pq
+import pytest
+from click.testing import CliRunner
+
+from bagel_core.config import RunConfig
+from bagel_core.pipeline import run
+from bagel_core.rendering import PLAIN_TEXT
+
+TOY = dict(sources="toy-high,toy-low", dpo="toy-pairs", formats="alpaca,vicuna,llama-2,chatml")
+FORMATS = ["alpaca", "vicuna", "llama-2", "chatml"]
+
+
+def _written(out):
+    """(source, format) -> rows of sft.parquet and dpo.parquet together."""
+    counts = Counter()
+    for name in ("sft.parquet", "dpo.parquet"):
+        for row in pq.read_table(out / name, columns=["source", "format"]).to_pylist():
+            counts[row["source"], row["format"]] += 1
+    return counts
+
+
+def test_plan_predicts_every_row_a_run_writes(tmp_path, toy_root, toy_registry):
+    config = dict(data_root=toy_root, work_dir=tmp_path / "work", **TOY)
+    plan = run(RunConfig(out=tmp_path / "planned", **config), toy_registry, plan=True).manifest
+    assert not (tmp_path / "planned").exists()  # nothing rendered or written
+    result = run(RunConfig(out=tmp_path / "out", **config), toy_registry)
+    written = _written(tmp_path / "out")
+    for name, s in plan["sources"].items():
+        for fmt in [*FORMATS, PLAIN_TEXT]:
+            # The toy components label their records with their own name.
+            assert s["rows"][fmt] == written[name, fmt], (name, fmt)
+        assert s["loaded"] == result.manifest["sources"][name]["loaded"]
+        assert s["duplicates"] == result.manifest["sources"][name]["duplicates"]
+    t = plan["totals"]
+    assert sum(t["rows"].values()) == result.manifest["totals"]["sft_rows"] + result.manifest["totals"]["dpo_rows"]
+    # toy-low's plain text once; 3 + 5 - 2 duplicates = 6 SFT items, 3 - 1 = 2 pairs (test_pipeline).
+    assert t["rows"][PLAIN_TEXT] == 1
+    assert (t["sft_items"], t["dpo_pairs"]) == (6, 2)
+    assert plan["sources"]["toy-low"]["upstream_rows"] == 5 + 1 + 0  # loaded + rejected + filtered
+
+
+@pytest.mark.parametrize("assignment", ["spread", "random"])
+def test_plan_with_copies_per_item_deals_as_the_render_stage(tmp_path, toy_root, toy_registry, assignment):
+    config = dict(data_root=toy_root, work_dir=tmp_path / "work", copies_per_item=2, format_assignment=assignment, **TOY)
+    plan = run(RunConfig(out=tmp_path / "p", **config), toy_registry, plan=True).manifest
+    run(RunConfig(out=tmp_path / "out", **config), toy_registry)
+    written = _written(tmp_path / "out")
+    # The plan deals the formats as the render stage does: exact, source by source.
+    for name, s in plan["sources"].items():
+        for fmt in [*FORMATS, PLAIN_TEXT]:
+            assert s["rows"][fmt] == written[name, fmt], (name, fmt)
+    assert plan["totals"]["rows"][PLAIN_TEXT] == 1
+    every = run(RunConfig(out=tmp_path / "p", **{**config, "copies_per_item": None}), toy_registry, plan=True).manifest
+    assert 2 * sum(plan["totals"]["rows"][f] for f in FORMATS) == sum(every["totals"]["rows"][f] for f in FORMATS)
+
+
+def test_plan_command_prints_the_table(tmp_path, toy_root, toy_registry, monkeypatch):
+    from bagel_core import cli
+
+    monkeypatch.setattr(cli, "_registry", lambda strict=None: toy_registry)
+    result = CliRunner().invoke(cli.cli, ["run", "--plan", "-q", "--data-root", str(toy_root), "--out", str(tmp_path / "o"),
+                                          "--sources", "toy-high,toy-low", "--dpo", "toy-pairs", "--formats", "vicuna,chatml",
+                                          "--plan-json", str(tmp_path / "plan.json")])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].split()[:3] == ["source", "prio", "upstream"] and "plain-text" in lines[0]
+    assert any(line.startswith("TOTAL") for line in lines)
+    assert "items after dedup: 8 (6 SFT, 2 DPO, 0 both)" in result.output
+    # Only the stage cache (reused by the run that follows) is written, no output.
+    assert (tmp_path / "plan.json").exists() and not (tmp_path / "o" / "sft.parquet").exists()
