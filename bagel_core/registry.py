@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.metadata as md
+import inspect
 import os
 import re
 import traceback
@@ -244,10 +245,14 @@ def _collect(registry: Registry, fail) -> None:
             pending: list[type] = []
             try:
                 impl.function(register=pending.append)
-                for cls in pending:
-                    validate_component(k, cls)
             except Exception as exc:
                 fail(info, f"{k.hook} failed: {error_line(exc)}", traceback.format_exc())
+                continue
+            try:
+                for cls in pending:
+                    validate_component(k, cls)
+            except PluginError as exc:  # the class at fault is where to look, not this module
+                fail(info, f"{k.hook} failed: {exc}{_defined_at(cls)}")
                 continue
             for cls in pending:
                 info.components.setdefault(k.name, []).append(cls.name)
@@ -300,6 +305,14 @@ def error_line(exc: BaseException) -> str:
             where = f"{frames[-1].filename}:{frames[-1].lineno}"
     text = f"{type(exc).__name__}: {exc}".splitlines()[0]
     return f"{text} ({where})" if where else text
+
+
+def _defined_at(cls: Any) -> str:
+    """`` (file:line)`` of a class's definition, or nothing when that is unknown."""
+    try:
+        return f" ({inspect.getsourcefile(cls)}:{inspect.getsourcelines(cls)[1]})"
+    except (TypeError, OSError):
+        return ""
 
 
 def _machinery(filename: str) -> bool:

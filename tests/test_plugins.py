@@ -112,7 +112,7 @@ def test_name_clash_is_fatal_only_for_a_run_that_selects_it(tmp_path, site):
     assert blocked.returncode == 0 and "clash" not in blocked.stdout, blocked.stderr
 
 
-def test_hook_error_names_the_file_and_line(tmp_path):
+def test_hook_error_names_the_file_and_line(tmp_path, monkeypatch):
     import types
 
     path = tmp_path / "raising_plugin.py"
@@ -121,6 +121,15 @@ def test_hook_error_names_the_file_and_line(tmp_path):
     exec(compile(path.read_text(), str(path), "exec"), module.__dict__)
     registry = load_plugins(strict=False, extra=[("raising", module)])
     assert f"raising (raising): register_formats failed: RuntimeError: boom ({path}:4)" in registry.errors
+    # A component that breaks the contract: the message points at its class.
+    path.write_text("from bagel_core import Source, hookimpl\n\nclass Nameless(Source):\n    description = 'x'\n\n@hookimpl\ndef register_sources(register):\n    register(Nameless)\n")
+    module = types.ModuleType("raising_plugin")
+    module.__file__ = str(path)
+    monkeypatch.setitem(sys.modules, "raising_plugin", module)  # as an imported plugin is
+    exec(compile(path.read_text(), str(path), "exec"), module.__dict__)
+    registry = load_plugins(strict=False, extra=[("raising", module)])
+    assert registry.errors[-1].startswith("raising (raising): register_sources failed: Nameless.name must match")
+    assert registry.errors[-1].endswith(f"got None ({path}:3)")
 
 
 def test_unknown_hook_is_reported(site):

@@ -19,6 +19,7 @@ import pytest
 from bagel_core.context import LoadContext
 from bagel_core.data import DataAccess, DatasetUnavailable
 from bagel_core.registry import load_plugins
+from sources_testkit import read_jsonl
 from bagel_sources_builtin.benchmarks import (
     BENCHMARKS,
     AlpacaEval,
@@ -41,10 +42,6 @@ def write_parquet(root: Path, cls, split: str, rows: list[dict]) -> None:
     path = root / cls.dataset_ids[0] / cls.config / f"{split}-00000-of-00001.parquet"
     path.parent.mkdir(parents=True, exist_ok=True)
     pq.write_table(pa.Table.from_pylist(rows), path)
-
-
-def read_jsonl(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
 def index(cls, root: Path, options=None, sample: bool = False, hub: bool = True):
