@@ -20,14 +20,15 @@ EXAMPLE = REPO / "tests" / "thirdparty" / "bagel_shakespeare"
 
 
 def _venv(tmp_path: Path) -> Path:
-    """A venv whose packages are this environment's (a .pth file), with nothing installed in it:
-    what it gets installed stays out of the environment running the tests."""
+    """A venv whose packages are this environment's, with nothing installed in it: what it gets
+    installed stays out of the environment running the tests. Its .pth adds this environment's
+    site-packages as site dirs, so their own .pth files (editable installs) work too."""
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", "--system-site-packages", str(venv)], check=True, timeout=120)
     python = venv / "bin" / "python"
     own = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"], capture_output=True, text=True, check=True)
     parents = [*site.getsitepackages(), sysconfig.get_path("purelib")]
-    (Path(own.stdout.strip()) / "parent_env.pth").write_text("".join(f"{p}\n" for p in dict.fromkeys(parents)))
+    (Path(own.stdout.strip()) / "parent_env.pth").write_text(f"import site; list(map(site.addsitedir, {list(dict.fromkeys(parents))!r}))\n")
     return python
 
 
