@@ -1,8 +1,9 @@
 """lmsys_chat_1m (SFT part): real user conversations answered by gpt-4.
 
 The DPO builder of the same name pairs some of these answers with a weaker model's; here every
-gpt-4 conversation that passes the refusal filter is an SFT item (the reference made the paired
-ones DPO-only, an either/or this project does not keep: the two outputs are separate data sets).
+gpt-4 conversation that passes the refusal filter is an SFT item. The reference made the paired
+ones DPO-only; a run gets that with ``[run] dpo_only = ["lmsys-chat-1m-dpo"]`` (the dedup stage
+drops the SFT items with a pair's id), so this source need not know the pairs.
 """
 
 from __future__ import annotations
