@@ -23,6 +23,7 @@ from .health import source_warnings
 from .processes import worker_pool
 from .registry import ComponentInfo, Registry, core_version, current
 from .records import DPO_SCHEMA, SFT_SCHEMA
+from .stages.conversations import CONVERSATIONS, write_conversations
 from .stages.decontaminate import CONTAMINATION_SCHEMA, run_decontaminate
 from .plan import mixture_plan
 from .stages.dedup import REPORT as DEDUP_REPORT, REPORT_SCHEMA as DEDUP_REPORT_SCHEMA, run_dedup
@@ -33,7 +34,7 @@ from .storage import ParquetSink, atomic_path, fingerprint, read_json, remove_st
 
 #: Bumped when the layout of any stage's files changes, so old caches are not reused.
 CACHE_VERSION = 1
-OUTPUTS = ("sft.parquet", "dpo.parquet", "contamination.parquet", DEDUP_REPORT, MANIFEST, CARD)
+OUTPUTS = ("sft.parquet", "dpo.parquet", CONVERSATIONS, "contamination.parquet", DEDUP_REPORT, MANIFEST, CARD)
 
 
 @dataclass
@@ -215,6 +216,7 @@ def run(
     started = time.perf_counter()
     instances = [f.cls(f.options, tokens) for f in formats]
     written = run_render(instances, config.seed, config.copies_per_item, decon_dir, out, config.num_proc, quiet, config.format_assignment, config.newlines)
+    conversations = write_conversations(decon_dir, out)
     for name, stage_dir, schema in (("contamination.parquet", decon_dir, CONTAMINATION_SCHEMA), (DEDUP_REPORT, dedup_dir, DEDUP_REPORT_SCHEMA)):
         report = stage_dir / name
         if report.exists():
@@ -249,7 +251,7 @@ def run(
             # Matched a benchmark; removed unless the run was a dry run.
             "flagged": flagged,
             "contaminated": 0 if contamination["dry_run"] else flagged,
-            "rows_written": {"sft": written.get(name, {}).get("sft", 0), "dpo": written.get(name, {}).get("dpo", 0)},
+            "rows_written": {"sft": written.get(name, {}).get("sft", 0), "dpo": written.get(name, {}).get("dpo", 0), "conversations": conversations.get(name, {}).get("rows", 0)},
         }
     manifest = {
         "bagel_version": core_version(),
@@ -274,6 +276,9 @@ def run(
             "contaminated": contamination["removed"],
             "sft_rows": sum(s["rows_written"]["sft"] for s in sources.values()),
             "dpo_rows": sum(s["rows_written"]["dpo"] for s in sources.values()),
+            "conversations_rows": sum(s["rows_written"]["conversations"] for s in sources.values()),
+            # Plain-text items: in sft.parquet, but they have no conversation.
+            "conversations_skipped_plain_text": sum(c["plain text"] for c in conversations.values()),
         },
     }
     write_card(out, manifest)

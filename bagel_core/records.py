@@ -48,7 +48,9 @@ RECORD_SCHEMA = pa.schema(
 )
 RECORD_FIELDS = tuple(RECORD_SCHEMA.names)
 
-#: ``sft.parquet``: one row per (item, assistant turn, format).
+#: ``sft.parquet``: one row per (item, assistant turn, format). ``prompt``/``completion`` hold
+#: the same text as ``input``/``output`` under the names trl's ``SFTTrainer`` reads (a
+#: prompt-completion dataset: loss on the completion only), so it trains on the file as is.
 SFT_SCHEMA = pa.schema(
     [
         ("id", pa.string()),
@@ -56,6 +58,20 @@ SFT_SCHEMA = pa.schema(
         ("format", pa.string()),
         ("input", pa.string()),
         ("output", pa.string()),
+        ("prompt", pa.string()),
+        ("completion", pa.string()),
+    ]
+)
+
+#: A chat message in the OpenAI shape that trl, axolotl and LLaMA-Factory read.
+MESSAGE_TYPE = pa.struct([("role", pa.string()), ("content", pa.string())])
+
+#: ``conversations.parquet``: one row per SFT conversation, unrendered.
+CONVERSATIONS_SCHEMA = pa.schema(
+    [
+        ("id", pa.string()),
+        ("source", pa.string()),
+        ("messages", pa.list_(MESSAGE_TYPE)),
     ]
 )
 

@@ -30,7 +30,8 @@ _NEWLINES = re.compile(r"\n{3,}")
 # The reference's rule from January 2024 on (3c7d241): three or more lines that hold nothing but
 # whitespace, with that whitespace, become one blank line.
 _BLANK_LINES = re.compile(r"(\s*\n){3,}")
-_ROLE = {"system": "system", "human": "user", "gpt": "assistant"}
+#: ShareGPT role -> chat message role.
+ROLE_NAMES = {"system": "system", "human": "user", "gpt": "assistant"}
 
 #: The ``format`` of a plain-text row: it is written once, in no prompt format.
 PLAIN_TEXT = "plain-text"
@@ -61,7 +62,7 @@ NEWLINE_RULES = {"newline-runs": collapse_newlines, "none": _no_change, "blank-l
 
 def to_messages(turns: Sequence[Turn]) -> list[Message]:
     """ShareGPT turns as chat messages (``role``/``content``)."""
-    return [{"role": _ROLE[t["from"]], "content": t["value"]} for t in turns]
+    return [{"role": ROLE_NAMES[t["from"]], "content": t["value"]} for t in turns]
 
 
 def expand(turns: Sequence[Turn], newlines: NewlineRule = "newline-runs") -> Iterator[tuple[list[Message], str]]:

@@ -35,9 +35,10 @@ def test_counts_by_source_and_reason(tmp_path, toy_root, toy_registry):
     assert s["toy-low"]["duplicates"] == 2
     assert s["toy-pairs"] == s["toy-pairs"] | {"loaded": 3, "rejected": {"chosen equals rejected": 1}, "duplicates": 1}
     # Rows: toy-high 3 single-turn; toy-low: define entropy 1 + joke 2 turns + plain text 1.
-    assert s["toy-high"]["rows_written"] == {"sft": 3, "dpo": 0}
-    assert s["toy-low"]["rows_written"] == {"sft": 4, "dpo": 0}
-    assert s["toy-pairs"]["rows_written"] == {"sft": 0, "dpo": 2}
+    # conversations.parquet: one row per conversation (toy-low's plain text has none).
+    assert s["toy-high"]["rows_written"] == {"sft": 3, "dpo": 0, "conversations": 3}
+    assert s["toy-low"]["rows_written"] == {"sft": 4, "dpo": 0, "conversations": 2}
+    assert s["toy-pairs"]["rows_written"] == {"sft": 0, "dpo": 2, "conversations": 0}
 
     sft = rows(tmp_path / "out" / "sft.parquet")
     seven = [r for r in sft if r["id"] == uid("What is 7 times 8?")]
@@ -61,11 +62,11 @@ def test_outputs_load_with_datasets(tmp_path, toy_root, toy_registry):
 
     out = tmp_path / "out"
     run(RunConfig(out=out, data_root=toy_root, **TOY), toy_registry)
-    assert set(p.name for p in out.iterdir()) >= {"sft.parquet", "dpo.parquet", "contamination.parquet", "manifest.json", "README.md"}
+    assert set(p.name for p in out.iterdir()) >= {"sft.parquet", "dpo.parquet", "conversations.parquet", "contamination.parquet", "manifest.json", "README.md"}
     assert not list(out.glob(".*.tmp"))
     sft = datasets.load_dataset(str(out), "sft", split="train")
     dpo = datasets.load_dataset(str(out), "dpo", split="train")
-    assert sft.column_names == ["id", "source", "format", "input", "output"] and len(sft) == 7
+    assert sft.column_names == ["id", "source", "format", "input", "output", "prompt", "completion"] and len(sft) == 7
     assert dpo.column_names == ["id", "source", "format", "prompt", "chosen", "rejected"] and len(dpo) == 2
 
 

@@ -77,7 +77,10 @@ def _render_group(kind: str, path: str, group: int, ranks: Optional[np.ndarray])
     items = pa.array(item_of, pa.int32())
     # One more name than formats: plain-text rows (index n) are in no format.
     names = pa.array([renderer.format_name(i) for i in range(n + 1)], pa.string())
-    columns = [table.column("id").take(items), table.column("source").take(items), names.take(pa.array(format_of, pa.int32())), pa.array(rendered, pa.string()), *tail]
+    rendered_array = pa.array(rendered, pa.string())
+    columns = [table.column("id").take(items), table.column("source").take(items), names.take(pa.array(format_of, pa.int32())), rendered_array, *tail]
+    if kind == "sft":  # trl's names for the same two arrays (see SFT_SCHEMA)
+        columns += [rendered_array, tail[0]]
     schema = SFT_SCHEMA if kind == "sft" else DPO_SCHEMA
     out = pa.Table.from_arrays([c.combine_chunks() if isinstance(c, pa.ChunkedArray) else c for c in columns], schema=schema)
     per_item = np.bincount(np.asarray(item_of, dtype=np.int64), minlength=len(ids))

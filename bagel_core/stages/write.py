@@ -55,6 +55,10 @@ configs:
   data_files:
   - split: train
     path: dpo.parquet
+- config_name: conversations
+  data_files:
+  - split: train
+    path: conversations.parquet
 tags:
 - bagel
 ---

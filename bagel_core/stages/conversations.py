@@ -1,0 +1,59 @@
+"""``conversations.parquet``: every SFT conversation, unrendered, as OpenAI-style messages.
+
+The rendered ``sft.parquet`` serves one prompt format per row; tools that apply a model's own
+chat template (trl with ``messages``, axolotl's ``chat_template`` type, LLaMA-Factory's
+``sharegpt`` format with OpenAI tags) want the conversation itself. This writes one row per
+item, after dedup and decontamination, exactly as loaded: ShareGPT roles become ``system`` /
+``user`` / ``assistant`` and nothing else changes (no default system prompt, no newline
+clean-up; those are rendering rules of the prompt formats).
+
+Plain-text items have no conversation; they are skipped here and counted (they are in
+``sft.parquet`` with an empty input).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..records import CONVERSATIONS_SCHEMA, MESSAGE_TYPE, ROLES
+from ..rendering import ROLE_NAMES
+from ..storage import ParquetSink, iter_batches
+
+CONVERSATIONS = "conversations.parquet"
+_FROM = pa.array(ROLES, pa.string())
+_TO = pa.array([ROLE_NAMES[r] for r in ROLES], pa.string())
+
+
+def as_messages(conversations: pa.ListArray) -> pa.ListArray:
+    """ShareGPT ``{from, value}`` lists as ``{role, content}`` lists (no nulls allowed).
+
+    Done on the Arrow buffers, not row by row: the roles are mapped once for all turns and the
+    list offsets are reused.
+    """
+    turns = conversations.values
+    index = pc.index_in(turns.field("from"), value_set=_FROM)
+    if index.null_count:
+        bad = pc.filter(turns.field("from"), pc.is_null(index))[0].as_py()
+        raise ValueError(f"conversation turn with unknown role {bad!r}; expected one of {', '.join(ROLES)}")
+    messages = pa.StructArray.from_arrays([_TO.take(index), turns.field("value")], fields=list(MESSAGE_TYPE))
+    return pa.ListArray.from_arrays(conversations.offsets, messages)
+
+
+def write_conversations(in_dir: Path, out: Path) -> dict[str, dict[str, int]]:
+    """Write ``out/conversations.parquet`` from the stage folder ``in_dir`` (its ``sft.parquet``
+    in the work schema); returns ``{origin: {"rows": n, "plain text": skipped}}``."""
+    rows: Counter = Counter()
+    skipped: Counter = Counter()
+    with ParquetSink(out / CONVERSATIONS, CONVERSATIONS_SCHEMA) as sink:
+        for batch in iter_batches(in_dir / "sft.parquet", columns=["id", "source", "origin", "conversations"]):
+            has = pc.is_valid(batch.column("conversations"))
+            kept = batch.filter(has)
+            skipped.update(batch.filter(pc.invert(has)).column("origin").to_pylist())
+            rows.update(kept.column("origin").to_pylist())
+            if kept.num_rows:
+                sink.write(pa.table([kept.column("id"), kept.column("source"), as_messages(kept.column("conversations"))], schema=CONVERSATIONS_SCHEMA))
+    return {origin: {"rows": rows[origin], "plain text": skipped[origin]} for origin in set(rows) | set(skipped)}
