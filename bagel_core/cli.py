@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shlex
 import sys
 import typing
 from pathlib import Path
@@ -121,7 +122,7 @@ def run_command(recipe: Optional[Path], quiet: bool, embedding_model: Optional[s
 
         datasets.disable_progress_bars()
     try:
-        result = run(config, _registry(), quiet=quiet, log=log, plan=plan)
+        result = run(config, _registry(), quiet=quiet, log=log, plan=plan, command=shlex.join(["bagel", *sys.argv[1:]]))
     except (ConfigError, PluginError, DatasetUnavailable, LoadError, ValueError) as exc:
         errors.print_traceback(exc)
         raise click.ClickException(str(exc)) from None

@@ -69,6 +69,22 @@ class Loader(Component):
     #: used by ``bagel run --sample``.
     sample_root: ClassVar[Optional[Path]] = None
 
+    # --- what the dataset card says about this component's data (see docs/outputs.md) ---
+    #: Licence of the upstream data as a Hugging Face licence id (``"apache-2.0"``,
+    #: ``"cc-by-nc-4.0"``, ...), ``"other"`` for custom terms (say which in ``terms``), or
+    #: ``"unknown"`` when nobody has checked. The card's ``license`` is the common one, else
+    #: ``other`` with every component's listed.
+    license: ClassVar[str] = "unknown"
+    #: Terms beyond the licence id that a user must know: a licence agreement to accept,
+    #: per-subset licences, provider terms of generated text. Shown beside the licence.
+    terms: ClassVar[Optional[str]] = None
+    #: BibTeX of the upstream dataset(s), as their authors ask to be cited; ``None`` when they
+    #: give none.
+    citation: ClassVar[Optional[str]] = None
+    #: A warning shown at the top of the card when this component's data is in the output
+    #: (toxic, harmful or adult content); also tags the card ``not-for-all-audiences``.
+    content_warning: ClassVar[Optional[str]] = None
+
     def rows(self, ctx: "LoadContext") -> Iterable[Any]:
         """Upstream rows, typically ``ctx.load_dataset(...)``."""
         raise NotImplementedError(f"{type(self).__name__} must override rows() or load()")
@@ -90,7 +106,12 @@ class Loader(Component):
 
     @classmethod
     def metadata(cls) -> dict[str, Any]:
-        return {"priority": cls.priority, "dataset_ids": list(cls.dataset_ids)}
+        return {"priority": cls.priority, "dataset_ids": list(cls.dataset_ids), **cls.card_metadata()}
+
+    @classmethod
+    def card_metadata(cls) -> dict[str, Any]:
+        """Licence, terms, citation and content warning, as the manifest and the card hold them."""
+        return {"license": cls.license, "terms": cls.terms, "citation": cls.citation, "content_warning": cls.content_warning}
 
 
 class Source(Loader):

@@ -129,11 +129,13 @@ def run(
     quiet: bool = True,
     log: Callable[[str], None] = lambda message: None,
     plan: bool = False,
+    command: Optional[str] = None,
 ) -> RunResult:
     """Run the pipeline for ``config``; returns the manifest written to ``config.out``.
 
     ``plan``: stop after dedup and return the mixture plan instead (:mod:`bagel_core.plan`):
-    nothing is rendered or written to ``config.out``.
+    nothing is rendered or written to ``config.out``. ``command`` is the command line that
+    started the run, for the dataset card.
     """
     if registry is None:
         registry = current()
@@ -251,11 +253,13 @@ def run(
             # Matched a benchmark; removed unless the run was a dry run.
             "flagged": flagged,
             "contaminated": 0 if contamination["dry_run"] else flagged,
+            **s.cls.card_metadata(),
             "rows_written": {"sft": written.get(name, {}).get("sft", 0), "dpo": written.get(name, {}).get("dpo", 0), "conversations": conversations.get(name, {}).get("rows", 0)},
         }
     manifest = {
         "bagel_version": core_version(),
         "fingerprint": render_fp,
+        "command": command,
         "config": config.to_json(),
         "special_tokens": dataclasses.asdict(tokens),
         "plugins": [

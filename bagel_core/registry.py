@@ -90,6 +90,7 @@ def describe(cls: type[Component]) -> str:
 
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_.\-]*$")
+_LICENSE = re.compile(r"^[a-z0-9][a-z0-9.\-]*$")
 # Internal plugins of bagel-core, registered like any other (as pytest does with its own).
 _INTERNAL = ("bagel_core.builtin",)
 
@@ -287,6 +288,11 @@ def validate_component(k: Kind, cls: Any) -> None:
             raise PluginError(f"{cls.__name__}.priority must be an int")
         if not all(isinstance(d, str) for d in cls.dataset_ids):
             raise PluginError(f"{cls.__name__}.dataset_ids must be strings")
+        if not isinstance(cls.license, str) or not _LICENSE.match(cls.license):
+            raise PluginError(f"{cls.__name__}.license must be a Hugging Face licence id like 'apache-2.0', 'other' or 'unknown', got {cls.license!r}")
+        for attr in ("terms", "citation", "content_warning"):
+            if not isinstance(getattr(cls, attr), (str, type(None))):
+                raise PluginError(f"{cls.__name__}.{attr} must be a string or None")
     if issubclass(cls, PromptFormat) and not any(
         f.name == "system_prompt_probability" for f in dataclasses.fields(cls.Options)
     ):

@@ -17,7 +17,8 @@ from bagel_core.plugins import load_plugins
 from bagel_core.stages.conversations import as_messages
 
 #: Sources with multi-turn conversations, system prompts, plain text and DPO pairs.
-SAMPLE = dict(sources="local,capybara,airoboros,gutenberg,mmlu", dpo="truthy-dpo,helpsteer", formats="all", sample=True)
+#: truthy-dpo's sample has a TruthfulQA question the n-gram decontaminator finds.
+SAMPLE = dict(sources="local,capybara,airoboros,gutenberg,mmlu", dpo="truthy-dpo,helpsteer", formats="all", decontaminate="ngram", sample=True)
 
 
 @pytest.fixture(scope="module")
@@ -40,6 +41,7 @@ def test_every_config_loads_with_its_card_features(sample_out, tmp_path):
     card = DatasetCard.load(sample_out / "README.md")
     declared = {c["config_name"] for c in card.data.configs}
     assert declared == {"sft", "dpo", "conversations", "contamination"}
+    assert len(load(sample_out, "contamination", tmp_path)) >= 1
     features = {info["config_name"]: info["features"] for info in card.data.dataset_info}
     for name in sorted(declared):
         rows = load(sample_out, name, tmp_path)
@@ -54,8 +56,8 @@ def test_sft_prompt_completion_are_the_rendered_input_output(sample_out):
 
 
 def _kept_conversations(out: Path) -> dict[str, list[dict]]:
-    """The SFT items the dedup stage kept (no decontamination in this run), as loaded."""
-    (stage,) = (out / ".bagel-work" / "dedup").glob("*/sft.parquet")
+    """The SFT items dedup and decontamination kept, as loaded."""
+    (stage,) = (out / ".bagel-work" / "decontaminate").glob("*/sft.parquet")
     rows = pq.read_table(stage, columns=["id", "conversations"]).to_pylist()
     return {row["id"]: row["conversations"] for row in rows if row["conversations"]}
 
@@ -143,3 +145,92 @@ def test_trl_dpo_trainer_trains_on_the_dpo_config_as_written(sample_out, tiny_ll
     assert len(rows) >= 4
     trainer = DPOTrainer(model=str(tiny_llama), args=_trainer_args(DPOConfig, tmp_path), train_dataset=rows, processing_class=AutoTokenizer.from_pretrained(tiny_llama))
     _trained(trainer)
+
+
+# --- the dataset card ------------------------------------------------------------------------
+
+
+def _card(out: Path):
+    from huggingface_hub import DatasetCard
+
+    return DatasetCard.load(out / "README.md", ignore_metadata_errors=False)
+
+
+def test_card_header_validates_and_names_every_upstream(sample_out):
+    from huggingface_hub import DatasetCardData
+
+    card = _card(sample_out)
+    data = DatasetCardData(**card.data.to_dict())  # round-trips through the Hub's own model
+    manifest = json.loads((sample_out / "manifest.json").read_text())
+    ids = {d for s in manifest["sources"].values() for d in s["dataset_ids"]}
+    assert set(data.source_datasets) == ids and "lmsys/lmsys-chat-1m" not in ids
+    # helpsteer and truthy-dpo are cc-by-4.0, mmlu mit, airoboros unverified: no single licence.
+    assert data.license == "other" and data.license_name == "multiple-upstream-licenses"
+    assert data.task_categories == ["text-generation"] and data.size_categories == ["n<1K"]
+    assert "not-for-all-audiences" not in data.tags  # no toxic or gated source selected
+    sft = next(i for i in data.dataset_info if i["config_name"] == "sft")
+    assert sft["splits"] == [{"name": "train", "num_examples": manifest["totals"]["sft_rows"]}]
+
+
+def test_card_body_licences_citations_recipe_and_usage(sample_out, tmp_path):
+    import subprocess
+    import sys
+    import tomllib
+
+    text = (sample_out / "README.md").read_text()
+    assert "- **mmlu** (`mit`)" in text and "- **helpsteer** (`cc-by-4.0`)" in text
+    assert "- **airoboros** (`unknown`): Licences of unalignment/spicy-3.1" in text
+    assert "@inproceedings{hendrycks2021mmlu," in text and "@article{wang2023helpsteer," in text
+    assert "No citation is given (or recorded) for: local, gutenberg, capybara, truthy-dpo, airoboros." in text
+    assert "https://github.com/" not in text.replace("https://github.com/jondurbin/bagel", "")
+    assert "Decontaminators ngram checked every SFT instruction and DPO prompt" in text and "| truthfulqa | 1 |" in text
+    # The usage snippet runs from anywhere (here: another folder, a fresh cache).
+    snippet = text.split("```python\n", 1)[1].split("```", 1)[0]
+    env = {**__import__("os").environ, "HF_DATASETS_CACHE": str(tmp_path / "hf"), "HF_HOME": str(tmp_path / "home")}
+    done = subprocess.run([sys.executable, "-c", snippet + "\nprint(len(sft), len(dpo), len(conversations))"], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    manifest = json.loads((sample_out / "manifest.json").read_text())
+    t = manifest["totals"]
+    assert done.stdout.split() == [str(t["sft_rows"]), str(t["dpo_rows"]), str(t["conversations_rows"])]
+    # The recipe in the card reruns the same output.
+    recipe = tomllib.loads(text.split("```toml\n", 1)[1].split("```", 1)[0])
+    assert set(recipe["run"]["sources"]) == {"local", "mmlu", "capybara", "gutenberg", "airoboros"}
+    again = run(RunConfig(out=tmp_path / "again", **recipe["run"]), load_plugins()[1])
+    assert again.manifest["totals"] == manifest["totals"]
+    for name in ("sft.parquet", "dpo.parquet", "conversations.parquet"):
+        assert pq.read_table(tmp_path / "again" / name).equals(pq.read_table(sample_out / name))
+
+
+def test_card_warns_about_toxic_and_gated_sources(tmp_path):
+    out = tmp_path / "out"
+    run(RunConfig(out=out, sources="lmsys_chat_1m", dpo="toxic-dpo", formats="vicuna", sample=True), load_plugins()[1])
+    card = _card(out)
+    assert "not-for-all-audiences" in card.data.tags
+    warning = card.text.split("## Content warning\n\n", 1)[1].split("\n## ", 1)[0]
+    assert "**toxic-dpo**: Toxic by design" in warning and "**lmsys_chat_1m**: Real user conversations" in warning
+    assert "LMSYS-Chat-1M Dataset License Agreement" in card.text
+    # lmsys is "other" (an agreement), toxic-dpo cc-by-4.0.
+    assert card.data.license == "other"
+
+
+def test_card_license_is_the_shared_one_else_other():
+    from bagel_core.card import card_license
+
+    assert card_license({"a": {"license": "mit"}, "b": {"license": "mit"}}) == ("mit", ["mit"])
+    assert card_license({"a": {"license": "mit"}, "b": {"license": "cc-by-4.0"}}) == ("other", ["cc-by-4.0", "mit"])
+    assert card_license({"a": {"license": "mit"}, "b": {"license": "unknown"}})[0] == "other"
+    assert card_license({"a": {"license": "other"}})[0] == "other"
+
+
+def test_builtin_citations_are_single_well_formed_bibtex_entries():
+    import re
+
+    registry = load_plugins()[1]
+    for kind in ("source", "dpo_builder"):
+        for name, info in registry.of(kind).items():
+            citation = info.cls.citation
+            if citation is None:
+                continue
+            assert re.match(r"^@(article|inproceedings|misc|book)\{[a-z0-9]+,\n", citation), name
+            assert citation.count("{") == citation.count("}") and citation.rstrip().endswith("}"), name
+            assert re.search(r"year = \{\d{4}\}", citation) and "title = {" in citation, name

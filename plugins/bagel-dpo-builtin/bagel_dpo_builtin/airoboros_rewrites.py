@@ -40,6 +40,8 @@ class AiroborosRewrites(DPOBuilder):
     description = "airoboros 3.x writing/roleplay rewrites (chosen) vs the shorter m2.0 answer"
     priority = 1
     dataset_ids = (*(v[0] for v in VERSIONS.values()), OLD_SET)
+    license = "unknown"
+    terms = "Licences of unalignment/spicy-3.1, jondurbin/airoboros-3.2 and jondurbin/airoboros-gpt4-m2.0 not verified for this card. Responses generated with OpenAI models: whether OpenAI's terms of use bind beyond the dataset's licence is unsettled (the seed model cards raise the same question)."
     sample_root = SAMPLES
 
     @dataclass

@@ -39,6 +39,13 @@ class HelpSteer(DPOBuilder):
     description = "HelpSteer: best correctness-4 response vs a random lower-scoring one"
     priority = 2
     dataset_ids = ("nvidia/HelpSteer",)
+    license = "cc-by-4.0"
+    citation = r"""@article{wang2023helpsteer,
+  title = {HelpSteer: Multi-attribute Helpfulness Dataset for SteerLM},
+  author = {Wang, Zhilin and Dong, Yi and Zeng, Jiaqi and Adams, Virginia and Sreedhar, Makesh Narsimhan and Egert, Daniel and Delalleau, Olivier and Scowcroft, Jane Polak and Kant, Neel and Swope, Aidan and Kuchaiev, Oleksii},
+  journal = {arXiv preprint arXiv:2311.09528},
+  year = {2023}
+}"""
     sample_root = SAMPLES
 
     @dataclass

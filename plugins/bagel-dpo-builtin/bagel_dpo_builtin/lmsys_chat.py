@@ -58,6 +58,15 @@ class LmsysChatDPO(DPOBuilder):
     description = "lmsys-chat-1m: gpt-4's answer vs the largest 10-99b open model's, same single-turn input"
     priority = 2
     dataset_ids = ("lmsys/lmsys-chat-1m",)
+    license = "other"
+    terms = "Gated on the Hub: using LMSYS-Chat-1M requires accepting the LMSYS-Chat-1M Dataset License Agreement (see the dataset's page); the licence travels with any data derived from it."
+    citation = r"""@article{zheng2023lmsyschat1m,
+  title = {LMSYS-Chat-1M: A Large-Scale Real-World LLM Conversation Dataset},
+  author = {Zheng, Lianmin and Chiang, Wei-Lin and Sheng, Ying and Li, Tianle and Zhuang, Siyuan and Wu, Zhanghao and Zhuang, Yonghao and Li, Zhuohan and Lin, Zi and Xing, Eric P. and Gonzalez, Joseph E. and Stoica, Ion and Zhang, Hao},
+  journal = {arXiv preprint arXiv:2309.11998},
+  year = {2023}
+}"""
+    content_warning = 'Real user conversations with chatbots; the authors kept unsafe conversations on purpose (each message carries an OpenAI moderation tag upstream).'
     sample_root = SAMPLES
 
     @dataclass

@@ -28,6 +28,8 @@ class OrcaDPOPairs(PublishedPairs):
     description = "orca_dpo_pairs (distilabel): no ties, chosen score >= 8, not GSM8K train, no refusal"
     priority = 2
     dataset_ids = tuple(v[0] for v in VARIANTS.values())
+    license = "unknown"
+    terms = "argilla/distilabel-intel-orca-dpo-pairs is apache-2.0 (an open pull request there proposes cc-by-nc-4.0); the licence of Intel/orca_dpo_pairs is not verified for this card. Responses generated with OpenAI models: whether OpenAI's terms of use bind beyond the dataset's licence is unsettled (the seed model cards raise the same question)."
     sample_root = SAMPLES
     label = "orca_dpo_pairs"
     system_column = "system"

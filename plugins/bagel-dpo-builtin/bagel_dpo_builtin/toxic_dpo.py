@@ -21,6 +21,8 @@ class ToxicDPO(PublishedPairs):
     description = "toxic-dpo: pairs as published (prompt, chosen, rejected), chosen != rejected"
     priority = 2
     dataset_ids = tuple(dataset_id for dataset_id, _ in VERSIONS.values())
+    license = "cc-by-4.0"
+    content_warning = 'Toxic by design: the chosen responses comply with harmful requests (the set is meant to undo safety tuning); tagged Not-For-All-Audiences upstream.'
     sample_root = SAMPLES
     label = "toxic-dpo"
 

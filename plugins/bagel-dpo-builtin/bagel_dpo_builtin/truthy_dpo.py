@@ -14,6 +14,7 @@ class TruthyDPO(PublishedPairs):
     description = "truthy-dpo: pairs as published with their system prompt, chosen != rejected"
     priority = 2
     dataset_ids = ("jondurbin/truthy-dpo-v0.1",)
+    license = "cc-by-4.0"
     sample_root = SAMPLES
     label = "truthy-dpo"
     system_column = "system"

@@ -24,6 +24,13 @@ class UltraFeedback(DPOBuilder):
     description = "UltraFeedback binarized cleaned: chosen score >= 8, single turn, no refusal"
     priority = 2
     dataset_ids = ("allenai/ultrafeedback_binarized_cleaned",)
+    license = "mit"
+    citation = r"""@article{cui2023ultrafeedback,
+  title = {UltraFeedback: Boosting Language Models with High-quality Feedback},
+  author = {Cui, Ganqu and Yuan, Lifan and Ding, Ning and Yao, Guanming and Zhu, Wei and Ni, Yuan and Xie, Guotong and Liu, Zhiyuan and Sun, Maosong},
+  journal = {arXiv preprint arXiv:2310.01377},
+  year = {2023}
+}"""
     sample_root = SAMPLES
 
     @dataclass

@@ -12,6 +12,13 @@ class Ai2Arc(LabelledChoiceSource):
     description = "ARC-Challenge train: science multiple choice, lettered options, answer key (+ text)"
     priority = 3
     dataset_ids = ("allenai/ai2_arc",)
+    license = "cc-by-sa-4.0"
+    citation = r"""@article{clark2018arc,
+  title = {Think you have Solved Question Answering? Try ARC, the AI2 Reasoning Challenge},
+  author = {Clark, Peter and Cowhey, Isaac and Etzioni, Oren and Khot, Tushar and Sabharwal, Ashish and Schoenick, Carissa and Tafjord, Oyvind},
+  journal = {arXiv preprint arXiv:1803.05457},
+  year = {2018}
+}"""
     question_column = "question"
 
     @dataclass

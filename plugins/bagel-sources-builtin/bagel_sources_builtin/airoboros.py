@@ -26,6 +26,8 @@ class Airoboros(Source):
     description = "airoboros synthetic instructions (gpt-4), conversations verbatim"
     priority = 1
     dataset_ids = tuple(dataset_id for dataset_id, _ in VERSIONS.values())
+    license = "unknown"
+    terms = "Licences of unalignment/spicy-3.1 and jondurbin/airoboros-3.2 not verified for this card. Responses generated with OpenAI models: whether OpenAI's terms of use bind beyond the dataset's licence is unsettled (the seed model cards raise the same question)."
     sample_root = SAMPLES
 
     @dataclass

@@ -21,6 +21,14 @@ class Apps(Source):
     description = "APPS problems -> first python solution (HumanEval overlap removed)"
     priority = 2
     dataset_ids = (DATASET, HUMANEVAL_ID)
+    license = "unknown"
+    terms = 'Licence of codeparrot/apps not verified for this card; openai_humaneval (MIT) is only used to filter out overlapping problems.'
+    citation = r"""@inproceedings{hendrycks2021apps,
+  title = {Measuring Coding Challenge Competence With APPS},
+  author = {Hendrycks, Dan and Basart, Steven and Kadavath, Saurav and Mazeika, Mantas and Arora, Akul and Guo, Ethan and Burns, Collin and Puranik, Samir and He, Horace and Song, Dawn and Steinhardt, Jacob},
+  booktitle = {NeurIPS Datasets and Benchmarks Track},
+  year = {2021}
+}"""
     sample_root = SAMPLES
 
     @dataclass

@@ -22,6 +22,13 @@ class Belebele(Source):
     description = "Belebele (EVALUATION data, all 122 variants): passage + question -> answer text"
     priority = 2
     dataset_ids = ("facebook/belebele",)
+    license = "cc-by-sa-4.0"
+    citation = r"""@article{bandarkar2023belebele,
+  title = {The Belebele Benchmark: a Parallel Reading Comprehension Dataset in 122 Language Variants},
+  author = {Bandarkar, Lucas and Liang, Davis and Muller, Benjamin and Artetxe, Mikel and Shukla, Satya Narayan and Husa, Donald and Goyal, Naman and Krishnan, Abhinandan and Zettlemoyer, Luke and Khabsa, Madian},
+  journal = {arXiv preprint arXiv:2308.16884},
+  year = {2023}
+}"""
     sample_root = SAMPLES
 
     @dataclass

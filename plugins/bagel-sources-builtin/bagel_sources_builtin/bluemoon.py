@@ -19,6 +19,8 @@ class Bluemoon(Source):
     description = "Blue Moon role-play, multi-turn conversations verbatim (opening gpt message folded into the system prompt)"
     priority = 1
     dataset_ids = (DATASET,)
+    license = "unknown"
+    terms = 'Licence of Squish42/bluemoon-fandom-1-1-rp-cleaned not verified for this card (role-play posts scraped from a forum).'
     sample_root = SAMPLES
 
     @dataclass

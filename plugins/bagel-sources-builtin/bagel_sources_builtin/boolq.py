@@ -17,6 +17,13 @@ class BoolQ(Source):
     description = "BoolQ train: passage + 'True or false - <question>', answer true/false"
     priority = 3
     dataset_ids = ("google/boolq",)
+    license = "cc-by-sa-3.0"
+    citation = r"""@inproceedings{clark2019boolq,
+  title = {BoolQ: Exploring the Surprising Difficulty of Natural Yes/No Questions},
+  author = {Clark, Christopher and Lee, Kenton and Chang, Ming-Wei and Kwiatkowski, Tom and Collins, Michael and Toutanova, Kristina},
+  booktitle = {Proceedings of NAACL-HLT},
+  year = {2019}
+}"""
     sample_root = SAMPLES
 
     @dataclass

@@ -13,6 +13,8 @@ class Capybara(Source):
     description = "Capybara multi-turn conversations, each input/output pair a human/gpt exchange"
     priority = 2
     dataset_ids = ("LDJnr/Capybara",)
+    license = "unknown"
+    terms = 'Licence of LDJnr/Capybara not verified for this card.'
     sample_root = SAMPLES
 
     def rows(self, ctx: LoadContext):

@@ -62,6 +62,8 @@ class Cinematika(Source):
     description = "cinematika: character-card/scene instructions, scene-by-scene scripts and packed scenes as plain text"
     priority = 3
     dataset_ids = (DATASET,)
+    license = "unknown"
+    terms = 'Licence of jondurbin/cinematika-v0.1 not verified for this card.'
     sample_root = SAMPLES
 
     @dataclass

@@ -19,6 +19,14 @@ class Drop(Source):
     description = "DROP train: passage and question in random order, answer spans joined by ', '"
     priority = 2
     dataset_ids = ("ucinlp/drop",)
+    license = "unknown"
+    terms = 'Licence of ucinlp/drop not verified for this card.'
+    citation = r"""@inproceedings{dua2019drop,
+  title = {DROP: A Reading Comprehension Benchmark Requiring Discrete Reasoning Over Paragraphs},
+  author = {Dua, Dheeru and Wang, Yizhong and Dasigi, Pradeep and Stanovsky, Gabriel and Singh, Sameer and Gardner, Matt},
+  booktitle = {Proceedings of NAACL-HLT},
+  year = {2019}
+}"""
     sample_root = SAMPLES
 
     @dataclass

@@ -24,6 +24,13 @@ class EmoBank(Source):
     description = "EmoBank train rows: message -> JSON {V, A, D} scores (as the CSV's strings)"
     priority = 3
     dataset_ids = ("JULIELab/EmoBank",)
+    license = "cc-by-sa-4.0"
+    citation = r"""@inproceedings{buechel2017emobank,
+  title = {EmoBank: Studying the Impact of Annotation Perspective and Representation Format on Dimensional Emotion Analysis},
+  author = {Buechel, Sven and Hahn, Udo},
+  booktitle = {Proceedings of EACL},
+  year = {2017}
+}"""
     sample_root = SAMPLES
 
     @dataclass

@@ -80,6 +80,8 @@ class Gutenberg(Source):
     description = "Project Gutenberg novels split into chapters, as plain text"
     priority = 3
     dataset_ids = (DATASET,)
+    license = "other"
+    terms = "Project Gutenberg eBooks, public domain in the USA; Project Gutenberg's licence and trademark terms apply to the files as distributed, and copyright elsewhere varies by country."
     sample_root = SAMPLES
 
     @dataclass

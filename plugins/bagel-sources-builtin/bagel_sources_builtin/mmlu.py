@@ -20,6 +20,13 @@ class Mmlu(Source):
     description = "MMLU auxiliary_train: lettered options, answer '<letter> <text>' or letter only"
     priority = 3
     dataset_ids = ("cais/mmlu",)
+    license = "mit"
+    citation = r"""@inproceedings{hendrycks2021mmlu,
+  title = {Measuring Massive Multitask Language Understanding},
+  author = {Hendrycks, Dan and Burns, Collin and Basart, Steven and Zou, Andy and Mazeika, Mantas and Song, Dawn and Steinhardt, Jacob},
+  booktitle = {International Conference on Learning Representations (ICLR)},
+  year = {2021}
+}"""
     sample_root = SAMPLES
 
     @dataclass

@@ -17,6 +17,14 @@ class NaturalInstructions(Source):
     description = "Natural Instructions train: definition + inputs -> targets, stratified by task"
     priority = 1
     dataset_ids = ("Muennighoff/natural-instructions",)
+    license = "unknown"
+    terms = 'Licence of the Muennighoff/natural-instructions copy not verified for this card.'
+    citation = r"""@inproceedings{wang2022supernaturalinstructions,
+  title = {Super-NaturalInstructions: Generalization via Declarative Instructions on 1600+ NLP Tasks},
+  author = {Wang, Yizhong and Mishra, Swaroop and others},
+  booktitle = {Proceedings of EMNLP},
+  year = {2022}
+}"""
     sample_root = SAMPLES
 
     @dataclass

@@ -12,6 +12,13 @@ class OpenBookQA(LabelledChoiceSource):
     description = "OpenBookQA main train: question stem, lettered options, answer key (+ text)"
     priority = 3
     dataset_ids = ("allenai/openbookqa",)
+    license = "apache-2.0"
+    citation = r"""@inproceedings{mihaylov2018openbookqa,
+  title = {Can a Suit of Armor Conduct Electricity? A New Dataset for Open Book Question Answering},
+  author = {Mihaylov, Todor and Clark, Peter and Khot, Tushar and Sabharwal, Ashish},
+  booktitle = {Proceedings of EMNLP},
+  year = {2018}
+}"""
     question_column = "question_stem"
 
     @dataclass

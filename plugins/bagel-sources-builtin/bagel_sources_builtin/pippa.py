@@ -20,6 +20,15 @@ class Pippa(Source):
     description = "PIPPA role-play: persona + greeting as system prompt, refusals removed, seeded half kept"
     priority = 1
     dataset_ids = (DATASET,)
+    license = "unknown"
+    terms = 'Licence of the kingbri/PIPPA-shareGPT conversion not verified; the original PygmalionAI/PIPPA is apache-2.0 and tagged Not-For-All-Audiences.'
+    citation = r"""@article{gosling2023pippa,
+  title = {PIPPA: A Partially Synthetic Conversational Dataset},
+  author = {Gosling, Tear and Dale, Alpin and Zheng, Yinhe},
+  journal = {arXiv preprint arXiv:2308.05884},
+  year = {2023}
+}"""
+    content_warning = 'Role-play conversations; the original PIPPA is tagged Not-For-All-Audiences on the Hub.'
     sample_root = SAMPLES
 
     @dataclass

@@ -25,6 +25,13 @@ class Piqa(Source):
     description = "PIQA train: goal with solutions A/B, answer letter or 'A. <solution>'"
     priority = 3
     dataset_ids = ("ybisk/piqa",)
+    license = "afl-3.0"
+    citation = r"""@inproceedings{bisk2020piqa,
+  title = {PIQA: Reasoning about Physical Commonsense in Natural Language},
+  author = {Bisk, Yonatan and Zellers, Rowan and Le Bras, Ronan and Gao, Jianfeng and Choi, Yejin},
+  booktitle = {Proceedings of AAAI},
+  year = {2020}
+}"""
     sample_root = SAMPLES
 
     @dataclass

@@ -19,6 +19,8 @@ class PythonAlpaca(Source):
     description = "Tested-22k-Python-Alpaca instruction (+ input) -> output (refusals, HumanEval overlap removed)"
     priority = 1
     dataset_ids = (DATASET, HUMANEVAL_ID)
+    license = "unknown"
+    terms = 'Licence of Vezora/Tested-22k-Python-Alpaca not verified for this card; openai_humaneval (MIT) is only used to filter out overlapping problems.'
     sample_root = SAMPLES
 
     @dataclass

@@ -20,6 +20,8 @@ class RosettaCode(Source):
     description = "Rosetta Code task + language -> code (HumanEval overlap removed, seeded sample)"
     priority = 2
     dataset_ids = (DATASET, HUMANEVAL_ID)
+    license = "unknown"
+    terms = "Licence of cakiki/rosetta-code not verified for this card; openai_humaneval is only used for filtering."
     sample_root = SAMPLES
 
     @dataclass

@@ -30,6 +30,8 @@ class SlimOrca(Source):
     description = "SlimOrca conversations (refusals removed, seeded sample)"
     priority = 2
     dataset_ids = (DATASET, AIROBOROS_32)
+    license = "mit"
+    terms = "MIT (Open-Orca/SlimOrca); jondurbin/airoboros-3.2 is read too (licence not verified). Responses generated with OpenAI models: whether OpenAI's terms of use bind beyond the dataset's licence is unsettled (the seed model cards raise the same question)."
     sample_root = SAMPLES
 
     @dataclass

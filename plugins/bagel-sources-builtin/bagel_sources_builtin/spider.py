@@ -17,6 +17,13 @@ class Spider(Source):
     description = "Spider train: 'Write a SQL query for the following:' + question -> query"
     priority = 1
     dataset_ids = ("xlangai/spider",)
+    license = "cc-by-sa-4.0"
+    citation = r"""@inproceedings{yu2018spider,
+  title = {Spider: A Large-Scale Human-Labeled Dataset for Complex and Cross-Domain Semantic Parsing and Text-to-SQL Task},
+  author = {Yu, Tao and Zhang, Rui and Yang, Kai and Yasunaga, Michihiro and Wang, Dongxu and Li, Zifan and Ma, James and Li, Irene and Yao, Qingning and Roman, Shanelle and Zhang, Zilin and Radev, Dragomir},
+  booktitle = {Proceedings of EMNLP},
+  year = {2018}
+}"""
     sample_root = SAMPLES
 
     @dataclass

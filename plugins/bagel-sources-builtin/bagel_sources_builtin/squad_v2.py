@@ -34,6 +34,14 @@ class SquadV2(Source):
     description = "SQuAD 2.0 train: passage + question, first answer or a random 'don't know' phrase"
     priority = 3
     dataset_ids = ("rajpurkar/squad_v2",)
+    license = "unknown"
+    terms = 'Licence of rajpurkar/squad_v2 not verified for this card.'
+    citation = r"""@inproceedings{rajpurkar2018squad,
+  title = {Know What You Don't Know: Unanswerable Questions for SQuAD},
+  author = {Rajpurkar, Pranav and Jia, Robin and Liang, Percy},
+  booktitle = {Proceedings of ACL},
+  year = {2018}
+}"""
     sample_root = SAMPLES
 
     @dataclass

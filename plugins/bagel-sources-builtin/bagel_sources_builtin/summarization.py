@@ -40,6 +40,8 @@ class Summarization(Source):
     description = "airoboros summarization (booksum, cnndm, mediasum, samsum, xsum) in the BEGININPUT format"
     priority = 3
     dataset_ids = (DATASET,)
+    license = "unknown"
+    terms = 'Licence of mattpscott/airoboros-summarization not verified for this card.'
     sample_root = SAMPLES
 
     @dataclass

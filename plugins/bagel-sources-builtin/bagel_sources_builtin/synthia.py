@@ -34,6 +34,8 @@ class Synthia(Source):
     description = "Synthia v1.3 instructions with system prompts (refusals removed, seeded sample)"
     priority = 1
     dataset_ids = (DATASET,)
+    license = "unknown"
+    terms = "Licence of migtissera/Synthia-v1.3 not verified for this card. Responses generated with OpenAI models: whether OpenAI's terms of use bind beyond the dataset's licence is unsettled (the seed model cards raise the same question)."
     sample_root = SAMPLES
 
     @dataclass

@@ -17,6 +17,14 @@ class Winogrande(Source):
     description = "WinoGrande xl train: the sentence with its blank -> the correct option"
     priority = 3
     dataset_ids = ("allenai/winogrande",)
+    license = "unknown"
+    terms = 'Published under a CC-BY licence whose version is not verified for this card.'
+    citation = r"""@article{sakaguchi2019winogrande,
+  title = {WinoGrande: An Adversarial Winograd Schema Challenge at Scale},
+  author = {Sakaguchi, Keisuke and Le Bras, Ronan and Bhagavatula, Chandra and Choi, Yejin},
+  journal = {arXiv preprint arXiv:1907.10641},
+  year = {2019}
+}"""
     sample_root = SAMPLES
 
     @dataclass

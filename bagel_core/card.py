@@ -1,0 +1,271 @@
+"""The dataset card (``README.md``) of an output folder, built from its manifest and files.
+
+The YAML header is what the Hugging Face Hub and ``datasets`` read: licence, upstream datasets,
+task and size categories, one config per parquet file with its features. The body is for
+people: content warnings first, then what each config holds and how to load it, every source
+with its licence, terms and citation, the decontamination summary, and the recipe and command
+that reproduce the run. Everything comes from ``manifest.json`` (which holds each component's
+``license``/``terms``/``citation``/``content_warning``) and the parquet files' own schemas, so
+``bagel push-to-hub`` can rebuild the card for a Hub repository without rerunning anything.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata as md
+import json
+from pathlib import Path
+from typing import Any, Optional
+
+import pyarrow.parquet as pq
+
+#: config name -> (file, what it is); ``sft`` is the default config.
+CONFIGS = {
+    "sft": ("sft.parquet", "one row per assistant turn and prompt format; train on `output` (trl: `prompt`/`completion`, the same text)"),
+    "dpo": ("dpo.parquet", "one row per preference pair and prompt format; the prompt is rendered, `chosen`/`rejected` are raw"),
+    "conversations": ("conversations.parquet", "one row per SFT conversation, unrendered, as OpenAI-style `messages` for a model's own chat template"),
+    "contamination": ("contamination.parquet", "every benchmark match: the item, the benchmark item, the decontaminator and its score"),
+    "near_duplicates": ("near_duplicates.parquet", "every item a deduper removed, beside the item kept in its place and their similarity"),
+}
+#: Where the project's documentation lives in its source tree (no public URL is recorded).
+DOCS_PATH = "docs/outputs.md"
+REFERENCE_URL = "https://github.com/jondurbin/bagel"
+#: The Hub's size buckets, by number of rows of the largest config.
+_SIZES = [(1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M"), (10_000_000, "1M<n<10M"), (100_000_000, "10M<n<100M")]
+
+
+def size_category(rows: int) -> str:
+    """The Hub's ``size_categories`` bucket of ``rows``.
+
+    >>> size_category(999), size_category(1000), size_category(2_500_000)
+    ('n<1K', '1K<n<10K', '1M<n<10M')
+    """
+    for bound, label in _SIZES:
+        if rows < bound:
+            return label
+    return "100M<n<1B"
+
+
+def card_license(sources: dict[str, dict[str, Any]]) -> tuple[str, list[str]]:
+    """The card's ``license`` and the distinct licences behind it.
+
+    One licence shared by every source is the card's licence. Otherwise no single id is
+    honest (there is no total order of strictness between, say, cc-by-sa-4.0 and a custom
+    agreement), so the card says ``other`` and lists each source's licence in its body;
+    ``unknown`` licences also make it ``other``.
+    """
+    licenses = sorted({s.get("license") or "unknown" for s in sources.values()})
+    if len(licenses) == 1 and licenses[0] not in ("unknown", "other"):
+        return licenses[0], licenses
+    return "other", licenses
+
+
+def project_link() -> str:
+    """A link to bagel that resolves: the package's recorded project URL, else the docs path
+    inside its source tree (stated as such), and the reference implementation it follows."""
+    try:
+        urls = md.metadata("bagel-core").get_all("Project-URL") or []
+    except md.PackageNotFoundError:
+        urls = []
+    for entry in urls:
+        label, _, url = entry.partition(",")
+        if url.strip().startswith("http"):
+            return f"[bagel]({url.strip()}) (the reference implementation it follows: [jondurbin/bagel]({REFERENCE_URL}))"
+    return (
+        f"bagel (no public URL is recorded for this project; its documentation is `{DOCS_PATH}` in its "
+        f"source tree), an implementation of the recipe of [jondurbin/bagel]({REFERENCE_URL})"
+    )
+
+
+def _rows(path: Path) -> int:
+    return pq.read_metadata(path).num_rows if path.exists() else 0
+
+
+def _features(path: Path) -> list[dict[str, Any]]:
+    from datasets import Features
+
+    return Features.from_arrow_schema(pq.read_schema(path))._to_yaml_list()
+
+
+def header(out: Path, manifest: dict[str, Any]) -> dict[str, Any]:
+    """The card's YAML metadata as a dict (validated by ``huggingface_hub.DatasetCardData``)."""
+    sources = manifest["sources"]
+    license_id, licenses = card_license(sources)
+    configs, infos, largest = [], [], 0
+    for name, (file, _) in CONFIGS.items():
+        rows = _rows(out / file)
+        if not rows:  # load_dataset fails on a config without data ("corresponds to no data")
+            continue
+        largest = max(largest, rows)
+        configs.append({"config_name": name, "data_files": [{"split": "train", "path": file}], **({"default": True} if name == "sft" else {})})
+        infos.append({"config_name": name, "features": _features(out / file), "splits": [{"name": "train", "num_examples": rows}]})
+    data: dict[str, Any] = {"pretty_name": "bagel dataset", "license": license_id}
+    if license_id == "other":
+        # Each source keeps its own licence: the body's "Licences and terms" lists them.
+        data["license_name"] = "multiple-upstream-licenses"
+    warnings = any(s.get("content_warning") for s in sources.values())
+    data.update(
+        source_datasets=sorted({d for s in sources.values() for d in s.get("dataset_ids", [])}),
+        task_categories=["text-generation"],
+        size_categories=[size_category(largest)],
+        tags=["bagel", "sft", "dpo", *(["not-for-all-audiences"] if warnings else [])],
+        configs=configs,
+        dataset_info=infos,
+    )
+    return data
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{json.dumps(k)} = {_toml_value(v)}" for k, v in value.items()) + "}"
+    return json.dumps(str(value))  # a JSON string is a valid TOML basic string
+
+
+def recipe(manifest: dict[str, Any]) -> str:
+    """A TOML recipe that reruns this output: the components used, by name, and the options
+    the run set (every other option is the component's default at the listed version)."""
+    from .config import TABLE_KINDS
+
+    config = manifest["config"]
+    loaders = manifest["components"]["loaders"]
+    run = {
+        "sources": [c["name"] for c in loaders if c["kind"] == "source"],
+        "dpo": [c["name"] for c in loaders if c["kind"] == "dpo_builder"],
+        "formats": manifest["formats"],
+        "decontaminate": manifest["decontaminators"],
+        "benchmarks": manifest["benchmarks"] or "all",
+        **{k: config[k] for k in ("seed", "copies_per_item", "tokenizer", "decontaminate_dry_run", "sample") if config.get(k) is not None},
+    }
+    lines = ["[run]", *(f"{k} = {_toml_value(v)}" for k, v in run.items())]
+    kinds = {kind: table for table, kind in TABLE_KINDS.items()}
+    for kind, components in sorted(config.get("options", {}).items()):
+        for name, options in sorted(components.items()):
+            lines += ["", f"[{kinds.get(kind, kind)}.{name}]", *(f"{k} = {_toml_value(v)}" for k, v in options.items())]
+    return "\n".join(lines)
+
+
+def _table(rows: list[list[Any]], head: list[str]) -> str:
+    lines = ["| " + " | ".join(head) + " |", "| " + " | ".join("---" for _ in head) + " |"]
+    lines += ["| " + " | ".join(str(c).replace("|", "\\|").replace("\n", " ") for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _dataset_link(dataset_id: str) -> str:
+    # Hub ids are owner/name; anything else (a website, a canonical id) is shown as text.
+    if dataset_id.count("/") == 1 and "." not in dataset_id.split("/")[0]:
+        return f"[{dataset_id}](https://huggingface.co/datasets/{dataset_id})"
+    return f"`{dataset_id}`"
+
+
+def body(out: Path, manifest: dict[str, Any], location: str, chart: Optional[str]) -> str:
+    """The card's Markdown body. ``location`` is what ``load_dataset`` is given in the usage
+    snippet (the output folder's absolute path, or a Hub repository id)."""
+    sources = manifest["sources"]
+    contamination = manifest["contamination"]
+    config = manifest["config"]
+    totals = manifest["totals"]
+    parts = [
+        f"# bagel dataset\n\nComposed by bagel-core {manifest['bagel_version']} from {len(sources)} sources and DPO pair builders "
+        f"with seed {config['seed']}, rendered into the prompt formats {', '.join(manifest['formats']) or 'none'}.\n\nProject: {project_link()}."
+    ]
+
+    if manifest.get("warnings"):  # what the run itself found suspicious (sources yielding nothing, ...)
+        parts.append("## Warnings\n\n" + "\n".join(f"- **{w}**" for w in manifest["warnings"]))
+
+    warned = [(n, s["content_warning"]) for n, s in sources.items() if s.get("content_warning") and sum(s["rows_written"].values())]
+    if warned:
+        parts.append("## Content warning\n\n" + "\n".join(f"- **{n}**: {w}" for n, w in warned))
+
+    rows, empty = [], []
+    for name, (file, what) in CONFIGS.items():
+        if _rows(out / file):
+            meta = pq.read_metadata(out / file)
+            rows.append([f"`{name}`", f"`{file}`", meta.num_rows, ", ".join(f"`{c}`" for c in meta.schema.to_arrow_schema().names), what])
+        else:
+            empty.append(f"`{file}`")
+    parts.append("## Configs\n\n" + _table(rows, ["config", "file", "rows", "columns", "content"]))
+    if empty:
+        parts[-1] += f"\n\n{', '.join(empty)} {'has' if len(empty) == 1 else 'have'} no rows in this run, so no config points to {'it' if len(empty) == 1 else 'them'}."
+    if totals.get("conversations_skipped_plain_text"):
+        parts[-1] += f"\n\n{totals['conversations_skipped_plain_text']} plain-text items have no conversation: they are in `sft` (empty input) but not in `conversations`."
+
+    parts.append(
+        "## Usage\n\n```python\nfrom datasets import load_dataset\n\n"
+        f"sft = load_dataset({location!r}, \"sft\", split=\"train\")                      # input/output, prompt/completion\n"
+        f"dpo = load_dataset({location!r}, \"dpo\", split=\"train\")                      # prompt/chosen/rejected\n"
+        f"conversations = load_dataset({location!r}, \"conversations\", split=\"train\")  # messages\n```\n\n"
+        "trl's `SFTTrainer` trains on `sft` (prompt-completion) or `conversations` (with the model's chat template) "
+        "and `DPOTrainer` on `dpo`, as loaded. `bagel export axolotl|llama-factory` writes the configs those tools need."
+    )
+    if chart:
+        parts.append(f"## Mixture\n\n![Items per source]({chart})")
+
+    rows = [
+        [name, s["kind"], ", ".join(_dataset_link(d) for d in s.get("dataset_ids", [])) or "local files", s.get("license") or "unknown",
+         s["loaded"], sum(s["rejected"].values()), sum(s["filtered"].values()), s["duplicates"], s["contaminated"],
+         s["rows_written"]["sft"], s["rows_written"]["dpo"], s["rows_written"].get("conversations", 0)]
+        for name, s in sources.items()
+    ]
+    parts.append("## Sources\n\n" + _table(rows, ["source", "kind", "upstream", "licence", "loaded", "rejected", "filtered", "duplicates", "contaminated", "sft rows", "dpo rows", "conversations"]))
+
+    license_id, licenses = card_license(sources)
+    lines = [f"The card's licence is `{license_id}`" + (f": the sources' licences differ or are not all known ({', '.join(licenses)}); each source's data stays under its own licence and terms." if license_id == "other" else ", the licence of every source."), ""]
+    for name, s in sources.items():
+        lines.append(f"- **{name}** (`{s.get('license') or 'unknown'}`)" + (f": {s['terms']}" if s.get("terms") else ""))
+    parts.append("## Licences and terms\n\n" + "\n".join(lines))
+
+    cited: dict[str, list[str]] = {}  # one entry per BibTeX, with every component that gives it
+    for name, s in sources.items():
+        if s.get("citation"):
+            cited.setdefault(s["citation"].strip(), []).append(name)
+    uncited = [n for n, s in sources.items() if not s.get("citation")]
+    text = "\n\n".join(f"{', '.join(names)}:\n\n```bibtex\n{c}\n```" for c, names in cited.items()) or "No source gives a citation."
+    if uncited:
+        text += f"\n\nNo citation is given (or recorded) for: {', '.join(uncited)}."
+    parts.append("## Citations\n\n" + text)
+
+    dedup_rows = [
+        [name, deduper, d["removed"], ", ".join(f"{kept} {n}" for kept, n in d["lost_to"].items())]
+        for name, s in sources.items() for deduper, d in s.get("dedup", {}).items()
+    ]
+    parts.append(
+        f"## Duplicates by deduper\n\nDedupers, in order: {', '.join(manifest.get('dedupers', [])) or 'none'}. Within a cluster of duplicates the item "
+        "of the highest-priority source is kept; the `near_duplicates` config lists each removed item beside the item kept in its place.\n\n"
+        + (_table(dedup_rows, ["source", "deduper", "items removed", "lost to (source of the kept item)"]) if dedup_rows else "No duplicates removed.")
+    )
+
+    dry = contamination.get("dry_run")
+    decon = manifest["decontaminators"]
+    if decon:
+        text = (
+            f"Decontaminators {', '.join(decon)} checked every SFT instruction and DPO prompt against {', '.join(manifest['benchmarks'])}: "
+            f"{contamination.get('flagged', 0)} items matched and {'were only reported (dry run)' if dry else 'were removed'}; the `contamination` config lists every match."
+        )
+        bench = [[b, n] for b, n in sorted(contamination.get("by_benchmark", {}).items())]
+        if bench:
+            text += "\n\n" + _table(bench, ["benchmark", "items matched"])
+    else:
+        text = "No decontamination was run: items were not checked against benchmark test sets."
+    parts.append("## Decontamination\n\n" + text)
+
+    command = manifest.get("command")
+    parts.append(
+        "## Reproduce\n\n"
+        + (f"Command:\n\n```bash\n{command}\n```\n\n" if command else "The run was started from Python (no command line recorded).\n\n")
+        + f"Recipe (components by name; other options are each component's defaults at the versions in `manifest.json`):\n\n```toml\n{recipe(manifest)}\n```\n\n"
+        "`manifest.json` holds the full configuration, the plugins and their versions, and the counts by reason."
+    )
+    return "\n\n".join(parts) + "\n"
+
+
+def render(out: Path, manifest: dict[str, Any], location: Optional[str] = None, chart: Optional[str] = None) -> str:
+    """The whole card: YAML header (through ``huggingface_hub.DatasetCardData``) and body."""
+    from huggingface_hub import DatasetCardData
+
+    data = DatasetCardData(**header(out, manifest))
+    return f"---\n{data.to_yaml()}\n---\n\n" + body(out, manifest, location or str(Path(out).resolve()), chart)
