@@ -129,7 +129,7 @@ def _toml_value(value: Any) -> str:
 def recipe(manifest: dict[str, Any]) -> str:
     """A TOML recipe that reruns this output: the components used, by name, and the options
     the run set (every other option is the component's default at the listed version)."""
-    from .config import TABLE_KINDS
+    from .registry import TABLES
 
     config = manifest["config"]
     loaders = manifest["components"]["loaders"]
@@ -137,12 +137,13 @@ def recipe(manifest: dict[str, Any]) -> str:
         "sources": [c["name"] for c in loaders if c["kind"] == "source"],
         "dpo": [c["name"] for c in loaders if c["kind"] == "dpo_builder"],
         "formats": manifest["formats"],
+        **({"dedup": manifest["dedupers"]} if "dedupers" in manifest else {}),
         "decontaminate": manifest["decontaminators"],
         "benchmarks": manifest["benchmarks"] or "all",
         **{k: config[k] for k in ("seed", "copies_per_item", "tokenizer", "decontaminate_dry_run", "sample") if config.get(k) is not None},
     }
     lines = ["[run]", *(f"{k} = {_toml_value(v)}" for k, v in run.items())]
-    kinds = {kind: table for table, kind in TABLE_KINDS.items()}
+    kinds = {k.name: table for table, k in TABLES.items()}
     for kind, components in sorted(config.get("options", {}).items()):
         for name, options in sorted(components.items()):
             lines += ["", f"[{kinds.get(kind, kind)}.{name}]", *(f"{k} = {_toml_value(v)}" for k, v in options.items())]
@@ -244,11 +245,11 @@ def body(out: Path, manifest: dict[str, Any], location: str, chart: Optional[str
     if decon:
         text = (
             f"Decontaminators {', '.join(decon)} checked every SFT instruction and DPO prompt against {', '.join(manifest['benchmarks'])}: "
-            f"{contamination.get('flagged', 0)} items matched and {'were only reported (dry run)' if dry else 'were removed'}; the `contamination` config lists every match."
+            f"{contamination.get('flagged', 0)} items matched and were {'reported only (dry run)' if dry else 'removed'}; the `contamination` config lists every match."
         )
         bench = [[b, n] for b, n in sorted(contamination.get("by_benchmark", {}).items())]
         if bench:
-            text += "\n\n" + _table(bench, ["benchmark", "items matched"])
+            text += "\n\n" + _table(bench, ["benchmark", "items matched (reported only, dry run)" if dry else "items removed"])
     else:
         text = "No decontamination was run: items were not checked against benchmark test sets."
     parts.append("## Decontamination\n\n" + text)
