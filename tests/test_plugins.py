@@ -66,7 +66,11 @@ def test_list_plugins_json(site):
     data = {p["name"]: p for p in json.loads(result.stdout)}
     echo = data["echo"]
     assert echo["distribution"] == "bagel-echo" and echo["version"] == "1.2.0" and echo["error"] is None
-    assert echo["components"]["source"] == [{"name": "echo", "description": "echoes", "priority": 1, "dataset_ids": ["me/echo"]}]
+    # The licence fields the dataset card uses are listed too (unset here: "unknown").
+    assert echo["components"]["source"] == [{
+        "name": "echo", "description": "echoes", "priority": 1, "dataset_ids": ["me/echo"],
+        "license": "unknown", "terms": None, "citation": None, "content_warning": None,
+    }]
     assert data["broken"]["error"].startswith("ModuleNotFoundError: No module named 'a_module_that_does_not_exist' (")
     assert "Traceback" in data["broken"]["traceback"] and data["echo"]["clashes"] == []
 
