@@ -78,7 +78,7 @@ def test_decontam_embedding_model_flag_sets_the_option(monkeypatch, tmp_path):
 
     seen = {}
 
-    def fake_run(config, registry, quiet, log, command=None):
+    def fake_run(config, registry, quiet, log, **_):
         seen["options"] = config.options
         raise ValueError("stop here")
 
