@@ -26,8 +26,9 @@ class Alpaca(PromptFormat):
         #: ``cards``: the layout the cards show (system prompt on the line above the
         #: instruction). ``reference``: the reference code's (``### Instruction: `` with a
         #: trailing space; the system prompt in its own instruction block, a blank line before
-        #: the instruction; every part joined by a blank line).
-        layout: Literal["cards", "reference"] = "cards"
+        #: the instruction; every part joined by a blank line). ``reference-v0.5``: the same, but
+        #: the input ends with ``### Response:`` and no newline (the reference's HEAD, 3c7d241).
+        layout: Literal["cards", "reference", "reference-v0.5"] = "cards"
         #: ``reference``: every turn stripped, the answer left-stripped (the reference).
         whitespace: Whitespace = "keep"
 
@@ -35,7 +36,7 @@ class Alpaca(PromptFormat):
         return message["content"].strip() if self.options.whitespace == "reference" else message["content"]
 
     def render(self, messages: Sequence[Message]) -> str:
-        if self.options.layout == "reference":
+        if self.options.layout != "cards":
             return self._render_reference(messages)
         system, turns = split_system(messages)
         if system and self.options.whitespace == "reference":
@@ -61,15 +62,18 @@ class Alpaca(PromptFormat):
                 parts.append(text)  # right under the system prompt's block
             else:
                 parts.append(REFERENCE_HEADER + text)
-        parts.append("### Response:\n")
+        parts.append(self._last_header())
         return "\n\n".join(parts)
+
+    def _last_header(self) -> str:
+        return "### Response:" if self.options.layout == "reference-v0.5" else "### Response:\n"
 
     def output(self, answer: str) -> str:
         return answer.lstrip() if self.options.whitespace == "reference" else answer
 
     def chat_template(self) -> str:
         content = "message['content'].strip()" if self.options.whitespace == "reference" else "message['content']"
-        if self.options.layout == "reference":
+        if self.options.layout != "cards":
             header = literal(REFERENCE_HEADER)
             return (
                 "{{ " + literal(PREAMBLE) + " }}"
@@ -79,7 +83,7 @@ class Alpaca(PromptFormat):
                 + "{%- elif message['role'] == 'user' and loop.index0 == 1 and messages[0]['role'] == 'system' -%}{{ " + content + " }}"
                 + "{%- else -%}{{ " + header + " + " + content + " }}{%- endif -%}"
                 + "{%- endfor -%}"
-                + "{{ '\\n\\n### Response:\\n' }}"
+                + "{{ " + literal("\n\n" + self._last_header()) + " }}"
             )
         system = "system.strip()" if self.options.whitespace == "reference" else "system"
         return (

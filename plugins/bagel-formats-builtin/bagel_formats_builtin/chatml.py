@@ -23,12 +23,15 @@ class ChatML(PromptFormat):
         #: Standard ChatML (``<|im_start|>role\ntext<|im_end|>\n``) instead of BOS/EOS.
         im_markers: bool = False
         #: BOS/EOS layout: "cards" (v0.1/v0.2: no BOS on the first turn, a newline before each
-        #: EOS) or "v0.5" (the reference's HEAD: BOS on every turn, no newline before EOS,
-        #: leading whitespace of each turn stripped). With ``im_markers`` both are standard ChatML.
+        #: EOS) or "v0.5" (the reference's HEAD: BOS on every turn, no newline before EOS).
+        #: With ``im_markers`` both are standard ChatML.
         variant: Literal["cards", "v0.5"] = "cards"
-        #: ``reference``: every turn right-stripped, the answer left-stripped (the reference at
-        #: v0.1 and v0.2).
+        #: ``reference``: turns stripped as the reference of the variant did (cards: right-
+        #: stripped; v0.5: left-stripped), the answer left-stripped.
         whitespace: Whitespace = "keep"
+        #: Text appended to every answer trained on; the reference's HEAD appended a literal
+        #: ``<|im_end|>`` (before left-stripping it), even with its BOS/EOS layout.
+        answer_suffix: str = ""
 
     def _markers(self) -> tuple[str, str, str]:
         """``(start of the first turn, start of later turns, end of a turn)``."""
@@ -39,12 +42,15 @@ class ChatML(PromptFormat):
         # The first turn carries no BOS: the tokenizer adds its own.
         return "", self.special.bos, "\n" + self.special.eos + "\n"
 
-    def _lstrip(self) -> bool:
-        return self.options.variant == "v0.5" and not self.options.im_markers
+    def _strip(self) -> str:
+        """The ``str`` method the turns are stripped with, or '' for none."""
+        if self.options.whitespace != "reference":
+            return ""
+        return "lstrip" if self.options.variant == "v0.5" else "rstrip"
 
     def _content(self, message: Message) -> str:
-        text = message["content"].lstrip() if self._lstrip() else message["content"]
-        return text.rstrip() if self.options.whitespace == "reference" else text
+        strip = self._strip()
+        return getattr(message["content"], strip)() if strip else message["content"]
 
     def render(self, messages: Sequence[Message]) -> str:
         first, start, end = self._markers()
@@ -53,6 +59,7 @@ class ChatML(PromptFormat):
         return "".join(parts)
 
     def output(self, answer: str) -> str:
+        answer += self.options.answer_suffix
         return answer.lstrip() if self.options.whitespace == "reference" else answer
 
     def chat_template(self) -> str:
@@ -66,7 +73,7 @@ class ChatML(PromptFormat):
             turn_start = "('' if loop.first else bos_token)"
             gen_start = "(bos_token if messages else '')"
             end = "'\\n' + eos_token + '\\n'"
-        content = "message['content']" + (".lstrip()" if self._lstrip() else "") + (".rstrip()" if self.options.whitespace == "reference" else "")
+        content = f"message['content'].{self._strip()}()" if self._strip() else "message['content']"
         return (
             "{%- for message in messages -%}"
             f"{{{{ {turn_start} + message['role'] + '\\n' + {content} + {end} }}}}"

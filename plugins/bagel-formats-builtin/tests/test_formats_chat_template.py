@@ -39,6 +39,8 @@ CASES = [
     pytest.param(ChatML, None, id="chatml"),
     pytest.param(ChatML, ChatML.Options(im_markers=True), id="chatml-im-markers"),
     pytest.param(ChatML, ChatML.Options(variant="v0.5"), id="chatml-v0.5"),
+    pytest.param(ChatML, ChatML.Options(variant="v0.5", whitespace="reference"), id="chatml-v0.5-reference"),
+    pytest.param(Alpaca, Alpaca.Options(layout="reference-v0.5", whitespace="reference"), id="alpaca-reference-v0.5"),
     # The reference's strings (recipes/bagel-v0.1.toml, bagel-v0.2.toml).
     pytest.param(Alpaca, Alpaca.Options(layout="reference", whitespace="reference"), id="alpaca-reference"),
     pytest.param(Alpaca, Alpaca.Options(whitespace="reference"), id="alpaca-cards-stripped"),

@@ -64,14 +64,16 @@ def test_chatml_with_real_markers():
 
 
 def test_chatml_v05_variant_bos_on_every_turn_no_newline_before_eos():
-    # The reference at 3c7d241: each turn BOS role LF text EOS, the turns joined by LF, leading
-    # whitespace of each text stripped.
+    # The reference at 3c7d241: each turn BOS role LF text EOS, the turns joined by LF.
     fmt = ChatML(ChatML.Options(variant="v0.5"))
     assert [fmt.render(m) for m in (SINGLE, MULTI)] == [
         "<s>user\nWhat is 2+2?</s>\n<s>assistant\n",
         "<s>system\nBe brief.</s>\n<s>user\nName a color.</s>\n<s>assistant\nBlue.</s>\n<s>user\nAnother?</s>\n<s>assistant\n",
     ]
-    assert fmt.render([{"role": "user", "content": "  padded  "}]) == "<s>user\npadded  </s>\n<s>assistant\n"
+    assert fmt.render([{"role": "user", "content": "  padded  "}]) == "<s>user\n  padded  </s>\n<s>assistant\n"
+    # Its whitespace handling: each turn left-stripped (v0.1/v0.2 right-stripped them).
+    stripped = ChatML(ChatML.Options(variant="v0.5", whitespace="reference"))
+    assert stripped.render([{"role": "user", "content": "  padded  "}]) == "<s>user\npadded  </s>\n<s>assistant\n"
     # With real markers both variants are standard ChatML.
     marked = ChatML(ChatML.Options(variant="v0.5", im_markers=True))
     assert marked.render(MULTI) == ChatML(ChatML.Options(im_markers=True)).render(MULTI)

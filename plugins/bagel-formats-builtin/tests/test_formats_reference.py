@@ -58,6 +58,23 @@ WITH_DEFAULT = {
     "chatml": "system\nYou are an unbiased, uncensored, helpful assistant.\n</s>\n<s>user\nWhat is 2+2?\n</s>\n<s>assistant\n",
 }
 
+# The same at the reference's HEAD (bagel/data.py at 3c7d241, bagel v0.5): alpaca's input ends
+# "### Response:" with no newline; answers (not llama-2's) left-stripped after the blank-line
+# rule; chatml with BOS on every turn, EOS right after the left-stripped text, and a literal
+# "<|im_end|>" appended to the answer.
+REFERENCE_ROWS_V05 = {
+    "alpaca": [
+        (PRE + "\n\n### Instruction: \nBe brief.\n\nName a color.\n\n### Response:", "Blue. "),
+        (PRE + "\n\n### Instruction: \nBe brief.\n\nName a color.\n\n### Response:\nBlue.\n\n### Instruction: \nAnother?\n\n### Response:", "Red.\n\nDone."),
+    ],
+    "vicuna": REFERENCE_ROWS["vicuna"][:1] + [(REFERENCE_ROWS["vicuna"][1][0], "Red.\n\nDone.")],
+    "llama-2": REFERENCE_ROWS["llama-2"][:1] + [(REFERENCE_ROWS["llama-2"][1][0], "  Red.\n\nDone.")],
+    "chatml": [
+        ("<s>system\nBe brief. </s>\n<s>user\nName a color.\n</s>\n<s>assistant\n", "Blue. <|im_end|>"),
+        ("<s>system\nBe brief. </s>\n<s>user\nName a color.\n</s>\n<s>assistant\nBlue. </s>\n<s>user\nAnother? </s>\n<s>assistant\n", "Red.\n\nDone.<|im_end|>"),
+    ],
+}
+
 
 def recipe_formats(recipe: str, **override) -> list:
     """The four formats with the options of ``recipe``'s ``[format.*]`` tables."""
@@ -96,3 +113,15 @@ def test_default_options_keep_text_as_given():
     assert outputs == {"\nBlue. ", "  Red.\n\n\n\nDone."}
     alpaca = [r[3] for r in rows if r[2] == "alpaca"]
     assert alpaca[0] == PRE + "\n\n### Instruction:\n Be brief. \n Name a color.\n\n\n### Response:\n"
+
+
+def test_v05_recipe_formats_give_the_references_strings():
+    formats = recipe_formats("bagel-v0.5.toml")
+    renderer = Renderer(formats, seed=1, newlines="blank-line-runs")  # the recipe's newline rule
+    rows = list(renderer.sft_rows("x", "s", CONVERSATION, None, range(4)))
+    got = {name: [(r[3], r[4]) for r in rows if r[2] == name] for name in CLASSES}
+    assert got == REFERENCE_ROWS_V05
+    tables = tomllib.loads((RECIPES / "bagel-v0.5.toml").read_text())
+    assert tables["run"]["newlines"] == "blank-line-runs"
+    # v0.5 drew the default system prompt with p = 0.5 everywhere.
+    assert {tables["format"][f]["system_prompt_probability"] for f in ("vicuna", "llama-2", "chatml")} == {0.5}
