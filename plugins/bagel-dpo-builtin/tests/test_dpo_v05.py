@@ -46,14 +46,14 @@ def test_gutenberg_dpo_pairs_are_sft_items_too():
     ]
     assert all(validate_record(r) is None for r in records)
     assert len(records) == 2 and counts.filtered == {"chosen equals rejected": 1}
-    plain, _ = load_sample(GutenbergDPO, GutenbergDPO.Options(sft_copy=False))
+    plain, _ = load_sample(GutenbergDPO, {"sft_copy": False})
     assert all("conversations" not in r for r in plain)
 
 
 def test_toxic_dpo_sft_copy_is_an_option_off_by_default():
-    default, _ = load_sample(ToxicDPO, ToxicDPO.Options(version="v0.2"))
+    default, _ = load_sample(ToxicDPO, {"version": "v0.2"})
     assert all("conversations" not in r for r in default)
-    copied, _ = load_sample(ToxicDPO, ToxicDPO.Options(version="v0.2", sft_copy=True))
+    copied, _ = load_sample(ToxicDPO, {"version": "v0.2", "sft_copy": True})
     pair = copied[0]
     assert pair["conversations"] == [{"from": "human", "value": pair["prompt"]}, {"from": "gpt", "value": pair["chosen"]}]
     assert [r["prompt"] for r in copied] == [r["prompt"] for r in default]
