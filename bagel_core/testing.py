@@ -85,7 +85,10 @@ def check_chat_template(
     """Assert that format ``cls``'s ``chat_template()``, rendered by transformers' own Jinja
     environment (what ``tokenizer.apply_chat_template`` uses) with ``add_generation_prompt``,
     equals its ``render()`` on every conversation of ``cases``. Returns how many were checked."""
-    from transformers.utils.chat_template_utils import render_jinja_template
+    try:
+        from transformers.utils.chat_template_utils import render_jinja_template
+    except ImportError as exc:
+        raise ImportError(f"check_chat_template needs transformers (pip install 'bagel-core[test]'): {exc}") from None
 
     fmt = cls(make_options(cls, dict(options or {})), special)
     template = fmt.chat_template()
