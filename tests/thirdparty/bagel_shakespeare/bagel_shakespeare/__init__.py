@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bagel_core import BenchmarkSet, BenchmarkText, Decontaminator, Match, PromptFormat, Source, as_conversation, hookimpl
+from bagel_core.readers import text
 
 SAMPLES = Path(__file__).parent / "samples"  # tiny copies of the upstream files, for --sample
 
@@ -23,7 +24,8 @@ class Shakespeare(Source):
         return ctx.load_dataset("tiny/shakespeare", data_files="lines.jsonl")
 
     def convert(self, row, ctx):
-        return as_conversation(self.name, f"{self.options.instruction}\n{row['line']}", row["modern"])
+        # text(): a missing or null field rejects the row as "missing field 'line'", counted
+        return as_conversation(self.name, f"{self.options.instruction}\n{text(row, 'line')}", text(row, "modern"))
 
 
 class Playbill(PromptFormat):
@@ -49,7 +51,7 @@ class Quiz(BenchmarkSet):
     def texts(self, ctx):
         rows = ctx.load_dataset("tiny/shakespeare-quiz", split="test", data_files={"test": "quiz.jsonl"})
         for row in ctx.iter_rows(rows):
-            yield BenchmarkText(benchmark=self.name, item=row["id"], text=row["question"])
+            yield BenchmarkText(benchmark=self.name, item=text(row, "id"), text=text(row, "question"))
 
 
 class QuotedLine(Decontaminator):
