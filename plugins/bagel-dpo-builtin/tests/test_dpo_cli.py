@@ -34,7 +34,7 @@ def test_dpo_cli_sample_run_writes_every_pair_in_every_format(tmp_path):
         unique = list({r["id"]: r for r in reversed(expected)}.values())  # first occurrence wins
         assert entry["duplicates"] == len(expected) - len(unique)
         copies = sum(1 for pair in unique if pair.get("conversations"))
-        assert entry["rows_written"] == {"sft": copies * len(formats), "dpo": len(unique) * len(formats)}
+        assert entry["rows_written"] == {"sft": copies * len(formats), "dpo": len(unique) * len(formats), "conversations": copies}
         for pair in unique:
             written = [r for r in rows if r["id"] == pair["id"]]
             assert Counter(r["format"] for r in written) == Counter(formats)
