@@ -155,8 +155,9 @@ def summary_table(manifest: dict[str, Any]) -> str:
 # --- train -----------------------------------------------------------------------------------
 
 
-def option_params(options_cls: type) -> list[click.Option]:
-    """A click option per field of an ``Options`` dataclass (``foo_bar`` -> ``--foo-bar``)."""
+def option_params(options_cls: type, required: bool = True) -> list[click.Option]:
+    """A click option per field of an ``Options`` dataclass (``foo_bar`` -> ``--foo-bar``);
+    ``required=False`` leaves required fields to be checked later (a config file may set them)."""
     hints = typing.get_type_hints(options_cls)
     params = []
     for f in dataclasses.fields(options_cls):
@@ -176,17 +177,20 @@ def option_params(options_cls: type) -> list[click.Option]:
         elif origin in (list, tuple):
             params.append(click.Option([flag, f.name], multiple=True, default=default or (), show_default=True, help=help_text))
         else:
-            params.append(click.Option([flag, f.name], type=hint if hint in (int, float, str) else str, default=default, show_default=True, required=f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING, help=help_text))  # type: ignore[misc]
+            params.append(click.Option([flag, f.name], type=hint if hint in (int, float, str) else str, default=default, show_default=True, required=required and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING, help=help_text))  # type: ignore[misc]
     return params
 
 
 class TrainGroup(click.Group):
-    """``bagel train NAME``: one subcommand per registered trainer, built on demand."""
+    """``bagel train NAME``: one subcommand per registered trainer, built on demand, beside
+    the group's own commands (``merge``)."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(_registry().of("trainer"))
+        return sorted({*_registry().of("trainer"), *self.commands})
 
     def get_command(self, ctx: click.Context, name: str) -> Optional[click.Command]:
+        if name in self.commands:
+            return self.commands[name]
         if name not in _registry().of("trainer"):
             return None
         try:
@@ -194,16 +198,29 @@ class TrainGroup(click.Group):
         except PluginError as exc:  # two plugins registered this trainer
             raise click.ClickException(str(exc)) from None
 
-        def callback(**values: Any) -> None:
+        def callback(config: Optional[Path], verbose: int, **values: Any) -> None:
+            from .builtin import train_config
+            from .builtin.train_common import quiet_logs
             from .config import ConfigError
 
+            here = click.get_current_context()
+            given = {k for k in values if here.get_parameter_source(k) == click.core.ParameterSource.COMMANDLINE}
             values = {k: (tuple(v) if isinstance(v, list) else v) for k, v in values.items()}
             try:
+                values = train_config.merge(config, cls.Options, values, given)
+                if values.get("model") is None:
+                    raise click.UsageError("Missing option '--model' (on the command line or in --config).")
+                quiet_logs(verbose)
                 cls(cls.Options(**values)).train()
             except ConfigError as exc:  # a bad option or input of the trainer: one line
                 raise click.ClickException(str(exc)) from None
 
-        return click.Command(name, params=option_params(cls.Options), callback=callback, help=cls.description, short_help=cls.description)
+        params = [
+            click.Option(["--config"], type=click.Path(exists=True, dir_okay=False, path_type=Path), help="TOML/YAML file of these options ([args]: other trl fields); flags override it."),
+            click.Option(["-v", "--verbose"], count=True, help="Show the libraries' info logs and progress bars."),
+            *option_params(cls.Options, required=False),
+        ]
+        return click.Command(name, params=params, callback=callback, help=cls.description, short_help=cls.description)
 
 
 @cli.group("train", cls=TrainGroup)
@@ -211,6 +228,9 @@ def train() -> None:
     """Fine-tune a model on bagel's output (SFT, then DPO)."""
 
 
+from .builtin.train_export import merge_command  # noqa: E402
+
+train.add_command(merge_command)
 cli.add_command(chat_template_command)
 cli.add_command(preview_command)
 

@@ -63,3 +63,17 @@ def tiny_llama(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     LlamaForCausalLM(config).save_pretrained(folder)
     return folder
+
+
+@pytest.fixture(scope="session")
+def bagel_sample_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``bagel run --sample`` in every format without decontamination: real rendered rows
+    (an item has a row per format and per assistant turn) for the trainers' tests."""
+    from click.testing import CliRunner
+
+    from bagel_core.cli import cli
+
+    out = tmp_path_factory.mktemp("bagel-out")
+    result = CliRunner().invoke(cli, ["run", "--sample", "--decontaminate", "none", "--out", str(out), "-q"])
+    assert result.exit_code == 0, result.output
+    return out

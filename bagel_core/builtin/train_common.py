@@ -7,13 +7,16 @@ trainer classes (``bagel --help``, ``bagel list-plugins``) stays light.
 
 from __future__ import annotations
 
+import json
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Literal, Optional, Union
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterable, Literal, Optional, Union
 
+from ..components import Trainer
 from ..config import ConfigError
-from . import deepspeed_configs
+from . import deepspeed_configs, train_data
+from .train_data import OverLength
 
 if TYPE_CHECKING:
     import datasets
@@ -52,7 +55,11 @@ class TrainOptions:
     per_device_train_batch_size: int = 8
     per_device_eval_batch_size: int = 8
     gradient_accumulation_steps: int = 1
-    max_length: int = field(default=4096, metadata={"help": "Longest tokenized sequence; longer ones are truncated."})
+    max_length: int = field(default=4096, metadata={"help": "Longest tokenized sequence (prompt + answer)."})
+    over_length: OverLength = field(
+        default="truncate",
+        metadata={"help": "Rows longer than --max-length: truncate (keep the start; a prompt's end) or drop; counted either way."},
+    )
     bf16: bool = field(default=False, metadata={"help": "bf16 mixed precision (GPUs)."})
     dtype: Literal["auto", "bfloat16", "float16", "float32"] = field(
         default="auto", metadata={"help": "dtype the model weights load in."}
@@ -82,6 +89,14 @@ class TrainOptions:
     )
     load_in_4bit: bool = field(default=False, metadata={"help": "QLoRA: load the base model in 4-bit (bitsandbytes, GPU)."})
     dataset_num_proc: Optional[int] = field(default=None, metadata={"help": "Processes tokenizing the data [one]."})
+    push_to_hub: Optional[str] = field(
+        default=None, metadata={"help": "Upload the trained model (or adapter) to this Hub repo (owner/name) at the end."}
+    )
+    hub_private: bool = field(default=True, metadata={"help": "Create the --push-to-hub repo private."})
+    arg: tuple[str, ...] = field(
+        default=(),
+        metadata={"help": "Any other field of the trl config (TrainingArguments, SFTConfig, DPOConfig...) as KEY=VALUE (repeatable)."},
+    )
 
 
 def read_rows(path: str, default_file: str) -> "datasets.Dataset":
@@ -106,14 +121,16 @@ def read_rows(path: str, default_file: str) -> "datasets.Dataset":
 
 
 def select_rows(
-    rows: "datasets.Dataset", columns: dict[str, str], keep: Callable[[dict[str, Any]], bool], what: str
+    rows: "datasets.Dataset", columns: dict[str, str], keep: Callable[[dict[str, Any]], bool], what: str,
+    *, keep_columns: Iterable[str] = (),
 ) -> "datasets.Dataset":
-    """The rows with the ``columns`` (source name -> trl name) renamed and nothing else; rows
-    ``keep`` rejects are skipped with a count, never fatal."""
+    """The rows with the ``columns`` (source name -> trl name) renamed, plus ``keep_columns``
+    as they are (the item ``id``...); rows ``keep`` rejects are skipped with a count, never fatal."""
     missing = [c for c in columns if c not in rows.column_names]
     if missing:
         raise TrainingSetupError(f"{what} data lacks column(s) {', '.join(missing)}; has {', '.join(rows.column_names)}")
-    rows = rows.select_columns(list(columns)).rename_columns({k: v for k, v in columns.items() if k != v})
+    extra = [c for c in keep_columns if c not in columns]
+    rows = rows.select_columns([*columns, *extra]).rename_columns({k: v for k, v in columns.items() if k != v})
     kept = rows.filter(keep)
     skipped = len(rows) - len(kept)
     if skipped:
@@ -121,16 +138,6 @@ def select_rows(
     if len(kept) == 0:
         raise TrainingSetupError(f"no usable {what} rows")
     return kept
-
-
-def split_eval(rows: "datasets.Dataset", fraction: float, seed: int) -> tuple["datasets.Dataset", Optional["datasets.Dataset"]]:
-    """Train rows and held-out eval rows (``None`` when ``fraction`` is 0)."""
-    if not 0.0 <= fraction < 1.0:
-        raise TrainingSetupError(f"--eval-fraction must be in [0, 1), got {fraction}")
-    if fraction == 0.0:
-        return rows, None
-    split = rows.train_test_split(test_size=fraction, seed=seed)
-    return split["train"], split["test"]
 
 
 def special_tokens(tokenizer: "PreTrainedTokenizerBase") -> "SpecialTokens":
@@ -144,9 +151,18 @@ def special_tokens(tokenizer: "PreTrainedTokenizerBase") -> "SpecialTokens":
     )
 
 
+def adds_bos(tokenizer: "PreTrainedTokenizerBase") -> bool:
+    """Whether the tokenizer puts BOS in front of a text by itself."""
+    return tokenizer.bos_token_id is not None and tokenizer.bos_token_id in tokenizer("")["input_ids"]
+
+
 def chat_template(format_name: str, tokenizer: "PreTrainedTokenizerBase") -> str:
     """The Jinja chat template of the registered prompt format ``format_name``, written with
-    ``tokenizer``'s BOS/EOS."""
+    ``tokenizer``'s BOS/EOS, and starting with BOS when the tokenizer adds one to a text.
+
+    The formats render without the first BOS (the tokenizer adds it when a row is tokenized);
+    ``apply_chat_template(..., tokenize=True)`` adds no special tokens, so the saved template
+    writes the BOS itself: then it gives exactly the ids the model was trained on."""
     from .. import registry
 
     try:
@@ -154,9 +170,10 @@ def chat_template(format_name: str, tokenizer: "PreTrainedTokenizerBase") -> str
     except registry.PluginError as exc:
         raise TrainingSetupError(f"--chat-format: {exc}") from None
     try:
-        return cls(special=special_tokens(tokenizer)).chat_template()
+        template = cls(special=special_tokens(tokenizer)).chat_template()
     except (NotImplementedError, ValueError) as exc:
         raise TrainingSetupError(f"--chat-format {format_name}: {exc}") from None
+    return "{{- bos_token -}}" + template if adds_bos(tokenizer) else template
 
 
 def load_tokenizer(model: str, chat_format: Optional[str]) -> "PreTrainedTokenizerBase":
@@ -171,14 +188,34 @@ def load_tokenizer(model: str, chat_format: Optional[str]) -> "PreTrainedTokeniz
     return tokenizer
 
 
-def model_source(model: str) -> Union[str, Any]:
-    """What trl loads: the model id or folder, or, for a folder holding a LoRA adapter (an SFT
-    run with ``--lora``), its base model with the adapter merged in."""
-    if not (Path(model) / "adapter_config.json").is_file():
-        return model
-    from peft import AutoPeftModelForCausalLM
+#: The folder in ``--output-dir`` holding the merged model a run started from an adapter
+#: folder trains on; a LoRA adapter trained on it names it as its base.
+MERGED_BASE = "base-model"
 
-    return AutoPeftModelForCausalLM.from_pretrained(model).merge_and_unload()
+
+def is_adapter(model: str) -> bool:
+    return (Path(model) / "adapter_config.json").is_file()
+
+
+def model_source(opts: "TrainOptions") -> str:
+    """What trl loads: the model id or folder, or, for a LoRA adapter folder (an SFT run with
+    ``--lora``), its base with the adapter merged in, saved once to ``--output-dir``/base-model.
+
+    Saving the merged model makes the chain reload exactly: a new ``--lora`` adapter names
+    that folder as its base (not the bare base the SFT adapter names, which would drop the SFT
+    step), trl builds the DPO reference from it, and QLoRA can load it in 4-bit."""
+    if not is_adapter(opts.model):
+        return opts.model
+    from accelerate import PartialState
+
+    target = Path(opts.output_dir).resolve() / MERGED_BASE
+    state = PartialState()
+    if state.is_main_process:
+        from . import train_export
+
+        train_export.merge_adapter(opts.model, str(target), dtype=opts.dtype)
+    state.wait_for_everyone()
+    return str(target)
 
 
 def model_init_kwargs(opts: TrainOptions) -> dict[str, Any]:
@@ -230,14 +267,13 @@ def lora_config(opts: TrainOptions) -> Any:
 
 
 def config_kwargs(opts: TrainOptions, has_eval: bool) -> dict[str, Any]:
-    """Keyword arguments shared by ``SFTConfig`` and ``DPOConfig``."""
+    """Keyword arguments every trl config (a ``TrainingArguments``) takes from bagel's options."""
     if not 0.0 <= opts.warmup_ratio < 1.0:
         raise TrainingSetupError(f"--warmup-ratio must be in [0, 1), got {opts.warmup_ratio}")
     try:
         deepspeed = deepspeed_configs.resolve(opts.deepspeed)
     except ValueError as exc:
         raise TrainingSetupError(str(exc)) from None
-    report_to = [r.strip() for r in opts.report_to.split(",") if r.strip()] or ["none"]
     return dict(
         output_dir=opts.output_dir,
         num_train_epochs=opts.num_train_epochs,
@@ -254,7 +290,8 @@ def config_kwargs(opts: TrainOptions, has_eval: bool) -> dict[str, Any]:
         gradient_accumulation_steps=opts.gradient_accumulation_steps,
         max_length=opts.max_length,
         bf16=opts.bf16,
-        gradient_checkpointing=opts.gradient_checkpointing,
+        # transformers 5 renamed gradient_checkpointing (a deprecated alias now).
+        activation_checkpointing=opts.gradient_checkpointing,
         seed=opts.seed,
         data_seed=opts.seed,
         logging_steps=opts.logging_steps,
@@ -263,12 +300,69 @@ def config_kwargs(opts: TrainOptions, has_eval: bool) -> dict[str, Any]:
         save_total_limit=opts.save_total_limit,
         eval_strategy=("steps" if opts.eval_steps else "epoch") if has_eval else "no",
         eval_steps=opts.eval_steps,
-        report_to=report_to,
+        report_to=report_targets(opts),
         dataloader_num_workers=opts.dataloader_num_workers,
         deepspeed=deepspeed,
         dataset_num_proc=opts.dataset_num_proc,
         model_init_kwargs=model_init_kwargs(opts),
     )
+
+
+def report_targets(opts: TrainOptions) -> list[str]:
+    return [r.strip() for r in opts.report_to.split(",") if r.strip()] or ["none"]
+
+
+def extra_args(opts: TrainOptions, config_cls: type, own: Iterable[str]) -> dict[str, Any]:
+    """``--arg KEY=VALUE`` as config fields: VALUE is read as JSON (numbers, true/false, lists)
+    or else kept as text; KEY must be a field of ``config_cls`` that no bagel option sets."""
+    import dataclasses
+
+    fields = {f.name for f in dataclasses.fields(config_cls)}
+    own = set(own)
+    values: dict[str, Any] = {}
+    for item in opts.arg:
+        key, sep, text = item.partition("=")
+        key = key.strip().replace("-", "_")
+        if not sep or not key:
+            raise TrainingSetupError(f"--arg {item!r}: expected KEY=VALUE")
+        if key not in fields:
+            raise TrainingSetupError(f"--arg {key}: not a field of trl's {config_cls.__name__}")
+        if key in own:
+            raise TrainingSetupError(f"--arg {key}: bagel sets it from its own option; use --{key.replace('_', '-')} instead")
+        try:
+            values[key] = json.loads(text)
+        except json.JSONDecodeError:
+            values[key] = text
+    return values
+
+
+#: ``--report-to`` targets and the package each needs.
+REPORT_PACKAGES = {"wandb": "wandb", "tensorboard": "tensorboard", "mlflow": "mlflow", "comet_ml": "comet_ml",
+                   "clearml": "clearml", "dvclive": "dvclive", "neptune": "neptune", "trackio": "trackio"}
+
+
+def check_environment(opts: TrainOptions) -> None:
+    """Fail early, in one line, on what would otherwise end in a traceback minutes later: a
+    missing optional package, or DeepSpeed without a distributed launcher."""
+    import importlib.util
+    import os
+
+    def need(module: str, what: str, install: str) -> None:
+        if importlib.util.find_spec(module) is None:
+            raise TrainingSetupError(f"{what} needs the {module} package: pip install {install}")
+
+    for target in report_targets(opts):
+        if target in REPORT_PACKAGES:
+            need(REPORT_PACKAGES[target], f"--report-to {target}", REPORT_PACKAGES[target])
+    if opts.attn_implementation == "flash_attention_2":
+        need("flash_attn", "--attn-implementation flash_attention_2", "flash-attn --no-build-isolation")
+    if opts.deepspeed:
+        need("deepspeed", "--deepspeed", "deepspeed")
+        if "LOCAL_RANK" not in os.environ:
+            raise TrainingSetupError(
+                "--deepspeed runs under a distributed launcher: accelerate launch -m bagel_core train ... "
+                "(or torchrun / deepspeed); see docs/training.md"
+            )
 
 
 def resume_arg(opts: TrainOptions) -> Union[str, bool, None]:
@@ -279,8 +373,117 @@ def resume_arg(opts: TrainOptions) -> Union[str, bool, None]:
     return True if value.lower() in {"last", "latest", "true"} else value
 
 
+def quiet_logs(verbose: int) -> None:
+    """Only warnings that matter by default; ``-v`` restores the libraries' info logs and
+    progress bars (the training progress bar and metrics always show)."""
+    import logging
+    import warnings
+
+    import datasets
+    import transformers
+
+    if verbose:
+        transformers.logging.set_verbosity_info()
+        datasets.logging.set_verbosity_info()
+        return
+    transformers.logging.set_verbosity_error()
+    datasets.logging.set_verbosity_error()
+    datasets.disable_progress_bars()
+    logging.getLogger("torch").setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    warnings.filterwarnings("ignore", category=UserWarning)
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+
+
+class TrlTrainer(Trainer):
+    """A trainer running one of trl's trainers on bagel's output: the shared steps (read, skip
+    malformed rows, split by item, tokenize, fit the length limit, record, train, save, push)
+    with the method's own parts as hooks. Subclass it to add a trl trainer through the
+    ``register_trainers`` hook (see docs/training.md)."""
+
+    #: The file read from bagel's output folder.
+    data_file: ClassVar[str] = "sft.parquet"
+    #: Data columns -> the names the method's rows use.
+    columns: ClassVar[dict[str, str]] = {"input": "prompt", "output": "completion"}
+    #: trl columns that must hold non-empty text (the others text, maybe empty).
+    required: ClassVar[tuple[str, ...]] = ("completion",)
+    Options = TrainOptions
+    options: TrainOptions
+
+    # --- hooks ---------------------------------------------------------------------------
+
+    def trl_classes(self) -> tuple[type, type]:
+        """``(config class, trainer class)`` of trl."""
+        raise NotImplementedError
+
+    def usable(self, row: dict[str, Any]) -> bool:
+        """Whether a row (trl column names) has the text to train on; others are counted and skipped."""
+        return all(isinstance(row[c], str) for c in self.columns.values()) and all(row[c].strip() for c in self.required)
+
+    def tokenize(self, rows: "datasets.Dataset", tokenizer: Any) -> tuple["datasets.Dataset", train_data.LengthReport]:
+        """The rows as the trl trainer takes them, within ``--max-length``, with the count of long rows."""
+        raise NotImplementedError
+
+    def method_config(self) -> dict[str, Any]:
+        """Config fields of the method (``beta``, ``completion_only_loss``...)."""
+        return {}
+
+    def trainer_kwargs(self) -> dict[str, Any]:
+        """Extra keyword arguments of the trl trainer."""
+        return {}
+
+    # --- the shared steps ----------------------------------------------------------------
+
+    def build(self) -> Any:
+        """The ready trl trainer (what :meth:`train` runs)."""
+        opts = self.options
+        check_environment(opts)
+        config_cls, trainer_cls = self.trl_classes()
+        rows = read_rows(opts.data, self.data_file)
+        keep = [c for c in ("id", "source", "format") if c in rows.column_names]
+        rows = select_rows(rows, self.columns, self.usable, self.name, keep_columns=keep)
+        train_rows, eval_rows, eval_ids = train_data.split_by_item(rows, opts.eval_fraction, opts.seed)
+        tokenizer = load_tokenizer(opts.model, opts.chat_format)
+        train_set, train_len = self.tokenize(train_rows, tokenizer)
+        reports = {"train": train_len}
+        eval_set = None
+        if eval_rows is not None:
+            eval_set, reports["eval"] = self.tokenize(eval_rows, tokenizer)
+        record = train_data.DataRecord(
+            data=opts.data, seed=opts.seed, eval_fraction=opts.eval_fraction, eval_ids=eval_ids,
+            train_items=train_data.count_items(train_rows),
+            rows={"train": len(train_set), "eval": len(eval_set) if eval_set is not None else 0},
+            length=train_data.report_lengths(self.name, reports),
+        )
+        if len(train_set) == 0:
+            raise TrainingSetupError(f"no {self.name} row fits --max-length {opts.max_length} (--over-length {opts.over_length})")
+        own = config_kwargs(opts, has_eval=eval_set is not None)
+        method = self.method_config()
+        args = config_cls(**own, **method, **extra_args(opts, config_cls, [*own, *method]))
+        trainer = trainer_cls(
+            model=model_source(opts),
+            args=args,
+            train_dataset=train_set,
+            eval_dataset=eval_set,
+            processing_class=tokenizer,
+            peft_config=lora_config(opts),
+            **self.trainer_kwargs(),
+        )
+        if trainer.accelerator.is_main_process:
+            record.write(opts.output_dir)
+        return trainer
+
+    def train(self) -> None:
+        train_and_save(self.build(), self.options)
+
+
 def train_and_save(trainer: Any, opts: TrainOptions) -> None:
-    """Train, then save the model (or adapter), its tokenizer and the training state."""
+    """Train, then save the model (or adapter), its tokenizer and the training state; push
+    them to the Hub with ``--push-to-hub``."""
     trainer.train(resume_from_checkpoint=resume_arg(opts))
     trainer.save_model(opts.output_dir)
     trainer.save_state()
+    if opts.push_to_hub and trainer.accelerator.is_main_process:
+        from . import train_export
+
+        train_export.push_model(opts.output_dir, opts.push_to_hub, private=opts.hub_private)

@@ -1,7 +1,9 @@
 """``bagel train dpo``: preference tuning on bagel's ``dpo.parquet`` with trl's DPOTrainer.
 
 With ``--lora`` the reference model is the policy with its adapter disabled (trl does this
-when no reference model is given), so no second copy of the model is loaded.
+when no reference model is given), so no second copy of the model is loaded. bagel tokenizes
+the pairs itself (prompt and answers apart, see :mod:`.train_data`); trl's trainer takes the
+token ids as they are.
 """
 
 from __future__ import annotations
@@ -9,9 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal, Optional
 
-from ..components import Trainer
-from . import train_common
-from .train_common import TrainOptions
+from . import train_data
+from .train_common import TrainOptions, TrlTrainer, quantization_config
 
 LossType = Literal[
     "sigmoid", "hinge", "ipo", "exo_pair", "nca_pair", "robust", "bco_pair", "sppo_hard",
@@ -19,75 +20,66 @@ LossType = Literal[
 ]
 
 
-def _usable(row: dict[str, Any]) -> bool:
-    return all(isinstance(row[c], str) and row[c].strip() for c in ("prompt", "chosen", "rejected"))
+@dataclass
+class PreferenceOptions(TrainOptions):
+    """Options of the trainers on preference pairs (dpo, orpo, kto)."""
+
+    data: str = field(
+        default="bagel-out/dpo.parquet",
+        metadata={"help": "dpo.parquet, bagel's output folder, or any dataset with prompt/chosen/rejected."},
+    )
+    output_dir: str = "bagel-dpo"
+    chat_format: Optional[str] = field(
+        default=None,
+        metadata={"help": "Prompt format whose chat template the saved tokenizer carries [the model's own, else llama-2]."},
+    )
+    learning_rate: float = 5e-7
+    per_device_train_batch_size: int = 2
+    num_train_epochs: float = 3.0
+    beta: float = field(default=0.1, metadata={"help": "Strength of the pull towards the reference model."})
+    max_prompt_length: Optional[int] = field(
+        default=1024, metadata={"help": "A pair over --max-length keeps this many of its prompt's last tokens."}
+    )
 
 
-def truncate_prompt(prompt: str, tokenizer: Any, max_tokens: int) -> str:
-    """The end of ``prompt`` that fits ``max_tokens`` tokens (its start is cut, as trl did
-    before it dropped ``max_prompt_length``): the question nearest the answer is kept."""
-    ids = tokenizer(prompt, add_special_tokens=False)["input_ids"]
-    if len(ids) <= max_tokens:
-        return prompt
-    return tokenizer.decode(ids[len(ids) - max_tokens:])
+def pretokenized(trainer_cls: type) -> type:
+    """``trainer_cls`` taking bagel's token ids as they are instead of tokenizing the text again."""
+
+    class Pretokenized(trainer_cls):  # type: ignore[misc, valid-type]
+        def _prepare_dataset(self, dataset: Any, *args: Any, **kwargs: Any) -> Any:
+            return dataset
+
+    Pretokenized.__name__ = Pretokenized.__qualname__ = trainer_cls.__name__
+    return Pretokenized
 
 
-class DPO(Trainer):
+class DPO(TrlTrainer):
     name = "dpo"
     description = "DPO on dpo.parquet (trl DPOTrainer; from the SFT output or any model; LoRA/QLoRA, DeepSpeed)"
+    data_file = "dpo.parquet"
+    columns = {"prompt": "prompt", "chosen": "chosen", "rejected": "rejected"}
+    required = ("prompt", "chosen", "rejected")
 
     @dataclass
-    class Options(TrainOptions):
-        data: str = field(
-            default="bagel-out/dpo.parquet",
-            metadata={"help": "dpo.parquet, bagel's output folder, or any dataset with prompt/chosen/rejected."},
-        )
-        output_dir: str = "bagel-dpo"
-        chat_format: Optional[str] = field(
-            default=None,
-            metadata={"help": "Prompt format whose chat template the saved tokenizer carries [the model's own, else llama-2]."},
-        )
-        learning_rate: float = 5e-7
-        per_device_train_batch_size: int = 2
-        num_train_epochs: float = 3.0
-        beta: float = field(default=0.1, metadata={"help": "Strength of the pull towards the reference model."})
+    class Options(PreferenceOptions):
         loss_type: LossType = "sigmoid"
-        max_prompt_length: Optional[int] = field(
-            default=1024, metadata={"help": "Prompts longer than this many tokens keep their end."}
-        )
 
     options: "DPO.Options"
 
-    def build(self) -> Any:
-        """The ready trl ``DPOTrainer`` (what :meth:`train` runs)."""
+    def trl_classes(self) -> tuple[type, type]:
         from trl import DPOConfig, DPOTrainer
 
+        return DPOConfig, pretokenized(DPOTrainer)
+
+    def tokenize(self, rows: Any, tokenizer: Any) -> tuple[Any, train_data.LengthReport]:
         opts = self.options
-        columns = {"prompt": "prompt", "chosen": "chosen", "rejected": "rejected"}
-        rows = train_common.select_rows(train_common.read_rows(opts.data, "dpo.parquet"), columns, _usable, "dpo")
-        tokenizer = train_common.load_tokenizer(opts.model, opts.chat_format)
-        if opts.max_prompt_length:
-            rows = rows.map(lambda r: {"prompt": truncate_prompt(r["prompt"], tokenizer, opts.max_prompt_length)})
-        train_rows, eval_rows = train_common.split_eval(rows, opts.eval_fraction, opts.seed)
-        args = DPOConfig(
-            **train_common.config_kwargs(opts, has_eval=eval_rows is not None),
-            beta=opts.beta,
-            loss_type=[opts.loss_type],
-        )
-        model = train_common.model_source(opts.model)
-        # trl would rebuild the reference from the config's base id, not from the merged SFT
-        # adapter: give it its own merged copy (with --lora the disabled adapter is the reference).
-        merged = not isinstance(model, str) and not opts.lora
-        return DPOTrainer(
-            model=model,
-            ref_model=train_common.model_source(opts.model) if merged else None,
-            args=args,
-            train_dataset=train_rows,
-            eval_dataset=eval_rows,
-            processing_class=tokenizer,
-            peft_config=train_common.lora_config(opts),
-            quantization_config=train_common.quantization_config(opts),
+        return train_data.pair_dataset(
+            rows, tokenizer, max_length=opts.max_length, max_prompt_length=opts.max_prompt_length,
+            over_length=opts.over_length, num_proc=opts.dataset_num_proc,
         )
 
-    def train(self) -> None:
-        train_common.train_and_save(self.build(), self.options)
+    def method_config(self) -> dict[str, Any]:
+        return dict(beta=self.options.beta, loss_type=[self.options.loss_type])
+
+    def trainer_kwargs(self) -> dict[str, Any]:
+        return {"quantization_config": quantization_config(self.options)}

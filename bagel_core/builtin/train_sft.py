@@ -1,8 +1,10 @@
 """``bagel train sft``: supervised fine-tuning on bagel's ``sft.parquet`` with trl's SFTTrainer.
 
-Each row's ``input`` (the rendered prompt) becomes trl's ``prompt`` and its ``output`` the
-``completion``, so trl masks the prompt out of the loss and appends EOS to the completion.
-Plain-text rows have an empty input: the whole text is trained on.
+Each row's ``input`` (the rendered prompt) is masked out of the loss and its ``output`` and EOS
+trained on; bagel tokenizes them apart (see :mod:`.train_data`), so the prompt's tokens are the
+ones inference feeds the model. Plain-text rows have an empty input: the whole text is trained
+on. ``--multi-turn`` trains every assistant turn of a conversation in one sequence instead of
+one row per turn; ``--packing`` / ``--padding-free`` are trl's.
 """
 
 from __future__ import annotations
@@ -10,16 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from ..components import Trainer
-from . import train_common
-from .train_common import TrainOptions
+from . import train_data
+from .train_common import TrainOptions, TrlTrainer
 
 
-def _usable(row: dict[str, Any]) -> bool:
-    return isinstance(row["prompt"], str) and isinstance(row["completion"], str) and bool(row["completion"].strip())
-
-
-class SFT(Trainer):
+class SFT(TrlTrainer):
     name = "sft"
     description = "Supervised fine-tuning on sft.parquet (trl SFTTrainer, loss on the output only; LoRA/QLoRA, DeepSpeed)"
 
@@ -30,32 +27,35 @@ class SFT(Trainer):
             metadata={"help": "sft.parquet, bagel's output folder, or any dataset with input/output columns."},
         )
         neftune_noise_alpha: Optional[float] = field(default=None, metadata={"help": "NEFTune noise (e.g. 5)."})
+        multi_turn: bool = field(
+            default=False,
+            metadata={"help": "One sequence per conversation (item and format), loss on every assistant turn, the rest masked."},
+        )
+        packing: bool = field(default=False, metadata={"help": "Pack rows into --max-length sequences (trl best-fit packing)."})
+        padding_free: bool = field(default=False, metadata={"help": "Batches as one flat sequence without padding (flash-attention)."})
 
     options: "SFT.Options"
 
-    def build(self) -> Any:
-        """The ready trl ``SFTTrainer`` (what :meth:`train` runs)."""
+    def trl_classes(self) -> tuple[type, type]:
         from trl import SFTConfig, SFTTrainer
 
+        return SFTConfig, SFTTrainer
+
+    def tokenize(self, rows: Any, tokenizer: Any) -> tuple[Any, train_data.LengthReport]:
         opts = self.options
-        rows = train_common.read_rows(opts.data, "sft.parquet")
-        rows = train_common.select_rows(rows, {"input": "prompt", "output": "completion"}, _usable, "sft")
-        train_rows, eval_rows = train_common.split_eval(rows, opts.eval_fraction, opts.seed)
-        args = SFTConfig(
-            **train_common.config_kwargs(opts, has_eval=eval_rows is not None),
-            completion_only_loss=True,
-            neftune_noise_alpha=opts.neftune_noise_alpha,
-        )
-        quantization = train_common.quantization_config(opts)
-        return SFTTrainer(
-            model=train_common.model_source(opts.model),
-            args=args,
-            train_dataset=train_rows,
-            eval_dataset=eval_rows,
-            processing_class=train_common.load_tokenizer(opts.model, opts.chat_format),
-            peft_config=train_common.lora_config(opts),
-            quantization_config=quantization,
+        return train_data.sft_dataset(
+            rows, tokenizer, max_length=opts.max_length, over_length=opts.over_length,
+            multi_turn=opts.multi_turn, num_proc=opts.dataset_num_proc,
         )
 
-    def train(self) -> None:
-        train_common.train_and_save(self.build(), self.options)
+    def method_config(self) -> dict[str, Any]:
+        opts = self.options
+        return dict(
+            completion_only_loss=True, neftune_noise_alpha=opts.neftune_noise_alpha,
+            packing=opts.packing, padding_free=opts.padding_free,
+        )
+
+    def trainer_kwargs(self) -> dict[str, Any]:
+        from .train_common import quantization_config
+
+        return {"quantization_config": quantization_config(self.options)}
