@@ -1,5 +1,6 @@
 """``bagel train dpo`` on a tiny local Llama: the reward margin grows, a LoRA run uses the
-disabled adapter as its reference (no second model), long prompts keep their end."""
+disabled adapter as its reference (no second model), and a DPO adapter trained on an SFT
+adapter reloads as exactly the trained model."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pandas as pd
 import pytest
 
 from bagel_core.builtin import train_common
-from bagel_core.builtin.train_dpo import DPO, truncate_prompt
+from bagel_core.builtin.train_dpo import DPO
 from bagel_core.builtin.train_sft import SFT
 
 PAIRS = [
@@ -56,9 +57,22 @@ def test_train_dpo_raises_the_reward_margin(tiny_llama, dpo_data, tmp_path, caps
     assert (out / "model.safetensors").is_file()
 
 
-def test_train_dpo_lora_from_a_lora_sft_uses_the_disabled_adapter(tiny_llama, dpo_data, tmp_path):
+def logits(model, tokenizer) -> "torch.Tensor":
     import torch
+
+    ids = tokenizer([p["prompt"] + p["chosen"] for p in PAIRS], return_tensors="pt", padding=True)
+    model.eval()
+    with torch.no_grad():
+        return model(**ids).logits
+
+
+def test_train_dpo_lora_on_a_lora_sft_reloads_exactly(tiny_llama, dpo_data, tmp_path):
+    import torch
+    from peft import AutoPeftModelForCausalLM
     from transformers import AutoModelForCausalLM
+    from click.testing import CliRunner
+
+    from bagel_core.cli import cli
 
     sft_data = tmp_path / "sft.parquet"
     pd.DataFrame([{"input": p["prompt"], "output": p["chosen"]} for p in PAIRS]).to_parquet(sft_data)
@@ -69,8 +83,8 @@ def test_train_dpo_lora_from_a_lora_sft_uses_the_disabled_adapter(tiny_llama, dp
         learning_rate=1e-2, lr_scheduler_type="constant", warmup_ratio=0.0,
     )).train()
 
-    # DPO starts from the SFT adapter merged into its base; the LoRA reference is that model
-    # with the new adapter disabled: no reference model is loaded.
+    # DPO trains a new adapter on the SFT adapter merged into its base, saved in the output
+    # folder; the LoRA reference is that model with the new adapter disabled.
     out = tmp_path / "dpo"
     opts = fast(sft_out, dpo_data, out, max_steps=6, lora=True, lora_r=8, learning_rate=1e-2, chat_format=None)
     trainer = DPO(opts).build()
@@ -79,23 +93,29 @@ def test_train_dpo_lora_from_a_lora_sft_uses_the_disabled_adapter(tiny_llama, dp
     train_common.train_and_save(trainer, opts)
     history = margins(out)
     assert history[0] == pytest.approx(0.0, abs=1e-6) and history[-1] > history[0]
-    assert (out / "adapter_config.json").is_file()
 
-    # A full DPO from the adapter folder gets the merged SFT model as its reference, not the
-    # bare base model its config names.
+    # The adapter names the merged SFT model as its base, so loading it the usual way gives
+    # the trained model: the same logits (it named the bare base model before: up to 1.1 off).
+    config = json.loads((out / "adapter_config.json").read_text())
+    assert config["base_model_name_or_path"] == str((out / train_common.MERGED_BASE).resolve())
+    tokenizer = trainer.processing_class
+    trained = logits(trainer.model, tokenizer)
+    reloaded = logits(AutoPeftModelForCausalLM.from_pretrained(out), tokenizer)
+    assert torch.allclose(trained, reloaded, atol=1e-5)
+    bare = logits(AutoModelForCausalLM.from_pretrained(tiny_llama), tokenizer)
+    assert not torch.allclose(trained, bare, atol=1e-2)
+
+    # bagel train merge: the adapter chain as one full model, same logits, loads without peft.
+    merged = tmp_path / "merged"
+    result = CliRunner().invoke(cli, ["train", "merge", "--adapter", str(out), "--output-dir", str(merged)])
+    assert result.exit_code == 0, result.output
+    assert not (merged / "adapter_config.json").exists()
+    assert torch.allclose(logits(AutoModelForCausalLM.from_pretrained(merged), tokenizer), trained, atol=1e-5)
+
+    # A full DPO from the adapter folder trains the merged SFT model, and its reference is
+    # that model too, not the bare base its config names.
     full = DPO(fast(sft_out, dpo_data, tmp_path / "full", chat_format=None)).build()
     policy, reference = full.model.state_dict(), full.ref_model.state_dict()
     assert all(torch.equal(policy[k], reference[k]) for k in policy)
     base = AutoModelForCausalLM.from_pretrained(tiny_llama).state_dict()
     assert not all(torch.equal(base[k], reference[k]) for k in base)
-
-
-def test_train_dpo_long_prompts_keep_their_end(tiny_llama):
-    from transformers import AutoTokenizer
-
-    tokenizer = AutoTokenizer.from_pretrained(tiny_llama)
-    prompt = "Red, blue and yellow. " * 20 + "USER: What is the capital of France?\nASSISTANT: "
-    kept = truncate_prompt(prompt, tokenizer, 16)
-    assert len(tokenizer(kept, add_special_tokens=False)["input_ids"]) == 16
-    assert prompt.endswith(kept) and kept.endswith("capital of France?\nASSISTANT: ")
-    assert truncate_prompt("USER: Hi\n", tokenizer, 16) == "USER: Hi\n"

@@ -52,19 +52,18 @@ def test_train_sft_masks_the_input_and_overfits(tiny_llama, sft_data, tmp_path, 
     assert "skipped 2 malformed sft row(s)" in capsys.readouterr().err
     assert len(trainer.train_dataset) == 8
 
-    # The loss covers the output and the EOS trl appends; the input (and BOS) is -100.
+    # The loss covers the output and EOS; the prompt (with BOS) is -100, and its tokens are
+    # exactly the prompt's own (what inference feeds the model), the output tokenized apart.
     tokenizer = trainer.processing_class
     batch = trainer.data_collator([trainer.train_dataset[i] for i in range(8)])
     rows = [*QA, PLAIN]
     for ids, labels, row in zip(batch["input_ids"].tolist(), batch["labels"].tolist(), rows):
-        masked = next(i for i, label in enumerate(labels) if label != -100)
         prompt_ids = tokenizer(row["input"])["input_ids"]
-        assert masked >= len(prompt_ids) - 1  # at most the prompt's last token merges into the output's first
-        assert ids[:masked] == prompt_ids[:masked]
+        masked = next(i for i, label in enumerate(labels) if label != -100)
+        assert masked == len(prompt_ids) and ids[:masked] == prompt_ids
         trained = [label for label in labels[masked:] if label != -100]
         assert trained == ids[masked:masked + len(trained)]
-        assert tokenizer.decode(trained).endswith(row["output"] + "</s>")
-        assert tokenizer.decode(ids[:masked]) in "<s>" + row["input"]
+        assert trained == tokenizer(row["output"], add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
     plain_labels = batch["labels"].tolist()[7]
     assert plain_labels[0] == -100 and plain_labels[1] != -100  # plain text: only BOS is masked
 
@@ -76,9 +75,12 @@ def test_train_sft_masks_the_input_and_overfits(tiny_llama, sft_data, tmp_path, 
     # The saved tokenizer prompts the model the way the llama-2 rows were rendered.
     saved = AutoTokenizer.from_pretrained(out)
     fmt = registry.current().get("format", "llama-2").cls(special=train_common.special_tokens(saved))
-    assert saved.chat_template == fmt.chat_template()
+    # It writes the BOS the tokenizer adds to a row, so tokenize=True gives the trained ids.
+    assert saved.chat_template == "{{- bos_token -}}" + fmt.chat_template()
     messages = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi?"}]
-    assert saved.apply_chat_template(messages, tokenize=False, add_generation_prompt=True) == fmt.render(messages)
+    assert saved.apply_chat_template(messages, tokenize=False, add_generation_prompt=True) == "<s>" + fmt.render(messages)
+    ids = saved.apply_chat_template(messages, add_generation_prompt=True, return_dict=True)["input_ids"]
+    assert list(ids) == saved(fmt.render(messages))["input_ids"]
     assert AutoModelForCausalLM.from_pretrained(out).config.num_hidden_layers == 2
 
 
