@@ -181,7 +181,10 @@ def load_tokenizer(model: str, chat_format: Optional[str]) -> "PreTrainedTokeniz
     ``None`` it keeps its own template, or gets the default format's when it has none."""
     from transformers import AutoTokenizer
 
-    tokenizer = AutoTokenizer.from_pretrained(model)
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(model)
+    except (OSError, ValueError) as exc:
+        raise TrainingSetupError(f"--model {model}: cannot load its tokenizer ({str(exc).splitlines()[0]})") from None
     if chat_format is None and tokenizer.chat_template:
         return tokenizer
     tokenizer.chat_template = chat_template(chat_format or DEFAULT_CHAT_FORMAT, tokenizer)
@@ -375,9 +378,16 @@ def resume_arg(opts: TrainOptions) -> Union[str, bool, None]:
 
 def quiet_logs(verbose: int) -> None:
     """Only warnings that matter by default; ``-v`` restores the libraries' info logs and
-    progress bars (the training progress bar and metrics always show)."""
+    progress bars (the metrics of each logging step always show)."""
     import logging
+    import os
     import warnings
+
+    import torch
+
+    if not verbose and not torch.cuda.is_available():
+        # What DeepSpeed would pick anyway, named: it then skips its "Setting accelerator to CPU" warning.
+        os.environ.setdefault("DS_ACCELERATOR", "cpu")
 
     import datasets
     import transformers
@@ -387,9 +397,11 @@ def quiet_logs(verbose: int) -> None:
         datasets.logging.set_verbosity_info()
         return
     transformers.logging.set_verbosity_error()
+    transformers.logging.disable_progress_bar()  # "Writing model shards"...; Trainer's own bar stays
     datasets.logging.set_verbosity_error()
     datasets.disable_progress_bars()
-    logging.getLogger("torch").setLevel(logging.ERROR)
+    for name in ("torch", "DeepSpeed", "accelerate"):
+        logging.getLogger(name).setLevel(logging.ERROR)
     warnings.filterwarnings("ignore", category=FutureWarning)
     warnings.filterwarnings("ignore", category=UserWarning)
     warnings.filterwarnings("ignore", category=DeprecationWarning)
