@@ -27,9 +27,12 @@ def register_dedupers(register):
 
 @hookimpl
 def register_trainers(register):
-    """The sft and dpo trainers register here."""
+    """The sft, dpo, orpo and kto trainers register here."""
     from .train_dpo import DPO
+    from .train_prefs import KTO, ORPO
     from .train_sft import SFT
 
     register(SFT)
     register(DPO)
+    register(ORPO)
+    register(KTO)

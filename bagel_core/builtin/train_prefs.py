@@ -1,0 +1,103 @@
+"""``bagel train orpo`` and ``bagel train kto``: the other preference methods on bagel's
+``dpo.parquet``, through the same trainer hook and shared steps as sft and dpo.
+
+ORPO (trl's experimental ORPOTrainer) needs no reference model: it adds an odds-ratio term to
+the SFT loss on the chosen answer, so it can replace SFT + DPO with one run. KTO (trl's
+KTOTrainer) learns from unpaired examples: each pair gives a desirable (chosen) and an
+undesirable (rejected) completion of its prompt.
+
+Both trainers tokenize the text themselves (trl's joint tokenization): over-length rows are
+counted by bagel and dropped with ``--over-length drop``, otherwise trl truncates them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import train_data
+from .train_common import TrlTrainer, quantization_config
+from .train_dpo import DPO, PreferenceOptions
+
+
+class _TextPairs(TrlTrainer):
+    """A preference trainer fed text rows (prompt/chosen/rejected), length-checked by bagel."""
+
+    data_file = DPO.data_file
+    columns = DPO.columns
+    required = DPO.required
+    options: PreferenceOptions
+
+    def tokenize(self, rows: Any, tokenizer: Any) -> tuple[Any, train_data.LengthReport]:
+        opts = self.options
+        ids, report = train_data.pair_dataset(
+            rows, tokenizer, max_length=10**9, max_prompt_length=None, over_length="drop", num_proc=opts.dataset_num_proc,
+        )
+        report = train_data.LengthReport(opts.max_length, opts.over_length)
+        longest = [len(p) + max(len(c), len(r)) for p, c, r in zip(ids["prompt_ids"], ids["chosen_ids"], ids["rejected_ids"])]
+        keep = [n <= opts.max_length or opts.over_length == "truncate" for n in longest]
+        report.rows, report.over = len(longest), sum(n > opts.max_length for n in longest)
+        report.dropped = len(keep) - sum(keep)
+        report.truncated = report.over - report.dropped
+        kept = rows.select([i for i, k in enumerate(keep) if k])
+        return self.as_rows(kept.select_columns(list(self.columns.values()))), report
+
+    def as_rows(self, pairs: Any) -> Any:
+        return pairs
+
+
+class ORPO(_TextPairs):
+    name = "orpo"
+    description = "ORPO on dpo.parquet (trl ORPOTrainer, experimental: SFT + preference in one run, no reference model)"
+
+    @dataclass
+    class Options(PreferenceOptions):
+        output_dir: str = "bagel-orpo"
+        learning_rate: float = 8e-6
+        beta: float = field(default=0.1, metadata={"help": "Weight of the odds-ratio term (lambda in the paper)."})
+
+    def trl_classes(self) -> tuple[type, type]:
+        from trl.experimental.orpo import ORPOConfig, ORPOTrainer
+
+        return ORPOConfig, ORPOTrainer
+
+    def method_config(self) -> dict[str, Any]:
+        if self.options.load_in_4bit:
+            from .train_common import TrainingSetupError
+
+            raise TrainingSetupError("--load-in-4bit: trl's ORPOTrainer takes no quantization config; use dpo or kto")
+        return dict(beta=self.options.beta)
+
+
+class KTO(_TextPairs):
+    name = "kto"
+    description = "KTO on dpo.parquet (trl KTOTrainer: chosen answers desirable, rejected undesirable)"
+
+    @dataclass
+    class Options(PreferenceOptions):
+        output_dir: str = "bagel-kto"
+        learning_rate: float = 5e-7
+        per_device_train_batch_size: int = 4
+        desirable_weight: float = 1.0
+        undesirable_weight: float = 1.0
+
+    def trl_classes(self) -> tuple[type, type]:
+        from trl import KTOConfig, KTOTrainer
+
+        return KTOConfig, KTOTrainer
+
+    def as_rows(self, pairs: Any) -> Any:
+        """Each pair as two unpaired rows: ``(prompt, chosen, True)`` and ``(prompt, rejected, False)``."""
+
+        def split(batch: dict[str, list]) -> dict[str, list]:
+            n = len(batch["prompt"])
+            return {"prompt": batch["prompt"] * 2, "completion": batch["chosen"] + batch["rejected"], "label": [True] * n + [False] * n}
+
+        return pairs.map(split, batched=True, remove_columns=pairs.column_names)
+
+    def method_config(self) -> dict[str, Any]:
+        opts = self.options
+        return dict(beta=opts.beta, desirable_weight=opts.desirable_weight, undesirable_weight=opts.undesirable_weight)
+
+    def trainer_kwargs(self) -> dict[str, Any]:
+        return {"quantization_config": quantization_config(self.options)}

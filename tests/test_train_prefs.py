@@ -1,0 +1,62 @@
+"""``bagel train orpo`` and ``bagel train kto``: the same trainer API as sft/dpo (data, eval
+split by item, length report), trained a few steps on a tiny local Llama."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from bagel_core.builtin import train_common, train_data
+from bagel_core.builtin.train_prefs import KTO, ORPO
+from bagel_core.cli import registry
+
+PAIRS = [
+    {"id": f"item-{i}", "prompt": f"USER: What is {i} plus {i}?\nASSISTANT: ", "chosen": f"{i} plus {i} is {2 * i}.",
+     "rejected": f"I do not know what {i} plus {i} is."}
+    for i in range(8)
+]
+
+
+@pytest.fixture
+def pairs(tmp_path: Path) -> Path:
+    path = tmp_path / "dpo.parquet"
+    pd.DataFrame(PAIRS).to_parquet(path)
+    return path
+
+
+def history(out: Path) -> list[dict]:
+    return json.loads((out / "trainer_state.json").read_text())["log_history"]
+
+
+@pytest.mark.parametrize("cls, metric", [(ORPO, "log_odds_ratio"), (KTO, "kl")])
+def test_train_prefs_train_through_the_trainer_hook(cls, metric, tiny_llama, pairs, tmp_path):
+    assert registry().get("trainer", cls.name).cls is cls
+    out = tmp_path / cls.name
+    opts = cls.Options(
+        model=str(tiny_llama), data=str(pairs), output_dir=str(out), max_steps=4, max_length=128, eval_fraction=0.25,
+        gradient_checkpointing=False, chat_format="vicuna", save_steps=1000, learning_rate=1e-3,
+        lr_scheduler_type="constant", warmup_ratio=0.0, per_device_train_batch_size=4,
+    )
+    trainer = cls(opts).build()
+    record = json.loads((out / train_data.REPORT_FILE).read_text())
+    assert len(record["eval_ids"]) == 2 and record["train_items"] == 6
+    if cls is KTO:  # each pair: a desirable and an undesirable row
+        assert len(trainer.train_dataset) == 12 and sum(trainer.train_dataset["label"]) == 6
+    train_common.train_and_save(trainer, opts)
+    logs = history(out)
+    losses = [h["loss"] for h in logs if "loss" in h]
+    assert len(losses) == 4 and losses[-1] < losses[0], losses
+    assert any(any(metric in k for k in h) for h in logs)
+    assert (out / "model.safetensors").is_file()
+
+
+def test_train_prefs_over_length_rows_are_counted(tiny_llama, pairs, tmp_path):
+    opts = KTO.Options(model=str(tiny_llama), data=str(pairs), output_dir=str(tmp_path / "k"), max_length=24,
+                       over_length="drop", chat_format="vicuna", gradient_checkpointing=False)
+    kto = KTO(opts)
+    rows = train_common.select_rows(train_common.read_rows(str(pairs), "dpo.parquet"), kto.columns, kto.usable, "kto")
+    table, report = kto.tokenize(rows, train_common.load_tokenizer(str(tiny_llama), "vicuna"))
+    assert report.over > 0 and report.dropped == report.over and len(table) == 2 * (len(rows) - report.dropped)
