@@ -13,7 +13,7 @@ import pytest
 from bagel_core.builtin import train_common, train_data
 from bagel_core.builtin.train_dpo import DPO
 from bagel_core.builtin.train_sft import SFT
-from bagel_core.cli import registry
+from bagel_core import registry
 
 FORMATS = ["alpaca", "vicuna", "llama-2", "chatml"]
 CONVERSATION = [
@@ -53,7 +53,7 @@ def test_train_data_prompt_is_the_inference_token_prefix(tiny_llama, fmt_name):
     ``apply_chat_template(..., add_generation_prompt=True)`` gives with the saved template,
     and continues with the answer's tokens and EOS."""
     tokenizer = train_common.load_tokenizer(str(tiny_llama), fmt_name)
-    fmt = registry().get("format", fmt_name).cls(special=train_common.special_tokens(tokenizer))
+    fmt = registry.current().get("format", fmt_name).cls(special=train_common.special_tokens(tokenizer))
     for turn in (2, 4):
         history, answer = CONVERSATION[:turn], CONVERSATION[turn]["content"]
         prompt = fmt.render(history)  # what `bagel run` writes as the row's input

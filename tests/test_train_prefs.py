@@ -11,7 +11,7 @@ import pytest
 
 from bagel_core.builtin import train_common, train_data
 from bagel_core.builtin.train_prefs import KTO, ORPO
-from bagel_core.cli import registry
+from bagel_core import registry
 
 PAIRS = [
     {"id": f"item-{i}", "prompt": f"USER: What is {i} plus {i}?\nASSISTANT: ", "chosen": f"{i} plus {i} is {2 * i}.",
@@ -33,7 +33,7 @@ def history(out: Path) -> list[dict]:
 
 @pytest.mark.parametrize("cls, metric", [(ORPO, "log_odds_ratio"), (KTO, "kl")])
 def test_train_prefs_train_through_the_trainer_hook(cls, metric, tiny_llama, pairs, tmp_path):
-    assert registry().get("trainer", cls.name).cls is cls
+    assert registry.current().get("trainer", cls.name).cls is cls
     out = tmp_path / cls.name
     opts = cls.Options(
         model=str(tiny_llama), data=str(pairs), output_dir=str(out), max_steps=4, max_length=128, eval_fraction=0.25,

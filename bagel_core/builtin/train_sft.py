@@ -10,9 +10,8 @@ one row per turn; ``--packing`` / ``--padding-free`` are trl's.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+import sys
 from typing import Any, Optional
-
-import click
 
 from . import train_data
 from .train_common import TrainOptions, TrlTrainer
@@ -54,8 +53,8 @@ class SFT(TrlTrainer):
         opts = self.options
         if (opts.packing or opts.padding_free) and not (opts.attn_implementation or "").startswith("flash_attention"):
             # The flat batch only keeps its rows apart through flash-attention's per-row lengths.
-            click.echo("warning: --packing/--padding-free without --attn-implementation flash_attention_2: "
-                       "packed rows attend to each other", err=True)
+            print("warning: --packing/--padding-free without --attn-implementation flash_attention_2: "
+                  "packed rows attend to each other", file=sys.stderr)
         return dict(
             completion_only_loss=True, neftune_noise_alpha=opts.neftune_noise_alpha,
             packing=opts.packing, padding_free=opts.padding_free,
