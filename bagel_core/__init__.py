@@ -26,6 +26,7 @@ from .data import DatasetUnavailable
 from .hookspecs import hookimpl
 from . import readers
 from .readers import MalformedFile, MissingField, RowError, RowFailure, json_lines, json_rows, parse_json_lines
+from .options import ConfigError, Probability, Range
 from .records import (
     Record,
     Turn,
@@ -37,14 +38,14 @@ from .records import (
     sft_item,
     uid,
 )
-from .refusals import is_refusal
+from .refusals import RefusalPatterns, is_refusal
 from .validation import Reason, validate_record
 
 __all__ = [
     "BenchmarkSet", "BenchmarkText", "Component", "Decontaminator", "DedupBatch", "Deduper", "Duplicate", "DPOBuilder", "Loader",
     "Match", "Message", "PromptFormat", "Query", "Source", "SpecialTokens", "Trainer",
-    "LoadContext", "DatasetUnavailable", "hookimpl", "Record", "Turn", "as_conversation",
+    "LoadContext", "ConfigError", "Probability", "Range", "DatasetUnavailable", "hookimpl", "Record", "Turn", "as_conversation",
     "conversation", "dpo_pair", "instruction_text", "plain_text", "sft_item", "uid",
-    "is_refusal", "Reason", "validate_record", "readers", "RowError", "MissingField", "MalformedFile",
-    "RowFailure", "json_lines", "json_rows", "parse_json_lines",
+    "is_refusal", "RefusalPatterns", "Reason", "validate_record", "readers", "RowError", "MissingField",
+    "MalformedFile", "RowFailure", "json_lines", "json_rows", "parse_json_lines",
 ]

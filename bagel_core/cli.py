@@ -92,7 +92,6 @@ def _describe(reg: Registry, c: registry.ComponentInfo) -> str:
 @click.option("--decontaminate", help="Decontaminators: a,b | none.")
 @click.option("--benchmarks", help="Benchmark sets to decontaminate against: a,b | all.")
 @click.option("--decontaminate-dry-run", is_flag=True, default=None, help="Report contamination, remove nothing.")
-@click.option("--embedding-model", help="Model (id or path) of the embedding decontaminator [all-MiniLM-L6-v2].")
 @click.option("--data-root", type=click.Path(file_okay=False, path_type=Path), help="Read dataset owner/name from ROOT/owner/name/.")
 @click.option("--sample", is_flag=True, default=None, help="Use the small samples the plugins ship (no network).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Output folder [bagel-out].")
@@ -101,21 +100,25 @@ def _describe(reg: Registry, c: registry.ComponentInfo) -> str:
 @click.option("--num-proc", type=int, help="Worker processes [1].")
 @click.option("--copies-per-item", type=int, help="Render each item into K of the formats [all].")
 @click.option("--tokenizer", help="Tokenizer (path or id) whose BOS/EOS the formats use.")
+@click.option("--option", "-o", "option", multiple=True, metavar="KIND.NAME.KEY=VALUE", help="A component option, as in a recipe table, e.g. -o source.slimorca.max_items=5000 or -o decontaminator.embedding.model=PATH (repeatable).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars or summary.")
 @click.option("--plan", "plan", is_flag=True, help="Print the expected items and rows per source and format (load and dedup only; nothing rendered or written to OUT).")
 @click.option("--plan-json", type=click.Path(dir_okay=False, path_type=Path), help="With --plan: also write the plan as JSON to this file.")
-def run_command(recipe: Optional[Path], quiet: bool, embedding_model: Optional[str], plan: bool, plan_json: Optional[Path], **flags: Any) -> None:
+def run_command(recipe: Optional[Path], quiet: bool, option: tuple[str, ...], plan: bool, plan_json: Optional[Path], **flags: Any) -> None:
     """Compose the dataset: load, dedup, decontaminate, render, write."""
-    from .config import ConfigError, RunConfig, load_recipe
+    from .config import ConfigError, RunConfig, load_recipe, merge_options, option_assignments
     from .data import DatasetUnavailable
+    from .options import parse_assignments
     from .pipeline import run
     from .stages.load import LoadError
 
-    values = load_recipe(recipe) if recipe else {}
-    values.update({k: v for k, v in flags.items() if v is not None})
-    if embedding_model:  # the same as [decontaminator.embedding] model = ... in a recipe
-        values.setdefault("options", {}).setdefault("decontaminator", {}).setdefault("embedding", {})["model"] = embedding_model
-    config = RunConfig(**values)
+    try:
+        values = load_recipe(recipe) if recipe else {}
+        values.update({k: v for k, v in flags.items() if v is not None})
+        values["options"] = merge_options(values.get("options", {}), option_assignments(parse_assignments(option, "-o")))
+        config = RunConfig(**values)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
     log = (lambda m: None) if quiet else (lambda m: click.echo(m, err=True))
     if quiet:
         import datasets
@@ -202,6 +205,7 @@ class TrainGroup(click.Group):
             from .builtin import train_config
             from .builtin.train_common import quiet_logs
             from .config import ConfigError
+            from .options import build
 
             here = click.get_current_context()
             given = {k for k in values if here.get_parameter_source(k) == click.core.ParameterSource.COMMANDLINE}
@@ -211,7 +215,7 @@ class TrainGroup(click.Group):
                 if values.get("model") is None:
                     raise click.UsageError("Missing option '--model' (on the command line or in --config).")
                 quiet_logs(verbose)
-                cls(cls.Options(**values)).train()
+                cls(build(f"trainer {name!r}", cls.Options, values)).train()
             except ConfigError as exc:  # a bad option or input of the trainer: one line
                 raise click.ClickException(str(exc)) from None
 

@@ -6,9 +6,8 @@ datasets) are imported inside the commands, never when the CLI starts.
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
-from typing import Any, Iterator, Optional
+from typing import Iterator, Optional
 
 import click
 
@@ -17,32 +16,15 @@ from .components import Loader, PromptFormat
 from .registry import PluginError, UnknownComponentError
 
 
-def _value(text: str) -> Any:
-    """A TOML value (``true``, ``0.15``, ``"x"``); anything else is taken as a plain string."""
-    try:
-        return tomllib.loads(f"v = {text}")["v"]
-    except tomllib.TOMLDecodeError:
-        return text
-
-
-def _options(pairs: tuple[str, ...]) -> dict[str, Any]:
-    table = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
-            raise click.BadParameter(f"expected KEY=VALUE, got {pair!r}", param_hint="--option")
-        table[key.strip().replace("-", "_")] = _value(value.strip())
-    return table
-
-
 def make_format(name: str, option: tuple[str, ...], tokenizer: Optional[str]) -> PromptFormat:
     """The format ``name`` with ``--option`` settings and the special tokens of ``tokenizer``."""
     from .config import ConfigError, make_options
+    from .options import parse_assignments
     from .pipeline import special_tokens
 
     try:
         cls = registry.current().get("format", name).cls
-        return cls(make_options(cls, _options(option)), special_tokens(tokenizer))
+        return cls(make_options(cls, dict(parse_assignments(option))), special_tokens(tokenizer))
     except (PluginError, ConfigError, ValueError, OSError) as exc:
         raise click.ClickException(str(exc)) from None
 
@@ -82,7 +64,7 @@ def _records(source: str, sample: bool, data_root: Optional[Path], seed: int) ->
     from .config import make_options
     from .context import LoadContext
     from .data import DataAccess
-    from .stages.load import validated
+    from .stages.load import load_records
 
     reg = registry.current()
     cls: Optional[type[Loader]] = None
@@ -96,7 +78,7 @@ def _records(source: str, sample: bool, data_root: Optional[Path], seed: int) ->
     options = make_options(cls, {})
     data = DataAccess.for_component(cls, data_root, sample)
     ctx = LoadContext(cls.name, seed, data, options)
-    yield from validated(cls(options).load(ctx), ctx)
+    yield from load_records(cls(options), ctx)
 
 
 @click.command("preview")

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Iterator, Optional, Sequence
 
+from .options import Probability
+
 if TYPE_CHECKING:
     from .context import LoadContext
     from .records import Record
@@ -56,13 +58,24 @@ def _default(field: dataclasses.Field) -> Any:
 class Loader(Component):
     """A component that reads upstream data and emits records (sources and DPO builders).
 
-    Override either :meth:`rows` and :meth:`convert` (the engine calls ``convert`` per row and
-    counts a row that raises ``KeyError``/``TypeError``/``ValueError``/... as malformed, with a
-    reason, instead of crashing), or :meth:`load` for logic across rows (grouping, joins).
+    Override :meth:`rows` and :meth:`convert` (the engine calls ``convert`` per row and counts
+    a row that raises ``KeyError``/``TypeError``/``ValueError``/... as malformed, with a reason,
+    instead of crashing), or :meth:`load` for logic across rows (grouping, joins). Per-run state
+    (lookup tables, other datasets) belongs in :meth:`setup`.
+
+    ``priority`` and ``max_items`` are settings the engine owns for every loader: a recipe
+    overrides them in the loader's table (``[source.NAME] priority = 3``, ``max_items = 5000``
+    or ``max_items = "none"``), and the load stage applies the cap.
     """
 
     #: Load order: higher first; the first occurrence of an id wins dedup.
     priority: ClassVar[int] = 0
+    #: Default cap: at most this many valid records are kept, a seeded sample drawn by id
+    #: (independent of row order and process count); ``None`` keeps all.
+    max_items: ClassVar[Optional[int]] = None
+    #: With :meth:`stratum` overridden: ``False`` shares ``max_items`` among the strata in
+    #: proportion to their sizes; ``True`` keeps at most ``max_items`` of each stratum.
+    cap_per_stratum: ClassVar[bool] = False
     #: Upstream dataset ids (``owner/name``) this component reads.
     dataset_ids: ClassVar[tuple[str, ...]] = ()
     #: Folder holding small samples in the upstream layout, ``<sample_root>/<owner>/<name>/``;
@@ -85,6 +98,10 @@ class Loader(Component):
     #: (toxic, harmful or adult content); also tags the card ``not-for-all-audiences``.
     content_warning: ClassVar[Optional[str]] = None
 
+    def setup(self, ctx: "LoadContext") -> None:
+        """Called once per run before :meth:`rows` or :meth:`load`: read lookup tables or other
+        datasets here and keep them on ``self``."""
+
     def rows(self, ctx: "LoadContext") -> Iterable[Any]:
         """Upstream rows, typically ``ctx.load_dataset(...)``."""
         raise NotImplementedError(f"{type(self).__name__} must override rows() or load()")
@@ -92,6 +109,12 @@ class Loader(Component):
     def convert(self, row: Any, ctx: "LoadContext") -> "Record | Iterable[Record] | None":
         """Records made from one upstream row (``None`` or empty when the row is filtered)."""
         raise NotImplementedError(f"{type(self).__name__} must override convert() or load()")
+
+    def stratum(self, row: Any) -> str:
+        """The sampling stratum of an upstream row (a task, an origin data set, a language), for
+        a stratified cap. Read only for rows that converted to at least one record, and only
+        when overridden; a loader overriding :meth:`load` has no rows, so no strata."""
+        raise NotImplementedError
 
     def load(self, ctx: "LoadContext") -> Iterator["Record"]:
         """All records of the component. The default converts :meth:`rows` one by one."""
@@ -105,8 +128,20 @@ class Loader(Component):
         return ""
 
     @classmethod
+    def overrides(cls, method: str) -> bool:
+        """Whether this class defines ``method`` itself instead of inheriting the default."""
+        return getattr(cls, method) is not getattr(Loader, method)
+
+    @classmethod
     def metadata(cls) -> dict[str, Any]:
-        return {"priority": cls.priority, "dataset_ids": list(cls.dataset_ids), **cls.card_metadata()}
+        return {
+            "priority": cls.priority,
+            "max_items": cls.max_items,
+            "stratified": cls.overrides("stratum"),
+            "cap_per_stratum": cls.cap_per_stratum,
+            "dataset_ids": list(cls.dataset_ids),
+            **cls.card_metadata(),
+        }
 
     @classmethod
     def card_metadata(cls) -> dict[str, Any]:
@@ -159,7 +194,7 @@ class PromptFormat(Component):
 
     @dataclass
     class Options:
-        system_prompt_probability: float = 0.0
+        system_prompt_probability: Probability = 0.0
 
     def __init__(self, options: Optional[Any] = None, special: SpecialTokens = SpecialTokens()) -> None:
         super().__init__(options)

@@ -10,8 +10,9 @@ A recipe is TOML::
     decontaminate = ["ngram"]
     seed = 42
 
-    [source.slimorca]                      # options of one component; "priority" for loaders
-    priority = 3
+    [source.slimorca]                      # options of one component; loaders also take
+    priority = 3                           # the engine's own "priority" and "max_items"
+    max_items = "none"
 
     [format.vicuna]
     system_prompt_probability = 0.5
@@ -31,18 +32,19 @@ from pathlib import Path
 from typing import Any, Optional, Union
 
 from .components import Component, Loader
+from .options import ConfigError, build, check_table, fields_of
 from .registry import TABLES, Registry, UnknownComponentError
 from .rendering import FormatAssignment, NewlineRule
 from .stages.dedup import DedupScope
 
+__all__ = ["ConfigError", "RunConfig", "LoaderSettings", "load_recipe", "select", "make_options", "loader_settings"]
+
 Selection = Union[str, list[str]]
-
-class ConfigError(Exception):
-    """A recipe or flag is wrong; the message names it."""
-
 
 @dataclass
 class RunConfig:
+    """Everything ``bagel run`` is told, typed: the ``[run]`` table and the flags."""
+
     sources: Selection = "all"
     dpo: Selection = "all"
     formats: Selection = "all"
@@ -55,10 +57,14 @@ class RunConfig:
     data_root: Optional[Path] = None
     sample: bool = False
     seed: int = 42
-    num_proc: int = 1
-    copies_per_item: Optional[int] = None
+    num_proc: int = field(default=1, metadata={"min": 1})
+    copies_per_item: Optional[int] = field(default=None, metadata={"min": 1})
     tokenizer: Optional[str] = None
     decontaminate_dry_run: bool = False
+    #: A loader that keeps at least this many items (after its own cap) is replaced by a seeded
+    #: sample of ``global_cap_sample`` items (the reference at v0.2: 75,000 -> 50,000).
+    global_cap: Optional[int] = field(default=None, metadata={"min": 1})
+    global_cap_sample: Optional[int] = field(default=None, metadata={"min": 1})
     #: How an item's ``copies_per_item`` formats are chosen: ``spread`` (equal shares) or
     #: ``random`` per item (the reference at v0.2, with one copy).
     format_assignment: FormatAssignment = "spread"
@@ -70,8 +76,17 @@ class RunConfig:
     #: DPO builders whose pairs are DPO-only: an SFT item with a pair's id is dropped (the
     #: reference's lmsys-chat-1m: ``["lmsys-chat-1m-dpo"]``).
     dpo_only: list[str] = field(default_factory=list)
-    #: Per-kind, per-component option tables from the recipe.
+    #: Per-kind, per-component option tables from the recipe and ``-o`` flags.
     options: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        values = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "options"}
+        for key, value in check_table("[run]", _RunKeys, values).items():
+            setattr(self, key, value)
+        if (self.global_cap is None) != (self.global_cap_sample is None):
+            raise ConfigError("[run]: global_cap and global_cap_sample go together (set both or neither)")
+        if self.global_cap is not None and self.global_cap_sample > self.global_cap:
+            raise ConfigError(f"[run]: global_cap_sample ({self.global_cap_sample}) must not exceed global_cap ({self.global_cap})")
 
     @property
     def work(self) -> Path:
@@ -84,7 +99,13 @@ class RunConfig:
         return data
 
 
-_RUN_KEYS = {f.name for f in dataclasses.fields(RunConfig)} - {"options"}
+# The [run] keys alone (the option tables are checked per component).
+_RunKeys = dataclasses.make_dataclass(
+    "_RunKeys",
+    [(f.name, f.type, field(default=f.default, default_factory=f.default_factory, metadata=f.metadata)) for f in dataclasses.fields(RunConfig) if f.name != "options"],
+)
+_RunKeys.__module__ = __name__
+_RUN_KEYS = {f.name for f in dataclasses.fields(_RunKeys)}
 
 
 def load_recipe(path: Path) -> dict[str, Any]:
@@ -93,20 +114,52 @@ def load_recipe(path: Path) -> dict[str, Any]:
         data = tomllib.loads(Path(path).read_text())
     except FileNotFoundError:
         raise ConfigError(f"recipe {path} does not exist") from None
+    except (UnicodeDecodeError, IsADirectoryError) as exc:
+        raise ConfigError(f"recipe {path} is not a TOML text file: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"recipe {path} is not valid TOML: {exc}") from None
     unknown = set(data) - {"run"} - set(TABLES)
     if unknown:
         raise ConfigError(f"recipe {path}: unknown table(s) {sorted(unknown)}; expected run, {', '.join(TABLES)}")
+    for table in ("run", *TABLES):
+        if table in data and not isinstance(data[table], dict):
+            raise ConfigError(f"recipe {path}: {table} must be a table ([{table}]), got {data[table]!r}")
     run = dict(data.get("run", {}))
     bad = set(run) - _RUN_KEYS
     if bad:
         raise ConfigError(f"recipe {path}: unknown key(s) in [run]: {sorted(bad)}; known: {sorted(_RUN_KEYS)}")
     for key in ("out", "work_dir", "data_root"):
-        if run.get(key) is not None:
+        if isinstance(run.get(key), str):
             run[key] = (Path(path).parent / run[key]).resolve()
-    run["options"] = {TABLES[t].name: data[t] for t in TABLES if t in data}
+    options: dict[str, dict[str, dict[str, Any]]] = {}
+    for table in TABLES:
+        for name, values in data.get(table, {}).items():
+            if not isinstance(values, dict):
+                raise ConfigError(f"recipe {path}: [{table}.{name}] must be a table of options, got {values!r}")
+            options.setdefault(TABLES[table].name, {})[name] = values
+    run["options"] = options
     return run
+
+
+def option_assignments(pairs: list[tuple[str, Any]]) -> dict[str, dict[str, dict[str, Any]]]:
+    """``bagel run -o KIND.NAME.KEY=VALUE`` pairs as option tables (``KIND`` as in a recipe)."""
+    tables: dict[str, dict[str, dict[str, Any]]] = {}
+    for key, value in pairs:
+        parts = key.split(".")
+        if len(parts) < 3 or parts[0] not in TABLES:
+            raise ConfigError(f"-o {key}: expected KIND.NAME.KEY with KIND one of {', '.join(TABLES)}")
+        kind, name, option = TABLES[parts[0]].name, ".".join(parts[1:-1]), parts[-1]
+        tables.setdefault(kind, {}).setdefault(name, {})[option] = value
+    return tables
+
+
+def merge_options(base: dict, extra: dict) -> dict:
+    """Option tables of ``extra`` over those of ``base`` (key by key)."""
+    merged = {kind: {name: dict(table) for name, table in tables.items()} for kind, tables in base.items()}
+    for kind, tables in extra.items():
+        for name, table in tables.items():
+            merged.setdefault(kind, {}).setdefault(name, {}).update(table)
+    return merged
 
 
 def select(registry: Registry, kind: str, selection: Selection) -> list[str]:
@@ -127,39 +180,46 @@ def select(registry: Registry, kind: str, selection: Selection) -> list[str]:
     return list(dict.fromkeys(names))
 
 
+def _where(cls: type[Component]) -> str:
+    return f"{cls.kind.replace('_', ' ')} {cls.name!r}"
+
+
+@dataclass(frozen=True)
+class LoaderSettings:
+    """The settings the engine owns for every loader, defaulting to the class's."""
+
+    priority: int
+    max_items: Optional[int] = field(default=None, metadata={"min": 1})
+
+
+_ENGINE_KEYS = {f.name for f in dataclasses.fields(LoaderSettings)}
+
+
+def loader_settings(cls: type[Loader], table: dict[str, Any]) -> LoaderSettings:
+    """``priority`` and ``max_items`` of a loader's table (``"none"``: no cap), checked."""
+    values = {"priority": cls.priority, "max_items": cls.max_items}
+    values.update({k: v for k, v in table.items() if k in _ENGINE_KEYS})
+    return build(_where(cls), LoaderSettings, values)
+
+
 def make_options(cls: type[Component], table: dict[str, Any]) -> Any:
-    """``cls.Options`` from a recipe table; unknown keys and wrong types name the component."""
-    fields = {f.name: f for f in dataclasses.fields(cls.Options)}
-    values = {k: v for k, v in table.items() if not (k == "priority" and issubclass(cls, Loader))}
-    unknown = set(values) - set(fields)
-    if unknown:
-        raise ConfigError(
-            f"{cls.kind.replace('_', ' ')} {cls.name!r}: unknown option(s) {sorted(unknown)}; "
-            f"options are {sorted(fields) or 'none'}"
-        )
-    defaults = cls.option_defaults()
-    for key, value in values.items():
-        default = defaults.get(key)
-        if default is not None and not _same_kind(default, value):
-            raise ConfigError(
-                f"{cls.kind.replace('_', ' ')} {cls.name!r}: option {key!r} must be "
-                f"{type(default).__name__}, got {value!r}"
-            )
-    return cls.Options(**values)
+    """``cls.Options`` from a recipe table, every value checked against its annotation; for a
+    loader, the engine's own keys (``priority``, ``max_items``) are left to
+    :func:`loader_settings`."""
+    if issubclass(cls, Loader):
+        clash = _ENGINE_KEYS & set(fields_of(cls.Options))
+        if clash:
+            raise ConfigError(f"{_where(cls)}: Options may not define {sorted(clash)}: the engine owns them")
+        table = {k: v for k, v in table.items() if k not in _ENGINE_KEYS}
+    return build(_where(cls), cls.Options, table)
 
 
-def _same_kind(default: Any, value: Any) -> bool:
-    if isinstance(default, bool) or isinstance(value, bool):
-        return isinstance(default, bool) and isinstance(value, bool)
-    if isinstance(default, (int, float)):
-        return isinstance(value, (int, float))
-    if isinstance(default, (list, tuple)):
-        return isinstance(value, (list, tuple))
-    return isinstance(value, type(default))
+def check_tables(registry: Registry, options: dict[str, dict[str, dict[str, Any]]]) -> None:
+    """Every option table names an installed component and holds valid options."""
+    for kind, tables in options.items():
+        for name, table in tables.items():
+            cls = registry.get(kind, name).cls
+            make_options(cls, table)
+            if issubclass(cls, Loader):
+                loader_settings(cls, table)
 
-
-def priority_of(cls: type[Loader], table: dict[str, Any]) -> int:
-    value = table.get("priority", cls.priority)
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise ConfigError(f"{cls.kind.replace('_', ' ')} {cls.name!r}: priority must be an int, got {value!r}")
-    return value

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Callable, Optional
 
 from .components import BenchmarkText, Component, SpecialTokens
-from .config import ConfigError, RunConfig, make_options, priority_of, select
+from .config import ConfigError, LoaderSettings, RunConfig, check_tables, loader_settings, make_options, select
 from .context import LoadContext
 from .data import DataAccess
 from .health import source_warnings
@@ -27,7 +27,7 @@ from .stages.conversations import CONVERSATIONS, write_conversations
 from .stages.decontaminate import CONTAMINATION_SCHEMA, run_decontaminate
 from .plan import mixture_plan
 from .stages.dedup import REPORT as DEDUP_REPORT, REPORT_SCHEMA as DEDUP_REPORT_SCHEMA, run_dedup
-from .stages.load import LoadTask, run_load
+from .stages.load import Caps, LoadTask, run_load
 from .stages.render import run_render
 from .stages.write import CARD, MANIFEST, write_card, write_manifest
 from .storage import ParquetSink, atomic_path, fingerprint, read_json, remove_stale_temporaries
@@ -43,7 +43,12 @@ class Selected:
 
     info: ComponentInfo
     options: Any
-    priority: int = 0
+    #: The engine's settings of a loader (priority, cap); None for other kinds.
+    settings: Optional[LoaderSettings] = None
+
+    @property
+    def priority(self) -> int:
+        return self.settings.priority if self.settings else 0
 
     @property
     def cls(self) -> type[Component]:
@@ -56,6 +61,7 @@ class Selected:
             "distribution": self.info.plugin.distribution,
             "version": self.info.plugin.version,
             "options": dataclasses.asdict(self.options),
+            **({"max_items": self.settings.max_items} if self.settings else {}),
         }
 
 
@@ -71,8 +77,8 @@ def _select(registry: Registry, config: RunConfig, kind: str, selection) -> list
     for name in select(registry, kind, selection):
         info = registry.get(kind, name)
         table = config.options.get(kind, {}).get(name, {})
-        priority = priority_of(info.cls, table) if kind in ("source", "dpo_builder") else 0
-        chosen.append(Selected(info, make_options(info.cls, table), priority))
+        settings = loader_settings(info.cls, table) if kind in ("source", "dpo_builder") else None
+        chosen.append(Selected(info, make_options(info.cls, table), settings))
     return chosen
 
 
@@ -139,8 +145,8 @@ def run(
     """
     if registry is None:
         registry = current()
-    if config.num_proc < 1:
-        raise ConfigError(f"--num-proc must be at least 1, got {config.num_proc}")
+    # Every table is checked, selected or not: a typo is an error before any data is read.
+    check_tables(registry, config.options)
     loaders = _select(registry, config, "source", config.sources) + _select(registry, config, "dpo_builder", config.dpo)
     # Highest priority first; ties alphabetically, as the reference's module order.
     loaders.sort(key=lambda s: (-s.priority, s.cls.name, s.cls.kind))
@@ -160,6 +166,8 @@ def run(
     benchmarks = _select(registry, config, "benchmark", config.benchmarks) if decontaminators else []
     if decontaminators and not benchmarks:
         raise ConfigError("decontamination needs benchmark sets, but none are selected or installed")
+    if config.copies_per_item is not None and config.copies_per_item > len(formats):
+        raise ConfigError(f"--copies-per-item must be between 1 and the number of formats ({len(formats)}), got {config.copies_per_item}")
 
     timings: dict[str, float] = {}
     work, out = Path(config.work), Path(config.out)
@@ -170,9 +178,10 @@ def run(
     load_fps = []
     for s in loaders:
         data_fp = _data(config, s.cls).fingerprint(s.cls.dataset_ids) + s.cls(s.options).input_fingerprint()
-        fp = fingerprint(core, s.identity(), config.seed, data_fp)
+        caps = Caps(s.settings.max_items, s.cls.cap_per_stratum, config.global_cap, config.global_cap_sample)
+        fp = fingerprint(core, s.identity(), config.seed, data_fp, dataclasses.asdict(caps))
         load_fps.append([s.priority, fp])
-        tasks.append(LoadTask(s.cls, s.options, config.seed, config.data_root, config.sample, work / "load" / f"{s.cls.kind}-{s.cls.name}-{fp}.parquet", quiet))
+        tasks.append(LoadTask(s.cls, s.options, config.seed, config.data_root, config.sample, work / "load" / f"{s.cls.kind}-{s.cls.name}-{fp}.parquet", quiet, caps))
     dpo_only = _dpo_only_shards(config, tasks)  # checked before any data is read
     dedup_fp = fingerprint(core, load_fps, [d.identity() for d in dedupers], config.dedup_scope, sorted(config.dpo_only))
     decon_fp = fingerprint(dedup_fp, [d.identity() for d in decontaminators], [

@@ -12,7 +12,7 @@ import re
 from functools import lru_cache
 from typing import Literal
 
-PatternSet = Literal["v0.2", "head", "v0.2-reference", "head-reference"]
+RefusalPatterns = Literal["v0.2", "head", "v0.2-reference", "head-reference"]
 #: The ``pos`` the reference passed by mistake (``re.I`` is 2).
 _REFERENCE_START = 2
 _REFERENCE = "-reference"
@@ -61,7 +61,7 @@ PATTERNS: dict[str, tuple[str, ...]] = {
 
 
 @lru_cache(maxsize=None)
-def _compiled(patterns: PatternSet) -> tuple[re.Pattern[str], ...]:
+def _compiled(patterns: RefusalPatterns) -> tuple[re.Pattern[str], ...]:
     try:
         chosen = PATTERNS[patterns]
     except KeyError:
@@ -71,7 +71,7 @@ def _compiled(patterns: PatternSet) -> tuple[re.Pattern[str], ...]:
     return tuple(re.compile(p) for p in chosen)
 
 
-def is_refusal(text: str, patterns: PatternSet = "v0.2") -> bool:
+def is_refusal(text: str, patterns: RefusalPatterns = "v0.2") -> bool:
     """True when ``text`` contains any refusal pattern, in any letter case.
 
     >>> is_refusal("As an AI, I cannot do that.")

@@ -23,12 +23,12 @@ from pathlib import Path
 from typing import Any, Optional, Sequence
 
 from .components import BenchmarkSet, Component, Decontaminator, Loader, PromptFormat, SpecialTokens
-from .config import RunConfig, make_options
+from .config import RunConfig, loader_settings, make_options
 from .context import LoadContext, LoadCounts
 from .data import DataAccess
 from .registry import KINDS, PluginError, Registry, kind_of, load_plugins, validate_component
 from .rendering import Renderer
-from .stages.load import validated
+from .stages.load import Caps, load_records
 from .validation import validate_record
 
 #: Conversations every format must render without error (single/multi-turn, with system).
@@ -62,16 +62,19 @@ TEMPLATE_CASES: list[list[dict]] = [
 
 
 def load_sample(cls: type[Loader], options: Optional[dict[str, Any]] = None, seed: int = 42, data_root: Optional[Path] = None) -> tuple[list[dict], LoadCounts]:
-    """Run a source or DPO builder on its shipped sample (or ``data_root``), validated as in a run.
+    """Run a source or DPO builder on its shipped sample (or ``data_root``), validated and capped as in a run
+    (``{"max_items": 10}`` applies the engine's cap).
 
     ``options`` is a dict, validated as a recipe's ``[source.NAME]`` table is (unknown keys and
     wrong types fail with the message a run gives). Returns the valid records and the counts
     (loaded, rejected and filtered by reason).
     """
-    opts = make_options(cls, dict(options or {}))
+    table = dict(options or {})
+    opts = make_options(cls, table)
+    caps = Caps(loader_settings(cls, table).max_items, cls.cap_per_stratum)
     data = DataAccess.for_component(cls, data_root, sample=data_root is None)
     ctx = LoadContext(cls.name, seed, data, opts)
-    records = list(validated(cls(opts).load(ctx), ctx))
+    records = load_records(cls(opts), ctx, caps)
     ctx.counts.loaded = len(records)
     return records, ctx.counts
 

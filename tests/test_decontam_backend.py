@@ -82,8 +82,10 @@ def test_decontam_backend_cache_never_mixes_backends(work):
 
 
 def test_decontam_backend_rejects_unknown_backend_and_imports_lazily():
-    with pytest.raises(ValueError, match="backend must be one of torch, onnx, onnx-int8"):
-        EmbeddingDecontaminator(EmbeddingDecontaminator.Options(backend="tensorrt"))
+    from bagel_core.config import make_options
+
+    with pytest.raises(ValueError, match="decontaminator 'embedding': backend = 'tensorrt' is not allowed; expected one of 'torch', 'onnx', 'onnx-int8'"):
+        make_options(EmbeddingDecontaminator, {"backend": "tensorrt"})
     code = ("import sys, bagel_core.builtin.decontaminate_embedding\n"
             "print(sorted(m for m in ('torch', 'onnxruntime', 'onnx', 'sentence_transformers') if m in sys.modules))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)

@@ -70,7 +70,7 @@ def test_decontam_all_human_turns_option(registry, tmp_path):
     assert manifest["contamination"]["flagged"] == 4 and LATER_TURN_ID not in sft_ids
 
 
-def test_decontam_embedding_model_flag_sets_the_option(monkeypatch, tmp_path):
+def test_decontam_option_flag_sets_the_embedding_model(monkeypatch, tmp_path):
     from click.testing import CliRunner
 
     import bagel_core.pipeline
@@ -85,7 +85,7 @@ def test_decontam_embedding_model_flag_sets_the_option(monkeypatch, tmp_path):
     monkeypatch.setattr(bagel_core.pipeline, "run", fake_run)
     recipe = tmp_path / "r.toml"
     recipe.write_text('[run]\ndecontaminate = ["embedding"]\n\n[decontaminator.embedding]\nthreshold = 0.95\n')
-    result = CliRunner().invoke(cli, ["run", "--recipe", str(recipe), "--embedding-model", "/models/bge", "-q"])
+    result = CliRunner().invoke(cli, ["run", "--recipe", str(recipe), "-o", "decontaminator.embedding.model=/models/bge", "-q"])
     assert "stop here" in result.output
     assert seen["options"]["decontaminator"]["embedding"] == {"threshold": 0.95, "model": "/models/bge"}
 

@@ -112,7 +112,7 @@ def test_unknown_names_and_bad_options(tmp_path, toy_root, toy_registry):
     with pytest.raises(ConfigError, match=r"format 'vicuna': unknown option\(s\) \['colour'\]"):
         run(config, toy_registry)
     config = RunConfig(out=tmp_path / "o", data_root=toy_root, **TOY, options={"source": {"toy-high": {"priority": "high"}}})
-    with pytest.raises(ConfigError, match="toy-high.*priority must be an int"):
+    with pytest.raises(ConfigError, match="source 'toy-high': priority = 'high' is not allowed; expected int"):
         run(config, toy_registry)
 
 

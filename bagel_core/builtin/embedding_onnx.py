@@ -22,7 +22,6 @@ from typing import Any, Literal, Sequence
 import numpy as np
 
 Backend = Literal["torch", "onnx", "onnx-int8"]
-BACKENDS: tuple[str, ...] = ("torch", "onnx", "onnx-int8")
 #: How ``onnx-int8`` weights are quantized; part of the cache key, so a change re-encodes.
 INT8_SCHEME = "qint8-per-channel-matmul-weights"
 #: Tokeniser outputs the exported graph may take, in its argument order.

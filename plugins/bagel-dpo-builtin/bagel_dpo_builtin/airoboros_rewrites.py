@@ -13,13 +13,12 @@ SFT items of the ``airoboros`` source.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterator, Mapping, Optional
+from typing import Any, Iterator, Literal, Mapping, Optional
 
 from bagel_core import DPOBuilder, LoadContext, Record, dpo_pair
 from bagel_core.readers import json_lines, text, turns
 
 from . import SAMPLES
-from .common import check_choice
 
 #: version -> (dataset id, data_files); spicy-3.1 is what the v0.2 reference read.
 VERSIONS: dict[str, tuple[str, Optional[dict[str, str]]]] = {
@@ -47,13 +46,9 @@ class AiroborosRewrites(DPOBuilder):
     @dataclass
     class Options:
         #: airoboros 3.x release: "spicy-3.1" (reference v0.2) or "3.2" (reference HEAD).
-        version: str = "spicy-3.1"
+        version: Literal["spicy-3.1", "3.2"] = "spicy-3.1"
         #: Categories whose answers were rewritten.
         categories: tuple[str, ...] = ("roleplay", "writing")
-
-        def __post_init__(self) -> None:
-            check_choice("version", self.version, VERSIONS)
-
     def load(self, ctx: LoadContext) -> Iterator[Record]:
         old = self._old_answers(ctx)
         dataset_id, data_files = VERSIONS[self.options.version]

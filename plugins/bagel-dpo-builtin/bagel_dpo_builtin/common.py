@@ -7,24 +7,12 @@ from typing import Any, ClassVar, Iterable, Mapping, Optional
 
 from bagel_core import DPOBuilder, LoadContext, Record, conversation, dpo_pair
 from bagel_core.readers import optional_text, text
-from bagel_core.refusals import PATTERNS
-
-#: Refusal pattern sets of :func:`bagel_core.is_refusal` a builder's option may name.
-REFUSAL_PATTERNS = tuple(PATTERNS)
 
 
 def differ(chosen: str, rejected: str) -> bool:
     """True when the two responses differ beyond letter case and surrounding whitespace
     (a pair that differs only there teaches nothing)."""
     return chosen.strip().lower() != rejected.strip().lower()
-
-
-def check_choice(option: str, value: Any, choices: Iterable[str]) -> None:
-    """Fail on an option value outside ``choices``; called from an ``Options.__post_init__``
-    so a typo stops the run before any row is read (a row error would only be counted)."""
-    allowed = sorted(choices)
-    if value not in allowed:
-        raise ValueError(f"{option} must be one of {allowed}, got {value!r}")
 
 
 class PublishedPairs(DPOBuilder):

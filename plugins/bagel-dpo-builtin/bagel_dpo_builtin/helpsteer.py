@@ -13,11 +13,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, Iterator, Mapping, NamedTuple
 
-from bagel_core import DPOBuilder, LoadContext, Record, dpo_pair, is_refusal, uid
+from bagel_core import DPOBuilder, LoadContext, Record, RefusalPatterns, dpo_pair, is_refusal, uid
 from bagel_core.readers import integer, text
 
 from . import SAMPLES
-from .common import REFUSAL_PATTERNS, check_choice, differ
+from .common import differ
 
 ATTRIBUTES = ("helpfulness", "correctness", "coherence", "complexity", "verbosity")
 
@@ -53,10 +53,7 @@ class HelpSteer(DPOBuilder):
         #: Correctness a response needs to be chosen.
         chosen_correctness: int = 4
         #: Refusal patterns tested on every response: "v0.2" or "head".
-        refusal_patterns: str = "v0.2"
-
-        def __post_init__(self) -> None:
-            check_choice("refusal_patterns", self.refusal_patterns, REFUSAL_PATTERNS)
+        refusal_patterns: RefusalPatterns = "v0.2"
 
     def load(self, ctx: LoadContext) -> Iterator[Record]:
         groups: dict[str, list[Rated]] = defaultdict(list)

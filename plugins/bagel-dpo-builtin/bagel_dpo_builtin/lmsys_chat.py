@@ -17,11 +17,11 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator, Optional, Sequence
 
-from bagel_core import DPOBuilder, LoadContext, Record, dpo_pair, is_refusal
+from bagel_core import DPOBuilder, LoadContext, Record, RefusalPatterns, dpo_pair, is_refusal
 from bagel_core.readers import DATA_ERRORS, RowError, items, text
 
 from . import SAMPLES
-from .common import REFUSAL_PATTERNS, check_choice, differ
+from .common import differ
 
 #: A size tag in a model name, e.g. "-13b"; the two digits are the size in billions.
 SIZE_TAG = re.compile(r"-(\d{2})b")
@@ -74,10 +74,7 @@ class LmsysChatDPO(DPOBuilder):
         #: Model whose answers are chosen.
         chosen_model: str = "gpt-4"
         #: Refusal patterns tested on the chosen model's answers: "v0.2" or "head".
-        refusal_patterns: str = "v0.2"
-
-        def __post_init__(self) -> None:
-            check_choice("refusal_patterns", self.refusal_patterns, REFUSAL_PATTERNS)
+        refusal_patterns: RefusalPatterns = "v0.2"
 
     def load(self, ctx: LoadContext) -> Iterator[Record]:
         rows = ctx.load_dataset(self.dataset_ids[0], data_files={"train": "data/train-*.parquet"})

@@ -9,12 +9,12 @@ has no ratings: only the refusal and equality filters apply. Upstream system pro
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Mapping, Optional
+from typing import Any, Literal, Mapping, Optional
 
-from bagel_core import LoadContext, RowError, is_refusal
+from bagel_core import LoadContext, RefusalPatterns, RowError, is_refusal
 
 from . import SAMPLES
-from .common import REFUSAL_PATTERNS, PublishedPairs, check_choice
+from .common import PublishedPairs
 
 #: variant -> (dataset id, data_files, prompt column)
 VARIANTS: dict[str, tuple[str, dict[str, str], str]] = {
@@ -37,15 +37,11 @@ class OrcaDPOPairs(PublishedPairs):
     @dataclass
     class Options:
         #: "distilabel" (argilla's re-rated set, reference HEAD) or "intel" (reference v0.2).
-        variant: str = "distilabel"
+        variant: Literal["distilabel", "intel"] = "distilabel"
         #: Lowest chosen_score kept (distilabel only).
         min_chosen_score: float = 8.0
         #: Refusal patterns tested on chosen: "v0.2" or "head".
-        refusal_patterns: str = "v0.2"
-
-        def __post_init__(self) -> None:
-            check_choice("variant", self.variant, VARIANTS)
-            check_choice("refusal_patterns", self.refusal_patterns, REFUSAL_PATTERNS)
+        refusal_patterns: RefusalPatterns = "v0.2"
 
     def upstream(self) -> tuple[str, Optional[dict[str, str]]]:
         dataset_id, data_files, _ = VARIANTS[self.options.variant]

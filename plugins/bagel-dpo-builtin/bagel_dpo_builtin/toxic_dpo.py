@@ -4,10 +4,10 @@ harmful prompts, as published. No refusal filter, by design of the set."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
+from typing import Literal, Optional
 
 from . import SAMPLES
-from .common import PublishedPairs, check_choice
+from .common import PublishedPairs
 
 #: version -> (dataset id, data_files); v0.1 is what the v0.2 reference read, v0.2 what HEAD read.
 VERSIONS: dict[str, tuple[str, Optional[dict[str, str]]]] = {
@@ -29,14 +29,10 @@ class ToxicDPO(PublishedPairs):
     @dataclass
     class Options:
         #: Upstream version: "v0.1" (reference v0.2) or "v0.2" (reference HEAD).
-        version: str = "v0.1"
+        version: Literal["v0.1", "v0.2"] = "v0.1"
         #: Also emit each pair as an SFT conversation, prompt -> chosen, as the reference did
         #: from 2024-01 (bagel v0.5); off by default so the v0.1/v0.2 recipes stay faithful.
         sft_copy: bool = False
-
-        def __post_init__(self) -> None:
-            check_choice("version", self.version, VERSIONS)
-
     def upstream(self) -> tuple[str, Optional[dict[str, str]]]:
         return VERSIONS[self.options.version]
 

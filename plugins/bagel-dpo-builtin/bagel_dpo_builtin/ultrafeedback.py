@@ -11,12 +11,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping, Optional
 
-from bagel_core import DPOBuilder, LoadContext, Record, dpo_pair, is_refusal
+from bagel_core import (
+    DPOBuilder,
+    LoadContext,
+    Record,
+    RefusalPatterns,
+    dpo_pair,
+    is_refusal,
+)
 
 from . import SAMPLES
 from bagel_core.readers import items, number, text
 
-from .common import REFUSAL_PATTERNS, check_choice, differ
+from .common import differ
 
 
 class UltraFeedback(DPOBuilder):
@@ -39,10 +46,7 @@ class UltraFeedback(DPOBuilder):
         #: Lowest score_chosen kept.
         min_chosen_score: float = 8.0
         #: Refusal patterns tested on the chosen response: "v0.2" or "head".
-        refusal_patterns: str = "v0.2"
-
-        def __post_init__(self) -> None:
-            check_choice("refusal_patterns", self.refusal_patterns, REFUSAL_PATTERNS)
+        refusal_patterns: RefusalPatterns = "v0.2"
 
     def rows(self, ctx: LoadContext):
         split = self.options.split

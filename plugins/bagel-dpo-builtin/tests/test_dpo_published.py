@@ -40,7 +40,7 @@ def test_dpo_toxic_v02_option_reads_the_v02_file():
 
 
 def test_dpo_toxic_unknown_version_names_the_choices():
-    with pytest.raises(ValueError, match=r"version must be one of \['v0.1', 'v0.2'\]"):
+    with pytest.raises(ValueError, match=r"version = 'v9' is not allowed; expected one of 'v0.1', 'v0.2'"):
         load_sample(ToxicDPO, {"version": "v9"})
 
 

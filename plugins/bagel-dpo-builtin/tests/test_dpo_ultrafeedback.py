@@ -41,5 +41,5 @@ def test_dpo_ultrafeedback_options():
     records, counts = load_sample(UltraFeedback, {"min_chosen_score": 0.0, "refusal_patterns": "head"})
     assert "chosen score below minimum" not in counts.filtered
     assert "List two uses of copper." in {r["prompt"] for r in records}  # score 7.5
-    with pytest.raises(ValueError, match="refusal_patterns must be one of"):
+    with pytest.raises(ValueError, match="dpo builder 'ultrafeedback': refusal_patterns = 'strict' is not allowed; expected one of 'v0.2', 'head'"):
         load_sample(UltraFeedback, {"refusal_patterns": "strict"})

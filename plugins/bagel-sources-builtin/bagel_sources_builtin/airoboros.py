@@ -8,6 +8,7 @@ reference read ``jondurbin/airoboros-3.2`` (the cards' YAML header) and skipped 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from bagel_core import LoadContext, Source, sft_item
 from bagel_core import readers
@@ -33,15 +34,12 @@ class Airoboros(Source):
     @dataclass
     class Options:
         #: "spicy-3.1" (v0.2 reference) or "airoboros-3.2" (HEAD reference).
-        version: str = "spicy-3.1"
+        version: Literal["spicy-3.1", "airoboros-3.2"] = "spicy-3.1"
         #: Categories to leave out; HEAD skips ("summarization",).
         skip_categories: tuple[str, ...] = ()
 
     def rows(self, ctx: LoadContext):
-        try:
-            dataset_id, data_files = VERSIONS[self.options.version]
-        except KeyError:
-            raise ValueError(f"airoboros: unknown version {self.options.version!r}; choose one of {sorted(VERSIONS)}") from None
+        dataset_id, data_files = VERSIONS[self.options.version]
         return ctx.load_dataset(dataset_id, data_files=data_files)
 
     def convert(self, row, ctx: LoadContext):

@@ -8,13 +8,12 @@ variant), as in the reference; the source's metadata says so.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 
 from bagel_core import LoadContext, Source, as_conversation
 from bagel_core.readers import text
 
 from . import SAMPLES
-from .strata import stratified_capped
 
 
 class Belebele(Source):
@@ -30,13 +29,14 @@ class Belebele(Source):
   year = {2023}
 }"""
     sample_root = SAMPLES
+    #: Seeded sample per language variant (of 900 each).
+    max_items = 300
+    cap_per_stratum = True
 
     @dataclass
     class Options:
         #: One JSON-lines file per language variant; each row names its variant in `dialect`.
         data_files: str = "data/*.jsonl"
-        #: Seeded sample size per language variant; None keeps all 900.
-        per_variant: Optional[int] = 300
 
     @classmethod
     def metadata(cls) -> dict[str, Any]:
@@ -46,10 +46,8 @@ class Belebele(Source):
         # Upstream the variants are configs with a single `test` split; read them all at once.
         return ctx.load_dataset(self.dataset_ids[0], data_files={"train": self.options.data_files})
 
-    def load(self, ctx: LoadContext):
-        return stratified_capped(
-            ctx, self.rows(ctx), self.convert, lambda row: row["dialect"], self.options.per_variant, per_stratum=True
-        )
+    def stratum(self, row) -> str:
+        return row["dialect"]
 
     def convert(self, row, ctx: LoadContext):
         text(row, "dialect")  # the sampling stratum must be there

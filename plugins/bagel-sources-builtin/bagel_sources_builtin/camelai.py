@@ -12,7 +12,7 @@ from typing import Any, ClassVar, Iterator, Literal, Optional
 
 from bagel_core import LoadContext, Source, as_conversation, is_refusal
 from bagel_core.readers import text
-from bagel_core.refusals import PatternSet
+from bagel_core.refusals import RefusalPatterns
 
 from . import SAMPLES
 
@@ -36,7 +36,7 @@ class CamelAI(Source):
         #: Domains read (the reference's four by default).
         experts: tuple[Literal["chemistry", "physics", "math", "biology"], ...] = EXPERTS
         #: Refusal patterns tested on the solution (HEAD's, as the reference of that time).
-        refusal_patterns: PatternSet = "head"
+        refusal_patterns: RefusalPatterns = "head"
 
     def rows(self, ctx: LoadContext) -> Iterator[dict[str, Any]]:
         for expert in self.options.experts:

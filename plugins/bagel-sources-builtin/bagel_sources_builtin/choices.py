@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar, Sequence
 
-from bagel_core import LoadContext, Record, Source, as_conversation
+from bagel_core import LoadContext, Probability, Record, Source, as_conversation
 from bagel_core.readers import field, text, texts
 
 from . import SAMPLES
@@ -59,7 +59,7 @@ class LabelledChoiceSource(Source):
         #: Upstream files of the train split.
         data_files: str = ""
         #: Share of items asking for the letter only.
-        letter_only_probability: float = 0.5
+        letter_only_probability: Probability = 0.5
 
     def rows(self, ctx: LoadContext):
         return ctx.load_dataset(self.dataset_ids[0], data_files={"train": self.options.data_files})

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
 
-from bagel_core import LoadContext, Source, as_conversation
+from bagel_core import LoadContext, Probability, Source, as_conversation
 from bagel_core.readers import field, text, texts
 
 from . import SAMPLES
-from .caps import capped
 
 SYSTEM = "You are a helpful assistant who answers as briefly as possible."
 
@@ -28,20 +26,17 @@ class Drop(Source):
   year = {2019}
 }"""
     sample_root = SAMPLES
+    #: Seeded sample size.
+    max_items = 5_000
 
     @dataclass
     class Options:
         data_files: str = "data/train-*.parquet"
         #: Share of items with the question before the passage.
-        question_first_probability: float = 0.5
-        #: Seeded sample size; None keeps all.
-        sample_size: Optional[int] = 5_000
+        question_first_probability: Probability = 0.5
 
     def rows(self, ctx: LoadContext):
         return ctx.load_dataset(self.dataset_ids[0], data_files={"train": self.options.data_files})
-
-    def load(self, ctx: LoadContext):
-        return capped(ctx, self.rows(ctx), self.convert, self.options.sample_size)
 
     def convert(self, row, ctx: LoadContext):
         passage, question = text(row, "passage"), text(row, "question")

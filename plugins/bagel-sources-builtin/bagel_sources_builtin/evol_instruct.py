@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from bagel_core import LoadContext, Source, as_conversation, is_refusal
 from bagel_core.readers import text
-from bagel_core.refusals import PatternSet
+from bagel_core.refusals import RefusalPatterns
 
 from . import SAMPLES
 
@@ -23,7 +23,7 @@ class EvolInstruct(Source):
     @dataclass
     class Options:
         #: Refusal patterns tested on the output (HEAD's, as the reference of that time).
-        refusal_patterns: PatternSet = "head"
+        refusal_patterns: RefusalPatterns = "head"
 
     def rows(self, ctx: LoadContext):
         # Every file of the dataset: its file name was not confirmed offline.

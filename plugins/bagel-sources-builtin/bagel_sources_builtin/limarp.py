@@ -9,7 +9,7 @@ from typing import Optional
 from bagel_core import LoadContext, Source, Turn, is_refusal, sft_item
 from bagel_core import readers
 from bagel_core.readers import text
-from bagel_core.refusals import PatternSet
+from bagel_core.refusals import RefusalPatterns
 
 from . import SAMPLES
 from .roleplay import fold_greeting
@@ -47,7 +47,7 @@ class LimaRP(Source):
         max_tokens: int = 4096
         tokenizer: str = MISTRAL
         #: Refusal patterns tested on all turns (HEAD's, as the reference of that time).
-        refusal_patterns: PatternSet = "head"
+        refusal_patterns: RefusalPatterns = "head"
 
     def rows(self, ctx: LoadContext):
         # The counter loads its tokenizer on the first count, once per load.

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bagel_core import LoadContext, Source, is_refusal, sft_item
+from bagel_core import LoadContext, RefusalPatterns, Source, is_refusal, sft_item
 from bagel_core.readers import text
 
 from . import SAMPLES
@@ -41,7 +41,7 @@ class LmsysChat1m(Source):
         model: str = "gpt-4"
         #: Keep only these languages (upstream `language` column); empty keeps all, as the cards.
         languages: tuple[str, ...] = ()
-        refusal_patterns: str = "v0.2"
+        refusal_patterns: RefusalPatterns = "v0.2"
 
     def rows(self, ctx: LoadContext):
         return ctx.load_dataset(DATASET)

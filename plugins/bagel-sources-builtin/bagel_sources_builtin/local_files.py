@@ -16,15 +16,17 @@ from __future__ import annotations
 import glob
 import hashlib
 import itertools
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Optional
+from typing import Any, Callable, Iterable, Iterator, Literal, Optional, Union
 
 from bagel_core import LoadContext, MalformedFile, RowError, Source, as_conversation, json_lines, json_rows, plain_text, sft_item
 
 from . import SAMPLES
 
-SHAPES = ("sharegpt", "messages", "alpaca", "text")
+Shape = Literal["sharegpt", "messages", "alpaca", "text"]
+SHAPES: tuple[str, ...] = typing.get_args(Shape)
 
 #: Role names of both chat shapes, mapped to ShareGPT roles.
 ROLE_NAMES = {"system": "system", "human": "human", "user": "human", "gpt": "gpt", "assistant": "gpt"}
@@ -48,7 +50,7 @@ class LocalFiles(Source):
         #: Files or glob patterns (``~`` expanded; relative to the working directory).
         paths: list[str] = field(default_factory=list)
         #: auto | sharegpt | messages | alpaca | text
-        shape: str = "auto"
+        shape: Union[Literal["auto"], Shape] = "auto"
         #: Source label of every item (the ``source`` column of the outputs).
         label: str = "local"
 
@@ -82,8 +84,6 @@ class LocalFiles(Source):
         return digest.hexdigest()
 
     def load(self, ctx: LoadContext) -> Iterator[dict]:
-        if self.options.shape != "auto" and self.options.shape not in SHAPES:
-            raise ValueError(f"option shape must be auto or one of {', '.join(SHAPES)}, got {self.options.shape!r}")
         label = self.options.label
         for path in self.files(ctx):
             rows = read_rows(path, ctx)

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
 
 from bagel_core import LoadContext, Source, as_conversation
 from bagel_core.readers import text
 
 from . import SAMPLES
-from .strata import stratified_capped
 
 
 class MathInstruct(Source):
@@ -26,21 +24,19 @@ class MathInstruct(Source):
   year = {2023}
 }"""
     sample_root = SAMPLES
+    #: Items kept, each `source` keeping its share (50,000 at v0.2 of the reference, 75,000 at
+    #: HEAD).
+    max_items = 50_000
 
     @dataclass
     class Options:
         data_files: str = "MathInstruct.json"
-        #: Rows kept, each `source` keeping its share (50,000 at v0.2 of the reference, 75,000
-        #: at HEAD); None keeps all.
-        sample_size: Optional[int] = 50_000
 
     def rows(self, ctx: LoadContext):
         return ctx.load_dataset(self.dataset_ids[0], data_files={"train": self.options.data_files})
 
-    def load(self, ctx: LoadContext):
-        return stratified_capped(
-            ctx, self.rows(ctx), self.convert, lambda row: row["source"], self.options.sample_size
-        )
+    def stratum(self, row) -> str:
+        return row["source"]
 
     def convert(self, row, ctx: LoadContext):
         text(row, "source")  # the sampling stratum must be there

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
 
-from bagel_core import LoadContext, Source, as_conversation
+from bagel_core import LoadContext, Probability, Source, as_conversation
 from bagel_core.readers import integer, text, texts
 
 from . import SAMPLES
 from .choices import LETTER_ONLY_PREFIX, option_lines
-from .caps import capped
 
 LETTERS = "ABCDEFG"
 
@@ -28,20 +26,17 @@ class Mmlu(Source):
   year = {2021}
 }"""
     sample_root = SAMPLES
+    #: Seeded sample size (20,000 at v0.2 of the reference, 50,000 at HEAD).
+    max_items = 20_000
 
     @dataclass
     class Options:
         #: Upstream files of config `all`, split `auxiliary_train`.
         data_files: str = "all/auxiliary_train-*.parquet"
-        letter_only_probability: float = 0.5
-        #: Seeded sample size (20,000 at v0.2 of the reference, 50,000 at HEAD); None keeps all.
-        sample_size: Optional[int] = 20_000
+        letter_only_probability: Probability = 0.5
 
     def rows(self, ctx: LoadContext):
         return ctx.load_dataset(self.dataset_ids[0], data_files={"train": self.options.data_files})
-
-    def load(self, ctx: LoadContext):
-        return capped(ctx, self.rows(ctx), self.convert, self.options.sample_size)
 
     def convert(self, row, ctx: LoadContext):
         question = text(row, "question")

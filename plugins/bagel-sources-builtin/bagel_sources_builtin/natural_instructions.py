@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
 
 from bagel_core import LoadContext, Source, as_conversation
 from bagel_core.readers import text
 
 from . import SAMPLES
-from .strata import stratified_capped
 
 
 class NaturalInstructions(Source):
@@ -26,22 +24,19 @@ class NaturalInstructions(Source):
   year = {2022}
 }"""
     sample_root = SAMPLES
+    #: Items kept, each task keeping its share (50,000 at v0.2 of the reference, 30,000 at HEAD).
+    max_items = 50_000
 
     @dataclass
     class Options:
         #: One JSON-lines file per task.
         data_files: str = "train/*.jsonl"
-        #: Rows kept, each task keeping its share (50,000 at v0.2 of the reference, 30,000 at
-        #: HEAD); None keeps all.
-        sample_size: Optional[int] = 50_000
 
     def rows(self, ctx: LoadContext):
         return ctx.load_dataset(self.dataset_ids[0], data_files={"train": self.options.data_files})
 
-    def load(self, ctx: LoadContext):
-        return stratified_capped(
-            ctx, self.rows(ctx), self.convert, lambda row: row["task_name"], self.options.sample_size
-        )
+    def stratum(self, row) -> str:
+        return row["task_name"]
 
     def convert(self, row, ctx: LoadContext):
         text(row, "task_name")  # the sampling stratum must be there

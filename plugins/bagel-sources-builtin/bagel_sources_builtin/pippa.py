@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterator
 
-from bagel_core import LoadContext, Record, Source, is_refusal, sft_item
+from bagel_core import LoadContext, Probability, Record, RefusalPatterns, Source, is_refusal, sft_item
 from bagel_core import readers
 from bagel_core.readers import json_lines, text
 
@@ -35,8 +35,8 @@ class Pippa(Source):
     class Options:
         data_file: str = "pippa_sharegpt_trimmed.jsonl"
         #: Share of conversations kept (v0.2: 0.5; HEAD: 0.25).
-        keep_probability: float = 0.5
-        refusal_patterns: str = "v0.2"
+        keep_probability: Probability = 0.5
+        refusal_patterns: RefusalPatterns = "v0.2"
 
     def load(self, ctx: LoadContext) -> Iterator[Record]:
         for row in json_lines(ctx.dataset_file(DATASET, self.options.data_file), ctx):

@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from itertools import zip_longest
 
-from bagel_core import LoadContext, Source, as_conversation
+from bagel_core import LoadContext, Probability, Source, as_conversation
 from bagel_core.readers import text
 
 from . import SAMPLES
@@ -39,7 +39,7 @@ class Piqa(Source):
         data_file: str = "train.jsonl"
         labels_file: str = "train-labels.lst"
         #: Share of items asking for the letter only (0.25 in the reference, unlike ARC's 0.5).
-        letter_only_probability: float = 0.25
+        letter_only_probability: Probability = 0.25
 
     def rows(self, ctx: LoadContext):
         paths = [

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterator
 
-from bagel_core import LoadContext, Record, Source, as_conversation, is_refusal
+from bagel_core import LoadContext, Record, RefusalPatterns, Source, as_conversation, is_refusal
 from bagel_core.readers import text
 
 from . import SAMPLES
@@ -26,7 +26,7 @@ class PythonAlpaca(Source):
     @dataclass
     class Options:
         #: Refusal pattern set applied to the output ("v0.2" or "head").
-        refusal_patterns: str = "v0.2"
+        refusal_patterns: RefusalPatterns = "v0.2"
 
     def load(self, ctx: LoadContext) -> Iterator[Record]:
         self.humaneval = HumanEvalFilter.load(ctx)

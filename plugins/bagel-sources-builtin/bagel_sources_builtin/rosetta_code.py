@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Iterator, Optional
+from typing import Optional
 
 from bagel_core import LoadContext, Record, Source, as_conversation
 from bagel_core.readers import text
 
 from . import SAMPLES
-from .caps import capped
 from .humaneval_filter import HUMANEVAL_ID, HumanEvalFilter
 
 DATASET = "cakiki/rosetta-code"
@@ -23,16 +21,14 @@ class RosettaCode(Source):
     license = "unknown"
     terms = "Licence of cakiki/rosetta-code not verified for this card; openai_humaneval is only used for filtering."
     sample_root = SAMPLES
+    #: Seeded sample (v0.2: 25,000; HEAD: 75,000).
+    max_items = 25_000
 
-    @dataclass
-    class Options:
-        #: Seeded sample size (v0.2: 25,000; HEAD: 75,000); 0 keeps every item.
-        max_items: int = 25_000
-
-    def load(self, ctx: LoadContext) -> Iterator[Record]:
+    def setup(self, ctx: LoadContext) -> None:
         self.humaneval = HumanEvalFilter.load(ctx)
-        rows = ctx.load_dataset(DATASET)
-        yield from capped(ctx, rows, self.convert, self.options.max_items or None)
+
+    def rows(self, ctx: LoadContext):
+        return ctx.load_dataset(DATASET)
 
     def convert(self, row, ctx: LoadContext) -> Optional[Record]:
         language, task, code = (text(row, k) for k in ("language_name", "task_description", "code"))

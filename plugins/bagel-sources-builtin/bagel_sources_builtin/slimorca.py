@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterator, Optional
+from typing import Optional
 
-from bagel_core import LoadContext, Record, Source, is_refusal, sft_item
+from bagel_core import LoadContext, Record, RefusalPatterns, Source, is_refusal, sft_item
 from bagel_core.readers import text
 
 from . import SAMPLES
-from .caps import capped
 
 DATASET = "Open-Orca/SlimOrca"
 AIROBOROS_32 = "jondurbin/airoboros-3.2"
@@ -33,20 +32,21 @@ class SlimOrca(Source):
     license = "mit"
     terms = "MIT (Open-Orca/SlimOrca); jondurbin/airoboros-3.2 is read too (licence not verified). Responses generated with OpenAI models: whether OpenAI's terms of use bind beyond the dataset's licence is unsettled (the seed model cards raise the same question)."
     sample_root = SAMPLES
+    #: Seeded sample after filtering (v0.2: 100,000, then 50,000 by its global cap; HEAD:
+    #: 200,000).
+    max_items = 100_000
 
     @dataclass
     class Options:
-        #: Seeded sample after filtering (v0.2: 100,000, then 50,000 by its global cap; HEAD:
-        #: 200,000); 0 keeps every item.
-        max_items: int = 100_000
-        refusal_patterns: str = "v0.2"
+        refusal_patterns: RefusalPatterns = "v0.2"
         #: HEAD: skip rows that airoboros-3.2 extended to multi-turn (reads airoboros-3.2).
         skip_airoboros_multiturn: bool = False
 
-    def load(self, ctx: LoadContext) -> Iterator[Record]:
+    def setup(self, ctx: LoadContext) -> None:
         self.skip: set[str] = airoboros_multiturn_openers(ctx) if self.options.skip_airoboros_multiturn else set()
-        rows = ctx.load_dataset(DATASET)
-        yield from capped(ctx, rows, self.convert, self.options.max_items or None)
+
+    def rows(self, ctx: LoadContext):
+        return ctx.load_dataset(DATASET)
 
     def convert(self, row, ctx: LoadContext) -> Optional[Record]:
         turns = [{"from": t["from"], "value": text(t, "value")} for t in row["conversations"]]

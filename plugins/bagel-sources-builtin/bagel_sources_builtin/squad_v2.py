@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
 
 from bagel_core import LoadContext, Source, as_conversation
 from bagel_core.readers import field, text, texts
 
 from . import SAMPLES
-from .caps import capped
 
 #: One is picked per item; unanswerable items answer with it verbatim.
 DONT_KNOW = (
@@ -43,18 +41,15 @@ class SquadV2(Source):
   year = {2018}
 }"""
     sample_root = SAMPLES
+    #: Seeded sample size over all rows (25,000 at v0.2 of the reference).
+    max_items = 25_000
 
     @dataclass
     class Options:
         data_files: str = "squad_v2/train-*.parquet"
-        #: Seeded sample size over all rows (25,000 at v0.2 of the reference); None keeps all.
-        sample_size: Optional[int] = 25_000
 
     def rows(self, ctx: LoadContext):
         return ctx.load_dataset(self.dataset_ids[0], data_files={"train": self.options.data_files})
-
-    def load(self, ctx: LoadContext):
-        return capped(ctx, self.rows(ctx), self.convert, self.options.sample_size)
 
     def convert(self, row, ctx: LoadContext):
         context, question = text(row, "context"), text(row, "question")

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Iterator, Optional
+from typing import Optional
 
-from bagel_core import LoadContext, Record, Source, Turn, is_refusal, sft_item
+from bagel_core import LoadContext, Record, RefusalPatterns, Source, Turn, is_refusal, sft_item
 from bagel_core.readers import optional_text, text
 
 from . import SAMPLES
-from .caps import capped
 
 DATASET = "migtissera/Synthia-v1.3"
 # A role marker in quotes means the text talks about the vicuna format: too odd to parse.
@@ -37,16 +36,15 @@ class Synthia(Source):
     license = "unknown"
     terms = "Licence of migtissera/Synthia-v1.3 not verified for this card. Responses generated with OpenAI models: whether OpenAI's terms of use bind beyond the dataset's licence is unsettled (the seed model cards raise the same question)."
     sample_root = SAMPLES
+    #: Seeded sample after filtering (v0.2: 15,000; HEAD: 25,000).
+    max_items = 15_000
 
     @dataclass
     class Options:
-        #: Seeded sample after filtering (v0.2: 15,000; HEAD: 25,000); 0 keeps every item.
-        max_items: int = 15_000
-        refusal_patterns: str = "v0.2"
+        refusal_patterns: RefusalPatterns = "v0.2"
 
-    def load(self, ctx: LoadContext) -> Iterator[Record]:
-        rows = ctx.load_dataset(DATASET)
-        yield from capped(ctx, rows, self.convert, self.options.max_items or None)
+    def rows(self, ctx: LoadContext):
+        return ctx.load_dataset(DATASET)
 
     def convert(self, row, ctx: LoadContext) -> Optional[Record]:
         system = optional_text(row, "system") or ""

@@ -8,7 +8,7 @@ from typing import Iterator, Literal
 
 from bagel_core import LoadContext, Source, as_conversation, is_refusal
 from bagel_core.readers import text
-from bagel_core.refusals import PatternSet
+from bagel_core.refusals import RefusalPatterns
 
 from . import SAMPLES
 
@@ -27,7 +27,7 @@ class WhiteRabbitNeo(Source):
         #: Chapters read (both, as the reference).
         chapters: tuple[Literal["WhiteRabbitNeo/WRN-Chapter-1", "WhiteRabbitNeo/WRN-Chapter-2"], ...] = CHAPTERS
         #: Refusal patterns tested on the response (HEAD's, as the reference of that time).
-        refusal_patterns: PatternSet = "head"
+        refusal_patterns: RefusalPatterns = "head"
 
     def rows(self, ctx: LoadContext) -> Iterator[dict]:
         for chapter in self.options.chapters:

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
 
 from bagel_core import LoadContext, Source, as_conversation
 from bagel_core.readers import text
 
 from . import SAMPLES
-from .caps import capped
 
 
 class Winogrande(Source):
@@ -26,18 +24,15 @@ class Winogrande(Source):
   year = {2019}
 }"""
     sample_root = SAMPLES
+    #: Seeded sample size.
+    max_items = 10_000
 
     @dataclass
     class Options:
         data_files: str = "winogrande_xl/train-*.parquet"
-        #: Seeded sample size; None keeps all.
-        sample_size: Optional[int] = 10_000
 
     def rows(self, ctx: LoadContext):
         return ctx.load_dataset(self.dataset_ids[0], data_files={"train": self.options.data_files})
-
-    def load(self, ctx: LoadContext):
-        return capped(ctx, self.rows(ctx), self.convert, self.options.sample_size)
 
     def convert(self, row, ctx: LoadContext):
         answer = text(row, "answer")

@@ -26,13 +26,13 @@ def test_every_variant_and_malformed_rows():
 
 
 def test_cap_per_variant():
-    records, counts = load(Belebele, per_variant=2)
+    records, counts = load(Belebele, max_items=2)
     # each variant has its own passage: 2 of eng (4 valid rows), 2 of fra (3), 2 of deu (2)
     per_variant = Counter(r["conversations"][0]["value"].split("\n")[0] for r in records)
     assert sorted(per_variant.values()) == [2, 2, 2]
     assert counts.filtered == {"cap": 3}
-    assert load(Belebele, per_variant=2)[0] == records
-    assert Belebele.Options().per_variant == 300
+    assert load(Belebele, max_items=2)[0] == records
+    assert Belebele.max_items == 300
 
 
 def test_metadata_says_evaluation_data():

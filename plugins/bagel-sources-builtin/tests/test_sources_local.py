@@ -12,6 +12,7 @@ from bagel_core import uid
 from bagel_core.cli import cli
 from bagel_core.context import LoadContext
 from bagel_core.data import DataAccess
+from bagel_core.config import ConfigError, make_options
 from bagel_core.stages.load import validated
 from bagel_core.validation import validate_record
 from bagel_sources_builtin.local_files import LocalFiles
@@ -31,7 +32,7 @@ def write_jsonl(path: Path, rows: list) -> Path:
 
 
 def load(sample: bool = False, **options):
-    opts = LocalFiles.Options(**options)
+    opts = make_options(LocalFiles, options)
     ctx = LoadContext("local", 42, DataAccess(LocalFiles.sample_root if sample else None, sample=sample), opts)
     records = list(validated(LocalFiles(opts).load(ctx), ctx))
     return records, ctx.counts
@@ -141,7 +142,7 @@ def test_errors_name_the_path_and_the_option(tmp_path):
     odd = write_jsonl(tmp_path / "odd.jsonl", [{"question": "?", "answer": "!"}])
     with pytest.raises(ValueError, match=r"cannot tell the shape of .*odd.jsonl from its columns \['answer', 'question'\]"):
         load(paths=[str(odd)])
-    with pytest.raises(ValueError, match="option shape must be auto or one of"):
+    with pytest.raises(ConfigError, match=r"shape = 'csv' is not allowed; expected one of 'auto', 'sharegpt'"):
         load(paths=[str(odd)], shape="csv")
     (tmp_path / "data.csv").write_text("a,b\n")
     with pytest.raises(ValueError, match="unsupported file type '.csv'"):

@@ -18,12 +18,12 @@ def test_malformed_rows_are_counted():
 
 def test_stratified_cap():
     # gsm_rft 4, mathqa 2, aqua_rat 1 valid rows; 4 of 7 -> 2.3, 1.1, 0.6 -> 2, 1, 1
-    records, counts = load(MathInstruct, sample_size=4)
+    records, counts = load(MathInstruct, max_items=4)
     assert len(records) == 4 and counts.filtered == {"cap": 3}
     instructions = {r["conversations"][0]["value"] for r in records}
     assert "What is 25% of 80?\nAnswer Choices: (A) 15 (B) 20 (C) 25 (D) 30 (E) 35" in instructions
     assert sum("Python program" in i or "write a program" in i for i in instructions) == 1
-    assert MathInstruct.Options().sample_size == 50_000
+    assert MathInstruct.max_items == 50_000
 
 def test_missing_dataset_names_the_id_and_conformance(tmp_path):
     assert_missing_dataset_named(MathInstruct, tmp_path)

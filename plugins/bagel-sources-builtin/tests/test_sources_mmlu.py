@@ -41,13 +41,13 @@ def test_more_than_seven_choices_are_filtered_and_bad_rows_rejected():
 
 
 def test_cap_is_a_seeded_sample():
-    records, counts = load(Mmlu, sample_size=4)
+    records, counts = load(Mmlu, max_items=4)
     assert len(records) == 4
     assert counts.filtered["cap"] == 5
-    assert load(Mmlu, sample_size=4)[0] == records
-    other_seeds = [{r["id"] for r in load(Mmlu, seed=s, sample_size=4)[0]} for s in (1, 2, 3)]
+    assert load(Mmlu, max_items=4)[0] == records
+    other_seeds = [{r["id"] for r in load(Mmlu, seed=s, max_items=4)[0]} for s in (1, 2, 3)]
     assert any(ids != {r["id"] for r in records} for ids in other_seeds)
-    assert Mmlu.Options().sample_size == 20_000
+    assert Mmlu.max_items == 20_000
 
 
 def test_real_upstream_rows(tmp_path):
@@ -65,7 +65,7 @@ def test_real_upstream_rows(tmp_path):
                   "What did he use to discover this phenomenon?\nA. a prism\nB. a telescope\nC. a microscope\nD. a magnifying glass"),
         ("gpt", "A a prism"),
     ]
-    capped, counts = load(Mmlu, root=tmp_path, sample_size=1000)
+    capped, counts = load(Mmlu, root=tmp_path, max_items=1000)
     assert len(capped) == 1000 and counts.filtered == {"cap": len(rows) - 1000}
     share = sum(r["conversations"][0]["value"].startswith(LETTER_ONLY_PREFIX) for r in capped) / len(capped)
     assert 0.4 < share < 0.6

@@ -29,11 +29,11 @@ def test_malformed_rows_are_counted():
 
 def test_stratified_cap_keeps_each_task_share():
     # 3 + 8 + 2 valid rows; 6 of 13 -> about 1.4, 3.7, 0.9 -> 1, 4, 1 (largest remainder)
-    records, counts = load(NaturalInstructions, sample_size=6)
+    records, counts = load(NaturalInstructions, max_items=6)
     assert len(records) == 6 and counts.filtered == {"cap": 7}
     assert sorted(Counter(task_of(r) for r in records).values()) == [1, 1, 4]
-    assert load(NaturalInstructions, sample_size=6)[0] == records
-    assert NaturalInstructions.Options().sample_size == 50_000
+    assert load(NaturalInstructions, max_items=6)[0] == records
+    assert NaturalInstructions.max_items == 50_000
 
 
 def test_missing_dataset_names_the_id_and_conformance(tmp_path):

@@ -7,7 +7,7 @@ import pyarrow.parquet as pq
 from sources_testkit import REAL, assert_missing_dataset_named, load, turns, write_parquet
 
 from bagel_core import uid
-from bagel_core.stages.load import LoadTask, run_load
+from bagel_core.stages.load import Caps, LoadTask, run_load
 from bagel_sources_builtin.squad_v2 import DONT_KNOW, SquadV2
 
 C1 = ("The Normans were the people who in the 10th and 11th centuries gave their name to Normandy, a region in France. "
@@ -45,9 +45,9 @@ def test_phrases_are_the_five_and_seeded():
 
 
 def test_cap():
-    records, counts = load(SquadV2, sample_size=5)
+    records, counts = load(SquadV2, max_items=5)
     assert len(records) == 5 and counts.filtered == {"cap": 3}
-    assert SquadV2.Options().sample_size == 25_000
+    assert SquadV2.max_items == 25_000
 
 
 def test_real_upstream_rows(tmp_path):
@@ -72,9 +72,9 @@ def test_missing_dataset_names_the_id_and_conformance(tmp_path):
 
 
 def test_through_the_load_stage(tmp_path):
-    task = LoadTask(SquadV2, SquadV2.Options(sample_size=6), seed=0, data_root=None, sample=True, shard=tmp_path / "squad_v2.parquet")
+    task = LoadTask(SquadV2, SquadV2.Options(), seed=0, data_root=None, sample=True, shard=tmp_path / "squad_v2.parquet", caps=Caps(6))
     counts = run_load(task)
     assert (counts.loaded, dict(counts.rejected), dict(counts.filtered)) == (6, {"missing field 'context'": 1}, {"cap": 2})
     table = pq.read_table(task.shard)
     assert table.num_rows == 6 and set(table.column("source").to_pylist()) == {"squad_v2"}
-    assert table.column("id").to_pylist() == [r["id"] for r in load(SquadV2, sample_size=6)[0]]
+    assert table.column("id").to_pylist() == [r["id"] for r in load(SquadV2, max_items=6)[0]]

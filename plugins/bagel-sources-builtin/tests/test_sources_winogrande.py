@@ -24,9 +24,9 @@ def test_empty_or_null_answer_is_rejected_not_option2():
 
 
 def test_cap():
-    records, counts = load(Winogrande, sample_size=3)
+    records, counts = load(Winogrande, max_items=3)
     assert len(records) == 3 and counts.filtered == {"cap": 5}
-    assert Winogrande.Options().sample_size == 10_000
+    assert Winogrande.max_items == 10_000
 
 
 def test_real_upstream_rows(tmp_path):
