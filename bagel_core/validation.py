@@ -9,7 +9,7 @@ from __future__ import annotations
 from enum import Enum
 from typing import Any, Optional
 
-from .records import ROLES, Record
+from .records import ROLES
 
 
 class Reason(str, Enum):

@@ -76,9 +76,9 @@ def test_bad_recipes_fail_with_one_line(tmp_path, recipe, message):
 
 
 def _cli(args, toy_registry, monkeypatch):
-    import bagel_core.cli as cli_module
+    import bagel_core.registry
 
-    monkeypatch.setattr(cli_module, "_LOADED", (None, toy_registry))
+    monkeypatch.setattr(bagel_core.registry, "_CURRENT", toy_registry)
     return CliRunner().invoke(cli, args)
 
 

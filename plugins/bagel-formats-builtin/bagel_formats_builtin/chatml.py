@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, Sequence
 
-from bagel_core import Message, PromptFormat
+from bagel_core import Message, Probability, PromptFormat
 
 from .layout import ASSISTANT_SYSTEM_PROMPT, SYSTEM_PROMPT_PROBABILITY, Whitespace, literal
 
@@ -19,7 +19,7 @@ class ChatML(PromptFormat):
 
     @dataclass
     class Options(PromptFormat.Options):
-        system_prompt_probability: float = SYSTEM_PROMPT_PROBABILITY
+        system_prompt_probability: Probability = SYSTEM_PROMPT_PROBABILITY
         #: Standard ChatML (``<|im_start|>role\ntext<|im_end|>\n``) instead of BOS/EOS.
         im_markers: bool = False
         #: BOS/EOS layout: "cards" (v0.1/v0.2: no BOS on the first turn, a newline before each

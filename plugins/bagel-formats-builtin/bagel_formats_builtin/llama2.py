@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
-from bagel_core import Message, PromptFormat
+from bagel_core import Message, Probability, PromptFormat
 
 from .layout import ASSISTANT_SYSTEM_PROMPT, JINJA_SPLIT_SYSTEM, SYSTEM_PROMPT_PROBABILITY, Whitespace, split_system
 
@@ -17,7 +17,7 @@ class Llama2(PromptFormat):
 
     @dataclass
     class Options(PromptFormat.Options):
-        system_prompt_probability: float = SYSTEM_PROMPT_PROBABILITY
+        system_prompt_probability: Probability = SYSTEM_PROMPT_PROBABILITY
         #: ``reference``: earlier answers and every user message after the first stripped; the
         #: system prompt, the first user message and the trained answer as given (the reference).
         whitespace: Whitespace = "keep"

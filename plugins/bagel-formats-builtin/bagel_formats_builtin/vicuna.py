@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
-from bagel_core import Message, PromptFormat
+from bagel_core import Message, Probability, PromptFormat
 
 from .layout import VICUNA_SYSTEM_PROMPT_PROBABILITY, Whitespace
 
@@ -19,7 +19,7 @@ class Vicuna(PromptFormat):
 
     @dataclass
     class Options(PromptFormat.Options):
-        system_prompt_probability: float = VICUNA_SYSTEM_PROMPT_PROBABILITY
+        system_prompt_probability: Probability = VICUNA_SYSTEM_PROMPT_PROBABILITY
         #: ``reference``: every turn stripped, the answer left-stripped (the reference).
         whitespace: Whitespace = "keep"
 

@@ -32,7 +32,7 @@ def test_question_first_variant_and_seeded_mix():
 
 def test_malformed_rows_are_counted_and_cap():
     records, counts = load(Drop)
-    assert len(records) == 8 and counts.rejected == {"bad value": 1, "wrong type": 1}  # no spans; null passage
+    assert len(records) == 8 and counts.rejected == {"bad value": 1, "missing field 'passage'": 1}  # no spans; null passage
     capped, counts = load(Drop, max_items=3)
     assert len(capped) == 3 and counts.filtered == {"cap": 5}
     assert Drop.max_items == 5_000
