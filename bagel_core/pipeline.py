@@ -22,7 +22,6 @@ from .data import DataAccess
 from .health import source_warnings
 from .processes import worker_pool
 from .registry import ComponentInfo, Registry, core_version, current
-from .records import DPO_SCHEMA, SFT_SCHEMA
 from .stages.conversations import CONVERSATIONS, write_conversations
 from .stages.decontaminate import CONTAMINATION_SCHEMA, run_decontaminate
 from .plan import mixture_plan
