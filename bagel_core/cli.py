@@ -110,6 +110,7 @@ def run_command(recipe: Optional[Path], quiet: bool, option: tuple[str, ...], pl
     from .data import DatasetUnavailable
     from .options import parse_assignments
     from .pipeline import run
+    from .publish import OutputNotWritable
     from .stages.load import LoadError
 
     try:
@@ -126,7 +127,7 @@ def run_command(recipe: Optional[Path], quiet: bool, option: tuple[str, ...], pl
         datasets.disable_progress_bars()
     try:
         result = run(config, _registry(), quiet=quiet, log=log, plan=plan, command=shlex.join(["bagel", *sys.argv[1:]]))
-    except (ConfigError, PluginError, DatasetUnavailable, LoadError, ValueError) as exc:
+    except (ConfigError, PluginError, DatasetUnavailable, LoadError, OutputNotWritable, ValueError) as exc:
         errors.print_traceback(exc)
         raise click.ClickException(str(exc)) from None
     if plan:
@@ -136,6 +137,8 @@ def run_command(recipe: Optional[Path], quiet: bool, option: tuple[str, ...], pl
         if plan_json:
             plan_json.write_text(json.dumps(result.manifest, indent=2) + "\n")
         return
+    for warning in result.manifest.get("warnings", []):  # even with --quiet: the data is suspect
+        click.secho(f"warning: {warning}", err=True, fg="yellow", bold=True)
     if not quiet:
         click.echo(summary_table(result.manifest))
         timing = ", ".join(f"{k} {v:.1f}s" for k, v in result.timings.items())

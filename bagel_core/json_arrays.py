@@ -14,6 +14,8 @@ import os
 from pathlib import Path
 from typing import IO, Any, Iterator
 
+from .storage import temporary_path
+
 _CHUNK = 1 << 20
 _SPACE = " \t\r\n"
 
@@ -87,7 +89,7 @@ def as_json_lines(path: Path, cache_dir: Path) -> Path:
     if target.exists():
         return target
     cache_dir.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    tmp = temporary_path(target)
     try:
         with open(path, encoding="utf-8") as src, open(tmp, "w", encoding="utf-8") as dst:
             for element in iter_json_array(src):

@@ -2,8 +2,9 @@
 
 load -> dedup -> decontaminate -> render -> write, each stage cached in the work directory
 under a fingerprint of config, plugin names and versions, and inputs (see
-:mod:`bagel_core.stages`). The manifest is written last: its presence with a matching
-fingerprint means the output folder is complete and up to date.
+:mod:`bagel_core.stages`). The outputs are staged and published by :mod:`bagel_core.publish`:
+the output folder is up to date only when its manifest's fingerprint matches and its files
+are the ones the manifest describes.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any, Callable, Optional
 from .components import BenchmarkText, Component, SpecialTokens
 from .config import ConfigError, LoaderSettings, RunConfig, check_tables, loader_settings, make_options, select
 from .context import LoadContext
+from . import publish
 from .data import DataAccess
 from .health import source_warnings
 from .processes import worker_pool
@@ -28,12 +30,11 @@ from .plan import mixture_plan
 from .stages.dedup import REPORT as DEDUP_REPORT, REPORT_SCHEMA as DEDUP_REPORT_SCHEMA, run_dedup
 from .stages.load import Caps, LoadTask, run_load
 from .stages.render import run_render
-from .stages.write import CARD, MANIFEST, write_card, write_manifest
-from .storage import ParquetSink, atomic_path, fingerprint, read_json, remove_stale_temporaries
+from .stages.write import write_card
+from .storage import ParquetSink, atomic_path, fingerprint, read_json
 
 #: Bumped when the layout of any stage's files changes, so old caches are not reused.
 CACHE_VERSION = 1
-OUTPUTS = ("sft.parquet", "dpo.parquet", CONVERSATIONS, "contamination.parquet", DEDUP_REPORT, MANIFEST, CARD)
 
 
 @dataclass
@@ -87,7 +88,11 @@ def special_tokens(tokenizer: Optional[str]) -> SpecialTokens:
         return SpecialTokens()
     from transformers import AutoTokenizer
 
-    tok = AutoTokenizer.from_pretrained(tokenizer)
+    try:
+        tok = AutoTokenizer.from_pretrained(tokenizer)
+    except (OSError, ValueError) as exc:  # no such folder or id, no tokenizer files in it
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ConfigError(f"--tokenizer {tokenizer!r}: cannot load a tokenizer from it ({first})") from None
     default = SpecialTokens()
     return SpecialTokens(tok.bos_token or default.bos, tok.eos_token or default.eos, tokenizer)
 
@@ -188,15 +193,12 @@ def run(
     ], config.decontaminate_dry_run) if decontaminators else dedup_fp
     render_fp = fingerprint(decon_fp, [f.identity() for f in formats], config.seed, config.copies_per_item, config.format_assignment, config.newlines, dataclasses.asdict(tokens))
 
-    previous = out / MANIFEST
-    if not plan and previous.exists() and all((out / name).exists() for name in OUTPUTS):
-        manifest = read_json(previous)
-        if manifest.get("fingerprint") == render_fp:
-            log("output is up to date: nothing to do")
-            return RunResult(manifest, reused=True)
+    manifest = None if plan else publish.current_manifest(out, render_fp)
+    if manifest is not None:
+        log("output is up to date: nothing to do")
+        return RunResult(manifest, reused=True)
 
-    for folder in (out, work):
-        remove_stale_temporaries(folder)
+    publish.prepare(out, work)
     started = time.perf_counter()
     counts = _load_all(tasks, config.num_proc, log)
     timings["load"] = time.perf_counter() - started
@@ -225,15 +227,16 @@ def run(
 
     started = time.perf_counter()
     instances = [f.cls(f.options, tokens) for f in formats]
-    written = run_render(instances, config.seed, config.copies_per_item, decon_dir, out, config.num_proc, quiet, config.format_assignment, config.newlines)
-    conversations = write_conversations(decon_dir, out)
+    stage = publish.staging(out)  # the outputs are written here, then published into out
+    written = run_render(instances, config.seed, config.copies_per_item, decon_dir, stage, config.num_proc, quiet, config.format_assignment, config.newlines)
+    conversations = write_conversations(decon_dir, stage)
     for name, stage_dir, schema in (("contamination.parquet", decon_dir, CONTAMINATION_SCHEMA), (DEDUP_REPORT, dedup_dir, DEDUP_REPORT_SCHEMA)):
         report = stage_dir / name
         if report.exists():
-            with atomic_path(out / name) as tmp:
+            with atomic_path(stage / name) as tmp:
                 shutil.copyfile(report, tmp)
         else:
-            with ParquetSink(out / name, schema):
+            with ParquetSink(stage / name, schema):
                 pass
     timings["render"] = time.perf_counter() - started
     log("render: done")
@@ -293,6 +296,6 @@ def run(
             "conversations_skipped_plain_text": sum(c["plain text"] for c in conversations.values()),
         },
     }
-    write_card(out, manifest)
-    write_manifest(out, manifest)  # last: marks the output complete
+    write_card(stage, manifest)
+    publish.publish(stage, out, manifest)
     return RunResult(manifest, reused=False, timings=timings)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
@@ -19,8 +20,15 @@ def fingerprint(*parts: Any) -> str:
     return hashlib.blake2b(blob, digest_size=10).hexdigest()
 
 
-def _tmp(path: Path) -> Path:
-    return path.with_name(f".{path.name}.{os.getpid()}.tmp")
+#: Every temporary bagel writes is named ``.NAME.bagel-PID.tmp``: the marker and the writer's
+#: pid let the cleanup tell bagel's own leftovers (of a dead process) from anyone else's files.
+_TEMPORARY = re.compile(r"^\..+\.bagel-(\d+)\.tmp$")
+
+
+def temporary_path(path: Path) -> Path:
+    """Where to write ``path`` before renaming it into place."""
+    return path.with_name(f".{path.name}.bagel-{os.getpid()}.tmp")
+
 
 
 def _alive(pid: int) -> bool:
@@ -33,14 +41,19 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def remove_stale_temporaries(folder: Path) -> int:
-    """Delete temporaries left under ``folder`` by killed processes; returns how many."""
+def remove_stale_temporaries(folder: Path, recursive: bool = True) -> int:
+    """Delete bagel's temporaries (see :func:`temporary_path`) that dead processes left in
+    ``folder`` (and below it with ``recursive``); returns how many. Nothing else is touched,
+    so call it only on bagel's own folders."""
     removed = 0
     if not folder.is_dir():
         return removed
-    for path in folder.rglob(".*.tmp"):
-        pid = path.name.rsplit(".", 2)[-2]
-        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+    for path in folder.rglob(".*.tmp") if recursive else folder.glob(".*.tmp"):
+        match = _TEMPORARY.match(path.name)
+        if match is None or not path.is_file():
+            continue
+        pid = int(match.group(1))
+        if pid != os.getpid() and not _alive(pid):
             path.unlink(missing_ok=True)
             removed += 1
     return removed
@@ -50,7 +63,7 @@ def remove_stale_temporaries(folder: Path) -> int:
 def atomic_path(path: Path) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it into place only if the block succeeds."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _tmp(path)
+    tmp = temporary_path(path)
     try:
         yield tmp
         os.replace(tmp, path)

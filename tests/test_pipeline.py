@@ -64,8 +64,9 @@ def test_outputs_load_with_datasets(tmp_path, toy_root, toy_registry):
     run(RunConfig(out=out, data_root=toy_root, **TOY), toy_registry)
     assert set(p.name for p in out.iterdir()) >= {"sft.parquet", "dpo.parquet", "conversations.parquet", "contamination.parquet", "manifest.json", "README.md"}
     assert not list(out.glob(".*.tmp"))
-    sft = datasets.load_dataset(str(out), "sft", split="train")
-    dpo = datasets.load_dataset(str(out), "dpo", split="train")
+    cache = tmp_path / "hf-datasets"  # its own cache: never another test's copy of "out"
+    sft = datasets.load_dataset(str(out), "sft", split="train", cache_dir=str(cache))
+    dpo = datasets.load_dataset(str(out), "dpo", split="train", cache_dir=str(cache))
     assert sft.column_names == ["id", "source", "format", "input", "output", "prompt", "completion"] and len(sft) == 7
     assert dpo.column_names == ["id", "source", "format", "prompt", "chosen", "rejected"] and len(dpo) == 2
 

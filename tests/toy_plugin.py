@@ -1,12 +1,14 @@
 """A small plugin used by the engine's tests: two sources sharing some questions, one DPO builder.
 
 Reads ``ROOT/toy/<name>/rows.jsonl`` from the data root. ``BAGEL_TEST_KILL_AFTER=N`` makes
-``toy-low`` kill its own process after N rows, to test resuming.
+``toy-low`` kill its own process after N rows, to test resuming; ``BAGEL_TEST_SLOW_ROW=S``
+makes it sleep S seconds per row, to signal a run while it loads.
 """
 
 import json
 import os
 import signal
+import time
 
 from bagel_core import DPOBuilder, Source, as_conversation, dpo_pair, hookimpl
 from bagel_core.readers import items
@@ -36,6 +38,7 @@ class ToyLow(_JsonRows, Source):
     dataset_ids = ("toy/low",)
 
     def convert(self, row, ctx):
+        time.sleep(float(os.environ.get("BAGEL_TEST_SLOW_ROW", 0)))
         kill_after = os.environ.get("BAGEL_TEST_KILL_AFTER")
         if kill_after is not None and row["n"] >= int(kill_after):
             os.kill(os.getpid(), signal.SIGKILL)
