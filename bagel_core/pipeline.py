@@ -296,6 +296,6 @@ def run(
             "conversations_skipped_plain_text": sum(c["plain text"] for c in conversations.values()),
         },
     }
-    write_card(stage, manifest)
+    write_card(stage, manifest, location=str(out.resolve()))  # the card names where it will be
     publish.publish(stage, out, manifest)
     return RunResult(manifest, reused=False, timings=timings)
