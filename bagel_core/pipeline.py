@@ -198,7 +198,7 @@ def run(
         log("output is up to date: nothing to do")
         return RunResult(manifest, reused=True)
 
-    publish.prepare(out, work)
+    publish.prepare(None if plan else out, work)  # a plan writes nothing into out
     started = time.perf_counter()
     counts = _load_all(tasks, config.num_proc, log)
     timings["load"] = time.perf_counter() - started
