@@ -163,6 +163,18 @@ def _dataset_link(dataset_id: str) -> str:
     return f"`{dataset_id}`"
 
 
+def _token_rows(tokens: dict[str, Any]) -> list[list[Any]]:
+    """Token totals per prompt format, over all sources."""
+    per_format: dict[str, list[int]] = {}
+    for kind, columns, offset in (("sft", ("rows", "input", "output"), 0), ("dpo", ("rows", "prompt", "chosen", "rejected"), 3)):
+        for formats in tokens.get(kind, {}).values():
+            for fmt, counts in formats.items():
+                row = per_format.setdefault(fmt, [0] * 7)
+                for i, c in enumerate(columns):
+                    row[offset + i] += counts[c]
+    return [[fmt, *row] for fmt, row in sorted(per_format.items())]
+
+
 def body(out: Path, manifest: dict[str, Any], location: str, chart: Optional[str]) -> str:
     """The card's Markdown body. ``location`` is what ``load_dataset`` is given in the usage
     snippet (the output folder's absolute path, or a Hub repository id)."""
@@ -213,6 +225,9 @@ def body(out: Path, manifest: dict[str, Any], location: str, chart: Optional[str
         for name, s in sources.items()
     ]
     parts.append("## Sources\n\n" + _table(rows, ["source", "kind", "upstream", "licence", "loaded", "rejected", "filtered", "duplicates", "contaminated", "sft rows", "dpo rows", "conversations"]))
+
+    if manifest.get("tokens"):
+        parts.append(f"## Tokens\n\nWith the tokenizer `{manifest['tokens']['tokenizer']}` (no special tokens added; BOS/EOS the formats write count where they appear); per source in `manifest.json`.\n\n" + _table(_token_rows(manifest["tokens"]), ["format", "sft rows", "input tokens", "output tokens", "dpo rows", "prompt tokens", "chosen tokens", "rejected tokens"]))
 
     license_id, licenses = card_license(sources)
     lines = [f"The card's licence is `{license_id}`" + (f": the sources' licences differ or are not all known ({', '.join(licenses)}); each source's data stays under its own licence and terms." if license_id == "other" else ", the licence of every source."), ""]

@@ -30,6 +30,7 @@ from .plan import mixture_plan
 from .stages.dedup import REPORT as DEDUP_REPORT, REPORT_SCHEMA as DEDUP_REPORT_SCHEMA, run_dedup
 from .stages.load import Caps, LoadTask, run_load
 from .stages.render import run_render
+from .stages.tokens import count_tokens
 from .stages.write import write_card
 from .storage import ParquetSink, atomic_path, fingerprint, read_json
 
@@ -296,6 +297,10 @@ def run(
             "conversations_skipped_plain_text": sum(c["plain text"] for c in conversations.values()),
         },
     }
+    if config.tokenizer:
+        started = time.perf_counter()
+        manifest["tokens"] = count_tokens(stage, config.tokenizer)
+        timings["tokens"] = time.perf_counter() - started
     write_card(stage, manifest, location=str(out.resolve()))  # the card names where it will be
     publish.publish(stage, out, manifest)
     return RunResult(manifest, reused=False, timings=timings)

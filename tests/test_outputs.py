@@ -233,3 +233,30 @@ def test_builtin_citations_are_single_well_formed_bibtex_entries():
             assert re.match(r"^@(article|inproceedings|misc|book)\{[a-z0-9]+,\n", citation), name
             assert citation.count("{") == citation.count("}") and citation.rstrip().endswith("}"), name
             assert re.search(r"year = \{\d{4}\}", citation) and "title = {" in citation, name
+
+
+def test_token_counts_per_source_and_format(tiny_llama, tmp_path):
+    from transformers import AutoTokenizer
+
+    out = tmp_path / "out"
+    result = run(RunConfig(out=out, sources="capybara,mmlu", dpo="truthy-dpo", formats="vicuna,chatml", tokenizer=str(tiny_llama), sample=True), load_plugins())
+    tokens = result.manifest["tokens"]
+    assert tokens["tokenizer"] == str(tiny_llama)
+    # Counted independently, row by row.
+    tok = AutoTokenizer.from_pretrained(tiny_llama)
+    n = lambda text: len(tok(text, add_special_tokens=False)["input_ids"])
+    for kind, columns in (("sft", ("input", "output")), ("dpo", ("prompt", "chosen", "rejected"))):
+        expected: dict = {}
+        for row in pq.read_table(out / f"{kind}.parquet").to_pylist():
+            entry = expected.setdefault(row["source"], {}).setdefault(row["format"], {"rows": 0, **{c: 0 for c in columns}})
+            entry["rows"] += 1
+            for c in columns:
+                entry[c] += n(row[c])
+        assert tokens[kind] == expected
+        assert tokens["totals"][kind]["rows"] == result.manifest["totals"][f"{kind}_rows"]
+    assert set(tokens["sft"]) >= {"capybara"} and set(tokens["sft"]["capybara"]) == {"vicuna", "chatml"}
+    assert tokens["totals"]["sft"]["output"] > 0 and tokens["totals"]["dpo"]["chosen"] > 0
+    card = (out / "README.md").read_text()
+    assert f"With the tokenizer `{tiny_llama}`" in card
+    # Without --tokenizer there is nothing to count with.
+    assert "tokens" not in run(RunConfig(out=tmp_path / "plain", sources="mmlu", dpo="none", formats="vicuna", sample=True), load_plugins()).manifest
