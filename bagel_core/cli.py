@@ -14,6 +14,7 @@ import click
 
 from . import errors, registry
 from .cli_formats import chat_template_command, preview_command
+from .cli_outputs import export_command
 from .processes import Interrupted, stop_on_signals
 from .registry import KINDS, PluginError, Registry
 
@@ -240,6 +241,7 @@ from .builtin.train_export import merge_command  # noqa: E402
 train.add_command(merge_command)
 cli.add_command(chat_template_command)
 cli.add_command(preview_command)
+cli.add_command(export_command)
 
 
 def main() -> None:

@@ -1,0 +1,157 @@
+"""``bagel export axolotl|llama-factory OUT``: the configuration those trainers need to read an
+output folder as it is, without converting a row.
+
+- **axolotl**: dataset config fragments (YAML) to paste into an axolotl config:
+  ``sft.yaml`` (``conversations.parquet``, type ``chat_template``: the model's own template),
+  ``sft-rendered.yaml`` (``sft.parquet``, a user-defined type whose prompt is bagel's rendered
+  ``input`` as is, trained on ``output``), ``dpo.yaml`` (``rl: dpo`` on ``dpo.parquet``, the
+  rendered prompt as is).
+- **LLaMA-Factory**: entries of its ``dataset_info.json``: ``bagel_conversations``
+  (``sharegpt`` formatting with OpenAI role/content tags), ``bagel_sft`` and ``bagel_dpo``
+  (``alpaca`` formatting on the rendered prompts: train them with ``template: empty``, since
+  bagel already rendered the prompt format).
+
+Paths are absolute, so the files work from any working directory (LLaMA-Factory joins
+``dataset_dir`` and ``file_name``; an absolute ``file_name`` wins). The field names were taken
+from axolotl 0.19.0 (``axolotl/utils/schemas/datasets.py``, ``prompt_strategies``) and
+LLaMA-Factory 0.9.5 (``llamafactory/data/parser.py``, ``converter.py``).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+
+from .storage import atomic_path
+
+TOOLS = ("axolotl", "llama-factory")
+#: Role/content tags of conversations.parquet's messages, in LLaMA-Factory's terms.
+OPENAI_TAGS = {"role_tag": "role", "content_tag": "content", "user_tag": "user", "assistant_tag": "assistant", "system_tag": "system"}
+
+
+class ExportError(ValueError):
+    """The folder is not a bagel output (or has nothing the tool could train on)."""
+
+
+def _rows(path: Path) -> int:
+    return pq.read_metadata(path).num_rows if path.exists() else 0
+
+
+def _check(out: Path) -> Path:
+    out = Path(out).resolve()
+    if not (out / "manifest.json").exists():
+        raise ExportError(f"{out} is not a finished bagel output (no manifest.json); run `bagel run --out {out}` first")
+    return out
+
+
+def axolotl_configs(out: Path) -> dict[str, dict[str, Any]]:
+    """File name -> axolotl config fragment, for each output file that has rows."""
+    out = _check(out)
+    configs: dict[str, dict[str, Any]] = {}
+    if _rows(out / "conversations.parquet"):
+        configs["sft.yaml"] = {"datasets": [{
+            "path": str(out / "conversations.parquet"),
+            "split": "train",
+            "type": "chat_template",
+            "field_messages": "messages",
+            "message_property_mappings": {"role": "role", "content": "content"},
+            "roles_to_train": ["assistant"],
+        }]}
+    if _rows(out / "sft.parquet"):
+        configs["sft-rendered.yaml"] = {
+            # The rendered input is the whole prompt: a field that does not exist as "input"
+            # (the default, which is bagel's rendered prompt), the format string passing the
+            # instruction through unchanged; train_on_inputs false masks it.
+            "train_on_inputs": False,
+            "datasets": [{
+                "path": str(out / "sft.parquet"),
+                "split": "train",
+                "type": {
+                    "field_instruction": "input",
+                    "field_input": "bagel_no_input",
+                    "field_output": "output",
+                    "format": "{instruction}",
+                    "no_input_format": "{instruction}",
+                },
+            }],
+        }
+    if _rows(out / "dpo.parquet"):
+        configs["dpo.yaml"] = {
+            "rl": "dpo",
+            "datasets": [{
+                "path": str(out / "dpo.parquet"),
+                "split": "train",
+                "type": {
+                    "field_prompt": "prompt",
+                    "field_chosen": "chosen",
+                    "field_rejected": "rejected",
+                    "prompt_format": "{prompt}",
+                    "chosen_format": "{chosen}",
+                    "rejected_format": "{rejected}",
+                },
+            }],
+        }
+    if not configs:
+        raise ExportError(f"{out} has no rows in sft.parquet, dpo.parquet or conversations.parquet")
+    return configs
+
+
+def llama_factory_entries(out: Path) -> dict[str, dict[str, Any]]:
+    """``dataset_info.json`` entries for each output file that has rows."""
+    out = _check(out)
+    entries: dict[str, dict[str, Any]] = {}
+    if _rows(out / "conversations.parquet"):
+        entries["bagel_conversations"] = {
+            "file_name": str(out / "conversations.parquet"),
+            "formatting": "sharegpt",
+            "columns": {"messages": "messages"},
+            "tags": dict(OPENAI_TAGS),
+        }
+    if _rows(out / "sft.parquet"):
+        entries["bagel_sft"] = {
+            "file_name": str(out / "sft.parquet"),
+            "formatting": "alpaca",
+            "columns": {"prompt": "input", "response": "output"},
+        }
+    if _rows(out / "dpo.parquet"):
+        entries["bagel_dpo"] = {
+            "file_name": str(out / "dpo.parquet"),
+            "formatting": "alpaca",
+            "ranking": True,
+            "columns": {"prompt": "prompt", "chosen": "chosen", "rejected": "rejected"},
+        }
+    if not entries:
+        raise ExportError(f"{out} has no rows in sft.parquet, dpo.parquet or conversations.parquet")
+    return entries
+
+
+def export(tool: str, out: Path, into: "Path | None" = None) -> list[Path]:
+    """Write the files of ``tool`` into ``into`` (default ``OUT/<tool>``); returns their paths.
+
+    For LLaMA-Factory an existing ``dataset_info.json`` in ``into`` (say, LLaMA-Factory's own
+    ``data/``) keeps its other entries; bagel's are added or replaced.
+    """
+    import yaml
+
+    if tool not in TOOLS:
+        raise ExportError(f"unknown tool {tool!r}; expected one of {', '.join(TOOLS)}")
+    folder = Path(into) if into is not None else Path(out) / tool
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    if tool == "axolotl":
+        for name, config in axolotl_configs(out).items():
+            with atomic_path(folder / name) as tmp:
+                tmp.write_text(yaml.safe_dump(config, sort_keys=False))
+            written.append(folder / name)
+        return written
+    path = folder / "dataset_info.json"
+    entries = json.loads(path.read_text()) if path.exists() else {}
+    if not isinstance(entries, dict):
+        raise ExportError(f"{path} is not a JSON object of datasets")
+    entries.update(llama_factory_entries(out))
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(entries, indent=2) + "\n")
+    return [path]

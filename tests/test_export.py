@@ -1,0 +1,171 @@
+"""``bagel export axolotl|llama-factory``: the files those trainers read the output with.
+
+Neither tool installs here without replacing torch and transformers (``pip install --dry-run``
+upgrades both), so the files are checked against their documented schema: the fields of
+axolotl 0.19.0's ``SFTDataset``/``DPODataset``/``UserDefined*Type`` models and LLaMA-Factory
+0.9.5's ``DatasetAttr``, and their loaders' rules (a ``.parquet`` path is read with
+``load_dataset("parquet", data_files=path, split="train")``; LLaMA-Factory's sharegpt converter
+skips a conversation unless, after an optional leading system message, user and assistant
+alternate and the assistant answers last). Where a tool is importable the tests at the end
+also validate with its own code.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bagel_core.config import RunConfig
+from bagel_core.export import ExportError, axolotl_configs, export, llama_factory_entries
+from bagel_core.pipeline import run
+from bagel_core.registry import load_plugins
+
+# axolotl 0.19.0, src/axolotl/utils/schemas/datasets.py (fields used by bagel's configs).
+AXOLOTL_SFT_FIELDS = {"path", "split", "type", "name", "data_files", "ds_type", "field_messages", "message_property_mappings", "roles_to_train", "chat_template", "roles"}
+AXOLOTL_USER_DEFINED_SFT = {"system_prompt", "system_format", "field_system", "field_instruction", "field_input", "field_output", "format", "no_input_format"}
+AXOLOTL_DPO_FIELDS = {"path", "split", "type", "data_files", "revision", "field_messages", "field_chosen", "field_rejected"}
+AXOLOTL_USER_DEFINED_DPO = {"field_system", "field_prompt", "field_chosen", "field_rejected", "prompt_format", "chosen_format", "rejected_format"}
+#: axolotl's default roles mapping (``roles``): source roles it understands.
+AXOLOTL_ROLES = {"user", "human", "assistant", "gpt", "system", "tool"}
+# LLaMA-Factory 0.9.5, src/llamafactory/data/parser.py.
+LF_ENTRY = {"file_name", "hf_hub_url", "ms_hub_url", "om_hub_url", "script_url", "cloud_file_name", "formatting", "ranking", "subset", "split", "folder", "num_samples", "columns", "tags"}
+LF_COLUMNS = {"prompt", "query", "response", "history", "messages", "system", "tools", "images", "videos", "audios", "chosen", "rejected", "kto_tag"}
+LF_TAGS = {"role_tag", "content_tag", "user_tag", "assistant_tag", "observation_tag", "function_tag", "system_tag"}
+LF_FILE_TYPES = {"arrow", "csv", "json", "jsonl", "parquet", "txt"}
+
+
+@pytest.fixture(scope="module")
+def out(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("export") / "out"
+    run(RunConfig(out=folder, sources="local,capybara,airoboros,gutenberg", dpo="truthy-dpo,helpsteer", formats="all", sample=True), load_plugins())
+    return folder
+
+
+def _read(path: str, tmp_path: Path):
+    import datasets
+
+    # What both tools do for a local .parquet file.
+    return datasets.load_dataset("parquet", data_files=path, split="train", cache_dir=str(tmp_path / "hf"))
+
+
+def test_axolotl_configs_match_its_schema_and_read_the_files(out, tmp_path):
+    paths = export("axolotl", out)
+    assert sorted(p.name for p in paths) == ["dpo.yaml", "sft-rendered.yaml", "sft.yaml"]
+    configs = {p.name: yaml.safe_load(p.read_text()) for p in paths}
+
+    (chat,) = configs["sft.yaml"]["datasets"]
+    assert set(chat) <= AXOLOTL_SFT_FIELDS and chat["type"] == "chat_template"
+    rows = _read(chat["path"], tmp_path)
+    mapping = chat["message_property_mappings"]
+    roles = {m[mapping["role"]] for r in rows[chat["field_messages"]] for m in r}
+    assert roles <= AXOLOTL_ROLES and "assistant" in roles
+    assert all(isinstance(m[mapping["content"]], str) for r in rows[chat["field_messages"]] for m in r)
+
+    rendered = configs["sft-rendered.yaml"]
+    assert rendered["train_on_inputs"] is False
+    (sft,) = rendered["datasets"]
+    assert set(sft) <= AXOLOTL_SFT_FIELDS and set(sft["type"]) <= AXOLOTL_USER_DEFINED_SFT
+    rows = _read(sft["path"], tmp_path)
+    t = sft["type"]
+    assert t["field_instruction"] in rows.column_names and t["field_output"] in rows.column_names
+    # No such column: axolotl's input is then empty, and the prompt is bagel's input unchanged.
+    assert t["field_input"] not in rows.column_names
+    row = rows[0]
+    assert t["no_input_format"].format(instruction=row[t["field_instruction"]]) == row["input"]
+
+    dpo = configs["dpo.yaml"]
+    assert dpo["rl"] == "dpo"
+    (pairs,) = dpo["datasets"]
+    assert set(pairs) <= AXOLOTL_DPO_FIELDS and set(pairs["type"]) <= AXOLOTL_USER_DEFINED_DPO
+    rows = _read(pairs["path"], tmp_path)
+    t = pairs["type"]
+    for row in rows:
+        assert t["prompt_format"].format(prompt=row[t["field_prompt"]]) == row["prompt"]
+        assert t["chosen_format"].format(chosen=row[t["field_chosen"]]) == row["chosen"]
+        assert t["rejected_format"].format(rejected=row[t["field_rejected"]]) == row["rejected"]
+
+
+def _sharegpt_accepts(messages: list[dict], tags: dict) -> bool:
+    """LLaMA-Factory's SharegptDatasetConverter rule for one conversation."""
+    if messages and messages[0][tags["role_tag"]] == tags["system_tag"]:
+        messages = messages[1:]
+    expected = (tags["user_tag"], tags["assistant_tag"])
+    if any(m[tags["role_tag"]] != expected[i % 2] for i, m in enumerate(messages)):
+        return False
+    return len(messages) % 2 == 0 and len(messages) > 0
+
+
+def test_llama_factory_entries_match_its_schema_and_read_the_files(out, tmp_path):
+    (path,) = export("llama-factory", out)
+    assert path == out / "llama-factory" / "dataset_info.json"
+    entries = json.loads(path.read_text())
+    assert set(entries) == {"bagel_conversations", "bagel_sft", "bagel_dpo"}
+    for name, entry in entries.items():
+        assert set(entry) <= LF_ENTRY and set(entry["columns"]) <= LF_COLUMNS, name
+        assert set(entry.get("tags", {})) <= LF_TAGS and entry["formatting"] in ("alpaca", "sharegpt", "openai"), name
+        # LLaMA-Factory joins dataset_dir and file_name: an absolute file_name is read from anywhere.
+        assert Path(entry["file_name"]).is_absolute() and Path(entry["file_name"]).suffix[1:] in LF_FILE_TYPES
+        rows = _read(entry["file_name"], tmp_path)
+        assert set(entry["columns"].values()) <= set(rows.column_names), name
+    conv = entries["bagel_conversations"]
+    rows = _read(conv["file_name"], tmp_path)[conv["columns"]["messages"]]
+    assert all(_sharegpt_accepts(m, conv["tags"]) for m in rows)  # nothing would be skipped
+    assert any(m[0]["role"] == "system" for m in rows) and any(len(m) > 3 for m in rows)
+    assert entries["bagel_dpo"]["ranking"] is True and "ranking" not in entries["bagel_sft"]
+
+
+def test_llama_factory_export_keeps_other_entries(out, tmp_path):
+    folder = tmp_path / "LLaMA-Factory" / "data"
+    folder.mkdir(parents=True)
+    (folder / "dataset_info.json").write_text(json.dumps({"alpaca_en_demo": {"file_name": "alpaca_en_demo.json"}, "bagel_sft": {"file_name": "old"}}))
+    export("llama-factory", out, folder)
+    entries = json.loads((folder / "dataset_info.json").read_text())
+    assert entries["alpaca_en_demo"] == {"file_name": "alpaca_en_demo.json"}
+    assert entries["bagel_sft"]["file_name"] == str((out / "sft.parquet").resolve())
+
+
+def test_export_leaves_out_empty_files_and_refuses_other_folders(tmp_path):
+    only_sft = tmp_path / "only-sft"
+    run(RunConfig(out=only_sft, sources="mmlu", dpo="none", formats="vicuna", sample=True), load_plugins())
+    assert set(axolotl_configs(only_sft)) == {"sft.yaml", "sft-rendered.yaml"}
+    assert set(llama_factory_entries(only_sft)) == {"bagel_conversations", "bagel_sft"}
+    with pytest.raises(ExportError, match="not a finished bagel output"):
+        export("axolotl", tmp_path)
+
+
+def test_export_command(out, tmp_path):
+    into = tmp_path / "ax"
+    done = subprocess.run([sys.executable, "-m", "bagel_core", "export", "axolotl", str(out), "--into", str(into)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == [str(into / "sft.yaml"), str(into / "sft-rendered.yaml"), str(into / "dpo.yaml")]
+    bad = subprocess.run([sys.executable, "-m", "bagel_core", "export", "llama-factory", str(tmp_path)], capture_output=True, text=True)
+    assert bad.returncode == 1 and "not a finished bagel output" in bad.stderr
+
+
+# --- with the tools' own code, where it is installed ------------------------------------------
+
+
+def test_axolotl_own_schema_accepts_the_configs(out):
+    schemas = pytest.importorskip("axolotl.utils.schemas.datasets")
+    for name, config in axolotl_configs(out).items():
+        model = schemas.DPODataset if config.get("rl") else schemas.SFTDataset
+        model(**config["datasets"][0])
+
+
+def test_llama_factory_own_converter_accepts_every_row(out, tmp_path):
+    pytest.importorskip("llamafactory")
+    import datasets
+    from llamafactory.data.converter import get_dataset_converter
+    from llamafactory.data.parser import get_dataset_list
+
+    (path,) = export("llama-factory", out, tmp_path / "lf")
+    args = type("DataArgs", (), {"dataset_dir": str(path.parent), "media_dir": None, "streaming": False})()
+    for attr in get_dataset_list(["bagel_conversations", "bagel_sft", "bagel_dpo"], str(path.parent)):
+        rows = datasets.load_dataset("parquet", data_files=attr.dataset_name, split="train", cache_dir=str(tmp_path / "hf"))
+        converter = get_dataset_converter(attr.formatting, attr, args)
+        assert all(converter(row)["_response"] for row in rows), attr
