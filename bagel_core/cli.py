@@ -14,7 +14,7 @@ import click
 
 from . import errors, registry
 from .cli_formats import chat_template_command, preview_command
-from .cli_outputs import export_command
+from .cli_outputs import export_command, push_command
 from .processes import Interrupted, stop_on_signals
 from .registry import KINDS, PluginError, Registry
 
@@ -242,6 +242,7 @@ train.add_command(merge_command)
 cli.add_command(chat_template_command)
 cli.add_command(preview_command)
 cli.add_command(export_command)
+cli.add_command(push_command)
 
 
 def main() -> None:

@@ -28,3 +28,21 @@ def export_command(tool: str, out: Path, into: Optional[Path]) -> None:
         raise click.ClickException(str(exc)) from None
     for path in paths:
         click.echo(str(path))
+
+
+@click.command("push-to-hub")
+@_OUT
+@click.argument("repo")
+@click.option("--private", is_flag=True, help="Create the repository private (if it does not exist).")
+@click.option("--revision", help="Branch to commit to [main].")
+@click.option("--message", "-m", help="Commit message.")
+@click.option("--token", envvar="HF_TOKEN", help="Hugging Face token [HF_TOKEN, or the saved login].")
+def push_command(out: Path, repo: str, private: bool, revision: Optional[str], message: Optional[str], token: Optional[str]) -> None:
+    """Upload OUT to the Hugging Face dataset repository REPO (owner/name) in one commit."""
+    from .push import PushError, files_to_push, push
+
+    try:
+        info = push(out, repo, private=private, revision=revision, commit_message=message, token=token)
+    except PushError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"pushed {', '.join(files_to_push(out))} to {getattr(info, 'commit_url', None) or repo}")
