@@ -77,6 +77,12 @@ def test_bagel_lists_and_runs_the_installed_plugin(installed, tmp_path):
     assert [(r["decontaminator"], r["benchmark"], r["benchmark_item"]) for r in report] == [("quoted-line", "shakespeare-quiz", "q1")]
     rows = {(r["format"], r["input"]) for r in pq.read_table(out / "sft.parquet").to_pylist()}
     assert ("playbill", "STUDENT. Rewrite this line in modern English:\nWherefore art thou Romeo?\nBARD. ") in rows
+    # Its options are checked by the engine like a built-in's, before any data is read.
+    bad = subprocess.run([*bagel, "run", "--sample", "--sources", "shakespeare", "--dpo", "none", "--decontaminate", "quoted-line",
+                          "--benchmarks", "shakespeare-quiz", "-o", "decontaminator.quoted-line.min_chars=0", "--out", str(tmp_path / "bad")],
+                         capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert bad.returncode != 0 and "quoted-line" in bad.stderr and "min_chars" in bad.stderr and "Traceback" not in bad.stderr
+    assert not (tmp_path / "bad" / "sft.parquet").exists()
 
 
 def test_the_plugins_own_tests_pass_where_it_is_installed(installed, tmp_path):

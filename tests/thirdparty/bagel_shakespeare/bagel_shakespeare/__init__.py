@@ -1,6 +1,6 @@
 """bagel-shakespeare: a source, a prompt format, a benchmark set and a decontaminator."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bagel_core import BenchmarkSet, BenchmarkText, Decontaminator, Match, PromptFormat, Source, as_conversation, hookimpl
@@ -58,8 +58,12 @@ class QuotedLine(Decontaminator):
     name = "quoted-line"
     description = "Items whose instruction quotes a benchmark text (case-folded)"
 
+    @dataclass
+    class Options:
+        min_chars: int = field(default=12, metadata={"min": 1})  # shorter texts match too much
+
     def index(self, benchmarks):
-        self.benchmarks = [(b, b.text.casefold()) for b in benchmarks]
+        self.benchmarks = [(b, b.text.casefold()) for b in benchmarks if len(b.text) >= self.options.min_chars]
 
     def search(self, queries):
         for q in queries:
