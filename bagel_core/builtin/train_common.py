@@ -305,10 +305,17 @@ def config_kwargs(opts: TrainOptions, has_eval: bool) -> dict[str, Any]:
         eval_steps=opts.eval_steps,
         report_to=report_targets(opts),
         dataloader_num_workers=opts.dataloader_num_workers,
+        dataloader_pin_memory=cuda_available(),  # pinning needs an accelerator (torch warns on CPU)
         deepspeed=deepspeed,
         dataset_num_proc=opts.dataset_num_proc,
         model_init_kwargs=model_init_kwargs(opts),
     )
+
+
+def cuda_available() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
 
 
 def report_targets(opts: TrainOptions) -> list[str]:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import random
 import sys
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Literal, Optional
@@ -289,6 +288,28 @@ def pair_dataset(
     return table, report
 
 
+def pair_lengths(rows: "datasets.Dataset", tokenizer: "PreTrainedTokenizerBase", num_proc: Optional[int] = None) -> list[int]:
+    """Each pair's length as trained: its prompt and its longer answer, with BOS and EOS."""
+
+    def length(row: dict[str, Any]) -> dict[str, int]:
+        prompt = len(encode_prompt(tokenizer, row["prompt"]))
+        return {"_length": prompt + max(len(encode_completion(tokenizer, row[c])) for c in ("chosen", "rejected"))}
+
+    return rows.map(length, num_proc=num_proc)["_length"]
+
+
+def drop_long(rows: "datasets.Dataset", lengths: list[int], limit: int, policy: str) -> tuple["datasets.Dataset", LengthReport]:
+    """``rows`` without those over ``limit`` with ``policy`` ``drop`` (with ``truncate`` they
+    stay for the trainer to cut), and the count."""
+    report = LengthReport(limit, policy, rows=len(lengths), over=sum(n > limit for n in lengths))
+    if policy == "drop":
+        report.dropped = report.over
+        rows = rows.select([i for i, n in enumerate(lengths) if n <= limit])
+    else:
+        report.truncated = report.over
+    return rows, report
+
+
 # --- the record in the output folder ------------------------------------------------------------
 
 
@@ -322,8 +343,3 @@ def report_lengths(what: str, reports: dict[str, LengthReport]) -> dict[str, Any
 
 def count_items(rows: Optional["datasets.Dataset"]) -> int:
     return len(set(item_ids(rows))) if rows is not None else 0
-
-
-def source_counts(rows: "datasets.Dataset") -> dict[str, int]:
-    """Rows per source, when the data says (bagel's ``source`` column)."""
-    return dict(Counter(rows["source"])) if "source" in rows.column_names else {}

@@ -30,16 +30,8 @@ class _TextPairs(TrlTrainer):
 
     def tokenize(self, rows: Any, tokenizer: Any) -> tuple[Any, train_data.LengthReport]:
         opts = self.options
-        ids, report = train_data.pair_dataset(
-            rows, tokenizer, max_length=10**9, max_prompt_length=None, over_length="drop", num_proc=opts.dataset_num_proc,
-        )
-        report = train_data.LengthReport(opts.max_length, opts.over_length)
-        longest = [len(p) + max(len(c), len(r)) for p, c, r in zip(ids["prompt_ids"], ids["chosen_ids"], ids["rejected_ids"])]
-        keep = [n <= opts.max_length or opts.over_length == "truncate" for n in longest]
-        report.rows, report.over = len(longest), sum(n > opts.max_length for n in longest)
-        report.dropped = len(keep) - sum(keep)
-        report.truncated = report.over - report.dropped
-        kept = rows.select([i for i, k in enumerate(keep) if k])
+        lengths = train_data.pair_lengths(rows, tokenizer, num_proc=opts.dataset_num_proc)
+        kept, report = train_data.drop_long(rows, lengths, opts.max_length, opts.over_length)
         return self.as_rows(kept.select_columns(list(self.columns.values()))), report
 
     def as_rows(self, pairs: Any) -> Any:
