@@ -191,3 +191,33 @@ def test_train_data_record_in_the_output_folder(tiny_llama, bagel_sample_out, tm
     assert record["length"]["train"]["dropped"] > 0 and record["rows"]["train"] == len(trainer.train_dataset)
     rows = pd.read_parquet(bagel_sample_out / "sft.parquet")
     assert len(rows[rows.id.isin(eval_ids)]) == record["length"]["eval"]["rows"]
+
+
+def test_train_data_template_is_the_variant_the_rows_were_rendered_in(tiny_llama, tmp_path):
+    """The saved chat template takes the format's options from the output's manifest, so data
+    rendered with real ChatML markers gets the ChatML-marker template, not the default one."""
+    from click.testing import CliRunner
+
+    from bagel_core.cli import cli
+
+    recipe = tmp_path / "recipe.toml"
+    recipe.write_text("[format.chatml]\nim_markers = true\n")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["run", "--recipe", str(recipe), "--sample", "--sources", "slimorca", "--dpo", "none",
+                                      "--formats", "chatml", "--decontaminate", "none", "--out", str(out), "-q"])
+    assert result.exit_code == 0, result.output
+    tokenizer = train_common.load_tokenizer(str(tiny_llama), "chatml", str(out))
+    assert "<|im_start|>" in tokenizer.chat_template
+    rows = sft_rows(out)
+    assert rows[0]["prompt"].startswith("<|im_start|>")
+    default = train_common.load_tokenizer(str(tiny_llama), "chatml")  # no manifest: the default variant
+    assert "<|im_start|>" not in default.chat_template
+    # A single-turn row's prompt is what the saved template gives for its messages.
+    single = next(r for r in rows if r["prompt"].count("<|im_start|>user") == 1)
+    user = single["prompt"].split("<|im_start|>user\n", 1)[1].split("<|im_end|>", 1)[0]
+    messages = [{"role": "user", "content": user}]
+    if single["prompt"].startswith("<|im_start|>system\n"):
+        system = single["prompt"].split("<|im_start|>system\n", 1)[1].split("<|im_end|>", 1)[0]
+        messages.insert(0, {"role": "system", "content": system})
+    ids = tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_dict=True)["input_ids"]
+    assert list(ids) == train_data.sft_single(tokenizer, single["prompt"], single["completion"])[0][: len(ids)]

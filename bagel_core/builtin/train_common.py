@@ -156,29 +156,48 @@ def adds_bos(tokenizer: "PreTrainedTokenizerBase") -> bool:
     return tokenizer.bos_token_id is not None and tokenizer.bos_token_id in tokenizer("")["input_ids"]
 
 
-def chat_template(format_name: str, tokenizer: "PreTrainedTokenizerBase") -> str:
-    """The Jinja chat template of the registered prompt format ``format_name``, written with
-    ``tokenizer``'s BOS/EOS, and starting with BOS when the tokenizer adds one to a text.
+def format_options(data: str, format_name: str) -> Optional[dict[str, Any]]:
+    """The options ``format_name`` rendered ``data`` with, from the manifest.json of bagel's
+    output folder (``None`` for other data): the saved chat template must be the variant the
+    rows were rendered in (chatml's ``im_markers``, alpaca's ``layout``...), not the default."""
+    path = Path(data)
+    manifest = (path if path.is_dir() else path.parent) / "manifest.json"
+    if not manifest.is_file():
+        return None
+    try:
+        formats = json.loads(manifest.read_text()).get("components", {}).get("formats", [])
+    except (json.JSONDecodeError, AttributeError):
+        return None
+    return next((f.get("options") for f in formats if isinstance(f, dict) and f.get("name") == format_name), None)
+
+
+def chat_template(format_name: str, tokenizer: "PreTrainedTokenizerBase", options: Optional[dict[str, Any]] = None) -> str:
+    """The Jinja chat template of the registered prompt format ``format_name`` (with
+    ``options``, as the rows were rendered), written with ``tokenizer``'s BOS/EOS, and starting
+    with BOS when the tokenizer adds one to a text.
 
     The formats render without the first BOS (the tokenizer adds it when a row is tokenized);
     ``apply_chat_template(..., tokenize=True)`` adds no special tokens, so the saved template
     writes the BOS itself: then it gives exactly the ids the model was trained on."""
     from .. import registry
+    from ..config import make_options
 
     try:
         cls = registry.current().get("format", format_name).cls
     except registry.PluginError as exc:
         raise TrainingSetupError(f"--chat-format: {exc}") from None
     try:
-        template = cls(special=special_tokens(tokenizer)).chat_template()
+        fmt = cls(make_options(cls, options) if options else None, special=special_tokens(tokenizer))
+        template = fmt.chat_template()
     except (NotImplementedError, ValueError) as exc:
         raise TrainingSetupError(f"--chat-format {format_name}: {exc}") from None
     return "{{- bos_token -}}" + template if adds_bos(tokenizer) else template
 
 
-def load_tokenizer(model: str, chat_format: Optional[str]) -> "PreTrainedTokenizerBase":
-    """The model's tokenizer, carrying ``chat_format``'s chat template; with ``chat_format``
-    ``None`` it keeps its own template, or gets the default format's when it has none."""
+def load_tokenizer(model: str, chat_format: Optional[str], data: Optional[str] = None) -> "PreTrainedTokenizerBase":
+    """The model's tokenizer, carrying ``chat_format``'s chat template (in the variant bagel's
+    output ``data`` was rendered in); with ``chat_format`` ``None`` it keeps its own template,
+    or gets the default format's when it has none."""
     from transformers import AutoTokenizer
 
     try:
@@ -187,7 +206,8 @@ def load_tokenizer(model: str, chat_format: Optional[str]) -> "PreTrainedTokeniz
         raise TrainingSetupError(f"--model {model}: cannot load its tokenizer ({str(exc).splitlines()[0]})") from None
     if chat_format is None and tokenizer.chat_template:
         return tokenizer
-    tokenizer.chat_template = chat_template(chat_format or DEFAULT_CHAT_FORMAT, tokenizer)
+    name = chat_format or DEFAULT_CHAT_FORMAT
+    tokenizer.chat_template = chat_template(name, tokenizer, format_options(data, name) if data else None)
     return tokenizer
 
 
@@ -462,7 +482,7 @@ class TrlTrainer(Trainer):
         keep = [c for c in ("id", "source", "format") if c in rows.column_names]
         rows = select_rows(rows, self.columns, self.usable, self.name, keep_columns=keep)
         train_rows, eval_rows, eval_ids = train_data.split_by_item(rows, opts.eval_fraction, opts.seed)
-        tokenizer = load_tokenizer(opts.model, opts.chat_format)
+        tokenizer = load_tokenizer(opts.model, opts.chat_format, opts.data)
         train_set, train_len = self.tokenize(train_rows, tokenizer)
         reports = {"train": train_len}
         eval_set = None
