@@ -211,7 +211,8 @@ def run(
     log("dedup: done")
     if plan:
         names = [f.cls.name for f in formats]
-        return RunResult(mixture_plan(loaders, counts, duplicates, dedup_dir, names, config.seed, config.copies_per_item, config.format_assignment), reused=False, timings=timings)
+        global_cap = (config.global_cap, config.global_cap_sample) if config.global_cap is not None else None
+        return RunResult(mixture_plan(loaders, counts, duplicates, dedup_dir, names, config.seed, config.copies_per_item, config.format_assignment, global_cap), reused=False, timings=timings)
 
     started = time.perf_counter()
     if decontaminators:

@@ -84,6 +84,7 @@ def mixture_plan(
     seed: int,
     copies_per_item: int | None,
     assignment: FormatAssignment,
+    global_cap: tuple[int, int] | None = None,
 ) -> dict[str, Any]:
     """The plan as JSON-able data: ``sources`` (per component) and ``totals``."""
     deal = (formats, seed, copies_per_item, assignment)
@@ -95,9 +96,14 @@ def mixture_plan(
         name = s.cls.name
         own, pairs = sft.get(name, empty), dpo.get(name, empty)
         dups = duplicates.get(name, {})
+        settings = getattr(s, "settings", None)
         sources[name] = {
             "kind": s.cls.kind,
             "priority": s.priority,
+            # The cap the load stage applied: at most this many items (per stratum when
+            # cap_per_stratum), a seeded sample.
+            "max_items": settings.max_items if settings else None,
+            "cap_per_stratum": bool(getattr(s.cls, "cap_per_stratum", False)),
             # Every row the component read: the records it kept, rejected and filtered out (a
             # row that gives several records, as a chapterized book, counts each).
             "upstream_rows": c.loaded + sum(c.rejected.values()) + sum(c.filtered.values()),
@@ -124,25 +130,36 @@ def mixture_plan(
         "both": both,
         "rows": {f: sum(v["rows"][f] for v in sources.values()) for f in [*formats, PLAIN_TEXT]},
     }
-    return {"formats": list(formats), "copies_per_item": copies_per_item, "format_assignment": assignment, "sources": sources, "totals": totals}
+    return {
+        "formats": list(formats),
+        "copies_per_item": copies_per_item,
+        "format_assignment": assignment,
+        "global_cap": list(global_cap) if global_cap else None,
+        "sources": sources,
+        "totals": totals,
+    }
 
 
 def plan_table(plan: dict[str, Any]) -> str:
     """The plan as a text table, one line per component and a total."""
     formats = plan["formats"]
-    header = ["source", "prio", "upstream", "filtered (reason: n)", "dups", "sft items", "dpo pairs", *formats, PLAIN_TEXT]
+    header = ["source", "prio", "upstream", "cap", "filtered (reason: n)", "dups", "sft items", "dpo pairs", *formats, PLAIN_TEXT]
     rows = []
     for name, s in plan["sources"].items():
         filtered = ", ".join(f"{k}: {v}" for k, v in s["filtered"].items()) or "-"
-        rows.append([name, s["priority"], s["upstream_rows"], filtered, s["duplicates"], s["sft_items"], s["dpo_pairs"], *(s["rows"][f] for f in formats), s["rows"][PLAIN_TEXT]])
+        cap = "-" if s["max_items"] is None else f"{s['max_items']:,}" + ("/stratum" if s["cap_per_stratum"] else "")
+        rows.append([name, s["priority"], s["upstream_rows"], cap, filtered, s["duplicates"], s["sft_items"], s["dpo_pairs"], *(s["rows"][f] for f in formats), s["rows"][PLAIN_TEXT]])
     t = plan["totals"]
-    rows.append(["TOTAL", "", t["upstream_rows"], "", t["duplicates"], t["sft_items"], t["dpo_pairs"], *(t["rows"][f] for f in formats), t["rows"][PLAIN_TEXT]])
+    rows.append(["TOTAL", "", t["upstream_rows"], "", "", t["duplicates"], t["sft_items"], t["dpo_pairs"], *(t["rows"][f] for f in formats), t["rows"][PLAIN_TEXT]])
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    line = lambda r: "  ".join(str(c).ljust(w) if i in (0, 3) else str(c).rjust(w) for i, (c, w) in enumerate(zip(r, widths)))  # noqa: E731
+    line = lambda r: "  ".join(str(c).ljust(w) if i in (0, 4) else str(c).rjust(w) for i, (c, w) in enumerate(zip(r, widths)))  # noqa: E731
     copies = plan["copies_per_item"]
     note = "every format" if copies is None or copies >= len(formats) else f"{copies} of {len(formats)} formats per item ({plan['format_assignment']})"
     summary = (
         f"items after dedup: {t['items']:,} ({t['sft_items']:,} SFT, {t['dpo_pairs']:,} DPO, {t['both']:,} both); "
         f"rows: {note}; decontamination not run"
     )
+    if plan["global_cap"]:
+        cap, sample = plan["global_cap"]
+        summary += f"\nglobal cap: a component with {cap:,} items or more kept a seeded {sample:,} (filtered 'global cap')"
     return "\n".join([line(header), line(["-" * w for w in widths]), *map(line, rows), summary])

@@ -72,3 +72,19 @@ def test_plan_command_prints_the_table(tmp_path, toy_root, toy_registry, monkeyp
     assert "items after dedup: 8 (6 SFT, 2 DPO, 0 both)" in result.output
     # Only the stage cache (reused by the run that follows) is written, no output.
     assert (tmp_path / "plan.json").exists() and not (tmp_path / "o" / "sft.parquet").exists()
+
+
+def test_plan_shows_the_caps_that_apply(tmp_path, toy_root, toy_registry):
+    options = {"source": {"toy-low": {"max_items": 2}}}
+    config = RunConfig(out=tmp_path / "o", data_root=toy_root, options=options, global_cap=3, global_cap_sample=2, **TOY)
+    plan = run(config, toy_registry, plan=True).manifest
+    low, high = plan["sources"]["toy-low"], plan["sources"]["toy-high"]
+    assert (low["max_items"], high["max_items"]) == (2, None)
+    assert low["filtered"]["cap"] == 3 and low["loaded"] == 2  # 5 valid records, 2 kept
+    assert high["filtered"]["global cap"] == 1  # 3 records reach the global cap: a sample of 2
+    assert plan["global_cap"] == [3, 2]
+    from bagel_core.plan import plan_table
+
+    table = plan_table(plan)
+    assert "global cap: a component with 3 items or more kept a seeded 2" in table
+    assert any(line.startswith("toy-low") and " 2  cap: 3" in line for line in table.splitlines())

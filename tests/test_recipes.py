@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from bagel_core.config import RunConfig, load_recipe, make_options, select
+from bagel_core.config import RunConfig, load_recipe, loader_settings, make_options, select
 from bagel_core.registry import TABLES, load_plugins
 
 RECIPES = Path(__file__).resolve().parents[1] / "recipes"
@@ -86,6 +86,37 @@ def test_recipe_rules_resolve_as_documented(recipe):
         assert config.options["source"]["pippa"]["keep_probability"] == 0.5
     assert refusal == expected
     assert all(config.options[k][n]["refusal_patterns"] == "v0.2-reference" for k, n in refusal)
+
+
+# The caps of each version, checked in the reference (docs/fidelity.md): v0.1 had none of v0.2's
+# but natural_instructions' 100,000; v0.2 adds the global cap (75,000 -> a 50,000 sample).
+CAPS = {
+    "bagel-v0.1.toml": {"natural_instructions": 100_000},
+    "bagel-v0.2.toml": {
+        "drop": 5_000, "mmlu": 20_000, "squad_v2": 25_000, "winogrande": 10_000, "mathinstruct": 50_000,
+        "natural_instructions": 50_000, "rosetta_code": 25_000, "slimorca": 100_000, "synthia": 15_000,
+        "belebele": 300,
+    },
+}
+
+
+@pytest.mark.parametrize("recipe", ["bagel-v0.1.toml", "bagel-v0.2.toml"])
+def test_recipe_caps_resolve_to_the_versions_caps(recipe):
+    config = RunConfig(**load_recipe(RECIPES / recipe))
+    registry = load_plugins()
+    caps = {}
+    for kind, names in (("source", config.sources), ("dpo_builder", config.dpo)):
+        for name in names:
+            cls = registry.get(kind, name).cls
+            settings = loader_settings(cls, config.options.get(kind, {}).get(name, {}))
+            if settings.max_items is not None:
+                caps[name] = settings.max_items
+    assert caps == CAPS[recipe]
+    assert registry.get("source", "belebele").cls.cap_per_stratum  # 300 per language variant
+    if recipe == "bagel-v0.1.toml":
+        assert (config.global_cap, config.global_cap_sample) == (None, None)
+    else:
+        assert (config.global_cap, config.global_cap_sample) == (75_000, 50_000)
 
 
 @pytest.mark.parametrize("recipe", ["bagel-v0.1.toml", "bagel-v0.2.toml", "bagel-v0.5.toml"])
