@@ -49,9 +49,11 @@ class LimaRP(Source):
         #: Refusal patterns tested on all turns (HEAD's, as the reference of that time).
         refusal_patterns: RefusalPatterns = "head"
 
-    def rows(self, ctx: LoadContext):
-        # The counter loads its tokenizer on the first count, once per load.
+    def setup(self, ctx: LoadContext) -> None:
+        # The counter loads its tokenizer on the first count.
         self.count = token_counter(self.options.tokenizer, ctx)
+
+    def rows(self, ctx: LoadContext):
         # Every file of the dataset: its file layout was not confirmed offline.
         return ctx.load_dataset(DATASET)
 

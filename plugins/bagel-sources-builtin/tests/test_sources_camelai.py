@@ -24,6 +24,18 @@ def test_stratum_is_the_domain_and_the_cap_is_per_domain():
     assert CamelAI.max_items == 5_000 and CamelAI.cap_per_stratum
 
 
+def test_engine_cap_keeps_at_most_n_per_domain():
+    # At most one per domain (the stratum): chemistry 2 valid rows, physics 2, math 2, biology 1.
+    records, counts = load(CamelAI, max_items=1)
+    firsts = {turns(r)[0][1].split()[0] for r in records}
+    assert len(records) == 4 and counts.filtered["cap"] == 3  # one per domain, 7 valid
+    assert len(firsts) == 4
+    again, _ = load(CamelAI, max_items=1)
+    assert [r["id"] for r in again] == [r["id"] for r in records]  # seeded
+    every, _ = load(CamelAI, max_items="none")
+    assert len(every) == 7
+
+
 def test_experts_option_reads_only_those():
     records, _ = load(CamelAI, experts=("math",))
     assert [turns(r)[0][1] for r in records] == ["Solve x^2 - 5x + 6 = 0.", "Differentiate f(x) = x^3 sin x."]

@@ -47,5 +47,13 @@ def test_plain_chat_blank_system_and_odd_rows():
     assert GlaiveFunc.max_items == 10_000
 
 
+def test_engine_cap_draws_a_seeded_sample():
+    records, counts = load(GlaiveFunc, max_items=2)
+    assert len(records) == 2 and counts.filtered["cap"] == 3 - 2
+    again, _ = load(GlaiveFunc, max_items=2, seed=0)
+    assert [r["id"] for r in again] == [r["id"] for r in records]
+    assert {r["id"] for r in records} <= {r["id"] for r in load(GlaiveFunc)[0]}
+
+
 def test_missing_dataset_names_it(tmp_path):
     assert_missing_dataset_named(GlaiveFunc, tmp_path)
