@@ -134,3 +134,32 @@ def test_recipe_components_are_registered_and_options_valid(recipe):
         assert kind in {k.name for k in TABLES.values()}
         for name, table in tables.items():
             make_options(registry.get(kind, name).cls, table)
+
+
+@pytest.mark.parametrize("recipe", ["bagel-v0.1.toml", "bagel-v0.2.toml"])
+def test_recipe_runs_on_the_samples_with_the_references_rules(tmp_path, recipe):
+    """The whole recipe through ``bagel run --sample`` (decontamination off: no model here)."""
+    import pyarrow.parquet as pq
+
+    from bagel_core.pipeline import run
+    from bagel_core.rendering import PLAIN_TEXT
+
+    values = load_recipe(RECIPES / recipe)
+    config = RunConfig(**{**values, "sample": True, "decontaminate": "none", "out": tmp_path / "out"})
+    manifest = run(config, load_plugins()).manifest
+    sft = pq.read_table(tmp_path / "out" / "sft.parquet", columns=["id", "format", "input", "output"]).to_pylist()
+    dpo = pq.read_table(tmp_path / "out" / "dpo.parquet", columns=["id", "format", "prompt"]).to_pylist()
+    texts = [r for r in sft if r["format"] == PLAIN_TEXT]
+    assert texts and len({r["id"] for r in texts}) == len(texts)  # each plain text once
+    formats_of = {}
+    for r in sft + dpo:
+        if r["format"] != PLAIN_TEXT:
+            formats_of.setdefault(("prompt" in r, r["id"]), set()).add(r["format"])
+    # v0.1: every item in all four formats; v0.2: one format per item.
+    assert {len(f) for f in formats_of.values()} == ({4} if recipe == "bagel-v0.1.toml" else {1})
+    alpaca = [r["input"] for r in sft if r["format"] == "alpaca"]
+    assert alpaca and all("### Instruction: \n" in i for i in alpaca)  # the reference's header
+    assert all(not r["output"][:1].isspace() for r in sft if r["format"] in ("alpaca", "vicuna", "chatml"))
+    # One known-id set across SFT and DPO: no id is both an SFT item and a DPO pair.
+    assert not {r["id"] for r in sft} & {r["id"] for r in dpo}
+    assert manifest["config"]["dedup_scope"] == "shared"
