@@ -66,8 +66,28 @@ def test_shared_scope_is_one_seen_set_in_priority_order(tmp_path, shards):
     # and the late source loses the prompt prefs took.
     assert _ids(tmp_path / "shared", "dpo") == sorted(uid(t) for t in ("Write a poem.", "Why?"))
     assert _totals(counts) == {"prefs": (0, 2), "late": (2, 0)}
-    assert counts["prefs"]["by_deduper"]["exact"]["lost_to"] == {"chat": 1, "rewrites": 1}
-    assert counts["late"]["by_deduper"]["exact"]["lost_to"] == {"chat": 1, "prefs": 1}
+    assert counts["prefs"]["by_deduper"] == {
+        "exact": {"sft": 0, "dpo": 1, "lost_to": {"rewrites": 1}},
+        "shared-ids": {"sft": 0, "dpo": 1, "lost_to": {"chat": 1}},
+    }
+    assert counts["late"]["by_deduper"] == {
+        "exact": {"sft": 1, "dpo": 0, "lost_to": {"chat": 1}},
+        "shared-ids": {"sft": 1, "dpo": 0, "lost_to": {"prefs": 1}},
+    }
+
+
+def test_shared_scope_keeps_an_item_and_a_pair_of_one_label_together(tmp_path):
+    """The airoboros source and the airoboros-rewrites builder emit one instruction as an SFT
+    item and as a pair, both labelled airoboros_<category>: one record in two shapes, as in the
+    reference (the cards' "both"). A pair of another label with that id is dropped."""
+    item = {**_sft("x", "Write a poem."), "source": "airoboros_writing"}
+    pair = {**_pair("y", "Write a poem."), "source": "airoboros_writing"}
+    other = _pair("prefs", "Write a poem.")
+    shards = [_shard(tmp_path, "src", [item]), _shard(tmp_path, "rewrites", [pair]), _shard(tmp_path, "prefs", [other])]
+    counts = run_dedup(shards, tmp_path / "out", exact, "shared")
+    assert _ids(tmp_path / "out", "sft") == [uid("Write a poem.")]
+    assert pq.read_table(tmp_path / "out" / "dpo.parquet").column("origin").to_pylist() == ["y"]
+    assert _totals(counts) == {"prefs": (0, 1)}
 
 
 @pytest.mark.parametrize("scope", ["separate", "shared"])

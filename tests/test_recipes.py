@@ -147,8 +147,8 @@ def test_recipe_runs_on_the_samples_with_the_references_rules(tmp_path, recipe):
     values = load_recipe(RECIPES / recipe)
     config = RunConfig(**{**values, "sample": True, "decontaminate": "none", "out": tmp_path / "out"})
     manifest = run(config, load_plugins()).manifest
-    sft = pq.read_table(tmp_path / "out" / "sft.parquet", columns=["id", "format", "input", "output"]).to_pylist()
-    dpo = pq.read_table(tmp_path / "out" / "dpo.parquet", columns=["id", "format", "prompt"]).to_pylist()
+    sft = pq.read_table(tmp_path / "out" / "sft.parquet", columns=["id", "source", "format", "input", "output"]).to_pylist()
+    dpo = pq.read_table(tmp_path / "out" / "dpo.parquet", columns=["id", "source", "format", "prompt"]).to_pylist()
     texts = [r for r in sft if r["format"] == PLAIN_TEXT]
     assert texts and len({r["id"] for r in texts}) == len(texts)  # each plain text once
     formats_of = {}
@@ -160,6 +160,8 @@ def test_recipe_runs_on_the_samples_with_the_references_rules(tmp_path, recipe):
     alpaca = [r["input"] for r in sft if r["format"] == "alpaca"]
     assert alpaca and all("### Instruction: \n" in i for i in alpaca)  # the reference's header
     assert all(not r["output"][:1].isspace() for r in sft if r["format"] in ("alpaca", "vicuna", "chatml"))
-    # One known-id set across SFT and DPO: no id is both an SFT item and a DPO pair.
-    assert not {r["id"] for r in sft} & {r["id"] for r in dpo}
+    # One known-id set across SFT and DPO: an id is both an SFT item and a DPO pair only as one
+    # record in two shapes (the same source label).
+    labels = {r["id"]: r["source"] for r in sft}
+    assert all(labels[r["id"]] == r["source"] for r in dpo if r["id"] in labels)
     assert manifest["config"]["dedup_scope"] == "shared"

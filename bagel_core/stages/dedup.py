@@ -6,10 +6,12 @@ items the previous ones kept, and reports duplicates of earlier kept items; so w
 cluster the item of the highest-priority source is kept, whatever ``--num-proc`` and however
 the sources were listed.
 
-``scope`` (``[run] dedup_scope``): ``separate`` (default) deduplicates SFT items and DPO pairs
-apart, each with its own instances of the dedupers; ``shared`` runs one chain over both, as the
-reference's single set of known ids: a DPO pair whose prompt a higher-priority SFT item took is
-dropped, and the other way round (a record that is both, as the airoboros rewrites, is one item).
+SFT items and DPO pairs are deduplicated apart, each scope with its own instances of the
+dedupers. ``scope = "shared"`` (``[run] dedup_scope``) adds the reference's single set of known
+ids across both: the first item or pair of an id, in priority order, owns it, and an item of the
+other scope with that id is dropped (counted under the pseudo-deduper ``shared-ids``), unless it
+carries the owner's source label: an SFT item and a DPO pair of one label and id are one record
+in two shapes (the airoboros rewrites, the cards' "both"), kept together.
 ``dpo_only`` names the shards of DPO builders whose pairs are DPO-only (``[run] dpo_only``): an
 SFT item with the id of one of their pairs is removed before deduplication, whatever loads
 first, counted under the pseudo-deduper ``dpo-only`` (the reference's lmsys-chat-1m).
@@ -50,6 +52,8 @@ READ_COLUMNS = ["id", "origin", "conversations", "text", "prompt"]
 DedupScope = Literal["separate", "shared"]
 #: What the counts call an SFT item removed because a DPO-only pair has its id.
 DPO_ONLY = "dpo-only"
+#: What the counts call an item dropped because the other scope owns its id (``shared``).
+SHARED_IDS = "shared-ids"
 
 
 def _is_sft(table: pa.Table) -> pa.Array:
@@ -67,9 +71,7 @@ def _sft_mask(table: pa.Table, blocked: dict[str, str]) -> pa.Array:
 def _in_scope(table: pa.Table, scope: str, blocked: dict[str, str]) -> pa.Table:
     if scope == "sft":
         return table.filter(_sft_mask(table, blocked))
-    if scope == "dpo":
-        return table.filter(pc.is_valid(table["prompt"]))
-    return table.filter(pc.or_(_sft_mask(table, blocked), pc.is_valid(table["prompt"])))  # "all"
+    return table.filter(pc.is_valid(table["prompt"]))
 
 
 def _parts(shards: Sequence[Path], scope: str, blocked: dict[str, str], columns=None) -> Iterator[pa.Table]:
@@ -94,14 +96,9 @@ def _pair_ids(shards: Sequence[Path]) -> dict[str, str]:
 
 def texts_of(part: pa.Table, scope: str) -> list[str]:
     """What dedupers compare: an SFT item's human turns joined by a newline (the text its id
-    is made from), its plain text when it has no conversation; a DPO pair's prompt (in the
-    ``all`` scope of ``shared`` dedup, the prompt of a record that is only a DPO pair)."""
+    is made from), its plain text when it has no conversation; a DPO pair's prompt."""
     if scope == "dpo":
         return part.column("prompt").to_pylist()
-    if scope == "all":
-        sft = texts_of(part, "sft")
-        only_dpo = pc.invert(_is_sft(part)).to_pylist()
-        return [p if d else t for t, p, d in zip(sft, part.column("prompt").to_pylist(), only_dpo)]
     conversations = part.column("conversations").combine_chunks()
     turns = pc.list_flatten(conversations)
     human = pc.equal(turns.field("from"), "human")
@@ -175,6 +172,23 @@ def _count_dpo_only(shards: Sequence[Path], blocked: dict[str, str], by_origin, 
                     lost_to.setdefault(origin, {}).setdefault(DPO_ONLY, Counter())[blocked[item_id]] += 1
 
 
+def _owners(shards: Sequence[Path], blocked: dict[str, str]) -> dict[str, tuple[str, str, str]]:
+    """``shared`` scope: id -> (scope, source label, origin) of its first item or pair, in
+    priority order, for the ids found in both scopes (only those can clash; DPO ids are few)."""
+    pair_ids: set[str] = set()
+    for part in _parts(shards, "dpo", blocked, ["id", "prompt"]):
+        pair_ids.update(part.column("id").to_pylist())
+    owners: dict[str, tuple[str, str, str]] = {}
+    for shard in shards:
+        for batch in iter_batches(shard, columns=["id", "source", "origin", "conversations", "text", "prompt"]):
+            table = pa.Table.from_batches([batch])
+            sft, dpo = _sft_mask(table, blocked).to_pylist(), pc.is_valid(table["prompt"]).to_pylist()
+            for item_id, label, origin, s, d in zip(table.column("id").to_pylist(), table.column("source").to_pylist(), table.column("origin").to_pylist(), sft, dpo):
+                if item_id in pair_ids and item_id not in owners and (s or d):
+                    owners[item_id] = ("both" if s and d else "sft" if s else "dpo", label, origin)
+    return owners
+
+
 def run_dedup(
     shards: list[Path],
     out_dir: Path,
@@ -183,53 +197,54 @@ def run_dedup(
     dpo_only: Sequence[Path] = (),
 ) -> dict:
     """Dedup ``shards`` (already in priority order) into ``out_dir``; ``make_dedupers`` gives a
-    fresh chain per scope (one for both under ``shared``); ``dpo_only``: shards of builders whose
-    pairs' ids no SFT item may have. Returns the counts (also in ``out_dir/counts.json``)."""
+    fresh chain per scope; ``scope = "shared"`` adds one set of known ids across both;
+    ``dpo_only``: shards of builders whose pairs' ids no SFT item may have. Returns the counts
+    (also in ``out_dir/counts.json``)."""
     counts_path = out_dir / "counts.json"
     if counts_path.exists():
         return read_json(counts_path)
     by_origin: dict[str, Counter] = {}
     by_deduper: dict[str, dict[str, Counter]] = {}
     lost_to: dict[str, dict[str, Counter]] = {}
+
+    def count(scope_: str, origin: str, name: str, kept_origin: str) -> None:
+        by_origin.setdefault(origin, Counter())[scope_] += 1
+        by_deduper.setdefault(origin, {}).setdefault(name, Counter())[scope_] += 1
+        lost_to.setdefault(origin, {}).setdefault(name, Counter())[kept_origin] += 1
+
     blocked = _pair_ids(dpo_only)
     if blocked:
         _count_dpo_only(shards, blocked, by_origin, by_deduper, lost_to)
-    passes = ["all"] if scope == "shared" else list(SCOPES)
-    with ParquetSink(out_dir / REPORT, REPORT_SCHEMA) as report, ParquetSink(out_dir / "sft.parquet", SCOPES["sft"]) as sft_sink, ParquetSink(out_dir / "dpo.parquet", SCOPES["dpo"]) as dpo_sink:
-        sinks = {"sft": sft_sink, "dpo": dpo_sink}
-        for current in passes:
+    owners = _owners(shards, blocked) if scope == "shared" else {}
+    with ParquetSink(out_dir / REPORT, REPORT_SCHEMA) as report:
+        for current, schema in SCOPES.items():
             dedupers = make_dedupers()
             removed = _find(dedupers, shards, current, blocked) if dedupers else {}
             needed = {kept for _, kept, _ in removed.values()}
             kept_rows: dict[int, tuple[str, str, str]] = {}  # position -> id, origin, text
             start = 0
-            for part in _parts(shards, current, blocked):
-                positions = range(start, start + part.num_rows)
-                start += part.num_rows
-                hits = [i for i, p in enumerate(positions) if p in removed or p in needed]
-                if hits:
-                    ids, origins, texts = part.column("id").to_pylist(), part.column("origin").to_pylist(), texts_of(part, current)
-                    kinds = _kinds(part, current, blocked)
-                    rows = []
-                    for i in hits:
-                        p = positions[i]
-                        if p in needed:
-                            kept_rows[p] = (ids[i], origins[i], texts[i])
-                        if p in removed:
-                            name, kept, similarity = removed[p]
-                            kept_id, kept_origin, kept_text = kept_rows[kept]
-                            for kind in kinds[i]:
-                                by_origin.setdefault(origins[i], Counter())[kind] += 1
-                                by_deduper.setdefault(origins[i], {}).setdefault(name, Counter())[kind] += 1
-                            lost_to.setdefault(origins[i], {}).setdefault(name, Counter())[kept_origin] += 1
-                            rows.append((kinds[i][0], ids[i], origins[i], name, similarity, kept_id, kept_origin, texts[i], kept_text))
-                    report.write(pa.Table.from_pylist([dict(zip(REPORT_SCHEMA.names, r)) for r in rows], schema=REPORT_SCHEMA))
-                    part = part.filter(pa.array([p not in removed for p in positions]))
-                if current == "all":
-                    sft_sink.write(part.filter(_sft_mask(part, blocked)))
-                    dpo_sink.write(part.filter(pc.is_valid(part["prompt"])))
-                else:
-                    sinks[current].write(part)
+            with ParquetSink(out_dir / f"{current}.parquet", schema) as sink:
+                for part in _parts(shards, current, blocked):
+                    positions = range(start, start + part.num_rows)
+                    start += part.num_rows
+                    hits = [i for i, p in enumerate(positions) if p in removed or p in needed]
+                    if hits:
+                        ids, origins, texts = part.column("id").to_pylist(), part.column("origin").to_pylist(), texts_of(part, current)
+                        rows = []
+                        for i in hits:
+                            p = positions[i]
+                            if p in needed:
+                                kept_rows[p] = (ids[i], origins[i], texts[i])
+                            if p in removed:
+                                name, kept, similarity = removed[p]
+                                kept_id, kept_origin, kept_text = kept_rows[kept]
+                                count(current, origins[i], name, kept_origin)
+                                rows.append((current, ids[i], origins[i], name, similarity, kept_id, kept_origin, texts[i], kept_text))
+                        report.write(pa.Table.from_pylist([dict(zip(REPORT_SCHEMA.names, r)) for r in rows], schema=REPORT_SCHEMA))
+                        part = part.filter(pa.array([p not in removed for p in positions]))
+                    if owners:
+                        part = _drop_owned_elsewhere(part, current, owners, count)
+                    sink.write(part)
     counts = {
         origin: {
             "sft": c["sft"],
@@ -242,10 +257,13 @@ def run_dedup(
     return counts
 
 
-def _kinds(part: pa.Table, scope: str, blocked: dict[str, str]) -> list[tuple[str, ...]]:
-    """Per row, the outputs it belongs to: ``("sft",)``, ``("dpo",)`` or both (``all`` scope)."""
-    if scope != "all":
-        return [(scope,)] * part.num_rows
-    sft = _sft_mask(part, blocked).to_pylist()
-    dpo = pc.is_valid(part["prompt"]).to_pylist()
-    return [tuple(k for k, on in (("sft", s), ("dpo", d)) if on) for s, d in zip(sft, dpo)]
+def _drop_owned_elsewhere(part: pa.Table, scope: str, owners: dict[str, tuple[str, str, str]], count) -> pa.Table:
+    """``part`` without the rows whose id the other scope owns under another source label."""
+    keep = []
+    for item_id, label, origin in zip(part.column("id").to_pylist(), part.column("source").to_pylist(), part.column("origin").to_pylist()):
+        owner = owners.get(item_id)
+        lost = owner is not None and owner[0] not in (scope, "both") and owner[1] != label
+        if lost:
+            count(scope, origin, SHARED_IDS, owner[2])
+        keep.append(not lost)
+    return part.filter(pa.array(keep, pa.bool_()))
