@@ -42,7 +42,9 @@ def shingles(text: str, kind: str, size: int) -> set[str]:
     if kind == "char":
         joined = " ".join(ws)
         return {joined[i : i + size] for i in range(max(1, len(joined) - size + 1))}
-    return {" ".join(ws[i : i + size]) for i in range(max(1, len(ws) - size + 1))}
+    if len(ws) <= size:
+        return {" ".join(ws)}
+    return set(map(" ".join, zip(*(ws[i:] for i in range(size)))))
 
 
 def banding(threshold: float, permutations: int) -> tuple[int, int]:
@@ -125,13 +127,13 @@ class MinHashDeduper(Deduper):
         if not self._positions:
             return
         positions = np.concatenate(self._positions)
-        # Batches arrive in priority order, so concatenation keeps it; a stable sort guards a
-        # deduper fed out of order.
-        order = np.argsort(positions, kind="stable")
-        positions = positions[order]
-        buckets = np.concatenate(self._bands)[order]
-        signatures = np.concatenate(self._signatures)[order]
+        buckets = np.concatenate(self._bands)
+        signatures = np.concatenate(self._signatures)
         self._positions, self._bands, self._signatures = [], [], []
+        if len(positions) > 1 and not (np.diff(positions) > 0).all():
+            # The engine adds batches in priority order; a caller that did not is put in it.
+            order = np.argsort(positions, kind="stable")
+            positions, buckets, signatures = positions[order], buckets[order], signatures[order]
         n = len(positions)
         # Per band, replace each hash by its bucket number and mark buckets holding two or more.
         shared = np.zeros(buckets.shape, dtype=bool)

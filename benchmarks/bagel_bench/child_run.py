@@ -26,7 +26,7 @@ def main(arguments: dict) -> dict:
     datasets.disable_progress_bars()
     config = RunConfig(
         sources=arguments["sources"], dpo=arguments["dpo"], formats="all",
-        decontaminate=arguments.get("decontaminate", "none"), data_root=Path(arguments["data_root"]),
+        decontaminate=arguments.get("decontaminate", "none"), dedup=arguments.get("dedup", "exact"), data_root=Path(arguments["data_root"]),
         out=Path(arguments["out"]), num_proc=arguments.get("num_proc", 1), seed=arguments.get("seed", 42),
         options=arguments.get("options", {}),
     )

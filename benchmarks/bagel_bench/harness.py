@@ -94,7 +94,7 @@ def ensure_data(cache: Path, items: int, seed: int, log: Callable[[str], None]) 
     return root, json.loads((root / "expected.json").read_text()), m.wall_s
 
 
-def run_size(items: int, seed: int, cache: Path, num_proc: int, embedding_queries: int, benchmark_texts: int, embedding_benchmark_texts: int, uncapped: bool, log: Callable[[str], None]) -> dict[str, Any]:
+def run_size(items: int, seed: int, cache: Path, num_proc: int, embedding_queries: int, benchmark_texts: int, embedding_benchmark_texts: int, uncapped: bool, log: Callable[[str], None], dedup: str = "exact", alone: bool = True) -> dict[str, Any]:
     from bagel_core.registry import load_plugins
 
     registry = load_plugins()
@@ -104,13 +104,13 @@ def run_size(items: int, seed: int, cache: Path, num_proc: int, embedding_querie
     main_decon = "ngram" if "ngram" in decontaminators else "none"
     if main_decon != "none":
         add_benchmark_samples(root, registry)
-    run_dir = cache / "runs" / f"items-{items}-seed-{seed}{'-uncapped' if uncapped else ''}"
+    run_dir = cache / "runs" / f"items-{items}-seed-{seed}{'-uncapped' if uncapped else ''}-dedup-{dedup.replace(',', '+')}"
     if run_dir.exists():
         shutil.rmtree(run_dir)
     out = run_dir / "out"
     arguments = {
         "data_root": str(root), "out": str(out), "sources": ",".join(chosen["source"]) or "none",
-        "dpo": ",".join(chosen["dpo_builder"]) or "none", "decontaminate": main_decon, "num_proc": num_proc,
+        "dpo": ",".join(chosen["dpo_builder"]) or "none", "decontaminate": main_decon, "dedup": dedup, "num_proc": num_proc,
         "options": uncapped_options() if uncapped else {},
     }
     command = [sys.executable, str(HERE / "child_run.py"), json.dumps(arguments)]
@@ -141,8 +141,9 @@ def run_size(items: int, seed: int, cache: Path, num_proc: int, embedding_querie
         "uncapped": uncapped,
         "sources": chosen,
         "decontaminate": main_decon,
+        "dedup": dedup,
         "num_proc": num_proc,
-        "command": f"bagel run --data-root {root} --sources {arguments['sources']} --dpo {arguments['dpo']} --formats all --decontaminate {main_decon} --num-proc {num_proc} --out {out} --quiet",
+        "command": f"bagel run --data-root {root} --sources {arguments['sources']} --dpo {arguments['dpo']} --formats all --dedup {dedup} --decontaminate {main_decon} --num-proc {num_proc} --out {out} --quiet",
         "generate_s": generate_s,
         "input_bytes": _size(root),
         "source_rows": rows_in,
@@ -172,7 +173,7 @@ def run_size(items: int, seed: int, cache: Path, num_proc: int, embedding_querie
         "decontamination_alone": {},
     }
     dedup_dirs = sorted((out / ".bagel-work" / "dedup").glob("*/sft.parquet"))
-    if dedup_dirs:
+    if dedup_dirs and alone:
         result["decontamination_alone"] = decontamination_alone(dedup_dirs[0].parent, run_dir, decontaminators, embedding_queries, benchmark_texts, embedding_benchmark_texts, seed, log)
     return result
 
@@ -222,13 +223,13 @@ def table(report: dict[str, Any]) -> str:
         f"Python {m['python']}; `--num-proc {report['runs'][0]['num_proc'] if report['runs'] else '-'}`. Raw figures: `{report['file']}`. "
         "Load avg.: the machine's 1-minute load average when the run started (other work shares the cores).",
         "",
-        "| source items | caps | load avg. | wall (s) | load | dedup | decontam. (ngram) | render | items/s | rows written | render rows/s | peak RSS (tree) | output | rerun (s, % of first) |",
-        "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| source items | caps | dedupers | load avg. | wall (s) | load | dedup | decontam. (ngram) | render | items/s | rows written | render rows/s | peak RSS (tree) | output | rerun (s, % of first) |",
+        "| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in report["runs"]:
         st = {k: v["wall_s"] for k, v in r["stages"].items()}
         lines.append(
-            f"| {r['items']:,} | {'lifted' if r['uncapped'] else 'default'} | {r['load_average_before_after'][0][0]:.1f} | {r['wall_s']:.1f} | {_s(st.get('load'))} | {_s(st.get('dedup'))} | {_s(st.get('decontaminate'))} | {_s(st.get('render'))} "
+            f"| {r['items']:,} | {'lifted' if r['uncapped'] else 'default'} | {r.get('dedup', 'exact')} | {r['load_average_before_after'][0][0]:.1f} | {r['wall_s']:.1f} | {_s(st.get('load'))} | {_s(st.get('dedup'))} | {_s(st.get('decontaminate'))} | {_s(st.get('render'))} "
             f"| {r['items_per_s']:,.0f} | {r['rows_written']:,} | {r['render_rows_per_s'] or 0:,.0f} | {_gb(r['peak_tree_rss_bytes'])} | {_gb(r['output_bytes'])} "
             f"| {r['rerun']['wall_s']:.1f} ({100 * r['rerun']['share_of_first']:.0f}%) |"
         )
@@ -250,7 +251,7 @@ def write_readme(readme: Path, report: dict[str, Any]) -> None:
     readme.write_text(f"{head}{START}\n{table(report)}\n{END}{tail}")
 
 
-def run_all(sizes: list[int], seed: int, cache: Path, num_proc: int, embedding_queries: int, benchmark_texts: int, embedding_benchmark_texts: int, uncapped: bool, results_dir: Path, readme: Optional[Path], log: Callable[[str], None]) -> dict[str, Any]:
+def run_all(sizes: list[int], seed: int, cache: Path, num_proc: int, embedding_queries: int, benchmark_texts: int, embedding_benchmark_texts: int, uncapped: bool, results_dir: Path, readme: Optional[Path], log: Callable[[str], None], dedup: str = "exact", alone: bool = True) -> dict[str, Any]:
     date = datetime.datetime.now(datetime.timezone.utc)
     path = results_dir / f"scale-{date:%Y-%m-%d}.json"
     report = {"date": date.isoformat(timespec="seconds"), "machine": machine(), "file": str(path.relative_to(BENCHMARKS.parent)) if path.is_relative_to(BENCHMARKS.parent) else str(path), "runs": []}
@@ -259,9 +260,10 @@ def run_all(sizes: list[int], seed: int, cache: Path, num_proc: int, embedding_q
     # replaces its earlier figures.
     runs = json.loads(path.read_text())["runs"] if path.exists() else []
     for items in sizes:
-        result = run_size(items, seed, cache, num_proc, embedding_queries, benchmark_texts, embedding_benchmark_texts, uncapped, log)
-        runs = [r for r in runs if (r["items"], r["uncapped"]) != (items, uncapped)] + [result]
-        report["runs"] = sorted(runs, key=lambda r: (r["uncapped"], r["items"]))
+        result = run_size(items, seed, cache, num_proc, embedding_queries, benchmark_texts, embedding_benchmark_texts, uncapped, log, dedup, alone)
+        same = lambda r: (r["items"], r["uncapped"], r.get("dedup", "exact")) == (items, uncapped, dedup)
+        runs = [r for r in runs if not same(r)] + [result]
+        report["runs"] = sorted(runs, key=lambda r: (r["uncapped"], r["items"], r.get("dedup", "exact")))
         # Written after every size, so a long series leaves its finished sizes behind.
         path.write_text(json.dumps(report, indent=1) + "\n")
         if readme is not None:
