@@ -6,6 +6,7 @@ import json
 import random
 import types
 
+import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
@@ -136,6 +137,32 @@ def test_minhash_keeps_the_first_of_each_cluster_whatever_the_batches(shared_dat
     # copy of texts[3] normalises to the same shingles; empty texts are never duplicates.
     copies = [(items.index(one_word_changed(t, i)), items.index(t)) for i, t in enumerate(texts[:20]) if i % 2]
     assert expected == sorted(copies + [(len(items) - 1, items.index(texts[3]))])
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 5])
+def test_word_shingle_hashes_are_the_shingle_sets(shared_data, size):
+    from bagel_core.builtin.decontaminate_ngram import words
+    from bagel_core.builtin.dedup_minhash import normalised_words, word_shingle_hashes
+
+    texts = real_texts(shared_data, 200, min_words=1) + ["", "!!", "One", "one two", "One two three four", " _a_b_ ", "Café naïve ÜBER Straße, 東京 x_y", "  ÉÉ  "]
+    lengths, flat = normalised_words(texts)
+    assert [flat.slice(a, n).to_pylist() for a, n in zip(np.cumsum(lengths) - lengths, lengths)] == [words(t) for t in texts]
+    deduper = MinHashDeduper()
+    present, hashes, offsets = word_shingle_hashes(lengths, flat, size, deduper._hash_words)
+    assert present.tolist() == [i for i, t in enumerate(texts) if shingles(t, "word", size)]
+    by_hash: dict[int, str] = {}
+    for n, i in enumerate(present.tolist()):
+        ws = words(texts[i])
+        mine = hashes[offsets[n] : offsets[n + 1]].tolist()
+        assert len(mine) == len(_windows(ws, size))
+        assert len(set(mine)) == len(shingles(texts[i], "word", size))
+        for h, window in zip(mine, _windows(ws, size)):  # one hash per shingle ...
+            assert by_hash.setdefault(h, " ".join(window)) == " ".join(window)
+    assert len(set(by_hash.values())) == len(by_hash)  # ... and one shingle per hash
+
+
+def _windows(ws, size):
+    return [ws] if len(ws) <= size else [ws[j : j + size] for j in range(len(ws) - size + 1)]
 
 
 def test_shingles_and_banding():
