@@ -75,7 +75,7 @@ class LoadContext:
     def load_dataset(self, dataset_id: str, name: Optional[str] = None, split: str = "train", data_files: Any = None, **kwargs: Any):
         """A ``datasets.Dataset`` of the upstream data (see :class:`bagel_core.data.DataAccess`)."""
         self._rows_label = f"row {{}} of {dataset_id}"
-        return self.data.load_dataset(dataset_id, name=name, split=split, data_files=data_files, **kwargs)
+        return self.data.load_dataset(dataset_id, name=name, split=split, data_files=data_files, reject=self.reject, **kwargs)
 
     def iter_rows(self, rows: Iterable[Any], batch_size: int = 1000) -> Iterator[dict]:
         """The rows of ``rows`` as dicts. A ``datasets.Dataset`` is read in batches, several

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Callable, Optional
+
+from .readers import MalformedFile
 
 
 class DatasetUnavailable(Exception):
@@ -29,29 +31,70 @@ class DatasetUnavailable(Exception):
         self.dataset_id = dataset_id
 
 
-def _json_lines_files(folder: Path, data_files: Any) -> Optional[dict[str, list[str]]]:
-    """``data_files`` resolved in ``folder`` with every JSON-array file replaced by a JSON-lines
-    copy (see :mod:`bagel_core.json_arrays`), or ``None`` when there is no such file to replace
-    or the files are not all JSON."""
-    import datasets
+#: Suffixes of the upstream files ``datasets`` reads from a local folder.
+_DATA_SUFFIXES = (".json", ".jsonl", ".parquet", ".csv", ".tsv", ".txt", ".arrow", ".gz", ".zst", ".bz2", ".xz")
 
-    from .json_arrays import as_json_lines, is_json_array
+#: Called for each line a JSON reader skips: ``reject(reason, at=where, row=excerpt)``.
+Reject = Callable[..., None]
 
+
+def _resolve(folder: Path, data_files: Any) -> dict[str, list[Path]]:
+    """The files of each split that ``data_files`` names in ``folder`` (every data file of the
+    folder under "train" when it names none)."""
     if data_files is None:
-        return None
+        return {"train": sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix in _DATA_SUFFIXES and not p.name.startswith("."))}
     by_split = data_files if isinstance(data_files, dict) else {"train": data_files}
     resolved: dict[str, list[Path]] = {}
     for split_name, patterns in by_split.items():
         patterns = [patterns] if isinstance(patterns, str) else list(patterns)
         resolved[split_name] = [p for pattern in patterns for p in sorted(folder.glob(pattern)) if p.is_file()]
+    return resolved
+
+
+def _json_lines_files(resolved: dict[str, list[Path]], clean: bool = False, reject: Optional[Reject] = None) -> Optional[dict[str, list[str]]]:
+    """``resolved`` with every JSON-array file replaced by a JSON-lines copy (see
+    :mod:`bagel_core.json_arrays`) and, with ``clean``, every JSON-lines file with bad lines by
+    a copy without them (each bad line reported to ``reject``); ``None`` when there is nothing
+    to replace or the files are not all JSON."""
+    import datasets
+
+    from .json_arrays import as_json_lines, is_json_array, without_bad_lines
+
     files = [p for paths in resolved.values() for p in paths]
-    if not files or any(p.suffix not in (".json", ".jsonl") for p in files) or not any(is_json_array(p) for p in files):
+    if not files or any(p.suffix not in (".json", ".jsonl") for p in files):
+        return None
+    if not clean and not any(is_json_array(p) for p in files):
         return None
     cache = Path(datasets.config.HF_DATASETS_CACHE) / "bagel-json-lines"
-    return {
-        split_name: [str(as_json_lines(p, cache) if is_json_array(p) else p) for p in paths]
-        for split_name, paths in resolved.items()
-    }
+
+    def copy(path: Path) -> str:
+        if is_json_array(path):
+            try:
+                return str(as_json_lines(path, cache))
+            except (ValueError, UnicodeDecodeError) as exc:
+                raise MalformedFile(path, f"not a valid JSON array ({exc})") from None
+        return str(without_bad_lines(path, cache, reject) if clean else path)
+
+    return {split_name: [copy(p) for p in paths] for split_name, paths in resolved.items()}
+
+
+def _malformed(resolved: dict[str, list[Path]], exc: BaseException) -> MalformedFile:
+    """The file ``datasets`` could not read, with what is wrong with it."""
+    files = [p for paths in resolved.values() for p in paths]
+    for path in files:
+        if not path.read_bytes()[: 1 << 16].strip(b" \t\r\n\xef\xbb\xbf") and path.stat().st_size < 1 << 16:
+            return MalformedFile(path, "the file is empty")
+        if path.suffix == ".parquet":
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            try:
+                pq.ParquetFile(path).metadata
+            except (pa.ArrowException, OSError) as problem:
+                return MalformedFile(path, f"not a readable parquet file ({problem})")
+    what = files[0] if len(files) == 1 else (files[0].parent if files else "the local files")
+    detail = str(exc.__cause__ or exc).strip().splitlines()
+    return MalformedFile(what, f"datasets could not read it ({type(exc.__cause__ or exc).__name__}: {detail[0] if detail else ''})")
 
 
 class DataAccess:
@@ -87,29 +130,52 @@ class DataAccess:
         name: Optional[str] = None,
         split: str = "train",
         data_files: Any = None,
+        reject: Optional[Reject] = None,
         **kwargs: Any,
     ):
         """``datasets.load_dataset`` on the local copy if there is one, else on the Hub.
 
         ``data_files`` (relative to the dataset's root) selects upstream files; give it for
         datasets whose configs are folders or files, so the local layout loads the same way.
+        A local JSON-lines file with bad lines is read without them, each reported to
+        ``reject``; a local file that is empty or corrupt raises :class:`MalformedFile`.
         """
         import datasets
 
         folder = self.local_dir(dataset_id)
         try:
             if folder is not None:
-                lines = _json_lines_files(folder, data_files)
-                if lines is not None:
-                    return datasets.load_dataset("json", data_files=lines, split=split, **kwargs)
-                return datasets.load_dataset(str(folder), data_files=data_files, split=split, **kwargs)
+                return self._load_local(folder, data_files, split, reject, **kwargs)
             if not self.hub:
                 raise self._missing(dataset_id, "no local copy")
             return datasets.load_dataset(dataset_id, name, data_files=data_files, split=split, **kwargs)
-        except DatasetUnavailable:
+        except (DatasetUnavailable, MalformedFile):
             raise
         except (OSError, ValueError, datasets.exceptions.DatasetNotFoundError) as exc:
             raise self._missing(dataset_id, f"{type(exc).__name__}: {exc}") from exc
+
+    def _load_local(self, folder: Path, data_files: Any, split: str, reject: Optional[Reject], **kwargs: Any):
+        """Load files present in ``folder``: a failure is theirs ("present but malformed"),
+        after one retry without the bad lines of JSON-lines files."""
+        import datasets
+
+        resolved = _resolve(folder, data_files)
+        lines = _json_lines_files(resolved)
+        try:
+            if lines is not None:
+                return datasets.load_dataset("json", data_files=lines, split=split, **kwargs)
+            return datasets.load_dataset(str(folder), data_files=data_files, split=split, **kwargs)
+        except (datasets.exceptions.DatasetGenerationError, OSError, ValueError, StopIteration) as exc:
+            if isinstance(exc, FileNotFoundError) or not any(resolved.values()):
+                raise  # nothing there to blame: the dataset is not available
+            failure = exc
+        clean = _json_lines_files(resolved, clean=True, reject=reject)
+        if clean is not None:
+            try:
+                return datasets.load_dataset("json", data_files=clean, split=split, **kwargs)
+            except (datasets.exceptions.DatasetGenerationError, OSError, ValueError, StopIteration) as exc:
+                failure = exc
+        raise _malformed(resolved, failure) from failure
 
     def file(self, dataset_id: str, filename: str, url: Optional[str] = None) -> Path:
         """One upstream file: local copy, else the Hub (or ``url`` for data hosted elsewhere)."""

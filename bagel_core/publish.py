@@ -52,11 +52,12 @@ def prepare(out: Optional[Path], work: Path) -> None:
     """Check both folders can be written (before any data is read, so a read-only ``--out`` is
     not blamed on the first source) and remove what dead bagel processes left there. ``out``
     is ``None`` for a run that writes no output (``--plan``)."""
+    if out is not None:
+        _check_writable(out, "output folder (--out)")
     _check_writable(work, "work folder (--work-dir)")
     remove_stale_temporaries(work)
     if out is None:
         return
-    _check_writable(out, "output folder (--out)")
     remove_stale_temporaries(out, recursive=False)  # the user's own files below OUT are not ours
     root = out / STAGING
     if root.is_dir():

@@ -108,12 +108,24 @@ class ParquetSink:
 
     def _flush(self) -> None:
         if self._pending:
-            self._writer.write_table(pa.concat_tables(self._pending), row_group_size=max(self._pending_rows, 1))
+            with self._naming_errors():
+                self._writer.write_table(pa.concat_tables(self._pending), row_group_size=max(self._pending_rows, 1))
             self._pending, self._pending_rows = [], 0
+
+    @contextmanager
+    def _naming_errors(self) -> Iterator[None]:
+        """pyarrow's I/O errors name no file: a full disk should say which one it was writing."""
+        try:
+            yield
+        except OSError as exc:
+            if exc.filename is not None:
+                raise
+            raise OSError(exc.errno, exc.strerror or str(exc), str(self.path)) from exc
 
     def close(self) -> None:
         self._flush()
-        self._writer.close()
+        with self._naming_errors():
+            self._writer.close()
         self._ctx.__exit__(None, None, None)
 
     def abort(self) -> None:

@@ -14,10 +14,15 @@ import sys
 import time
 from pathlib import Path
 
+from dataclasses import dataclass
+
 import pytest
 
-from bagel_core import publish
+from bagel_core import MalformedFile, Source, as_conversation, publish
+from bagel_core.readers import text
+from bagel_core.stages.load import LoadError, LoadTask, run_load
 from bagel_core.stages.write import MANIFEST
+from bagel_core.testing import load_sample
 
 from engine_fixtures import REPO, install_fake_dist
 
@@ -164,7 +169,232 @@ def _path(tmp_path: Path) -> str:
 
 def _wait_for(condition, proc, timeout=120.0):
     deadline = time.monotonic() + timeout
-    while not condition():
+    while not (result := condition()):
         assert proc.poll() is None, proc.communicate()
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.1)
+    return result
+
+
+# --- malformed files ----------------------------------------------------------------------
+
+
+class ReadsDataset(Source):
+    """Reads ``me/ds`` through ``ctx.load_dataset`` (``datasets``), as most sources do."""
+
+    name = "reads-dataset"
+    description = "q/a rows of me/ds"
+    dataset_ids = ("me/ds",)
+
+    @dataclass
+    class Options:
+        file: str = "rows.jsonl"
+
+    def rows(self, ctx):
+        return ctx.load_dataset("me/ds", data_files={"train": self.options.file})
+
+    def convert(self, row, ctx):
+        return as_conversation("reads-dataset", text(row, "q"), text(row, "a"))
+
+
+def _load(tmp_path, name, content, cls=ReadsDataset, **options):
+    folder = tmp_path / "data" / "me" / "ds"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_bytes(content)
+    task = LoadTask(cls, cls.Options(file=name, **options), 42, tmp_path / "data", False, tmp_path / "work" / f"{name}.parquet")
+    return run_load(task), task
+
+
+GOOD = b'{"q": "What is 2 + 2?", "a": "4"}\n{"q": "Name a colour.", "a": "Blue."}\n'
+
+
+def test_bad_lines_of_a_dataset_file_are_counted_with_file_and_line(tmp_path):
+    content = GOOD + b'{"q": "caf\xe9", "a": "x"}\n{"q": oops}\n{"q": "Say hi.", "a": "Hi."}\n{"q": "cut'
+    counts, task = _load(tmp_path, "rows.jsonl", content)
+    path = tmp_path / "data" / "me" / "ds" / "rows.jsonl"
+    assert counts.loaded == 3
+    assert counts.rejected == {"invalid UTF-8": 1, "invalid JSON": 1, "truncated line": 1}
+    assert {r: e["at"] for r, e in counts.examples.items()} == {
+        "invalid UTF-8": f"{path} line 3", "invalid JSON": f"{path} line 4", "truncated line": f"{path} line 6",
+    }
+    # Read again (the cleaned copy is cached): the bad lines are counted again, not lost.
+    task.shard.unlink()
+    task.counts_path.unlink()
+    assert run_load(task).rejected == counts.rejected
+
+
+@pytest.mark.parametrize(
+    "name, content, problem",
+    [
+        ("rows.jsonl", b"", "the file is empty"),
+        ("rows.jsonl", b"\n\n", "the file is empty"),
+        ("rows.parquet", b"PAR1 not really parquet PAR1", "not a readable parquet file"),
+        ("rows.json", b'[{"q": "a", "a": "b"}, {"q": ', "not a valid JSON array"),
+    ],
+)
+def test_empty_or_corrupt_file_is_present_but_malformed(tmp_path, name, content, problem):
+    with pytest.raises(LoadError) as info:
+        _load(tmp_path, name, content)
+    message = str(info.value)
+    assert f"{tmp_path / 'data' / 'me' / 'ds' / name}: present but malformed: {problem}" in message
+    assert "not available" not in message and message.startswith("source 'reads-dataset' (")
+
+
+def test_required_column_missing_from_every_row_is_an_error(tmp_path):
+    with pytest.raises(LoadError, match=r"every row was rejected \(2 rows; 2 for \"missing field 'a'\"; first at row 0 of me/ds\)"):
+        _load(tmp_path, "rows.jsonl", b'{"q": "x"}\n{"q": "y"}\n')
+
+
+@pytest.mark.parametrize(
+    "name, content, expected",
+    [
+        ("a.jsonl", b'{"text": "one"}\n\xff\xfe\n{"text": "two"}\n{"te', {"invalid UTF-8": 1, "truncated line": 1}),
+        ("a.json", b'{"text": "one"}\n{"text": 2}\n', {"text is not a string": 1}),
+    ],
+)
+def test_local_source_counts_bad_lines(tmp_path, name, content, expected):
+    from bagel_sources_builtin.local_files import LocalFiles
+
+    path = tmp_path / name
+    path.write_bytes(content)
+    records, counts = load_sample(LocalFiles, {"paths": [str(path)]}, data_root=tmp_path)
+    assert len(records) >= 1 and counts.rejected == expected
+
+
+@pytest.mark.parametrize(
+    "name, content, problem",
+    [("a.jsonl", b"", "the file is empty"), ("a.parquet", b"garbage", "not a readable parquet file"), ("a.json", b"[1, 2", "not a valid JSON array")],
+)
+def test_local_source_malformed_files_name_the_file(tmp_path, name, content, problem):
+    from bagel_sources_builtin.local_files import LocalFiles
+
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(MalformedFile, match=f"{path}: present but malformed: {problem}"):
+        load_sample(LocalFiles, {"paths": [str(path)]}, data_root=tmp_path)
+
+
+def test_malformed_file_through_the_cli_is_one_line(tmp_path, bagel):
+    data = tmp_path / "mine.jsonl"
+    data.write_bytes(b"")
+    result = bagel("run", "--sources", "local", "--dpo", "none", "--formats", "vicuna", "--out", str(tmp_path / "o"), "-q",
+                   "--recipe", str(_recipe(tmp_path, f'[source.local]\npaths = ["{data}"]\n')))
+    assert_one_line_error(result, "source 'local'", f"{data}: present but malformed: the file is empty")
+
+
+def _recipe(tmp_path, body):
+    path = tmp_path / "recipe.toml"
+    path.write_text(body)
+    return path
+
+
+# --- bugs are not data ----------------------------------------------------------------------
+
+
+def test_a_plugin_bug_fails_the_run_naming_plugin_component_row_and_exception(tmp_path, bagel):
+    args = ["run", "--data-root", bagel.data_root, *TOY_ARGS, "--out", str(tmp_path / "o")]
+    result = bagel(*args, BAGEL_TEST_BUG_AT="2")
+    assert_one_line_error(result, "source 'toy-low' (toy_plugin) failed on ", "AttributeError: ", "'n': 2")
+    debug = bagel("--debug", *args, BAGEL_TEST_BUG_AT="2")
+    assert debug.returncode == 1 and "Traceback (most recent call last)" in debug.stderr and "toy_plugin.py" in debug.stderr
+    assert "Traceback" in bagel(*args, BAGEL_TEST_BUG_AT="2", BAGEL_DEBUG="1").stderr
+
+
+# --- the environment ----------------------------------------------------------------------
+
+
+def test_tokenizer_that_does_not_exist_is_one_line(tmp_path, bagel):
+    result = bagel("run", "--data-root", bagel.data_root, *TOY_ARGS, "--out", str(tmp_path / "o"), "--tokenizer", "/nonexistent")
+    assert_one_line_error(result, "--tokenizer '/nonexistent': cannot load a tokenizer")
+
+
+def _unwritable(tmp_path) -> Path:
+    """A folder this process can not create or write: read-only by mode for a normal user, a
+    folder in /sys (not writable even by root in a container) otherwise."""
+    folder = tmp_path / "read-only"
+    folder.mkdir()
+    folder.chmod(0o555)
+    if not os.access(folder, os.W_OK):
+        return folder / "out"
+    candidate = Path("/sys/bagel-out")
+    try:
+        candidate.mkdir()
+    except OSError:
+        return candidate
+    candidate.rmdir()
+    pytest.skip("no unwritable folder on this machine")
+
+
+def test_unwritable_out_is_one_line_before_any_source(tmp_path, bagel):
+    out = _unwritable(tmp_path)
+    result = bagel("run", "--data-root", bagel.data_root, *TOY_ARGS, "--out", str(out))
+    assert_one_line_error(result, f"cannot write to the output folder (--out) {out}")
+    assert "toy" not in result.stderr  # not blamed on the first source
+
+
+def test_a_full_file_system_is_one_line_naming_the_file(tmp_path, bagel):
+    """A file-size limit makes the OS refuse writes like a full disk does (EFBIG instead of
+    ENOSPC); the real ENOSPC wording is checked on /dev/full below."""
+    import resource
+
+    def limit():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (1024, 1024))
+
+    env = dict(os.environ, PYTHONPATH=_path(tmp_path))
+    args = ["run", "--data-root", bagel.data_root, *TOY_ARGS, "--out", str(tmp_path / "o")]
+    result = subprocess.run([sys.executable, "-m", "bagel_core", *args], capture_output=True, text=True, env=env, cwd=tmp_path, preexec_fn=limit, timeout=300)
+    assert_one_line_error(result, "file too large", str(tmp_path / "o"))
+
+
+def test_no_space_left_is_named_as_such():
+    """pyarrow keeps the OS error number of a full disk (/dev/full always is one)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from bagel_core import errors
+
+    with pytest.raises(OSError) as info:
+        writer = pq.ParquetWriter("/dev/full", pa.schema([("a", pa.string())]))
+        writer.write_table(pa.table({"a": ["x" * 1_000_000]}))
+        writer.close()
+    assert errors.describe(info.value).startswith("no space left on the device")
+    named = OSError(info.value.errno, info.value.strerror, "/out/sft.parquet")
+    assert errors.describe(named).startswith("no space left on the device (/out/sft.parquet): free some space")
+
+
+def test_missing_optional_dependency_is_one_line(tmp_path, bagel):
+    args = ["run", "--sample", "--sources", "boolq", "--dpo", "none", "--formats", "vicuna", "--decontaminate", "embedding", "--benchmarks", "gsm8k", "--out", str(tmp_path / "o"), "-q"]
+    result = bagel(*args, faults=True, BAGEL_FAULT_NO_MODULE="sentence_transformers")
+    assert_one_line_error(result, "missing optional dependency 'sentence_transformers': pip install 'bagel-core[decontaminate]'")
+
+
+# --- processes ----------------------------------------------------------------------------
+
+
+def test_workers_end_when_the_main_process_is_killed(tmp_path, bagel):
+    args = ["run", "--data-root", bagel.data_root, *TOY_ARGS, "--out", str(tmp_path / "o"), "--num-proc", "2"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bagel_core", *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp_path,
+        env=dict(os.environ, PYTHONPATH=_path(tmp_path), BAGEL_TEST_SLOW_ROW="30"),
+    )
+    workers = _wait_for(lambda: _children(proc.pid) if len(_children(proc.pid)) >= 2 else None, proc)
+    proc.kill()
+    proc.wait()
+    deadline = time.monotonic() + 10
+    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(_alive(pid) for pid in workers)
+
+
+def _children(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(p) for p in path.read_text().split()] if path.exists() else []
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state != "Z"  # a zombie has ended; only its exit status waits to be collected

@@ -2,7 +2,8 @@
 
 Reads ``ROOT/toy/<name>/rows.jsonl`` from the data root. ``BAGEL_TEST_KILL_AFTER=N`` makes
 ``toy-low`` kill its own process after N rows, to test resuming; ``BAGEL_TEST_SLOW_ROW=S``
-makes it sleep S seconds per row, to signal a run while it loads.
+makes it sleep S seconds per row, to signal a run while it loads; ``BAGEL_TEST_BUG_AT=N``
+makes it fail with a bug (an ``AttributeError``) on row N.
 """
 
 import json
@@ -39,6 +40,8 @@ class ToyLow(_JsonRows, Source):
 
     def convert(self, row, ctx):
         time.sleep(float(os.environ.get("BAGEL_TEST_SLOW_ROW", 0)))
+        if os.environ.get("BAGEL_TEST_BUG_AT") == str(row["n"]):
+            None.strip()  # a plugin bug, not bad data
         kill_after = os.environ.get("BAGEL_TEST_KILL_AFTER")
         if kill_after is not None and row["n"] >= int(kill_after):
             os.kill(os.getpid(), signal.SIGKILL)

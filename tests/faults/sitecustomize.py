@@ -49,3 +49,9 @@ if _ROOT:
         if os.environ.get("BAGEL_FAULT_COUNT") and os.getpid() == _PID:
             with open(os.environ["BAGEL_FAULT_COUNT"], "w") as fh:
                 fh.write(str(_seen[0]))
+
+# BAGEL_FAULT_NO_MODULE=a,b: those modules can not be imported, as if not installed.
+for _name in filter(None, os.environ.get("BAGEL_FAULT_NO_MODULE", "").split(",")):
+    import sys
+
+    sys.modules[_name] = None  # type: ignore[assignment]
