@@ -84,6 +84,13 @@ def _describe(reg: Registry, c: registry.ComponentInfo) -> str:
 # --- run -------------------------------------------------------------------------------------
 
 
+def _run_choices(name: str) -> tuple[str, ...]:
+    """The choices of a ``Literal`` field of :class:`RunConfig` (one list, the dataclass's)."""
+    from .config import RunConfig
+
+    return typing.get_args(typing.get_type_hints(RunConfig)[name])
+
+
 @cli.command("run")
 @click.option("--recipe", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="TOML recipe; flags override it.")
 @click.option("--sources", help="Sources: a,b | all | none.")
@@ -100,6 +107,9 @@ def _describe(reg: Registry, c: registry.ComponentInfo) -> str:
 @click.option("--seed", type=int, help="Seed of every random choice [42].")
 @click.option("--num-proc", type=int, help="Worker processes [1].")
 @click.option("--copies-per-item", type=int, help="Render each item into K of the formats [all].")
+@click.option("--format-assignment", type=click.Choice(_run_choices("format_assignment")), help="How an item's K formats are chosen: spread (equal shares) or random per item (the reference at v0.2) [spread].")
+@click.option("--newlines", type=click.Choice(_run_choices("newlines")), help="Newline clean-up of answers (none: the reference at v0.1/v0.2) [newline-runs].")
+@click.option("--dedup-scope", type=click.Choice(_run_choices("dedup_scope")), help="separate: SFT and DPO deduplicated apart; shared: one set of ids, as the reference [separate].")
 @click.option("--tokenizer", help="Tokenizer (path or id) whose BOS/EOS the formats use.")
 @click.option("--option", "-o", "option", multiple=True, metavar="KIND.NAME.KEY=VALUE", help="A component option, as in a recipe table, e.g. -o source.slimorca.max_items=5000 or -o decontaminator.embedding.model=PATH (repeatable).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars or summary.")

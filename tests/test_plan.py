@@ -88,3 +88,20 @@ def test_plan_shows_the_caps_that_apply(tmp_path, toy_root, toy_registry):
     table = plan_table(plan)
     assert "global cap: a component with 3 items or more kept a seeded 2" in table
     assert any(line.startswith("toy-low") and " 2  cap: 3" in line for line in table.splitlines())
+
+
+def test_run_flags_for_the_references_rules_reach_the_config(tmp_path, toy_root, toy_registry, monkeypatch):
+    import json
+
+    from bagel_core import cli
+
+    monkeypatch.setattr(cli, "_registry", lambda strict=None: toy_registry)
+    args = ["run", "--plan", "-q", "--data-root", str(toy_root), "--out", str(tmp_path / "o"), "--sources", "toy-high,toy-low",
+            "--dpo", "toy-pairs", "--formats", "vicuna,chatml", "--copies-per-item", "1", "--format-assignment", "random",
+            "--newlines", "none", "--dedup-scope", "shared", "--plan-json", str(tmp_path / "plan.json")]
+    result = CliRunner().invoke(cli.cli, args)
+    assert result.exit_code == 0, result.output
+    plan = json.loads((tmp_path / "plan.json").read_text())
+    assert (plan["copies_per_item"], plan["format_assignment"]) == (1, "random")
+    bad = CliRunner().invoke(cli.cli, [*args[:-2], "--newlines", "collapse"])
+    assert bad.exit_code != 0 and "'collapse' is not one of 'newline-runs', 'none', 'blank-line-runs'" in bad.output
