@@ -1,5 +1,8 @@
 """camelai: message_1 -> message_2 over four expert datasets, refusals removed, capped per domain."""
 
+import json
+import zipfile
+
 from sources_testkit import assert_missing_dataset_named, load, turns
 
 from bagel_core import uid
@@ -45,6 +48,21 @@ def test_v02_refusal_patterns_option():
     # "As an AI language model" is caught by both pattern sets.
     _, counts = load(CamelAI, refusal_patterns="v0.2")
     assert counts.filtered == {"refusal": 1}
+
+
+def test_zip_of_per_problem_json_files_loads(tmp_path):
+    # The layout camel-ai's repositories are believed to hold (`<domain>.zip`, one JSON object
+    # per problem, pretty-printed or not): read as-is, every file of the archive a row.
+    folder = tmp_path / "camel-ai" / "physics"
+    folder.mkdir(parents=True)
+    with zipfile.ZipFile(folder / "physics.zip", "w") as archive:
+        for i in range(3):
+            row = {"role_1": "Physicist_RoleType.ASSISTANT", "topic;": "Optics", "sub_topic": "Lenses",
+                   "message_1": f"What is the focal length of lens {i}?", "message_2": f"{10 * (i + 1)} cm."}
+            archive.writestr(f"physics/{i + 1}_1.json", json.dumps(row, indent=4 if i else None))
+    records, counts = load(CamelAI, root=tmp_path, experts=("physics",))
+    assert sorted(turns(r)[1][1] for r in records) == ["10 cm.", "20 cm.", "30 cm."]
+    assert counts.rejected == {}
 
 
 def test_missing_dataset_names_it(tmp_path):
