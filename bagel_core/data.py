@@ -11,6 +11,7 @@ import hashlib
 from pathlib import Path
 from typing import Any, Callable, Optional
 
+from .errors import is_environment
 from .readers import MalformedFile
 
 
@@ -152,6 +153,8 @@ class DataAccess:
         except (DatasetUnavailable, MalformedFile):
             raise
         except (OSError, ValueError, datasets.exceptions.DatasetNotFoundError) as exc:
+            if is_environment(exc):  # a full disk while datasets writes its cache, say
+                raise
             raise self._missing(dataset_id, f"{type(exc).__name__}: {exc}") from exc
 
     def _load_local(self, folder: Path, data_files: Any, split: str, reject: Optional[Reject], **kwargs: Any):
@@ -166,8 +169,8 @@ class DataAccess:
                 return datasets.load_dataset("json", data_files=lines, split=split, **kwargs)
             return datasets.load_dataset(str(folder), data_files=data_files, split=split, **kwargs)
         except (datasets.exceptions.DatasetGenerationError, OSError, ValueError, StopIteration) as exc:
-            if isinstance(exc, FileNotFoundError) or not any(resolved.values()):
-                raise  # nothing there to blame: the dataset is not available
+            if isinstance(exc, FileNotFoundError) or not any(resolved.values()) or is_environment(exc) or is_environment(exc.__cause__):
+                raise  # nothing there to blame (not available), or the machine's fault
             failure = exc
         clean = _json_lines_files(resolved, clean=True, reject=reject)
         if clean is not None:

@@ -34,6 +34,15 @@ def set_debug(on: bool) -> None:
         os.environ[DEBUG_ENV] = "1"
 
 
+#: OS errors that are the machine's, not the input's: never blamed on a dataset or a source.
+_ENVIRONMENT_ERRNOS = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC), errno.EROFS, errno.EFBIG}
+
+
+def is_environment(exc: BaseException) -> bool:
+    """True for a full disk or a read-only file system, wherever it is raised."""
+    return isinstance(exc, OSError) and exc.errno in _ENVIRONMENT_ERRNOS
+
+
 def _where(exc: OSError) -> str:
     return f" ({exc.filename})" if exc.filename else ""
 
@@ -55,6 +64,10 @@ def describe(exc: BaseException) -> Optional[str]:
         return f"missing optional dependency {top!r}: {how}"
     if isinstance(exc, MemoryError):
         return "out of memory: lower --num-proc or the caps"
+    from concurrent.futures.process import BrokenProcessPool
+
+    if isinstance(exc, BrokenProcessPool):
+        return "a worker process died (killed, or out of memory?): rerun to resume, maybe with a lower --num-proc"
     return None
 
 

@@ -24,7 +24,7 @@ from bagel_core.stages.load import LoadError, LoadTask, run_load
 from bagel_core.stages.write import MANIFEST
 from bagel_core.testing import load_sample
 
-from engine_fixtures import REPO, install_fake_dist
+from engine_fixtures import REPO, install_fake_dist, write_jsonl
 
 FAULTS = REPO / "tests" / "faults"
 TOY_ARGS = ["--sources", "toy-high,toy-low", "--dpo", "toy-pairs", "--formats", "vicuna,chatml", "-q"]
@@ -332,9 +332,11 @@ def test_unwritable_out_is_one_line_before_any_source(tmp_path, bagel):
     assert "toy" not in result.stderr  # not blamed on the first source
 
 
-def test_a_full_file_system_is_one_line_naming_the_file(tmp_path, bagel):
+@pytest.mark.parametrize("reader", ["own files", "datasets"])
+def test_a_full_file_system_is_one_line_never_blamed_on_a_source(tmp_path, bagel, reader):
     """A file-size limit makes the OS refuse writes like a full disk does (EFBIG instead of
-    ENOSPC); the real ENOSPC wording is checked on /dev/full below."""
+    ENOSPC; the ENOSPC wording is checked on /dev/full below): while bagel writes a shard (toy
+    sources read their own files) or while ``datasets`` writes its cache (boolq's sample)."""
     import resource
 
     def limit():
@@ -342,9 +344,16 @@ def test_a_full_file_system_is_one_line_naming_the_file(tmp_path, bagel):
         resource.setrlimit(resource.RLIMIT_FSIZE, (1024, 1024))
 
     env = dict(os.environ, PYTHONPATH=_path(tmp_path))
-    args = ["run", "--data-root", bagel.data_root, *TOY_ARGS, "--out", str(tmp_path / "o")]
+    out = tmp_path / "o"
+    if reader == "datasets":
+        args = ["run", "--sample", "--sources", "boolq", "--dpo", "none", "--formats", "vicuna", "--out", str(out), "-q"]
+    else:
+        args = ["run", "--data-root", bagel.data_root, *TOY_ARGS, "--out", str(out)]
     result = subprocess.run([sys.executable, "-m", "bagel_core", *args], capture_output=True, text=True, env=env, cwd=tmp_path, preexec_fn=limit, timeout=300)
-    assert_one_line_error(result, "file too large", str(tmp_path / "o"))
+    assert_one_line_error(result, "file too large")
+    assert "not available" not in result.stderr and "failed" not in result.stderr
+    if reader == "own files":
+        assert str(out / ".bagel-work") in result.stderr  # names the file it was writing
 
 
 def test_no_space_left_is_named_as_such():
@@ -398,3 +407,36 @@ def _alive(pid: int) -> bool:
     except (FileNotFoundError, ProcessLookupError):
         return False
     return state != "Z"  # a zombie has ended; only its exit status waits to be collected
+
+
+# --- warnings -----------------------------------------------------------------------------
+
+
+def test_a_mostly_rejected_source_is_a_loud_warning(tmp_path, bagel):
+    root = tmp_path / "mostly-bad"
+    write_jsonl(root / "toy" / "high" / "rows.jsonl", [{"q": "What is 2 + 2?", "a": "4"}] + [{"q": f"Question {i}?"} for i in range(4)])
+    out = tmp_path / "o"
+    result = bagel("run", "--data-root", str(root), "--sources", "toy-high", "--dpo", "none", "--formats", "vicuna", "--out", str(out), "-q")
+    assert result.returncode == 0, result.stderr
+    warning = "toy-high: 4 of 5 rows rejected for \"missing field 'a'\""
+    assert f"warning: {warning}" in result.stderr
+    manifest = publish.read_json(out / MANIFEST)
+    assert manifest["warnings"] == [warning]
+    assert manifest["sources"]["toy-high"]["rejected_examples"]["missing field 'a'"]["row"] == "{'q': 'Question 0?'}"
+    assert f"- **{warning}**" in (out / "README.md").read_text()
+
+
+def test_health_warns_about_sources_that_yield_nothing_or_mostly_one_rejection():
+    from bagel_core.health import source_warnings
+
+    sources = {
+        "fine": {"loaded": 90, "rejected": {"bad value": 10}, "filtered": {}},
+        "all-filtered": {"loaded": 0, "rejected": {}, "filtered": {"refusal": 12}},
+        "empty": {"loaded": 0, "rejected": {}, "filtered": {}},
+        "mostly": {"loaded": 3, "rejected": {"wrong type": 6, "bad value": 1}, "filtered": {}, "rejected_examples": {"wrong type": {"at": "f.jsonl line 2"}}},
+    }
+    assert source_warnings(sources) == [
+        "all-filtered yielded nothing (all 12 rows were filtered)",
+        "empty yielded nothing (no rows at all)",
+        "mostly: 6 of 10 rows rejected for 'wrong type' (first at f.jsonl line 2)",
+    ]

@@ -22,6 +22,7 @@ from .. import rng
 from ..components import Loader
 from ..context import LoadContext, LoadCounts
 from ..data import DataAccess, DatasetUnavailable
+from ..errors import is_environment
 from ..readers import MalformedFile, RowFailure
 from ..records import RECORD_FIELDS, Record
 from ..storage import ParquetSink, iter_batches, read_json, write_json
@@ -203,6 +204,10 @@ def _guarded(component: Loader, ctx: LoadContext) -> Iterator[tuple[Optional[str
             return
         except RowFailure as exc:
             raise LoadError(f"{_label(type(component))} {exc}") from exc
+        except OSError as exc:
+            if is_environment(exc) or is_environment(exc.__cause__):
+                raise  # a full disk is not the component's fault
+            raise LoadError(f"{_label(type(component))} failed: {type(exc).__name__}: {exc}") from exc
         except (DatasetUnavailable, MalformedFile) as exc:  # their messages say it all
             raise LoadError(f"{_label(type(component))} failed: {exc}") from exc
         except Exception as exc:
