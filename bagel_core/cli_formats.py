@@ -6,6 +6,7 @@ datasets) are imported inside the commands, never when the CLI starts.
 
 from __future__ import annotations
 
+import typing
 from pathlib import Path
 from typing import Iterator, Optional
 
@@ -13,6 +14,7 @@ import click
 
 from . import registry
 from .components import Loader, PromptFormat
+from .rendering import NewlineRule
 from .registry import PluginError, UnknownComponentError
 
 
@@ -88,15 +90,16 @@ def _records(source: str, sample: bool, data_root: Optional[Path], seed: int) ->
 @click.option("--sample", is_flag=True, help="Use the samples the plugin ships (no network).")
 @click.option("--data-root", type=click.Path(file_okay=False, path_type=Path), help="Read dataset owner/name from ROOT/owner/name/.")
 @click.option("--seed", type=int, default=42, show_default=True, help="Seed of the random choices (default system prompt).")
+@click.option("--newlines", type=click.Choice(typing.get_args(NewlineRule)), default="newline-runs", show_default=True, help="Newline clean-up of answers, as bagel run's --newlines.")
 @_TOKENIZER
 @_OPTION
-def preview_command(format_name: str, source: str, count: int, sample: bool, data_root: Optional[Path], seed: int, tokenizer: Optional[str], option: tuple[str, ...]) -> None:
+def preview_command(format_name: str, source: str, count: int, sample: bool, data_root: Optional[Path], seed: int, newlines: str, tokenizer: Optional[str], option: tuple[str, ...]) -> None:
     """Print the first N items of a source rendered in a format, as `bagel run` writes them."""
     from .config import ConfigError
     from .data import DatasetUnavailable
     from .rendering import Renderer
 
-    renderer = Renderer([make_format(format_name, option, tokenizer)], seed)
+    renderer = Renderer([make_format(format_name, option, tokenizer)], seed, newlines)
     shown = 0
     try:
         for record in _records(source, sample, data_root, seed):

@@ -79,6 +79,16 @@ def test_preview_renders_the_first_items_of_a_source():
     assert one.output.count("=== ") == 1 and "What is the capital of France? [/INST]\n" in one.output
 
 
+def test_preview_in_the_references_strings():
+    """The v0.1/v0.2 recipes' rendering: alpaca's reference layout, stripping, no newline rule."""
+    result = invoke("preview", "--format", "alpaca", "--source", "airoboros", "--sample", "-n", "1",
+                    "-o", "layout=reference", "-o", "whitespace=reference", "--newlines", "none")
+    assert result.exit_code == 0, result.output
+    assert "--- input\nBelow is an instruction that describes a task.  Write a response that appropriately completes the request.\n\n### Instruction: \n" in result.stdout
+    bad = invoke("preview", "--format", "alpaca", "--source", "airoboros", "--sample", "--newlines", "nope")
+    assert bad.exit_code != 0 and "nope" in bad.output
+
+
 def test_preview_of_dpo_pairs_and_errors():
     result = invoke("preview", "--format", "alpaca", "--source", "helpsteer", "--sample", "-n", "1")
     assert result.exit_code == 0, result.output
