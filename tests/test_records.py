@@ -96,6 +96,21 @@ def test_reference_refusal_matching_is_case_sensitive_from_the_third_character()
     assert is_refusal("That is illegal.", patterns="head-reference") and not is_refusal("That is Illegal.", patterns="head-reference")
 
 
+def test_reference_matching_misses_refusals_in_real_model_outputs(shared_data):
+    """805 real GPT-4 answers (AlpacaEval's gpt4_1106_preview outputs): the reference's matching
+    flags 69, the case-insensitive filter 112 (1.6x); davinci-003's 805 answers: none with v0.2's
+    patterns either way. The figures docs/fidelity.md quotes."""
+    import json
+
+    folder = shared_data / "benchmarks" / "alpaca_eval"
+    gpt4 = [r["output"] for r in json.loads((folder / "alpaca_eval_gpt4_1106_preview_model_outputs.json").read_text())]
+    davinci = [r["output"] for r in json.loads((folder / "alpaca_eval_text_davinci_003_model_outputs.json").read_text())]
+    flagged = lambda texts, patterns: sum(is_refusal(t, patterns) for t in texts)  # noqa: E731
+    assert (len(gpt4), flagged(gpt4, "v0.2"), flagged(gpt4, "v0.2-reference")) == (805, 112, 69)
+    assert (flagged(gpt4, "head"), flagged(gpt4, "head-reference")) == (129, 88)
+    assert (flagged(davinci, "v0.2"), flagged(davinci, "v0.2-reference")) == (0, 0)
+
+
 def test_refusal_filter_is_fast_on_long_texts():
     import time
 
