@@ -25,7 +25,7 @@ from .context import LoadContext
 from .data import DatasetUnavailable
 from .hookspecs import hookimpl
 from . import readers
-from .readers import MalformedFile, MissingField, RowError, RowFailure, json_lines, json_rows, parse_json_lines
+from .readers import MalformedFile, MissingField, RowError, RowFailure, csv_rows, json_lines, json_rows, parse_json_lines
 from .options import ConfigError, Probability, Range
 from .records import (
     Record,
@@ -47,5 +47,5 @@ __all__ = [
     "LoadContext", "ConfigError", "Probability", "Range", "DatasetUnavailable", "hookimpl", "Record", "Turn", "as_conversation",
     "conversation", "dpo_pair", "instruction_text", "plain_text", "sft_item", "uid",
     "is_refusal", "RefusalPatterns", "Reason", "validate_record", "readers", "RowError", "MissingField",
-    "MalformedFile", "RowFailure", "json_lines", "json_rows", "parse_json_lines",
+    "MalformedFile", "RowFailure", "csv_rows", "json_lines", "json_rows", "parse_json_lines",
 ]

@@ -6,7 +6,8 @@ Three things every loader needs, so that every plugin counts bad input the same 
   :func:`integer`, :func:`number`, :func:`items`, :func:`turns`): a missing *or null* field
   raises :class:`RowError` ``missing field 'x'``, a value of the wrong type ``wrong type``, so
   the row is counted as rejected under the same wording in every plugin.
-- **Per-line readers** (:func:`json_lines`, :func:`parse_json_lines`, :func:`json_rows`): a line
+- **Per-line readers** (:func:`json_lines`, :func:`parse_json_lines`, :func:`json_rows`,
+  :func:`csv_rows`): a line
   that is not valid UTF-8 or not JSON (a truncated last line included) is counted as rejected,
   with its file and line as the example, and skipped; an empty file is a :class:`MalformedFile`
   error naming it.
@@ -235,3 +236,31 @@ def json_rows(path: Union[str, Path], ctx: "LoadContext") -> Iterator[Any]:
                 yield value
         except (ValueError, UnicodeDecodeError) as exc:
             raise MalformedFile(path, f"not a valid JSON array ({exc})") from None
+
+
+def csv_rows(path: Union[str, Path], ctx: "LoadContext", **reader_options: Any) -> Iterator[dict[str, str]]:
+    """The rows of a CSV file with a header, as dicts of text (``csv.DictReader``). A line that
+    is not UTF-8 is counted as rejected (``invalid UTF-8``, with its file and line) and left
+    out; an empty file is a :class:`MalformedFile` error."""
+    import csv
+
+    path = Path(path)
+    decoded: list[int] = []  # physical line number of each line handed to the csv module
+
+    def lines() -> Iterator[str]:
+        with path.open("rb") as fh:
+            for number_, raw in enumerate(fh, 1):
+                try:
+                    line = raw.decode("utf-8-sig" if number_ == 1 else "utf-8")
+                except UnicodeDecodeError:
+                    ctx.reject("invalid UTF-8", at=f"{path} line {number_}", row=raw[:120].decode("utf-8", "replace"))
+                    continue
+                decoded.append(number_)
+                yield line
+
+    reader = csv.DictReader(lines(), **reader_options)
+    if reader.fieldnames is None:
+        raise MalformedFile(path, "the file is empty")
+    for row in reader:
+        ctx.at(f"{path} line {decoded[reader.line_num - 1]}")
+        yield row

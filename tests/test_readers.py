@@ -158,3 +158,17 @@ def test_plugin_guide_load_example_counts_bad_lines_and_rows(tmp_path):
     assert [(p["prompt"], p["chosen"], p["rejected"]) for p in pairs] == [("Name a colour.", "Blue.", "Dunno.")]
     assert c.counts.rejected == {"missing field 'prompt'": 1, "invalid JSON": 1}
     assert c.counts.filtered == {"single answer": 1}
+
+
+def test_csv_rows_skip_lines_that_are_not_utf8_and_keep_multiline_cells(tmp_path):
+    from bagel_core.readers import csv_rows
+
+    path = tmp_path / "e.csv"
+    path.write_bytes(b'id,text\n1,"two\nlines"\n2,caf\xe9\n3,fine\n')
+    c = ctx()
+    assert list(csv_rows(path, c)) == [{"id": "1", "text": "two\nlines"}, {"id": "3", "text": "fine"}]
+    assert c.counts.rejected == {"invalid UTF-8": 1} and c.counts.examples["invalid UTF-8"]["at"] == f"{path} line 4"
+    assert c.where() == f"{path} line 5"
+    (tmp_path / "empty.csv").write_bytes(b"")
+    with pytest.raises(MalformedFile, match="empty.csv: present but malformed: the file is empty"):
+        list(csv_rows(tmp_path / "empty.csv", ctx()))

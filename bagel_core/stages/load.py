@@ -114,7 +114,7 @@ def validated(records: Iterator[dict], ctx: LoadContext) -> Iterator[dict]:
         if reason is None:
             yield record
         else:
-            ctx.reject(reason)
+            ctx.reject(reason, row=record)  # the record as the plugin made it: the example
 
 
 def _valid_pairs(pairs: Iterator[tuple[Optional[str], dict]], ctx: LoadContext) -> Iterator[tuple[Optional[str], dict]]:
@@ -123,7 +123,7 @@ def _valid_pairs(pairs: Iterator[tuple[Optional[str], dict]], ctx: LoadContext) 
         if reason is None:
             yield stratum, record
         else:
-            ctx.reject(reason)
+            ctx.reject(reason, row=record)  # the record as the plugin made it: the example
 
 
 def load_records(component: Loader, ctx: LoadContext, caps: "Caps | None" = None) -> list[Record]:

@@ -19,7 +19,7 @@ def valid_records(ctx: LoadContext, rows: Iterable[Any], convert: Callable[[Any,
         for record in ctx.convert_row(convert, row):
             reason = validate_record(record)
             if reason is not None:
-                ctx.reject(reason)
+                ctx.reject(reason, row=record)
             else:
                 yield row, record
 

@@ -6,12 +6,11 @@ The upstream is the EmoBank corpus CSV on GitHub (not a Hub dataset); with a dat
 
 from __future__ import annotations
 
-import csv
 import json
 from dataclasses import dataclass
 
 from bagel_core import LoadContext, Source, as_conversation
-from bagel_core.readers import text
+from bagel_core.readers import csv_rows, text
 
 from . import SAMPLES
 
@@ -41,9 +40,8 @@ class EmoBank(Source):
 
     def rows(self, ctx: LoadContext):
         path = ctx.dataset_file(self.dataset_ids[0], self.options.data_file, url=URL)
-        with open(path, encoding="utf-8", newline="") as handle:
-            # Cells stay text: the scores are emitted exactly as written ("3.0", "3.44").
-            yield from csv.DictReader(handle)
+        # Cells stay text: the scores are emitted exactly as written ("3.0", "3.44").
+        yield from csv_rows(path, ctx)
 
     def convert(self, row, ctx: LoadContext):
         if text(row, "split") != self.options.split:
