@@ -7,10 +7,9 @@ Three things every loader needs, so that every plugin counts bad input the same 
   raises :class:`RowError` ``missing field 'x'``, a value of the wrong type ``wrong type``, so
   the row is counted as rejected under the same wording in every plugin.
 - **Per-line readers** (:func:`json_lines`, :func:`parse_json_lines`, :func:`json_rows`,
-  :func:`csv_rows`): a line
-  that is not valid UTF-8 or not JSON (a truncated last line included) is counted as rejected,
-  with its file and line as the example, and skipped; an empty file is a :class:`MalformedFile`
-  error naming it.
+  :func:`csv_rows`): a line that is not valid UTF-8 or not JSON (a truncated last line
+  included) is counted as rejected, with its file and line as the example, and skipped; an
+  empty file is a :class:`MalformedFile` error naming it.
 - **Row guard**: :meth:`LoadContext.convert_row <bagel_core.LoadContext.convert_row>` and
   :meth:`LoadContext.guard <bagel_core.LoadContext.guard>` count :data:`DATA_ERRORS` as
   rejections and turn any other exception into a :class:`RowFailure` that stops the run naming
