@@ -421,7 +421,9 @@ def quiet_logs(verbose: int) -> None:
 
     if verbose:
         transformers.logging.set_verbosity_info()
+        transformers.logging.enable_progress_bar()
         datasets.logging.set_verbosity_info()
+        datasets.enable_progress_bars()
         return
     transformers.logging.set_verbosity_error()
     transformers.logging.disable_progress_bar()  # "Writing model shards"...; Trainer's own bar stays
