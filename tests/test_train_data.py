@@ -221,3 +221,18 @@ def test_train_data_template_is_the_variant_the_rows_were_rendered_in(tiny_llama
         messages.insert(0, {"role": "system", "content": system})
     ids = tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_dict=True)["input_ids"]
     assert list(ids) == train_data.sft_single(tokenizer, single["prompt"], single["completion"])[0][: len(ids)]
+
+
+def test_train_data_warns_when_rows_were_rendered_with_other_special_tokens(tiny_llama, bagel_sample_out, tmp_path):
+    import shutil
+
+    from transformers import AutoTokenizer
+
+    assert train_common.check_special_tokens(str(bagel_sample_out), AutoTokenizer.from_pretrained(tiny_llama)) is None
+    other = tmp_path / "other"
+    shutil.copytree(tiny_llama, other)
+    tokenizer = AutoTokenizer.from_pretrained(other)
+    tokenizer.eos_token = "<pad>"
+    tokenizer.save_pretrained(other)
+    warning = train_common.check_special_tokens(str(bagel_sample_out / "sft.parquet"), AutoTokenizer.from_pretrained(other))
+    assert "rendered with BOS/EOS '<s>'/'</s>'" in warning and "'<s>'/'<pad>'" in warning and "--tokenizer" in warning

@@ -156,19 +156,35 @@ def adds_bos(tokenizer: "PreTrainedTokenizerBase") -> bool:
     return tokenizer.bos_token_id is not None and tokenizer.bos_token_id in tokenizer("")["input_ids"]
 
 
-def format_options(data: str, format_name: str) -> Optional[dict[str, Any]]:
-    """The options ``format_name`` rendered ``data`` with, from the manifest.json of bagel's
-    output folder (``None`` for other data): the saved chat template must be the variant the
-    rows were rendered in (chatml's ``im_markers``, alpaca's ``layout``...), not the default."""
+def output_manifest(data: str) -> dict[str, Any]:
+    """The manifest.json of the bagel output folder ``data`` is (or is a file of); empty for
+    other data."""
     path = Path(data)
-    manifest = (path if path.is_dir() else path.parent) / "manifest.json"
-    if not manifest.is_file():
-        return None
     try:
-        formats = json.loads(manifest.read_text()).get("components", {}).get("formats", [])
-    except (json.JSONDecodeError, AttributeError):
-        return None
+        manifest = json.loads(((path if path.is_dir() else path.parent) / "manifest.json").read_text())
+    except (OSError, json.JSONDecodeError):
+        return {}
+    return manifest if isinstance(manifest, dict) else {}
+
+
+def format_options(data: str, format_name: str) -> Optional[dict[str, Any]]:
+    """The options ``format_name`` rendered ``data`` with, from bagel's output manifest
+    (``None`` for other data): the saved chat template must be the variant the rows were
+    rendered in (chatml's ``im_markers``, alpaca's ``layout``...), not the default."""
+    formats = (output_manifest(data).get("components") or {}).get("formats") or []
     return next((f.get("options") for f in formats if isinstance(f, dict) and f.get("name") == format_name), None)
+
+
+def check_special_tokens(data: str, tokenizer: "PreTrainedTokenizerBase") -> Optional[str]:
+    """A warning when bagel's output ``data`` was rendered with other BOS/EOS texts than the
+    tokenizer's (the formats write them between turns): those rows would hold plain text where
+    the saved template writes the model's special tokens."""
+    rendered = output_manifest(data).get("special_tokens") or {}
+    ours = special_tokens(tokenizer)
+    if (rendered.get("bos"), rendered.get("eos")) in {(None, None), (ours.bos, ours.eos)}:
+        return None
+    return (f"warning: {data} was rendered with BOS/EOS {rendered.get('bos')!r}/{rendered.get('eos')!r}, this tokenizer's are "
+            f"{ours.bos!r}/{ours.eos!r}: render it with bagel run --tokenizer {tokenizer.name_or_path}")
 
 
 def chat_template(format_name: str, tokenizer: "PreTrainedTokenizerBase", options: Optional[dict[str, Any]] = None) -> str:
@@ -485,6 +501,9 @@ class TrlTrainer(Trainer):
         rows = select_rows(rows, self.columns, self.usable, self.name, keep_columns=keep)
         train_rows, eval_rows, eval_ids = train_data.split_by_item(rows, opts.eval_fraction, opts.seed)
         tokenizer = load_tokenizer(opts.model, opts.chat_format, opts.data)
+        mismatch = check_special_tokens(opts.data, tokenizer)
+        if mismatch:
+            print(mismatch, file=sys.stderr)
         train_set, train_len = self.tokenize(train_rows, tokenizer)
         reports = {"train": train_len}
         eval_set = None
