@@ -14,7 +14,7 @@ import click
 
 from . import errors, registry
 from .cli_formats import chat_template_command, preview_command
-from .cli_outputs import export_command, push_command
+from .cli_outputs import export_command, push_command, report_command
 from .processes import Interrupted, stop_on_signals
 from .registry import KINDS, PluginError, Registry
 
@@ -253,6 +253,7 @@ cli.add_command(chat_template_command)
 cli.add_command(preview_command)
 cli.add_command(export_command)
 cli.add_command(push_command)
+cli.add_command(report_command)
 
 
 def main() -> None:

@@ -46,3 +46,20 @@ def push_command(out: Path, repo: str, private: bool, revision: Optional[str], m
     except PushError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"pushed {', '.join(files_to_push(out))} to {getattr(info, 'commit_url', None) or repo}")
+
+
+@click.command("report")
+@_OUT
+@click.option("--tokenizer", help="Count tokens per source with this tokenizer (path or id) when the run did not.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Where to write the report [OUT/report.html].")
+def report_command(out: Path, tokenizer: Optional[str], output: Optional[Path]) -> None:
+    """Write a self-contained report.html: mixture, lengths, what was removed and why, contamination, examples."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise click.ClickException("bagel report draws its charts with matplotlib: pip install 'bagel-core[report]'") from None
+    from .report import write_report
+
+    if not (out / "manifest.json").exists():
+        raise click.ClickException(f"{out} is not a finished bagel output (no manifest.json); run `bagel run --out {out}` first")
+    click.echo(str(write_report(out, tokenizer, output)))

@@ -32,13 +32,15 @@ class LoadCounts:
     filtered: Counter = field(default_factory=Counter)
     #: The first rejected row of each reason: ``{"at": where, "row": excerpt, "detail": why}``.
     examples: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: The first filtered row of each reason, the same way (for ``bagel report``).
+    filtered_examples: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"loaded": self.loaded, "rejected": dict(self.rejected), "filtered": dict(self.filtered), "examples": self.examples}
+        return {"loaded": self.loaded, "rejected": dict(self.rejected), "filtered": dict(self.filtered), "examples": self.examples, "filtered_examples": self.filtered_examples}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "LoadCounts":
-        return cls(data["loaded"], Counter(data["rejected"]), Counter(data["filtered"]), dict(data.get("examples", {})))
+        return cls(data["loaded"], Counter(data["rejected"]), Counter(data["filtered"]), dict(data.get("examples", {})), dict(data.get("filtered_examples", {})))
 
 
 class LoadContext:
@@ -65,6 +67,8 @@ class LoadContext:
         # (label, index) pair formatted only when needed, as it is set once per row.
         self._position: tuple[str, Any] = ("", None)
         self._rows_label = "row {}"
+        # The row being converted (inside convert_row or guard), for the example of a filter.
+        self._row: Any = None
 
     # -- data -------------------------------------------------------------------------------
     @property
@@ -120,8 +124,15 @@ class LoadContext:
 
     # -- counting ---------------------------------------------------------------------------
     def filter(self, reason: str, n: int = 1) -> None:
-        """Count ``n`` rows dropped on purpose (a filter or cap), under ``reason``."""
-        self.counts.filtered[str(reason)] += n
+        """Count ``n`` rows dropped on purpose (a filter or cap), under ``reason``. The first of
+        each reason is kept as an example (where it was and the row being converted, if any)."""
+        reason = str(reason)
+        self.counts.filtered[reason] += n
+        if reason not in self.counts.filtered_examples:
+            example = {"at": self.where()} if self.where() else {}
+            if self._row is not None:
+                example["row"] = excerpt(self._row)
+            self.counts.filtered_examples[reason] = example
 
     def reject(self, reason: str, n: int = 1, *, at: Optional[str] = None, row: Any = None, detail: str = "") -> None:
         """Count ``n`` malformed upstream rows under ``reason``. The first of each reason is kept
@@ -159,6 +170,7 @@ class LoadContext:
     def convert_row(self, convert: Callable[[Any, "LoadContext"], Any], row: Any) -> list[Record]:
         """``convert(row, ctx)`` as a list. A row that raises bad data (:data:`bagel_core.readers.DATA_ERRORS`)
         is counted as rejected; any other exception stops the run as a :class:`RowFailure`."""
+        self._row = row  # for the example of a filter() inside convert
         try:
             result = convert(row, self)
             if result is None:
@@ -169,6 +181,8 @@ class LoadContext:
         except Exception as exc:
             self._failed(exc, row)
             return []
+        finally:
+            self._row = None
 
     @contextmanager
     def guard(self, row: Any) -> Iterator[None]:
@@ -180,7 +194,10 @@ class LoadContext:
 
         Bad data in the block is counted as rejected and the block is left; a bug stops the run
         naming the component and the row."""
+        self._row = row
         try:
             yield
         except Exception as exc:
             self._failed(exc, row)
+        finally:
+            self._row = None

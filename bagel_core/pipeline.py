@@ -30,6 +30,7 @@ from .plan import mixture_plan
 from .stages.dedup import REPORT as DEDUP_REPORT, REPORT_SCHEMA as DEDUP_REPORT_SCHEMA, run_dedup
 from .stages.load import Caps, LoadTask, run_load
 from .stages.render import run_render
+from .report import write_mixture_chart
 from .stages.tokens import count_tokens
 from .stages.write import write_card
 from .storage import ParquetSink, atomic_path, fingerprint, read_json
@@ -258,6 +259,7 @@ def run(
             "rejected": dict(sorted(c.rejected.items())),
             "rejected_examples": dict(sorted(c.examples.items())),
             "filtered": dict(sorted(c.filtered.items())),
+            "filtered_examples": dict(sorted(c.filtered_examples.items())),
             "duplicates": dups.get("sft", 0) + dups.get("dpo", 0),
             # Per deduper: items removed, and the sources of the items they duplicate.
             "dedup": {
@@ -302,6 +304,8 @@ def run(
         started = time.perf_counter()
         manifest["tokens"] = count_tokens(stage, config.tokenizer)
         timings["tokens"] = time.perf_counter() - started
+    if write_mixture_chart(stage) is None:  # the card embeds it when matplotlib is installed
+        log("no mixture chart in the card: matplotlib is not installed (pip install 'bagel-core[report]')")
     write_card(stage, manifest, location=str(out.resolve()))  # the card names where it will be
     publish.publish(stage, out, manifest)
     return RunResult(manifest, reused=False, timings=timings)

@@ -15,11 +15,12 @@ from typing import Any, Optional
 import pyarrow.parquet as pq
 
 from . import card
+from .report import report_fingerprint
 from .storage import read_json
 
 #: Files published when present (parquet files only when they have rows).
 PARQUET = ("sft.parquet", "dpo.parquet", "conversations.parquet", "contamination.parquet", "near_duplicates.parquet")
-EXTRA = ("manifest.json", "report.html", "mixture.png")
+EXTRA = ("manifest.json", "report.html", "mixture.png")  # report.html only if it is of this output
 
 
 class PushError(ValueError):
@@ -33,6 +34,8 @@ def files_to_push(out: Path) -> list[str]:
         raise PushError(f"{out} is not a finished bagel output (no manifest.json); run `bagel run --out {out}` first")
     names = [n for n in PARQUET if (out / n).exists() and pq.read_metadata(out / n).num_rows]
     names += [n for n in EXTRA if (out / n).exists()]
+    if "report.html" in names and report_fingerprint(out / "report.html") != read_json(out / "manifest.json").get("fingerprint"):
+        names.remove("report.html")  # made for an earlier output of this folder: stale
     return [*names, "README.md"]
 
 

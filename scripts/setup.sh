@@ -13,5 +13,5 @@ PIP=".venv/bin/python -m pip --disable-pip-version-check -q"
 .venv/bin/python -c "import torch" 2>/dev/null || $PIP install torch==2.13.0
 # deepspeed's build imports torch: build it against the torch above, not in an isolated env.
 .venv/bin/python -c "import deepspeed" 2>/dev/null || DS_BUILD_OPS=0 $PIP install --no-build-isolation deepspeed
-$PIP install -e ".[dedup,decontaminate,test,train]" \
+$PIP install -e ".[dedup,decontaminate,report,test,train]" \
     -e plugins/bagel-sources-builtin -e plugins/bagel-formats-builtin -e plugins/bagel-dpo-builtin
