@@ -50,7 +50,9 @@ def test_push_makes_one_commit_with_the_outputs_and_a_hub_card(out):
     assert commit_name == "create_commit" and commit["repo_id"] == "me/bagel-mix" and commit["repo_type"] == "dataset" and commit["revision"] is None
     files = commit["files"]
     # dpo.parquet and contamination.parquet have no rows: no config points to them, not uploaded.
-    assert list(files) == ["sft.parquet", "conversations.parquet", "manifest.json", "README.md"]
+    # mixture.png is the card's chart (the run draws it with matplotlib).
+    assert list(files) == ["sft.parquet", "conversations.parquet", "manifest.json", "mixture.png", "README.md"]
+    assert "![Items per source](mixture.png)" in files["README.md"].decode()
     assert files["sft.parquet"] == (out / "sft.parquet").read_bytes()
     assert json.loads(files["manifest.json"]) == json.loads((out / "manifest.json").read_text())
     card = files["README.md"].decode()
@@ -84,4 +86,20 @@ def test_push_command(out, monkeypatch):
     assert api.token == "hf_test"
     commit = api.calls[1][1]
     assert (commit["revision"], commit["commit_message"]) == ("v1", "first")
-    assert "pushed sft.parquet, conversations.parquet, manifest.json, README.md to https://huggingface.co/datasets/me/bagel-mix/commit/abc" in result.output
+    assert "pushed sft.parquet, conversations.parquet, manifest.json, mixture.png, README.md to https://huggingface.co/datasets/me/bagel-mix/commit/abc" in result.output
+
+
+def test_push_includes_the_report_only_when_it_describes_this_output(out, tmp_path):
+    pytest.importorskip("matplotlib")
+    import shutil
+
+    from bagel_core.push import files_to_push
+    from bagel_core.report import write_report
+
+    folder = tmp_path / "out"
+    shutil.copytree(out, folder)
+    write_report(folder)
+    assert files_to_push(folder) == ["sft.parquet", "conversations.parquet", "manifest.json", "report.html", "mixture.png", "README.md"]
+    stale = (folder / "report.html").read_text().replace("name='bagel-fingerprint' content='", "name='bagel-fingerprint' content='old")
+    (folder / "report.html").write_text(stale)
+    assert "report.html" not in files_to_push(folder)
