@@ -22,7 +22,7 @@ import dataclasses
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
-from .components import BenchmarkSet, Component, Decontaminator, Loader, PromptFormat, SpecialTokens
+from .components import BenchmarkSet, BenchmarkText, Component, Decontaminator, Loader, Match, PromptFormat, Query, SpecialTokens
 from .config import RunConfig, loader_settings, make_options
 from .context import LoadContext, LoadCounts
 from .data import DataAccess
@@ -149,7 +149,32 @@ def check_component(cls: type[Component]) -> None:
         texts = list(cls(options).texts(LoadContext(cls.name, 0, DataAccess.for_component(cls, sample=True), options)))
         assert texts and all(t.text.strip() for t in texts), f"{cls.name}: no benchmark texts in its sample"
     if issubclass(cls, Decontaminator):
-        assert callable(getattr(cls, "index")) and callable(getattr(cls, "search"))
+        check_decontaminator(cls)
+
+
+#: A benchmark text long enough for any method (n-grams, embeddings) to find its exact copy.
+_BENCHMARK_TEXT = (
+    "A farmer has seventeen sheep and all but nine run away through a gap in the old stone wall "
+    "during the storm on Tuesday night, so how many sheep does the farmer still have in the field?"
+)
+
+
+def check_decontaminator(cls: type[Decontaminator], options: Optional[dict[str, Any]] = None, cache_dir: Optional[Path] = None) -> None:
+    """Assert that decontaminator ``cls`` finds an item that copies a benchmark text, leaves an
+    unrelated one alone, and fills its ``Match`` from the query and the benchmark text."""
+    bench = BenchmarkText(benchmark="check", item="7", text=_BENCHMARK_TEXT)
+    copy = Query(id="copy", source="test", text=_BENCHMARK_TEXT, human_turns=(_BENCHMARK_TEXT,))
+    other = "Write a short poem about the colour of autumn leaves in a quiet northern forest at dawn."
+    unrelated = Query(id="other", source="test", text=other, human_turns=(other,))
+    decontaminator = cls(make_options(cls, dict(options or {})), cache_dir=cache_dir)
+    decontaminator.index([bench])
+    matches = list(decontaminator.search([copy, unrelated]))
+    assert all(isinstance(m, Match) for m in matches), f"{cls.name}: search() must yield Match objects"
+    assert [m.id for m in matches] == ["copy"], f"{cls.name}: expected only the copy of the benchmark text to match, got {[m.id for m in matches]}"
+    found = matches[0]
+    expected = ("copy", "test", cls.name, "check", "7", _BENCHMARK_TEXT, _BENCHMARK_TEXT)
+    got = (found.id, found.source, found.decontaminator, found.benchmark, found.benchmark_item, found.text, found.benchmark_text)
+    assert got == expected, f"{cls.name}: the Match should be {expected}, got {got}"
 
 
 def check_plugin(plugin: object) -> list[type[Component]]:

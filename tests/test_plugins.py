@@ -227,3 +227,25 @@ def test_load_sample_validates_options_like_a_recipe():
     strict, _ = load_sample(UltraFeedback, {"min_chosen_score": 10.0})
     loose, _ = load_sample(UltraFeedback, {"min_chosen_score": 0.0})
     assert len(strict) < len(loose)
+
+
+def test_check_decontaminator_on_the_builtin_ngram_and_a_broken_one():
+    from bagel_core import Decontaminator, Match
+    from bagel_core.builtin.decontaminate_ngram import NgramDecontaminator
+    from bagel_core.testing import check_decontaminator
+
+    check_decontaminator(NgramDecontaminator)
+
+    class Careless(Decontaminator):
+        name = "careless"
+        description = "matches everything and forgets which benchmark item"
+
+        def index(self, benchmarks):
+            self.first = benchmarks[0]
+
+        def search(self, queries):
+            for q in queries:
+                yield Match(q.id, q.source, self.name, self.first.benchmark, "0", 1.0, q.text, self.first.text)
+
+    with pytest.raises(AssertionError, match=r"careless: expected only the copy of the benchmark text to match, got \['copy', 'other'\]"):
+        check_decontaminator(Careless)
