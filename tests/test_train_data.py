@@ -47,13 +47,24 @@ def test_train_data_eval_split_keeps_items_whole(bagel_sample_out):
         train_data.eval_items(["a", "b"], 0.9, 0)
 
 
-@pytest.mark.parametrize("fmt_name", FORMATS)
-def test_train_data_prompt_is_the_inference_token_prefix(tiny_llama, fmt_name):
+#: Every built-in format, and the variants the recipes use.
+VARIANTS = [(name, {}) for name in FORMATS] + [
+    ("alpaca", {"layout": "reference"}), ("alpaca", {"layout": "reference-v0.5"}),
+    ("chatml", {"im_markers": True}), ("chatml", {"variant": "v0.5"}),
+]
+
+
+@pytest.mark.parametrize("fmt_name, options", VARIANTS)
+def test_train_data_prompt_is_the_inference_token_prefix(tiny_llama, fmt_name, options):
     """For every format and turn: the trained sequence starts with exactly the tokens
     ``apply_chat_template(..., add_generation_prompt=True)`` gives with the saved template,
     and continues with the answer's tokens and EOS."""
+    from bagel_core.config import make_options
+
     tokenizer = train_common.load_tokenizer(str(tiny_llama), fmt_name)
-    fmt = registry.current().get("format", fmt_name).cls(special=train_common.special_tokens(tokenizer))
+    tokenizer.chat_template = train_common.chat_template(fmt_name, tokenizer, options)
+    cls = registry.current().get("format", fmt_name).cls
+    fmt = cls(make_options(cls, options), special=train_common.special_tokens(tokenizer))
     for turn in (2, 4):
         history, answer = CONVERSATION[:turn], CONVERSATION[turn]["content"]
         prompt = fmt.render(history)  # what `bagel run` writes as the row's input
@@ -94,8 +105,30 @@ def test_train_data_dpo_pairs_keep_the_prompt_tokens(tiny_llama, bagel_sample_ou
 
 @pytest.mark.parametrize("fmt_name", FORMATS)
 def test_train_data_multi_turn_masks_token_by_token(tiny_llama, bagel_sample_out, fmt_name):
-    tokenizer = train_common.load_tokenizer(str(tiny_llama), fmt_name)
-    rows = sft_rows(bagel_sample_out).filter(lambda r: r["format"] == fmt_name)
+    tokenizer = train_common.load_tokenizer(str(tiny_llama), fmt_name, str(bagel_sample_out))
+    check_multi_turn(tokenizer, sft_rows(bagel_sample_out).filter(lambda r: r["format"] == fmt_name))
+
+
+def test_train_data_multi_turn_chatml_v05(tiny_llama, tmp_path):
+    """chatml v0.5 writes the first BOS itself: one BOS, and the same masks."""
+    from click.testing import CliRunner
+
+    from bagel_core.cli import cli
+
+    recipe = tmp_path / "recipe.toml"
+    recipe.write_text('[format.chatml]\nvariant = "v0.5"\n')
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["run", "--recipe", str(recipe), "--sample", "--sources", "slimorca,capybara", "--dpo", "none",
+                                      "--formats", "chatml", "--decontaminate", "none", "--out", str(out), "-q"])
+    assert result.exit_code == 0, result.output
+    tokenizer = train_common.load_tokenizer(str(tiny_llama), "chatml", str(out))
+    rows = sft_rows(out)
+    assert rows[0]["prompt"].startswith("<s>")
+    check_multi_turn(tokenizer, rows)
+
+
+def check_multi_turn(tokenizer, rows) -> None:
+    fmt_name = rows[0]["format"]
     per_item = pd.Series(rows["id"]).value_counts()
     multi = set(per_item[per_item > 1].index)
     assert multi  # the samples hold multi-turn items
@@ -107,7 +140,8 @@ def test_train_data_multi_turn_masks_token_by_token(tiny_llama, bagel_sample_out
         seq = next(r for r in table if r["id"] == item)
         ids, mask = seq["input_ids"], seq["completion_mask"]
         # The whole conversation, as the last turn's prompt + answer + EOS.
-        assert tokenizer.decode(ids) == tokenizer.bos_token + turns[-1]["prompt"] + turns[-1]["completion"] + eos
+        bos = "" if turns[-1]["prompt"].startswith(tokenizer.bos_token) else tokenizer.bos_token
+        assert tokenizer.decode(ids) == bos + turns[-1]["prompt"] + turns[-1]["completion"] + eos
         # Token by token: the runs of trained tokens are the answers (each with the EOS the
         # format writes after it in the history), everything else is masked.
         runs, run = [], []
@@ -132,7 +166,7 @@ def test_train_data_multi_turn_masks_token_by_token(tiny_llama, bagel_sample_out
         for start, turn in zip(starts, turns):
             at = full.index(turn["completion"], len(turn["prompt"]))
             assert not full[len(turn["prompt"]):at].strip()
-            context = tokenizer(full[:at])["input_ids"]
+            context = train_data.encode_prompt(tokenizer, full[:at])
             merged = full[at - 1] == " " and ids[:start] == context[:-1]
             assert ids[:start] == context or merged
 

@@ -205,9 +205,11 @@ def chat_template(format_name: str, tokenizer: "PreTrainedTokenizerBase", option
     try:
         fmt = cls(make_options(cls, options) if options else None, special=special_tokens(tokenizer))
         template = fmt.chat_template()
+        # A format that writes the first BOS itself (chatml v0.5) needs no second one.
+        writes_bos = bool(tokenizer.bos_token) and fmt.render([{"role": "user", "content": "x"}]).startswith(tokenizer.bos_token)
     except (NotImplementedError, ValueError) as exc:
         raise TrainingSetupError(f"--chat-format {format_name}: {exc}") from None
-    return "{{- bos_token -}}" + template if adds_bos(tokenizer) else template
+    return "{{- bos_token -}}" + template if adds_bos(tokenizer) and not writes_bos else template
 
 
 def load_tokenizer(model: str, chat_format: Optional[str], data: Optional[str] = None) -> "PreTrainedTokenizerBase":

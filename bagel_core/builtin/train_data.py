@@ -83,8 +83,12 @@ def split_by_item(
 def encode_prompt(tokenizer: "PreTrainedTokenizerBase", prompt: str) -> list[int]:
     """The prompt's ids as inference sees them: with the tokenizer's BOS, unless the prompt
     already starts with it (a chat template that writes it, as the ``chat-template`` format's may)."""
-    written = bool(tokenizer.bos_token) and prompt.startswith(tokenizer.bos_token)
-    return list(tokenizer(prompt, add_special_tokens=not written)["input_ids"])
+    return list(tokenizer(prompt, add_special_tokens=not writes_bos(tokenizer, prompt))["input_ids"])
+
+
+def writes_bos(tokenizer: "PreTrainedTokenizerBase", text: str) -> bool:
+    """Whether ``text`` starts with the BOS the tokenizer would otherwise add."""
+    return bool(tokenizer.bos_token) and text.startswith(tokenizer.bos_token)
 
 
 def encode_completion(tokenizer: "PreTrainedTokenizerBase", completion: str) -> list[int]:
@@ -197,7 +201,7 @@ def sft_multi_turn(tokenizer: "PreTrainedTokenizerBase", text: str, spans: list[
     ``{% generation %}``); EOS ends the sequence, trained, as after a single row."""
     if not getattr(tokenizer, "is_fast", False):
         raise DataError("--multi-turn needs a fast tokenizer (character offsets); this one is not")
-    encoded = tokenizer(text, return_offsets_mapping=True)
+    encoded = tokenizer(text, return_offsets_mapping=True, add_special_tokens=not writes_bos(tokenizer, text))
     ids = list(encoded["input_ids"])
     mask = [int(any(s < e and s < hi and lo < e for lo, hi in spans)) for s, e in encoded["offset_mapping"]]
     eos = tokenizer.eos_token_id
