@@ -111,9 +111,9 @@ def gather(out: Path) -> Stats:
 # --- charts -----------------------------------------------------------------------------------
 
 
-def _png(fig) -> bytes:
+def _png(fig, tight: bool = True) -> bytes:
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=96, bbox_inches="tight")
+    fig.savefig(buffer, format="png", dpi=96, bbox_inches="tight" if tight else None)
     import matplotlib.pyplot as plt
 
     plt.close(fig)
@@ -172,10 +172,22 @@ def tokens_chart(tokens: dict[str, Any]) -> Optional[bytes]:
     return _png(fig)
 
 
-def _bins(arrays: list[np.ndarray]) -> np.ndarray:
-    values = np.concatenate(arrays) if arrays else np.zeros(1)
-    top = max(int(values.max()), 10)
-    return np.unique(np.geomspace(1, top + 1, 40).astype(int))
+def _decades(arrays: list[np.ndarray]) -> np.ndarray:
+    """Bin edges over log10(length), 8 per decade, from 1 to the longest length."""
+    values = np.concatenate(arrays) if arrays else np.ones(1)
+    top = np.ceil(np.log10(max(int(values.max()), 10)))
+    return np.linspace(0, top, int(top * 8) + 1)
+
+
+def _log_lengths(arrays: list[np.ndarray]) -> np.ndarray:
+    return np.log10(np.maximum(np.concatenate(arrays), 1))
+
+
+def _decade_ticks(ax, edges: np.ndarray) -> None:
+    # Linear axes over log10 values with decade labels: matplotlib's log-scale tick locators
+    # made a grid of 36 panels take a minute to lay out.
+    ticks = np.arange(0, edges[-1] + 1)
+    ax.set_xticks(ticks, [f"{10 ** int(t):,}" if t < 4 else f"1e{int(t)}" for t in ticks])
 
 
 def lengths_by_source_chart(stats: Stats) -> tuple[Optional[bytes], list[str]]:
@@ -188,19 +200,21 @@ def lengths_by_source_chart(stats: Stats) -> tuple[Optional[bytes], list[str]]:
     plt = _pyplot()
     columns = 4
     rows = (len(shown) + columns - 1) // columns
-    fig, axes = plt.subplots(rows, columns, figsize=(12, 2.1 * rows), squeeze=False)
-    bins = _bins([a for s in shown for a in stats.output_chars[s]])
+    fig, axes = plt.subplots(rows, columns, figsize=(12, 1.9 * rows + 0.6), squeeze=False, sharex=True)
+    edges = _decades([a for s in shown for a in stats.output_chars[s]])
     for ax, label in zip(axes.flat, shown):
-        values = np.concatenate(stats.output_chars[label])
-        ax.hist(np.maximum(values, 1), bins=bins, color="#1f77b4")
-        ax.set_xscale("log")
-        ax.set_title(f"{label} (n={len(values)}, median {int(np.median(values))})", fontsize=8)
+        values = _log_lengths(stats.output_chars[label])
+        counts, _ = np.histogram(values, bins=edges)
+        ax.stairs(counts, edges, fill=True, color="#1f77b4")
+        name = label if len(label) <= 30 else label[:29] + "…"
+        ax.set_title(f"{name} (n={len(values)}, median {int(round(10 ** np.median(values)))})", fontsize=7)
         ax.tick_params(labelsize=7)
+    _decade_ticks(axes.flat[0], edges)
     for ax in list(axes.flat)[len(shown):]:
         ax.axis("off")
     fig.suptitle("Answer (output) length in characters, per source: SFT rows of all formats", fontsize=10)
-    fig.tight_layout()
-    return _png(fig), rest
+    fig.subplots_adjust(hspace=0.55, wspace=0.25, top=1 - 0.8 / (1.9 * rows + 0.6))
+    return _png(fig, tight=False), rest
 
 
 def lengths_by_format_chart(stats: Stats) -> Optional[bytes]:
@@ -211,15 +225,15 @@ def lengths_by_format_chart(stats: Stats) -> Optional[bytes]:
     plt = _pyplot()
     fig, axes = plt.subplots(1, len(panels), figsize=(6 * len(panels), 3.2), squeeze=False)
     for ax, (name, data) in zip(axes.flat, panels):
-        bins = _bins([a for arrays in data.values() for a in arrays])
+        edges = _decades([a for arrays in data.values() for a in arrays])
         for fmt in sorted(data):
-            values = np.concatenate(data[fmt])
-            ax.hist(np.maximum(values, 1), bins=bins, histtype="step", linewidth=1.5, label=f"{fmt} (median {int(np.median(values))})")
-        ax.set_xscale("log")
+            values = _log_lengths(data[fmt])
+            counts, _ = np.histogram(values, bins=edges)
+            ax.stairs(counts, edges, linewidth=1.5, label=f"{fmt} (median {int(round(10 ** np.median(values)))})")
+        _decade_ticks(ax, edges)
         ax.set_xlabel("characters")
         ax.set_title(f"{name} length per format", fontsize=10)
         ax.legend(fontsize=8)
-    fig.tight_layout()
     return _png(fig)
 
 
