@@ -438,7 +438,7 @@ def generate(root: Path, items: int, seed: int = 0) -> dict[str, Any]:
 
 
 def expected_counts(plan: dict[str, Any], selected: Sequence[str], formats: int) -> dict[str, dict[str, Any]]:
-    """Per source: the ``loaded``, ``duplicates`` and ``rows_written`` a run over ``selected``
+    """Per source: the ``loaded``, ``duplicates`` and ``rows_written`` (sft, dpo, conversations) a run over ``selected``
     (no decontamination, every item in all ``formats``) must report.
 
     A planted duplicate of a source that is not selected is not a duplicate in that run. The
@@ -452,5 +452,8 @@ def expected_counts(plan: dict[str, Any], selected: Sequence[str], formats: int)
         dup_turns = sum(n for other, n in p["duplicate_turns_of"].items() if other in selected)
         sft = (p["gpt_turns"] - dup_turns) * formats
         dpo = (p["pairs"] - (dups if p["pairs"] else 0)) * formats
-        expected[source] = {"loaded": p["loaded"], "duplicates": dups, "rows_written": {"sft": sft, "dpo": dpo}}
+        # conversations.parquet: one row per kept SFT conversation (the generated sources emit
+        # either conversations or pairs, never plain text).
+        conversations = 0 if p["pairs"] else p["loaded"] - dups
+        expected[source] = {"loaded": p["loaded"], "duplicates": dups, "rows_written": {"sft": sft, "dpo": dpo, "conversations": conversations}}
     return expected
