@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections import Counter
 from contextlib import contextmanager
@@ -83,9 +84,20 @@ class LoadContext:
 
     def iter_rows(self, rows: Iterable[Any], batch_size: int = 1000) -> Iterator[dict]:
         """The rows of ``rows`` as dicts. A ``datasets.Dataset`` is read in batches, several
-        times faster than iterating it row by row; any other iterable is passed through."""
+        times faster than iterating it row by row; any other iterable is passed through. Each
+        row's position is kept for messages: its index, unless the iterable (one of the
+        :mod:`bagel_core.readers`) said where it came from."""
         if not (hasattr(rows, "iter") and hasattr(rows, "column_names")):
-            yield from rows
+            iterator = iter(rows)
+            for index in itertools.count():
+                before = self._position
+                try:
+                    row = next(iterator)
+                except StopIteration:
+                    return
+                if self._position is before:
+                    self._position = ("row {}", index)
+                yield row
             return
         index = 0
         for batch in rows.iter(batch_size=batch_size):

@@ -418,7 +418,7 @@ def test_a_mostly_rejected_source_is_a_loud_warning(tmp_path, bagel):
     out = tmp_path / "o"
     result = bagel("run", "--data-root", str(root), "--sources", "toy-high", "--dpo", "none", "--formats", "vicuna", "--out", str(out), "-q")
     assert result.returncode == 0, result.stderr
-    warning = "toy-high: 4 of 5 rows rejected for \"missing field 'a'\""
+    warning = "toy-high: 4 of 5 rows rejected for \"missing field 'a'\" (first at row 1)"
     assert f"warning: {warning}" in result.stderr
     manifest = publish.read_json(out / MANIFEST)
     assert manifest["warnings"] == [warning]

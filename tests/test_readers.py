@@ -91,11 +91,11 @@ def test_bad_data_is_counted_and_a_bug_stops_with_component_and_row():
     with pytest.raises(RowFailure) as info:
         list(Buggy().load(c))
     message = str(info.value)
-    # rows() is a plain list, so the row is named by its content (a dataset's by its index).
-    assert message.startswith("failed on a row ({'q': 'bug', 'a': 'x'}): AttributeError: 'NoneType' object has no attribute 'strip'")
+    # rows() is a plain list: the row is named by its index (a dataset's also by its id).
+    assert message.startswith("failed on row 4 ({'q': 'bug', 'a': 'x'}): AttributeError: 'NoneType' object has no attribute 'strip'")
     assert "--debug" in message
     assert c.counts.rejected == {"missing field 'q'": 1, "missing field 'a'": 1, "bad answer": 1}
-    assert c.counts.examples["bad answer"] == {"row": "{'q': 'v', 'a': 'bad'}", "detail": "the answer is 'bad'"}
+    assert c.counts.examples["bad answer"] == {"at": "row 3", "row": "{'q': 'v', 'a': 'bad'}", "detail": "the answer is 'bad'"}
 
 
 def test_guard_in_a_load_override_counts_data_and_raises_bugs():
@@ -118,7 +118,7 @@ def test_a_bug_in_a_run_names_plugin_component_and_row(tmp_path):
     task = LoadTask(Buggy, Buggy.Options(), 42, None, False, tmp_path / "shard.parquet")
     with pytest.raises(LoadError) as info:
         run_load(task)
-    assert str(info.value).startswith(f"source 'buggy' ({__name__}) failed on a row ({{'q': 'bug'")
+    assert str(info.value).startswith(f"source 'buggy' ({__name__}) failed on row 4 ({{'q': 'bug'")
     assert not task.shard.exists()
 
 
@@ -135,7 +135,7 @@ class AllRejected(Source):
 
 def test_every_row_rejected_is_an_error_not_an_empty_success(tmp_path):
     task = LoadTask(AllRejected, AllRejected.Options(), 42, None, False, tmp_path / "shard.parquet")
-    with pytest.raises(LoadError, match=r"source 'all-rejected' .*every row was rejected \(3 rows; 3 for \"missing field 'q'\"\)"):
+    with pytest.raises(LoadError, match=r"source 'all-rejected' .*every row was rejected \(3 rows; 3 for \"missing field 'q'\"; first at row 0\)"):
         run_load(task)
     assert not task.shard.exists() and not task.counts_path.exists()  # a rerun tries again
 
