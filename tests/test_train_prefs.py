@@ -60,3 +60,24 @@ def test_train_prefs_over_length_rows_are_counted(tiny_llama, pairs, tmp_path):
     rows = train_common.select_rows(train_common.read_rows(str(pairs), "dpo.parquet"), kto.columns, kto.usable, "kto")
     table, report = kto.tokenize(rows, train_common.load_tokenizer(str(tiny_llama), "vicuna"))
     assert report.over > 0 and report.dropped == report.over and len(table) == 2 * (len(rows) - report.dropped)
+
+
+def test_train_prefs_orpo_prompt_ids_are_the_inference_prompt(tiny_llama, tmp_path):
+    """vicuna's trailing space: trl's joint tokenization would cut it off the prompt."""
+    from transformers import AutoTokenizer
+
+    pairs = [{"prompt": "USER: Name the tilt.\nASSISTANT: ", "chosen": "the tilt of the axis.", "rejected": "capital."}] * 4
+    tokenizer = AutoTokenizer.from_pretrained(tiny_llama)
+    prompt = tokenizer(pairs[0]["prompt"])["input_ids"]
+    assert tokenizer(pairs[0]["prompt"] + pairs[0]["chosen"])["input_ids"][: len(prompt)] != prompt  # " the" merges
+    path = tmp_path / "dpo.parquet"
+    pd.DataFrame(pairs).to_parquet(path)
+    opts = ORPO.Options(model=str(tiny_llama), data=str(path), output_dir=str(tmp_path / "o"), max_length=128,
+                        chat_format="vicuna", gradient_checkpointing=False)
+    trainer = ORPO(opts).build()
+    tokenizer = trainer.processing_class
+    for row in trainer.train_dataset:
+        prompt_ids = tokenizer(row["prompt"])["input_ids"]
+        assert row["prompt_input_ids"] == prompt_ids
+        assert row["chosen_input_ids"] == prompt_ids + tokenizer(row["chosen"], add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
+        assert row["chosen_labels"][: len(prompt_ids)] == [-100] * len(prompt_ids)

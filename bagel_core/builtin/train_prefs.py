@@ -6,8 +6,9 @@ the SFT loss on the chosen answer, so it can replace SFT + DPO with one run. KTO
 KTOTrainer) learns from unpaired examples: each pair gives a desirable (chosen) and an
 undesirable (rejected) completion of its prompt.
 
-Both trainers tokenize the text themselves (trl's joint tokenization): over-length rows are
-counted by bagel and dropped with ``--over-length drop``, otherwise trl truncates them.
+Over-length rows are counted by bagel and dropped with ``--over-length drop``, otherwise trl
+truncates them. ORPO tokenizes prompt and answer apart (bagel's rule); KTO keeps trl's joint
+tokenization (its dataset preparation cannot be split from its KL pairing).
 """
 
 from __future__ import annotations
@@ -38,6 +39,22 @@ class _TextPairs(TrlTrainer):
         return pairs
 
 
+def apart(trainer_cls: type) -> type:
+    """trl's ORPOTrainer tokenizing prompt and answer apart (bagel's rule, see
+    :mod:`.train_data`) instead of together: its prompt ids are then the inference prompt's.
+    trl adds BOS and EOS to them as before."""
+
+    class Apart(trainer_cls):  # type: ignore[misc, valid-type]
+        def build_tokenized_answer(self, prompt: str, answer: str) -> dict[str, list[int]]:
+            prompt_ids = self.processing_class(prompt, add_special_tokens=False)
+            answer_ids = self.processing_class(answer, add_special_tokens=False)
+            return {"prompt_input_ids": prompt_ids["input_ids"], "prompt_attention_mask": prompt_ids["attention_mask"],
+                    "input_ids": answer_ids["input_ids"], "attention_mask": answer_ids["attention_mask"]}
+
+    Apart.__name__ = Apart.__qualname__ = trainer_cls.__name__
+    return Apart
+
+
 class ORPO(_TextPairs):
     name = "orpo"
     description = "ORPO on dpo.parquet (trl ORPOTrainer, experimental: SFT + preference in one run, no reference model)"
@@ -51,7 +68,7 @@ class ORPO(_TextPairs):
     def trl_classes(self) -> tuple[type, type]:
         from trl.experimental.orpo import ORPOConfig, ORPOTrainer
 
-        return ORPOConfig, ORPOTrainer
+        return ORPOConfig, apart(ORPOTrainer)
 
     def method_config(self) -> dict[str, Any]:
         if self.options.load_in_4bit:
