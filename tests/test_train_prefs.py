@@ -62,7 +62,7 @@ def test_train_prefs_over_length_rows_are_counted(tiny_llama, pairs, tmp_path):
     assert report.over > 0 and report.dropped == report.over and len(table) == 2 * (len(rows) - report.dropped)
 
 
-def test_train_prefs_orpo_prompt_ids_are_the_inference_prompt(tiny_llama, tmp_path):
+def test_train_prefs_prompt_ids_are_the_inference_prompt(tiny_llama, tmp_path):
     """vicuna's trailing space: trl's joint tokenization would cut it off the prompt."""
     from transformers import AutoTokenizer
 
@@ -81,3 +81,18 @@ def test_train_prefs_orpo_prompt_ids_are_the_inference_prompt(tiny_llama, tmp_pa
         assert row["prompt_input_ids"] == prompt_ids
         assert row["chosen_input_ids"] == prompt_ids + tokenizer(row["chosen"], add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
         assert row["chosen_labels"][: len(prompt_ids)] == [-100] * len(prompt_ids)
+
+    kto = KTO(KTO.Options(model=str(tiny_llama), data=str(path), output_dir=str(tmp_path / "k"), max_length=128,
+                          chat_format="vicuna", gradient_checkpointing=False, per_device_train_batch_size=4)).build()
+    rows = kto.train_dataset
+    assert len(rows) == 8
+    for row in rows:
+        prompt_ids = tokenizer(row["prompt"])["input_ids"]
+        assert row["prompt_ids"] == prompt_ids
+        assert row["completion_ids"] == tokenizer(row["completion"], add_special_tokens=False)["input_ids"]
+        assert row["completion_ids"][-1] == tokenizer.eos_token_id
+    # The KL completions: each row's mismatched completion is the previous row's, per batch of 4.
+    completions, kl = rows["completion_ids"], rows["KL_completion_ids"]
+    for start in range(0, len(rows), 4):
+        block = completions[start:start + 4]
+        assert kl[start:start + 4] == block[-1:] + block[:-1]

@@ -7,8 +7,7 @@ KTOTrainer) learns from unpaired examples: each pair gives a desirable (chosen) 
 undesirable (rejected) completion of its prompt.
 
 Over-length rows are counted by bagel and dropped with ``--over-length drop``, otherwise trl
-truncates them. ORPO tokenizes prompt and answer apart (bagel's rule); KTO keeps trl's joint
-tokenization (its dataset preparation cannot be split from its KL pairing).
+truncates them. Both tokenize prompt and answer apart (bagel's rule, see :mod:`.train_data`).
 """
 
 from __future__ import annotations
@@ -55,6 +54,32 @@ def apart(trainer_cls: type) -> type:
     return Apart
 
 
+def kto_apart(trainer_cls: type) -> type:
+    """trl's KTOTrainer with each row's prompt and completion tokenized apart (bagel's rule)
+    after trl prepared the rows, and the KL completions paired again from those ids the way
+    trl pairs them (rotated by one within each ``per_device_train_batch_size`` block)."""
+
+    class Apart(trainer_cls):  # type: ignore[misc, valid-type]
+        def _prepare_dataset(self, dataset: Any, processing_class: Any, args: Any, dataset_name: str) -> Any:
+            dataset = super()._prepare_dataset(dataset, processing_class, args, dataset_name)
+
+            def retokenize(batch: dict[str, list]) -> dict[str, list]:
+                # trl appended EOS to the completion text: tokenized apart, it is the EOS id.
+                out = {"prompt_ids": [train_data.encode_prompt(processing_class, p) for p in batch["prompt"]],
+                       "completion_ids": [processing_class(c, add_special_tokens=False)["input_ids"] for c in batch["completion"]]}
+                if "KL_completion_ids" in batch:
+                    out["KL_completion_ids"] = out["completion_ids"][-1:] + out["completion_ids"][:-1]
+                return out
+
+            dataset = dataset.map(retokenize, batched=True, batch_size=args.per_device_train_batch_size)
+            if args.max_length is not None:  # as trl: a prompt filling max_length leaves nothing to train
+                dataset = dataset.filter(lambda ids: len(ids) < args.max_length, input_columns="prompt_ids")
+            return dataset
+
+    Apart.__name__ = Apart.__qualname__ = trainer_cls.__name__
+    return Apart
+
+
 class ORPO(_TextPairs):
     name = "orpo"
     description = "ORPO on dpo.parquet (trl ORPOTrainer, experimental: SFT + preference in one run, no reference model)"
@@ -93,7 +118,7 @@ class KTO(_TextPairs):
     def trl_classes(self) -> tuple[type, type]:
         from trl import KTOConfig, KTOTrainer
 
-        return KTOConfig, KTOTrainer
+        return KTOConfig, kto_apart(KTOTrainer)
 
     def as_rows(self, pairs: Any) -> Any:
         """Each pair as two unpaired rows: ``(prompt, chosen, True)`` and ``(prompt, rejected, False)``."""
