@@ -55,6 +55,7 @@ class GlaiveFunc(Source):
     description = "glaive function calling v2: conversations with function calls/results in <|begin_func|>-style markers, 10,000 drawn"
     priority = 2
     dataset_ids = (DATASET,)
+    license = "apache-2.0"
     sample_root = SAMPLES
     #: The reference's source label.
     label = "glaive-func"

@@ -39,6 +39,9 @@ class LimaRP(Source):
     description = "LimaRP-augmented role-play: persona + greeting as system prompt, refusals removed, cut to 4,096 tokens"
     priority = 1
     dataset_ids = (DATASET,)
+    license = "unknown"
+    terms = 'grimulkan/LimaRP-augmented states no licence on its page; the original lemonilia/LimaRP is apache-2.0.'
+    content_warning = 'Role-play conversations; LimaRP-augmented (and the original LimaRP) are tagged Not-For-All-Audiences on the Hub.'
     sample_root = SAMPLES
 
     @dataclass

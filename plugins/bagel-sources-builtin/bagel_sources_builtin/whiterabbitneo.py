@@ -20,6 +20,8 @@ class WhiteRabbitNeo(Source):
     description = "WhiteRabbitNeo WRN chapters 1 and 2: instruction -> response, refusals removed"
     priority = 1
     dataset_ids = CHAPTERS
+    license = "other"
+    terms = 'Gated on the Hub: Apache-2.0 plus the WhiteRabbitNeo extended licence, whose usage restrictions (no military use, no use that breaks laws or harms minors, among others) must be accepted; see the dataset page.'
     sample_root = SAMPLES
 
     @dataclass
