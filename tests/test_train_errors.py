@@ -24,6 +24,7 @@ from bagel_core.cli import cli
     (["--attn-implementation", "flash_attention_2"], "--attn-implementation flash_attention_2 needs the flash_attn package"),
     (["--deepspeed", "zero2"], "--deepspeed runs under a distributed launcher: accelerate launch"),
     (["--model", "/nowhere/model"], "--model /nowhere/model: cannot load its tokenizer"),
+    (["--lora", "--push-to-hub", "me/x"], "the adapter would not load from the Hub; train without --push-to-hub, then: bagel train merge"),
 ])
 def test_train_errors_are_one_line(tiny_llama, tmp_path, monkeypatch, flags, message):
     import importlib.util

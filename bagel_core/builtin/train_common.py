@@ -404,6 +404,14 @@ def check_environment(opts: TrainOptions) -> None:
             need(REPORT_PACKAGES[target], f"--report-to {target}", REPORT_PACKAGES[target])
     if opts.attn_implementation == "flash_attention_2":
         need("flash_attn", "--attn-implementation flash_attention_2", "flash-attn --no-build-isolation")
+    if opts.push_to_hub:
+        need("huggingface_hub", "--push-to-hub", "huggingface_hub")
+        if opts.lora and Path(opts.model).exists():  # known now, not after hours of training
+            raise TrainingSetupError(
+                f"--push-to-hub with --lora on the local model {opts.model}: the adapter would not load from the Hub; "
+                f"train without --push-to-hub, then: bagel train merge --adapter {opts.output_dir} --output-dir MERGED "
+                f"--push-to-hub {opts.push_to_hub}"
+            )
     if opts.deepspeed:
         need("deepspeed", "--deepspeed", "deepspeed")
         if "LOCAL_RANK" not in os.environ:
