@@ -1,42 +1,44 @@
 """``bagel run``: the pipeline from selected components to the output folder.
 
-load -> dedup -> decontaminate -> render -> write, each stage cached in the work directory
-under a fingerprint of config, plugin names and versions, and inputs (see
-:mod:`bagel_core.stages`). The outputs are staged and published by :mod:`bagel_core.publish`:
-the output folder is up to date only when its manifest's fingerprint matches and its files
-are the ones the manifest describes.
+:func:`run` checks the whole configuration, composes the stages (load per loader -> dedup ->
+decontaminate -> render, :mod:`bagel_core.stages`), has the one :class:`~.stages.runner.Runner`
+run them (cached in the work folder by fingerprint, resumed after a kill), and hands the result
+to the write stage, which publishes it (:mod:`bagel_core.publish`): the output folder is up to
+date only when its manifest's fingerprint matches and its files are the ones it describes.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Optional
 
-from .components import BenchmarkText, Component, SpecialTokens
-from .config import ConfigError, LoaderSettings, RunConfig, check_tables, loader_settings, make_options, select
-from .context import LoadContext
 from . import publish
+from .components import Component, SpecialTokens
+from .config import (
+    ConfigError,
+    LoaderSettings,
+    RunConfig,
+    check_tables,
+    loader_settings,
+    make_options,
+    select,
+)
+from .context import LoadCounts
 from .data import DataAccess
-from .health import source_warnings
-from .processes import worker_pool
-from .registry import ComponentInfo, Registry, core_version, current
-from .stages.conversations import CONVERSATIONS, write_conversations
-from .stages.decontaminate import CONTAMINATION_SCHEMA, run_decontaminate
 from .plan import mixture_plan
-from .stages.dedup import REPORT as DEDUP_REPORT, REPORT_SCHEMA as DEDUP_REPORT_SCHEMA, run_dedup
-from .stages.load import Caps, LoadTask, run_load
-from .stages.render import run_render
-from .report import write_mixture_chart
-from .stages.tokens import count_tokens
-from .stages.write import write_card
-from .storage import ParquetSink, atomic_path, fingerprint, read_json
+from .registry import ComponentInfo, Registry, core_version, current
+from .stages.decontaminate import NO_CONTAMINATION, DecontaminateStage
+from .stages.dedup import DedupStage
+from .stages.load import SHARD, Caps, LoadStage, LoadTask
+from .stages.render import RenderStage
+from .stages.runner import Runner
+from .stages.write import build_manifest, write_outputs
 
 #: Bumped when the layout of any stage's files changes, so old caches are not reused.
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 
 
 @dataclass
@@ -103,36 +105,80 @@ def _data(config: RunConfig, cls) -> DataAccess:
     return DataAccess.for_component(cls, config.data_root, config.sample)
 
 
-def benchmark_texts(selected: list[Selected], config: RunConfig) -> list[BenchmarkText]:
-    texts: list[BenchmarkText] = []
-    for s in selected:
-        ctx = LoadContext(s.cls.name, config.seed, _data(config, s.cls), s.options)
-        texts.extend(s.cls(s.options).texts(ctx))
-    return texts
+@dataclass
+class Components:
+    """Everything a run selected, resolved and checked before any data is read."""
+
+    loaders: list[Selected]
+    formats: list[Selected]
+    dedupers: list[Selected]
+    decontaminators: list[Selected]
+    benchmarks: list[Selected]
 
 
-def _dpo_only_shards(config: RunConfig, tasks: list[LoadTask]) -> list[Path]:
-    """The shards of the DPO builders ``[run] dpo_only`` names; each must be selected."""
-    shards = {t.cls.name: t.shard for t in tasks if t.cls.kind == "dpo_builder"}
-    missing = [name for name in config.dpo_only if name not in shards]
+def resolve(config: RunConfig, registry: Registry) -> Components:
+    """The selected components with their options; every problem is a ConfigError here."""
+    # Every table is checked, selected or not: a typo is an error before any data is read.
+    check_tables(registry, config.options)
+    loaders = _select(registry, config, "source", config.sources) + _select(registry, config, "dpo_builder", config.dpo)
+    # Highest priority first; ties alphabetically, as the reference's module order.
+    loaders.sort(key=lambda s: (-s.priority, s.cls.name, s.cls.kind))
+    formats = _select(registry, config, "format", config.formats)
+    if config.formats == "all":
+        # A tokenizer given for its BOS/EOS may have no chat template: such formats only by name.
+        formats = [f for f in formats if not f.cls.requires_tokenizer]
+    if not formats:
+        raise ConfigError("select at least one prompt format (--formats)")
+    if config.copies_per_item is not None and config.copies_per_item > len(formats):
+        raise ConfigError(f"--copies-per-item must be between 1 and the number of formats ({len(formats)}), got {config.copies_per_item}")
+    dedupers = _select(registry, config, "deduper", config.dedup)
+    for d in dedupers:  # a missing library or contradictory options fail before any loading
+        try:
+            d.cls(d.options)
+        except (ImportError, ValueError) as exc:
+            raise ConfigError(f"deduper {d.cls.name!r}: {exc}") from None
+    decontaminators = _select(registry, config, "decontaminator", config.decontaminate)
+    benchmarks = _select(registry, config, "benchmark", config.benchmarks) if decontaminators else []
+    if decontaminators and not benchmarks:
+        raise ConfigError("decontamination needs benchmark sets, but none are selected or installed")
+    builders = [s.cls.name for s in loaders if s.cls.kind == "dpo_builder"]
+    missing = [name for name in config.dpo_only if name not in builders]
     if missing:
-        raise ConfigError(f"[run] dpo_only names {missing}, not among the selected DPO builders {sorted(shards)}")
-    return [shards[name] for name in config.dpo_only]
+        raise ConfigError(f"[run] dpo_only names {missing}, not among the selected DPO builders {sorted(builders)}")
+    return Components(loaders, formats, dedupers, decontaminators, benchmarks)
 
 
-def _load_all(tasks: list[LoadTask], num_proc: int, log: Callable[[str], None]):
-    pending = [t for t in tasks if not t.done()]
-    for t in tasks:
-        if t.done():
-            log(f"load {t.cls.name}: reused")
-    if num_proc > 1 and len(pending) > 1:
-        with worker_pool(num_proc) as pool:
-            list(pool.map(run_load, pending))
-    else:
-        for task in pending:
-            run_load(task)
-            log(f"load {task.cls.name}: done")
-    return [run_load(t) for t in tasks]  # all cached now: reads the counts
+@dataclass
+class Stages:
+    """The stages of one run, composed from its components; the runner runs them."""
+
+    loads: list[LoadStage]
+    dedup: DedupStage
+    decontaminate: Optional[DecontaminateStage]
+    render: RenderStage
+
+
+def compose(config: RunConfig, chosen: Components, tokens: SpecialTokens, quiet: bool) -> Stages:
+    work = Path(config.work)
+    loads = []
+    for s in chosen.loaders:
+        caps = Caps(s.settings.max_items, s.cls.cap_per_stratum, config.global_cap, config.global_cap_sample)
+        task = LoadTask(s.cls, s.options, config.seed, config.data_root, config.sample, Path(SHARD), quiet, caps)
+        data_fp = _data(config, s.cls).fingerprint(s.cls.dataset_ids) + s.cls(s.options).input_fingerprint()
+        loads.append(LoadStage(task, s.identity() | {"priority": s.priority}, data_fp))
+    names = [s.cls.name for s in chosen.loaders]
+    dpo_only = [i for i, s in enumerate(chosen.loaders) if s.cls.kind == "dpo_builder" and s.cls.name in config.dpo_only]
+    dedup = DedupStage(loads, [(d.cls, d.options) for d in chosen.dedupers], [names, [d.identity() for d in chosen.dedupers]], config.dedup_scope, dpo_only, work / "cache")
+    decontaminate = None
+    if chosen.decontaminators:
+        benchmarks = [(b.cls, b.options, _data(config, b.cls)) for b in chosen.benchmarks]
+        identities = [[d.identity() for d in chosen.decontaminators], [[b.identity(), data.fingerprint(b.cls.dataset_ids)] for b, (_, _, data) in zip(chosen.benchmarks, benchmarks)]]
+        decontaminate = DecontaminateStage(dedup, [(d.cls, d.options) for d in chosen.decontaminators], benchmarks, identities, config.seed, config.decontaminate_dry_run, work / "cache", quiet)
+    render = RenderStage(
+        decontaminate or dedup, [(f.cls, f.options) for f in chosen.formats], [f.identity() for f in chosen.formats], tokens,
+        config.seed, config.copies_per_item, config.format_assignment, config.newlines, config.num_proc, quiet,
+    )
+    return Stages(loads, dedup, decontaminate, render)
 
 
 def run(
@@ -149,163 +195,37 @@ def run(
     nothing is rendered or written to ``config.out``. ``command`` is the command line that
     started the run, for the dataset card.
     """
-    if registry is None:
-        registry = current()
-    # Every table is checked, selected or not: a typo is an error before any data is read.
-    check_tables(registry, config.options)
-    loaders = _select(registry, config, "source", config.sources) + _select(registry, config, "dpo_builder", config.dpo)
-    # Highest priority first; ties alphabetically, as the reference's module order.
-    loaders.sort(key=lambda s: (-s.priority, s.cls.name, s.cls.kind))
-    formats = _select(registry, config, "format", config.formats)
-    if config.formats == "all":
-        # A tokenizer given for its BOS/EOS may have no chat template: such formats only by name.
-        formats = [f for f in formats if not f.cls.requires_tokenizer]
-    if not formats:
-        raise ConfigError("select at least one prompt format (--formats)")
-    dedupers = _select(registry, config, "deduper", config.dedup)
-    for d in dedupers:  # a missing library or contradictory options fail before any loading
-        try:
-            d.cls(d.options)
-        except (ImportError, ValueError) as exc:
-            raise ConfigError(f"deduper {d.cls.name!r}: {exc}") from None
-    decontaminators = _select(registry, config, "decontaminator", config.decontaminate)
-    benchmarks = _select(registry, config, "benchmark", config.benchmarks) if decontaminators else []
-    if decontaminators and not benchmarks:
-        raise ConfigError("decontamination needs benchmark sets, but none are selected or installed")
-    if config.copies_per_item is not None and config.copies_per_item > len(formats):
-        raise ConfigError(f"--copies-per-item must be between 1 and the number of formats ({len(formats)}), got {config.copies_per_item}")
-
-    timings: dict[str, float] = {}
-    work, out = Path(config.work), Path(config.out)
-    core = [core_version(), CACHE_VERSION]
+    registry = registry if registry is not None else current()
+    chosen = resolve(config, registry)
     tokens = special_tokens(config.tokenizer)
+    stages = compose(config, chosen, tokens, quiet)
+    work, out = Path(config.work), Path(config.out)
+    runner = Runner(work, [core_version(), CACHE_VERSION], log)
 
-    tasks = []
-    load_fps = []
-    for s in loaders:
-        data_fp = _data(config, s.cls).fingerprint(s.cls.dataset_ids) + s.cls(s.options).input_fingerprint()
-        caps = Caps(s.settings.max_items, s.cls.cap_per_stratum, config.global_cap, config.global_cap_sample)
-        fp = fingerprint(core, s.identity(), config.seed, data_fp, dataclasses.asdict(caps))
-        load_fps.append([s.priority, fp])
-        tasks.append(LoadTask(s.cls, s.options, config.seed, config.data_root, config.sample, work / "load" / f"{s.cls.kind}-{s.cls.name}-{fp}.parquet", quiet, caps))
-    dpo_only = _dpo_only_shards(config, tasks)  # checked before any data is read
-    dedup_fp = fingerprint(core, load_fps, [d.identity() for d in dedupers], config.dedup_scope, sorted(config.dpo_only))
-    decon_fp = fingerprint(dedup_fp, [d.identity() for d in decontaminators], [
-        [b.identity(), _data(config, b.cls).fingerprint(b.cls.dataset_ids)] for b in benchmarks
-    ], config.decontaminate_dry_run) if decontaminators else dedup_fp
-    render_fp = fingerprint(decon_fp, [f.identity() for f in formats], config.seed, config.copies_per_item, config.format_assignment, config.newlines, dataclasses.asdict(tokens))
-
-    manifest = None if plan else publish.current_manifest(out, render_fp)
+    fingerprint = runner.fingerprint(stages.render)
+    manifest = None if plan else publish.current_manifest(out, fingerprint)
     if manifest is not None:
         log("output is up to date: nothing to do")
         return RunResult(manifest, reused=True)
 
     publish.prepare(None if plan else out, work)  # a plan writes nothing into out
-    started = time.perf_counter()
-    counts = _load_all(tasks, config.num_proc, log)
-    timings["load"] = time.perf_counter() - started
-
-    started = time.perf_counter()
-    dedup_dir = work / "dedup" / dedup_fp
-    duplicates = run_dedup([t.shard for t in tasks], dedup_dir, lambda: [d.cls(d.options, cache_dir=work / "cache" / d.cls.name) for d in dedupers], config.dedup_scope, dpo_only)
-    timings["dedup"] = time.perf_counter() - started
-    log("dedup: done")
+    loads = runner.run_all(stages.loads, config.num_proc)
+    counts = [LoadCounts.from_dict(r.counts) for r in loads]
+    dedup = runner.run(stages.dedup)
     if plan:
-        names = [f.cls.name for f in formats]
+        names = [f.cls.name for f in chosen.formats]
         global_cap = (config.global_cap, config.global_cap_sample) if config.global_cap is not None else None
-        return RunResult(mixture_plan(loaders, counts, duplicates, dedup_dir, names, config.seed, config.copies_per_item, config.format_assignment, global_cap), reused=False, timings=timings)
+        return RunResult(mixture_plan(chosen.loaders, counts, dedup.counts, dedup.folder, names, config.seed, config.copies_per_item, config.format_assignment, global_cap), reused=False, timings=runner.timings)
+    decontaminate = runner.run(stages.decontaminate) if stages.decontaminate else None
+    if decontaminate is not None:
+        log(f"decontaminate: {decontaminate.counts['flagged']} items matched")
+    render = runner.run(stages.render)
 
     started = time.perf_counter()
-    if decontaminators:
-        decon_dir = work / "decontaminate" / decon_fp
-        if (decon_dir / "counts.json").exists():
-            contamination = read_json(decon_dir / "counts.json")
-        else:
-            instances = [d.cls(d.options, cache_dir=work / "cache" / d.cls.name) for d in decontaminators]
-            contamination = run_decontaminate(instances, benchmark_texts(benchmarks, config), dedup_dir, decon_dir, config.decontaminate_dry_run, quiet)
-        log(f"decontaminate: {contamination['flagged']} items matched")
-    else:
-        decon_dir, contamination = dedup_dir, {"flagged": 0, "removed": 0, "dry_run": False, "by_origin": {}, "by_benchmark": {}}
-    timings["decontaminate"] = time.perf_counter() - started
-
-    started = time.perf_counter()
-    instances = [f.cls(f.options, tokens) for f in formats]
-    stage = publish.staging(out)  # the outputs are written here, then published into out
-    written = run_render(instances, config.seed, config.copies_per_item, decon_dir, stage, config.num_proc, quiet, config.format_assignment, config.newlines)
-    conversations = write_conversations(decon_dir, stage)
-    for name, stage_dir, schema in (("contamination.parquet", decon_dir, CONTAMINATION_SCHEMA), (DEDUP_REPORT, dedup_dir, DEDUP_REPORT_SCHEMA)):
-        report = stage_dir / name
-        if report.exists():
-            with atomic_path(stage / name) as tmp:
-                shutil.copyfile(report, tmp)
-        else:
-            with ParquetSink(stage / name, schema):
-                pass
-    timings["render"] = time.perf_counter() - started
-    log("render: done")
-
-    sources: dict[str, Any] = {}
-    for s, c in zip(loaders, counts):
-        name = s.cls.name
-        dups = duplicates.get(name, {})
-        flagged = sum(contamination["by_origin"].get(name, {}).values())
-        sources[name] = {
-            "kind": s.cls.kind,
-            "priority": s.priority,
-            "distribution": s.info.plugin.distribution,
-            "version": s.info.plugin.version,
-            "dataset_ids": list(s.cls.dataset_ids),
-            "loaded": c.loaded,
-            "rejected": dict(sorted(c.rejected.items())),
-            "rejected_examples": dict(sorted(c.examples.items())),
-            "filtered": dict(sorted(c.filtered.items())),
-            "filtered_examples": dict(sorted(c.filtered_examples.items())),
-            "duplicates": dups.get("sft", 0) + dups.get("dpo", 0),
-            # Per deduper: items removed, and the sources of the items they duplicate.
-            "dedup": {
-                d: {"removed": n["sft"] + n["dpo"], "lost_to": n["lost_to"]} for d, n in dups.get("by_deduper", {}).items()
-            },
-            # Matched a benchmark; removed unless the run was a dry run.
-            "flagged": flagged,
-            "contaminated": 0 if contamination["dry_run"] else flagged,
-            **s.cls.card_metadata(),
-            "rows_written": {"sft": written.get(name, {}).get("sft", 0), "dpo": written.get(name, {}).get("dpo", 0), "conversations": conversations.get(name, {}).get("rows", 0)},
-        }
-    manifest = {
-        "bagel_version": core_version(),
-        "fingerprint": render_fp,
-        "command": command,
-        "config": config.to_json(),
-        "special_tokens": dataclasses.asdict(tokens),
-        "plugins": [
-            {"name": p.name, "distribution": p.distribution, "version": p.version, "error": p.error, "blocked": p.blocked}
-            for p in registry.plugins
-        ],
-        "formats": [f.cls.name for f in formats],
-        "dedupers": [d.cls.name for d in dedupers],
-        "decontaminators": [d.cls.name for d in decontaminators],
-        "benchmarks": [b.cls.name for b in benchmarks],
-        "components": {"loaders": [s.identity() | {"priority": s.priority} for s in loaders], "formats": [f.identity() for f in formats], "dedupers": [d.identity() for d in dedupers], "decontaminators": [d.identity() for d in decontaminators], "benchmarks": [b.identity() for b in benchmarks]},
-        "sources": sources,
-        "contamination": contamination,
-        "warnings": source_warnings(sources),
-        "totals": {
-            "loaded": sum(s["loaded"] for s in sources.values()),
-            "duplicates": sum(s["duplicates"] for s in sources.values()),
-            "contaminated": contamination["removed"],
-            "sft_rows": sum(s["rows_written"]["sft"] for s in sources.values()),
-            "dpo_rows": sum(s["rows_written"]["dpo"] for s in sources.values()),
-            "conversations_rows": sum(s["rows_written"]["conversations"] for s in sources.values()),
-            # Plain-text items: in sft.parquet, but they have no conversation.
-            "conversations_skipped_plain_text": sum(c["plain text"] for c in conversations.values()),
-        },
-    }
-    if config.tokenizer:
-        started = time.perf_counter()
-        manifest["tokens"] = count_tokens(stage, config.tokenizer)
-        timings["tokens"] = time.perf_counter() - started
-    if write_mixture_chart(stage) is None:  # the card embeds it when matplotlib is installed
-        log("no mixture chart in the card: matplotlib is not installed (pip install 'bagel-core[report]')")
-    write_card(stage, manifest, location=str(out.resolve()))  # the card names where it will be
-    publish.publish(stage, out, manifest)
-    return RunResult(manifest, reused=False, timings=timings)
+    manifest = build_manifest(
+        config, registry, chosen, counts, dedup.counts, decontaminate.counts if decontaminate else NO_CONTAMINATION,
+        render.counts, fingerprint, tokens, command,
+    )
+    write_outputs(out, manifest, render.folder, dedup.folder, decontaminate.folder if decontaminate else None, config.tokenizer, log)
+    runner.timings["write"] = time.perf_counter() - started
+    return RunResult(manifest, reused=False, timings=runner.timings)

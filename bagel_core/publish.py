@@ -23,8 +23,15 @@ import shutil
 from pathlib import Path
 from typing import Any, Optional
 
-from .storage import _alive, read_json, remove_stale_temporaries, temporary_path
-from .stages.write import MANIFEST, write_manifest
+from .storage import (
+    _alive,
+    read_json,
+    remove_stale_temporaries,
+    temporary_path,
+    write_json,
+)
+
+MANIFEST = "manifest.json"
 
 MARKER = "INCOMPLETE.bagel"
 STAGING = ".bagel-staging"
@@ -119,7 +126,7 @@ def publish(stage: Path, out: Path, manifest: dict[str, Any]) -> None:
     ``files`` table and is written last."""
     names = sorted(p.name for p in stage.iterdir() if p.is_file() and p.name != MANIFEST)
     manifest["files"] = {name: file_digest(stage / name) for name in names}
-    write_manifest(stage, manifest)
+    write_json(stage / MANIFEST, manifest)
     old = _old_files(out)
     marker = out / MARKER
     tmp = temporary_path(marker)

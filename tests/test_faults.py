@@ -151,7 +151,7 @@ def test_sigterm_and_ctrl_c_stop_with_a_message_and_the_rerun_resumes(tmp_path, 
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
         env=dict(os.environ, PYTHONPATH=_path(tmp_path), BAGEL_TEST_SLOW_ROW="5"),
     )
-    _wait_for(lambda: list((out / ".bagel-work" / "load").glob("source-toy-high-*.parquet")), proc)
+    _wait_for(lambda: list((out / ".bagel-work" / "load").glob("source-toy-high-*/records.parquet")), proc)
     proc.send_signal(getattr(signal, signum))
     _, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 128 + getattr(signal, signum)

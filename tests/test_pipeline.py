@@ -88,7 +88,7 @@ def test_rerun_reuses_stages(tmp_path, toy_root, toy_registry):
     config = RunConfig(out=tmp_path / "out", data_root=toy_root, **TOY)
     first = run(config, toy_registry)
     assert not first.reused
-    shards = sorted((tmp_path / "out" / ".bagel-work" / "load").glob("*.parquet"))
+    shards = sorted((tmp_path / "out" / ".bagel-work" / "load").glob("*/records.parquet"))
     mtimes = [p.stat().st_mtime_ns for p in shards]
     assert run(config, toy_registry).reused
     # A different seed re-renders but loads nothing again (loading does not depend on it here? it does:
@@ -103,7 +103,7 @@ def test_rerun_reuses_stages(tmp_path, toy_root, toy_registry):
     (toy_root / "toy" / "high" / "rows.jsonl").write_text(json.dumps({"q": "New question?", "a": "New answer."}) + "\n")
     fourth = run(config, toy_registry)
     assert fourth.manifest["sources"]["toy-high"]["loaded"] == 1
-    assert len(list((tmp_path / "out" / ".bagel-work" / "load").glob("source-toy-high-*.parquet"))) == 2
+    assert len(list((tmp_path / "out" / ".bagel-work" / "load").glob("source-toy-high-*/records.parquet"))) == 2
 
 
 def test_unknown_names_and_bad_options(tmp_path, toy_root, toy_registry):
@@ -154,8 +154,8 @@ def test_killed_run_resumes_to_the_same_output(tmp_path, toy_root):
     assert killed.returncode == -9
     # Nothing final was written, and toy-high (loaded before the kill) has its finished shard.
     assert not (out / "manifest.json").exists() and not (out / "sft.parquet").exists()
-    finished = list((out / ".bagel-work" / "load").glob("source-toy-high-*.parquet"))
-    assert finished and not list((out / ".bagel-work" / "load").glob("source-toy-low-*.parquet"))
+    finished = list((out / ".bagel-work" / "load").glob("source-toy-high-*/records.parquet"))
+    assert finished and not list((out / ".bagel-work" / "load").glob("source-toy-low-*/records.parquet"))
     mtime = finished[0].stat().st_mtime_ns
 
     resumed = _bagel([*args, "--out", str(out)], env, tmp_path)

@@ -8,15 +8,18 @@ and removes nothing.
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Any, ClassVar, Iterator, Sequence
 
 import pyarrow as pa
 from tqdm.auto import tqdm
 
 from ..components import BenchmarkText, Decontaminator, Match, Query
-from ..storage import ParquetSink, iter_batches, read_json, write_json
+from ..context import LoadContext
+from ..storage import ParquetSink, iter_batches
 from . import DPO_WORK_SCHEMA, SFT_WORK_SCHEMA
+from .runner import Stage
 
 QUERY_BATCH = 4096
 
@@ -63,9 +66,6 @@ def run_decontaminate(
     quiet: bool = True,
 ) -> dict:
     """Write ``out_dir/{sft,dpo,contamination}.parquet`` and return the counts."""
-    counts_path = out_dir / "counts.json"
-    if counts_path.exists():
-        return read_json(counts_path)
     for d in decontaminators:
         d.index(benchmarks)
     flagged: set[str] = set()
@@ -100,5 +100,39 @@ def run_decontaminate(
         "by_origin": {o: dict(c) for o, c in by_origin.items()},
         "by_benchmark": dict(by_benchmark),
     }
-    write_json(counts_path, counts)
     return counts
+
+
+#: The counts of a run without decontaminators.
+NO_CONTAMINATION = {"flagged": 0, "removed": 0, "dry_run": False, "by_origin": {}, "by_benchmark": {}}
+
+
+@dataclass
+class DecontaminateStage(Stage):
+    """Stage 3: remove (or, in a dry run, only report) items that match benchmark texts."""
+
+    name: ClassVar[str] = "decontaminate"
+    dedup: Stage
+    #: ``(class, options)`` of each decontaminator, in order.
+    decontaminators: list
+    #: ``(class, options, data access)`` of each benchmark set.
+    benchmarks: list
+    identities: Any
+    seed: int
+    dry_run: bool
+    cache_root: Path
+    quiet: bool = True
+
+    @property
+    def inputs(self) -> list[Stage]:  # type: ignore[override]
+        return [self.dedup]
+
+    def key(self) -> Any:
+        return [self.identities, self.dry_run]
+
+    def run(self, folder: Path, inputs: list[Path]) -> dict:
+        instances = [cls(options, cache_dir=self.cache_root / cls.name) for cls, options in self.decontaminators]
+        texts: list[BenchmarkText] = []
+        for cls, options, data in self.benchmarks:
+            texts.extend(cls(options).texts(LoadContext(cls.name, self.seed, data, options)))
+        return run_decontaminate(instances, texts, inputs[0], folder, self.dry_run, self.quiet)

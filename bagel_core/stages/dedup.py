@@ -23,15 +23,17 @@ removed item beside the item it duplicates, with their similarity) and ``counts.
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator, Literal, Sequence
+from typing import Any, Callable, ClassVar, Iterator, Literal, Sequence
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..components import DedupBatch, Deduper
-from ..storage import ParquetSink, iter_batches, read_json, write_json
+from ..storage import ParquetSink, iter_batches
 from . import DPO_WORK_SCHEMA, SFT_WORK_SCHEMA
+from .runner import Stage
 
 REPORT = "near_duplicates.parquet"
 REPORT_SCHEMA = pa.schema(
@@ -198,11 +200,7 @@ def run_dedup(
 ) -> dict:
     """Dedup ``shards`` (already in priority order) into ``out_dir``; ``make_dedupers`` gives a
     fresh chain per scope; ``scope = "shared"`` adds one set of known ids across both;
-    ``dpo_only``: shards of builders whose pairs' ids no SFT item may have. Returns the counts
-    (also in ``out_dir/counts.json``)."""
-    counts_path = out_dir / "counts.json"
-    if counts_path.exists():
-        return read_json(counts_path)
+    ``dpo_only``: shards of builders whose pairs' ids no SFT item may have. Returns the counts."""
     by_origin: dict[str, Counter] = {}
     by_deduper: dict[str, dict[str, Counter]] = {}
     lost_to: dict[str, dict[str, Counter]] = {}
@@ -253,7 +251,6 @@ def run_dedup(
         }
         for origin, c in sorted(by_origin.items())
     }
-    write_json(counts_path, counts)
     return counts
 
 
@@ -267,3 +264,32 @@ def _drop_owned_elsewhere(part: pa.Table, scope: str, owners: dict[str, tuple[st
             count(scope, origin, SHARED_IDS, owner[2])
         keep.append(not lost)
     return part.filter(pa.array(keep, pa.bool_()))
+
+
+@dataclass
+class DedupStage(Stage):
+    """Stage 2: the loads, in priority order, through the chain of dedupers."""
+
+    name: ClassVar[str] = "dedup"
+    loads: list[Stage]
+    #: ``(class, options)`` of each deduper, in chain order.
+    dedupers: list
+    identities: Any
+    scope: DedupScope
+    #: Indices into ``loads`` of the DPO builders whose pairs are DPO-only.
+    dpo_only: list[int]
+    cache_root: Path
+
+    @property
+    def inputs(self) -> list[Stage]:  # type: ignore[override]
+        return self.loads
+
+    def key(self) -> Any:
+        return [self.identities, self.scope, self.dpo_only]
+
+    def run(self, folder: Path, inputs: list[Path]) -> dict:
+        from .load import SHARD
+
+        shards = [f / SHARD for f in inputs]
+        make = lambda: [cls(options, cache_dir=self.cache_root / cls.name) for cls, options in self.dedupers]  # noqa: E731
+        return run_dedup(shards, folder, make, self.scope, [shards[i] for i in self.dpo_only])

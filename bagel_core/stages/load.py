@@ -9,9 +9,9 @@ so each row is converted once and memory holds ids, never all records.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Any, Iterator, Optional
+from typing import Any, ClassVar, Iterator, Optional
 
 import numpy as np
 import pyarrow as pa
@@ -25,9 +25,10 @@ from ..data import DataAccess, DatasetUnavailable
 from ..errors import is_environment
 from ..readers import MalformedFile, RowFailure
 from ..records import RECORD_FIELDS, Record
-from ..storage import ParquetSink, iter_batches, read_json, write_json
+from ..storage import ParquetSink, iter_batches
 from ..validation import validate_record
 from . import WORK_SCHEMA
+from .runner import Stage
 
 #: The scratch file of a capped load: work records plus the stratum of each.
 SPILL_SCHEMA = WORK_SCHEMA.append(pa.field("stratum", pa.string()))
@@ -67,13 +68,6 @@ class LoadTask:
     shard: Path
     quiet: bool = True
     caps: Caps = Caps()
-
-    @property
-    def counts_path(self) -> Path:
-        return self.shard.with_suffix(".json")
-
-    def done(self) -> bool:
-        return self.shard.exists() and self.counts_path.exists()
 
     def data_access(self) -> DataAccess:
         return DataAccess.for_component(self.cls, self.data_root, self.sample)
@@ -229,8 +223,6 @@ def check_not_all_rejected(cls: type[Loader], counts: LoadCounts) -> None:
 
 def run_load(task: LoadTask) -> LoadCounts:
     """Load one component into its shard (atomically) and return its counts."""
-    if task.done():
-        return LoadCounts.from_dict(read_json(task.counts_path))
     cls = task.cls
     ctx = LoadContext(cls.name, task.seed, task.data_access(), task.options, task.quiet)
     component = cls(task.options)
@@ -255,5 +247,34 @@ def run_load(task: LoadTask) -> LoadCounts:
     if capped:
         ctx.counts.loaded = _write_capped(target, task.shard, task.caps, task.seed, cls.name, ctx)
         target.unlink()
-    write_json(task.counts_path, ctx.counts.as_dict())
     return ctx.counts
+
+
+#: The file of a load stage's folder holding the loader's records.
+SHARD = "records.parquet"
+
+
+@dataclass
+class LoadStage(Stage):
+    """Stage 1, once per loader (so changing one source's options reloads only that source):
+    its records, validated and capped, in ``records.parquet``."""
+
+    name: ClassVar[str] = "load"
+    task: LoadTask
+    #: The loader's identity (distribution, version, options, cap) and what else its output
+    #: depends on (the data it reads).
+    identity: Any
+    data_fingerprint: str
+
+    def key(self) -> Any:
+        t = self.task
+        return [self.identity, t.seed, self.data_fingerprint, asdict(t.caps)]
+
+    def label(self) -> str:
+        return f"load {self.task.cls.name}"
+
+    def folder_name(self, fingerprint: str) -> str:
+        return f"{self.task.cls.kind}-{self.task.cls.name}-{fingerprint}"
+
+    def run(self, folder: Path, inputs: list[Path]) -> dict:
+        return run_load(replace(self.task, shard=folder / SHARD)).as_dict()

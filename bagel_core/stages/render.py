@@ -8,19 +8,29 @@ from __future__ import annotations
 
 import os
 from collections import Counter, deque
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Any, ClassVar, Optional, Sequence
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 from tqdm.auto import tqdm
 
-from ..components import PromptFormat
+from ..components import PromptFormat, SpecialTokens
 from ..processes import worker_pool
 from ..records import DPO_SCHEMA, SFT_SCHEMA
-from ..rendering import FormatAssignment, NewlineRule, Renderer, copy_order, formats_for, random_formats
+from ..rendering import (
+    FormatAssignment,
+    NewlineRule,
+    Renderer,
+    copy_order,
+    formats_for,
+    random_formats,
+)
 from ..storage import ParquetSink
+from .conversations import CONVERSATIONS, write_conversations
+from .runner import Stage
 
 # Set in the parent before worker processes fork, so formats are not pickled per task.
 _STATE: dict = {}
@@ -170,3 +180,37 @@ def run_render(
     finally:
         _STATE.clear()
     return {origin: {"sft": sft[origin], "dpo": dpo[origin]} for origin in set(sft) | set(dpo)}
+
+
+@dataclass
+class RenderStage(Stage):
+    """Stage 4: every item in its formats (``sft.parquet``, ``dpo.parquet``) and every
+    conversation unrendered (``conversations.parquet``), into the stage's folder; the write
+    stage moves them into the output (so a rerun whose output was removed or edited renders
+    again). ``num_proc`` is not part of the key: the output is the same for any."""
+
+    name: ClassVar[str] = "render"
+    outputs: ClassVar[tuple[str, ...]] = ("sft.parquet", "dpo.parquet", CONVERSATIONS)
+    source: Stage
+    #: ``(class, options)`` of each format, in order.
+    formats: list
+    identities: Any
+    tokens: SpecialTokens
+    seed: int
+    copies_per_item: Optional[int]
+    assignment: FormatAssignment
+    newlines: NewlineRule
+    num_proc: int = 1
+    quiet: bool = True
+
+    @property
+    def inputs(self) -> list[Stage]:  # type: ignore[override]
+        return [self.source]
+
+    def key(self) -> Any:
+        return [self.identities, self.seed, self.copies_per_item, self.assignment, self.newlines, asdict(self.tokens)]
+
+    def run(self, folder: Path, inputs: list[Path]) -> dict:
+        instances = [cls(options, self.tokens) for cls, options in self.formats]
+        written = run_render(instances, self.seed, self.copies_per_item, inputs[0], folder, self.num_proc, self.quiet, self.assignment, self.newlines)
+        return {"written": written, "conversations": write_conversations(inputs[0], folder)}
