@@ -168,7 +168,12 @@ def compose(config: RunConfig, chosen: Components, tokens: SpecialTokens, quiet:
         loads.append(LoadStage(task, s.identity() | {"priority": s.priority}, data_fp))
     names = [s.cls.name for s in chosen.loaders]
     dpo_only = [i for i, s in enumerate(chosen.loaders) if s.cls.kind == "dpo_builder" and s.cls.name in config.dpo_only]
-    dedup = DedupStage(loads, [(d.cls, d.options) for d in chosen.dedupers], [names, [d.identity() for d in chosen.dedupers]], config.dedup_scope, dpo_only, work / "cache")
+    # A DPO-only builder replaces the SFT items of the loaders that read its upstream data.
+    twins = {
+        b.cls.name: [s.cls.name for s in chosen.loaders if s.cls.kind == "source" and set(s.cls.dataset_ids) & set(b.cls.dataset_ids)]
+        for b in (chosen.loaders[i] for i in dpo_only)
+    }
+    dedup = DedupStage(loads, [(d.cls, d.options) for d in chosen.dedupers], [names, [d.identity() for d in chosen.dedupers]], config.dedup_scope, dpo_only, work / "cache", twins)
     decontaminate = None
     if chosen.decontaminators:
         benchmarks = [(b.cls, b.options, _data(config, b.cls)) for b in chosen.benchmarks]

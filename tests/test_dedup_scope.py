@@ -102,3 +102,17 @@ def test_dpo_only_pairs_remove_sft_items_whatever_the_order(tmp_path, scope):
     assert _ids(tmp_path / scope, "dpo") == [uid("Hi there")]
     assert _totals(counts) == {"lmsys": (1, 0)}
     assert counts["lmsys"]["by_deduper"] == {"dpo-only": {"sft": 1, "dpo": 0, "lost_to": {"lmsys-dpo": 1}}}
+
+
+def test_dpo_only_pairs_remove_only_their_own_sources_items(tmp_path):
+    # glaive's item has the instruction of an lmsys pair: the reference made only lmsys's rows
+    # DPO-only, so with twins naming lmsys the other source's item stays.
+    shards = [
+        _shard(tmp_path, "sft", [_sft("lmsys", "Hi there"), _sft("glaive", "Hi there")]),
+        _shard(tmp_path, "dpo", [_pair("lmsys-dpo", "Hi there")]),
+    ]
+    counts = run_dedup(shards, tmp_path / "twins", exact, "separate", dpo_only=[shards[1]], twins={"lmsys-dpo": ["lmsys"]})
+    kept = pq.read_table(tmp_path / "twins" / "sft.parquet")
+    assert kept.column("origin").to_pylist() == ["glaive"] and kept.column("id").to_pylist() == [uid("Hi there")]
+    assert counts["lmsys"]["by_deduper"] == {"dpo-only": {"sft": 1, "dpo": 0, "lost_to": {"lmsys-dpo": 1}}}
+    assert "glaive" not in counts

@@ -23,9 +23,9 @@ removed item beside the item it duplicates, with their similarity) and ``counts.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, ClassVar, Iterator, Literal, Sequence
+from typing import Any, Callable, ClassVar, Collection, Iterator, Literal, Mapping, Optional, Sequence
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -62,21 +62,32 @@ def _is_sft(table: pa.Table) -> pa.Array:
     return pc.or_(pc.is_valid(table["conversations"]), pc.is_valid(table["text"]))
 
 
-def _sft_mask(table: pa.Table, blocked: dict[str, str]) -> pa.Array:
-    """SFT records whose id no DPO-only pair has."""
+#: id of a DPO-only pair -> (the builder that made it, the origins whose SFT items with that id
+#: it removes; ``None``: every origin).
+Blocked = dict[str, tuple[str, Optional[frozenset[str]]]]
+
+
+def _is_blocked(item_id: str, origin: str, blocked: Blocked) -> bool:
+    hit = blocked.get(item_id)
+    return hit is not None and (hit[1] is None or origin in hit[1])
+
+
+def _sft_mask(table: pa.Table, blocked: Blocked) -> pa.Array:
+    """SFT records whose id no DPO-only pair of their own upstream has."""
     mask = _is_sft(table)
     if blocked:
-        mask = pc.and_(mask, pa.array([i not in blocked for i in table.column("id").to_pylist()], pa.bool_()))
+        ids, origins = table.column("id").to_pylist(), table.column("origin").to_pylist()
+        mask = pc.and_(mask, pa.array([not _is_blocked(i, o, blocked) for i, o in zip(ids, origins)], pa.bool_()))
     return mask
 
 
-def _in_scope(table: pa.Table, scope: str, blocked: dict[str, str]) -> pa.Table:
+def _in_scope(table: pa.Table, scope: str, blocked: Blocked) -> pa.Table:
     if scope == "sft":
         return table.filter(_sft_mask(table, blocked))
     return table.filter(pc.is_valid(table["prompt"]))
 
 
-def _parts(shards: Sequence[Path], scope: str, blocked: dict[str, str], columns=None) -> Iterator[pa.Table]:
+def _parts(shards: Sequence[Path], scope: str, blocked: Blocked, columns=None) -> Iterator[pa.Table]:
     """The scope's rows of every shard, in priority order, a batch at a time."""
     for shard in shards:
         for batch in iter_batches(shard, columns=columns):
@@ -85,14 +96,15 @@ def _parts(shards: Sequence[Path], scope: str, blocked: dict[str, str], columns=
                 yield part
 
 
-def _pair_ids(shards: Sequence[Path]) -> dict[str, str]:
-    """id -> origin of the DPO pairs in ``shards``."""
-    ids: dict[str, str] = {}
+def _pair_ids(shards: Sequence[Path], twins: Optional[Mapping[str, Collection[str]]] = None) -> Blocked:
+    """The DPO pairs of ``shards``: id -> (origin, the origins ``twins`` names for it)."""
+    ids: Blocked = {}
     for shard in shards:
         for batch in iter_batches(shard, columns=["id", "origin", "prompt"]):
             table = pa.Table.from_batches([batch])
             table = table.filter(pc.is_valid(table["prompt"]))
-            ids.update(zip(table.column("id").to_pylist(), table.column("origin").to_pylist()))
+            for item_id, origin in zip(table.column("id").to_pylist(), table.column("origin").to_pylist()):
+                ids[item_id] = (origin, None if twins is None else frozenset(twins.get(origin, ())))
     return ids
 
 
@@ -135,7 +147,7 @@ class _Texts(Sequence[str]):
         return iter(self._all())
 
 
-def _find(dedupers: Sequence[Deduper], shards: Sequence[Path], scope: str, blocked: dict[str, str]) -> dict[int, tuple[str, int, float]]:
+def _find(dedupers: Sequence[Deduper], shards: Sequence[Path], scope: str, blocked: Blocked) -> dict[int, tuple[str, int, float]]:
     """Run the chain over the scope: removed position -> (deduper, kept position, similarity)."""
     removed: dict[int, tuple[str, int, float]] = {}
     for deduper in dedupers:
@@ -161,20 +173,20 @@ def _find(dedupers: Sequence[Deduper], shards: Sequence[Path], scope: str, block
     return removed
 
 
-def _count_dpo_only(shards: Sequence[Path], blocked: dict[str, str], by_origin, by_deduper, lost_to) -> None:
+def _count_dpo_only(shards: Sequence[Path], blocked: Blocked, by_origin, by_deduper, lost_to) -> None:
     """Count the SFT records removed because a DPO-only pair has their id."""
     for shard in shards:
         for batch in iter_batches(shard, columns=["id", "origin", "conversations", "text"]):
             table = pa.Table.from_batches([batch])
             table = table.filter(_is_sft(table))
             for item_id, origin in zip(table.column("id").to_pylist(), table.column("origin").to_pylist()):
-                if item_id in blocked:
+                if _is_blocked(item_id, origin, blocked):
                     by_origin.setdefault(origin, Counter())["sft"] += 1
                     by_deduper.setdefault(origin, {}).setdefault(DPO_ONLY, Counter())["sft"] += 1
-                    lost_to.setdefault(origin, {}).setdefault(DPO_ONLY, Counter())[blocked[item_id]] += 1
+                    lost_to.setdefault(origin, {}).setdefault(DPO_ONLY, Counter())[blocked[item_id][0]] += 1
 
 
-def _owners(shards: Sequence[Path], blocked: dict[str, str]) -> dict[str, tuple[str, str, str]]:
+def _owners(shards: Sequence[Path], blocked: Blocked) -> dict[str, tuple[str, str, str]]:
     """``shared`` scope: id -> (scope, source label, origin) of its first item or pair, in
     priority order, for the ids found in both scopes (only those can clash; DPO ids are few)."""
     pair_ids: set[str] = set()
@@ -197,10 +209,13 @@ def run_dedup(
     make_dedupers: Callable[[], Sequence[Deduper]],
     scope: DedupScope = "separate",
     dpo_only: Sequence[Path] = (),
+    twins: Optional[Mapping[str, Collection[str]]] = None,
 ) -> dict:
     """Dedup ``shards`` (already in priority order) into ``out_dir``; ``make_dedupers`` gives a
     fresh chain per scope; ``scope = "shared"`` adds one set of known ids across both;
-    ``dpo_only``: shards of builders whose pairs' ids no SFT item may have. Returns the counts."""
+    ``dpo_only``: shards of builders whose pairs' ids no SFT item may have: with ``twins``
+    (builder origin -> origins), only the items of those origins; without, of any origin.
+    Returns the counts."""
     by_origin: dict[str, Counter] = {}
     by_deduper: dict[str, dict[str, Counter]] = {}
     lost_to: dict[str, dict[str, Counter]] = {}
@@ -210,7 +225,7 @@ def run_dedup(
         by_deduper.setdefault(origin, {}).setdefault(name, Counter())[scope_] += 1
         lost_to.setdefault(origin, {}).setdefault(name, Counter())[kept_origin] += 1
 
-    blocked = _pair_ids(dpo_only)
+    blocked = _pair_ids(dpo_only, twins)
     if blocked:
         _count_dpo_only(shards, blocked, by_origin, by_deduper, lost_to)
     owners = _owners(shards, blocked) if scope == "shared" else {}
@@ -279,17 +294,20 @@ class DedupStage(Stage):
     #: Indices into ``loads`` of the DPO builders whose pairs are DPO-only.
     dpo_only: list[int]
     cache_root: Path
+    #: Per DPO-only builder, the loaders whose SFT items its pairs replace: those reading the
+    #: same upstream data (lmsys-chat-1m-dpo -> lmsys_chat_1m), never unrelated sources.
+    twins: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def inputs(self) -> list[Stage]:  # type: ignore[override]
         return self.loads
 
     def key(self) -> Any:
-        return [self.identities, self.scope, self.dpo_only]
+        return [self.identities, self.scope, self.dpo_only, self.twins]
 
     def run(self, folder: Path, inputs: list[Path]) -> dict:
         from .load import SHARD
 
         shards = [f / SHARD for f in inputs]
         make = lambda: [cls(options, cache_dir=self.cache_root / cls.name) for cls, options in self.dedupers]  # noqa: E731
-        return run_dedup(shards, folder, make, self.scope, [shards[i] for i in self.dpo_only])
+        return run_dedup(shards, folder, make, self.scope, [shards[i] for i in self.dpo_only], self.twins)
