@@ -119,3 +119,33 @@ def test_train_dpo_lora_on_a_lora_sft_reloads_exactly(tiny_llama, dpo_data, tmp_
     assert all(torch.equal(policy[k], reference[k]) for k in policy)
     base = AutoModelForCausalLM.from_pretrained(tiny_llama).state_dict()
     assert not all(torch.equal(base[k], reference[k]) for k in base)
+
+
+def test_train_dpo_from_an_adapter_under_accelerate_launch(tiny_llama, dpo_data, tmp_path):
+    """Two processes: the main one merges the adapter into base-model while the other waits,
+    and the new adapter names that folder."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    adapter = tmp_path / "sft-adapter"
+    model = get_peft_model(AutoModelForCausalLM.from_pretrained(tiny_llama), LoraConfig(r=4, target_modules=["q_proj"]))
+    model.save_pretrained(adapter)
+    for name in ("tokenizer.json", "tokenizer_config.json"):
+        shutil.copy(tiny_llama / name, adapter / name)
+    out = tmp_path / "dpo"
+    accelerate = Path(sys.executable).with_name("accelerate")
+    command = [str(accelerate), "launch", "--cpu", "--num_processes", "2", "--num_machines", "1", "--mixed_precision", "no",
+               "--dynamo_backend", "no", "-m", "bagel_core", "train", "dpo", "--model", str(adapter), "--data", str(dpo_data),
+               "--output-dir", str(out), "--max-steps", "1", "--max-length", "128", "--lora", "--lora-r", "4",
+               "--no-gradient-checkpointing", "--save-steps", "1000", "--per-device-train-batch-size", "2"]
+    result = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    assert result.returncode == 0, result.stderr[-3000:]
+    config = json.loads((out / "adapter_config.json").read_text())
+    assert config["base_model_name_or_path"] == str((out / train_common.MERGED_BASE).resolve())
+    assert (out / train_common.MERGED_BASE / "model.safetensors").is_file()
+    assert json.loads((out / "trainer_state.json").read_text())["global_step"] == 1
