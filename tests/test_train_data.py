@@ -207,7 +207,7 @@ def test_train_data_pairs_over_length_keep_the_prompt_end(tiny_llama):
     table, report = train_data.pair_dataset(rows, tokenizer, max_length=40, max_prompt_length=24, over_length="truncate")
     pair = table[0]
     assert report.truncated == 1 and len(pair["prompt_ids"]) == 24
-    assert pair["prompt_ids"] == tokenizer(prompt)["input_ids"][-24:]
+    assert pair["prompt_ids"] == [tokenizer.bos_token_id] + tokenizer(prompt)["input_ids"][-23:]  # BOS stays first
     assert tokenizer.decode(pair["prompt_ids"]).endswith("capital of France?\nASSISTANT: ")
     assert len(pair["prompt_ids"]) + max(len(pair["chosen_ids"]), len(pair["rejected_ids"])) <= 40
     assert len(train_data.pair_dataset(rows, tokenizer, max_length=40, max_prompt_length=24, over_length="drop")[0]) == 0

@@ -139,18 +139,20 @@ def fit_sft(ids: list[int], mask: list[int], limit: int, policy: str, report: Le
 
 def fit_pair(
     prompt: list[int], chosen: list[int], rejected: list[int], limit: int, prompt_limit: Optional[int],
-    policy: str, report: LengthReport,
+    policy: str, report: LengthReport, bos: Optional[int] = None,
 ) -> Optional[tuple[list[int], list[int], list[int]]]:
     """A preference pair within ``limit`` tokens (prompt + the longer answer): with
     ``truncate`` the prompt keeps its last ``prompt_limit`` tokens (the question nearest the
-    answer) and the answers their start; ``None`` for a pair left out."""
+    answer; a leading ``bos`` stays in front) and the answers their start; ``None`` for a
+    pair left out."""
     report.rows += 1
     if len(prompt) + max(len(chosen), len(rejected)) <= limit:
         return prompt, chosen, rejected
     report.over += 1
     if policy == "truncate":
         if prompt_limit and len(prompt) > prompt_limit:
-            prompt = prompt[len(prompt) - prompt_limit:]
+            head = prompt[:1] if bos is not None and prompt[:1] == [bos] else []
+            prompt = head + prompt[len(prompt) - prompt_limit + len(head):]
         room = limit - len(prompt)
         if room > 0:
             report.truncated += 1
@@ -279,7 +281,7 @@ def pair_dataset(
         prompt = encode_prompt(tokenizer, row["prompt"])
         fitted = fit_pair(
             prompt, encode_completion(tokenizer, row["chosen"]), encode_completion(tokenizer, row["rejected"]),
-            max_length, max_prompt_length, over_length, scratch,
+            max_length, max_prompt_length, over_length, scratch, bos=tokenizer.bos_token_id,
         )
         prompt_ids, chosen_ids, rejected_ids = fitted or ([], [], [])
         return {"prompt_ids": prompt_ids, "chosen_ids": chosen_ids, "rejected_ids": rejected_ids,
