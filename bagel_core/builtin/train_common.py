@@ -1,5 +1,7 @@
-"""What the sft and dpo trainers share: their common options, reading bagel's parquet output,
-the tokenizer with its chat template, LoRA/QLoRA and DeepSpeed setup, and the trl arguments.
+"""What every bagel trainer shares: the common options, reading bagel's output, the tokenizer
+with the chat template the rows were rendered in, the model to start from (adapter chains),
+LoRA/QLoRA and DeepSpeed setup, the trl arguments (with ``--arg`` pass-through), the checks
+made before any work, and :class:`TrlTrainer`, the steps around a trl trainer.
 
 torch, transformers, trl and peft are imported inside the functions, so that importing the
 trainer classes (``bagel --help``, ``bagel list-plugins``) stays light.
