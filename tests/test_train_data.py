@@ -270,3 +270,21 @@ def test_train_data_warns_when_rows_were_rendered_with_other_special_tokens(tiny
     tokenizer.save_pretrained(other)
     warning = train_common.check_special_tokens(str(bagel_sample_out / "sft.parquet"), AutoTokenizer.from_pretrained(other))
     assert "rendered with BOS/EOS '<s>'/'</s>'" in warning and "'<s>'/'<pad>'" in warning and "--tokenizer" in warning
+
+
+def test_train_data_sft_holds_out_the_dpo_eval_items(tiny_llama, bagel_sample_out, tmp_path):
+    """An item can have SFT rows and a DPO pair: --hold-out-dpo-eval keeps the items DPO will
+    evaluate on out of SFT, so the DPO eval never saw them trained."""
+    sft_ids = set(pd.read_parquet(bagel_sample_out / "sft.parquet").id)
+    dpo_ids = set(pd.read_parquet(bagel_sample_out / "dpo.parquet").id)
+    assert sft_ids & dpo_ids  # 5 of the 25 DPO items here
+    dpo_eval = DPO(DPO.Options(model=str(tiny_llama), data=str(bagel_sample_out), eval_fraction=0.5)).eval_item_ids()
+    leaked = set(dpo_eval) & sft_ids
+    assert leaked
+    out = tmp_path / "sft"
+    trainer = SFT(SFT.Options(model=str(tiny_llama), data=str(bagel_sample_out), output_dir=str(out), eval_fraction=0.1,
+                              hold_out_dpo_eval=0.5, chat_format="llama-2", gradient_checkpointing=False)).build()
+    record = json.loads((out / train_data.REPORT_FILE).read_text())
+    assert record["held_out_ids"] == dpo_eval
+    trained = set(trainer.train_dataset["id"]) | set(trainer.eval_dataset["id"])
+    assert not trained & leaked and trained == sft_ids - leaked

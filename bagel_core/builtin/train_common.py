@@ -501,16 +501,33 @@ class TrlTrainer(Trainer):
         """Extra keyword arguments of the trl trainer."""
         return {}
 
+    def held_out_items(self) -> set[str]:
+        """Item ids left out of this run entirely (neither trained nor evaluated)."""
+        return set()
+
     # --- the shared steps ----------------------------------------------------------------
+
+    def rows(self) -> "datasets.Dataset":
+        """The usable rows of ``--data``, with trl's column names (and ``id``, ``source``,
+        ``format`` when the data has them)."""
+        rows = read_rows(self.options.data, self.data_file)
+        keep = [c for c in ("id", "source", "format") if c in rows.column_names]
+        return select_rows(rows, self.columns, self.usable, self.name, keep_columns=keep)
+
+    def eval_item_ids(self) -> list[str]:
+        """The items ``--eval-fraction`` holds out of this run's data (what :meth:`build` uses)."""
+        return sorted(train_data.eval_items(train_data.item_ids(self.rows()), self.options.eval_fraction, self.options.seed))
+
 
     def build(self) -> Any:
         """The ready trl trainer (what :meth:`train` runs)."""
         opts = self.options
         check_environment(opts)
         config_cls, trainer_cls = self.trl_classes()
-        rows = read_rows(opts.data, self.data_file)
-        keep = [c for c in ("id", "source", "format") if c in rows.column_names]
-        rows = select_rows(rows, self.columns, self.usable, self.name, keep_columns=keep)
+        rows = self.rows()
+        held_out = self.held_out_items()
+        if held_out and "id" in rows.column_names:
+            rows = rows.filter(lambda item: str(item) not in held_out, input_columns="id")
         train_rows, eval_rows, eval_ids = train_data.split_by_item(rows, opts.eval_fraction, opts.seed)
         tokenizer = load_tokenizer(opts.model, opts.chat_format, opts.data)
         mismatch = check_special_tokens(opts.data, tokenizer)
@@ -523,6 +540,7 @@ class TrlTrainer(Trainer):
             eval_set, reports["eval"] = self.tokenize(eval_rows, tokenizer)
         record = train_data.DataRecord(
             data=opts.data, seed=opts.seed, eval_fraction=opts.eval_fraction, eval_ids=eval_ids,
+            held_out_ids=sorted(held_out),
             train_items=train_data.count_items(train_rows),
             rows={"train": len(train_set), "eval": len(eval_set) if eval_set is not None else 0},
             length=train_data.report_lengths(self.name, reports),

@@ -327,6 +327,8 @@ class DataRecord:
     seed: int
     eval_fraction: float
     eval_ids: list[str] = field(default_factory=list)
+    #: Items left out of the run (``--hold-out-dpo-eval``: the DPO run's eval items).
+    held_out_ids: list[str] = field(default_factory=list)
     train_items: int = 0
     rows: dict[str, Any] = field(default_factory=dict)
     length: dict[str, Any] = field(default_factory=dict)

@@ -9,12 +9,13 @@ one row per turn; ``--packing`` / ``--padding-free`` are trl's.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 import sys
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Optional
 
 from . import train_data
-from .train_common import TrainOptions, TrlTrainer
+from .train_common import TrainingSetupError, TrainOptions, TrlTrainer
 
 
 class SFT(TrlTrainer):
@@ -34,8 +35,27 @@ class SFT(TrlTrainer):
         )
         packing: bool = field(default=False, metadata={"help": "Pack rows into --max-length sequences (trl best-fit packing)."})
         padding_free: bool = field(default=False, metadata={"help": "Batches as one flat sequence without padding (flash-attention)."})
+        hold_out_dpo_eval: Optional[float] = field(
+            default=None,
+            metadata={"help": "Leave out the items `bagel train dpo --eval-fraction F` (same --seed, the dpo.parquet beside --data) evaluates on."},
+        )
 
     options: "SFT.Options"
+
+    def held_out_items(self) -> set[str]:
+        """With ``--hold-out-dpo-eval F``: the items the DPO phase will evaluate on (its split
+        is deterministic from its data, F and the seed), so DPO's eval never saw SFT training."""
+        opts = self.options
+        if not opts.hold_out_dpo_eval:
+            return set()
+        from .train_dpo import DPO
+
+        data = Path(opts.data)
+        dpo_data = (data if data.is_dir() else data.parent) / DPO.data_file
+        if not dpo_data.is_file():
+            raise TrainingSetupError(f"--hold-out-dpo-eval: no {DPO.data_file} beside --data {opts.data}")
+        dpo = DPO(DPO.Options(model=opts.model, data=str(dpo_data), eval_fraction=opts.hold_out_dpo_eval, seed=opts.seed))
+        return set(dpo.eval_item_ids())
 
     def trl_classes(self) -> tuple[type, type]:
         from trl import SFTConfig, SFTTrainer
