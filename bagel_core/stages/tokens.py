@@ -12,7 +12,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..storage import iter_batches
 
@@ -20,15 +22,20 @@ from ..storage import iter_batches
 COLUMNS = {"sft": ("input", "output"), "dpo": ("prompt", "chosen", "rejected")}
 
 
-def _lengths(tokenizer: Any, texts: list[str]) -> pa.Array:
-    return pa.array([len(ids) for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]], pa.int64())
+def _lengths(tokenizer: Any, texts: pa.Array) -> pa.Array:
+    """Token counts of ``texts``, each distinct text tokenized once: an answer is the same
+    string in every format's row, so an SFT batch repeats each output as many times."""
+    encoded = pc.dictionary_encode(texts)
+    unique = encoded.dictionary.to_pylist()
+    counts = np.fromiter((len(ids) for ids in tokenizer(unique, add_special_tokens=False)["input_ids"]), dtype=np.int64, count=len(unique))
+    return pa.array(counts[encoded.indices.to_numpy(zero_copy_only=False)])
 
 
 def count_file(path: Path, columns: tuple[str, ...], tokenizer: Any, batch_size: int = 2048) -> dict[str, dict[str, dict[str, int]]]:
     """``{source: {format: {"rows": n, column: tokens, ...}}}`` of one parquet file."""
     counts: dict[str, dict[str, dict[str, int]]] = {}
     for batch in iter_batches(path, columns=["source", "format", *columns], batch_size=batch_size):
-        table = pa.table({"source": batch.column("source"), "format": batch.column("format"), **{c: _lengths(tokenizer, batch.column(c).to_pylist()) for c in columns}})
+        table = pa.table({"source": batch.column("source"), "format": batch.column("format"), **{c: _lengths(tokenizer, batch.column(c)) for c in columns}})
         grouped = table.group_by(["source", "format"]).aggregate([("source", "count"), *((c, "sum") for c in columns)])
         for row in grouped.to_pylist():
             entry = counts.setdefault(row["source"], {}).setdefault(row["format"], {"rows": 0, **{c: 0 for c in columns}})
