@@ -112,6 +112,10 @@ def test_minhash_options_are_checked_before_loading(tmp_path, near_root, toy_reg
     with pytest.raises(ConfigError, match=r"deduper 'minhash': minhash: bands \(500\) must be at most permutations \(128\)"):
         run(config, toy_registry)
     assert not (tmp_path / "out" / ".bagel-work" / "load").exists()
+    for bad, message in (({"threshold": 1.5}, "threshold"), ({"shingle": "sentence"}, "shingle"), ({"shingle_size": 0}, "shingle_size")):
+        config = RunConfig(out=tmp_path / "out", data_root=root, **TOY, options={"deduper": {"minhash": bad}})
+        with pytest.raises(ConfigError, match=message):
+            run(config, toy_registry)
 
 
 # --- the minhash deduper alone ---------------------------------------------------------------
