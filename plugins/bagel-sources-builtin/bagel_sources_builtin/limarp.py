@@ -6,13 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
-from bagel_core import LoadContext, Source, Turn, is_refusal, sft_item
-from bagel_core import readers
-from bagel_core.readers import text
+from bagel_core import LoadContext, Source, Turn, sft_item
 from bagel_core.refusals import RefusalPatterns
 
 from . import SAMPLES
-from .roleplay import fold_greeting
+from .roleplay import roleplay_turns
 from .tokens import MISTRAL, TokenCounter, token_counter
 
 DATASET = "grimulkan/LimaRP-augmented"
@@ -61,19 +59,8 @@ class LimaRP(Source):
         return ctx.load_dataset(DATASET)
 
     def convert(self, row, ctx: LoadContext):
-        turns = readers.turns(row)
-        if len(turns) < 3:
-            ctx.filter("fewer than three turns")
-            return None
-        if is_refusal("\n".join(text(t, "value") for t in turns), self.options.refusal_patterns):
-            ctx.filter("refusal")
-            return None
-        if turns[0]["from"] == "gpt":
-            ctx.filter("starts with gpt")
-            return None
-        folded = fold_greeting(turns)
+        folded = roleplay_turns(row, ctx, self.options.refusal_patterns)
         if folded is None:
-            ctx.filter("no human turn")
             return None
         kept = fit(folded, self.options.max_tokens, self.count)
         if kept is None:

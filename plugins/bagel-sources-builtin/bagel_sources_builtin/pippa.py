@@ -5,12 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterator
 
-from bagel_core import LoadContext, Probability, Record, RefusalPatterns, Source, is_refusal, sft_item
-from bagel_core import readers
-from bagel_core.readers import json_lines, text
+from bagel_core import LoadContext, Probability, Record, RefusalPatterns, Source, sft_item
+from bagel_core.readers import json_lines
 
 from . import SAMPLES
-from .roleplay import fold_greeting
+from .roleplay import roleplay_turns
 
 DATASET = "kingbri/PIPPA-shareGPT"
 
@@ -43,20 +42,8 @@ class Pippa(Source):
             yield from ctx.convert_row(self.convert, row)
 
     def convert(self, row, ctx: LoadContext):
-        turns = readers.turns(row)
-        if len(turns) < 3:
-            ctx.filter("fewer than three turns")
-            return None
-        if is_refusal("\n".join(text(t, "value") for t in turns), self.options.refusal_patterns):
-            ctx.filter("refusal")
-            return None
-        if turns[0]["from"] == "gpt":
-            ctx.filter("starts with gpt")
-            return None
-        # Keeps the persona and appends the greeting (the reference overwrote the persona).
-        turns = fold_greeting(turns)
+        turns = roleplay_turns(row, ctx, self.options.refusal_patterns)
         if turns is None:
-            ctx.filter("no human turn")
             return None
         item = sft_item(self.name, turns)
         if not ctx.coin(item["id"], "keep", self.options.keep_probability):

@@ -1,10 +1,10 @@
-"""Turn clean-up shared by the role-play sources (pippa, bluemoon)."""
+"""Turn clean-up shared by the role-play sources (pippa, bluemoon, limarp)."""
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Optional
 
-from bagel_core import Turn
+from bagel_core import LoadContext, RefusalPatterns, Turn, is_refusal, readers
 
 
 def fold_greeting(turns: list[Turn]) -> Optional[list[Turn]]:
@@ -23,3 +23,24 @@ def fold_greeting(turns: list[Turn]) -> Optional[list[Turn]]:
     elif turns and turns[0]["from"] == "gpt":
         turns = [{"from": "system", "value": f"First message: {turns[0]['value']}"}] + turns[1:]
     return turns if any(t["from"] == "human" for t in turns) else None
+
+
+def roleplay_turns(row: Any, ctx: LoadContext, refusal_patterns: RefusalPatterns) -> Optional[list[Turn]]:
+    """The turns of a role-play row with the greeting folded into the persona, or ``None``
+    (counted under its reason) for fewer than three turns, a refusal anywhere, a conversation
+    opening with the character, or no human turn left."""
+    turns = readers.turns(row)
+    if len(turns) < 3:
+        ctx.filter("fewer than three turns")
+        return None
+    if is_refusal("\n".join(readers.text(t, "value") for t in turns), refusal_patterns):
+        ctx.filter("refusal")
+        return None
+    if turns[0]["from"] == "gpt":
+        ctx.filter("starts with gpt")
+        return None
+    # Keeps the persona and appends the greeting (the reference overwrote the persona).
+    folded = fold_greeting(turns)
+    if folded is None:
+        ctx.filter("no human turn")
+    return folded
