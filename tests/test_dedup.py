@@ -98,6 +98,16 @@ def test_same_result_for_any_num_proc_and_source_order(tmp_path, near_root, toy_
     assert a.manifest["sources"] == b.manifest["sources"]
 
 
+def test_minhash_skips_the_sources_it_is_told_to(tmp_path, near_root, toy_registry):
+    root, texts = near_root
+    config = RunConfig(out=tmp_path / "out", data_root=root, **TOY, options={"deduper": {"minhash": {"skip_sources": ["toy-high"]}}})
+    manifest = run(config, toy_registry).manifest
+    # toy-high's edited copies are neither removed nor kept in place of toy-low's originals;
+    # toy-low's own prefixed copy is still removed.
+    assert manifest["sources"]["toy-low"]["dedup"] == {"minhash": {"removed": 1, "lost_to": {"toy-low": 1}}}
+    assert manifest["sources"]["toy-high"]["dedup"] == {}
+
+
 def test_exact_alone_is_the_reference_dedup_and_none_keeps_everything(tmp_path, near_root, toy_registry):
     root, _ = near_root
     exact = run(RunConfig(out=tmp_path / "a", data_root=root, **dict(TOY, dedup="exact")), toy_registry).manifest

@@ -128,6 +128,10 @@ class MinHashDeduper(Deduper):
         bands: Optional[int] = field(default=None, metadata={"min": 1, "max": 1024})
         #: Seed of the MinHash permutations.
         seed: int = 1
+        #: Components (sources, DPO builders) whose items this deduper neither removes nor
+        #: compares others with: sets that ask several questions about one passage (squad_v2,
+        #: drop, belebele) have near-duplicate instructions by design.
+        skip_sources: tuple[str, ...] = ()
 
     def __init__(self, options: Optional[Options] = None, cache_dir=None) -> None:
         super().__init__(options, cache_dir)
@@ -175,7 +179,12 @@ class MinHashDeduper(Deduper):
         return (mixed >> np.uint64(32)).astype(np.uint32)
 
     def add(self, batch: DedupBatch) -> None:
-        present, sig = self.signatures(batch.texts)
+        texts = batch.texts
+        if self.options.skip_sources:
+            skipped = set(self.options.skip_sources)
+            # A skipped item gets no shingles, like a text without words: never matched.
+            texts = ["" if origin in skipped else text for origin, text in zip(batch.origins, texts)]
+        present, sig = self.signatures(texts)
         if not len(present):
             return
         self._positions.append(np.asarray(batch.positions, dtype=np.int64)[present])
