@@ -32,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from decontamination_texts import benchmark_items, clean_texts  # noqa: E402
 
 from bagel_core.builtin.dedup_minhash import MinHashDeduper, shingles  # noqa: E402
+from bagel_core.builtin.dedup_semantic import SemanticDeduper  # noqa: E402
 from bagel_core.components import DedupBatch  # noqa: E402
 
 FILLERS = "the a new old big small red green quickly often never always house river number answer".split()
@@ -142,12 +143,11 @@ def development_set(per_kind: int, seed: int, raw: bool = False):
     return originals, negatives, copies
 
 
-def evaluate(options: MinHashDeduper.Options, originals, negatives, copies, seed: int):
+def evaluate(deduper, originals, negatives, copies, seed: int):
     rng = random.Random(seed)
     distinct = [("original", i, t) for i, t in enumerate(originals)] + [("negative", i, t) for i, t in enumerate(negatives)]
     rng.shuffle(distinct)
     stream = distinct + [("copy", i, t) for i, (_, _, t) in enumerate(copies)]
-    deduper = MinHashDeduper(options)
     started = time.perf_counter()
     for start in range(0, len(stream), 4096):
         chunk = stream[start : start + 4096]
@@ -158,8 +158,8 @@ def evaluate(options: MinHashDeduper.Options, originals, negatives, copies, seed
     return stream, removed, seconds
 
 
-def report(options, originals, negatives, copies, seed: int) -> dict:
-    stream, removed, seconds = evaluate(options, originals, negatives, copies, seed)
+def report(deduper, originals, negatives, copies, seed: int) -> dict:
+    stream, removed, seconds = evaluate(deduper, originals, negatives, copies, seed)
     first_copy = len(stream) - len(copies)
     per_kind: dict[str, list[int]] = {}
     per_band: dict[tuple, list[int]] = {b: [0, 0] for b in BANDS}
@@ -188,19 +188,25 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--per-kind", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--negatives", type=int, default=None, help="Keep at most this many negatives (the semantic deduper encodes every text).")
+    parser.add_argument("--cache-dir", type=Path, default=Path("/tmp/bagel-dedup-devset-cache"), help="Embedding cache of the semantic settings.")
     parser.add_argument("--raw", action="store_true", help="Keep the corpora's own near-duplicates (true Jaccard >= 0.5) among the negatives.")
     parser.add_argument("--settings", default="word:3:0.6,word:3:0.65,word:3:0.7,word:3:0.75,word:3:0.8,word:2:0.7,word:5:0.7,char:5:0.7",
-                        help="shingle:size:threshold, comma-separated")
+                        help="shingle:size:threshold (shingle word|char), or semantic:0:threshold, comma-separated")
     args = parser.parse_args()
     originals, negatives, copies = development_set(args.per_kind, args.seed, args.raw)
+    negatives = negatives[: args.negatives] if args.negatives is not None else negatives
     kind = "real texts, the corpora's own near-duplicates included" if args.raw else "distinct real texts"
     print(f"development set: {len(originals)} originals, {len(copies)} near-duplicate copies, {len(negatives)} negatives ({kind})\n")
     settings = [s.split(":") for s in args.settings.split(",")]
     results = []
     for shingle, size, threshold in settings:
-        options = MinHashDeduper.Options(threshold=float(threshold), shingle=shingle, shingle_size=int(size))
-        results.append(report(options, originals, negatives, copies, args.seed))
-    names = [f"{s} {n}, t={t}" for s, n, t in settings]
+        if shingle == "semantic":
+            deduper = SemanticDeduper(SemanticDeduper.Options(threshold=float(threshold)), cache_dir=args.cache_dir / "semantic")
+        else:
+            deduper = MinHashDeduper(MinHashDeduper.Options(threshold=float(threshold), shingle=shingle, shingle_size=int(size)))
+        results.append(report(deduper, originals, negatives, copies, args.seed))
+    names = [f"semantic, cos={t}" if s == "semantic" else f"{s} {n}, t={t}" for s, n, t in settings]
     print("| copies removed | " + " | ".join(names) + " |")
     print("| --- |" + " ---: |" * len(names))
     for kind in results[0]["per_kind"]:

@@ -254,3 +254,19 @@ def test_a_deduper_pointing_at_a_later_item_fails_naming_it(tmp_path, toy_root):
     config = RunConfig(out=tmp_path / "out", data_root=toy_root, sources="toy-low", dpo="none", formats="vicuna", dedup="backwards")
     with pytest.raises(ValueError, match="deduper 'backwards' reported item 1 as a duplicate of item 4"):
         run(config, registry)
+
+
+# --- the semantic deduper ------------------------------------------------------------------------
+
+
+def test_semantic_keeps_the_first_of_each_cluster_and_shares_the_embedding_cache(tmp_path, shared_data, monkeypatch):
+    pytest.importorskip("faiss")
+    pytest.importorskip("sentence_transformers")
+    from bagel_core.builtin import dedup_semantic
+
+    monkeypatch.setattr(dedup_semantic, "WALK_BATCH", 3)  # the index and the within-batch path
+    texts = real_texts(shared_data, 6)
+    items = [texts[0], texts[1], one_word_changed(texts[0], 0), texts[2], texts[3], "   ", texts[4], one_word_changed(texts[3], 1), texts[5]]
+    deduper = dedup_semantic.SemanticDeduper(cache_dir=tmp_path / "cache" / "semantic")
+    assert feed(deduper, items, 4) == [(2, 0), (7, 4)]
+    assert list((tmp_path / "cache" / "embedding").glob("*/*.keys.npy"))  # the decontaminator's cache folder

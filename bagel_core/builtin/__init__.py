@@ -17,12 +17,14 @@ def register_decontaminators(register):
 
 @hookimpl
 def register_dedupers(register):
-    """The exact (uuid5 id) and minhash (near-duplicate) dedupers register here."""
+    """The exact (uuid5 id), minhash and semantic (near-duplicate) dedupers register here."""
     from .dedup_exact import ExactDeduper
     from .dedup_minhash import MinHashDeduper
+    from .dedup_semantic import SemanticDeduper
 
     register(ExactDeduper)
     register(MinHashDeduper)
+    register(SemanticDeduper)
 
 
 @hookimpl
