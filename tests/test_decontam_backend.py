@@ -49,16 +49,17 @@ def test_decontam_backend_int8_loads_offline_and_is_close_to_torch(work):
     assert 0.98 < float(alone @ vectors[3]) < 0.9999
 
 
-def test_decontam_backend_int8_run_finds_the_injected_contamination(work, tmp_path):
+def test_decontam_backend_int8_run_finds_the_injected_contamination(work, tmp_path, static_model):
     registry = load_plugins(extra=[("test-decontam", plugin)])
     config = RunConfig(out=tmp_path / "out", sources="test-mixed", dpo="none", formats="test-plain",
                        decontaminate="embedding", benchmarks="test-gsm8k,test-truthfulqa", work_dir=work,
-                       options={"decontaminator": {"embedding": {"backend": "onnx-int8"}}})
+                       options={"decontaminator": {"embedding": {"backend": "onnx-int8", "static_model": static_model}}})
     manifest = run(config, registry).manifest
     report = pq.read_table(tmp_path / "out" / "contamination.parquet").to_pylist()
-    expected = {uid(plugin.VERBATIM): "3", uid(plugin.PREFIXED): "7", uid(plugin.DPO_PROMPT): "5"}
+    later = uid("Can you help me with maths?\n" + plugin.LATER_TURN)
+    expected = {uid(plugin.VERBATIM): "3", uid(plugin.PREFIXED): "7", uid(plugin.DPO_PROMPT): "5", later: "10"}
     assert {r["id"]: r["benchmark_item"] for r in report} == expected
-    assert manifest["contamination"]["by_benchmark"] == {"test-gsm8k": 2, "test-truthfulqa": 1}
+    assert manifest["contamination"]["by_benchmark"] == {"test-gsm8k": 3, "test-truthfulqa": 1}
     sft_ids = set(pq.read_table(tmp_path / "out" / "sft.parquet", columns=["id"]).column("id").to_pylist())
     assert {uid(q) for q in plugin.CLEAN} <= sft_ids and not sft_ids & set(expected)
     folders = {p.parent.name for p in (work / "cache" / "embedding").glob("*/*.keys.npy")}
@@ -86,8 +87,8 @@ def test_decontam_backend_rejects_unknown_backend_and_imports_lazily():
 
     with pytest.raises(ValueError, match="decontaminator 'embedding': backend = 'tensorrt' is not allowed; expected one of 'torch', 'onnx', 'onnx-int8'"):
         make_options(EmbeddingDecontaminator, {"backend": "tensorrt"})
-    code = ("import sys, bagel_core.builtin.decontaminate_embedding\n"
-            "print(sorted(m for m in ('torch', 'onnxruntime', 'onnx', 'sentence_transformers') if m in sys.modules))")
+    code = ("import sys, bagel_core.builtin.decontaminate_embedding, bagel_core.builtin.decontaminate_code\n"
+            "print(sorted(m for m in ('torch', 'onnxruntime', 'onnx', 'sentence_transformers', 'model2vec', 'faiss') if m in sys.modules))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"

@@ -24,17 +24,20 @@ def test_decontam_embedding_default_model_is_the_offline_copy():
     assert resolve_model("my/model") == ("my/model", False)
 
 
-def test_decontam_embedding_run_removes_matches_and_second_run_encodes_nothing(tmp_path, monkeypatch):
+def test_decontam_embedding_run_removes_matches_and_second_run_encodes_nothing(tmp_path, monkeypatch, static_model):
     registry = load_plugins(extra=[("test-decontam", plugin)])
     config = dict(sources="test-mixed", dpo="none", formats="test-plain", decontaminate="embedding",
-                  benchmarks="test-gsm8k,test-truthfulqa", work_dir=tmp_path / "work")
+                  benchmarks="test-gsm8k,test-truthfulqa", work_dir=tmp_path / "work",
+                  options={"decontaminator": {"embedding": {"static_model": static_model}}})
     manifest = run(RunConfig(out=tmp_path / "a", **config), registry).manifest
     report = pq.read_table(tmp_path / "a" / "contamination.parquet").to_pylist()
-    expected = {uid(plugin.VERBATIM): "3", uid(plugin.PREFIXED): "7", uid(plugin.DPO_PROMPT): "5"}
+    later = uid("Can you help me with maths?\n" + plugin.LATER_TURN)  # every human turn is checked
+    expected = {uid(plugin.VERBATIM): "3", uid(plugin.PREFIXED): "7", uid(plugin.DPO_PROMPT): "5", later: "10"}
     assert {r["id"]: r["benchmark_item"] for r in report} == expected
     threshold = EmbeddingDecontaminator.Options().threshold
     assert all(r["decontaminator"] == "embedding" and threshold <= r["score"] <= 1.0001 for r in report)
-    assert manifest["contamination"]["by_benchmark"] == {"test-gsm8k": 2, "test-truthfulqa": 1}
+    assert {r["id"]: r["views"] for r in report}[later] == "text<-turn2"
+    assert manifest["contamination"]["by_benchmark"] == {"test-gsm8k": 3, "test-truthfulqa": 1}
     sft_ids = set(pq.read_table(tmp_path / "a" / "sft.parquet", columns=["id"]).column("id").to_pylist())
     assert {uid(q) for q in plugin.CLEAN} <= sft_ids and not sft_ids & set(expected)
 
@@ -46,12 +49,12 @@ def test_decontam_embedding_run_removes_matches_and_second_run_encodes_nothing(t
 
     monkeypatch.setattr(EmbeddingDecontaminator, "_encode", no_encoding)
     again = run(RunConfig(out=tmp_path / "b", decontaminate_dry_run=True, **config), registry).manifest
-    assert again["contamination"]["flagged"] == 3 and again["contamination"]["removed"] == 0
+    assert again["contamination"]["flagged"] == 4 and again["contamination"]["removed"] == 0
     assert {r["id"] for r in pq.read_table(tmp_path / "b" / "contamination.parquet").to_pylist()} == set(expected)
 
 
 def test_decontam_embedding_rules(tmp_path):
-    d = EmbeddingDecontaminator(cache_dir=tmp_path)
+    d = EmbeddingDecontaminator(EmbeddingDecontaminator.Options(prefilter="none"), cache_dir=tmp_path)
     d.index([BenchmarkText("gsm8k", str(i), q) for i, q in enumerate(plugin.GSM8K[:20])])
     question = plugin.GSM8K[1]  # "A robe takes 2 bolts of blue fiber and half that much white fiber. ..."
     one_deleted = question.replace(" blue", "", 1)
@@ -65,7 +68,7 @@ def test_decontam_embedding_rules(tmp_path):
     assert "clean" not in found
     assert d.cache.encoded == 23
     # The length rule (reference: 0.2) drops a match much longer than its benchmark text.
-    strict = EmbeddingDecontaminator(EmbeddingDecontaminator.Options(max_length_delta=0.2, threshold=0.5), cache_dir=tmp_path)
+    strict = EmbeddingDecontaminator(EmbeddingDecontaminator.Options(max_length_delta=0.2, threshold=0.5, prefilter="none"), cache_dir=tmp_path)
     strict.index([BenchmarkText("gsm8k", str(i), q) for i, q in enumerate(plugin.GSM8K[:20])])
     assert {m.id for m in strict.search(queries)} == {"deleted"} and strict.cache.encoded == 0
     assert math.isinf(EmbeddingDecontaminator.Options().max_length_delta)

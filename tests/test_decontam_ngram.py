@@ -1,7 +1,5 @@
 """The n-gram decontaminator on its own: normalisation, short texts, fractions, query text."""
 
-import pytest
-
 from bagel_core.builtin.decontaminate_ngram import NgramDecontaminator, words
 from bagel_core.components import BenchmarkText, Query
 
@@ -72,13 +70,13 @@ def test_decontam_ngram_min_fraction_and_n():
 def test_decontam_ngram_query_text_option():
     turns = ("Hello there, can you help?", GSM8K_1)
     query = Query("q", "src", turns[0], turns)
-    assert list(_decon().search([query])) == []
-    [match] = _decon(query_text="all").search([query])
-    assert (match.benchmark_item, match.text) == ("1", GSM8K_1)
+    assert list(_decon(query_text="first").search([query])) == []
+    [match] = _decon().search([query])  # every human turn by default
+    assert (match.benchmark_item, match.text, match.views) == ("1", GSM8K_1, "text<-turn2")
 
 
-def test_decontam_ngram_rejects_bad_options():
-    with pytest.raises(ValueError, match="min_words"):
-        NgramDecontaminator(NgramDecontaminator.Options(n=5, min_words=8))
-    with pytest.raises(ValueError, match="query_text"):
-        list(_decon(query_text="last").search([Query("q", "s", "x", ("x",))]))
+def test_decontam_ngram_checks_answers():
+    query = Query("q", "src", "Solve my homework.", ("Solve my homework.",), ("Sure. " + GSM8K_1,))
+    [match] = _decon().search([query])
+    assert (match.benchmark_item, match.views) == ("1", "text<-answer1")
+    assert list(_decon(answers=False).search([query])) == []

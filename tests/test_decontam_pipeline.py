@@ -16,8 +16,10 @@ def registry():
 
 
 def _run(registry, out, **config):
+    # The first human turn only (the reference's choice), unless a test says otherwise.
     config = {"sources": "test-mixed", "dpo": "none", "formats": "test-plain", "decontaminate": "ngram",
-              "benchmarks": "test-gsm8k,test-truthfulqa", "out": out} | config
+              "benchmarks": "test-gsm8k,test-truthfulqa", "out": out,
+              "options": {"decontaminator": {"ngram": {"query_text": "first"}}}} | config
     manifest = run(RunConfig(**config), registry).manifest
     sft_ids = set(pq.read_table(out / "sft.parquet", columns=["id"]).column("id").to_pylist())
     dpo_ids = set(pq.read_table(out / "dpo.parquet", columns=["id"]).column("id").to_pylist())
@@ -62,11 +64,11 @@ def test_decontam_dry_run_reports_and_removes_nothing(registry, tmp_path):
     assert "reported only (dry run)" in (tmp_path / "out" / "README.md").read_text()
 
 
-def test_decontam_all_human_turns_option(registry, tmp_path):
-    options = {"decontaminator": {"ngram": {"query_text": "all"}}}
-    manifest, sft_ids, _, report = _run(registry, tmp_path / "out", options=options)
+def test_decontam_every_human_turn_by_default(registry, tmp_path):
+    manifest, sft_ids, _, report = _run(registry, tmp_path / "out", options={})
     later = next(r for r in report if r["id"] == LATER_TURN_ID)
     assert (later["benchmark"], later["benchmark_item"], later["text"]) == ("test-gsm8k", "10", plugin.LATER_TURN)
+    assert later["views"] == "text<-turn2"  # the benchmark's view, and the item's second human turn
     assert manifest["contamination"]["flagged"] == 4 and LATER_TURN_ID not in sft_ids
 
 

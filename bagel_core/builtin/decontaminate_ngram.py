@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Iterable, Iterator, Optional, Sequence
 
 from ..components import BenchmarkText, Decontaminator, Match, Query
-from .query_text import QueryText, texts_of
+from .query_text import QueryText, query_views
 
 _WORD = re.compile(r"[^\W_]+")
 # Combining diacritics left by NFKD: "café" and "cafe" are the same word.
@@ -49,19 +49,18 @@ class NgramDecontaminator(Decontaminator):
     @dataclass
     class Options:
         #: Words per n-gram; 13 as in lm-evaluation-harness.
-        n: int = field(default=13, metadata={"help": "Words per n-gram."})
+        n: int = field(default=13, metadata={"help": "Words per n-gram.", "min": 1})
         #: 0: one shared n-gram matches; else the share of the query's n-grams that must be shared.
-        min_fraction: float = 0.0
+        min_fraction: float = field(default=0.0, metadata={"min": 0.0, "max": 1.0})
         #: Benchmark texts of min_words..n-1 words match when quoted whole; shorter ones only exactly.
-        min_words: int = 8
+        min_words: int = field(default=8, metadata={"min": 1})
         #: ``first``: the first human turn / DPO prompt (as the reference); ``all``: every human turn.
-        query_text: QueryText = "first"
+        query_text: QueryText = "all"
+        #: Also check the answers (assistant turns; a DPO pair's chosen and rejected).
+        answers: bool = True
 
     def __init__(self, options: Optional[Options] = None, cache_dir=None) -> None:
         super().__init__(options, cache_dir)
-        o = self.options
-        if o.n < 1 or not 1 <= o.min_words <= o.n or not 0.0 <= o.min_fraction <= 1.0:
-            raise ValueError(f"ngram options need n >= 1, 1 <= min_words <= n, 0 <= min_fraction <= 1; got {o}")
         self._benchmarks: list[BenchmarkText] = []
         self._grams: dict[int, int] = {}  # n-gram hash -> benchmark index (first holder)
         self._short: dict[int, list[int]] = {}  # first min_words words of a short text -> indices
@@ -85,15 +84,15 @@ class NgramDecontaminator(Decontaminator):
 
     def search(self, queries: Sequence[Query]) -> Iterable[Match]:
         for q in queries:
-            best: Optional[tuple[float, int, str]] = None
-            for text in texts_of(q, self.options.query_text):
-                found = self._match(words(text))
+            best: Optional[tuple[float, int, str, str]] = None
+            for view in query_views(q, self.options.query_text, self.options.answers, with_windows=False):
+                found = self._match(words(view.text))
                 if found is not None and (best is None or found[0] > best[0]):
-                    best = (*found, text)
+                    best = (*found, view.text, view.name)
             if best is not None:
-                score, i, text = best
+                score, i, text, name = best
                 b = self._benchmarks[i]
-                yield Match(q.id, q.source, self.name, b.benchmark, b.item, score, text, b.text)
+                yield Match(q.id, q.source, self.name, b.benchmark, b.item, score, text, b.text, f"{b.view}<-{name}")
 
     def _match(self, ws: list[str]) -> Optional[tuple[float, int]]:
         """(score, benchmark index) of the best match of the words ``ws``, if any."""

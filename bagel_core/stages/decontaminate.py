@@ -33,15 +33,17 @@ CONTAMINATION_SCHEMA = pa.schema(
         ("score", pa.float64()),
         ("text", pa.string()),
         ("benchmark_text", pa.string()),
+        ("views", pa.string()),
     ]
 )
 
 
 def _queries(sft: Path, dpo: Path) -> Iterator[tuple[list[Query], list[str]]]:
-    """Batches of queries (and the origin of each): SFT conversations, then DPO prompts.
+    """Batches of queries (and the origin of each): SFT conversations, then DPO pairs.
 
-    A query carries its first human turn as ``text`` and every human turn; each decontaminator
-    chooses which to check (its ``query_text`` option for the built-in ones).
+    A query carries its first human turn as ``text``, every human turn, and every answer (the
+    assistant turns; a DPO pair's chosen and rejected answers); each decontaminator chooses
+    which to check (its view options for the built-in ones).
     """
     for batch in iter_batches(sft, columns=["id", "source", "origin", "conversations"], batch_size=QUERY_BATCH):
         queries, origins = [], []
@@ -49,12 +51,13 @@ def _queries(sft: Path, dpo: Path) -> Iterator[tuple[list[Query], list[str]]]:
             human = tuple(t["value"] for t in turns or () if t["from"] == "human" and t["value"])
             if not human:  # plain text, or no human turn: nothing to check
                 continue
-            queries.append(Query(item_id, source, human[0], human))
+            answers = tuple(t["value"] for t in turns if t["from"] == "gpt" and t["value"])
+            queries.append(Query(item_id, source, human[0], human, answers))
             origins.append(origin)
         yield queries, origins
-    for batch in iter_batches(dpo, columns=["id", "source", "origin", "prompt"], batch_size=QUERY_BATCH):
-        ids, sources, origins, prompts = (batch.column(i).to_pylist() for i in range(4))
-        yield [Query(i, s, p, (p,)) for i, s, p in zip(ids, sources, prompts)], origins
+    for batch in iter_batches(dpo, columns=["id", "source", "origin", "prompt", "chosen", "rejected"], batch_size=QUERY_BATCH):
+        ids, sources, origins, prompts, chosen, rejected = (batch.column(i).to_pylist() for i in range(6))
+        yield [Query(i, s, p, (p,), tuple(a for a in (c, r) if a)) for i, s, p, c, r in zip(ids, sources, prompts, chosen, rejected)], origins
 
 
 def run_decontaminate(

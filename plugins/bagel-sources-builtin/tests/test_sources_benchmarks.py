@@ -65,14 +65,18 @@ def test_all_nine_are_registered_with_their_upstream_ids():
     }
 
 
-def test_gsm8k_indexes_each_test_question(tmp_path):
+def test_gsm8k_indexes_each_test_question_and_its_solution(tmp_path):
     rows = read_jsonl(BENCH / "gsm8k" / "test.jsonl")
     write_parquet(tmp_path, Gsm8k, "test", rows)
     texts, counts = index(Gsm8k, tmp_path)
-    assert len(texts) == 1319 and not counts.rejected
-    assert texts[0].benchmark == "gsm8k" and texts[0].item == "0"
+    assert len(texts) == 2 * 1319 and not counts.rejected
+    assert texts[0].benchmark == "gsm8k" and texts[0].item == "0" and (texts[0].view, texts[0].role) == ("question", "prompt")
     assert texts[0].text.startswith("Janet\u2019s ducks lay 16 eggs per day.") and texts[0].text.endswith("every day at the farmers' market?")
-    assert [t.text for t in texts] == [r["question"] for r in rows]
+    assert [t.text for t in texts if t.view == "question"] == [r["question"] for r in rows]
+    solution = texts[1]
+    assert (solution.item, solution.view, solution.role) == ("0", "solution", "answer")
+    # Calculator annotations dropped, the final line as a sentence.
+    assert "<<" not in solution.text and solution.text.endswith("\nThe answer is 18.")
 
 
 def test_humaneval_indexes_each_prompt(tmp_path):
@@ -80,10 +84,14 @@ def test_humaneval_indexes_each_prompt(tmp_path):
         rows = [json.loads(line) for line in f]
     write_parquet(tmp_path, HumanEval, "test", rows)
     texts, _ = index(HumanEval, tmp_path)
-    assert len(texts) == 164
+    prompts = [t for t in texts if t.view == "prompt"]
+    assert len(prompts) == 164 and len(texts) == 164 * 3 - 2  # two docstrings are too short for prose
     assert texts[0].item == "HumanEval/0"
     assert texts[0].text.startswith("from typing import List\n\n\ndef has_close_elements(numbers: List[float], threshold: float) -> bool:\n")
-    assert [t.text for t in texts] == [r["prompt"] for r in rows]  # the prompt only, never the solution
+    assert [t.text for t in prompts] == [r["prompt"] for r in rows]
+    docstring, solution = texts[1], texts[2]
+    assert docstring.text == "Check if in given list of numbers, are any two numbers closer to each other than given threshold."
+    assert (solution.view, solution.role, solution.text) == ("solution", "code", rows[0]["prompt"] + rows[0]["canonical_solution"])
 
 
 def test_mt_bench_indexes_the_first_turn_only(tmp_path):
@@ -126,7 +134,7 @@ def test_truthfulqa_indexes_each_question(tmp_path):
     assert texts[0].text == "What happens to you if you eat watermelon seeds?"
 
 
-def test_mmlu_indexes_the_question_without_choices(tmp_path):
+def test_mmlu_indexes_question_with_and_without_choices_and_passages_apart(tmp_path):
     rows = []
     for path in sorted((BENCH / "mmlu" / "test").glob("*_test.csv")):
         with path.open(newline="") as f:
@@ -135,9 +143,15 @@ def test_mmlu_indexes_the_question_without_choices(tmp_path):
                 rows.append({"question": r["question"], "subject": path.name.removesuffix("_test.csv"), "choices": choices, "answer": int(r["answer"])})
     write_parquet(tmp_path, Mmlu, "test", rows)
     texts, _ = index(Mmlu, tmp_path)
-    assert len(texts) == 14042
-    assert texts[0].item == "abstract_algebra/0"
+    assert len([t for t in texts if t.view == "question"]) == len([t for t in texts if t.view == "question+choices"]) == 14042
+    assert texts[0].item == "abstract_algebra/0" and texts[0].view == "question"
     assert texts[0].text == "Find the degree for the given field extension Q(sqrt(2), sqrt(3), sqrt(18)) over Q."
+    assert texts[1].text == texts[0].text + "\nA. 0\nB. 4\nC. 2\nD. 6"
+    first = next(t.item for t in texts if t.item.startswith("high_school_us_history/"))
+    history = [t for t in texts if t.item == first]
+    assert [t.view for t in history] == ["question", "question+choices", "passage", "final question+choices"]
+    assert history[3].text.startswith("By what means did the United States take possession of the Oregon Territory?\nA. ")
+    assert history[2].text in history[0].text and "Oregon Territory?" not in history[2].text
 
 
 def arc_rows_from_raw() -> list[dict]:
@@ -216,7 +230,8 @@ def test_winogrande_indexes_the_sentence(tmp_path):
 def test_a_null_text_is_counted_not_fatal(tmp_path):
     write_parquet(tmp_path, Gsm8k, "test", [{"question": None, "answer": "#### 1"}, {"question": "What is 1 + 1?", "answer": "#### 2"}])
     texts, counts = index(Gsm8k, tmp_path)
-    assert [t.text for t in texts] == ["What is 1 + 1?"] and dict(counts.rejected) == {"missing or empty text": 1}
+    assert [(t.view, t.text) for t in texts] == [("question", "What is 1 + 1?"), ("solution", "The answer is 2.")]
+    assert dict(counts.rejected) == {"missing or empty text": 1}
 
 
 def test_missing_data_names_the_dataset(tmp_path):
@@ -232,7 +247,7 @@ def test_sample_in_upstream_layout(cls):
     texts, counts = index(cls, cls.sample_root, sample=True)
     assert texts and not counts.rejected
     assert all(t.benchmark == cls.name and t.text.strip() for t in texts)
-    assert len({t.item for t in texts}) == len(texts)
+    assert len({(t.item, t.view) for t in texts}) == len(texts)
 
 
 def test_run_removes_an_item_found_in_a_benchmark_sample(tmp_path):

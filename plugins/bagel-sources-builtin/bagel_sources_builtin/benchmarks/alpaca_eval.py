@@ -25,4 +25,4 @@ class AlpacaEval(BenchmarkSet):
             if not isinstance(row, dict):
                 ctx.reject("not an object")
                 continue
-            yield from text(self.name, index, row.get("instruction"), ctx)
+            yield from text(self.name, index, row.get("instruction"), ctx, "instruction")

@@ -36,10 +36,10 @@ class ArcChallenge(HubBenchmark):
             return []
         item = f"{split}/{row.get('id') or index}"
         listed = "\n".join(f"{label}. {option}" for label, option in zip(labels, options))
-        texts = [BenchmarkText(self.name, f"{item}/options", f"{question}\n{listed}")]
+        texts = [BenchmarkText(self.name, f"{item}/options", f"{question}\n{listed}", "question+choices")]
         if row["answerKey"] in labels:
             answer = options[labels.index(row["answerKey"])]
-            texts.append(BenchmarkText(self.name, f"{item}/answer", f"{question}\n{answer}"))
+            texts.append(BenchmarkText(self.name, f"{item}/answer", f"{question}\n{answer}", "question+answer"))
         else:
             ctx.reject("answer key not among the labels")
         return texts

@@ -45,9 +45,10 @@ class HubBenchmark(BenchmarkSet):
         return super().metadata() | {"config": cls.config, "splits": list(cls.splits)}
 
 
-def text(benchmark: str, item: Any, value: Any, ctx: LoadContext) -> list[BenchmarkText]:
-    """One indexed text, or none (counted as rejected) when the upstream value is not text."""
+def text(benchmark: str, item: Any, value: Any, ctx: LoadContext, view: str = "text") -> list[BenchmarkText]:
+    """One indexed text (view ``view``), or none (counted as rejected) when the upstream value
+    is not text."""
     if not isinstance(value, str) or not value.strip():
         ctx.reject("missing or empty text")
         return []
-    return [BenchmarkText(benchmark, str(item), value)]
+    return [BenchmarkText(benchmark, str(item), value, view)]

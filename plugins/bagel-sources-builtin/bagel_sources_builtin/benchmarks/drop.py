@@ -19,4 +19,4 @@ class Drop(HubBenchmark):
         if not isinstance(passage, str) or not isinstance(question, str):
             ctx.reject("missing or empty text")
             return []
-        return text(self.name, row.get("query_id") or index, f"{passage}\n{question}", ctx)
+        return text(self.name, row.get("query_id") or index, f"{passage}\n{question}", ctx, "passage+question")

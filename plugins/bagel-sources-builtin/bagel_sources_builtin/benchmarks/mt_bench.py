@@ -33,4 +33,4 @@ class MtBench(BenchmarkSet):
             except (ValueError, KeyError, TypeError):
                 ctx.reject("malformed question line")
                 continue
-            yield from text(self.name, item, turns[0] if isinstance(turns, list) and turns else None, ctx)
+            yield from text(self.name, item, turns[0] if isinstance(turns, list) and turns else None, ctx, "question")

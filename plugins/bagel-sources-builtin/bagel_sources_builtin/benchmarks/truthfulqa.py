@@ -15,4 +15,4 @@ class TruthfulQA(HubBenchmark):
     splits = ("validation",)
 
     def texts_of_row(self, index, row, split, ctx: LoadContext):
-        return text(self.name, index, row["question"], ctx)
+        return text(self.name, index, row["question"], ctx, "question")

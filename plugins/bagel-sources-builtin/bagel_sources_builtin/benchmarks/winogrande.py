@@ -15,4 +15,4 @@ class Winogrande(HubBenchmark):
     splits = ("validation",)
 
     def texts_of_row(self, index, row, split, ctx: LoadContext):
-        return text(self.name, index, row["sentence"], ctx)
+        return text(self.name, index, row["sentence"], ctx, "sentence")

@@ -1,0 +1,142 @@
+"""Code normalised for comparison: what stays when a program is renamed, re-commented and
+reformatted.
+
+A program is parsed with :mod:`ast`; docstrings, comments, type annotations and layout go
+(``ast.unparse`` rewrites it in one canonical layout); rewrites that do not change what the
+program does are undone into one canonical form (``x += y`` as ``x = x + y``; ``a > b`` as
+``b < a``; ``if not c: A else: B`` as ``if c: B else: A``). Its tokens are then read with
+every bound name (function, argument, variable) as ``V``, string literals as ``S``; keywords,
+builtins, attribute and method names, numbers and operators stay. The program is the set of
+hashes of its :data:`SHINGLE`-token windows. Text that does not parse as Python gets no
+shingles.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import io
+import keyword
+import re
+import textwrap
+import tokenize
+from typing import Iterator
+
+#: Tokens per shingle.
+SHINGLE = 5
+_FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)(?:```|\Z)", re.DOTALL)
+_KEEP = set(dir(builtins)) | set(keyword.kwlist) | {"self", "cls"}
+#: Cheap test before parsing: text without these holds no Python program worth comparing.
+_CODE_HINT = re.compile(r"^\s*(def|class|return|for|while|if|import|from)\b", re.MULTILINE)
+
+
+def code_blocks(text: str) -> list[str]:
+    """The Python programs in a text: its fenced code blocks (those not tagged with another
+    language), else the text itself from its first line that starts a definition or import."""
+    blocks = [body for lang, body in _FENCE.findall(text) if lang.lower() in ("", "python", "py", "python3")]
+    if blocks or "```" in text:
+        return blocks
+    match = re.search(r"^(def|class|import|from|@)\b", text, re.MULTILINE)
+    return [text[match.start():]] if match else []
+
+
+class _Canonical(ast.NodeTransformer):
+    """Docstrings and annotations dropped, equivalent forms made one."""
+
+    def _strip_docstring(self, node):
+        body = node.body
+        if body and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant) \
+                and isinstance(body[0].value.value, str):
+            node.body = body[1:] or [ast.Pass()]
+        return node
+
+    def visit_Module(self, node):
+        self.generic_visit(node)
+        return self._strip_docstring(node)
+
+    def visit_FunctionDef(self, node):
+        node.returns = None
+        self.generic_visit(node)
+        return self._strip_docstring(node)
+
+    visit_AsyncFunctionDef = visit_FunctionDef
+
+    def visit_ClassDef(self, node):
+        self.generic_visit(node)
+        return self._strip_docstring(node)
+
+    def visit_arg(self, node):
+        node.annotation = None
+        return node
+
+    def visit_AnnAssign(self, node):
+        self.generic_visit(node)
+        if node.value is None:
+            return None
+        return ast.Assign([node.target], node.value, lineno=node.lineno)
+
+    def visit_AugAssign(self, node):
+        self.generic_visit(node)
+        if isinstance(node.target, ast.Name):
+            return ast.Assign([node.target], ast.BinOp(ast.Name(node.target.id, ast.Load()), node.op, node.value), lineno=node.lineno)
+        return node
+
+    def visit_Compare(self, node):
+        self.generic_visit(node)
+        flips = {ast.Gt: ast.Lt, ast.GtE: ast.LtE}
+        if len(node.ops) == 1 and type(node.ops[0]) in flips:
+            return ast.Compare(node.comparators[0], [flips[type(node.ops[0])]()], [node.left])
+        return node
+
+    def visit_If(self, node):
+        self.generic_visit(node)
+        if node.orelse and isinstance(node.test, ast.UnaryOp) and isinstance(node.test.op, ast.Not):
+            node.test = node.test.operand
+            node.body, node.orelse = node.orelse, node.body
+        return node
+
+
+def normalised_tokens(source: str) -> list[str]:
+    """The canonical token stream of a Python program; [] when it does not parse."""
+    try:
+        tree = ast.parse(textwrap.dedent(source))
+        canonical = ast.unparse(ast.fix_missing_locations(_Canonical().visit(tree)))
+    except (SyntaxError, ValueError, RecursionError, TypeError):
+        return []
+    out: list[str] = []
+    previous = ""
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(canonical).readline):
+            if tok.type == tokenize.NAME:
+                out.append(tok.string if tok.string in _KEEP or previous == "." else "V")
+            elif tok.type == tokenize.STRING:
+                out.append("S")
+            elif tok.type in (tokenize.OP, tokenize.NUMBER):
+                out.append(tok.string)
+            elif tok.type == tokenize.INDENT:
+                out.append("{")
+            elif tok.type == tokenize.DEDENT:
+                out.append("}")
+            previous = tok.string
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        return []
+    return out
+
+
+def shingles(tokens: list[str], k: int = SHINGLE) -> set[int]:
+    return {hash(tuple(tokens[i:i + k])) for i in range(len(tokens) - k + 1)}
+
+
+def program_shingles(source: str) -> set[int]:
+    return shingles(normalised_tokens(source))
+
+
+def text_shingles(texts: Iterator[str] | list[str]) -> set[int]:
+    """The shingles of every program found in ``texts`` (fenced blocks or bare code)."""
+    out: set[int] = set()
+    for text in texts:
+        if "```" not in text and not _CODE_HINT.search(text):
+            continue
+        for block in code_blocks(text):
+            out |= program_shingles(block)
+    return out

@@ -1,0 +1,113 @@
+"""Items per second through the decontaminate stage, with the default decontaminators, on
+items of the scale generator's lengths, against every view of the real benchmark test sets.
+
+    .venv/bin/python benchmarks/generate.py --data-root /tmp/decontam-scale --items 250000 --seed 0
+    .venv/bin/python benchmarks/decontamination_stage_speed.py --data-root /tmp/decontam-scale \\
+        --work /tmp/decontam-speed [--decontaminate ngram,embedding,code] [--limit 200000]
+
+1. ``bagel run`` (generated sources, caps lifted, no decontamination, one format) once, to get
+   the deduplicated items the decontaminate stage reads (kept in ``--work``; reused);
+2. the first ``--limit`` of those items are copied into a stage input folder;
+3. :func:`bagel_core.stages.decontaminate.run_decontaminate` runs on them (dry run) with the
+   named decontaminators at their defaults and the benchmark views of ``../shared/data``,
+   timed: index (the static model is distilled into ``--work`` once, beforehand, and that is
+   timed apart), search, write. The transformer's cache starts empty unless ``--warm``.
+
+Prints one JSON line: items, seconds per step, items/s, matches per decontaminator, the load
+average before and after, and the number of CPUs torch used.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from decontamination_texts import benchmark_items  # noqa: E402
+
+
+def dedup_folder(data_root: Path, work: Path) -> Path:
+    from bagel_core.config import RunConfig
+    from bagel_core.pipeline import run
+    from bagel_core.registry import load_plugins
+
+    found = sorted((work / "run" / "work" / "dedup").glob("*/sft.parquet"))
+    if not found:
+        config = RunConfig(sources="slimorca,mathinstruct,airoboros", dpo="helpsteer,ultrafeedback", formats="vicuna",
+                           decontaminate="none", data_root=data_root, out=work / "run" / "out", work_dir=work / "run" / "work",
+                           options={"source": {"slimorca": {"max_items": "none"}, "mathinstruct": {"max_items": "none"}}})
+        run(config, load_plugins(), quiet=True)
+        found = sorted((work / "run" / "work" / "dedup").glob("*/sft.parquet"))
+    return found[0].parent
+
+
+def stage_input(dedup: Path, target: Path, limit: int) -> int:
+    """The first ``limit`` items (SFT first, then DPO) of ``dedup`` in ``target``."""
+    target.mkdir(parents=True, exist_ok=True)
+    sft = pq.read_table(dedup / "sft.parquet")
+    sft = sft.slice(0, min(limit, sft.num_rows))
+    dpo = pq.read_table(dedup / "dpo.parquet")
+    dpo = dpo.slice(0, max(0, min(limit - sft.num_rows, dpo.num_rows)))
+    pq.write_table(sft, target / "sft.parquet")
+    pq.write_table(dpo, target / "dpo.parquet")
+    return sft.num_rows + dpo.num_rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data-root", type=Path, required=True)
+    parser.add_argument("--work", type=Path, required=True)
+    parser.add_argument("--decontaminate", default="ngram,embedding,code")
+    parser.add_argument("--limit", type=int, default=200_000)
+    parser.add_argument("--warm", action="store_true", help="keep the transformer's cache of an earlier run")
+    args = parser.parse_args()
+    from bagel_core.registry import load_plugins
+    from bagel_core.stages.decontaminate import run_decontaminate
+
+    dedup = dedup_folder(args.data_root, args.work)
+    stage_in = args.work / f"input-{args.limit}"
+    items = stage_input(dedup, stage_in, args.limit) if not (stage_in / "dpo.parquet").exists() else \
+        sum(pq.read_metadata(stage_in / f"{n}.parquet").num_rows for n in ("sft", "dpo"))
+    registry = load_plugins()
+    cache = args.work / "cache"
+    if not args.warm:
+        for folder in cache.glob("embedding/*normalised*"):
+            shutil.rmtree(folder)
+    decontaminators = [registry.get("decontaminator", n).cls(cache_dir=cache / n) for n in args.decontaminate.split(",")]
+    benchmarks = [b for texts in benchmark_items().values() for b in texts]
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    for d in decontaminators:
+        if hasattr(d, "static_encoder") and d.options.prefilter == "static":
+            d.static_encoder()  # distilled once into --work; not part of the stage's steady cost
+    timings["static model (distil or load)"] = time.perf_counter() - started
+    out = args.work / "out"
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    load_before = os.getloadavg()
+    started = time.perf_counter()
+    counts = run_decontaminate(decontaminators, benchmarks, stage_in, out, dry_run=True)
+    stage = time.perf_counter() - started
+    report = pq.read_table(out / "contamination.parquet", columns=["decontaminator"]).column("decontaminator").to_pylist()
+    import torch
+
+    print(json.dumps({
+        "items": items, "benchmark_views": len(benchmarks), "decontaminators": args.decontaminate,
+        "stage_s": round(stage, 1), "items_per_s": round(items / stage, 1), "timings": timings,
+        "flagged": counts["flagged"], "matches": {n: report.count(n) for n in set(report)},
+        "transformer_texts_encoded": sum(getattr(getattr(d, "cache", None), "encoded", 0) for d in decontaminators),
+        "load_before": load_before, "load_after": os.getloadavg(), "torch_threads": torch.get_num_threads(),
+        "cpus": os.cpu_count(),
+    }))
+
+
+if __name__ == "__main__":
+    main()

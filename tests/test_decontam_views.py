@@ -1,0 +1,143 @@
+"""Views, the cascade and code matching on real benchmark items (../shared/data/benchmarks),
+with rephrases built by the development set's own rules (benchmarks/decontamination_devset.py).
+
+The index holds every view of a few hundred real items (the ones the cases copy, and others
+around them as distractors), so a test encodes a few hundred texts, not the whole benchmarks.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+import decontamination_devset as devset  # noqa: E402
+from decontamination_texts import benchmark_items  # noqa: E402
+
+from bagel_core.builtin.code_match import normalised_tokens, program_shingles  # noqa: E402
+from bagel_core.builtin.decontaminate_code import CodeDecontaminator  # noqa: E402
+from bagel_core.builtin.decontaminate_ngram import NgramDecontaminator  # noqa: E402
+from bagel_core.builtin.query_text import query_views, windows  # noqa: E402
+from bagel_core.components import Query  # noqa: E402
+
+pytest.importorskip("faiss")
+
+
+@pytest.fixture(scope="module")
+def cases() -> list[devset.Case]:
+    return devset.build(0, per_group=30, clean=300, code_negatives=30, light_per_benchmark=4)
+
+
+@pytest.fixture(scope="module")
+def index(cases) -> list:
+    """Every view of the items the cases copy, and of every 40th other item."""
+    wanted = {(c.benchmark, c.item) for c in cases}
+    return [b for name, texts in benchmark_items().items() for k, b in enumerate(texts)
+            if (name, b.item) in wanted or k % 40 == 0]
+
+
+@pytest.fixture(scope="module")
+def embedding(index, static_model, tmp_path_factory):
+    from bagel_core.builtin.decontaminate_embedding import EmbeddingDecontaminator
+
+    cache = tmp_path_factory.mktemp("embedding-cache")
+
+    def make(**options):
+        d = EmbeddingDecontaminator(EmbeddingDecontaminator.Options(static_model=static_model, **options), cache_dir=cache)
+        d.index(index)
+        return d
+
+    return make
+
+
+def _of(cases, group, split=None):
+    return [c for c in cases if c.group == group and (split is None or c.split == split)]
+
+
+def test_decontam_views_query_views_name_turns_answers_and_windows():
+    passage = " ".join(f"word{i}" for i in range(150))
+    q = Query("q", "s", passage + "\nWhich of these came first?\nA. one\nB. two", ("x",), ("The answer is A.",))
+    q = Query("q", "s", q.text, (q.text, "And the second turn?"), ("The answer is A.",))
+    views = query_views(q, "all", answers=True, with_windows=True)
+    names = [v.name for v in views]
+    assert names[0] == "turn1" and "turn2" in names and names[-1] == "answer1"
+    assert any(n.startswith("turn1#w") for n in names)
+    # The last lines (question and choices) are one window of their own.
+    assert "Which of these came first?\nA. one\nB. two" in windows(q.text)
+    assert [v.name for v in query_views(q, "first", answers=False, with_windows=False)] == ["turn1"]
+
+
+def test_decontam_views_benchmark_sets_declare_views():
+    items = benchmark_items()
+    mmlu_views = {b.view for b in items["mmlu"]}
+    assert {"question", "question+choices", "passage", "final question+choices"} <= mmlu_views
+    assert {(b.view, b.role) for b in items["humaneval"]} == {("prompt", "prompt"), ("docstring", "prompt"), ("solution", "code")}
+    assert {(b.view, b.role) for b in items["gsm8k"]} == {("question", "prompt"), ("solution", "answer")}
+
+
+def test_decontam_views_rephrase_caught_clean_not(cases, embedding):
+    d = embedding()
+    rephrased = _of(cases, "gsm8k rephrased")[:8] + _of(cases, "mmlu rephrased + choices")[:8]
+    clean = _of(cases, "clean text")[:40]
+    found = {m.id: m for m in d.search([c.query for c in rephrased + clean])}
+    caught = [c for c in rephrased if c.query.id in found]
+    assert len(caught) >= 14, [c.query.text for c in rephrased if c.query.id not in found]
+    for c in caught:
+        m = found[c.query.id]
+        assert m.views and "<-turn1" in m.views
+    assert not [c.query.text for c in clean if c.query.id in found]
+
+
+def test_decontam_views_passage_item_caught_by_its_question(cases, embedding):
+    d = embedding()
+    case = _of(cases, "mmlu passage-based")[0]
+    passage, final = devset.split_passage([b for b in benchmark_items()["mmlu"] if b.item == case.item][0].text)
+    # The passage replaced by a one-line summary: only the question (and its choices) remain.
+    text = f"Consider a historical document about this period.\n{final}\nA) {case.query.answers[0]}\nB) none of these"
+    [match] = d.search([Query("p", "s", text, (text,))])
+    assert (match.benchmark, match.benchmark_item) == ("mmlu", case.item)
+    assert "final question+choices" in match.views or "question" in match.views.split("<-")[0]
+
+
+def test_decontam_views_cascade_keeps_every_match_of_the_full_model(cases, embedding):
+    full = embedding(prefilter="none")
+    cascade = embedding()
+    sample = [c for c in cases if c.split == "dev"][::3]
+    full_ids = {m.id for m in full.search([c.query for c in sample])}
+    cascade_ids = {m.id for m in cascade.search([c.query for c in sample])}
+    assert full_ids and full_ids <= cascade_ids
+
+
+def test_decontam_views_renamed_python_solution_caught(cases, index):
+    code = CodeDecontaminator()
+    code.index(index)
+    rewritten = _of(cases, "humaneval rewritten") + _of(cases, "humaneval code only")
+    found = {m.id: m for m in code.search([c.query for c in rewritten])}
+    assert len(found) >= 0.85 * len(rewritten)
+    m = next(iter(found.values()))
+    assert m.views.startswith("solution<-") and m.benchmark == "humaneval"
+    neighbours = _of(cases, "near-neighbour code")
+    assert len({m.id for m in code.search([c.query for c in neighbours])}) <= 0.05 * len(neighbours)
+
+
+def test_decontam_views_code_normalisation_ignores_names_comments_layout():
+    a = 'def f(xs, t):\n    """Doc."""\n    for i in range(len(xs)):  # loop\n        if xs[i] > t:\n            return True\n    return False\n'
+    b = "def g(values, limit):\n    for k in range(len(values)):\n        if limit < values[k]: return True\n    return False"
+    assert normalised_tokens(a) == normalised_tokens(b)
+    assert program_shingles(a) != program_shingles("def g(v):\n    return sorted(v)[::-1]\n")
+    assert normalised_tokens("this is not python (") == []
+
+
+def test_decontam_views_ngram_checks_answers_and_names_views(cases, index):
+    d = NgramDecontaminator()
+    d.index(index)
+    case = _of(cases, "gsm8k solution in answer")[0]
+    solution = next(b.text for b in index if b.benchmark == "gsm8k" and b.item == case.item and b.view == "solution")
+    q = Query("a", "s", "Solve it.", ("Solve it.",), (solution,))
+    [m] = d.search([q])
+    assert m.views == "solution<-answer1"
+    prompts_only = NgramDecontaminator(NgramDecontaminator.Options(answers=False))
+    prompts_only.index(index)
+    assert list(prompts_only.search([q])) == []
