@@ -27,7 +27,7 @@ pytest.importorskip("faiss")
 
 @pytest.fixture(scope="module")
 def cases() -> list[devset.Case]:
-    return devset.build(0, per_group=30, clean=300, code_negatives=30, light_per_benchmark=4)
+    return devset.build(0, per_group=30, clean=300, code_negatives=300, light_per_benchmark=4)
 
 
 @pytest.fixture(scope="module")
@@ -77,10 +77,16 @@ def test_decontam_views_benchmark_sets_declare_views():
     assert {(b.view, b.role) for b in items["gsm8k"]} == {("question", "prompt"), ("solution", "answer")}
 
 
-def test_decontam_views_rephrase_caught_clean_not(cases, embedding):
+def test_decontam_views_rephrase_caught_clean_not(cases, embedding, index):
     d = embedding()
     rephrased = _of(cases, "gsm8k rephrased")[:8] + _of(cases, "mmlu rephrased + choices")[:8]
-    clean = _of(cases, "clean text")[:40]
+    # Clean: no 13-gram of any benchmark (MMLU's auxiliary-train questions hold copies of
+    # ARC-Challenge test questions, which are contamination, not clean text).
+    ngram = NgramDecontaminator()
+    ngram.index(index)
+    candidates = _of(cases, "clean text")[:45]
+    copies = {m.id for m in ngram.search([c.query for c in candidates])}
+    clean = [c for c in candidates if c.query.id not in copies][:40]
     found = {m.id: m for m in d.search([c.query for c in rephrased + clean])}
     caught = [c for c in rephrased if c.query.id in found]
     assert len(caught) >= 14, [c.query.text for c in rephrased if c.query.id not in found]
@@ -93,9 +99,12 @@ def test_decontam_views_rephrase_caught_clean_not(cases, embedding):
 def test_decontam_views_passage_item_caught_by_its_question(cases, embedding):
     d = embedding()
     case = _of(cases, "mmlu passage-based")[0]
-    passage, final = devset.split_passage([b for b in benchmark_items()["mmlu"] if b.item == case.item][0].text)
-    # The passage replaced by a one-line summary: only the question (and its choices) remain.
-    text = f"Consider a historical document about this period.\n{final}\nA) {case.query.answers[0]}\nB) none of these"
+    view = next(b for b in benchmark_items()["mmlu"] if b.item == case.item and b.view == "final question+choices")
+    # The passage replaced by a one-line summary: only the question and its choices remain,
+    # the choices re-lettered as "A)".
+    final, *choices = view.text.split("\n")
+    relettered = "\n".join(c.replace(". ", ") ", 1) for c in choices)
+    text = f"Consider a historical document from this period.\n{final}\n{relettered}"
     [match] = d.search([Query("p", "s", text, (text,))])
     assert (match.benchmark, match.benchmark_item) == ("mmlu", case.item)
     assert "final question+choices" in match.views or "question" in match.views.split("<-")[0]

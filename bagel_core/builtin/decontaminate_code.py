@@ -30,7 +30,7 @@ class CodeDecontaminator(Decontaminator):
     @dataclass
     class Options:
         #: Share of a benchmark program's shingles the item's code must hold; chosen by measurement.
-        min_containment: float = field(default=0.6, metadata={"min": 0.0, "max": 1.0})
+        min_containment: float = field(default=0.5, metadata={"min": 0.0, "max": 1.0})
         #: Benchmark programs with fewer shingles are not indexed (too short to tell apart).
         min_shingles: int = field(default=8, metadata={"min": 1})
 

@@ -57,7 +57,22 @@ HNSW_SEARCH = 64
 CHARS_PER_TOKEN = 8
 #: Thresholds per benchmark view, chosen on the development set (docs/decontamination.md,
 #: ``benchmarks/decontamination_calibrate.py``); other views use ``threshold``.
-TUNED_THRESHOLDS: dict[str, float] = {}
+TUNED_THRESHOLDS: dict[str, float] = {
+    "alpaca_eval/instruction": 0.7,
+    "arc_challenge/question+answer": 0.78,
+    "arc_challenge/question+choices": 0.82,
+    "gsm8k/question": 0.7,
+    "gsm8k/solution": 0.7,
+    "humaneval/docstring": 0.72,
+    "humaneval/prompt": 0.7,
+    "mmlu/final question+choices": 0.7,
+    "mmlu/passage": 0.7,
+    "mmlu/question": 0.78,
+    "mmlu/question+choices": 0.8,
+    "mt_bench/question": 0.7,
+    "truthfulqa/question": 0.79,
+    "winogrande/sentence": 0.7,
+}
 
 
 def resolve_model(name: str) -> tuple[str, bool]:
@@ -106,10 +121,10 @@ class EmbeddingDecontaminator(Decontaminator):
         #: ``none``: the transformer embeds every view.
         prefilter: Literal["static", "none"] = "static"
         #: Minimum static cosine of a candidate pair; chosen so that no match is lost on the dev set.
-        prefilter_threshold: float = field(default=0.70, metadata={"min": -1.0, "max": 1.0})
+        prefilter_threshold: float = field(default=0.67, metadata={"min": -1.0, "max": 1.0})
         #: Minimum rarity-weighted share of the benchmark view's words found in a candidate's
         #: text; chosen so that no match is lost on the dev set.
-        prefilter_overlap: float = field(default=0.30, metadata={"min": 0.0, "max": 1.0})
+        prefilter_overlap: float = field(default=0.22, metadata={"min": 0.0, "max": 1.0})
         #: Dimensions of the static model (PCA of the distilled vectors).
         static_dims: int = field(default=128, metadata={"min": 8})
         #: A model2vec model folder to use as the static model; empty: distilled from ``model``
