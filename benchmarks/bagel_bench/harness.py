@@ -179,9 +179,9 @@ def run_size(items: int, seed: int, cache: Path, num_proc: int, embedding_querie
 
 
 def uncapped_options() -> dict[str, dict[str, dict[str, Any]]]:
-    """Recipe options lifting the per-source caps, so every generated item reaches rendering
-    (a recipe cannot say None: MathInstruct's cap is set beyond any size)."""
-    return {"source": {"slimorca": {"max_items": 0}, "mathinstruct": {"sample_size": 10**9}}}
+    """Recipe options lifting the per-source caps (the engine's ``max_items``), so every
+    generated item reaches rendering."""
+    return {"source": {"slimorca": {"max_items": "none"}, "mathinstruct": {"max_items": "none"}}}
 
 
 def decontamination_alone(dedup_dir: Path, run_dir: Path, names: list[str], embedding_queries: int, benchmark_texts: int, embedding_benchmark_texts: int, seed: int, log: Callable[[str], None]) -> dict[str, Any]:
