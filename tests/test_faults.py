@@ -373,8 +373,9 @@ def test_no_space_left_is_named_as_such():
 
 def test_missing_optional_dependency_is_one_line(tmp_path, bagel):
     args = ["run", "--sample", "--sources", "boolq", "--dpo", "none", "--formats", "vicuna", "--decontaminate", "embedding", "--benchmarks", "gsm8k", "--out", str(tmp_path / "o"), "-q"]
-    result = bagel(*args, faults=True, BAGEL_FAULT_NO_MODULE="sentence_transformers")
-    assert_one_line_error(result, "missing optional dependency 'sentence_transformers': pip install 'bagel-core[decontaminate]'")
+    # faiss: every embedding search needs it (the transformer itself only runs on candidates).
+    result = bagel(*args, faults=True, BAGEL_FAULT_NO_MODULE="faiss")
+    assert_one_line_error(result, "missing optional dependency 'faiss': pip install 'bagel-core[decontaminate]'")
 
 
 # --- processes ----------------------------------------------------------------------------

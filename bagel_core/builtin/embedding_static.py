@@ -15,12 +15,14 @@ temporary folder and renamed, so an interrupted distillation is redone, never lo
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import shutil
 import tempfile
+from contextlib import contextmanager, redirect_stderr
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 
@@ -28,6 +30,23 @@ import numpy as np
 _WORD = re.compile(r"[^\W_]+|[^\w\s]|_")
 
 from .embedding_cache import folder_name
+
+
+@contextmanager
+def _library_bars_off() -> Iterator[None]:
+    """No progress bars of transformers or model2vec while distilling: they would print under
+    ``bagel run -q`` and break one-line errors; the stage's own progress covers the wait.
+    (model2vec's tqdm takes no switch, so its stream is swapped; errors still raise.)"""
+    from transformers.utils import logging as hf_logging
+
+    was_enabled = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        with redirect_stderr(io.StringIO()):
+            yield
+    finally:
+        if was_enabled:
+            hf_logging.enable_progress_bar()
 
 
 def static_model_path(model_path: str, cache_root: Path, dims: int) -> Path:
@@ -41,7 +60,8 @@ def static_model_path(model_path: str, cache_root: Path, dims: int) -> Path:
     cache_root.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".distill-", dir=cache_root))
     try:
-        distill(model_name=model_path, pca_dims=dims, device="cpu").save_pretrained(str(tmp))
+        with _library_bars_off():
+            distill(model_name=model_path, pca_dims=dims, device="cpu").save_pretrained(str(tmp))
         if target.exists():  # another run finished first
             shutil.rmtree(tmp)
         else:
