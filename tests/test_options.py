@@ -248,3 +248,17 @@ def test_setup_runs_once_before_rows(tmp_path):
     records, _ = load_sample(WithSetup, {"n": 3})
     assert calls == ["setup", "convert", "convert", "convert"]
     assert [r["conversations"][0]["value"] for r in records] == ["q1000", "q1001", "q1002"]
+
+
+def test_invalid_records_keep_their_first_example_through_a_capped_load(tmp_path):
+    class WithEmpty(Numbers):
+        name = "with-empty"
+
+        def convert(self, row, ctx):
+            return as_conversation(self.name, f"q{row['i']}", "" if row["i"] == 3 else "a")
+
+    task = LoadTask(WithEmpty, WithEmpty.Options(n=10), 1, None, False, tmp_path / "s.parquet", caps=Caps(max_items=5))
+    counts = run_load(task)
+    assert counts.loaded == 5 and counts.rejected == {"empty text": 1} and counts.filtered == {"cap": 4}
+    example = counts.examples["empty text"]
+    assert example["at"] == "row 3" and "'source': 'with-empty'" in example["row"]

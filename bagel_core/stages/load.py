@@ -101,23 +101,22 @@ def records(component: Loader, ctx: LoadContext) -> Iterator[tuple[Optional[str]
                 yield stratum, record
 
 
+def _valid(record: dict, ctx: LoadContext) -> bool:
+    """Whether ``record`` is valid; an invalid one is counted in ``ctx`` under its reason, with
+    the record as the plugin made it as the example."""
+    reason = validate_record(record)
+    if reason is not None:
+        ctx.reject(reason, row=record)
+    return reason is None
+
+
 def validated(records: Iterator[dict], ctx: LoadContext) -> Iterator[dict]:
     """The valid ``records``; each invalid one is counted in ``ctx`` under its reason."""
-    for record in records:
-        reason = validate_record(record)
-        if reason is None:
-            yield record
-        else:
-            ctx.reject(reason, row=record)  # the record as the plugin made it: the example
+    return (record for record in records if _valid(record, ctx))
 
 
 def _valid_pairs(pairs: Iterator[tuple[Optional[str], dict]], ctx: LoadContext) -> Iterator[tuple[Optional[str], dict]]:
-    for stratum, record in pairs:
-        reason = validate_record(record)
-        if reason is None:
-            yield stratum, record
-        else:
-            ctx.reject(reason, row=record)  # the record as the plugin made it: the example
+    return ((stratum, record) for stratum, record in pairs if _valid(record, ctx))
 
 
 def load_records(component: Loader, ctx: LoadContext, caps: "Caps | None" = None) -> list[Record]:
