@@ -91,13 +91,20 @@ def _run_choices(name: str) -> tuple[str, ...]:
     return typing.get_args(typing.get_type_hints(RunConfig)[name])
 
 
+def _run_default(name: str) -> Any:
+    """The default of a field of :class:`RunConfig`, for the help of its flag."""
+    from .config import RunConfig
+
+    return next(f.default for f in dataclasses.fields(RunConfig) if f.name == name)
+
+
 @cli.command("run")
 @click.option("--recipe", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="TOML recipe; flags override it.")
 @click.option("--sources", help="Sources: a,b | all | none.")
 @click.option("--dpo", help="DPO pair builders: a,b | all | none.")
 @click.option("--formats", help="Prompt formats: a,b | all.")
 @click.option("--dedup", help="Dedupers, chained in order: a,b | none [exact]; e.g. exact,minhash.")
-@click.option("--decontaminate", help="Decontaminators: a,b | none.")
+@click.option("--decontaminate", help=f"Decontaminators: a,b | none [{_run_default('decontaminate')}].")
 @click.option("--benchmarks", help="Benchmark sets to decontaminate against: a,b | all.")
 @click.option("--decontaminate-dry-run", is_flag=True, default=None, help="Report contamination, remove nothing.")
 @click.option("--data-root", type=click.Path(file_okay=False, path_type=Path), help="Read dataset owner/name from ROOT/owner/name/.")
@@ -120,7 +127,7 @@ def run_command(recipe: Optional[Path], quiet: bool, option: tuple[str, ...], pl
     from .config import ConfigError, RunConfig, load_recipe, merge_options, option_assignments
     from .data import DatasetUnavailable
     from .options import parse_assignments
-    from .pipeline import run
+    from .pipeline import DecontaminationUnavailable, run
     from .publish import OutputNotWritable
     from .stages.load import LoadError
 
@@ -138,7 +145,7 @@ def run_command(recipe: Optional[Path], quiet: bool, option: tuple[str, ...], pl
         datasets.disable_progress_bars()
     try:
         result = run(config, _registry(), quiet=quiet, log=log, plan=plan, command=shlex.join(["bagel", *sys.argv[1:]]))
-    except (ConfigError, PluginError, DatasetUnavailable, LoadError, OutputNotWritable, ValueError) as exc:
+    except (ConfigError, PluginError, DatasetUnavailable, DecontaminationUnavailable, LoadError, OutputNotWritable, ValueError) as exc:
         errors.print_traceback(exc)
         raise click.ClickException(str(exc)) from None
     if plan:

@@ -7,7 +7,7 @@ A recipe is TOML::
     dpo = "all"
     formats = "all"
     dedup = ["exact", "minhash"]           # dedupers, chained in order [exact]
-    decontaminate = ["ngram"]
+    decontaminate = ["ngram"]              # decontaminators, or "none" [ngram,embedding,code]
     seed = 42
 
     [source.slimorca]                      # options of one component; loaders also take
@@ -50,7 +50,9 @@ class RunConfig:
     formats: Selection = "all"
     #: Dedupers, chained in this order; ``exact`` is the reference's uuid5 dedup.
     dedup: Selection = "exact"
-    decontaminate: Selection = "none"
+    #: Decontaminators, each removing what it matches; ``"none"`` turns decontamination off.
+    #: The default is the set the measurements of docs/decontamination.md were made with.
+    decontaminate: Selection = "ngram,embedding,code"
     benchmarks: Selection = "all"
     out: Path = Path("bagel-out")
     work_dir: Optional[Path] = None

@@ -33,7 +33,7 @@ def test_cli_flags_override_recipe(tmp_path, toy_root, monkeypatch, toy_registry
 
     monkeypatch.setattr(bagel_core.registry, "_CURRENT", toy_registry)
     recipe = tmp_path / "r.toml"
-    recipe.write_text('[run]\nsources = "toy-high"\ndpo = "none"\nformats = "vicuna"\nseed = 1\n[format.vicuna]\nsystem_prompt_probability = 0.0\n')
+    recipe.write_text('[run]\nsources = "toy-high"\ndpo = "none"\nformats = "vicuna"\ndecontaminate = "none"\nseed = 1\n[format.vicuna]\nsystem_prompt_probability = 0.0\n')
     out = tmp_path / "out"
     result = CliRunner().invoke(cli, ["run", "--recipe", str(recipe), "--data-root", str(toy_root), "--seed", "9", "--out", str(out)])
     assert result.exit_code == 0, result.output
@@ -42,6 +42,33 @@ def test_cli_flags_override_recipe(tmp_path, toy_root, monkeypatch, toy_registry
     assert "TOTAL" in result.output and "toy-high" in result.output
     bad = CliRunner().invoke(cli, ["run", "--recipe", str(recipe), "--data-root", str(toy_root), "--formats", "nope", "--out", str(out)])
     assert bad.exit_code != 0 and "unknown format 'nope'; available: " in bad.output and "vicuna" in bad.output
+
+
+def test_run_decontaminates_with_ngram_embedding_and_code_by_default(tmp_path, monkeypatch):
+    """The flag, a recipe without the key and ``RunConfig()`` all select the three; ``none`` none."""
+    import bagel_core.pipeline
+    from bagel_core.config import RunConfig
+    from bagel_core.pipeline import resolve
+    from bagel_core.registry import load_plugins
+
+    registry = load_plugins()
+    names = lambda config: [d.cls.name for d in resolve(config, registry).decontaminators]
+    default = ["ngram", "embedding", "code"]
+    assert names(RunConfig()) == default
+    recipe = tmp_path / "r.toml"
+    recipe.write_text('[run]\nsources = "capybara"\n')
+    assert names(RunConfig(**load_recipe(recipe))) == default
+    seen = []
+
+    def fake_run(config, registry, **_):
+        seen.append(config)
+        raise ValueError("stop here")
+
+    monkeypatch.setattr(bagel_core.pipeline, "run", fake_run)
+    for flags in ([], ["--decontaminate", "none"]):
+        result = CliRunner().invoke(cli, ["run", "--recipe", str(recipe), *flags, "-q"])
+        assert "stop here" in result.output, result.output
+    assert [names(config) for config in seen] == [default, []]
 
 
 def test_data_access_errors_name_the_dataset(tmp_path):

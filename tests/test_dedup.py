@@ -18,7 +18,7 @@ from bagel_core.testing import registry_with
 
 from engine_fixtures import write_jsonl
 
-TOY = dict(sources="toy-high,toy-low", dpo="toy-pairs", formats="vicuna", dedup="exact,minhash")
+TOY = dict(sources="toy-high,toy-low", dpo="toy-pairs", formats="vicuna", dedup="exact,minhash", decontaminate="none")
 
 
 def real_texts(shared_data, count: int, min_words: int = 30) -> list[str]:
@@ -240,7 +240,7 @@ def test_third_party_deduper_registers_and_runs_in_the_chain(tmp_path, toy_root)
         {"n": 0, "turns": [["Tell me a joke.", "A"], ["Another?", "B"]]},
         {"n": 1, "turns": [["Tell me a joke.", "C"], ["Why?", "D"]]},
     ])
-    config = RunConfig(out=tmp_path / "out", data_root=toy_root, sources="toy-low", dpo="none", formats="vicuna", dedup="exact,first-line")
+    config = RunConfig(out=tmp_path / "out", data_root=toy_root, sources="toy-low", dpo="none", formats="vicuna", decontaminate="none", dedup="exact,first-line")
     manifest = run(config, registry).manifest
     assert manifest["sources"]["toy-low"]["dedup"] == {"first-line": {"removed": 1, "lost_to": {"toy-low": 1}}}
     [row] = pq.read_table(tmp_path / "out" / "near_duplicates.parquet").to_pylist()
@@ -251,7 +251,7 @@ def test_a_deduper_pointing_at_a_later_item_fails_naming_it(tmp_path, toy_root):
     import toy_plugin
 
     registry = registry_with(("toy", toy_plugin), ("mine", _plugin(Backwards)), strict=False)
-    config = RunConfig(out=tmp_path / "out", data_root=toy_root, sources="toy-low", dpo="none", formats="vicuna", dedup="backwards")
+    config = RunConfig(out=tmp_path / "out", data_root=toy_root, sources="toy-low", dpo="none", formats="vicuna", decontaminate="none", dedup="backwards")
     with pytest.raises(ValueError, match="deduper 'backwards' reported item 1 as a duplicate of item 4"):
         run(config, registry)
 

@@ -42,7 +42,7 @@ LF_FILE_TYPES = {"arrow", "csv", "json", "jsonl", "parquet", "txt"}
 @pytest.fixture(scope="module")
 def out(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("export") / "out"
-    run(RunConfig(out=folder, sources="local,capybara,airoboros,gutenberg", dpo="truthy-dpo,helpsteer", formats="all", sample=True), load_plugins())
+    run(RunConfig(out=folder, sources="local,capybara,airoboros,gutenberg", dpo="truthy-dpo,helpsteer", formats="all", decontaminate="none", sample=True), load_plugins())
     return folder
 
 
@@ -131,7 +131,7 @@ def test_llama_factory_export_keeps_other_entries(out, tmp_path):
 
 def test_export_leaves_out_empty_files_and_refuses_other_folders(tmp_path):
     only_sft = tmp_path / "only-sft"
-    run(RunConfig(out=only_sft, sources="mmlu", dpo="none", formats="vicuna", sample=True), load_plugins())
+    run(RunConfig(out=only_sft, sources="mmlu", dpo="none", formats="vicuna", decontaminate="none", sample=True), load_plugins())
     assert set(axolotl_configs(only_sft)) == {"sft.yaml", "sft-rendered.yaml"}
     assert set(llama_factory_entries(only_sft)) == {"bagel_conversations", "bagel_sft"}
     with pytest.raises(ExportError, match="not a finished bagel output"):

@@ -27,7 +27,7 @@ from bagel_core.testing import load_sample
 from engine_fixtures import REPO, install_fake_dist, write_jsonl
 
 FAULTS = REPO / "tests" / "faults"
-TOY_ARGS = ["--sources", "toy-high,toy-low", "--dpo", "toy-pairs", "--formats", "vicuna,chatml", "-q"]
+TOY_ARGS = ["--sources", "toy-high,toy-low", "--dpo", "toy-pairs", "--formats", "vicuna,chatml", "--decontaminate", "none", "-q"]
 
 
 @pytest.fixture
@@ -345,7 +345,7 @@ def test_a_full_file_system_is_one_line_never_blamed_on_a_source(tmp_path, bagel
     env = dict(os.environ, PYTHONPATH=_path(tmp_path))
     out = tmp_path / "o"
     if reader == "datasets":
-        args = ["run", "--sample", "--sources", "boolq", "--dpo", "none", "--formats", "vicuna", "--out", str(out), "-q"]
+        args = ["run", "--sample", "--sources", "boolq", "--dpo", "none", "--formats", "vicuna", "--decontaminate", "none", "--out", str(out), "-q"]
     else:
         args = ["run", "--data-root", bagel.data_root, *TOY_ARGS, "--out", str(out)]
     result = subprocess.run([sys.executable, "-m", "bagel_core", *args], capture_output=True, text=True, env=env, cwd=tmp_path, preexec_fn=limit, timeout=300)
@@ -375,7 +375,19 @@ def test_missing_optional_dependency_is_one_line(tmp_path, bagel):
     args = ["run", "--sample", "--sources", "boolq", "--dpo", "none", "--formats", "vicuna", "--decontaminate", "embedding", "--benchmarks", "gsm8k", "--out", str(tmp_path / "o"), "-q"]
     # faiss: every embedding search needs it (the transformer itself only runs on candidates).
     result = bagel(*args, faults=True, BAGEL_FAULT_NO_MODULE="faiss")
-    assert_one_line_error(result, "missing optional dependency 'faiss': pip install 'bagel-core[decontaminate]'")
+    assert_one_line_error(result, "missing optional dependency 'faiss': pip install 'bagel-core[decontaminate]'", "--decontaminate none")
+
+
+def test_missing_benchmark_data_under_the_default_decontamination_is_one_line(tmp_path, bagel):
+    """Toy data, no benchmark data, offline: ``bagel run`` decontaminates by default, so it stops
+    naming the benchmark set and its dataset, and how to run without them; nothing is written."""
+    toy = ["run", "--data-root", bagel.data_root, "--sources", "toy-high", "--dpo", "none", "--formats", "vicuna", "-q"]
+    result = bagel(*toy, "--out", str(tmp_path / "o"))
+    assert_one_line_error(result, "is not available", "--benchmarks a,b", "--decontaminate none")
+    assert result.stderr.startswith("Error: benchmark set '") and not (tmp_path / "o" / "sft.parquet").exists()
+    one = bagel(*toy, "--benchmarks", "gsm8k", "--out", str(tmp_path / "o"))
+    assert_one_line_error(one, "benchmark set 'gsm8k': dataset 'openai/gsm8k' is not available", "--decontaminate none")
+    assert bagel(*toy, "--benchmarks", "gsm8k", "--decontaminate", "none", "--out", str(tmp_path / "o")).returncode == 0
 
 
 # --- processes ----------------------------------------------------------------------------
@@ -416,7 +428,7 @@ def test_a_mostly_rejected_source_is_a_loud_warning(tmp_path, bagel):
     root = tmp_path / "mostly-bad"
     write_jsonl(root / "toy" / "high" / "rows.jsonl", [{"q": "What is 2 + 2?", "a": "4"}] + [{"q": f"Question {i}?"} for i in range(4)])
     out = tmp_path / "o"
-    result = bagel("run", "--data-root", str(root), "--sources", "toy-high", "--dpo", "none", "--formats", "vicuna", "--out", str(out), "-q")
+    result = bagel("run", "--data-root", str(root), "--sources", "toy-high", "--dpo", "none", "--formats", "vicuna", "--decontaminate", "none", "--out", str(out), "-q")
     assert result.returncode == 0, result.stderr
     warning = "toy-high: 4 of 5 rows rejected for \"missing field 'a'\" (first at row 1)"
     assert f"warning: {warning}" in result.stderr

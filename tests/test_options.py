@@ -21,7 +21,7 @@ from bagel_core.rng import BottomK
 from bagel_core.stages.load import Caps, LoadTask, run_load
 from bagel_core.testing import load_sample, registry_with
 
-TOY = dict(sources="toy-high,toy-low", dpo="toy-pairs", formats="vicuna,alpaca")
+TOY = dict(sources="toy-high,toy-low", dpo="toy-pairs", formats="vicuna,alpaca", decontaminate="none")
 
 
 @dataclass
@@ -206,14 +206,14 @@ def test_a_third_party_loader_gets_the_cap_through_a_run(tmp_path):
             register(Numbers)
 
     registry = registry_with(("numbers-plugin", Plugin()), strict=False)
-    config = RunConfig(out=tmp_path / "o", sources="numbers", dpo="none", formats="vicuna",
+    config = RunConfig(out=tmp_path / "o", sources="numbers", dpo="none", formats="vicuna", decontaminate="none",
                        options={"source": {"numbers": {"n": 500, "max_items": 40}}})
     manifest = run(config, registry).manifest
     assert manifest["sources"]["numbers"]["loaded"] == 40 and manifest["sources"]["numbers"]["filtered"] == {"cap": 460}
     loader = manifest["components"]["loaders"][0]
     assert loader["max_items"] == 40
     # Changing only the cap redoes the load (the cap is part of the fingerprint).
-    config = RunConfig(out=tmp_path / "o", sources="numbers", dpo="none", formats="vicuna",
+    config = RunConfig(out=tmp_path / "o", sources="numbers", dpo="none", formats="vicuna", decontaminate="none",
                        options={"source": {"numbers": {"n": 500, "max_items": 50}}})
     assert run(config, registry).manifest["sources"]["numbers"]["loaded"] == 50
     assert json.loads((tmp_path / "o" / "manifest.json").read_text())["totals"]["loaded"] == 50

@@ -202,7 +202,7 @@ def test_card_body_licences_citations_recipe_and_usage(sample_out, tmp_path):
 
 def test_card_warns_about_toxic_and_gated_sources(tmp_path):
     out = tmp_path / "out"
-    run(RunConfig(out=out, sources="lmsys_chat_1m", dpo="toxic-dpo", formats="vicuna", sample=True), load_plugins())
+    run(RunConfig(out=out, sources="lmsys_chat_1m", dpo="toxic-dpo", formats="vicuna", decontaminate="none", sample=True), load_plugins())
     card = _card(out)
     assert "not-for-all-audiences" in card.data.tags
     warning = card.text.split("## Content warning\n\n", 1)[1].split("\n## ", 1)[0]
@@ -239,7 +239,7 @@ def test_token_counts_per_source_and_format(tiny_llama, tmp_path):
     from transformers import AutoTokenizer
 
     out = tmp_path / "out"
-    result = run(RunConfig(out=out, sources="capybara,mmlu", dpo="truthy-dpo", formats="vicuna,chatml", tokenizer=str(tiny_llama), sample=True), load_plugins())
+    result = run(RunConfig(out=out, sources="capybara,mmlu", dpo="truthy-dpo", formats="vicuna,chatml", decontaminate="none", tokenizer=str(tiny_llama), sample=True), load_plugins())
     tokens = result.manifest["tokens"]
     assert tokens["tokenizer"] == str(tiny_llama)
     # Counted independently, row by row.
@@ -259,4 +259,4 @@ def test_token_counts_per_source_and_format(tiny_llama, tmp_path):
     card = (out / "README.md").read_text()
     assert f"With the tokenizer `{tiny_llama}`" in card
     # Without --tokenizer there is nothing to count with.
-    assert "tokens" not in run(RunConfig(out=tmp_path / "plain", sources="mmlu", dpo="none", formats="vicuna", sample=True), load_plugins()).manifest
+    assert "tokens" not in run(RunConfig(out=tmp_path / "plain", sources="mmlu", dpo="none", formats="vicuna", decontaminate="none", sample=True), load_plugins()).manifest

@@ -11,13 +11,13 @@ import pytest
 
 from bagel_core.config import ConfigError, RunConfig
 from bagel_core.data import DatasetUnavailable
-from bagel_core.pipeline import run
+from bagel_core.pipeline import DecontaminationUnavailable, run
 from bagel_core.registry import UnknownComponentError
 from bagel_core.records import uid
 
 from engine_fixtures import REPO, install_fake_dist
 
-TOY = dict(sources="toy-high,toy-low", dpo="toy-pairs", formats="vicuna")
+TOY = dict(sources="toy-high,toy-low", dpo="toy-pairs", formats="vicuna", decontaminate="none")
 
 
 def rows(path: Path) -> list[dict]:
@@ -133,6 +133,16 @@ def test_missing_dataset_names_id_and_remedies(tmp_path, toy_registry):
     assert isinstance(info.value.__cause__, DatasetUnavailable)
 
 
+def test_missing_benchmark_data_names_the_benchmark_set_and_the_off_switch(tmp_path, toy_root, toy_registry):
+    config = RunConfig(out=tmp_path / "o", data_root=toy_root, **{**TOY, "decontaminate": "ngram"}, benchmarks="gsm8k")
+    with pytest.raises(DecontaminationUnavailable) as info:
+        run(config, toy_registry)
+    message = str(info.value)
+    assert message.startswith("benchmark set 'gsm8k': dataset 'openai/gsm8k' is not available") and "\n" not in message
+    assert message.endswith("or decontaminate without it (--benchmarks a,b) or not at all (--decontaminate none)")
+    assert isinstance(info.value.__cause__, DatasetUnavailable)
+
+
 TOY_DIST = {"toy": "toy_plugin"}
 
 
@@ -145,7 +155,7 @@ def test_killed_run_resumes_to_the_same_output(tmp_path, toy_root):
     site = install_fake_dist(tmp_path / "site", "bagel-toy", "1.0", TOY_DIST)
     # Keeps the caller's PYTHONPATH (a worktree's checkout) after the fake distribution.
     env = {"PYTHONPATH": os.pathsep.join([str(site), str(REPO / "tests"), os.environ.get("PYTHONPATH", "")])}
-    args = ["run", "--data-root", str(toy_root), "--sources", "toy-high,toy-low", "--dpo", "toy-pairs", "--formats", "vicuna", "-q"]
+    args = ["run", "--data-root", str(toy_root), "--sources", "toy-high,toy-low", "--dpo", "toy-pairs", "--formats", "vicuna", "--decontaminate", "none", "-q"]
     reference = _bagel([*args, "--out", str(tmp_path / "ref")], env, tmp_path)
     assert reference.returncode == 0, reference.stderr
 
@@ -167,10 +177,10 @@ def test_killed_run_resumes_to_the_same_output(tmp_path, toy_root):
 
 
 def test_tokenizer_gives_special_tokens_and_all_skips_tokenizer_only_formats(tmp_path, toy_root, toy_registry, tiny_llama):
-    config = RunConfig(out=tmp_path / "o", data_root=toy_root, sources="toy-high", dpo="none", formats="all", tokenizer=str(tiny_llama))
+    config = RunConfig(out=tmp_path / "o", data_root=toy_root, sources="toy-high", dpo="none", formats="all", decontaminate="none", tokenizer=str(tiny_llama))
     manifest = run(config, toy_registry).manifest
     assert "chat-template" not in manifest["formats"] and "vicuna" in manifest["formats"]
     assert manifest["special_tokens"]["bos"] == "<s>" and manifest["special_tokens"]["tokenizer_path"] == str(tiny_llama)
     # Named, it is used, and this base tokenizer has no template: a clear error naming it.
     with pytest.raises(ValueError, match=r"format 'chat-template': tokenizer '.*tiny-llama.*' has no chat_template"):
-        run(RunConfig(out=tmp_path / "n", data_root=toy_root, sources="toy-high", dpo="none", formats="chat-template", tokenizer=str(tiny_llama)), toy_registry)
+        run(RunConfig(out=tmp_path / "n", data_root=toy_root, sources="toy-high", dpo="none", formats="chat-template", decontaminate="none", tokenizer=str(tiny_llama)), toy_registry)

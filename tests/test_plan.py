@@ -10,7 +10,7 @@ from bagel_core.config import RunConfig
 from bagel_core.pipeline import run
 from bagel_core.rendering import PLAIN_TEXT
 
-TOY = dict(sources="toy-high,toy-low", dpo="toy-pairs", formats="alpaca,vicuna,llama-2,chatml")
+TOY = dict(sources="toy-high,toy-low", dpo="toy-pairs", formats="alpaca,vicuna,llama-2,chatml", decontaminate="none")
 FORMATS = ["alpaca", "vicuna", "llama-2", "chatml"]
 
 

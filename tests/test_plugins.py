@@ -95,7 +95,7 @@ def test_name_clash_is_fatal_only_for_a_run_that_selects_it(tmp_path, site):
         result = _bagel(["run", "--sample", "--sources", sources, "--dpo", "none", "--out", str(tmp_path / "o")], site)
         assert result.returncode != 0 and clash in result.stderr
     # A run that does not select 'echo' works.
-    ok = _bagel(["run", "--sample", "--sources", "capybara", "--dpo", "none", "--formats", "alpaca", "-q", "--out", str(tmp_path / "ok")], site)
+    ok = _bagel(["run", "--sample", "--sources", "capybara", "--dpo", "none", "--formats", "alpaca", "--decontaminate", "none", "-q", "--out", str(tmp_path / "ok")], site)
     assert ok.returncode == 0, ok.stderr
     assert json.loads((tmp_path / "ok" / "manifest.json").read_text())["sources"]["capybara"]["rows_written"]["sft"] > 0
     # Listed under both plugins involved, each keeping its other components and no error.

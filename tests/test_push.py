@@ -38,7 +38,7 @@ class RecordingApi:
 @pytest.fixture(scope="module")
 def out(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("push") / "out"
-    run(RunConfig(out=folder, sources="mmlu,capybara", dpo="none", formats="vicuna", sample=True), load_plugins())
+    run(RunConfig(out=folder, sources="mmlu,capybara", dpo="none", formats="vicuna", decontaminate="none", sample=True), load_plugins())
     return folder
 
 

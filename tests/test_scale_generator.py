@@ -81,7 +81,7 @@ def test_small_corpus_runs_end_to_end_with_the_planted_counts(corpus, tmp_path):
     chosen = selection(registry)
     assert "slimorca" in chosen["source"] and "helpsteer" in chosen["dpo_builder"]
     config = RunConfig(
-        sources=chosen["source"], dpo=chosen["dpo_builder"], formats="all", data_root=root, out=tmp_path / "out", num_proc=1
+        sources=chosen["source"], dpo=chosen["dpo_builder"], formats="all", decontaminate="none", data_root=root, out=tmp_path / "out", num_proc=1
     )
     manifest = run(config, registry).manifest
     selected = chosen["source"] + chosen["dpo_builder"]
@@ -103,8 +103,8 @@ def test_small_corpus_runs_end_to_end_with_the_planted_counts(corpus, tmp_path):
 def test_raising_a_priority_moves_the_duplicates_to_the_other_source(corpus, tmp_path):
     root, plan = corpus
     config = RunConfig(
-        sources="slimorca,mathinstruct", dpo="none", formats="vicuna", data_root=root, out=tmp_path / "out",
-        options={"source": {"slimorca": {"priority": 4}}},
+        sources="slimorca,mathinstruct", dpo="none", formats="vicuna", decontaminate="none", data_root=root,
+        out=tmp_path / "out", options={"source": {"slimorca": {"priority": 4}}},
     )
     sources = run(config, load_plugins()).manifest["sources"]
     slimorca, math = plan["planted"]["slimorca"]["duplicates_of"], plan["planted"]["mathinstruct"]["duplicates_of"]

@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 from bagel_core.pipeline import run
 from bagel_core.stages.runner import DONE, Runner, Stage
 
-TOY = dict(sources="toy-high,toy-low", dpo="toy-pairs", formats="vicuna,alpaca")
+TOY = dict(sources="toy-high,toy-low", dpo="toy-pairs", formats="vicuna,alpaca", decontaminate="none")
 
 
 @dataclass

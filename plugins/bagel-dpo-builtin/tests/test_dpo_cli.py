@@ -17,7 +17,7 @@ BUILDERS = (plugin.AiroborosRewrites, plugin.HelpSteer, plugin.LmsysChatDPO, plu
 
 def test_dpo_cli_sample_run_writes_every_pair_in_every_format(tmp_path):
     out = tmp_path / "out"
-    result = CliRunner().invoke(cli, ["run", "--sample", "--sources", "none", "--dpo", "all", "--formats", "all", "--out", str(out), "-q"])
+    result = CliRunner().invoke(cli, ["run", "--sample", "--sources", "none", "--dpo", "all", "--formats", "all", "--decontaminate", "none", "--out", str(out), "-q"])
     assert result.exit_code == 0, result.output
     manifest = json.loads((out / "manifest.json").read_text())
     formats = manifest["formats"]

@@ -165,7 +165,7 @@ def test_bagel_run_with_a_recipe(tmp_path, sharegpt):
         "[format.vicuna]\nsystem_prompt_probability = 0.0\n"
     )
     out = tmp_path / "out"
-    args = ["run", "--recipe", str(recipe), "--sources", "local", "--dpo", "none", "--formats", "vicuna", "--out", str(out), "-q"]
+    args = ["run", "--recipe", str(recipe), "--sources", "local", "--dpo", "none", "--formats", "vicuna", "--decontaminate", "none", "--out", str(out), "-q"]
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
     manifest = json.loads((out / "manifest.json").read_text())
@@ -186,7 +186,7 @@ def test_an_edited_file_is_loaded_again(tmp_path):
     data = write_jsonl(tmp_path / "notes.jsonl", [{"text": "first version"}])
     recipe = tmp_path / "r.toml"
     recipe.write_text(f"[source.local]\npaths = [{json.dumps(str(tmp_path / '*.jsonl'))}]\n")
-    args = ["run", "--recipe", str(recipe), "--sources", "local", "--dpo", "none", "--formats", "vicuna", "--out", str(tmp_path / "out"), "-q"]
+    args = ["run", "--recipe", str(recipe), "--sources", "local", "--dpo", "none", "--formats", "vicuna", "--decontaminate", "none", "--out", str(tmp_path / "out"), "-q"]
     assert CliRunner().invoke(cli, args).exit_code == 0
     write_jsonl(data, [{"text": "second version"}, {"text": "and more"}])
     assert CliRunner().invoke(cli, args).exit_code == 0
