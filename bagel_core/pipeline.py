@@ -199,7 +199,7 @@ def compose(config: RunConfig, chosen: Components, tokens: SpecialTokens, quiet:
     if chosen.decontaminators:
         benchmarks = [(b.cls, b.options, _data(config, b.cls)) for b in chosen.benchmarks]
         identities = [[d.identity() for d in chosen.decontaminators], [[b.identity(), data.fingerprint(b.cls.dataset_ids)] for b, (_, _, data) in zip(chosen.benchmarks, benchmarks)]]
-        decontaminate = DecontaminateStage(dedup, [(d.cls, d.options) for d in chosen.decontaminators], benchmarks, identities, config.seed, config.decontaminate_dry_run, work / "cache", quiet)
+        decontaminate = DecontaminateStage(dedup, [(d.cls, d.options) for d in chosen.decontaminators], benchmarks, identities, config.seed, config.decontaminate_dry_run, work / "cache", quiet, config.num_proc)
     render = RenderStage(
         decontaminate or dedup, [(f.cls, f.options) for f in chosen.formats], [f.identity() for f in chosen.formats], tokens,
         config.seed, config.copies_per_item, config.format_assignment, config.newlines, config.num_proc, quiet,

@@ -19,7 +19,7 @@ import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
-from typing import Iterator, Optional
+from typing import Callable, Iterator, Optional
 
 _PR_SET_PDEATHSIG = 1
 
@@ -77,18 +77,35 @@ def _die_with_parent(parent: int) -> None:
     threading.Thread(target=watch, daemon=True, name="bagel-parent-watch").start()
 
 
-def worker_init(parent: int) -> None:
-    """Initializer of every bagel worker process."""
+def worker_init(parent: int, then: Optional[Callable[..., None]] = None, args: tuple = ()) -> None:
+    """Initializer of every bagel worker process; ``then(*args)`` runs after it."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops the run for all
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _die_with_parent(parent)
+    if then is not None:
+        then(*args)
+
+
+def limit_threads(threads: int) -> None:
+    """Have the numeric libraries a worker loads from now on (torch, faiss, BLAS) use at most
+    ``threads`` threads, unless the user set their own limits: ``num_proc`` workers each with
+    every core would fight over them."""
+    for variable in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ.setdefault(variable, str(threads))
 
 
 @contextmanager
-def worker_pool(max_workers: int, mp_context: Optional[multiprocessing.context.BaseContext] = None) -> Iterator[ProcessPoolExecutor]:
-    """A ``ProcessPoolExecutor`` whose workers die with this process. When the block fails or
-    is interrupted, the workers are stopped at once instead of finishing their queued work."""
-    pool = ProcessPoolExecutor(max_workers=max_workers, mp_context=mp_context, initializer=worker_init, initargs=(os.getpid(),))
+def worker_pool(
+    max_workers: int,
+    mp_context: Optional[multiprocessing.context.BaseContext] = None,
+    initializer: Optional[Callable[..., None]] = None,
+    initargs: tuple = (),
+) -> Iterator[ProcessPoolExecutor]:
+    """A ``ProcessPoolExecutor`` whose workers die with this process (``initializer(*initargs)``
+    then prepares each worker). When the block fails or is interrupted, the workers are stopped
+    at once instead of finishing their queued work."""
+    pool = ProcessPoolExecutor(max_workers=max_workers, mp_context=mp_context, initializer=worker_init,
+                               initargs=(os.getpid(), initializer, initargs))
     try:
         yield pool
     except BaseException:

@@ -11,12 +11,19 @@ Steps (the development set: ``decontamination_devset.py``):
 2. per ``benchmark/view``, the threshold is the lowest cosine that keeps the dev negatives
    (clean text, near-neighbour code) flagged through that view to at most ``--fp-per-view`` of
    them, never below ``--min-threshold``;
-3. ``prefilter_threshold`` is the highest static cosine (in steps of 0.01), then
-   ``prefilter_overlap`` the highest word overlap, at which the cascade still finds every dev
-   case the wide pass finds with those thresholds (that the cascade loses
-   nothing against the transformer on every view is checked by the tests, on a smaller index);
-4. ``min_containment`` of the code decontaminator: the lowest containment at which at most
-   ``--code-fp`` of the dev near-neighbour programs match;
+3. ``min_containment`` of the code decontaminator: the lowest containment at which at most
+   ``--code-fp`` of the dev near-neighbour programs match; ``edit_min_words`` of the ngram
+   decontaminator: the fewest words (3-8) at which its one-word-edit rule flags at most
+   ``--fp-per-view`` dev negatives the n-grams alone do not;
+4. the cascade's gates, one after the other, each the tightest value of its grid at which
+   (a) the embedding alone still catches all but at most ``--gate-loss`` of the dev cases it
+   catches through the wide pass with those thresholds (all gates together), and (b) the
+   default set (ngram + embedding + code) still catches every dev case it catches with the wide
+   pass: ``prefilter_threshold`` (static cosine, steps of 0.01), ``prefilter_length_ratio``
+   (2, 3, 4, 6, 8, inf) and ``prefilter_overlap`` (word overlap, steps of 0.01). (That the
+   cascade loses nothing against the transformer on every view is checked by the tests, on a
+   smaller index.) The transformer pairs the gates let through per 1,000 dev negatives are
+   printed with each value: what the cascade costs on clean text;
 5. the table: recall per group and FP, dev and held-out, per decontaminator and for the default
    set (ngram + embedding + code) with the chosen values.
 
@@ -33,6 +40,7 @@ import sys
 import time
 from collections import defaultdict
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -47,17 +55,48 @@ from bagel_core.builtin.decontaminate_ngram import NgramDecontaminator  # noqa: 
 GRID = [round(x, 2) for x in np.arange(0.50, 0.99, 0.01)]
 
 
-def case_pairs(d: EmbeddingDecontaminator, cases: list[Case], floor: float, overlap: float) -> list[list[tuple[int, float, float, float]]]:
-    """Per case: its scored pairs (benchmark index, transformer cosine, static cosine, word
-    overlap) from the wide first pass (static >= ``floor``, overlap >= ``overlap``), cosine >= 0.6."""
-    out: list[list[tuple[int, float, float, float]]] = [[] for _ in cases]
+class Scored(NamedTuple):
+    """A pair of the wide first pass, with what each gate looks at."""
+
+    benchmark: int
+    cosine: float  #: transformer
+    static: float
+    overlap: float
+    length_ratio: float  #: words of the query view over the benchmark view's, when it has windows; else 0
+
+
+class Gates(NamedTuple):
+    static: float = -2.0
+    length_ratio: float = math.inf
+    overlap: float = 0.0
+
+    def keep(self, p: Scored) -> bool:
+        return p.static >= self.static and p.length_ratio <= self.length_ratio and p.overlap >= self.overlap
+
+
+def case_pairs(d: EmbeddingDecontaminator, cases: list[Case], floor: float, overlap: float) -> list[list[Scored]]:
+    """Per case: its pairs from the wide first pass (static >= ``floor``, overlap >= ``overlap``,
+    no length rule) that the transformer scores >= 0.6."""
+    out: list[list[Scored]] = [[] for _ in cases]
+    words = [len(b.text.split()) for b in d._benchmarks]
     batch = 2048
     for start in range(0, len(cases), batch):
         chunk = cases[start:start + batch]
-        for p in d.scored_pairs([c.query for c in chunk], floor=floor, overlap=overlap):
+        for p in d.scored_pairs([c.query for c in chunk], floor=floor, overlap=overlap, length_ratio=math.inf):
             if p.score >= 0.6:
-                out[start + p.query].append((p.benchmark, p.score, p.prefilter, p.overlap))
+                ratio = p.view.windowed_words / max(words[p.benchmark], 1)
+                out[start + p.query].append(Scored(p.benchmark, p.score, p.prefilter, p.overlap, ratio))
     return out
+
+
+def gate_pairs(d: EmbeddingDecontaminator, cases: list[Case], gates: Gates) -> float:
+    """Transformer pairs the gates let through per 1,000 of ``cases``, all pairs counted
+    (not only those the transformer scores >= 0.6)."""
+    found = 0
+    for start in range(0, len(cases), 2048):
+        found += len(d.scored_pairs([c.query for c in cases[start:start + 2048]], floor=gates.static, overlap=gates.overlap,
+                                    length_ratio=gates.length_ratio))
+    return 1000 * found / max(len(cases), 1)
 
 
 def choose_thresholds(cases, pairs, bench, args) -> dict[str, float]:
@@ -66,9 +105,9 @@ def choose_thresholds(cases, pairs, bench, args) -> dict[str, float]:
     worst: dict[str, list[float]] = defaultdict(list)  # key -> per dev negative, its best cosine via that key
     for i in negatives:
         per_key: dict[str, float] = {}
-        for b, cos, _, _ in pairs[i]:
-            key = f"{bench[b].benchmark}/{bench[b].view}"
-            per_key[key] = max(per_key.get(key, -1.0), cos)
+        for p in pairs[i]:
+            key = f"{bench[p.benchmark].benchmark}/{bench[p.benchmark].view}"
+            per_key[key] = max(per_key.get(key, -1.0), p.cosine)
         for key, cos in per_key.items():
             worst[key].append(cos)
     chosen = {}
@@ -80,9 +119,47 @@ def choose_thresholds(cases, pairs, bench, args) -> dict[str, float]:
     return chosen
 
 
-def caught_embedding(case_pairs: list, bench, thresholds: dict[str, float], floor: float = -2.0, overlap: float = 0.0) -> bool:
-    return any(cos >= thresholds[f"{bench[b].benchmark}/{bench[b].view}"] and static >= floor and lexical >= overlap
-               for b, cos, static, lexical in case_pairs)
+def caught_embedding(case_pairs: list[Scored], bench, thresholds: dict[str, float], gates: Gates = Gates()) -> bool:
+    return any(p.cosine >= thresholds[f"{bench[p.benchmark].benchmark}/{bench[p.benchmark].view}"] and gates.keep(p) for p in case_pairs)
+
+
+def choose_gates(scores, bench, thresholds, must: list[int], others: set[int], gate_loss: int, floor: float, overlap: float) -> Gates:
+    """The tightest gates, one after the other, that lose at most ``gate_loss`` of the ``must``
+    cases for the embedding alone and none of those the ``others`` (ngram, code) do not catch."""
+    needed = [i for i in must if i not in others]
+
+    def fine(gates: Gates) -> bool:
+        lost = [i for i in must if not caught_embedding(scores[i], bench, thresholds, gates)]
+        return len(lost) <= gate_loss and not set(lost) & set(needed)
+
+    gates = Gates(floor, math.inf, overlap)
+    for value in (f for f in GRID if f >= floor):
+        if fine(gates._replace(static=value)):
+            gates = gates._replace(static=value)
+    for value in (8.0, 6.0, 4.0, 3.0, 2.0):
+        if fine(gates._replace(length_ratio=value)):
+            gates = gates._replace(length_ratio=value)
+    for value in (round(x, 2) for x in np.arange(overlap, 0.9, 0.01)):
+        if fine(gates._replace(overlap=value)):
+            gates = gates._replace(overlap=value)
+    return gates
+
+
+def choose_edit_min_words(cases: list[Case], dev: list[int], bench_all, fp_per_view: int) -> int:
+    """The ngram decontaminator's ``edit_min_words``: the smallest at which its one-word-edit
+    rule flags at most ``fp_per_view`` dev negatives that the n-grams alone do not."""
+    negatives = [cases[i].query for i in dev if cases[i].benchmark is None]
+    plain = NgramDecontaminator(NgramDecontaminator.Options(one_word_edit=False))
+    plain.index(bench_all)
+    already = {m.id for m in plain.search(negatives)}
+    chosen = 8
+    for words in range(8, 2, -1):
+        d = NgramDecontaminator(NgramDecontaminator.Options(edit_min_words=words))
+        d.index(bench_all)
+        if len({m.id for m in d.search(negatives)} - already) <= fp_per_view:
+            chosen = words
+    print(f"ngram edit_min_words: {chosen}", flush=True)
+    return chosen
 
 
 def share(found: int, total: int) -> str:
@@ -100,6 +177,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="write the chosen values and the table here")
     parser.add_argument("--floor", type=float, default=0.6, help="static cosine of the widest candidate search")
     parser.add_argument("--overlap", type=float, default=0.15, help="word overlap of the widest candidate search")
+    parser.add_argument("--gate-loss", type=int, default=1, help="dev cases the embedding alone may lose to the gates")
     parser.add_argument("--per-group", type=int, default=300, help="cases per rephrase group")
     parser.add_argument("--clean", type=int, default=3000, help="clean texts (and half as many from unindexed sets)")
     parser.add_argument("--light", type=int, default=60, help="verbatim and light-edit cases per benchmark")
@@ -124,17 +202,6 @@ def main() -> None:
     print(f"transformer: {cascade.cache.encoded} texts encoded, {time.perf_counter() - started:.0f}s so far", flush=True)
     thresholds = choose_thresholds(cases, scores, bench, args)
     dev = [i for i, c in enumerate(cases) if c.split == "dev"]
-    must = [i for i in dev if caught_embedding(scores[i], bench, thresholds)]
-    prefilter = args.floor
-    for f in GRID:
-        if f >= args.floor and all(caught_embedding(scores[i], bench, thresholds, f) for i in must):
-            prefilter = f
-    overlap = args.overlap
-    for w in [round(x, 2) for x in np.arange(args.overlap, 0.9, 0.01)]:
-        if all(caught_embedding(scores[i], bench, thresholds, prefilter, w) for i in must):
-            overlap = w
-    print(f"prefilter_threshold {prefilter}, prefilter_overlap {overlap}: all {len(must)} dev cases caught by the wide pass kept", flush=True)
-
     code = CodeDecontaminator()
     code.index(bench_all)
     containment = []
@@ -150,8 +217,20 @@ def main() -> None:
     print(f"code min_containment: {code_min}")
     tuned_code = CodeDecontaminator(CodeDecontaminator.Options(min_containment=code_min))
     tuned_code.index(bench_all)
-    ngram = NgramDecontaminator(NgramDecontaminator.Options(query_text="all"))
+    ngram = NgramDecontaminator(NgramDecontaminator.Options(edit_min_words=choose_edit_min_words(cases, dev, bench_all, args.fp_per_view)))
     ngram.index(bench_all)
+    others = {cases[i].query.id for i in dev} & ({m.id for m in ngram.search([cases[i].query for i in dev])}
+                                                  | {m.id for m in tuned_code.search([cases[i].query for i in dev])})
+    must = [i for i in dev if caught_embedding(scores[i], bench, thresholds)]
+    gates = choose_gates(scores, bench, thresholds, must, {i for i in must if cases[i].query.id in others}, args.gate_loss,
+                         args.floor, args.overlap)
+    lost = [i for i in must if not caught_embedding(scores[i], bench, thresholds, gates)]
+    print(f"gates {gates._asdict()}: the embedding alone keeps {len(must) - len(lost)} of the {len(must)} dev cases its wide pass "
+          f"catches; the default set keeps all it catches", flush=True)
+    negatives = [cases[i] for i in dev if cases[i].benchmark is None]
+    for label, g in (("wide pass", Gates(args.floor, math.inf, args.overlap)), ("+ static", Gates(gates.static, math.inf, args.overlap)),
+                     ("+ length ratio", gates._replace(overlap=args.overlap)), ("+ overlap (chosen)", gates)):
+        print(f"transformer pairs per 1,000 dev negatives, {label}: {gate_pairs(cascade, negatives, g):.0f}", flush=True)
 
     rows = []
     for group in POSITIVE_GROUPS + NEGATIVE_GROUPS:
@@ -161,7 +240,7 @@ def main() -> None:
             queries = [cases[i].query for i in idx]
             by_ngram = {m.id for m in ngram.search(queries)}
             by_code = {m.id for m in tuned_code.search(queries)}
-            emb = {cases[i].query.id for i in idx if caught_embedding(scores[i], bench, thresholds, prefilter, overlap)}
+            emb = {cases[i].query.id for i in idx if caught_embedding(scores[i], bench, thresholds, gates)}
             union = by_ngram | by_code | emb
             row[split] = {"n": len(idx), "ngram": len(by_ngram), "embedding": len(emb), "code": len(by_code), "default set": len(union)}
         rows.append(row)
@@ -176,8 +255,9 @@ def main() -> None:
     print(json.dumps(thresholds, indent=1, sort_keys=True))
     print(f"\ntotal {time.perf_counter() - started:.0f}s")
     if args.json:
-        args.json.write_text(json.dumps({"thresholds": thresholds, "prefilter_threshold": prefilter, "prefilter_overlap": overlap,
-                                         "code_min_containment": code_min,
+        args.json.write_text(json.dumps({"thresholds": thresholds, "prefilter_threshold": gates.static,
+                                         "prefilter_length_ratio": gates.length_ratio, "prefilter_overlap": gates.overlap,
+                                         "code_min_containment": code_min, "ngram_edit_min_words": ngram.options.edit_min_words,
                                          "rows": rows}, indent=1))
 
 

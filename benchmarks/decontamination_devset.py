@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import argparse
 import ast
-import csv
 import hashlib
 import json
 import random
@@ -46,7 +45,7 @@ import sysconfig
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Optional
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from decontamination_texts import DATA, LETTERS, _jsonl, benchmark_items, clean_texts, gsm8k_rows, humaneval_rows, mmlu_rows  # noqa: E402

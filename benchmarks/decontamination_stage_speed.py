@@ -3,12 +3,15 @@ items of the scale generator's lengths, against every view of the real benchmark
 
     .venv/bin/python benchmarks/generate.py --data-root /tmp/decontam-scale --items 250000 --seed 0
     .venv/bin/python benchmarks/decontamination_stage_speed.py --data-root /tmp/decontam-scale \\
-        --work /tmp/decontam-speed [--decontaminate ngram,embedding,code] [--limit 200000]
+        --work /tmp/decontam-speed [--decontaminate ngram,embedding,code] [--limit 200000] [--num-proc 2]
+    .venv/bin/python benchmarks/decontamination_stage_speed.py --real --work /tmp/decontam-real
 
 1. ``bagel run`` (generated sources, caps lifted, no decontamination, one format) once, to get
    the deduplicated items the decontaminate stage reads (kept in ``--work``; reused);
-2. the first ``--limit`` of those items are copied into a stage input folder;
-3. :func:`bagel_core.stages.decontaminate.run_decontaminate` runs on them (dry run) with the
+2. the first ``--limit`` of those items are copied into a stage input folder (with ``--real``
+   instead: every real clean text of the development set, one item each);
+3. :func:`bagel_core.stages.decontaminate.run_decontaminate` runs on them (dry run, with
+   ``--num-proc`` worker processes) with the
    named decontaminators at their defaults and the benchmark views of ``../shared/data``,
    timed: index (the static model is distilled into ``--work`` once, beforehand, and that is
    timed apart), search, write. The transformer's cache starts empty unless ``--warm``.
@@ -27,6 +30,8 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 HERE = Path(__file__).resolve().parent
@@ -61,31 +66,62 @@ def stage_input(dedup: Path, target: Path, limit: int) -> int:
     return sft.num_rows + dpo.num_rows
 
 
+def real_input(target: Path) -> int:
+    """Every real non-benchmark text of ../shared/data the development set uses as clean text
+    (MMLU auxiliary-train, Spider, EmoBank, BoolQ, PIQA, OpenBookQA: ~15,500), one item each:
+    text much closer to the benchmarks than a chat mixture, so the most transformer work per item."""
+    from decontamination_devset import extra_clean_texts
+    from decontamination_texts import clean_texts
+
+    from bagel_core.records import uid
+    from bagel_core.stages import DPO_WORK_SCHEMA, SFT_WORK_SCHEMA
+
+    texts = list(dict.fromkeys(clean_texts(10**9) + extra_clean_texts()))
+    rows = [{"id": uid(t), "source": "real", "origin": "real", "text": None,
+             "conversations": [{"from": "human", "value": t}, {"from": "gpt", "value": "Let me think about it."}]} for t in texts]
+    target.mkdir(parents=True, exist_ok=True)
+    pq.write_table(pa.Table.from_pylist(rows, schema=SFT_WORK_SCHEMA), target / "sft.parquet")
+    pq.write_table(DPO_WORK_SCHEMA.empty_table(), target / "dpo.parquet")
+    return len(rows)
+
+
+def transformer_texts(cache: Path) -> int:
+    """Texts in the transformer's embedding cache (all encoded by this run when it started cold)."""
+    return sum(len(np.load(f)) for f in cache.glob("embedding/*normalised*/*.keys.npy"))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data-root", type=Path, required=True)
+    parser.add_argument("--data-root", type=Path, help="the scale generator's corpus (not with --real)")
+    parser.add_argument("--real", action="store_true", help="real benchmark-like texts of ../shared/data instead of generated items")
     parser.add_argument("--work", type=Path, required=True)
     parser.add_argument("--decontaminate", default="ngram,embedding,code")
     parser.add_argument("--limit", type=int, default=200_000)
     parser.add_argument("--warm", action="store_true", help="keep the transformer's cache of an earlier run")
+    parser.add_argument("--num-proc", type=int, default=2, help="worker processes of the stage (bagel run --num-proc)")
     args = parser.parse_args()
     from bagel_core.registry import load_plugins
     from bagel_core.stages.decontaminate import run_decontaminate
 
-    dedup = dedup_folder(args.data_root, args.work)
-    stage_in = args.work / f"input-{args.limit}"
-    items = stage_input(dedup, stage_in, args.limit) if not (stage_in / "dpo.parquet").exists() else \
-        sum(pq.read_metadata(stage_in / f"{n}.parquet").num_rows for n in ("sft", "dpo"))
+    if args.real:
+        stage_in = args.work / "input-real"
+        items = real_input(stage_in)
+    else:
+        dedup = dedup_folder(args.data_root, args.work)
+        stage_in = args.work / f"input-{args.limit}"
+        items = stage_input(dedup, stage_in, args.limit) if not (stage_in / "dpo.parquet").exists() else \
+            sum(pq.read_metadata(stage_in / f"{n}.parquet").num_rows for n in ("sft", "dpo"))
     registry = load_plugins()
     cache = args.work / "cache"
     if not args.warm:
         for folder in cache.glob("embedding/*normalised*"):
             shutil.rmtree(folder)
-    decontaminators = [registry.get("decontaminator", n).cls(cache_dir=cache / n) for n in args.decontaminate.split(",")]
+    specs = [(registry.get("decontaminator", n).cls, None, cache / n) for n in args.decontaminate.split(",")]
     benchmarks = [b for texts in benchmark_items().values() for b in texts]
     timings: dict[str, float] = {}
     started = time.perf_counter()
-    for d in decontaminators:
+    for cls, options, folder in specs:
+        d = cls(options, cache_dir=folder)
         if hasattr(d, "static_encoder") and d.options.prefilter == "static":
             d.static_encoder()  # distilled once into --work; not part of the stage's steady cost
     timings["static model (distil or load)"] = time.perf_counter() - started
@@ -94,7 +130,7 @@ def main() -> None:
     out.mkdir(parents=True)
     load_before = os.getloadavg()
     started = time.perf_counter()
-    counts = run_decontaminate(decontaminators, benchmarks, stage_in, out, dry_run=True)
+    counts = run_decontaminate(specs, benchmarks, stage_in, out, dry_run=True, num_proc=args.num_proc)
     stage = time.perf_counter() - started
     report = pq.read_table(out / "contamination.parquet", columns=["decontaminator"]).column("decontaminator").to_pylist()
     import torch
@@ -103,7 +139,8 @@ def main() -> None:
         "items": items, "benchmark_views": len(benchmarks), "decontaminators": args.decontaminate,
         "stage_s": round(stage, 1), "items_per_s": round(items / stage, 1), "timings": timings,
         "flagged": counts["flagged"], "matches": {n: report.count(n) for n in set(report)},
-        "transformer_texts_encoded": sum(getattr(getattr(d, "cache", None), "encoded", 0) for d in decontaminators),
+        "transformer_texts_cached": transformer_texts(cache),
+        "num_proc": args.num_proc,
         "load_before": load_before, "load_after": os.getloadavg(), "torch_threads": torch.get_num_threads(),
         "cpus": os.cpu_count(),
     }))

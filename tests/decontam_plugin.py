@@ -8,7 +8,7 @@ import csv
 import json
 from pathlib import Path
 
-from bagel_core import BenchmarkSet, BenchmarkText, PromptFormat, Source, as_conversation, dpo_pair, hookimpl, plain_text, sft_item
+from bagel_core import BenchmarkSet, BenchmarkText, Decontaminator, PromptFormat, Source, as_conversation, dpo_pair, hookimpl, plain_text, sft_item
 
 DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
 
@@ -79,6 +79,24 @@ class Plain(PromptFormat):
 
     def render(self, messages):
         return "".join(f"{m['role'].upper()}: {m['content']}\n" for m in messages) + "ASSISTANT:"
+
+
+class BrokenIndex(Decontaminator):
+    """A decontaminator with a bug: its index fails (in a worker process too)."""
+
+    name = "test-broken"
+    description = "Fails to index."
+
+    def index(self, benchmarks):
+        raise ValueError(f"test-broken: cannot index {len(benchmarks)} texts")
+
+    def search(self, queries):
+        return []
+
+
+@hookimpl
+def register_decontaminators(register):
+    register(BrokenIndex)
 
 
 @hookimpl

@@ -62,3 +62,14 @@ def test_decontam_cache_memory_only_without_folder():
     cache.embed(["y", "x"], enc)
     assert len(enc.calls) == 1 and cache.folder is None
     assert cache.embed([], enc).shape == (0, 3)
+
+
+def test_decontam_cache_reads_shards_another_worker_wrote_since(tmp_path):
+    enc = FakeEncoder()
+    first = EmbeddingCache(tmp_path, "model-a|max_tokens=256")
+    second = EmbeddingCache(tmp_path, "model-a|max_tokens=256")  # opened before first wrote anything
+    first.embed(["xx", "y"], enc)
+    vectors = second.embed(["y", "zzz"], enc)
+    assert enc.calls == [["xx", "y"], ["zzz"]]  # "y" came from the first one's shard
+    np.testing.assert_array_equal(vectors[:, 0], [1, 3])
+    assert second.encoded == 1 and len(second) == 3

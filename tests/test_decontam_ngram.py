@@ -49,7 +49,7 @@ def test_decontam_ngram_unicode_variants_match():
 
 
 def test_decontam_ngram_short_benchmark_texts():
-    d = _decon()
+    d = _decon(one_word_edit=False)
     found = _found(
         d,
         "Hint: the energy for ALL forms of life comes from the Sun. Why?",  # 11-word text quoted whole
@@ -58,6 +58,37 @@ def test_decontam_ngram_short_benchmark_texts():
         "Tell me: what is the capital of France?",  # a 6-word text is not searched inside others
     )
     assert found == {"0": ("arc", "9", 1.0), "2": ("tiny", "0", 1.0)}
+
+
+def test_decontam_ngram_one_word_edit_of_a_short_text():
+    d = _decon()
+    found = _found(
+        d,
+        "the energy for all forms of life comes from the moon",  # one word changed
+        "The energy for all forms of life comes from sun.",  # one word deleted
+        "What is the capital city of France?",  # one word inserted
+        "What is the largest city of France?",  # two words changed
+        "Which of the following is the body cavity that contains the pituitary gland?",  # 13 words: n-grams
+        "Which of the following is the body cavity that holds the pituitary gland?",  # 13 words: no edit rule
+    )
+    assert found == {"0": ("arc", "9", 0.909), "1": ("arc", "9", 0.909), "2": ("tiny", "0", 0.833), "4": ("mmlu", "anatomy/4", 1.0)}
+    # Too short for the rule (fewer than 5 words by default): one changed word is another question.
+    short = NgramDecontaminator()
+    short.index([BenchmarkText("mt", "0", "Name three primary colors.")])
+    assert _found(short, "Name three secondary colors.", "Name three primary colours.") == {}
+    assert _found(_decon(one_word_edit=False), "The energy for all forms of life comes from sun.") == {}
+
+
+def test_decontam_ngram_one_edit_apart():
+    from bagel_core.builtin.decontaminate_ngram import one_edit_apart
+
+    a = "are all jews actually jews".split()
+    assert one_edit_apart(a, "are all jews actually number".split())
+    assert one_edit_apart(a, "are all jews jews".split())
+    assert one_edit_apart(a, "are all the jews actually jews".split())
+    assert not one_edit_apart(a, a)
+    assert not one_edit_apart(a, "are all jews really truly jews".split())
+    assert not one_edit_apart(a, "all jews actually jews are".split())
 
 
 def test_decontam_ngram_min_fraction_and_n():

@@ -100,3 +100,22 @@ def test_decontam_dry_run_counts_per_source(registry, tmp_path):
         assert dry["sources"][name]["contaminated"] == 0
     assert sum(s["flagged"] for s in wet["sources"].values()) == wet["contamination"]["flagged"] == 3
     assert "items matched (reported only, dry run)" in (tmp_path / "dry" / "README.md").read_text()
+
+
+def test_decontam_workers_give_the_same_output_as_one_process(registry, tmp_path, monkeypatch):
+    from bagel_core.stages import decontaminate
+
+    monkeypatch.setattr(decontaminate, "QUERY_BATCH", 7)  # many batches, spread over both workers
+    options = {"decontaminator": {"ngram": {"query_text": "all"}}}
+    one = _run(registry, tmp_path / "one", options=options)
+    two = _run(registry, tmp_path / "two", options=options, num_proc=2)
+    assert one[0]["contamination"] == two[0]["contamination"] and one[0]["contamination"]["flagged"] == 4
+    assert one[1:3] == two[1:3]
+    assert one[3] == two[3]  # the report: same rows, in the same order
+
+
+@pytest.mark.parametrize("num_proc", [1, 2])
+def test_decontam_plugin_error_fails_the_run_with_its_own_message(registry, tmp_path, num_proc):
+    with pytest.raises(ValueError, match=r"test-broken: cannot index 100 texts"):
+        _run(registry, tmp_path / "out", decontaminate="test-broken", num_proc=num_proc)
+    assert not (tmp_path / "out" / "sft.parquet").exists()  # nothing published

@@ -7,6 +7,7 @@ around them as distractors), so a test encodes a few hundred texts, not the whol
 
 from __future__ import annotations
 
+import math
 import sys
 from pathlib import Path
 
@@ -108,6 +109,23 @@ def test_decontam_views_passage_item_caught_by_its_question(cases, embedding):
     [match] = d.search([Query("p", "s", text, (text,))])
     assert (match.benchmark, match.benchmark_item) == ("mmlu", case.item)
     assert "final question+choices" in match.views or "question" in match.views.split("<-")[0]
+
+
+def test_decontam_views_long_turn_is_compared_through_its_windows(cases, embedding, index):
+    d = embedding()
+    question = next(b for b in index if b.benchmark == "gsm8k" and b.view == "question")
+    # A real question after a long, unrelated preamble (clean texts): 100+ words in one turn.
+    preamble = " ".join(c.query.text for c in _of(cases, "clean text")[:12])
+    turn = f"{preamble}\n\nNow something else. {question.text}"
+    assert len(turn.split()) > 2 * len(question.text.split()) + 64
+    pairs = d.scored_pairs([Query("long", "s", turn, (turn,))])
+    # The whole turn is never paired with a benchmark view less than half its length ...
+    assert not [p for p in pairs if p.view.name == "turn1" and 2 * len(d._benchmarks[p.benchmark].text.split()) < len(turn.split())]
+    # ... its windows are, and one of them holds the question.
+    [match] = d.search([Query("long", "s", turn, (turn,))])
+    assert (match.benchmark, match.benchmark_item) == ("gsm8k", question.item) and "<-turn1#w" in match.views
+    whole = d.scored_pairs([Query("long", "s", turn, (turn,))], length_ratio=math.inf)
+    assert len(whole) >= len(pairs)
 
 
 def test_decontam_views_cascade_keeps_every_match_of_the_full_model(cases, embedding):

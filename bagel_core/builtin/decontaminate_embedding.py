@@ -58,9 +58,9 @@ CHARS_PER_TOKEN = 8
 #: Thresholds per benchmark view, chosen on the development set (docs/decontamination.md,
 #: ``benchmarks/decontamination_calibrate.py``); other views use ``threshold``.
 TUNED_THRESHOLDS: dict[str, float] = {
-    "alpaca_eval/instruction": 0.7,
-    "arc_challenge/question+answer": 0.78,
-    "arc_challenge/question+choices": 0.82,
+    "alpaca_eval/instruction": 0.75,
+    "arc_challenge/question+answer": 0.82,
+    "arc_challenge/question+choices": 0.89,
     "gsm8k/question": 0.7,
     "gsm8k/solution": 0.7,
     "humaneval/docstring": 0.72,
@@ -121,10 +121,14 @@ class EmbeddingDecontaminator(Decontaminator):
         #: ``none``: the transformer embeds every view.
         prefilter: Literal["static", "none"] = "static"
         #: Minimum static cosine of a candidate pair; chosen so that no match is lost on the dev set.
-        prefilter_threshold: float = field(default=0.67, metadata={"min": -1.0, "max": 1.0})
+        prefilter_threshold: float = field(default=0.61, metadata={"min": -1.0, "max": 1.0})
         #: Minimum rarity-weighted share of the benchmark view's words found in a candidate's
         #: text; chosen so that no match is lost on the dev set.
-        prefilter_overlap: float = field(default=0.22, metadata={"min": 0.0, "max": 1.0})
+        prefilter_overlap: float = field(default=0.31, metadata={"min": 0.0, "max": 1.0})
+        #: A human turn that has windows and more than this many times the words of a benchmark
+        #: view is compared with that view through its windows only (``inf``: always whole too);
+        #: chosen so that no match is lost on the dev set.
+        prefilter_length_ratio: float = field(default=2.0, metadata={"min": 1.0})
         #: Dimensions of the static model (PCA of the distilled vectors).
         static_dims: int = field(default=128, metadata={"min": 8})
         #: A model2vec model folder to use as the static model; empty: distilled from ``model``
@@ -153,6 +157,7 @@ class EmbeddingDecontaminator(Decontaminator):
         self._tmp: Optional[tempfile.TemporaryDirectory] = None  # model files without a cache dir
         self._benchmarks: list[BenchmarkText] = []
         self._thresholds = np.zeros(0, dtype=np.float32)
+        self._bench_words = np.zeros(0, dtype=np.float32)  # whitespace-separated words per benchmark view
         #: role -> (benchmark indices, faiss index of their first-pass vectors)
         self._indexes: dict[str, tuple[np.ndarray, Any]] = {}
         self._indexed = False
@@ -247,6 +252,7 @@ class EmbeddingDecontaminator(Decontaminator):
     def index(self, benchmarks: Sequence[BenchmarkText]) -> None:
         self._benchmarks = [b for b in benchmarks if b.role in ("prompt", "answer")]
         self._thresholds = np.array([self.threshold_of(b) for b in self._benchmarks], dtype=np.float32)
+        self._bench_words = np.array([len(b.text.split()) for b in self._benchmarks], dtype=np.float32)
         self._indexes = {}
         self._center = None
         texts = [b.text for b in self._benchmarks]
@@ -289,12 +295,14 @@ class EmbeddingDecontaminator(Decontaminator):
         index.add(vectors)
         return index
 
-    def scored_pairs(self, queries: Sequence[Query], floor: Optional[float] = None, overlap: Optional[float] = None) -> list[Pair]:
+    def scored_pairs(self, queries: Sequence[Query], floor: Optional[float] = None, overlap: Optional[float] = None,
+                     length_ratio: Optional[float] = None) -> list[Pair]:
         """Every (query view, benchmark view) pair among the :data:`NEIGHBOURS` nearest of each
         view whose first-pass cosine reaches ``floor`` (default: ``prefilter_threshold`` with
         the static first pass, the lowest benchmark threshold without) and, with the static
-        first pass, whose word overlap reaches ``overlap`` (default ``prefilter_overlap``),
-        scored by the transformer."""
+        first pass, whose word overlap reaches ``overlap`` (default ``prefilter_overlap``) and
+        whose query view, when it has windows, is at most ``length_ratio`` (default
+        ``prefilter_length_ratio``) times as long as the benchmark view, scored by the transformer."""
         if not self._indexed:
             raise RuntimeError("index() must be called before search()")
         o = self.options
@@ -302,6 +310,8 @@ class EmbeddingDecontaminator(Decontaminator):
             floor = o.prefilter_threshold if o.prefilter == "static" else float(self._thresholds.min(initial=1.0))
         if overlap is None:
             overlap = o.prefilter_overlap
+        if length_ratio is None:
+            length_ratio = o.prefilter_length_ratio
         views = [(qi, v) for qi, q in enumerate(queries) for v in query_views(q, o.query_text, o.answers, o.windows)]
         static = o.prefilter == "static"
         kept: list[tuple[int, QueryView, int, float, float]] = []
@@ -315,6 +325,9 @@ class EmbeddingDecontaminator(Decontaminator):
                 vectors -= self._center
                 vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
                 view_words = self._word_matrix(split)
+                # A long turn's windows hold any short benchmark text it quotes; compared whole, the
+                # turn only dilutes it (and costs a long transformer pass).
+                windowed = np.array([v.windowed_words for _, v in mine], dtype=np.float32)
             else:
                 vectors = self.embed([v.text for _, v in mine])
             k = min(NEIGHBOURS, len(members))
@@ -322,6 +335,9 @@ class EmbeddingDecontaminator(Decontaminator):
                 scores, found = index.search(vectors[start:start + SEARCH_BATCH], k)
                 rows, cols = np.nonzero((scores >= floor) & (found >= 0))
                 bench = members[found[rows, cols]]
+                if static:
+                    short = windowed[rows + start] <= length_ratio * self._bench_words[bench]
+                    rows, cols, bench = rows[short], cols[short], bench[short]
                 first = scores[rows, cols]
                 words = self._overlaps(view_words, rows + start, bench) if static else np.full(len(rows), math.nan)
                 for r, b, s, w in zip((rows + start).tolist(), bench.tolist(), first.tolist(), words.tolist()):

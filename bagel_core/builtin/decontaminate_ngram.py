@@ -8,7 +8,10 @@ whitespace runs all fold to one separator). A query matches a benchmark text whe
   query's n-grams when that option is above 0;
 - the benchmark text has fewer than n words but at least ``min_words``: when the query contains
   all of its words as one contiguous run (the whole benchmark text is quoted);
-- either text is shorter still: when both normalise to exactly the same words.
+- either text is shorter still: when both normalise to exactly the same words;
+- with ``one_word_edit`` (on by default), the benchmark text has fewer than n words but at least
+  ``edit_min_words``: when the query text is that text with one word deleted, inserted or
+  changed (a light edit of a short question, which no n-gram survives).
 
 N-grams are kept as Python hashes of word tuples in a dict (hash -> benchmark item), built and
 probed in one process, so a query costs one regex pass and C-level set probes.
@@ -54,6 +57,10 @@ class NgramDecontaminator(Decontaminator):
         min_fraction: float = field(default=0.0, metadata={"min": 0.0, "max": 1.0})
         #: Benchmark texts of min_words..n-1 words match when quoted whole; shorter ones only exactly.
         min_words: int = field(default=8, metadata={"min": 1})
+        #: Short benchmark texts also match a query text one word away (deleted, inserted, changed).
+        one_word_edit: bool = True
+        #: Words a benchmark text needs for ``one_word_edit``; chosen by measurement.
+        edit_min_words: int = field(default=5, metadata={"min": 2})
         #: ``first``: the first human turn / DPO prompt (as the reference); ``all``: every human turn.
         query_text: QueryText = "all"
         #: Also check the answers (assistant turns; a DPO pair's chosen and rejected).
@@ -66,6 +73,8 @@ class NgramDecontaminator(Decontaminator):
         self._short: dict[int, list[int]] = {}  # first min_words words of a short text -> indices
         self._short_words: dict[int, tuple[str, ...]] = {}
         self._exact: dict[int, int] = {}  # hash of all the words -> benchmark index
+        # A short text's words, whole and with each word left out (hashed) -> benchmark indices.
+        self._near: dict[int, list[int]] = {}
 
     def index(self, benchmarks: Sequence[BenchmarkText]) -> None:
         n, m = self.options.n, self.options.min_words
@@ -78,8 +87,12 @@ class NgramDecontaminator(Decontaminator):
             if len(ws) >= n:
                 for h in gram_hashes(ws, n):
                     self._grams.setdefault(h, i)
-            elif len(ws) >= m:
-                self._short.setdefault(hash(tuple(ws[:m])), []).append(i)
+            else:
+                if len(ws) >= m:
+                    self._short.setdefault(hash(tuple(ws[:m])), []).append(i)
+                if self.options.one_word_edit and len(ws) >= self.options.edit_min_words:
+                    for h in _without_one(ws):
+                        self._near.setdefault(h, []).append(i)
                 self._short_words[i] = tuple(ws)
 
     def search(self, queries: Sequence[Query]) -> Iterable[Match]:
@@ -113,4 +126,32 @@ class NgramDecontaminator(Decontaminator):
                     quoted = self._short_words[i]
                     if tuple(ws[start:start + len(quoted)]) == quoted:
                         return 1.0, i
+        if self._near and len(ws) <= n:
+            for h in _without_one(ws):
+                for i in self._near.get(h, ()):
+                    words_of = self._short_words[i]
+                    if one_edit_apart(ws, words_of):
+                        return 1.0 - 1.0 / len(words_of), i
         return None
+
+
+def _without_one(ws: Sequence[str]) -> Iterator[int]:
+    """Hashes of ``ws`` and of ``ws`` with each word left out in turn: two texts one word
+    apart share one of them (symmetric deletion)."""
+    yield hash(tuple(ws))
+    for k in range(len(ws)):
+        yield hash(tuple(ws[:k]) + tuple(ws[k + 1:]))
+
+
+def one_edit_apart(a: Sequence[str], b: Sequence[str]) -> bool:
+    """Whether the word sequences differ by exactly one word deleted, inserted or changed."""
+    if abs(len(a) - len(b)) > 1 or tuple(a) == tuple(b):
+        return False
+    k = 0
+    while k < min(len(a), len(b)) and a[k] == b[k]:
+        k += 1
+    if len(a) == len(b):
+        return tuple(a[k + 1:]) == tuple(b[k + 1:])
+    if len(a) > len(b):
+        return tuple(a[k + 1:]) == tuple(b[k:])
+    return tuple(a[k:]) == tuple(b[k + 1:])

@@ -42,8 +42,17 @@ class EmbeddingCache:
         self._shards: list[np.ndarray] = []
         #: Texts encoded by this instance (not found in the cache).
         self.encoded = 0
-        if self.folder is not None and self.folder.is_dir():
-            for keys_file in sorted(self.folder.glob("*.keys.npy")):
+        self._loaded: set[str] = set()  # names of the shards read or written
+        self._refresh()
+
+    def _refresh(self) -> None:
+        """Read the shards not read yet: at start, and when another process (a worker of the
+        same run) may have encoded what this one is missing."""
+        if self.folder is None or not self.folder.is_dir():
+            return
+        for keys_file in sorted(self.folder.glob("*.keys.npy")):
+            if keys_file.name not in self._loaded:
+                self._loaded.add(keys_file.name)
                 vectors_file = keys_file.with_name(keys_file.name.replace(".keys.", ".vectors."))
                 self._add(np.load(keys_file), np.load(vectors_file, mmap_mode="r"))
 
@@ -64,6 +73,9 @@ class EmbeddingCache:
         for d, t in zip(digests, texts):
             if d not in self._where and d not in missing:
                 missing[d] = t
+        if missing:
+            self._refresh()
+            missing = {d: t for d, t in missing.items() if d not in self._where}
         # Longest first, in chunks each saved as a shard: similar lengths share a padded batch,
         # and a killed run keeps what it encoded.
         todo = sorted(missing.items(), key=lambda item: -len(item[1]))
@@ -87,6 +99,7 @@ class EmbeddingCache:
             return vectors
         self.folder.mkdir(parents=True, exist_ok=True)
         name = uuid.uuid4().hex
+        self._loaded.add(f"{name}.keys.npy")
         for suffix, array in (("vectors", vectors), ("keys", keys)):  # keys last: marks it complete
             tmp = self.folder / f".{name}.{suffix}.tmp.npy"
             np.save(tmp, array)

@@ -37,6 +37,9 @@ class QueryView:
     text: str
     #: ``prompt`` (a human turn or a window of one) or ``answer``.
     role: Literal["prompt", "answer"]
+    #: Words (whitespace-separated) when the view also has windows among the views (a long
+    #: human turn), else 0: a matcher may leave such a turn to its windows.
+    windowed_words: int = 0
 
 
 def texts_of(query: Query, which: QueryText) -> tuple[str, ...]:
@@ -79,7 +82,7 @@ def query_views(query: Query, which: QueryText, answers: bool, with_windows: boo
     for prefix, role, texts in groups:
         for number, text in enumerate(texts, 1):
             name = f"{prefix}{number}"
-            out.append(QueryView(name, text, role))  # type: ignore[arg-type]
-            if with_windows and role == "prompt":
-                out += [QueryView(f"{name}#w{i}", w, role) for i, w in enumerate(windows(text), 1)]  # type: ignore[arg-type]
+            parts = windows(text) if with_windows and role == "prompt" else []
+            out.append(QueryView(name, text, role, len(text.split()) if parts else 0))  # type: ignore[arg-type]
+            out += [QueryView(f"{name}#w{i}", w, role) for i, w in enumerate(parts, 1)]  # type: ignore[arg-type]
     return out

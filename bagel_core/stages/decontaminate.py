@@ -1,22 +1,25 @@
 """Stage 3: find items that match benchmark texts and remove them (by id, SFT and DPO alike).
 
 Every selected decontaminator indexes the texts of the selected benchmark sets, then searches
-every item in batches; an id matched by any of them is removed. ``dry_run`` writes the report
-and removes nothing.
+every item in batches (with ``num_proc`` > 1, in worker processes that each hold an index); an
+id matched by any of them is removed. ``dry_run`` writes the report and removes nothing.
 """
 
 from __future__ import annotations
 
-from collections import Counter
+import multiprocessing
+import os
+from collections import Counter, deque
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar, Iterator, Sequence
+from typing import Any, ClassVar, Iterator, Optional, Sequence
 
 import pyarrow as pa
 from tqdm.auto import tqdm
 
 from ..components import BenchmarkText, Decontaminator, Match, Query
 from ..context import LoadContext
+from ..processes import limit_threads, worker_pool
 from ..storage import ParquetSink, iter_batches
 from . import DPO_WORK_SCHEMA, SFT_WORK_SCHEMA
 from .runner import Stage
@@ -60,26 +63,85 @@ def _queries(sft: Path, dpo: Path) -> Iterator[tuple[list[Query], list[str]]]:
         yield [Query(i, s, p, (p,), tuple(a for a in (c, r) if a)) for i, s, p, c, r in zip(ids, sources, prompts, chosen, rejected)], origins
 
 
+#: A decontaminator to build: (class, options, cache dir).
+Spec = tuple[type[Decontaminator], Any, Optional[Path]]
+
+
+def _indexed(specs: Sequence[Spec], benchmarks: Sequence[BenchmarkText]) -> list[Decontaminator]:
+    instances = [cls(options, cache_dir=cache) for cls, options, cache in specs]
+    for d in instances:
+        d.index(benchmarks)
+    return instances
+
+
+def _search(instances: Sequence[Decontaminator], queries: list[Query]) -> list[list[Match]]:
+    """Each decontaminator's matches among ``queries``."""
+    return [list(d.search(queries)) for d in instances]
+
+
+#: A worker's decontaminators, indexed once when it starts (or what their indexing raised,
+#: re-raised by its first search so the run fails with the plugin's own error).
+_WORKER: dict[str, Any] = {}
+
+
+def _start_worker(specs: Sequence[Spec], benchmarks: Sequence[BenchmarkText], threads: int) -> None:
+    limit_threads(threads)
+    try:
+        _WORKER["instances"] = _indexed(specs, benchmarks)
+    except Exception as error:  # noqa: BLE001 - raised again by the worker's first search
+        _WORKER["error"] = error
+
+
+def _worker_search(queries: list[Query]) -> list[list[Match]]:
+    if "error" in _WORKER:
+        raise _WORKER["error"]
+    return _search(_WORKER["instances"], queries)
+
+
+def _batches(specs: Sequence[Spec], benchmarks: Sequence[BenchmarkText], sft: Path, dpo: Path,
+             num_proc: int) -> Iterator[tuple[list[Query], list[str], list[list[Match]]]]:
+    """Each batch of queries with its origins and matches, in order: searched here, or in
+    ``num_proc`` worker processes that each index the benchmarks once (a bounded window of
+    batches in flight keeps memory flat)."""
+    if num_proc <= 1:
+        instances = _indexed(specs, benchmarks)
+        for queries, origins in _queries(sft, dpo):
+            yield queries, origins, _search(instances, queries)
+        return
+    # spawn, not fork: an earlier stage may have started torch's or faiss's thread pools here,
+    # which a forked child can not use.
+    threads = max(1, (os.cpu_count() or 1) // num_proc)
+    with worker_pool(num_proc, multiprocessing.get_context("spawn"), _start_worker, (specs, benchmarks, threads)) as pool:
+        pending: deque = deque()
+        for queries, origins in _queries(sft, dpo):
+            pending.append((queries, origins, pool.submit(_worker_search, queries)))
+            if len(pending) >= 4 * num_proc:
+                queries, origins, future = pending.popleft()
+                yield queries, origins, future.result()
+        while pending:
+            queries, origins, future = pending.popleft()
+            yield queries, origins, future.result()
+
+
 def run_decontaminate(
-    decontaminators: Sequence[Decontaminator],
+    decontaminators: Sequence[Spec],
     benchmarks: Sequence[BenchmarkText],
     in_dir: Path,
     out_dir: Path,
     dry_run: bool,
     quiet: bool = True,
+    num_proc: int = 1,
 ) -> dict:
-    """Write ``out_dir/{sft,dpo,contamination}.parquet`` and return the counts."""
-    for d in decontaminators:
-        d.index(benchmarks)
+    """Write ``out_dir/{sft,dpo,contamination}.parquet`` and return the counts. The result is
+    the same for any ``num_proc``."""
     flagged: set[str] = set()
     by_origin: dict[str, Counter] = {}
     by_benchmark: Counter = Counter()
     with ParquetSink(out_dir / "contamination.parquet", CONTAMINATION_SCHEMA) as report:
         progress = tqdm(desc="decontaminate", unit=" items", disable=quiet, leave=False)
-        for queries, origins in _queries(in_dir / "sft.parquet", in_dir / "dpo.parquet"):
+        for queries, origins, found in _batches(decontaminators, benchmarks, in_dir / "sft.parquet", in_dir / "dpo.parquet", num_proc):
             origin_of = dict(zip((q.id for q in queries), origins))
-            for d in decontaminators:
-                matches: list[Match] = list(d.search(queries))
+            for matches in found:
                 if matches:
                     report.write(pa.Table.from_pylist([m.__dict__ for m in matches], schema=CONTAMINATION_SCHEMA))
                 for m in matches:
@@ -125,6 +187,8 @@ class DecontaminateStage(Stage):
     dry_run: bool
     cache_root: Path
     quiet: bool = True
+    #: Worker processes searching batches side by side; not part of the key (same output).
+    num_proc: int = 1
 
     @property
     def inputs(self) -> list[Stage]:  # type: ignore[override]
@@ -134,8 +198,8 @@ class DecontaminateStage(Stage):
         return [self.identities, self.dry_run]
 
     def run(self, folder: Path, inputs: list[Path]) -> dict:
-        instances = [cls(options, cache_dir=self.cache_root / cls.name) for cls, options in self.decontaminators]
+        specs = [(cls, options, self.cache_root / cls.name) for cls, options in self.decontaminators]
         texts: list[BenchmarkText] = []
         for cls, options, data in self.benchmarks:
             texts.extend(cls(options).texts(LoadContext(cls.name, self.seed, data, options)))
-        return run_decontaminate(instances, texts, inputs[0], folder, self.dry_run, self.quiet)
+        return run_decontaminate(specs, texts, inputs[0], folder, self.dry_run, self.quiet, self.num_proc)
