@@ -10,8 +10,10 @@ Cascade: with ``prefilter = "static"`` (the default) every view is first embedde
 model distilled locally from the same transformer (:mod:`.embedding_static`) and searched in a
 faiss index of the benchmark views' static vectors (an HNSW graph when there are many); only pairs whose static cosine
 reaches ``prefilter_threshold`` and whose word overlap (the rarity-weighted share of the
-benchmark view's words found in the item's view) reaches ``prefilter_overlap`` are embedded by
-the transformer and scored. With ``"none"``
+benchmark view's words found in the item's view) reaches ``prefilter_overlap``, and whose item
+view is not a long turn more than ``prefilter_length_ratio`` times the benchmark view's length
+(such a turn meets short views through its windows), are embedded by the transformer and
+scored. With ``"none"``
 every view goes through the transformer (the reference's way; slow on CPU).
 
 A pair matches when the transformer's cosine reaches the threshold of its benchmark view
@@ -181,7 +183,10 @@ class EmbeddingDecontaminator(Decontaminator):
             o = self.options
             path, local = resolve_model(o.model)
             device = "cpu" if o.backend != "torch" else o.device or ("cuda" if torch.cuda.is_available() else "cpu")
-            model = SentenceTransformer(path, device=device, local_files_only=local)
+            from .embedding_static import library_bars_off
+
+            with library_bars_off():
+                model = SentenceTransformer(path, device=device, local_files_only=local)
             model.max_seq_length = min(o.max_tokens, model.max_seq_length or o.max_tokens)
             if o.backend != "torch":
                 self._onnx = OnnxEncoder(model, onnx_file(model, self._files() / "onnx" / folder_name(o.model), o.backend == "onnx-int8"))

@@ -33,9 +33,10 @@ from .embedding_cache import folder_name
 
 
 @contextmanager
-def _library_bars_off() -> Iterator[None]:
-    """No progress bars of transformers or model2vec while distilling: they would print under
-    ``bagel run -q`` and break one-line errors; the stage's own progress covers the wait.
+def library_bars_off() -> Iterator[None]:
+    """No progress bars of transformers or model2vec while distilling or loading a model: they
+    would print under ``bagel run -q`` and break one-line errors; the stage's own progress
+    covers the wait.
     (model2vec's tqdm takes no switch, so its stream is swapped; errors still raise.)"""
     from transformers.utils import logging as hf_logging
 
@@ -60,7 +61,7 @@ def static_model_path(model_path: str, cache_root: Path, dims: int) -> Path:
     cache_root.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".distill-", dir=cache_root))
     try:
-        with _library_bars_off():
+        with library_bars_off():
             distill(model_name=model_path, pca_dims=dims, device="cpu").save_pretrained(str(tmp))
         if target.exists():  # another run finished first
             shutil.rmtree(tmp)
