@@ -77,6 +77,11 @@ def _die_with_parent(parent: int) -> None:
     threading.Thread(target=watch, daemon=True, name="bagel-parent-watch").start()
 
 
+def cores() -> int:
+    """The cores this process may run on (its CPU affinity, not the machine's count)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
 def worker_init(parent: int, then: Optional[Callable[..., None]] = None, args: tuple = ()) -> None:
     """Initializer of every bagel worker process; ``then(*args)`` runs after it."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops the run for all
@@ -87,10 +92,11 @@ def worker_init(parent: int, then: Optional[Callable[..., None]] = None, args: t
 
 
 def limit_threads(threads: int) -> None:
-    """Have the numeric libraries a worker loads from now on (torch, faiss, BLAS) use at most
+    """Have the numeric libraries a worker loads from now on (torch, faiss: OpenMP) use at most
     ``threads`` threads, unless the user set their own limits: ``num_proc`` workers each with
-    every core would fight over them."""
-    for variable in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+    every core would fight over them. (numpy's BLAS is loaded before this runs; the workers use
+    it for little.)"""
+    for variable in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(variable, str(threads))
 
 

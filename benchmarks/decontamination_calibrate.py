@@ -20,9 +20,9 @@ Steps (the development set: ``decontamination_devset.py``):
    catches through the wide pass with those thresholds (all gates together), and (b) the
    default set (ngram + embedding + code) still catches every dev case it catches with the wide
    pass: ``prefilter_threshold`` (static cosine, steps of 0.01), ``prefilter_length_ratio``
-   (2, 3, 4, 6, 8, inf) and ``prefilter_overlap`` (word overlap, steps of 0.01). (That the
-   cascade loses nothing against the transformer on every view is checked by the tests, on a
-   smaller index.) The transformer pairs the gates let through per 1,000 dev negatives are
+   (inf, 8, 6, 4, 3, 2, 1.5) and ``prefilter_overlap`` (word overlap, steps of 0.01). (Against the
+   transformer on every view, ``prefilter = "none"``, the tests check on a smaller index that
+   the cascade with the chosen gates loses no match.) The transformer pairs the gates let through per 1,000 dev negatives are
    printed with each value: what the cascade costs on clean text;
 5. the table: recall per group and FP, dev and held-out, per decontaminator and for the default
    set (ngram + embedding + code) with the chosen values.
@@ -51,6 +51,7 @@ from decontamination_texts import benchmark_items  # noqa: E402
 from bagel_core.builtin.decontaminate_code import CodeDecontaminator  # noqa: E402
 from bagel_core.builtin.decontaminate_embedding import EmbeddingDecontaminator  # noqa: E402
 from bagel_core.builtin.decontaminate_ngram import NgramDecontaminator  # noqa: E402
+from bagel_core.builtin.query_text import WINDOW_WORDS  # noqa: E402
 
 GRID = [round(x, 2) for x in np.arange(0.50, 0.99, 0.01)]
 
@@ -62,7 +63,7 @@ class Scored(NamedTuple):
     cosine: float  #: transformer
     static: float
     overlap: float
-    length_ratio: float  #: words of the query view over the benchmark view's, when it has windows; else 0
+    length_ratio: float  #: words of the query view over the benchmark view's, when the length rule applies; else 0
 
 
 class Gates(NamedTuple):
@@ -84,7 +85,8 @@ def case_pairs(d: EmbeddingDecontaminator, cases: list[Case], floor: float, over
         chunk = cases[start:start + batch]
         for p in d.scored_pairs([c.query for c in chunk], floor=floor, overlap=overlap, length_ratio=math.inf):
             if p.score >= 0.6:
-                ratio = p.view.windowed_words / max(words[p.benchmark], 1)
+                # The length rule leaves views longer than a window alone (no window holds them).
+                ratio = 0.0 if words[p.benchmark] > WINDOW_WORDS else p.view.windowed_words / max(words[p.benchmark], 1)
                 out[start + p.query].append(Scored(p.benchmark, p.score, p.prefilter, p.overlap, ratio))
     return out
 
@@ -136,7 +138,7 @@ def choose_gates(scores, bench, thresholds, must: list[int], others: set[int], g
     for value in (f for f in GRID if f >= floor):
         if fine(gates._replace(static=value)):
             gates = gates._replace(static=value)
-    for value in (8.0, 6.0, 4.0, 3.0, 2.0):
+    for value in (8.0, 6.0, 4.0, 3.0, 2.0, 1.5):
         if fine(gates._replace(length_ratio=value)):
             gates = gates._replace(length_ratio=value)
     for value in (round(x, 2) for x in np.arange(overlap, 0.9, 0.01)):
@@ -145,20 +147,22 @@ def choose_gates(scores, bench, thresholds, must: list[int], others: set[int], g
     return gates
 
 
-def choose_edit_min_words(cases: list[Case], dev: list[int], bench_all, fp_per_view: int) -> int:
-    """The ngram decontaminator's ``edit_min_words``: the smallest at which its one-word-edit
-    rule flags at most ``fp_per_view`` dev negatives that the n-grams alone do not."""
+def choose_edit_min_words(cases: list[Case], dev: list[int], bench_all, fp_per_view: int) -> NgramDecontaminator.Options:
+    """The ngram decontaminator's ``edit_min_words``: the smallest (3-8) at which its
+    one-word-edit rule flags at most ``fp_per_view`` dev negatives that the n-grams alone do
+    not; the rule off when even 8 flags more."""
     negatives = [cases[i].query for i in dev if cases[i].benchmark is None]
     plain = NgramDecontaminator(NgramDecontaminator.Options(one_word_edit=False))
     plain.index(bench_all)
     already = {m.id for m in plain.search(negatives)}
-    chosen = 8
+    chosen = NgramDecontaminator.Options(one_word_edit=False)
     for words in range(8, 2, -1):
         d = NgramDecontaminator(NgramDecontaminator.Options(edit_min_words=words))
         d.index(bench_all)
-        if len({m.id for m in d.search(negatives)} - already) <= fp_per_view:
-            chosen = words
-    print(f"ngram edit_min_words: {chosen}", flush=True)
+        if len({m.id for m in d.search(negatives)} - already) > fp_per_view:
+            break
+        chosen = d.options
+    print(f"ngram one_word_edit {chosen.one_word_edit}, edit_min_words {chosen.edit_min_words}", flush=True)
     return chosen
 
 
@@ -217,7 +221,7 @@ def main() -> None:
     print(f"code min_containment: {code_min}")
     tuned_code = CodeDecontaminator(CodeDecontaminator.Options(min_containment=code_min))
     tuned_code.index(bench_all)
-    ngram = NgramDecontaminator(NgramDecontaminator.Options(edit_min_words=choose_edit_min_words(cases, dev, bench_all, args.fp_per_view)))
+    ngram = NgramDecontaminator(choose_edit_min_words(cases, dev, bench_all, args.fp_per_view))
     ngram.index(bench_all)
     others = {cases[i].query.id for i in dev} & ({m.id for m in ngram.search([cases[i].query for i in dev])}
                                                   | {m.id for m in tuned_code.search([cases[i].query for i in dev])})
@@ -257,7 +261,8 @@ def main() -> None:
     if args.json:
         args.json.write_text(json.dumps({"thresholds": thresholds, "prefilter_threshold": gates.static,
                                          "prefilter_length_ratio": gates.length_ratio, "prefilter_overlap": gates.overlap,
-                                         "code_min_containment": code_min, "ngram_edit_min_words": ngram.options.edit_min_words,
+                                         "code_min_containment": code_min, "ngram_one_word_edit": ngram.options.one_word_edit,
+                                         "ngram_edit_min_words": ngram.options.edit_min_words,
                                          "rows": rows}, indent=1))
 
 

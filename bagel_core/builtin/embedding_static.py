@@ -15,39 +15,20 @@ temporary folder and renamed, so an interrupted distillation is redone, never lo
 
 from __future__ import annotations
 
-import io
 import os
 import re
 import shutil
 import tempfile
-from contextlib import contextmanager, redirect_stderr
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
+from .embedding_cache import folder_name
+from .library_bars import library_bars_off
+
 #: BERT's pre-tokenisation: runs of letters and digits; every other non-space character alone.
 _WORD = re.compile(r"[^\W_]+|[^\w\s]|_")
-
-from .embedding_cache import folder_name
-
-
-@contextmanager
-def library_bars_off() -> Iterator[None]:
-    """No progress bars of transformers or model2vec while distilling or loading a model: they
-    would print under ``bagel run -q`` and break one-line errors; the stage's own progress
-    covers the wait.
-    (model2vec's tqdm takes no switch, so its stream is swapped; errors still raise.)"""
-    from transformers.utils import logging as hf_logging
-
-    was_enabled = hf_logging.is_progress_bar_enabled()
-    hf_logging.disable_progress_bar()
-    try:
-        with redirect_stderr(io.StringIO()):
-            yield
-    finally:
-        if was_enabled:
-            hf_logging.enable_progress_bar()
 
 
 def static_model_path(model_path: str, cache_root: Path, dims: int) -> Path:

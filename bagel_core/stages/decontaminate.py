@@ -8,8 +8,8 @@ id matched by any of them is removed. ``dry_run`` writes the report and removes 
 from __future__ import annotations
 
 import multiprocessing
-import os
 from collections import Counter, deque
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Iterator, Optional, Sequence
@@ -19,7 +19,7 @@ from tqdm.auto import tqdm
 
 from ..components import BenchmarkText, Decontaminator, Match, Query
 from ..context import LoadContext
-from ..processes import limit_threads, worker_pool
+from ..processes import cores, limit_threads, worker_pool
 from ..storage import ParquetSink, iter_batches
 from . import DPO_WORK_SCHEMA, SFT_WORK_SCHEMA
 from .runner import Stage
@@ -110,9 +110,9 @@ def _batches(specs: Sequence[Spec], benchmarks: Sequence[BenchmarkText], sft: Pa
         return
     # spawn, not fork: an earlier stage may have started torch's or faiss's thread pools here,
     # which a forked child can not use.
-    threads = max(1, (os.cpu_count() or 1) // num_proc)
+    threads = max(1, cores() // num_proc)
     with worker_pool(num_proc, multiprocessing.get_context("spawn"), _start_worker, (specs, benchmarks, threads)) as pool:
-        pending: deque = deque()
+        pending: deque[tuple[list[Query], list[str], Future]] = deque()
         for queries, origins in _queries(sft, dpo):
             pending.append((queries, origins, pool.submit(_worker_search, queries)))
             if len(pending) >= 4 * num_proc:
