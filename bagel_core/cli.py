@@ -129,6 +129,7 @@ def run_command(recipe: Optional[Path], quiet: bool, option: tuple[str, ...], pl
     from .options import parse_assignments
     from .pipeline import DecontaminationUnavailable, run
     from .publish import OutputNotWritable
+    from .stages.decontaminate import BenchmarkError
     from .stages.load import LoadError
 
     try:
@@ -145,7 +146,8 @@ def run_command(recipe: Optional[Path], quiet: bool, option: tuple[str, ...], pl
         datasets.disable_progress_bars()
     try:
         result = run(config, _registry(), quiet=quiet, log=log, plan=plan, command=shlex.join(["bagel", *sys.argv[1:]]))
-    except (ConfigError, PluginError, DatasetUnavailable, DecontaminationUnavailable, LoadError, OutputNotWritable, ValueError) as exc:
+    except (ConfigError, PluginError, DatasetUnavailable, DecontaminationUnavailable, LoadError, BenchmarkError, OutputNotWritable,
+            ValueError) as exc:
         errors.print_traceback(exc)
         raise click.ClickException(str(exc)) from None
     if plan:

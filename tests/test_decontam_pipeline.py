@@ -4,10 +4,12 @@ import pyarrow.parquet as pq
 import pytest
 
 import decontam_plugin as plugin
+from bagel_core import BenchmarkSet, BenchmarkText, readers
 from bagel_core.config import RunConfig
 from bagel_core.pipeline import run
 from bagel_core.registry import load_plugins
 from bagel_core.records import uid
+from bagel_core.stages.decontaminate import BenchmarkError, benchmark_texts
 
 
 @pytest.fixture(scope="module")
@@ -119,3 +121,44 @@ def test_decontam_plugin_error_fails_the_run_with_its_own_message(registry, tmp_
     with pytest.raises(ValueError, match=r"test-broken: cannot index 100 texts"):
         _run(registry, tmp_path / "out", decontaminate="test-broken", num_proc=num_proc)
     assert not (tmp_path / "out" / "sft.parquet").exists()  # nothing published
+
+
+class RowsBenchmark(BenchmarkSet):
+    """Real GSM8K questions as rows, one of them without its field."""
+
+    name = "test-rows"
+    rows = [{"q": plugin.GSM8K[0]}, {"question": plugin.GSM8K[1]}, {"q": plugin.GSM8K[2]}]
+
+    def texts(self, ctx):
+        for i, row in enumerate(ctx.iter_rows(self.rows)):
+            with ctx.guard(row):
+                yield BenchmarkText(self.name, str(i), readers.text(row, "q"))
+
+
+class NoGoodRows(RowsBenchmark):
+    name = "test-no-good-rows"
+    rows = [{"question": q} for q in plugin.GSM8K[:3]]
+
+
+class Buggy(RowsBenchmark):
+    name = "test-buggy"
+
+    def texts(self, ctx):
+        return [BenchmarkText(self.name, "0", None).text.strip()]  # AttributeError: a bug
+
+
+def test_decontam_benchmark_rows_of_bad_data_are_counted_a_failing_set_stops_the_run():
+    texts, counts = benchmark_texts(RowsBenchmark, None, None, 0)
+    assert [t.text for t in texts] == [plugin.GSM8K[0], plugin.GSM8K[2]]
+    assert counts == {"texts": 2, "rejected": {"missing field 'q'": 1}}
+    with pytest.raises(BenchmarkError, match=r"benchmark set 'test-no-good-rows' \(test_decontam_pipeline\): no text to "
+                                            r"decontaminate against, every row rejected \(missing field 'q': 3 \(first at row 0\)\)"):
+        benchmark_texts(NoGoodRows, None, None, 0)
+    with pytest.raises(BenchmarkError, match=r"benchmark set 'test-buggy' .*failed: AttributeError"):
+        benchmark_texts(Buggy, None, None, 0)
+
+
+def test_decontam_manifest_counts_each_benchmark_sets_texts(registry, tmp_path):
+    manifest, *_ = _run(registry, tmp_path / "out")
+    assert manifest["contamination"]["benchmarks"] == {"test-gsm8k": {"texts": 60, "rejected": {}},
+                                                       "test-truthfulqa": {"texts": 40, "rejected": {}}}

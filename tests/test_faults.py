@@ -390,6 +390,29 @@ def test_missing_benchmark_data_under_the_default_decontamination_is_one_line(tm
     assert bagel(*toy, "--benchmarks", "gsm8k", "--decontaminate", "none", "--out", str(tmp_path / "o")).returncode == 0
 
 
+def test_benchmark_rows_without_their_field_stop_the_run_naming_the_set(tmp_path, bagel):
+    """A GSM8K test file whose ``question`` column is missing (renamed): the run would otherwise
+    decontaminate against nothing and look clean. One line names the set, the reason and where."""
+    import shutil
+
+    import pyarrow.parquet as pq
+
+    from bagel_sources_builtin import SAMPLES
+
+    root = tmp_path / "root"
+    shutil.copytree(bagel.data_root, root)
+    shutil.copytree(SAMPLES / "openai" / "gsm8k", root / "openai" / "gsm8k")
+    [test_file] = (root / "openai" / "gsm8k" / "main").glob("test-*.parquet")
+    table = pq.read_table(test_file)
+    pq.write_table(table.rename_columns(["query" if n == "question" else n for n in table.column_names]), test_file)
+    toy = ["run", "--data-root", str(root), "--sources", "toy-high", "--dpo", "none", "--formats", "vicuna", "-q",
+           "--decontaminate", "ngram", "--benchmarks", "gsm8k"]
+    result = bagel(*toy, "--out", str(tmp_path / "o"))
+    assert_one_line_error(result, "benchmark set 'gsm8k'", "no text to decontaminate against", "missing field 'question'",
+                          f"{table.num_rows} (first at row 0")
+    assert not (tmp_path / "o" / "sft.parquet").exists()
+
+
 # --- processes ----------------------------------------------------------------------------
 
 

@@ -19,6 +19,8 @@ from tqdm.auto import tqdm
 
 from ..components import BenchmarkText, Decontaminator, Match, Query
 from ..context import LoadContext
+from ..data import DatasetUnavailable
+from ..readers import MalformedFile, RowFailure
 from ..processes import cores, limit_threads, worker_pool
 from ..storage import ParquetSink, iter_batches
 from . import DPO_WORK_SCHEMA, SFT_WORK_SCHEMA
@@ -169,7 +171,38 @@ def run_decontaminate(
 
 
 #: The counts of a run without decontaminators.
-NO_CONTAMINATION = {"flagged": 0, "removed": 0, "dry_run": False, "by_origin": {}, "by_benchmark": {}}
+NO_CONTAMINATION = {"flagged": 0, "removed": 0, "dry_run": False, "by_origin": {}, "by_benchmark": {}, "benchmarks": {}}
+
+
+class BenchmarkError(Exception):
+    """A benchmark set failed, or gave nothing to decontaminate against: a run decontaminated
+    against less than was asked for looks clean and is not."""
+
+
+def benchmark_texts(cls: type, options: Any, data: Any, seed: int) -> tuple[list[BenchmarkText], dict[str, Any]]:
+    """The texts of one benchmark set, and what happened to its rows: ``{"texts": n,
+    "rejected": {reason: n}}``. Rows of bad data
+    are counted and skipped, as a source's are; a set that fails, or whose every row is
+    rejected, stops the run naming it. (Missing data, :class:`DatasetUnavailable`, is left to
+    the caller, which names the set and how to run without it.)"""
+    ctx = LoadContext(cls.name, seed, data, options)
+    label = f"benchmark set {cls.name!r} ({cls.__module__})"
+    try:
+        texts = list(cls(options).texts(ctx))
+    except DatasetUnavailable:
+        raise
+    except RowFailure as exc:
+        raise BenchmarkError(f"{label} {exc}") from exc
+    except MalformedFile as exc:
+        raise BenchmarkError(f"{label} failed: {exc}") from exc
+    except Exception as exc:
+        raise BenchmarkError(f"{label} failed: {type(exc).__name__}: {exc}") from exc
+    rejected = ctx.counts.rejected
+    if not texts:
+        why = "; ".join(f"{reason}: {n} (first at {ctx.counts.examples.get(reason, {}).get('at', '?')})" for reason, n in rejected.most_common())
+        raise BenchmarkError(f"{label}: no text to decontaminate against" + (f", every row rejected ({why})" if why else ""))
+    # No example rows: they would copy test items into the published manifest.
+    return texts, {"texts": len(texts), "rejected": dict(rejected)}
 
 
 @dataclass
@@ -200,6 +233,9 @@ class DecontaminateStage(Stage):
     def run(self, folder: Path, inputs: list[Path]) -> dict:
         specs = [(cls, options, self.cache_root / cls.name) for cls, options in self.decontaminators]
         texts: list[BenchmarkText] = []
+        sets: dict[str, dict[str, Any]] = {}
         for cls, options, data in self.benchmarks:
-            texts.extend(cls(options).texts(LoadContext(cls.name, self.seed, data, options)))
-        return run_decontaminate(specs, texts, inputs[0], folder, self.dry_run, self.quiet, self.num_proc)
+            found, sets[cls.name] = benchmark_texts(cls, options, data, self.seed)
+            texts.extend(found)
+        counts = run_decontaminate(specs, texts, inputs[0], folder, self.dry_run, self.quiet, self.num_proc)
+        return counts | {"benchmarks": sets}
