@@ -112,7 +112,7 @@ def _run_default(name: str) -> Any:
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Output folder [bagel-out].")
 @click.option("--work-dir", type=click.Path(file_okay=False, path_type=Path), help="Stage cache [OUT/.bagel-work].")
 @click.option("--seed", type=int, help="Seed of every random choice [42].")
-@click.option("--num-proc", type=int, help="Worker processes [1].")
+@click.option("--num-proc", type=int, help="Worker processes for loading, decontamination and rendering [1].")
 @click.option("--copies-per-item", type=int, help="Render each item into K of the formats [all].")
 @click.option("--format-assignment", type=click.Choice(_run_choices("format_assignment")), help="How an item's K formats are chosen: spread (equal shares) or random per item (the reference at v0.2) [spread].")
 @click.option("--newlines", type=click.Choice(_run_choices("newlines")), help="Newline clean-up of answers (none: the reference at v0.1/v0.2) [newline-runs].")
