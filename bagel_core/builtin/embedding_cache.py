@@ -10,13 +10,14 @@ only the digests in memory.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import uuid
 from pathlib import Path
 from typing import Callable, Optional, Sequence
 
 import numpy as np
+
+from ..storage import atomic_path
 
 Encoder = Callable[[list[str]], np.ndarray]
 #: Texts per encode call and shard.
@@ -101,7 +102,6 @@ class EmbeddingCache:
         name = uuid.uuid4().hex
         self._loaded.add(f"{name}.keys.npy")
         for suffix, array in (("vectors", vectors), ("keys", keys)):  # keys last: marks it complete
-            tmp = self.folder / f".{name}.{suffix}.tmp.npy"
-            np.save(tmp, array)
-            os.replace(tmp, self.folder / f"{name}.{suffix}.npy")
+            with atomic_path(self.folder / f"{name}.{suffix}.npy") as tmp, open(tmp, "wb") as f:
+                np.save(f, array)
         return vectors

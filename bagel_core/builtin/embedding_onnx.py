@@ -14,13 +14,13 @@ with only ``onnxruntime`` and ``onnx`` added. torch and onnxruntime are imported
 
 from __future__ import annotations
 
-import os
 import warnings
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator, Literal, Sequence
+from typing import Any, Literal, Sequence
 
 import numpy as np
+
+from ..storage import atomic_path
 
 Backend = Literal["torch", "onnx", "onnx-int8"]
 #: How ``onnx-int8`` weights are quantized; part of the cache key, so a change re-encodes.
@@ -49,10 +49,9 @@ def onnx_file(model: Any, folder: Path, int8: bool) -> Path:
     if not quantized.exists():
         from onnxruntime.quantization import QuantType, quantize_dynamic
 
-        with _temporary(quantized) as tmp:
+        with atomic_path(quantized) as tmp:  # per process: workers of one run may export at once
             quantize_dynamic(fp32, tmp, weight_type=QuantType.QInt8, per_channel=True,
                              op_types_to_quantize=["MatMul"], extra_options={"MatMulConstBOnly": True})
-            os.replace(tmp, quantized)
     return quantized
 
 
@@ -73,22 +72,10 @@ def _export(model: Any, path: Path) -> None:
             return self.model(dict(zip(names, tensors)))[_OUTPUT]
 
     axes = {n: {0: "batch", 1: "tokens"} for n in names} | {_OUTPUT: {0: "batch"}}
-    with _temporary(path) as tmp, torch.no_grad(), warnings.catch_warnings():
+    with atomic_path(path) as tmp, torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # tracer warnings about shape-dependent Python branches
         torch.onnx.export(Embedder().eval(), tuple(sample[n] for n in names), str(tmp), input_names=names,
                           output_names=[_OUTPUT], dynamic_axes=axes, opset_version=17, dynamo=False)
-        os.replace(tmp, path)
-
-
-@contextmanager
-def _temporary(path: Path) -> Iterator[Path]:
-    """A temporary name beside ``path``, this process's own (worker processes of one run may
-    export at once), removed if it is still there at the end."""
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.onnx")
-    try:
-        yield tmp
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 class OnnxEncoder:
