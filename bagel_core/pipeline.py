@@ -27,10 +27,10 @@ from .config import (
     select,
 )
 from .context import LoadCounts
-from .data import DataAccess, DatasetUnavailable
+from .data import DataAccess
 from .plan import mixture_plan
 from .registry import ComponentInfo, Registry, core_version, current
-from .stages.decontaminate import NO_CONTAMINATION, DecontaminateStage
+from .stages.decontaminate import NO_CONTAMINATION, DecontaminateStage, DecontaminationUnavailable
 from .stages.dedup import DedupStage
 from .stages.load import SHARD, Caps, LoadStage, LoadTask
 from .stages.render import RenderStage
@@ -148,20 +148,9 @@ def resolve(config: RunConfig, registry: Registry) -> Components:
     return Components(loaders, formats, dedupers, decontaminators, benchmarks)
 
 
-class DecontaminationUnavailable(Exception):
-    """Decontamination as selected cannot run: a benchmark set's data or a library it needs is
-    missing. It is on by default, so the message also says how to run without it."""
-
-
-def _decontaminate(runner: Runner, stage: DecontaminateStage, benchmarks: list[Selected]) -> StageResult:
+def _decontaminate(runner: Runner, stage: DecontaminateStage) -> StageResult:
     try:
         return runner.run(stage)
-    except DatasetUnavailable as exc:
-        names = [b.cls.name for b in benchmarks if exc.dataset_id in b.cls.dataset_ids]
-        which = f"benchmark set {', '.join(map(repr, names))}" if names else "a benchmark set"
-        raise DecontaminationUnavailable(
-            f"{which}: {exc}; or decontaminate without it (--benchmarks a,b) or not at all (--decontaminate none)"
-        ) from exc
     except ModuleNotFoundError as exc:
         message = errors.describe(exc)
         if message is None:  # no module name: nothing to tell the user but the traceback
@@ -242,7 +231,7 @@ def run(
         names = [f.cls.name for f in chosen.formats]
         global_cap = (config.global_cap, config.global_cap_sample) if config.global_cap is not None else None
         return RunResult(mixture_plan(chosen.loaders, counts, dedup.counts, dedup.folder, names, config.seed, config.copies_per_item, config.format_assignment, global_cap), reused=False, timings=runner.timings)
-    decontaminate = _decontaminate(runner, stages.decontaminate, chosen.benchmarks) if stages.decontaminate else None
+    decontaminate = _decontaminate(runner, stages.decontaminate) if stages.decontaminate else None
     if decontaminate is not None:
         log(f"decontaminate: {decontaminate.counts['flagged']} items matched")
     render = runner.run(stages.render)

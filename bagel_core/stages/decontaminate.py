@@ -174,6 +174,11 @@ def run_decontaminate(
 NO_CONTAMINATION = {"flagged": 0, "removed": 0, "dry_run": False, "by_origin": {}, "by_benchmark": {}, "benchmarks": {}}
 
 
+class DecontaminationUnavailable(Exception):
+    """Decontamination as selected cannot run: a benchmark set's data or a library it needs is
+    missing. It is on by default, so the message also says how to run without it."""
+
+
 class BenchmarkError(Exception):
     """A benchmark set failed, or gave nothing to decontaminate against: a run decontaminated
     against less than was asked for looks clean and is not."""
@@ -183,14 +188,15 @@ def benchmark_texts(cls: type, options: Any, data: Any, seed: int) -> tuple[list
     """The texts of one benchmark set, and what happened to its rows: ``{"texts": n,
     "rejected": {reason: n}}``. Rows of bad data
     are counted and skipped, as a source's are; a set that fails, or whose every row is
-    rejected, stops the run naming it. (Missing data, :class:`DatasetUnavailable`, is left to
-    the caller, which names the set and how to run without it.)"""
+    rejected, stops the run naming it; so does missing data, with how to run without it."""
     ctx = LoadContext(cls.name, seed, data, options)
     label = f"benchmark set {cls.name!r} ({cls.__module__})"
     try:
         texts = list(cls(options).texts(ctx))
-    except DatasetUnavailable:
-        raise
+    except DatasetUnavailable as exc:
+        raise DecontaminationUnavailable(
+            f"benchmark set {cls.name!r}: {exc}; or decontaminate without it (--benchmarks a,b) or not at all (--decontaminate none)"
+        ) from exc
     except RowFailure as exc:
         raise BenchmarkError(f"{label} {exc}") from exc
     except MalformedFile as exc:
