@@ -17,9 +17,12 @@ import signal
 import sys
 import threading
 import time
-from concurrent.futures import ProcessPoolExecutor
+from collections import deque
+from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
-from typing import Callable, Iterator, Optional
+from typing import Any, Callable, Iterable, Iterator, Optional, TypeVar
+
+T = TypeVar("T")
 
 _PR_SET_PDEATHSIG = 1
 
@@ -120,3 +123,18 @@ def worker_pool(
             child.terminate()
         raise
     pool.shutdown(wait=True)
+
+
+def in_order(submit: Callable[[T], Future], items: Iterable[T], window: int) -> Iterator[tuple[T, Any]]:
+    """``(item, result)`` for each of ``items``, in their order, ``submit(item)`` giving the
+    future of its result; at most ``window`` items are in flight, so memory stays flat however
+    many there are."""
+    pending: deque[tuple[T, Future]] = deque()
+    for item in items:
+        pending.append((item, submit(item)))
+        if len(pending) >= window:
+            first, future = pending.popleft()
+            yield first, future.result()
+    while pending:
+        first, future = pending.popleft()
+        yield first, future.result()

@@ -8,8 +8,7 @@ id matched by any of them is removed. ``dry_run`` writes the report and removes 
 from __future__ import annotations
 
 import multiprocessing
-from collections import Counter, deque
-from concurrent.futures import Future
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Iterator, Optional, Sequence
@@ -21,7 +20,7 @@ from ..components import BenchmarkText, Decontaminator, Match, Query
 from ..context import LoadContext
 from ..data import DatasetUnavailable
 from ..readers import MalformedFile, RowFailure
-from ..processes import cores, limit_threads, worker_pool
+from ..processes import cores, in_order, limit_threads, worker_pool
 from ..storage import ParquetSink, iter_batches
 from . import DPO_WORK_SCHEMA, SFT_WORK_SCHEMA
 from .runner import Stage
@@ -114,15 +113,8 @@ def _batches(specs: Sequence[Spec], benchmarks: Sequence[BenchmarkText], sft: Pa
     # which a forked child can not use.
     threads = max(1, cores() // num_proc)
     with worker_pool(num_proc, multiprocessing.get_context("spawn"), _start_worker, (specs, benchmarks, threads)) as pool:
-        pending: deque[tuple[list[Query], list[str], Future]] = deque()
-        for queries, origins in _queries(sft, dpo):
-            pending.append((queries, origins, pool.submit(_worker_search, queries)))
-            if len(pending) >= 4 * num_proc:
-                queries, origins, future = pending.popleft()
-                yield queries, origins, future.result()
-        while pending:
-            queries, origins, future = pending.popleft()
-            yield queries, origins, future.result()
+        for (queries, origins), found in in_order(lambda batch: pool.submit(_worker_search, batch[0]), _queries(sft, dpo), 4 * num_proc):
+            yield queries, origins, found
 
 
 def run_decontaminate(

@@ -7,7 +7,8 @@ processes and are written back in order, so the output is the same for any proce
 from __future__ import annotations
 
 import os
-from collections import Counter, deque
+from collections import Counter
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Optional, Sequence
@@ -18,7 +19,7 @@ import pyarrow.parquet as pq
 from tqdm.auto import tqdm
 
 from ..components import PromptFormat, SpecialTokens
-from ..processes import worker_pool
+from ..processes import in_order, worker_pool
 from ..records import DPO_SCHEMA, SFT_SCHEMA
 from ..rendering import (
     FormatAssignment,
@@ -124,33 +125,16 @@ def render_file(kind: str, src: Path, dest: Path, num_proc: int, quiet: bool) ->
     written: Counter = Counter()
     schema = SFT_SCHEMA if kind == "sft" else DPO_SCHEMA
     progress = tqdm(total=pf.metadata.num_rows, desc=f"render {kind}", unit=" items", disable=quiet, leave=False)
-    with ParquetSink(dest, schema, rows_per_group=100_000) as sink:
-        if num_proc <= 1 or len(tasks) <= 1:
-            results = (_render_group(*t) for t in tasks)
-            for (table, counts), task in zip(results, tasks):
-                sink.write(table)
-                written.update(counts)
-                progress.update(pf.metadata.row_group(task[2]).num_rows)
-        else:
-            with worker_pool(num_proc) as pool:
-                pending: deque = deque()
-                for task in tasks:
-                    pending.append((pool.submit(_render_group, *task), task))
-                    # A bounded window keeps memory flat however many row groups there are.
-                    if len(pending) >= 2 * num_proc:
-                        _drain_one(pending, sink, written, progress, pf)
-                while pending:
-                    _drain_one(pending, sink, written, progress, pf)
+    parallel = num_proc > 1 and len(tasks) > 1
+    with ParquetSink(dest, schema, rows_per_group=100_000) as sink, (worker_pool(num_proc) if parallel else nullcontext()) as pool:
+        results = in_order(lambda t: pool.submit(_render_group, *t), tasks, 2 * num_proc) if parallel else \
+            ((t, _render_group(*t)) for t in tasks)
+        for task, (table, counts) in results:
+            sink.write(table)
+            written.update(counts)
+            progress.update(pf.metadata.row_group(task[2]).num_rows)
     progress.close()
     return written
-
-
-def _drain_one(pending: deque, sink: ParquetSink, written: Counter, progress, pf) -> None:
-    future, task = pending.popleft()
-    table, counts = future.result()
-    sink.write(table)
-    written.update(counts)
-    progress.update(pf.metadata.row_group(task[2]).num_rows)
 
 
 def run_render(
