@@ -26,11 +26,11 @@ DPO = [
     "truthy-dpo", "ultrafeedback",
 ]
 FORMATS = ["alpaca", "vicuna", "llama-2", "chatml"]
-# The reference at 3c7d241 (bagel-raw-v0.5): v0.2's less drop, mmlu (issue 14), gutenberg (moved
-# into gutenberg-dpo), winogrande (unregistered) and spider (replaced by sql), plus the later
-# sources and summarization (split out of airoboros-3.2).
+# The reference at 3c7d241 (bagel-raw-v0.5): v0.2's less drop, gutenberg (moved into
+# gutenberg-dpo), winogrande (unregistered) and spider (replaced by sql), plus the later sources
+# and summarization (split out of airoboros-3.2); mmlu stays (re-added at 07859b4, issue 28).
 V05_SFT = sorted(
-    set(V02_SFT) - {"drop", "mmlu", "gutenberg", "winogrande", "spider"}
+    set(V02_SFT) - {"drop", "gutenberg", "winogrande", "spider"}
     | {"camelai", "comedy_snippets", "evol_instruct", "glaive_func", "limarp", "ropes", "sql", "summarization", "whiterabbitneo"}
 )
 V05_DPO = sorted(DPO + ["contextual-dpo", "gutenberg-dpo", "py-dpo"])
@@ -59,6 +59,7 @@ def test_v05_recipe_selects_the_reference_heads_mixture():
     assert all(options["format"][f]["system_prompt_probability"] == 0.5 for f in ("llama-2", "vicuna", "chatml"))
     assert options["dpo_builder"]["toxic-dpo"] == {"version": "v0.2", "sft_copy": True}
     assert "orca-dpo-pairs" not in options["dpo_builder"] or "variant" not in options["dpo_builder"]["orca-dpo-pairs"]
+    assert options["source"]["mmlu"] == {"max_items": 50_000}  # HEAD: seeded 50,000
     cinematika = options["source"]["cinematika"]
     assert cinematika["conversation_files"] == ["memories", "director", "actions"] and cinematika["part_labels"]
 
