@@ -166,3 +166,23 @@ def test_recipe_runs_on_the_samples_with_the_references_rules(tmp_path, recipe):
     labels = {r["id"]: r["source"] for r in sft}
     assert all(labels[r["id"]] == r["source"] for r in dpo if r["id"] in labels)
     assert manifest["config"]["dedup_scope"] == "shared"
+
+
+@pytest.mark.parametrize("recipe", ["bagel-v0.1.toml", "bagel-v0.2.toml", "bagel-v0.5.toml"])
+def test_recipe_decontaminates_with_the_references_query_and_length_rules(tmp_path, recipe):
+    """The reference (every version) embedded the first human turn or the DPO prompt only and
+    matched when |len(query) - len(benchmark)| / len(query) <= 0.2 (issue 28, row 11)."""
+    from bagel_core.builtin.decontaminate_embedding import EmbeddingDecontaminator
+    from bagel_core.builtin.query_text import query_views
+    from bagel_core.components import Query
+
+    config = RunConfig(**load_recipe(RECIPES / recipe))
+    assert config.decontaminate == ["embedding"]
+    options = make_options(EmbeddingDecontaminator, config.options["decontaminator"]["embedding"])
+    query = Query("id", "src", "What is 2 + 2?", ("What is 2 + 2?", "And 3 + 3, in words " * 20), ("4", "six"))
+    views = query_views(query, options.query_text, options.answers, options.windows)
+    assert [(v.name, v.text) for v in views] == [("turn1", "What is 2 + 2?")]
+    decontaminator = EmbeddingDecontaminator(options, cache_dir=tmp_path)
+    question = "x" * 100
+    assert decontaminator._lengths_close(question, "y" * 80) and decontaminator._lengths_close(question, "y" * 120)
+    assert not decontaminator._lengths_close(question, "y" * 79) and not decontaminator._lengths_close(question, "y" * 121)
