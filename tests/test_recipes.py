@@ -45,7 +45,7 @@ def test_recipe_selects_the_cards_sources(recipe, sft):
     assert values["decontaminate"] == ["embedding"]
     # The cards' dataset versions where a component offers several.
     assert values["options"]["dpo_builder"]["orca-dpo-pairs"]["variant"] == "intel"
-    assert values["options"]["dpo_builder"]["toxic-dpo"] == {"version": "v0.1"}
+    assert values["options"]["dpo_builder"]["toxic-dpo"] == {"version": "v0.1", "same_responses": "exact"}
 
 
 def test_v05_recipe_selects_the_reference_heads_mixture():
@@ -57,7 +57,7 @@ def test_v05_recipe_selects_the_reference_heads_mixture():
     options = values["options"]
     assert options["format"]["chatml"]["variant"] == "v0.5"  # its strings: test_formats_reference.py
     assert all(options["format"][f]["system_prompt_probability"] == 0.5 for f in ("llama-2", "vicuna", "chatml"))
-    assert options["dpo_builder"]["toxic-dpo"] == {"version": "v0.2", "sft_copy": True}
+    assert options["dpo_builder"]["toxic-dpo"] == {"version": "v0.2", "sft_copy": True, "same_responses": "exact"}
     assert "orca-dpo-pairs" not in options["dpo_builder"] or "variant" not in options["dpo_builder"]["orca-dpo-pairs"]
     assert options["source"]["mmlu"] == {"max_items": 50_000}  # HEAD: seeded 50,000
     cinematika = options["source"]["cinematika"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import SAMPLES
-from .common import PublishedPairs
+from .common import PublishedPairs, SameResponses
 
 
 class ContextualDPO(PublishedPairs):
@@ -19,4 +19,5 @@ class ContextualDPO(PublishedPairs):
 
     @dataclass
     class Options:
-        pass
+        #: When chosen and rejected count as the same (pair dropped): "folded" or "exact".
+        same_responses: SameResponses = "folded"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import SAMPLES
-from .common import PublishedPairs
+from .common import PublishedPairs, SameResponses
 
 
 class PyDPO(PublishedPairs):
@@ -18,4 +18,5 @@ class PyDPO(PublishedPairs):
 
     @dataclass
     class Options:
-        pass
+        #: When chosen and rejected count as the same (pair dropped): "folded" or "exact".
+        same_responses: SameResponses = "folded"

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import SAMPLES
-from .common import PublishedPairs
+from .common import PublishedPairs, SameResponses
 
 
 class TruthyDPO(PublishedPairs):
@@ -21,4 +21,5 @@ class TruthyDPO(PublishedPairs):
 
     @dataclass
     class Options:
-        pass
+        #: When chosen and rejected count as the same (pair dropped): "folded" or "exact".
+        same_responses: SameResponses = "folded"
