@@ -72,6 +72,8 @@ class RunConfig:
     format_assignment: FormatAssignment = "spread"
     #: Newline clean-up of answers (docs/formats.md#rendering-rules).
     newlines: NewlineRule = "newline-runs"
+    #: Clean DPO chosen responses with the ``newlines`` rule too (the reference later did).
+    dpo_chosen_newlines: bool = False
     #: ``separate``: SFT items and DPO pairs deduplicated apart; ``shared``: one seen-set across
     #: both in priority order, so a DPO prompt an SFT item already took is dropped (the reference).
     dedup_scope: DedupScope = "separate"

@@ -192,6 +192,7 @@ def compose(config: RunConfig, chosen: Components, tokens: SpecialTokens, quiet:
     render = RenderStage(
         decontaminate or dedup, [(f.cls, f.options) for f in chosen.formats], [f.identity() for f in chosen.formats], tokens,
         config.seed, config.copies_per_item, config.format_assignment, config.newlines, config.num_proc, quiet,
+        dpo_chosen_newlines=config.dpo_chosen_newlines,
     )
     return Stages(loads, dedup, decontaminate, render)
 

@@ -60,6 +60,7 @@ def test_v05_recipe_selects_the_reference_heads_mixture():
     assert options["dpo_builder"]["toxic-dpo"] == {"version": "v0.2", "sft_copy": True, "same_responses": "exact"}
     assert "orca-dpo-pairs" not in options["dpo_builder"] or "variant" not in options["dpo_builder"]["orca-dpo-pairs"]
     assert options["source"]["mmlu"] == {"max_items": 50_000}  # HEAD: seeded 50,000
+    assert (values["newlines"], values["dpo_chosen_newlines"]) == ("blank-line-runs", True)  # DPO chosen too
     cinematika = options["source"]["cinematika"]
     assert cinematika["conversation_files"] == ["memories", "director", "actions"] and cinematika["part_labels"]
 
