@@ -145,6 +145,12 @@ def resolve(config: RunConfig, registry: Registry) -> Components:
     missing = [name for name in config.dpo_only if name not in builders]
     if missing:
         raise ConfigError(f"[run] dpo_only names {missing}, not among the selected DPO builders {sorted(builders)}")
+    # A key is a loader's name or one of its source labels (cinematika_memories, glaive-func);
+    # installed loaders that are not selected are fine (a recipe run with fewer sources).
+    names = [*registry.of("source"), *registry.of("dpo_builder")]
+    unknown = [k for k in config.shared_ids if not any(k in (n, n.replace("_", "-")) or k.startswith(f"{n}_") for n in names)]
+    if unknown:
+        raise ConfigError(f"[run] shared_ids names {unknown}, neither an installed source or DPO builder nor one of its source labels")
     return Components(loaders, formats, dedupers, decontaminators, benchmarks)
 
 
@@ -183,7 +189,7 @@ def compose(config: RunConfig, chosen: Components, tokens: SpecialTokens, quiet:
         b.cls.name: [s.cls.name for s in chosen.loaders if s.cls.kind == "source" and set(s.cls.dataset_ids) & set(b.cls.dataset_ids)]
         for b in (chosen.loaders[i] for i in dpo_only)
     }
-    dedup = DedupStage(loads, [(d.cls, d.options) for d in chosen.dedupers], [names, [d.identity() for d in chosen.dedupers]], config.dedup_scope, dpo_only, work / "cache", twins)
+    dedup = DedupStage(loads, [(d.cls, d.options) for d in chosen.dedupers], [names, [d.identity() for d in chosen.dedupers]], config.dedup_scope, dpo_only, work / "cache", twins, config.shared_ids)
     decontaminate = None
     if chosen.decontaminators:
         benchmarks = [(b.cls, b.options, _data(config, b.cls)) for b in chosen.benchmarks]
