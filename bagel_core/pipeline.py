@@ -237,7 +237,7 @@ def run(
     if plan:
         names = [f.cls.name for f in chosen.formats]
         global_cap = (config.global_cap, config.global_cap_sample) if config.global_cap is not None else None
-        return RunResult(mixture_plan(chosen.loaders, counts, dedup.counts, dedup.folder, names, config.seed, config.copies_per_item, config.format_assignment, global_cap), reused=False, timings=runner.timings)
+        return RunResult(mixture_plan(chosen.loaders, counts, dedup.counts, dedup.folder, names, config.seed, config.copies_per_item, config.format_assignment, global_cap, [d.cls.name for d in chosen.decontaminators]), reused=False, timings=runner.timings)
     decontaminate = _decontaminate(runner, stages.decontaminate) if stages.decontaminate else None
     if decontaminate is not None:
         log(f"decontaminate: {decontaminate.counts['flagged']} items matched")
