@@ -32,6 +32,36 @@ class DatasetUnavailable(Exception):
         self.dataset_id = dataset_id
 
 
+class DatasetNotLoadable(DatasetUnavailable):
+    """A dataset is there (on the Hub or in the data root) but this ``datasets`` cannot load it
+    as it stands; the message says what to do."""
+
+    def __init__(self, dataset_id: str, detail: str, what_to_do: str) -> None:
+        Exception.__init__(self, f"dataset {dataset_id!r} is present but not loadable ({detail}); {what_to_do}")
+        self.dataset_id = dataset_id
+
+
+#: ``datasets`` errors meaning "present, but not loadable by this version": message fragment ->
+#: what to do. datasets >= 4 refuses repositories (and local copies) that hold a loading script.
+_NOT_LOADABLE = {
+    "Dataset scripts are no longer supported": (
+        "datasets >= 4 no longer runs loading scripts; delete the .py script from the local copy "
+        "(its data files are read without it), or download the Hub's parquet conversion "
+        "(`huggingface-cli download --repo-type dataset --revision refs/convert/parquet {dataset_id}`) "
+        "into {where}/"
+    ),
+}
+
+
+def _not_loadable(dataset_id: str, exc: BaseException, where: Path) -> Optional[DatasetNotLoadable]:
+    """The :class:`DatasetNotLoadable` that ``exc`` (raised by ``datasets``) means, if any."""
+    message = str(exc).splitlines()[0] if str(exc) else ""
+    for fragment, what_to_do in _NOT_LOADABLE.items():
+        if fragment in message:
+            return DatasetNotLoadable(dataset_id, f"{type(exc).__name__}: {message}", what_to_do.format(dataset_id=dataset_id, where=where))
+    return None
+
+
 #: Suffixes of the upstream files ``datasets`` reads from a local folder.
 _DATA_SUFFIXES = (".json", ".jsonl", ".parquet", ".csv", ".tsv", ".txt", ".arrow", ".gz", ".zst", ".bz2", ".xz")
 
@@ -156,6 +186,12 @@ class DataAccess:
             if is_environment(exc):  # a full disk while datasets writes its cache, say
                 raise
             raise self._missing(dataset_id, f"{type(exc).__name__}: {exc}") from exc
+        except RuntimeError as exc:
+            where = folder if folder is not None else (self.data_root or Path("ROOT")) / dataset_id
+            unloadable = _not_loadable(dataset_id, exc, where)
+            if unloadable is None:
+                raise
+            raise unloadable from exc
 
     def _load_local(self, folder: Path, data_files: Any, split: str, reject: Optional[Reject], **kwargs: Any):
         """Load files present in ``folder``: a failure is theirs ("present but malformed"),
