@@ -62,6 +62,22 @@ def _not_loadable(dataset_id: str, exc: BaseException, where: Path) -> Optional[
     return None
 
 
+#: Datasets renamed on the Hub: old id -> current id. The Hub redirects an old id; a data root
+#: may hold the folder under either name, and a component asking for either finds it.
+RENAMED = {
+    "WizardLM/WizardLM_evol_instruct_70k": "WizardLMTeam/WizardLM_evol_instruct_70k",
+    "openai_humaneval": "openai/openai_humaneval",
+}
+
+
+def folder_names(dataset_id: str) -> list[str]:
+    """The folder names a data root may hold ``dataset_id`` under: the id itself first, then
+    its current id and its older ids (:data:`RENAMED`)."""
+    current = RENAMED.get(dataset_id, dataset_id)
+    names = [dataset_id, current, *(old for old, new in RENAMED.items() if new == current)]
+    return list(dict.fromkeys(names))
+
+
 #: Suffixes of the upstream files ``datasets`` reads from a local folder.
 _DATA_SUFFIXES = (".json", ".jsonl", ".parquet", ".csv", ".tsv", ".txt", ".arrow", ".gz", ".zst", ".bz2", ".xz")
 
@@ -146,11 +162,15 @@ class DataAccess:
         return cls(data_root)
 
     def local_dir(self, dataset_id: str) -> Optional[Path]:
-        """``ROOT/owner/name`` when a data root is set and holds that dataset."""
+        """``ROOT/owner/name`` when a data root is set and holds that dataset (under its id,
+        or under another name it had on the Hub: :data:`RENAMED`)."""
         if self.data_root is None:
             return None
-        folder = self.data_root / dataset_id
-        return folder if folder.is_dir() else None
+        for name in folder_names(dataset_id):
+            folder = self.data_root / name
+            if folder.is_dir():
+                return folder
+        return None
 
     def _missing(self, dataset_id: str, detail: str) -> DatasetUnavailable:
         return DatasetUnavailable(dataset_id, detail, self.data_root, self.sample)

@@ -104,6 +104,22 @@ def test_a_copy_with_a_loading_script_is_present_but_not_loadable(tmp_path):
     assert len(DataAccess(tmp_path).load_dataset("allenai/ropes")) > 0
 
 
+def test_renamed_datasets_are_found_under_either_folder(tmp_path):
+    """The Hub moved WizardLM/WizardLM_evol_instruct_70k to WizardLMTeam/ and openai_humaneval
+    to openai/openai_humaneval: a data root holding either folder serves both ids (issue 28)."""
+    old = tmp_path / "WizardLM" / "WizardLM_evol_instruct_70k"
+    old.mkdir(parents=True)
+    access = DataAccess(tmp_path)
+    assert access.local_dir("WizardLMTeam/WizardLM_evol_instruct_70k") == old
+    assert access.local_dir("WizardLM/WizardLM_evol_instruct_70k") == old
+    current = tmp_path / "openai" / "openai_humaneval"
+    current.mkdir(parents=True)
+    assert access.local_dir("openai_humaneval") == current == access.local_dir("openai/openai_humaneval")
+    (tmp_path / "openai_humaneval").mkdir()
+    assert access.local_dir("openai_humaneval") == tmp_path / "openai_humaneval"  # its own name first
+    assert access.local_dir("owner/other") is None
+
+
 def test_iter_rows_reads_a_dataset_in_batches_with_the_same_rows():
     import datasets
 
