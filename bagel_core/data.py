@@ -8,6 +8,7 @@ writes). ``--sample`` points the data root at the samples a plugin ships.
 from __future__ import annotations
 
 import hashlib
+import zipfile
 from pathlib import Path
 from typing import Any, Callable, Optional
 
@@ -79,7 +80,7 @@ def folder_names(dataset_id: str) -> list[str]:
 
 
 #: Suffixes of the upstream files ``datasets`` reads from a local folder.
-_DATA_SUFFIXES = (".json", ".jsonl", ".parquet", ".csv", ".tsv", ".txt", ".arrow", ".gz", ".zst", ".bz2", ".xz")
+_DATA_SUFFIXES = (".json", ".jsonl", ".parquet", ".csv", ".tsv", ".txt", ".arrow", ".gz", ".zst", ".bz2", ".xz", ".zip")
 
 #: Called for each line a JSON reader skips: ``reject(reason, at=where, row=excerpt)``.
 Reject = Callable[..., None]
@@ -224,7 +225,7 @@ class DataAccess:
             if lines is not None:
                 return datasets.load_dataset("json", data_files=lines, split=split, **kwargs)
             return datasets.load_dataset(str(folder), data_files=data_files, split=split, **kwargs)
-        except (datasets.exceptions.DatasetGenerationError, OSError, ValueError, StopIteration) as exc:
+        except (datasets.exceptions.DatasetGenerationError, OSError, ValueError, StopIteration, zipfile.BadZipFile) as exc:
             if isinstance(exc, FileNotFoundError) or not any(resolved.values()) or is_environment(exc) or is_environment(exc.__cause__):
                 raise  # nothing there to blame (not available), or the machine's fault
             failure = exc
