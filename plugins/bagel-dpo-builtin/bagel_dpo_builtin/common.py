@@ -35,10 +35,12 @@ class PublishedPairs(DPOBuilder):
     prompt_column: ClassVar[str] = "prompt"
     #: Column holding a system prompt kept in the pair's ``system`` field (None: not kept).
     system_column: ClassVar[Optional[str]] = None
+    #: The upstream files read (``data_files``; None: what the dataset declares).
+    files: ClassVar[Optional[dict[str, str]]] = None
 
     def upstream(self) -> tuple[str, Optional[dict[str, str]]]:
         """The dataset id to read and its ``data_files`` (None: what the dataset declares)."""
-        return self.dataset_ids[0], None
+        return self.dataset_ids[0], self.files
 
     def rows(self, ctx: LoadContext) -> Iterable[Any]:
         dataset_id, data_files = self.upstream()

@@ -16,6 +16,8 @@ class ContextualDPO(PublishedPairs):
     dataset_ids = ("jondurbin/contextual-dpo-v0.1",)
     sample_root = SAMPLES
     label = "contextual-dpo"
+    #: The repository's one data file.
+    files = {"train": "contextual-dpo.parquet"}
 
     @dataclass
     class Options:

@@ -17,6 +17,8 @@ class GutenbergDPO(PublishedPairs):
     dataset_ids = ("jondurbin/gutenberg-dpo-v0.1",)
     sample_root = SAMPLES
     label = "gutenberg-dpo"
+    #: The repository's one data file.
+    files = {"train": "gutenberg-dpo.parquet"}
 
     @dataclass
     class Options:

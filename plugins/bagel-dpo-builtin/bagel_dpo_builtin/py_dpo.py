@@ -15,6 +15,8 @@ class PyDPO(PublishedPairs):
     dataset_ids = ("jondurbin/py-dpo-v0.1",)
     sample_root = SAMPLES
     label = "py-dpo"
+    #: The repository's one data file.
+    files = {"train": "py-dpo.parquet"}
 
     @dataclass
     class Options:

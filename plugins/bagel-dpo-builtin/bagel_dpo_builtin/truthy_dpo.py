@@ -18,6 +18,8 @@ class TruthyDPO(PublishedPairs):
     sample_root = SAMPLES
     label = "truthy-dpo"
     system_column = "system"
+    #: The repository's one data file.
+    files = {"train": "truthy-dpo.parquet"}
 
     @dataclass
     class Options:

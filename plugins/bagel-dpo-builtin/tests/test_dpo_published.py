@@ -130,7 +130,7 @@ def test_dpo_same_responses_rules(tmp_path, rule, kept):
     for cls in (ToxicDPO, TruthyDPO, ContextualDPO, GutenbergDPO, PyDPO):
         folder = tmp_path / cls.name / cls.dataset_ids[0]
         folder.mkdir(parents=True)
-        pq.write_table(table, folder / "train.parquet")
+        pq.write_table(table, folder / (cls.files or {"train": "train.parquet"})["train"])
         records, counts = load_sample(cls, {"same_responses": rule}, data_root=tmp_path / cls.name)
         assert [r["prompt"] for r in records] == kept, cls.name
         assert counts.filtered["chosen equals rejected"] == 3 - len(kept)
