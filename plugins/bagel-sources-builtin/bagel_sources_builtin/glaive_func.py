@@ -71,8 +71,7 @@ class GlaiveFunc(Source):
         strip_system: bool = True
 
     def rows(self, ctx: LoadContext):
-        # Every file of the dataset (one JSON file upstream; its name was not confirmed offline).
-        return ctx.load_dataset(DATASET)
+        return ctx.load_dataset(DATASET, data_files={"train": "glaive-function-calling-v2.json"})
 
     def convert(self, row, ctx: LoadContext):
         turns = chat_turns(text(row, "chat"))
