@@ -35,7 +35,7 @@ from .components import Component, Loader
 from .options import ConfigError, build, check_table, fields_of
 from .registry import TABLES, Registry, UnknownComponentError
 from .rendering import FormatAssignment, NewlineRule
-from .stages.dedup import DedupScope
+from .stages.dedup import DedupScope, SharedIds
 
 __all__ = ["ConfigError", "RunConfig", "LoaderSettings", "load_recipe", "select", "make_options", "loader_settings"]
 
@@ -72,9 +72,15 @@ class RunConfig:
     format_assignment: FormatAssignment = "spread"
     #: Newline clean-up of answers (docs/formats.md#rendering-rules).
     newlines: NewlineRule = "newline-runs"
+    #: Clean DPO chosen responses with the ``newlines`` rule too (the reference later did).
+    dpo_chosen_newlines: bool = False
     #: ``separate``: SFT items and DPO pairs deduplicated apart; ``shared``: one seen-set across
     #: both in priority order, so a DPO prompt an SFT item already took is dropped (the reference).
     dedup_scope: DedupScope = "separate"
+    #: ``shared`` scope: the reference's exceptions to its set of known ids, per loader name or
+    #: source label: ``check`` (checked, ids not added), ``add`` (added, not checked) or
+    #: ``none``; an unlisted loader does both (docs/dedup.md).
+    shared_ids: dict[str, SharedIds] = field(default_factory=dict)
     #: DPO builders whose pairs are DPO-only: an SFT item with a pair's id is dropped (the
     #: reference's lmsys-chat-1m: ``["lmsys-chat-1m-dpo"]``).
     dpo_only: list[str] = field(default_factory=list)

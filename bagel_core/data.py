@@ -8,6 +8,7 @@ writes). ``--sample`` points the data root at the samples a plugin ships.
 from __future__ import annotations
 
 import hashlib
+import zipfile
 from pathlib import Path
 from typing import Any, Callable, Optional
 
@@ -32,8 +33,54 @@ class DatasetUnavailable(Exception):
         self.dataset_id = dataset_id
 
 
+class DatasetNotLoadable(DatasetUnavailable):
+    """A dataset is there (on the Hub or in the data root) but this ``datasets`` cannot load it
+    as it stands; the message says what to do."""
+
+    def __init__(self, dataset_id: str, detail: str, what_to_do: str) -> None:
+        Exception.__init__(self, f"dataset {dataset_id!r} is present but not loadable ({detail}); {what_to_do}")
+        self.dataset_id = dataset_id
+
+
+#: ``datasets`` errors meaning "present, but not loadable by this version": message fragment ->
+#: what to do. datasets >= 4 refuses repositories (and local copies) that hold a loading script.
+_NOT_LOADABLE = {
+    "Dataset scripts are no longer supported": (
+        "datasets >= 4 no longer runs loading scripts; delete the .py script from the local copy "
+        "(its data files are read without it), or download the Hub's parquet conversion "
+        "(`huggingface-cli download --repo-type dataset --revision refs/convert/parquet {dataset_id}`) "
+        "into {where}/"
+    ),
+}
+
+
+def _not_loadable(dataset_id: str, exc: BaseException, where: Path) -> Optional[DatasetNotLoadable]:
+    """The :class:`DatasetNotLoadable` that ``exc`` (raised by ``datasets``) means, if any."""
+    message = str(exc).splitlines()[0] if str(exc) else ""
+    for fragment, what_to_do in _NOT_LOADABLE.items():
+        if fragment in message:
+            return DatasetNotLoadable(dataset_id, f"{type(exc).__name__}: {message}", what_to_do.format(dataset_id=dataset_id, where=where))
+    return None
+
+
+#: Datasets renamed on the Hub: old id -> current id. The Hub redirects an old id; a data root
+#: may hold the folder under either name, and a component asking for either finds it.
+RENAMED = {
+    "WizardLM/WizardLM_evol_instruct_70k": "WizardLMTeam/WizardLM_evol_instruct_70k",
+    "openai_humaneval": "openai/openai_humaneval",
+}
+
+
+def folder_names(dataset_id: str) -> list[str]:
+    """The folder names a data root may hold ``dataset_id`` under: the id itself first, then
+    its current id and its older ids (:data:`RENAMED`)."""
+    current = RENAMED.get(dataset_id, dataset_id)
+    names = [dataset_id, current, *(old for old, new in RENAMED.items() if new == current)]
+    return list(dict.fromkeys(names))
+
+
 #: Suffixes of the upstream files ``datasets`` reads from a local folder.
-_DATA_SUFFIXES = (".json", ".jsonl", ".parquet", ".csv", ".tsv", ".txt", ".arrow", ".gz", ".zst", ".bz2", ".xz")
+_DATA_SUFFIXES = (".json", ".jsonl", ".parquet", ".csv", ".tsv", ".txt", ".arrow", ".gz", ".zst", ".bz2", ".xz", ".zip")
 
 #: Called for each line a JSON reader skips: ``reject(reason, at=where, row=excerpt)``.
 Reject = Callable[..., None]
@@ -116,11 +163,15 @@ class DataAccess:
         return cls(data_root)
 
     def local_dir(self, dataset_id: str) -> Optional[Path]:
-        """``ROOT/owner/name`` when a data root is set and holds that dataset."""
+        """``ROOT/owner/name`` when a data root is set and holds that dataset (under its id,
+        or under another name it had on the Hub: :data:`RENAMED`)."""
         if self.data_root is None:
             return None
-        folder = self.data_root / dataset_id
-        return folder if folder.is_dir() else None
+        for name in folder_names(dataset_id):
+            folder = self.data_root / name
+            if folder.is_dir():
+                return folder
+        return None
 
     def _missing(self, dataset_id: str, detail: str) -> DatasetUnavailable:
         return DatasetUnavailable(dataset_id, detail, self.data_root, self.sample)
@@ -156,6 +207,12 @@ class DataAccess:
             if is_environment(exc):  # a full disk while datasets writes its cache, say
                 raise
             raise self._missing(dataset_id, f"{type(exc).__name__}: {exc}") from exc
+        except RuntimeError as exc:
+            where = folder if folder is not None else (self.data_root or Path("ROOT")) / dataset_id
+            unloadable = _not_loadable(dataset_id, exc, where)
+            if unloadable is None:
+                raise
+            raise unloadable from exc
 
     def _load_local(self, folder: Path, data_files: Any, split: str, reject: Optional[Reject], **kwargs: Any):
         """Load files present in ``folder``: a failure is theirs ("present but malformed"),
@@ -168,7 +225,7 @@ class DataAccess:
             if lines is not None:
                 return datasets.load_dataset("json", data_files=lines, split=split, **kwargs)
             return datasets.load_dataset(str(folder), data_files=data_files, split=split, **kwargs)
-        except (datasets.exceptions.DatasetGenerationError, OSError, ValueError, StopIteration) as exc:
+        except (datasets.exceptions.DatasetGenerationError, OSError, ValueError, StopIteration, zipfile.BadZipFile) as exc:
             if isinstance(exc, FileNotFoundError) or not any(resolved.values()) or is_environment(exc) or is_environment(exc.__cause__):
                 raise  # nothing there to blame (not available), or the machine's fault
             failure = exc

@@ -124,7 +124,8 @@ def _coerce(hint: Any, value: Any) -> Any:
     if origin is dict:
         if not isinstance(value, dict):
             raise _Mismatch
-        return dict(value)
+        keys, values = args if args else (Any, Any)
+        return {_coerce(keys, k): _coerce(values, v) for k, v in value.items()}
     if hint is bool:
         if isinstance(value, bool):
             return value

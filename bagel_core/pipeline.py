@@ -145,6 +145,12 @@ def resolve(config: RunConfig, registry: Registry) -> Components:
     missing = [name for name in config.dpo_only if name not in builders]
     if missing:
         raise ConfigError(f"[run] dpo_only names {missing}, not among the selected DPO builders {sorted(builders)}")
+    # A key is a loader's name or one of its source labels (cinematika_memories, glaive-func);
+    # installed loaders that are not selected are fine (a recipe run with fewer sources).
+    names = [*registry.of("source"), *registry.of("dpo_builder")]
+    unknown = [k for k in config.shared_ids if not any(k in (n, n.replace("_", "-")) or k.startswith(f"{n}_") for n in names)]
+    if unknown:
+        raise ConfigError(f"[run] shared_ids names {unknown}, neither an installed source or DPO builder nor one of its source labels")
     return Components(loaders, formats, dedupers, decontaminators, benchmarks)
 
 
@@ -183,7 +189,7 @@ def compose(config: RunConfig, chosen: Components, tokens: SpecialTokens, quiet:
         b.cls.name: [s.cls.name for s in chosen.loaders if s.cls.kind == "source" and set(s.cls.dataset_ids) & set(b.cls.dataset_ids)]
         for b in (chosen.loaders[i] for i in dpo_only)
     }
-    dedup = DedupStage(loads, [(d.cls, d.options) for d in chosen.dedupers], [names, [d.identity() for d in chosen.dedupers]], config.dedup_scope, dpo_only, work / "cache", twins)
+    dedup = DedupStage(loads, [(d.cls, d.options) for d in chosen.dedupers], [names, [d.identity() for d in chosen.dedupers]], config.dedup_scope, dpo_only, work / "cache", twins, config.shared_ids)
     decontaminate = None
     if chosen.decontaminators:
         benchmarks = [(b.cls, b.options, _data(config, b.cls)) for b in chosen.benchmarks]
@@ -192,6 +198,7 @@ def compose(config: RunConfig, chosen: Components, tokens: SpecialTokens, quiet:
     render = RenderStage(
         decontaminate or dedup, [(f.cls, f.options) for f in chosen.formats], [f.identity() for f in chosen.formats], tokens,
         config.seed, config.copies_per_item, config.format_assignment, config.newlines, config.num_proc, quiet,
+        dpo_chosen_newlines=config.dpo_chosen_newlines,
     )
     return Stages(loads, dedup, decontaminate, render)
 
@@ -230,7 +237,7 @@ def run(
     if plan:
         names = [f.cls.name for f in chosen.formats]
         global_cap = (config.global_cap, config.global_cap_sample) if config.global_cap is not None else None
-        return RunResult(mixture_plan(chosen.loaders, counts, dedup.counts, dedup.folder, names, config.seed, config.copies_per_item, config.format_assignment, global_cap), reused=False, timings=runner.timings)
+        return RunResult(mixture_plan(chosen.loaders, counts, dedup.counts, dedup.folder, names, config.seed, config.copies_per_item, config.format_assignment, global_cap, [d.cls.name for d in chosen.decontaminators]), reused=False, timings=runner.timings)
     decontaminate = _decontaminate(runner, stages.decontaminate) if stages.decontaminate else None
     if decontaminate is not None:
         log(f"decontaminate: {decontaminate.counts['flagged']} items matched")

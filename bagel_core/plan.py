@@ -5,7 +5,8 @@ reuses them) and counts, per component, the upstream rows it read, what its filt
 removed, the items left after dedup, and the rows each format would get: one per assistant turn
 of an SFT item, one per DPO pair, plain texts once; with ``copies_per_item`` k < n formats, in
 the formats the render stage would deal each item (the same seeded deal). Decontamination is
-not run: a run removes a little more.
+not run and not estimated: every count is before it, and a run with decontaminators removes
+more (how many depends on the data; the run's manifest has the final counts).
 
 Compare with the cards: the v0.1 card counts 1,671,822 items (1,602,217 SFT, 59,247 DPO, 1,606
 both) after dedup and decontamination.
@@ -85,8 +86,10 @@ def mixture_plan(
     copies_per_item: int | None,
     assignment: FormatAssignment,
     global_cap: tuple[int, int] | None = None,
+    decontaminators: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """The plan as JSON-able data: ``sources`` (per component) and ``totals``."""
+    """The plan as JSON-able data: ``sources`` (per component) and ``totals``, counted before
+    the run's ``decontaminators`` (names) would remove anything."""
     deal = (formats, seed, copies_per_item, assignment)
     sft = _rows_per_format(dedup_dir / "sft.parquet", "sft", *deal)
     dpo = _rows_per_format(dedup_dir / "dpo.parquet", "dpo", *deal)
@@ -135,6 +138,7 @@ def mixture_plan(
         "copies_per_item": copies_per_item,
         "format_assignment": assignment,
         "global_cap": list(global_cap) if global_cap else None,
+        "decontaminators": list(decontaminators),
         "sources": sources,
         "totals": totals,
     }
@@ -157,8 +161,14 @@ def plan_table(plan: dict[str, Any]) -> str:
     note = "every format" if copies is None or copies >= len(formats) else f"{copies} of {len(formats)} formats per item ({plan['format_assignment']})"
     summary = (
         f"items after dedup: {t['items']:,} ({t['sft_items']:,} SFT, {t['dpo_pairs']:,} DPO, {t['both']:,} both); "
-        f"rows: {note}; decontamination not run"
+        f"rows: {note}"
     )
+    names = plan.get("decontaminators")
+    if names:
+        summary += (f"\ncounted BEFORE decontamination: the run's decontaminators ({', '.join(names)}) remove more "
+                    "items and rows, not estimated here; the run's manifest has the final counts")
+    else:
+        summary += "\nno decontamination selected: these are the run's counts"
     if plan["global_cap"]:
         cap, sample = plan["global_cap"]
         summary += f"\nglobal cap: a component with {cap:,} items or more kept a seeded {sample:,} (filtered 'global cap')"

@@ -81,6 +81,45 @@ def test_data_access_errors_name_the_dataset(tmp_path):
         DataAccess(tmp_path).file("owner/name", "x.json")
 
 
+def test_a_copy_with_a_loading_script_is_present_but_not_loadable(tmp_path):
+    """datasets >= 4 raises RuntimeError("Dataset scripts are no longer supported") for a
+    repository or local copy holding a loading script (allenai/ropes still ships ropes.py):
+    one line naming the dataset and what to do, not a plugin failure (issue 28)."""
+    import shutil
+
+    from bagel_core.data import DatasetNotLoadable
+    from bagel_sources_builtin import SAMPLES
+
+    folder = tmp_path / "allenai" / "ropes"
+    shutil.copytree(SAMPLES / "allenai" / "ropes", folder)
+    (folder / "ropes.py").write_text("import datasets\n")
+    with pytest.raises(DatasetNotLoadable) as caught:
+        DataAccess(tmp_path).load_dataset("allenai/ropes")
+    message = str(caught.value)
+    assert "\n" not in message
+    assert message.startswith("dataset 'allenai/ropes' is present but not loadable (RuntimeError: Dataset scripts are no longer supported")
+    assert "delete the .py script" in message and str(folder) in message
+    assert isinstance(caught.value, DatasetUnavailable)  # handled wherever "not available" is
+    (folder / "ropes.py").unlink()  # what the message says to do
+    assert len(DataAccess(tmp_path).load_dataset("allenai/ropes")) > 0
+
+
+def test_renamed_datasets_are_found_under_either_folder(tmp_path):
+    """The Hub moved WizardLM/WizardLM_evol_instruct_70k to WizardLMTeam/ and openai_humaneval
+    to openai/openai_humaneval: a data root holding either folder serves both ids (issue 28)."""
+    old = tmp_path / "WizardLM" / "WizardLM_evol_instruct_70k"
+    old.mkdir(parents=True)
+    access = DataAccess(tmp_path)
+    assert access.local_dir("WizardLMTeam/WizardLM_evol_instruct_70k") == old
+    assert access.local_dir("WizardLM/WizardLM_evol_instruct_70k") == old
+    current = tmp_path / "openai" / "openai_humaneval"
+    current.mkdir(parents=True)
+    assert access.local_dir("openai_humaneval") == current == access.local_dir("openai/openai_humaneval")
+    (tmp_path / "openai_humaneval").mkdir()
+    assert access.local_dir("openai_humaneval") == tmp_path / "openai_humaneval"  # its own name first
+    assert access.local_dir("owner/other") is None
+
+
 def test_iter_rows_reads_a_dataset_in_batches_with_the_same_rows():
     import datasets
 

@@ -116,3 +116,46 @@ def test_dpo_only_pairs_remove_only_their_own_sources_items(tmp_path):
     assert kept.column("origin").to_pylist() == ["glaive"] and kept.column("id").to_pylist() == [uid("Hi there")]
     assert counts["lmsys"]["by_deduper"] == {"dpo-only": {"sft": 1, "dpo": 0, "lost_to": {"lmsys-dpo": 1}}}
     assert "glaive" not in counts
+
+
+def test_shared_ids_exceptions_follow_the_references_sources(tmp_path):
+    """issue 28, row 10: in the reference a builder that never added ids blocked nothing (a
+    python_alpaca item was lost to py-dpo in bagel), one that only checked lost ids but owned
+    none, and one that only added was never dropped."""
+    shards = [
+        _shard(tmp_path, "a", [_pair("py-dpo", "Sort a list."), _pair("py-dpo", "Reverse a string.")]),
+        _shard(tmp_path, "b", [_sft("python_alpaca", "Sort a list.")]),
+        _shard(tmp_path, "c", [_sft("evol_instruct", "Reverse a string."), _sft("evol_instruct", "Add two numbers.")]),
+        _shard(tmp_path, "d", [_pair("prefs", "Add two numbers."), _pair("prefs", "Say hi.")]),
+        _shard(tmp_path, "e", [_sft("cinematika", "Say hi.")]),
+    ]
+    counts = run_dedup(shards, tmp_path / "all", exact, "shared")
+    # Every loader checks and adds: py-dpo owns both prompts, evol_instruct owns its second.
+    assert _totals(counts) == {"python_alpaca": (1, 0), "evol_instruct": (1, 0), "prefs": (0, 1), "cinematika": (1, 0)}
+    roles = {"py-dpo": "none", "evol_instruct": "check", "cinematika": "add"}
+    counts = run_dedup(shards, tmp_path / "ref", exact, "shared", shared_ids=roles)
+    # py-dpo neither checks nor adds: python_alpaca keeps "Sort a list.", and py-dpo its pairs;
+    # evol_instruct only checks, before prefs added "Add two numbers.": both keep it; prefs
+    # owns "Say hi." but cinematika only adds, so it keeps it. Nothing is lost.
+    assert _totals(counts) == {}
+    assert _ids(tmp_path / "ref", "sft") == sorted(uid(t) for t in ("Sort a list.", "Reverse a string.", "Add two numbers.", "Say hi."))
+    assert _ids(tmp_path / "ref", "dpo") == sorted(uid(t) for t in ("Sort a list.", "Reverse a string.", "Add two numbers.", "Say hi."))
+
+    # A loader that only checks loses an id a pair added before it.
+    late = [shards[3], _shard(tmp_path, "f", [_sft("evol_instruct", "Add two numbers.")])]
+    counts = run_dedup(late, tmp_path / "late", exact, "shared", shared_ids={"evol_instruct": "check"})
+    assert _totals(counts) == {"evol_instruct": (1, 0)}
+
+
+def test_shared_ids_names_are_checked_against_installed_loaders():
+    from bagel_core.config import ConfigError, RunConfig
+    from bagel_core.pipeline import resolve
+    from bagel_core.registry import load_plugins
+
+    registry = load_plugins()
+    ok = {"py-dpo": "none", "cinematika_memories": "none", "glaive-func": "none", "evol_instruct": "check"}
+    resolve(RunConfig(sources=["ai2_arc"], dpo=[], decontaminate="none", shared_ids=ok), registry)
+    with pytest.raises(ConfigError, match=r"shared_ids names \['py_dop'\]"):
+        resolve(RunConfig(sources=["ai2_arc"], dpo=[], decontaminate="none", shared_ids={"py_dop": "none"}), registry)
+    with pytest.raises(ConfigError, match="shared_ids"):
+        RunConfig(shared_ids={"py-dpo": "sometimes"})

@@ -105,3 +105,16 @@ def test_run_flags_for_the_references_rules_reach_the_config(tmp_path, toy_root,
     assert (plan["copies_per_item"], plan["format_assignment"]) == (1, "random")
     bad = CliRunner().invoke(cli.cli, [*args[:-2], "--newlines", "collapse"])
     assert bad.exit_code != 0 and "'collapse' is not one of 'newline-runs', 'none', 'blank-line-runs'" in bad.output
+
+
+def test_plan_says_its_counts_are_before_decontamination(tmp_path, toy_root, toy_registry):
+    """issue 28: with decontamination on, a run writes fewer rows than the plan counts; the
+    plan says so plainly instead of "a few more"."""
+    from bagel_core.plan import plan_table
+
+    config = RunConfig(out=tmp_path / "o", data_root=toy_root, **TOY)
+    plan = run(config, toy_registry, plan=True).manifest
+    assert plan["decontaminators"] == []
+    assert plan_table(plan).splitlines()[-1] == "no decontamination selected: these are the run's counts"
+    table = plan_table({**plan, "decontaminators": ["ngram", "embedding"]})
+    assert table.splitlines()[-1].startswith("counted BEFORE decontamination: the run's decontaminators (ngram, embedding) remove more")

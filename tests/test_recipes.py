@@ -26,11 +26,11 @@ DPO = [
     "truthy-dpo", "ultrafeedback",
 ]
 FORMATS = ["alpaca", "vicuna", "llama-2", "chatml"]
-# The reference at 3c7d241 (bagel-raw-v0.5): v0.2's less drop, mmlu (issue 14), gutenberg (moved
-# into gutenberg-dpo), winogrande (unregistered) and spider (replaced by sql), plus the later
-# sources and summarization (split out of airoboros-3.2).
+# The reference at 3c7d241 (bagel-raw-v0.5): v0.2's less drop, gutenberg (moved into
+# gutenberg-dpo), winogrande (unregistered) and spider (replaced by sql), plus the later sources
+# and summarization (split out of airoboros-3.2); mmlu stays (re-added at 07859b4, issue 28).
 V05_SFT = sorted(
-    set(V02_SFT) - {"drop", "mmlu", "gutenberg", "winogrande", "spider"}
+    set(V02_SFT) - {"drop", "gutenberg", "winogrande", "spider"}
     | {"camelai", "comedy_snippets", "evol_instruct", "glaive_func", "limarp", "ropes", "sql", "summarization", "whiterabbitneo"}
 )
 V05_DPO = sorted(DPO + ["contextual-dpo", "gutenberg-dpo", "py-dpo"])
@@ -45,7 +45,7 @@ def test_recipe_selects_the_cards_sources(recipe, sft):
     assert values["decontaminate"] == ["embedding"]
     # The cards' dataset versions where a component offers several.
     assert values["options"]["dpo_builder"]["orca-dpo-pairs"]["variant"] == "intel"
-    assert values["options"]["dpo_builder"]["toxic-dpo"] == {"version": "v0.1"}
+    assert values["options"]["dpo_builder"]["toxic-dpo"] == {"version": "v0.1", "same_responses": "exact"}
 
 
 def test_v05_recipe_selects_the_reference_heads_mixture():
@@ -57,8 +57,10 @@ def test_v05_recipe_selects_the_reference_heads_mixture():
     options = values["options"]
     assert options["format"]["chatml"]["variant"] == "v0.5"  # its strings: test_formats_reference.py
     assert all(options["format"][f]["system_prompt_probability"] == 0.5 for f in ("llama-2", "vicuna", "chatml"))
-    assert options["dpo_builder"]["toxic-dpo"] == {"version": "v0.2", "sft_copy": True}
+    assert options["dpo_builder"]["toxic-dpo"] == {"version": "v0.2", "sft_copy": True, "same_responses": "exact"}
     assert "orca-dpo-pairs" not in options["dpo_builder"] or "variant" not in options["dpo_builder"]["orca-dpo-pairs"]
+    assert options["source"]["mmlu"] == {"max_items": 50_000}  # HEAD: seeded 50,000
+    assert (values["newlines"], values["dpo_chosen_newlines"]) == ("blank-line-runs", True)  # DPO chosen too
     cinematika = options["source"]["cinematika"]
     assert cinematika["conversation_files"] == ["memories", "director", "actions"] and cinematika["part_labels"]
 
@@ -165,3 +167,23 @@ def test_recipe_runs_on_the_samples_with_the_references_rules(tmp_path, recipe):
     labels = {r["id"]: r["source"] for r in sft}
     assert all(labels[r["id"]] == r["source"] for r in dpo if r["id"] in labels)
     assert manifest["config"]["dedup_scope"] == "shared"
+
+
+@pytest.mark.parametrize("recipe", ["bagel-v0.1.toml", "bagel-v0.2.toml", "bagel-v0.5.toml"])
+def test_recipe_decontaminates_with_the_references_query_and_length_rules(tmp_path, recipe):
+    """The reference (every version) embedded the first human turn or the DPO prompt only and
+    matched when |len(query) - len(benchmark)| / len(query) <= 0.2 (issue 28, row 11)."""
+    from bagel_core.builtin.decontaminate_embedding import EmbeddingDecontaminator
+    from bagel_core.builtin.query_text import query_views
+    from bagel_core.components import Query
+
+    config = RunConfig(**load_recipe(RECIPES / recipe))
+    assert config.decontaminate == ["embedding"]
+    options = make_options(EmbeddingDecontaminator, config.options["decontaminator"]["embedding"])
+    query = Query("id", "src", "What is 2 + 2?", ("What is 2 + 2?", "And 3 + 3, in words " * 20), ("4", "six"))
+    views = query_views(query, options.query_text, options.answers, options.windows)
+    assert [(v.name, v.text) for v in views] == [("turn1", "What is 2 + 2?")]
+    decontaminator = EmbeddingDecontaminator(options, cache_dir=tmp_path)
+    question = "x" * 100
+    assert decontaminator._lengths_close(question, "y" * 80) and decontaminator._lengths_close(question, "y" * 120)
+    assert not decontaminator._lengths_close(question, "y" * 79) and not decontaminator._lengths_close(question, "y" * 121)

@@ -237,3 +237,17 @@ def test_random_assignment_gives_k_distinct_formats_drawn_per_item(tmp_path):
     assert random_formats(5, "x", 4, 4) == range(4)
     picks = {tuple(random_formats(5, f"id{i}", 2, 4)) for i in range(200)}
     assert all(len(set(p)) == 2 for p in picks) and len(picks) == 6  # every pair of 4 occurs
+
+
+def test_dpo_chosen_newlines_cleans_chosen_only(tmp_path):
+    """The reference later applied its newline rule to DPO chosen responses too, rejected left
+    raw (issue 28, row 8): ``[run] dpo_chosen_newlines = true``."""
+    pairs = [{"id": uid("p"), "source": "pairs", "origin": "pairs", "prompt": "Prompt", "chosen": "a\n \n\n\nb", "rejected": "c\n\n\n\nd", "system": None}]
+    src = _write_inputs(tmp_path / "in", [], pairs)
+    for on, chosen in ((False, "a\n \n\n\nb"), (True, "a\n\nb")):
+        out = tmp_path / f"out-{on}"
+        out.mkdir()
+        run_render(FORMATS, 1, None, src, out, newlines="blank-line-runs", dpo_chosen_newlines=on)
+        rows = pq.read_table(out / "dpo.parquet").to_pylist()
+        assert {(r["chosen"], r["rejected"]) for r in rows} == {(chosen, "c\n\n\n\nd")}
+        assert len(rows) == len(FORMATS)

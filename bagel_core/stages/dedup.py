@@ -12,6 +12,9 @@ ids across both: the first item or pair of an id, in priority order, owns it, an
 other scope with that id is dropped (counted under the pseudo-deduper ``shared-ids``), unless it
 carries the owner's source label: an SFT item and a DPO pair of one label and id are one record
 in two shapes (the airoboros rewrites, the cards' "both"), kept together.
+``shared_ids`` (``[run] shared_ids``) gives the reference's exceptions to that set, per loader
+name or source label: ``check`` (dropped when the other scope owns the id, owns none), ``add``
+(owns ids, never dropped) or ``none`` (neither); a name it does not list does both.
 ``dpo_only`` names the shards of DPO builders whose pairs are DPO-only (``[run] dpo_only``): an
 SFT item with the id of one of their pairs is removed before deduplication, whatever loads
 first, counted under the pseudo-deduper ``dpo-only`` (the reference's lmsys-chat-1m).
@@ -52,6 +55,8 @@ REPORT_SCHEMA = pa.schema(
 SCOPES = {"sft": SFT_WORK_SCHEMA, "dpo": DPO_WORK_SCHEMA}
 READ_COLUMNS = ["id", "origin", "conversations", "text", "prompt"]
 DedupScope = Literal["separate", "shared"]
+#: What a loader does with the ``shared`` set of known ids (see above); absent: both.
+SharedIds = Literal["check", "add", "none"]
 #: What the counts call an SFT item removed because a DPO-only pair has its id.
 DPO_ONLY = "dpo-only"
 #: What the counts call an item dropped because the other scope owns its id (``shared``).
@@ -186,21 +191,35 @@ def _count_dpo_only(shards: Sequence[Path], blocked: Blocked, by_origin, by_dedu
                     lost_to.setdefault(origin, {}).setdefault(DPO_ONLY, Counter())[blocked[item_id][0]] += 1
 
 
-def _owners(shards: Sequence[Path], blocked: Blocked) -> dict[str, tuple[str, str, str]]:
-    """``shared`` scope: id -> (scope, source label, origin) of its first item or pair, in
-    priority order, for the ids found in both scopes (only those can clash; DPO ids are few)."""
+def _role(shared_ids: Mapping[str, SharedIds], label: str, origin: str) -> str:
+    """What an item of ``label`` from loader ``origin`` does with the shared set: check, add,
+    none or both (its label is looked up first, then its loader)."""
+    return shared_ids.get(label) or shared_ids.get(origin) or "both"
+
+
+def _owners(shards: Sequence[Path], blocked: Blocked, shared_ids: Mapping[str, SharedIds]) -> tuple[dict[str, tuple[str, str, str]], set[tuple[str, str]]]:
+    """``shared`` scope: id -> (scope, source label, origin) of its first item or pair that adds
+    ids, in priority order, for the ids found in both scopes (only those can clash; DPO ids are
+    few); and the (id, origin) of the items that only check and came before their id's owner
+    (the set did not hold it yet when they checked)."""
     pair_ids: set[str] = set()
     for part in _parts(shards, "dpo", blocked, ["id", "prompt"]):
         pair_ids.update(part.column("id").to_pylist())
     owners: dict[str, tuple[str, str, str]] = {}
+    early: set[tuple[str, str]] = set()
     for shard in shards:
         for batch in iter_batches(shard, columns=["id", "source", "origin", "conversations", "text", "prompt"]):
             table = pa.Table.from_batches([batch])
             sft, dpo = _sft_mask(table, blocked).to_pylist(), pc.is_valid(table["prompt"]).to_pylist()
             for item_id, label, origin, s, d in zip(table.column("id").to_pylist(), table.column("source").to_pylist(), table.column("origin").to_pylist(), sft, dpo):
-                if item_id in pair_ids and item_id not in owners and (s or d):
+                if item_id not in pair_ids or item_id in owners or not (s or d):
+                    continue
+                role = _role(shared_ids, label, origin)
+                if role in ("add", "both"):
                     owners[item_id] = ("both" if s and d else "sft" if s else "dpo", label, origin)
-    return owners
+                elif role == "check":
+                    early.add((item_id, origin))
+    return owners, early
 
 
 def run_dedup(
@@ -210,12 +229,14 @@ def run_dedup(
     scope: DedupScope = "separate",
     dpo_only: Sequence[Path] = (),
     twins: Optional[Mapping[str, Collection[str]]] = None,
+    shared_ids: Optional[Mapping[str, SharedIds]] = None,
 ) -> dict:
     """Dedup ``shards`` (already in priority order) into ``out_dir``; ``make_dedupers`` gives a
     fresh chain per scope; ``scope = "shared"`` adds one set of known ids across both;
     ``dpo_only``: shards of builders whose pairs' ids no SFT item may have: with ``twins``
-    (builder origin -> origins), only the items of those origins; without, of any origin.
-    Returns the counts."""
+    (builder origin -> origins), only the items of those origins; without, of any origin;
+    ``shared_ids``: the shared set's exceptions (:data:`SharedIds`). Returns the counts."""
+    shared_ids = shared_ids or {}
     by_origin: dict[str, Counter] = {}
     by_deduper: dict[str, dict[str, Counter]] = {}
     lost_to: dict[str, dict[str, Counter]] = {}
@@ -228,7 +249,7 @@ def run_dedup(
     blocked = _pair_ids(dpo_only, twins)
     if blocked:
         _count_dpo_only(shards, blocked, by_origin, by_deduper, lost_to)
-    owners = _owners(shards, blocked) if scope == "shared" else {}
+    owners, early = _owners(shards, blocked, shared_ids) if scope == "shared" else ({}, set())
     with ParquetSink(out_dir / REPORT, REPORT_SCHEMA) as report:
         for current, schema in SCOPES.items():
             dedupers = make_dedupers()
@@ -256,7 +277,7 @@ def run_dedup(
                         report.write(pa.Table.from_pylist([dict(zip(REPORT_SCHEMA.names, r)) for r in rows], schema=REPORT_SCHEMA))
                         part = part.filter(pa.array([p not in removed for p in positions]))
                     if owners:
-                        part = _drop_owned_elsewhere(part, current, owners, count)
+                        part = _drop_owned_elsewhere(part, current, owners, count, shared_ids, early)
                     sink.write(part)
     counts = {
         origin: {
@@ -269,12 +290,13 @@ def run_dedup(
     return counts
 
 
-def _drop_owned_elsewhere(part: pa.Table, scope: str, owners: dict[str, tuple[str, str, str]], count) -> pa.Table:
-    """``part`` without the rows whose id the other scope owns under another source label."""
+def _drop_owned_elsewhere(part: pa.Table, scope: str, owners: dict[str, tuple[str, str, str]], count, shared_ids: Mapping[str, SharedIds], early: set[tuple[str, str]]) -> pa.Table:
+    """``part`` without the rows whose id the other scope owns under another source label
+    (rows of loaders that do not check the set, or checked it before the owner came, are kept)."""
     keep = []
     for item_id, label, origin in zip(part.column("id").to_pylist(), part.column("source").to_pylist(), part.column("origin").to_pylist()):
         owner = owners.get(item_id)
-        lost = owner is not None and owner[0] not in (scope, "both") and owner[1] != label
+        lost = owner is not None and owner[0] not in (scope, "both") and owner[1] != label and _role(shared_ids, label, origin) in ("check", "both") and (item_id, origin) not in early
         if lost:
             count(scope, origin, SHARED_IDS, owner[2])
         keep.append(not lost)
@@ -297,17 +319,21 @@ class DedupStage(Stage):
     #: Per DPO-only builder, the loaders whose SFT items its pairs replace: those reading the
     #: same upstream data (lmsys-chat-1m-dpo -> lmsys_chat_1m), never unrelated sources.
     twins: dict[str, list[str]] = field(default_factory=dict)
+    #: The shared set's exceptions per loader name or source label (``[run] shared_ids``).
+    shared_ids: dict[str, SharedIds] = field(default_factory=dict)
 
     @property
     def inputs(self) -> list[Stage]:  # type: ignore[override]
         return self.loads
 
     def key(self) -> Any:
-        return [self.identities, self.scope, self.dpo_only, self.twins]
+        # shared_ids joins the key only when set, so earlier dedup caches stay valid.
+        extra = [dict(sorted(self.shared_ids.items()))] if self.shared_ids and self.scope == "shared" else []
+        return [self.identities, self.scope, self.dpo_only, self.twins, *extra]
 
     def run(self, folder: Path, inputs: list[Path]) -> dict:
         from .load import SHARD
 
         shards = [f / SHARD for f in inputs]
         make = lambda: [cls(options, cache_dir=self.cache_root / cls.name) for cls, options in self.dedupers]  # noqa: E731
-        return run_dedup(shards, folder, make, self.scope, [shards[i] for i in self.dpo_only], self.twins)
+        return run_dedup(shards, folder, make, self.scope, [shards[i] for i in self.dpo_only], self.twins, self.shared_ids)

@@ -22,6 +22,7 @@ from ..components import PromptFormat, SpecialTokens
 from ..processes import in_order, worker_pool
 from ..records import DPO_SCHEMA, SFT_SCHEMA
 from ..rendering import (
+    NEWLINE_RULES,
     FormatAssignment,
     NewlineRule,
     Renderer,
@@ -84,7 +85,11 @@ def _render_group(kind: str, path: str, group: int, ranks: Optional[np.ndarray])
                 format_of.append(index)
                 rendered.append(text)
         items = pa.array(item_of, pa.int32())
-        tail = [table.column("chosen").take(items), table.column("rejected").take(items)]
+        chosen = table.column("chosen")
+        if _STATE["dpo_chosen_newlines"]:
+            clean = NEWLINE_RULES[renderer.newlines]
+            chosen = pa.array([clean(c) for c in chosen.to_pylist()], pa.string())
+        tail = [chosen.take(items), table.column("rejected").take(items)]
     items = pa.array(item_of, pa.int32())
     # One more name than formats: plain-text rows (index n) are in no format.
     names = pa.array([renderer.format_name(i) for i in range(n + 1)], pa.string())
@@ -147,16 +152,18 @@ def run_render(
     quiet: bool = True,
     assignment: FormatAssignment = "spread",
     newlines: NewlineRule = "newline-runs",
+    dpo_chosen_newlines: bool = False,
 ) -> dict[str, dict[str, int]]:
     """Render into ``out_dir/sft.parquet`` and ``out_dir/dpo.parquet``; rows written per origin.
 
     ``assignment`` says how an item's ``copies_per_item`` formats are chosen, ``newlines`` how
-    answers are cleaned (see :mod:`bagel_core.rendering`).
+    answers are cleaned (see :mod:`bagel_core.rendering`), ``dpo_chosen_newlines`` whether DPO
+    chosen responses are cleaned by the same rule (the reference later did; rejected stay raw).
     """
     copies = len(formats) if copies_per_item is None else copies_per_item
     if formats and not 1 <= copies <= len(formats):
         raise ValueError(f"--copies-per-item must be between 1 and the number of formats ({len(formats)}), got {copies}")
-    _STATE.update(renderer=Renderer(formats, seed, newlines), copies=copies, assignment=assignment)
+    _STATE.update(renderer=Renderer(formats, seed, newlines), copies=copies, assignment=assignment, dpo_chosen_newlines=dpo_chosen_newlines)
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     try:
         sft = render_file("sft", in_dir / "sft.parquet", out_dir / "sft.parquet", num_proc, quiet)
@@ -186,15 +193,18 @@ class RenderStage(Stage):
     newlines: NewlineRule
     num_proc: int = 1
     quiet: bool = True
+    dpo_chosen_newlines: bool = False
 
     @property
     def inputs(self) -> list[Stage]:  # type: ignore[override]
         return [self.source]
 
     def key(self) -> Any:
-        return [self.identities, self.seed, self.copies_per_item, self.assignment, self.newlines, asdict(self.tokens)]
+        # The DPO clean-up joins the key only when on, so earlier render caches stay valid.
+        extra = [{"dpo_chosen_newlines": True}] if self.dpo_chosen_newlines else []
+        return [self.identities, self.seed, self.copies_per_item, self.assignment, self.newlines, asdict(self.tokens), *extra]
 
     def run(self, folder: Path, inputs: list[Path]) -> dict:
         instances = [cls(options, self.tokens) for cls, options in self.formats]
-        written = run_render(instances, self.seed, self.copies_per_item, inputs[0], folder, self.num_proc, self.quiet, self.assignment, self.newlines)
+        written = run_render(instances, self.seed, self.copies_per_item, inputs[0], folder, self.num_proc, self.quiet, self.assignment, self.newlines, self.dpo_chosen_newlines)
         return {"written": written, "conversations": write_conversations(inputs[0], folder)}

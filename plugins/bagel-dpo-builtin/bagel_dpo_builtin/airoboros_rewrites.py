@@ -3,7 +3,7 @@ preferred over the older answer to the same instruction in airoboros-gpt4-m2.0.
 
 The old set is keyed by its instruction lower-cased and stripped (categories ``writing`` and
 ``roleplay`` only; a later duplicate overwrites an earlier one). A 3.x row of those categories
-whose first exchange is (optional system,) human, gpt becomes a pair when its instruction's key
+whose first exchange is (optional system, or required with ``require_system``,) human, gpt becomes a pair when its instruction's key
 is in the old set and its answer is strictly longer (in characters) than the old one:
 prompt = the instruction as written, chosen = the new answer, rejected = the old answer,
 system = the row's system prompt. Only pairs are emitted; the conversations themselves are
@@ -49,6 +49,9 @@ class AiroborosRewrites(DPOBuilder):
         version: Literal["spicy-3.1", "3.2"] = "spicy-3.1"
         #: Categories whose answers were rewritten.
         categories: tuple[str, ...] = ("roleplay", "writing")
+        #: Pair only rows that open with a system prompt, as the reference did (it looked for
+        #: the instruction in the second turn): rows without one stay SFT items only.
+        require_system: bool = False
     def load(self, ctx: LoadContext) -> Iterator[Record]:
         old = self._old_answers(ctx)
         dataset_id, data_files = VERSIONS[self.options.version]
@@ -72,6 +75,9 @@ class AiroborosRewrites(DPOBuilder):
             return None
         conversation = turns(row)
         system = text(conversation[0], "value") if conversation[0]["from"] == "system" else None
+        if system is None and self.options.require_system:
+            ctx.filter("no system prompt")
+            return None
         first = conversation[1:3] if system is not None else conversation[0:2]
         if len(first) != 2 or first[0]["from"] != "human" or first[1]["from"] != "gpt":
             ctx.reject("first exchange is not human, gpt")

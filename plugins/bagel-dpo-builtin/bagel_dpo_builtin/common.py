@@ -3,21 +3,31 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Iterable, Mapping, Optional
+from typing import Any, ClassVar, Iterable, Literal, Mapping, Optional
 
 from bagel_core import DPOBuilder, LoadContext, Record, conversation, dpo_pair
 from bagel_core.readers import optional_text, text
 
 
-def differ(chosen: str, rejected: str) -> bool:
-    """True when the two responses differ beyond letter case and surrounding whitespace
-    (a pair that differs only there teaches nothing)."""
+#: When a pair's two responses count as the same (and the pair is dropped): ``folded`` (bagel:
+#: equal after letter case and surrounding whitespace are set aside) or ``exact`` (equal
+#: strings: the reference's toxic, truthy, orca, lmsys, helpsteer and contextual builders; its
+#: gutenberg-dpo and py-dpo compared nothing, but the core rejects identical responses anyway).
+SameResponses = Literal["folded", "exact"]
+
+
+def differ(chosen: str, rejected: str, rule: SameResponses = "folded") -> bool:
+    """True when the two responses differ under ``rule`` (by default beyond letter case and
+    surrounding whitespace: a pair that differs only there teaches nothing)."""
+    if rule == "exact":
+        return chosen != rejected
     return chosen.strip().lower() != rejected.strip().lower()
 
 
 class PublishedPairs(DPOBuilder):
     """A dataset whose rows are pairs already: prompt, chosen and rejected columns, taken as
-    they are. Subclasses name the upstream and may add filters in :meth:`keep`."""
+    they are. Subclasses name the upstream and may add filters in :meth:`keep`; their
+    ``Options`` hold ``same_responses`` (:data:`SameResponses`)."""
 
     #: The ``source`` label of the pairs.
     label: ClassVar[str]
@@ -25,10 +35,12 @@ class PublishedPairs(DPOBuilder):
     prompt_column: ClassVar[str] = "prompt"
     #: Column holding a system prompt kept in the pair's ``system`` field (None: not kept).
     system_column: ClassVar[Optional[str]] = None
+    #: The upstream files read (``data_files``; None: what the dataset declares).
+    files: ClassVar[Optional[dict[str, str]]] = None
 
     def upstream(self) -> tuple[str, Optional[dict[str, str]]]:
         """The dataset id to read and its ``data_files`` (None: what the dataset declares)."""
-        return self.dataset_ids[0], None
+        return self.dataset_ids[0], self.files
 
     def rows(self, ctx: LoadContext) -> Iterable[Any]:
         dataset_id, data_files = self.upstream()
@@ -47,7 +59,7 @@ class PublishedPairs(DPOBuilder):
         prompt, chosen, rejected = text(row, self.prompt_column), text(row, "chosen"), text(row, "rejected")
         if not self.keep(row, chosen, ctx):
             return None
-        if not differ(chosen, rejected):
+        if not differ(chosen, rejected, self.options.same_responses):
             ctx.filter("chosen equals rejected")
             return None
         system = optional_text(row, self.system_column) if self.system_column else None

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import SAMPLES
-from .common import PublishedPairs
+from .common import PublishedPairs, SameResponses
 
 
 class ContextualDPO(PublishedPairs):
@@ -16,7 +16,10 @@ class ContextualDPO(PublishedPairs):
     dataset_ids = ("jondurbin/contextual-dpo-v0.1",)
     sample_root = SAMPLES
     label = "contextual-dpo"
+    #: The repository's one data file.
+    files = {"train": "contextual-dpo.parquet"}
 
     @dataclass
     class Options:
-        pass
+        #: When chosen and rejected count as the same (pair dropped): "folded" or "exact".
+        same_responses: SameResponses = "folded"

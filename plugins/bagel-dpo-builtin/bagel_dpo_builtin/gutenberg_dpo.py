@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import SAMPLES
-from .common import PublishedPairs
+from .common import PublishedPairs, SameResponses
 
 
 class GutenbergDPO(PublishedPairs):
@@ -17,11 +17,15 @@ class GutenbergDPO(PublishedPairs):
     dataset_ids = ("jondurbin/gutenberg-dpo-v0.1",)
     sample_root = SAMPLES
     label = "gutenberg-dpo"
+    #: The repository's one data file.
+    files = {"train": "gutenberg-dpo.parquet"}
 
     @dataclass
     class Options:
         #: Also emit the pair as an SFT conversation, prompt -> chosen (the reference's HEAD).
         sft_copy: bool = True
+        #: When chosen and rejected count as the same (pair dropped): "folded" or "exact".
+        same_responses: SameResponses = "folded"
 
     def sft_copy(self) -> bool:
         return self.options.sft_copy

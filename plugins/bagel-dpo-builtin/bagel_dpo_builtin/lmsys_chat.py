@@ -21,7 +21,7 @@ from bagel_core import DPOBuilder, LoadContext, Record, RefusalPatterns, dpo_pai
 from bagel_core.readers import DATA_ERRORS, RowError, items, text
 
 from . import SAMPLES
-from .common import differ
+from .common import SameResponses, differ
 
 #: A size tag in a model name, e.g. "-13b"; the two digits are the size in billions.
 SIZE_TAG = re.compile(r"-(\d{2})b")
@@ -75,6 +75,8 @@ class LmsysChatDPO(DPOBuilder):
         chosen_model: str = "gpt-4"
         #: Refusal patterns tested on the chosen model's answers: "v0.2" or "head".
         refusal_patterns: RefusalPatterns = "v0.2"
+        #: When chosen and rejected count as the same (pair dropped): "folded" or "exact".
+        same_responses: SameResponses = "folded"
 
     def load(self, ctx: LoadContext) -> Iterator[Record]:
         rows = ctx.load_dataset(self.dataset_ids[0], data_files={"train": "data/train-*.parquet"})
@@ -86,7 +88,7 @@ class LmsysChatDPO(DPOBuilder):
             candidate = candidates.get(digest)
             if candidate is None:
                 ctx.filter("no open-model answer to the same input")
-            elif candidate[1] == answer or not differ(answer, candidate[2]):
+            elif candidate[1] == answer or not differ(answer, candidate[2], self.options.same_responses):
                 ctx.filter("chosen equals rejected")
             else:
                 yield dpo_pair("lmsys_chat_1m", prompt, answer, candidate[2])

@@ -14,7 +14,7 @@ from typing import Any, Literal, Mapping, Optional
 from bagel_core import LoadContext, RefusalPatterns, RowError, is_refusal
 
 from . import SAMPLES
-from .common import PublishedPairs
+from .common import PublishedPairs, SameResponses
 
 #: variant -> (dataset id, data_files, prompt column)
 VARIANTS: dict[str, tuple[str, dict[str, str], str]] = {
@@ -42,6 +42,8 @@ class OrcaDPOPairs(PublishedPairs):
         min_chosen_score: float = 8.0
         #: Refusal patterns tested on chosen: "v0.2" or "head".
         refusal_patterns: RefusalPatterns = "v0.2"
+        #: When chosen and rejected count as the same (pair dropped): "folded" or "exact".
+        same_responses: SameResponses = "folded"
 
     def upstream(self) -> tuple[str, Optional[dict[str, str]]]:
         dataset_id, data_files, _ = VARIANTS[self.options.variant]

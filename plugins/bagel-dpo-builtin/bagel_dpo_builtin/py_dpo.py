@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import SAMPLES
-from .common import PublishedPairs
+from .common import PublishedPairs, SameResponses
 
 
 class PyDPO(PublishedPairs):
@@ -15,7 +15,10 @@ class PyDPO(PublishedPairs):
     dataset_ids = ("jondurbin/py-dpo-v0.1",)
     sample_root = SAMPLES
     label = "py-dpo"
+    #: The repository's one data file.
+    files = {"train": "py-dpo.parquet"}
 
     @dataclass
     class Options:
-        pass
+        #: When chosen and rejected count as the same (pair dropped): "folded" or "exact".
+        same_responses: SameResponses = "folded"

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Literal, Optional
 
 from . import SAMPLES
-from .common import PublishedPairs
+from .common import PublishedPairs, SameResponses
 
 #: version -> (dataset id, data_files); v0.1 is what the v0.2 reference read, v0.2 what HEAD read.
 VERSIONS: dict[str, tuple[str, Optional[dict[str, str]]]] = {
@@ -33,6 +33,8 @@ class ToxicDPO(PublishedPairs):
         #: Also emit each pair as an SFT conversation, prompt -> chosen, as the reference did
         #: from 2024-01 (bagel v0.5); off by default so the v0.1/v0.2 recipes stay faithful.
         sft_copy: bool = False
+        #: When chosen and rejected count as the same (pair dropped): "folded" or "exact".
+        same_responses: SameResponses = "folded"
     def upstream(self) -> tuple[str, Optional[dict[str, str]]]:
         return VERSIONS[self.options.version]
 

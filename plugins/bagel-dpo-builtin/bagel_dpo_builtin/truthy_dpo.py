@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import SAMPLES
-from .common import PublishedPairs
+from .common import PublishedPairs, SameResponses
 
 
 class TruthyDPO(PublishedPairs):
@@ -18,7 +18,10 @@ class TruthyDPO(PublishedPairs):
     sample_root = SAMPLES
     label = "truthy-dpo"
     system_column = "system"
+    #: The repository's one data file.
+    files = {"train": "truthy-dpo.parquet"}
 
     @dataclass
     class Options:
-        pass
+        #: When chosen and rejected count as the same (pair dropped): "folded" or "exact".
+        same_responses: SameResponses = "folded"

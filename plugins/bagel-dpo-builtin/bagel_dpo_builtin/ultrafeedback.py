@@ -23,7 +23,7 @@ from bagel_core import (
 from . import SAMPLES
 from bagel_core.readers import items, number, text
 
-from .common import differ
+from .common import SameResponses, differ
 
 
 class UltraFeedback(DPOBuilder):
@@ -47,6 +47,8 @@ class UltraFeedback(DPOBuilder):
         min_chosen_score: float = 8.0
         #: Refusal patterns tested on the chosen response: "v0.2" or "head".
         refusal_patterns: RefusalPatterns = "v0.2"
+        #: When chosen and rejected count as the same (pair dropped): "folded" or "exact".
+        same_responses: SameResponses = "folded"
 
     def rows(self, ctx: LoadContext):
         split = self.options.split
@@ -76,7 +78,7 @@ class UltraFeedback(DPOBuilder):
         if is_refusal(chosen, self.options.refusal_patterns):
             ctx.filter("refusal in chosen")
             return None
-        if not differ(chosen, rejected):
+        if not differ(chosen, rejected, self.options.same_responses):
             ctx.filter("chosen equals rejected")
             return None
         # id = uid(prompt), like every DPO pair (the reference hashed the chosen side's user

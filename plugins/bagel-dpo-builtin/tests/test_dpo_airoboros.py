@@ -66,3 +66,12 @@ def test_dpo_airoboros_missing_old_set_names_it(tmp_path):
     shutil.copytree(SAMPLES / "unalignment/spicy-3.1", tmp_path / "unalignment/spicy-3.1")
     with pytest.raises(DatasetUnavailable, match="jondurbin/airoboros-gpt4-m2.0"):
         load_sample(AiroborosRewrites, data_root=tmp_path)
+
+
+def test_dpo_airoboros_reference_requires_a_system_prompt():
+    """The reference paired a row only when its second turn was the human instruction, i.e.
+    after a system prompt (issue 28, row 6): ``require_system = true``."""
+    records, counts = load_sample(AiroborosRewrites, {"require_system": True})
+    assert [r["prompt"] for r in records] == ["Write a poem about the sea.", "Introduce yourself, knight."]
+    assert all(r["system"] for r in records)
+    assert counts.filtered["no system prompt"] == 1  # the roleplay row without one

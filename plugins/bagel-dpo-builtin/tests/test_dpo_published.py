@@ -101,3 +101,36 @@ def test_dpo_orca_intel_variant():
         "system": ORCA_SYSTEM,
     }]
     assert counts.filtered == {"refusal in chosen": 1, "chosen equals rejected": 1}
+
+
+# Three pairs: identical responses, responses equal up to case and space, different responses.
+_SAME_RESPONSES_ROWS = [
+    {"prompt": "identical", "chosen": "Yes.", "rejected": "Yes.", "system": ""},
+    {"prompt": "case only", "chosen": "Yes.", "rejected": " yes. ", "system": ""},
+    {"prompt": "different", "chosen": "Yes.", "rejected": "No.", "system": ""},
+]
+
+
+@pytest.mark.parametrize("rule, kept", [
+    ("folded", ["different"]),  # bagel
+    # The reference's toxic, truthy, orca, lmsys, helpsteer and contextual; its gutenberg-dpo and
+    # py-dpo compared nothing, but identical responses are rejected by the core's validation.
+    ("exact", ["case only", "different"]),
+])
+def test_dpo_same_responses_rules(tmp_path, rule, kept):
+    """issue 28, row 7: which pairs each rule drops, for every builder of published pairs."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from bagel_dpo_builtin.contextual_dpo import ContextualDPO
+    from bagel_dpo_builtin.gutenberg_dpo import GutenbergDPO
+    from bagel_dpo_builtin.py_dpo import PyDPO
+
+    table = pa.Table.from_pylist(_SAME_RESPONSES_ROWS)
+    for cls in (ToxicDPO, TruthyDPO, ContextualDPO, GutenbergDPO, PyDPO):
+        folder = tmp_path / cls.name / cls.dataset_ids[0]
+        folder.mkdir(parents=True)
+        pq.write_table(table, folder / (cls.files or {"train": "train.parquet"})["train"])
+        records, counts = load_sample(cls, {"same_responses": rule}, data_root=tmp_path / cls.name)
+        assert [r["prompt"] for r in records] == kept, cls.name
+        assert counts.filtered["chosen equals rejected"] == 3 - len(kept)

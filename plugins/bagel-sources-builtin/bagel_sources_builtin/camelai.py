@@ -1,8 +1,9 @@
 """camelai: CAMEL-AI's gpt-4 problem/solution pairs of four expert domains (reference HEAD).
 
-Each of ``camel-ai/chemistry``, ``/physics``, ``/math`` and ``/biology`` is read whole (every
-file it has: the Hub's layout was not confirmed offline) and capped per domain: the reference
-drew 5,000 rows of each, stratified by topic, after removing refusals.
+Each of ``camel-ai/chemistry``, ``/physics``, ``/math`` and ``/biology`` holds one archive,
+``<domain>.zip`` (the dataset cards: "We provide the data in chemistry.zip"), of one JSON object
+per problem; it is read whole and capped per domain: the reference drew 5,000 rows of each,
+stratified by topic, after removing refusals.
 """
 
 from __future__ import annotations
@@ -40,7 +41,8 @@ class CamelAI(Source):
 
     def rows(self, ctx: LoadContext) -> Iterator[dict[str, Any]]:
         for expert in self.options.experts:
-            for row in ctx.iter_rows(ctx.load_dataset(f"camel-ai/{expert}")):
+            archive = {"train": f"{expert}.zip"}
+            for row in ctx.iter_rows(ctx.load_dataset(f"camel-ai/{expert}", data_files=archive)):
                 yield {**row, DOMAIN: expert}
 
     def stratum(self, row: dict[str, Any]) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import partial
-from typing import Iterator, Literal
+from typing import Callable, Iterator, Literal
 
 from bagel_core import LoadContext, Record, Source, as_conversation, plain_text, sft_item
 from bagel_core import readers
@@ -32,6 +32,18 @@ INSTRUCTION_FILES = (
 CONVERSATION_FILES = ("memories", "director", "actions")
 ConversationFile = Literal["memories", "director", "actions"]
 _SCENE_MARKER = re.compile(r"\[scene\]\s*")
+#: How packed scenes are joined: ``blank-line`` (bagel: each scene stripped, a blank line
+#: between) or ``reference`` (the reference at v0.1/v0.2: each scene as given, after a newline,
+#: so a chunk starts with one; markers removed from the whole chunk).
+SceneSeparator = Literal["blank-line", "reference"]
+
+
+def blank_line_join(scenes: list[str]) -> str:
+    return "\n\n".join(scenes)
+
+
+def reference_join(scenes: list[str]) -> str:
+    return "".join("\n" + scene for scene in scenes)
 
 
 def strip_scene_markers(value: str) -> str:
@@ -39,22 +51,22 @@ def strip_scene_markers(value: str) -> str:
     return _SCENE_MARKER.sub("", value)
 
 
-def pack(scenes: list[str], budget: int, count: TokenCounter) -> Iterator[str]:
-    """Consecutive scenes joined by a blank line, each chunk at most ``budget`` tokens.
+def pack(scenes: list[str], budget: int, count: TokenCounter, join: Callable[[list[str]], str] = blank_line_join) -> Iterator[str]:
+    """Consecutive scenes joined by ``join`` (a blank line), each chunk at most ``budget`` tokens.
 
     A chunk closes before the scene that would overflow it; a single scene over the budget is
     a chunk of its own. The last, partial chunk is emitted too.
     """
     chunk: list[str] = []
     for scene in scenes:
-        candidate = "\n\n".join(chunk + [scene])
+        candidate = join(chunk + [scene])
         if chunk and count(candidate) > budget:
-            yield "\n\n".join(chunk)
+            yield join(chunk)
             chunk = [scene]
         else:
             chunk.append(scene)
     if chunk:
-        yield "\n\n".join(chunk)
+        yield join(chunk)
 
 
 class Cinematika(Source):
@@ -81,6 +93,12 @@ class Cinematika(Source):
         part_labels: bool = False
         #: Remove ``[scene]`` markers from instruction inputs and outputs too (HEAD).
         clean_instructions: bool = False
+        #: Remove ``[scene]`` markers from the plain text (scene-by-scene and packed scenes);
+        #: the reference kept them at v0.1 (b93633b) and removed them from v0.2 (4cfa4f0) on.
+        clean_plain_text: bool = True
+        #: How packed scenes are joined (see :data:`SceneSeparator`); the chunk boundaries are
+        #: bagel's either way (the reference's packing bugs are not reproduced).
+        scene_separator: SceneSeparator = "blank-line"
 
     def _label(self, part: str) -> str:
         return f"{self.name}_{part}" if self.options.part_labels else self.name
@@ -114,19 +132,26 @@ class Cinematika(Source):
             given, wanted = strip_scene_markers(given), strip_scene_markers(wanted)
         return as_conversation(label, given, wanted)
 
+    def _clean(self, value: str) -> str:
+        return strip_scene_markers(value) if self.options.clean_plain_text else value
+
     def script(self, row, ctx: LoadContext) -> Record:
         raw = text(row, "scene_by_scene")
-        return plain_text(self._label("scenes"), strip_scene_markers(raw).strip())
+        # v0.1 kept the text as given (markers included).
+        return plain_text(self._label("scenes"), strip_scene_markers(raw).strip() if self.options.clean_plain_text else raw)
 
     def packed(self, ctx: LoadContext) -> Iterator[Record]:
+        reference = self.options.scene_separator == "reference"
         scenes: list[tuple[int, str]] = []
         for row in self._rows(ctx, "plain_scenes.parquet"):
             scene, index = row.get("plain_scenes"), row.get("index")
             if not isinstance(scene, str) or not isinstance(index, int) or not scene.strip():
                 ctx.reject("plain scene without text or index")
                 continue
-            scenes.append((index, strip_scene_markers(scene).strip()))
+            scenes.append((index, scene if reference else self._clean(scene).strip()))
         scenes.sort(key=lambda s: s[0])
         count = token_counter(self.options.tokenizer, ctx)
-        for chunk in pack([s for _, s in scenes], self.options.max_tokens, count):
-            yield plain_text(self.name, chunk)
+        join = reference_join if reference else blank_line_join
+        for chunk in pack([s for _, s in scenes], self.options.max_tokens, count, join):
+            # The reference removed the markers from the joined chunk, scenes as given.
+            yield plain_text(self.name, self._clean(chunk) if reference else chunk)

@@ -10,7 +10,10 @@ from bagel_core.refusals import RefusalPatterns
 
 from . import SAMPLES
 
-DATASET = "WizardLM/WizardLM_evol_instruct_70k"
+#: The Hub moved it from WizardLM/ (the reference's id; still found under --data-root, see
+#: bagel_core.data.RENAMED); one JSON array file.
+DATASET = "WizardLMTeam/WizardLM_evol_instruct_70k"
+FILES = {"train": "alpaca_evol_instruct_70k.json"}
 
 
 class EvolInstruct(Source):
@@ -26,8 +29,7 @@ class EvolInstruct(Source):
         refusal_patterns: RefusalPatterns = "head"
 
     def rows(self, ctx: LoadContext):
-        # Every file of the dataset: its file name was not confirmed offline.
-        return ctx.load_dataset(DATASET)
+        return ctx.load_dataset(DATASET, data_files=FILES)
 
     def convert(self, row, ctx: LoadContext):
         instruction, output = text(row, "instruction"), text(row, "output")

@@ -13,6 +13,7 @@ conversation as ``USER:``, ``ASSISTANT:`` and ``FUNCTION RESPONSE:`` segments; a
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import ClassVar, Optional
 
 from bagel_core import LoadContext, Source, Turn, sft_item
@@ -62,9 +63,15 @@ class GlaiveFunc(Source):
     #: The reference kept a seeded 10,000 (applied by the core's cap).
     max_items: ClassVar[Optional[int]] = 10_000
 
+    @dataclass
+    class Options:
+        #: Strip the system prompt of surrounding whitespace. Upstream each one ends in a
+        #: newline, which the reference kept (``false``: the system prompt as given, less its
+        #: ``SYSTEM: `` prefix; the llama-2 layout then shows it).
+        strip_system: bool = True
+
     def rows(self, ctx: LoadContext):
-        # Every file of the dataset (one JSON file upstream; its name was not confirmed offline).
-        return ctx.load_dataset(DATASET)
+        return ctx.load_dataset(DATASET, data_files={"train": "glaive-function-calling-v2.json"})
 
     def convert(self, row, ctx: LoadContext):
         turns = chat_turns(text(row, "chat"))
@@ -76,6 +83,8 @@ class GlaiveFunc(Source):
             # user's turn, or one opening with the assistant.
             ctx.filter("not user first and assistant last")
             return None
-        system = text(row, "system").replace("SYSTEM: ", "").strip()
-        head: list[Turn] = [{"from": "system", "value": system}] if system else []
+        system = text(row, "system").replace("SYSTEM: ", "")
+        if self.options.strip_system:
+            system = system.strip()
+        head: list[Turn] = [{"from": "system", "value": system}] if system.strip() else []
         return sft_item(self.label, head + turns)

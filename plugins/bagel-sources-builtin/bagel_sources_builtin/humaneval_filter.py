@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from bagel_core import LoadContext
 
-#: Upstream id and parquet file of the HumanEval test set (164 problems).
-HUMANEVAL_ID = "openai_humaneval"
+#: Upstream id (formerly ``openai_humaneval``, still found under --data-root: see
+#: bagel_core.data.RENAMED) and parquet file of the HumanEval test set (164 problems).
+HUMANEVAL_ID = "openai/openai_humaneval"
 HUMANEVAL_FILES = {"test": "openai_humaneval/test-00000-of-00001.parquet"}
 
 

@@ -12,6 +12,8 @@ from . import SAMPLES
 from .humaneval_filter import HUMANEVAL_ID, HumanEvalFilter
 
 DATASET = "Vezora/Tested-22k-Python-Alpaca"
+#: Its one data file, oddly named (the repository also holds the authors' .py tools).
+FILES = {"train": "188k-Vezora-PyCode-Alpaca.json"}
 
 
 class PythonAlpaca(Source):
@@ -30,7 +32,7 @@ class PythonAlpaca(Source):
 
     def load(self, ctx: LoadContext) -> Iterator[Record]:
         self.humaneval = HumanEvalFilter.load(ctx)
-        for row in ctx.iter_rows(ctx.load_dataset(DATASET)):
+        for row in ctx.iter_rows(ctx.load_dataset(DATASET, data_files=FILES)):
             yield from ctx.convert_row(self.convert, row)
 
     def convert(self, row, ctx: LoadContext):

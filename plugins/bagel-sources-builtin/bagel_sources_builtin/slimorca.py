@@ -11,6 +11,8 @@ from bagel_core.readers import text
 from . import SAMPLES
 
 DATASET = "Open-Orca/SlimOrca"
+#: Its one data file (ShareGPT JSON lines).
+FILES = {"train": "oo-labeled_correct.gpt4.sharegpt.jsonl"}
 AIROBOROS_32 = "jondurbin/airoboros-3.2"
 
 
@@ -46,7 +48,7 @@ class SlimOrca(Source):
         self.skip: set[str] = airoboros_multiturn_openers(ctx) if self.options.skip_airoboros_multiturn else set()
 
     def rows(self, ctx: LoadContext):
-        return ctx.load_dataset(DATASET)
+        return ctx.load_dataset(DATASET, data_files=FILES)
 
     def convert(self, row, ctx: LoadContext) -> Optional[Record]:
         turns = [{"from": t["from"], "value": text(t, "value")} for t in row["conversations"]]

@@ -3,6 +3,8 @@
 import json
 import zipfile
 
+import pytest
+
 from sources_testkit import assert_missing_dataset_named, load, turns
 
 from bagel_core import uid
@@ -51,8 +53,8 @@ def test_v02_refusal_patterns_option():
 
 
 def test_zip_of_per_problem_json_files_loads(tmp_path):
-    # The layout camel-ai's repositories are believed to hold (`<domain>.zip`, one JSON object
-    # per problem, pretty-printed or not): read as-is, every file of the archive a row.
+    # The layout camel-ai's repositories hold (`<domain>.zip`, as the dataset cards say; one
+    # JSON object per problem, pretty-printed or not, in any folder): every file a row.
     folder = tmp_path / "camel-ai" / "physics"
     folder.mkdir(parents=True)
     with zipfile.ZipFile(folder / "physics.zip", "w") as archive:
@@ -63,6 +65,16 @@ def test_zip_of_per_problem_json_files_loads(tmp_path):
     records, counts = load(CamelAI, root=tmp_path, experts=("physics",))
     assert sorted(turns(r)[1][1] for r in records) == ["10 cm.", "20 cm.", "30 cm."]
     assert counts.rejected == {}
+
+
+def test_a_corrupt_archive_is_present_but_malformed(tmp_path):
+    from bagel_core.readers import MalformedFile
+
+    folder = tmp_path / "camel-ai" / "math"
+    folder.mkdir(parents=True)
+    (folder / "math.zip").write_bytes(b"PK\x03\x04 not really a zip")
+    with pytest.raises(MalformedFile, match="math.zip"):
+        load(CamelAI, root=tmp_path, experts=("math",))
 
 
 def test_missing_dataset_names_it(tmp_path):

@@ -78,3 +78,35 @@ def test_head_parts_and_labels():
 def test_v02_defaults_read_no_head_files():
     records, _ = load(Cinematika, tokenizer="approx")
     assert {r["source"] for r in records} == {"cinematika"}
+
+
+def _sample_scenes() -> list[str]:
+    import pyarrow.parquet as pq
+
+    from bagel_sources_builtin import SAMPLES
+
+    rows = pq.read_table(SAMPLES / "jondurbin/cinematika-v0.1/plain_scenes.parquet").to_pylist()
+    return [r["plain_scenes"] for r in sorted(rows, key=lambda r: r["index"]) if r["plain_scenes"]]
+
+
+def test_v01_reference_keeps_scene_markers_in_the_plain_text():
+    """b93633b kept the plain text as given, [scene] markers and all; the clean-up came with
+    4cfa4f0 (issue 28, row 2): ``clean_plain_text = false``."""
+    records, _ = load(Cinematika, tokenizer="approx", clean_plain_text=False, scene_separator="reference", instruction_files=[])
+    texts = [r["text"] for r in records]
+    assert texts[0] == "[scene] INT. OFFICE - DAY\nMara stares at the phone.\n\n[scene]\nEXT. STREET - NIGHT\nShe runs through the rain."
+    assert texts[1] == "".join("\n" + s for s in _sample_scenes())
+    assert texts[1].startswith("\n[scene] EXT. HARBOR - DAWN\n")
+
+
+def test_reference_scene_separator_joins_with_a_newline_before_each_scene():
+    """v0.1/v0.2 appended LF + the scene as given to the buffer, then (v0.2) removed the
+    markers from the whole chunk (issue 28, row 3): ``scene_separator = "reference"``."""
+    records, _ = load(Cinematika, tokenizer="approx", scene_separator="reference", instruction_files=[], scene_by_scene=False)
+    [chunk] = [r["text"] for r in records]
+    scenes = _sample_scenes()
+    assert chunk == strip_scene_markers("".join("\n" + s for s in scenes))
+    assert chunk == "\nEXT. HARBOR - DAWN\n" + scenes[0].removeprefix("[scene] EXT. HARBOR - DAWN\n") + "\n" + "\n".join(scenes[1:])
+    # bagel's default: scenes stripped, a blank line between, no leading newline.
+    records, _ = load(Cinematika, tokenizer="approx", instruction_files=[], scene_by_scene=False)
+    assert records[0]["text"] == "\n\n".join(strip_scene_markers(s).strip() for s in scenes)

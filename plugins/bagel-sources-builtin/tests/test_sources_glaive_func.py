@@ -57,3 +57,19 @@ def test_engine_cap_draws_a_seeded_sample():
 
 def test_missing_dataset_names_it(tmp_path):
     assert_missing_dataset_named(GlaiveFunc, tmp_path)
+
+
+def test_reference_keeps_the_system_prompt_as_given():
+    """3c7d241 removed "SYSTEM: " and nothing else: upstream system prompts end in a newline,
+    which reached the llama-2 input (issue 28, row 4): ``strip_system = false``."""
+    import json
+
+    from bagel_sources_builtin import SAMPLES
+
+    upstream = json.loads((SAMPLES / "glaiveai/glaive-function-calling-v2/glaive-function-calling-v2.json").read_text())
+    records, _ = load(GlaiveFunc, strip_system=False)
+    system = turns(records[0])[0]
+    assert system == ("system", upstream[0]["system"].replace("SYSTEM: ", ""))
+    assert system[1].endswith("}\n") and not system[1].startswith("SYSTEM")
+    stripped, _ = load(GlaiveFunc)
+    assert turns(stripped[0])[0] == ("system", system[1].strip())

@@ -27,3 +27,20 @@ def test_head_refusal_patterns_option():
 
 def test_missing_dataset_names_it(tmp_path):
     assert_missing_dataset_named(PythonAlpaca, tmp_path, "openai_humaneval")
+
+
+def test_reads_the_one_upstream_file(tmp_path):
+    """The data is one oddly named JSON file, 188k-Vezora-PyCode-Alpaca.json; nothing else in
+    the repository is read (issue 28)."""
+    import shutil
+
+    from bagel_sources_builtin import SAMPLES
+
+    root = tmp_path / "root"
+    shutil.copytree(SAMPLES / "Vezora", root / "Vezora")
+    shutil.copytree(SAMPLES / "openai", root / "openai")
+    folder = root / "Vezora" / "Tested-22k-Python-Alpaca"
+    assert [p.name for p in folder.iterdir()] == ["188k-Vezora-PyCode-Alpaca.json"]
+    (folder / "extra.jsonl").write_text('{"instruction": "x", "input": "", "output": "y"}\n')
+    records, _ = load(PythonAlpaca, root)
+    assert len(records) == len(load(PythonAlpaca)[0])

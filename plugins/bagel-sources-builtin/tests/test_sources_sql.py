@@ -29,3 +29,17 @@ def test_engine_cap_draws_a_seeded_sample():
 
 def test_missing_dataset_names_it(tmp_path):
     assert_missing_dataset_named(Sql, tmp_path)
+
+
+def test_reads_only_its_pinned_file(tmp_path):
+    """An upstream conversion that adds a file (an open pull request renames the JSON to .csv)
+    does not change what is read: the loader names sql_create_context_v4.json (issue 28)."""
+    import shutil
+
+    from bagel_sources_builtin import SAMPLES
+
+    folder = tmp_path / "b-mc2" / "sql-create-context"
+    shutil.copytree(SAMPLES / "b-mc2" / "sql-create-context", folder)
+    (folder / "sql_create_context_v4.csv").write_text("answer,question,context\nX,Y,Z\n")
+    records, _ = load(Sql, tmp_path)
+    assert [r["id"] for r in records] == [r["id"] for r in load(Sql)[0]]
