@@ -15,6 +15,7 @@ import click
 from . import errors, registry
 from .cli_formats import chat_template_command, preview_command
 from .cli_outputs import export_command, push_command, report_command
+from .containment import PluginExit, contained, stdout_to_stderr, who
 from .processes import Interrupted, stop_on_signals
 from .registry import KINDS, PluginError, Registry
 
@@ -50,15 +51,16 @@ def list_plugins(as_json: bool) -> None:
     reg = _registry()
     if as_json:
         payload = []
-        for p in reg.plugins:
-            entry = p.as_dict()
-            entry["components"] = {}
-            for c in reg.registered:
-                if c.plugin is p:
-                    entry["components"].setdefault(c.cls.kind, []).append(
-                        {"name": c.name, "description": c.cls.description, **c.cls.metadata()}
-                    )
-            payload.append(entry)
+        with stdout_to_stderr():  # a component's metadata() is plugin code: stdout holds the JSON alone
+            for p in reg.plugins:
+                entry = p.as_dict()
+                entry["components"] = {}
+                for c in reg.registered:
+                    if c.plugin is p:
+                        entry["components"].setdefault(c.cls.kind, []).append(
+                            {"name": c.name, "description": c.cls.description, **c.cls.metadata()}
+                        )
+                payload.append(entry)
         click.echo(json.dumps(payload, indent=2, default=str))
         return
     for p in reg.plugins:
@@ -112,7 +114,8 @@ def _run_default(name: str) -> Any:
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Output folder [bagel-out].")
 @click.option("--work-dir", type=click.Path(file_okay=False, path_type=Path), help="Stage cache [OUT/.bagel-work].")
 @click.option("--seed", type=int, help="Seed of every random choice [42].")
-@click.option("--num-proc", type=int, help="Worker processes for loading, decontamination and rendering [1].")
+@click.option("--num-proc", type=int, help="Worker processes for loading, decontamination and rendering, at most the usable CPU cores [1].")
+@click.option("--item-time-limit", type=float, help="Seconds a source may spend on one row; a slower conversion is counted as rejected [no limit].")
 @click.option("--copies-per-item", type=int, help="Render each item into K of the formats [all].")
 @click.option("--format-assignment", type=click.Choice(_run_choices("format_assignment")), help="How an item's K formats are chosen: spread (equal shares) or random per item (the reference at v0.2) [spread].")
 @click.option("--newlines", type=click.Choice(_run_choices("newlines")), help="Newline clean-up of answers (none: the reference at v0.1/v0.2) [newline-runs].")
@@ -145,9 +148,10 @@ def run_command(recipe: Optional[Path], quiet: bool, option: tuple[str, ...], pl
 
         datasets.disable_progress_bars()
     try:
-        result = run(config, _registry(), quiet=quiet, log=log, plan=plan, command=shlex.join(["bagel", *sys.argv[1:]]))
+        result = run(config, _registry(), quiet=quiet, log=log, plan=plan, command=shlex.join(["bagel", *sys.argv[1:]]),
+                     warn=lambda m: click.secho(f"warning: {m}", err=True, fg="yellow"))
     except (ConfigError, PluginError, DatasetUnavailable, DecontaminationUnavailable, LoadError, BenchmarkError, OutputNotWritable,
-            ValueError) as exc:
+            PluginExit, ValueError) as exc:
         errors.print_traceback(exc)
         raise click.ClickException(str(exc)) from None
     if plan:
@@ -238,8 +242,9 @@ class TrainGroup(click.Group):
                 if values.get("model") is None:
                     raise click.UsageError("Missing option '--model' (on the command line or in --config).")
                 quiet_logs(verbose)
-                cls(build(f"trainer {name!r}", cls.Options, values)).train()
-            except ConfigError as exc:  # a bad option or input of the trainer: one line
+                with contained(who(cls)):
+                    cls(build(f"trainer {name!r}", cls.Options, values)).train()
+            except (ConfigError, PluginExit) as exc:  # a bad option or input of the trainer: one line
                 raise click.ClickException(str(exc)) from None
 
         params = [

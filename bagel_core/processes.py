@@ -112,17 +112,35 @@ def worker_pool(
 ) -> Iterator[ProcessPoolExecutor]:
     """A ``ProcessPoolExecutor`` whose workers die with this process (``initializer(*initargs)``
     then prepares each worker). When the block fails or is interrupted, the workers are stopped
-    at once instead of finishing their queued work."""
+    at once instead of finishing their queued work: SIGTERM, then SIGKILL for any still alive
+    after :data:`GRACE` seconds (a worker stuck in C code, or whose plugin ignores SIGTERM, would
+    otherwise keep bagel waiting for it at exit)."""
     pool = ProcessPoolExecutor(max_workers=max_workers, mp_context=mp_context, initializer=worker_init,
                                initargs=(os.getpid(), initializer, initargs))
     try:
         yield pool
     except BaseException:
         pool.shutdown(wait=False, cancel_futures=True)
-        for child in multiprocessing.active_children():
-            child.terminate()
+        _stop(multiprocessing.active_children())
         raise
     pool.shutdown(wait=True)
+
+
+#: Seconds a worker has to end after SIGTERM before it is killed.
+GRACE = 3.0
+
+
+def _stop(children: list) -> None:
+    """SIGTERM ``children``, then SIGKILL those still alive after :data:`GRACE` seconds."""
+    for child in children:
+        child.terminate()
+    deadline = time.monotonic() + GRACE
+    for child in children:
+        child.join(max(0.0, deadline - time.monotonic()))
+    for child in children:
+        if child.is_alive():
+            child.kill()
+            child.join(1.0)
 
 
 def in_order(submit: Callable[[T], Future], items: Iterable[T], window: int) -> Iterator[tuple[T, Any]]:

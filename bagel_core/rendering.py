@@ -24,6 +24,7 @@ import numpy as np
 
 from . import rng
 from .components import Message, PromptFormat
+from .containment import contained, who
 from .records import Turn
 
 _NEWLINES = re.compile(r"\n{3,}")
@@ -169,15 +170,18 @@ class Renderer:
             fmt = self.formats[index]
             # One coin per item and format, so every turn of a conversation agrees.
             system = None if has_system else self._default_system(index, item_id)
-            for history, answer in expanded:
-                yield index, fmt.render([system, *history] if system is not None else history), fmt.output(answer)
+            with contained(who(type(fmt))):
+                for history, answer in expanded:
+                    yield index, fmt.render([system, *history] if system is not None else history), fmt.output(answer)
 
     def dpo_parts(self, item_id: str, prompt: str, system: Optional[str], which) -> Iterator[tuple[int, str]]:
         """``(format index, rendered prompt)`` per row of a DPO pair."""
         user: Message = {"role": "user", "content": prompt}
         for index in which:
             chosen_system = {"role": "system", "content": system} if system else self._default_system(index, item_id)
-            yield index, self.formats[index].render([chosen_system, user] if chosen_system is not None else [user])
+            with contained(who(type(self.formats[index]))):
+                rendered = self.formats[index].render([chosen_system, user] if chosen_system is not None else [user])
+            yield index, rendered
 
     def format_name(self, index: int) -> str:
         return self.formats[index].name if index < len(self.formats) else PLAIN_TEXT

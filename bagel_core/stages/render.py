@@ -19,6 +19,7 @@ import pyarrow.parquet as pq
 from tqdm.auto import tqdm
 
 from ..components import PromptFormat, SpecialTokens
+from ..containment import contained, who
 from ..processes import in_order, worker_pool
 from ..records import DPO_SCHEMA, SFT_SCHEMA
 from ..rendering import (
@@ -126,7 +127,7 @@ def render_file(kind: str, src: Path, dest: Path, num_proc: int, quiet: bool) ->
     schema = SFT_SCHEMA if kind == "sft" else DPO_SCHEMA
     progress = tqdm(total=pf.metadata.num_rows, desc=f"render {kind}", unit=" items", disable=quiet, leave=False)
     parallel = num_proc > 1 and len(tasks) > 1
-    with ParquetSink(dest, schema, rows_per_group=100_000) as sink, (worker_pool(num_proc) if parallel else nullcontext()) as pool:
+    with ParquetSink(dest, schema, rows_per_group=100_000) as sink, (worker_pool(min(num_proc, len(tasks))) if parallel else nullcontext()) as pool:
         results = in_order(lambda t: pool.submit(_render_group, *t), tasks, 2 * num_proc) if parallel else \
             ((t, _render_group(*t)) for t in tasks)
         for task, (table, counts) in results:
@@ -195,6 +196,9 @@ class RenderStage(Stage):
         return [self.identities, self.seed, self.copies_per_item, self.assignment, self.newlines, asdict(self.tokens)]
 
     def run(self, folder: Path, inputs: list[Path]) -> dict:
-        instances = [cls(options, self.tokens) for cls, options in self.formats]
+        instances = []
+        for cls, options in self.formats:
+            with contained(who(cls)):
+                instances.append(cls(options, self.tokens))
         written = run_render(instances, self.seed, self.copies_per_item, inputs[0], folder, self.num_proc, self.quiet, self.assignment, self.newlines)
         return {"written": written, "conversations": write_conversations(inputs[0], folder)}
