@@ -109,3 +109,156 @@ def test_plugin_stdout_never_corrupts_machine_readable_output(tmp_path, bagel):
     assert template.returncode == 0, template.stderr
     assert template.stdout.startswith("{% for m in messages %}") and "hostile:" not in template.stdout
     assert "hostile: making a chat template" in template.stderr
+
+
+# --- case 5: literal paths are literal ----------------------------------------------------
+
+
+def _local(tmp_path, paths, **options):
+    from bagel_core.testing import load_sample
+    from bagel_sources_builtin.local_files import LocalFiles
+
+    return load_sample(LocalFiles, {"paths": paths, **options}, data_root=tmp_path)
+
+
+def _texts(records):
+    return sorted(r["text"] for r in records)
+
+
+def test_a_path_that_exists_is_read_literally_never_as_a_pattern(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    write_jsonl(tmp_path / "chats [2024].jsonl", [{"text": "the 2024 chats"}])
+    write_jsonl(tmp_path / "chats 2.jsonl", [{"text": "chats two"}])
+    write_jsonl(tmp_path / "what?.jsonl", [{"text": "a question mark"}])
+    write_jsonl(tmp_path / "whatx.jsonl", [{"text": "not this one"}])
+    assert _texts(_local(tmp_path, ["chats [2024].jsonl"])[0]) == ["the 2024 chats"]
+    assert _texts(_local(tmp_path, [str(tmp_path / "what?.jsonl")])[0]) == ["a question mark"]
+    # Brackets in an implicit pattern are literal too; glob: gives the full syntax.
+    assert _texts(_local(tmp_path, ["chats [2024]*"])[0]) == ["the 2024 chats"]
+    assert _texts(_local(tmp_path, ["glob:chats [2024].jsonl"])[0]) == ["chats two"]
+    assert _texts(_local(tmp_path, ["*.jsonl"])[0]) == ["a question mark", "chats two", "not this one", "the 2024 chats"]
+    # A literal path that does not exist is an error naming it, not another file.
+    with pytest.raises(FileNotFoundError, match=r"no file matches 'chats \[2025\].jsonl'"):
+        _local(tmp_path, ["chats [2025].jsonl"])
+
+
+# --- case 8: symbolic link loops -----------------------------------------------------------
+
+
+def test_symlink_loops_end_and_each_real_file_is_read_once(tmp_path, monkeypatch):
+    data = tmp_path / "d"
+    write_jsonl(data / "a.jsonl", [{"text": "alpha"}])
+    write_jsonl(data / "sub" / "b.jsonl", [{"text": "beta"}])
+    (data / "self").symlink_to(".")
+    (data / "sub" / "up").symlink_to("..")
+    (data / "sub" / "twin.jsonl").symlink_to("../a.jsonl")
+    (data / "loop1").symlink_to("loop2")
+    (data / "loop2").symlink_to("loop1")
+    monkeypatch.chdir(tmp_path)
+    for paths in (["d/**/*.jsonl"], [str(data / "**" / "*.jsonl")], ["d/**/*.jsonl", "d/a.jsonl", "d/self/a.jsonl"]):
+        records, counts = _local(tmp_path, paths)
+        assert _texts(records) == ["alpha", "beta"], paths
+
+
+def test_a_symlink_loop_through_the_cli_ends(tmp_path, bagel):
+    data = tmp_path / "d"
+    write_jsonl(data / "a.jsonl", [{"conversations": [{"from": "human", "value": "Hi?"}, {"from": "gpt", "value": "Hello."}]}])
+    (data / "self").symlink_to(".")
+    (data / "up").symlink_to("..")
+    result = bagel("run", "--sources", "local", "--dpo", "none", "--formats", "vicuna", "--decontaminate", "none", "-q",
+                   "-o", f'source.local.paths=["{data}/**/*.jsonl"]', "--out", str(tmp_path / "o"))
+    assert result.returncode == 0, result.stderr
+    manifest = publish.read_json(tmp_path / "o" / MANIFEST)
+    assert manifest["sources"]["local"]["loaded"] == 1
+
+
+# --- case 6: several JSON values in one file; a BOM ---------------------------------------
+
+
+@pytest.mark.parametrize("content, where", [
+    (b'[{"text": "one"}]\n[{"text": "two"}]\n', "'[{\"text\": \"two\"}]\\n' after the array, at line 2 column 1"),
+    (b'[{"text": "one"}, {"text": "two"}]  trailing junk', "'trailing junk' after the array, at line 1 column 37"),
+])
+def test_a_json_file_with_more_than_one_value_is_rejected_naming_file_and_position(tmp_path, content, where):
+    from bagel_core import MalformedFile
+
+    path = tmp_path / "rows.json"
+    path.write_bytes(content)
+    with pytest.raises(MalformedFile, match=f"{path}: present but malformed: not a valid JSON array \\(more than one JSON value: "):
+        _local(tmp_path, [str(path)])
+    with pytest.raises(MalformedFile) as info:
+        _local(tmp_path, [str(path)])
+    assert where in str(info.value)
+
+
+def test_a_json_file_with_two_arrays_read_through_datasets_is_rejected(tmp_path):
+    from test_faults import _load
+    from bagel_core.stages.load import LoadError
+
+    with pytest.raises(LoadError, match=r"rows.json: present but malformed: not a valid JSON array \(more than one JSON value: .* at line 2 column 1\)"):
+        _load(tmp_path, "rows.json", b'[{"q": "a?", "a": "b"}]\n[{"q": "c?", "a": "d"}]\n')
+
+
+def test_a_bom_opening_a_jsonl_file_is_not_a_rejected_row(tmp_path):
+    from test_faults import _load
+
+    path = tmp_path / "bom.jsonl"
+    path.write_bytes(b'\xef\xbb\xbf{"text": "first"}\n{"text": "second"}\n')
+    records, counts = _local(tmp_path, [str(path)])
+    assert _texts(records) == ["first", "second"] and not counts.rejected
+    counts, _ = _load(tmp_path, "rows.jsonl", b'\xef\xbb\xbf{"q": "What is 2 + 2?", "a": "4"}\n{"q": "Name a colour.", "a": "Blue."}\n')
+    assert counts.loaded == 2 and not counts.rejected
+
+
+# --- case 12: bad rows are counted with file and line ------------------------------------
+
+DEEP = b'{"text": ' + b"[" * 10_000 + b"]" * 10_000 + b"}"
+GOOD_CHAT = {"messages": [{"role": "user", "content": "Hi?"}, {"role": "assistant", "content": "Hello."}]}
+
+
+@pytest.mark.parametrize("line, reason", [
+    (DEEP, "nested too deeply"),
+    (b'{"text": "half a pair: \\ud800 here"}', "lone surrogate"),
+])
+def test_rows_nested_too_deep_or_with_a_lone_surrogate_are_counted_with_file_and_line(tmp_path, line, reason):
+    path = tmp_path / "rows.jsonl"
+    path.write_bytes(b'{"text": "good one"}\n' + line + b'\n{"text": "emoji \\ud83d\\ude00 is fine"}\n')
+    records, counts = _local(tmp_path, [str(path)])
+    assert _texts(records) == ["emoji \U0001F600 is fine", "good one"]
+    assert counts.rejected == {reason: 1} and counts.examples[reason]["at"] == f"{path} line 2"
+
+
+@pytest.mark.parametrize("line, reason", [
+    (DEEP.replace(b'"text"', b'"q"'), "rows.jsonl line 2"),
+    (b'{"q": "half a pair: \\ud800 here", "a": "x"}', None),
+])
+def test_the_same_rows_through_datasets_are_counted(tmp_path, line, reason):
+    from test_faults import _load
+
+    counts, _ = _load(tmp_path, "rows.jsonl", b'{"q": "What is 2 + 2?", "a": "4"}\n' + line + b'\n{"q": "Name a colour.", "a": "Blue."}\n')
+    assert counts.loaded == 2 and sum(counts.rejected.values()) == 1, counts
+
+
+@pytest.mark.parametrize("bad", [b'{"q": "Half \\udc00 a pair?", "a": "x"}', b'{"q": "Half a pair?", "a": "x \\udc00"}'])
+def test_a_plugins_own_json_with_a_lone_surrogate_is_a_counted_row_not_a_crash(tmp_path, bagel, bad):
+    """toy-high parses its lines itself (json.loads): in the instruction the id's hash meets the
+    surrogate, in the answer only the shard's writing does; both are the row's fault."""
+    rows = tmp_path / "data" / "toy" / "high" / "rows.jsonl"
+    rows.write_bytes(b'{"q": "What is 2 + 2?", "a": "4"}\n' + bad + b'\n{"q": "Say hi.", "a": "Hi."}\n')
+    result = bagel("run", "--data-root", bagel.root, "--sources", "toy-high", "--dpo", "none", "--formats", "vicuna",
+                   "--decontaminate", "none", "-q", "--out", str(tmp_path / "o"))
+    assert result.returncode == 0, result.stderr
+    toy = publish.read_json(tmp_path / "o" / MANIFEST)["sources"]["toy-high"]
+    assert toy["loaded"] == 2 and toy["rejected"] == {"lone surrogate": 1}
+
+
+@pytest.mark.parametrize("turn", [
+    {"role": ["user"], "content": "Hi?"},
+    {"role": {"name": "user"}, "content": "Hi?"},
+    {"role": 3, "content": "Hi?"},
+])
+def test_wrong_types_in_a_builtin_plugins_row_are_counted_not_blamed_on_the_plugin(tmp_path, turn):
+    path = write_jsonl(tmp_path / "chats.jsonl", [GOOD_CHAT, {"messages": [turn, {"role": "assistant", "content": "Hello."}]}])
+    records, counts = _local(tmp_path, [str(path)])
+    assert len(records) == 1 and counts.rejected == {"wrong type": 1}
+    assert counts.examples["wrong type"]["at"] == f"{path} line 2"

@@ -9,6 +9,7 @@ so each row is converted once and memory holds ids, never all records.
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, ClassVar, Iterator, Optional
@@ -97,6 +98,34 @@ def _table(records: list[dict], origin: str, strata: Optional[list[Optional[str]
         return pa.Table.from_pydict(columns, schema=WORK_SCHEMA)
     columns["stratum"] = strata
     return pa.Table.from_pydict(columns, schema=SPILL_SCHEMA)
+
+
+def _write(sink: ParquetSink, buffer: list[dict], origin: str, strata: Optional[list[Optional[str]]], ctx: LoadContext) -> int:
+    """Write ``buffer`` to ``sink``; returns how many records were written. A record holding a
+    lone surrogate (half of a UTF-16 pair, which a plugin's own ``json.loads`` of a ``\\ud800``
+    escape gives; no UTF-8 text can hold it) is rejected here, where Arrow fails to encode it,
+    so valid text costs no check."""
+    try:
+        table = _table(buffer, origin, strata)
+    except UnicodeEncodeError:
+        good = [i for i, record in enumerate(buffer) if not _unencodable(record, ctx)]
+        buffer, strata = [buffer[i] for i in good], None if strata is None else [strata[i] for i in good]
+        table = _table(buffer, origin, strata)
+    sink.write(table)
+    return len(buffer)
+
+
+def _unencodable(record: dict, ctx: LoadContext) -> bool:
+    try:
+        json.dumps(record, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        ctx.reject(LONE_SURROGATE, row=record)
+        return True
+    return False
+
+
+#: The reason a record with text that is not Unicode (a lone surrogate) is rejected under.
+LONE_SURROGATE = "lone surrogate"
 
 
 def records(component: Loader, ctx: LoadContext, timer: Optional[ItemTimer] = None) -> Iterator[tuple[Optional[str], Record]]:
@@ -307,12 +336,10 @@ def run_load(task: LoadTask) -> LoadCounts:
             buffer.append(record)
             strata.append(stratum)
             if len(buffer) >= BATCH:
-                sink.write(_table(buffer, cls.name, strata if capped else None))
-                ctx.counts.loaded += len(buffer)
+                ctx.counts.loaded += _write(sink, buffer, cls.name, strata if capped else None, ctx)
                 progress.update(len(buffer))
                 buffer, strata = [], []
-        sink.write(_table(buffer, cls.name, strata if capped else None))
-        ctx.counts.loaded += len(buffer)
+        ctx.counts.loaded += _write(sink, buffer, cls.name, strata if capped else None, ctx)
         progress.close()
         check_not_all_rejected(cls, ctx.counts)  # before the shard is kept, so a rerun retries
     if capped:
