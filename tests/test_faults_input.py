@@ -39,7 +39,9 @@ def _env(tmp_path: Path, **env) -> dict:
     site = tmp_path / "site"
     if not site.exists():
         install_fake_dist(site, "bagel-hostile", "1.0", {"hostile": "hostile_plugin", "toy": "toy_plugin"})
-    path = os.pathsep.join([str(site), str(REPO / "tests"), os.environ.get("PYTHONPATH", "")])
+    # This checkout's code first, whatever bagel the environment has installed.
+    code = [str(REPO), *(str(p) for p in sorted((REPO / "plugins").glob("bagel-*-builtin")))]
+    path = os.pathsep.join([str(site), str(REPO / "tests"), *code, os.environ.get("PYTHONPATH", "")])
     return dict(os.environ, PYTHONPATH=path, **env)
 
 
@@ -262,3 +264,116 @@ def test_wrong_types_in_a_builtin_plugins_row_are_counted_not_blamed_on_the_plug
     records, counts = _local(tmp_path, [str(path)])
     assert len(records) == 1 and counts.rejected == {"wrong type": 1}
     assert counts.examples["wrong type"]["at"] == f"{path} line 2"
+
+
+# --- case 9: a hung worker, one that ignores SIGTERM ---------------------------------------
+
+
+@pytest.mark.parametrize("how", ["sleep", "busy"])
+def test_sigterm_kills_a_worker_that_ignores_it_and_bagel_exits_non_zero(tmp_path, root, how):
+    """Row 2 of ``hostile`` makes its worker ignore SIGTERM and never return (sleeping, or a
+    Python loop); SIGTERM to bagel must still end bagel and every worker, exit 143."""
+    args = ["run", "--data-root", str(root), *HOSTILE, "--sources", "hostile,toy-high", "--num-proc", "2", "--out", str(tmp_path / "o")]
+    hang = "2" if how == "sleep" else "2:busy"
+    proc = subprocess.Popen([sys.executable, "-m", "bagel_core", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, cwd=tmp_path, env=_env(tmp_path, BAGEL_TEST_HANG=hang))
+    # Both workers started, toy-high's load finished: the other worker is the stuck one.
+    workers = _wait_for(lambda: _children(proc.pid) if len(_children(proc.pid)) >= 2 and list((tmp_path / "o" / ".bagel-work" / "load").glob("source-toy-high-*/counts.json")) else None, proc)
+    time.sleep(1.0)  # the hostile worker is inside its row by now
+    proc.send_signal(signal.SIGTERM)
+    _, stderr = proc.communicate(timeout=60)  # before the fix: never returns
+    assert proc.returncode == 128 + signal.SIGTERM, stderr
+    assert "stopped by SIGTERM" in stderr and "Traceback" not in stderr
+    deadline = time.monotonic() + 10
+    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(_alive(pid) for pid in workers)
+
+
+# --- per-item time limit ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("num_proc", ["1", "2"])
+def test_a_row_past_the_item_time_limit_is_counted_naming_it(tmp_path, bagel, num_proc):
+    result = _run(bagel, tmp_path, "--sources", "hostile,toy-high", "--item-time-limit", "1", "--num-proc", num_proc, BAGEL_TEST_HANG="2:busy")
+    assert result.returncode == 0, result.stderr
+    hostile = publish.read_json(tmp_path / "o" / MANIFEST)["sources"]["hostile"]
+    assert hostile["loaded"] == len(ROWS) - 1 and hostile["rejected"] == {"time limit": 1}
+    example = hostile["rejected_examples"]["time limit"]
+    assert example["at"] == "row 2" and "'n': 2" in example["row"]
+    assert "warning" not in result.stderr  # one row of six: counted, not alarming
+
+
+def test_a_reader_past_the_item_time_limit_is_an_error_naming_it(tmp_path, bagel):
+    from bagel_core.stages.load import LoadError, LoadTask, Limits, run_load
+    import hostile_plugin
+
+    os.environ["BAGEL_TEST_HANG"] = ""
+    task = LoadTask(_SlowReader, _SlowReader.Options(), 42, None, False, tmp_path / "shard.parquet", limits=Limits(item_time_limit=0.5))
+    with pytest.raises(LoadError, match=r"source 'slow-reader' \(test_faults_input\) took longer than item_time_limit = 0.5s reading its rows \(after row 1\)"):
+        run_load(task)
+    assert hostile_plugin  # imported: the plugin module is importable in-process too
+
+
+from bagel_core import Source, as_conversation  # noqa: E402
+
+
+class _SlowReader(Source):
+    name = "slow-reader"
+    description = "two rows, then a reader that never yields the third"
+
+    def rows(self, ctx):
+        yield {"q": "One?", "a": "1"}
+        yield {"q": "Two?", "a": "2"}
+        while True:
+            pass
+
+    def convert(self, row, ctx):
+        return as_conversation("slow-reader", row["q"], row["a"])
+
+
+# --- case 10: huge items, too many workers -------------------------------------------------
+
+
+def test_items_past_the_turn_and_size_limits_are_counted_and_the_limits_are_options(tmp_path, bagel, monkeypatch):
+    turns = [{"from": "human" if i % 2 == 0 else "gpt", "value": f"turn {i}"} for i in range(1_000)]
+    data = write_jsonl(tmp_path / "long.jsonl", [{"conversations": turns}, {"conversations": turns[:2]}])
+    book = write_jsonl(tmp_path / "book.jsonl", [{"text": "x" * 1_000_001}])
+    base = ["run", "--sources", "local", "--dpo", "none", "--formats", "vicuna", "--decontaminate", "none", "-q",
+            "-o", f'source.local.paths=["{data}", "{book}"]', "--out", str(tmp_path / "o")]
+    result = bagel(*base)
+    assert result.returncode == 0, result.stderr
+    local = publish.read_json(tmp_path / "o" / MANIFEST)["sources"]["local"]
+    assert local["loaded"] == 1 and local["rejected"] == {"too many turns": 1, "too long": 1}
+    assert local["rejected_examples"]["too many turns"]["at"] == f"{data} line 1"
+    raised = bagel(*base, "-o", "source.local.max_turns=none", "-o", "source.local.max_chars=2000000")
+    assert raised.returncode == 0, raised.stderr
+    local = publish.read_json(tmp_path / "o" / MANIFEST)["sources"]["local"]
+    assert local["loaded"] == 3 and not local["rejected"]
+    bad = bagel(*base, "-o", "source.local.max_turns=0")
+    assert_one_line_error(bad, "max_turns")
+
+
+def test_num_proc_is_capped_by_the_usable_cores_with_a_warning(tmp_path, bagel):
+    from bagel_core.processes import cores
+
+    result = bagel("run", "--data-root", bagel.root, "--sources", "toy-high,hostile", "--dpo", "none", "--formats", "vicuna",
+                   "--decontaminate", "none", "-q", "--num-proc", str(cores() + 46), "--out", str(tmp_path / "o"))
+    assert result.returncode == 0, result.stderr
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning: ")]
+    assert warnings == [f"warning: --num-proc {cores() + 46} lowered to {cores()}: this process may use {cores()} CPU core(s)"]
+
+
+def test_workers_started_are_at_most_the_pending_loads(tmp_path, root):
+    """Two sources with --num-proc 2 (the most the cap allows on a 2-core machine): two workers,
+    never more; a cap of the cores is not the only bound."""
+    args = ["run", "--data-root", str(root), *HOSTILE, "--sources", "hostile,toy-high", "--num-proc", "2", "--out", str(tmp_path / "o")]
+    proc = subprocess.Popen([sys.executable, "-m", "bagel_core", *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            cwd=tmp_path, env=_env(tmp_path, BAGEL_TEST_HANG="2"))
+    try:
+        _wait_for(lambda: len(_children(proc.pid)) >= 2, proc)
+        time.sleep(2.0)
+        assert len(_children(proc.pid)) == 2
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=60)
