@@ -15,7 +15,6 @@ import click
 from . import errors, registry
 from .cli_formats import chat_template_command, preview_command
 from .cli_outputs import export_command, push_command, report_command
-from .containment import PluginExit, contained, stdout_to_stderr, who
 from .processes import Interrupted, stop_on_signals
 from .registry import KINDS, PluginError, Registry
 
@@ -48,6 +47,8 @@ def cli(strict: bool, debug: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def list_plugins(as_json: bool) -> None:
     """List installed plugins, the components they provide, load errors and name clashes."""
+    from .containment import stdout_to_stderr
+
     reg = _registry()
     if as_json:
         payload = []
@@ -148,10 +149,9 @@ def run_command(recipe: Optional[Path], quiet: bool, option: tuple[str, ...], pl
 
         datasets.disable_progress_bars()
     try:
-        result = run(config, _registry(), quiet=quiet, log=log, plan=plan, command=shlex.join(["bagel", *sys.argv[1:]]),
-                     warn=lambda m: click.secho(f"warning: {m}", err=True, fg="yellow"))
+        result = run(config, _registry(), quiet=quiet, log=log, plan=plan, command=shlex.join(["bagel", *sys.argv[1:]]))
     except (ConfigError, PluginError, DatasetUnavailable, DecontaminationUnavailable, LoadError, BenchmarkError, OutputNotWritable,
-            PluginExit, ValueError) as exc:
+            ValueError) as exc:
         errors.print_traceback(exc)
         raise click.ClickException(str(exc)) from None
     if plan:
@@ -232,6 +232,7 @@ class TrainGroup(click.Group):
             from .builtin import train_config
             from .builtin.train_common import quiet_logs
             from .config import ConfigError
+            from .containment import PluginExit, contained, who
             from .options import build
 
             here = click.get_current_context()
@@ -271,6 +272,8 @@ cli.add_command(report_command)
 
 
 def main() -> None:
+    from .containment import PluginExit
+
     try:
         _registry().manager.hook.register_commands(cli=cli)
     except click.ClickException as exc:
@@ -282,6 +285,9 @@ def main() -> None:
     except Interrupted as exc:
         print(f"Error: {exc}; finished stages are kept: run the same command again to resume", file=sys.stderr)
         sys.exit(exc.exit_code)
+    except PluginExit as exc:  # a plugin's sys.exit() in a stage: its message names it
+        errors.report(exc, str(exc))
+        sys.exit(1)
     except Exception as exc:  # not handled by a command: the environment, or a bug
         message = errors.describe(exc)
         if message is None and not errors.debug():

@@ -10,6 +10,7 @@ date only when its manifest's fingerprint matches and its files are the ones it 
 from __future__ import annotations
 
 import dataclasses
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -201,6 +202,16 @@ def compose(config: RunConfig, chosen: Components, tokens: SpecialTokens, quiet:
     return Stages(loads, dedup, decontaminate, render)
 
 
+def _usable_num_proc(config: RunConfig) -> RunConfig:
+    """``config`` with ``num_proc`` at most the cores this process may use; lowering it is a
+    one-line warning on stderr (even with --quiet: the user asked for more)."""
+    usable = cores()
+    if config.num_proc <= usable:
+        return config
+    print(f"warning: --num-proc {config.num_proc} lowered to {usable}: this process may use {usable} CPU core(s)", file=sys.stderr)
+    return dataclasses.replace(config, num_proc=usable)
+
+
 def run(
     config: RunConfig,
     registry: Optional[Registry] = None,
@@ -208,19 +219,15 @@ def run(
     log: Callable[[str], None] = lambda message: None,
     plan: bool = False,
     command: Optional[str] = None,
-    warn: Optional[Callable[[str], None]] = None,
 ) -> RunResult:
     """Run the pipeline for ``config``; returns the manifest written to ``config.out``.
 
     ``plan``: stop after dedup and return the mixture plan instead (:mod:`bagel_core.plan`):
     nothing is rendered or written to ``config.out``. ``command`` is the command line that
-    started the run, for the dataset card. ``warn`` receives one-line warnings (default ``log``).
+    started the run, for the dataset card.
     """
     registry = registry if registry is not None else current()
-    usable = cores()
-    if config.num_proc > usable:
-        (warn or log)(f"--num-proc {config.num_proc} lowered to {usable}: this process may use {usable} CPU core(s)")
-        config = dataclasses.replace(config, num_proc=usable)
+    config = _usable_num_proc(config)
     chosen = resolve(config, registry)
     tokens = special_tokens(config.tokenizer)
     stages = compose(config, chosen, tokens, quiet)
