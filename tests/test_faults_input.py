@@ -371,3 +371,54 @@ def test_workers_started_are_at_most_the_pending_loads(tmp_path, root):
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.communicate(timeout=60)
+
+
+WRONG_TYPES = (["x"], 3, {"a": 1}, None, True)
+
+
+def _wrong_typed(row: dict):
+    """``(field, row)`` for every top-level field of ``row`` (and every key of the first object
+    of a list of objects) set to each of :data:`WRONG_TYPES`."""
+    import copy
+
+    for key, value in row.items():
+        for wrong in WRONG_TYPES:
+            yield key, {**row, key: wrong}
+        if isinstance(value, list) and value and isinstance(value[0], dict):
+            for inner in value[0]:
+                for wrong in WRONG_TYPES:
+                    changed = copy.deepcopy(row)
+                    changed[key][0][inner] = wrong
+                    yield f"{key}[0].{inner}", changed
+
+
+def test_wrong_types_in_any_builtin_loaders_rows_are_bad_data_not_a_plugin_bug():
+    """Every built-in source and DPO builder that converts rows, on the first rows of its
+    shipped sample with each field set to a list, a number, an object, null or a bool: counted
+    (or filtered), never a RowFailure blaming the plugin."""
+    import itertools
+
+    from bagel_core.config import make_options
+    from bagel_core.context import LoadContext
+    from bagel_core.data import DataAccess
+    from bagel_core.readers import RowFailure
+    from bagel_core.registry import current
+
+    failures, tried = [], 0
+    for kind in ("source", "dpo_builder"):
+        for name, info in sorted(current().of(kind).items()):
+            cls = info.cls
+            if cls.overrides("load") or info.plugin.distribution not in ("bagel-sources-builtin", "bagel-dpo-builtin"):
+                continue
+            options = make_options(cls, {})
+            ctx = LoadContext(name, 42, DataAccess.for_component(cls, sample=True), options)
+            component = cls(options)
+            component.setup(ctx)
+            for row in itertools.islice(ctx.iter_rows(component.rows(ctx)), 2):
+                for key, changed in _wrong_typed(row if isinstance(row, dict) else {}):
+                    tried += 1
+                    try:
+                        ctx.convert_row(component.convert, changed)
+                    except RowFailure as exc:
+                        failures.append(f"{name}: {key} -> {type(exc.__cause__).__name__}: {exc.__cause__}")
+    assert tried > 1000 and not failures, "\n".join(failures)
