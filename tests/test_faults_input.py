@@ -422,3 +422,38 @@ def test_wrong_types_in_any_builtin_loaders_rows_are_bad_data_not_a_plugin_bug()
                     except RowFailure as exc:
                         failures.append(f"{name}: {key} -> {type(exc.__cause__).__name__}: {exc.__cause__}")
     assert tried > 1000 and not failures, "\n".join(failures)
+
+
+def test_a_spilled_render_writes_the_same_rows(tmp_path, monkeypatch):
+    """Rendered text past SPILL_CHARS goes through a scratch file in parts: same output, same
+    counts, no scratch file left."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from bagel_core.registry import current
+    from bagel_core.stages import DPO_WORK_SCHEMA, SFT_WORK_SCHEMA
+    from bagel_core.stages import render
+    from bagel_core.storage import ParquetSink
+
+    turns = [{"from": "human" if i % 2 == 0 else "gpt", "value": f"turn {i} of a long chat"} for i in range(60)]
+    rows = [{"id": f"item-{k}", "source": "s", "origin": "o", "conversations": turns[: 2 * (k % 30) + 2], "text": None} for k in range(40)]
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    pq.write_table(pa.Table.from_pylist(rows, schema=SFT_WORK_SCHEMA), inputs / "sft.parquet", row_group_size=15)
+    pq.write_table(DPO_WORK_SCHEMA.empty_table(), inputs / "dpo.parquet")
+    formats = [current().get("format", name).cls for name in ("vicuna", "chatml")]
+
+    def rendered(name: str) -> tuple:
+        out = tmp_path / name
+        out.mkdir()
+        counts = render.run_render([f(f.Options()) for f in formats], 42, None, inputs, out)
+        return pq.read_table(out / "sft.parquet"), counts, sorted(p.name for p in out.iterdir())
+
+    whole = rendered("whole")
+    monkeypatch.setattr(render, "SPILL_CHARS", 5_000)
+    sinks = []
+    monkeypatch.setattr(render, "ParquetSink", lambda path, *a, **k: sinks.append(path.name) or ParquetSink(path, *a, **k))
+    spilled = rendered("spilled")
+    assert {".sft-0.spill.parquet", ".sft-1.spill.parquet", ".sft-2.spill.parquet"} <= set(sinks)
+    assert spilled[0].equals(whole[0]) and spilled[1] == whole[1] and spilled[2] == whole[2] == ["dpo.parquet", "sft.parquet"]
+    assert whole[0].num_rows == 2 * sum(k % 30 + 1 for k in range(40))
