@@ -112,9 +112,7 @@ def worker_pool(
 ) -> Iterator[ProcessPoolExecutor]:
     """A ``ProcessPoolExecutor`` whose workers die with this process (``initializer(*initargs)``
     then prepares each worker). When the block fails or is interrupted, the workers are stopped
-    at once instead of finishing their queued work: SIGTERM, then SIGKILL for any still alive
-    after :data:`GRACE` seconds (a worker stuck in C code, or whose plugin ignores SIGTERM, would
-    otherwise keep bagel waiting for it at exit)."""
+    at once instead of finishing their queued work."""
     pool = ProcessPoolExecutor(max_workers=max_workers, mp_context=mp_context, initializer=worker_init,
                                initargs=(os.getpid(), initializer, initargs))
     try:
@@ -131,7 +129,9 @@ GRACE = 3.0
 
 
 def _stop(children: list) -> None:
-    """SIGTERM ``children``, then SIGKILL those still alive after :data:`GRACE` seconds."""
+    """SIGTERM ``children``, then SIGKILL those still alive after :data:`GRACE` seconds: a
+    worker stuck in C code, or whose plugin ignores SIGTERM, would otherwise keep bagel waiting
+    for it at exit."""
     for child in children:
         child.terminate()
     deadline = time.monotonic() + GRACE

@@ -164,7 +164,7 @@ def render_file(kind: str, src: Path, dest: Path, num_proc: int, quiet: bool) ->
     schema = SFT_SCHEMA if kind == "sft" else DPO_SCHEMA
     progress = tqdm(total=pf.metadata.num_rows, desc=f"render {kind}", unit=" items", disable=quiet, leave=False)
     parallel = num_proc > 1 and len(tasks) > 1
-    with ParquetSink(dest, schema, rows_per_group=100_000) as sink, (worker_pool(min(num_proc, len(tasks))) if parallel else nullcontext()) as pool:
+    with ParquetSink(dest, schema, rows_per_group=100_000) as sink, (worker_pool(num_proc) if parallel else nullcontext()) as pool:
         results = in_order(lambda t: pool.submit(_render_group, *t), tasks, 2 * num_proc) if parallel else \
             ((t, _render_group(*t)) for t in tasks)
         for task, (table, counts) in results:
