@@ -47,18 +47,21 @@ def cli(strict: bool, debug: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def list_plugins(as_json: bool) -> None:
     """List installed plugins, the components they provide, load errors and name clashes."""
+    from .containment import stdout_to_stderr
+
     reg = _registry()
     if as_json:
         payload = []
-        for p in reg.plugins:
-            entry = p.as_dict()
-            entry["components"] = {}
-            for c in reg.registered:
-                if c.plugin is p:
-                    entry["components"].setdefault(c.cls.kind, []).append(
-                        {"name": c.name, "description": c.cls.description, **c.cls.metadata()}
-                    )
-            payload.append(entry)
+        with stdout_to_stderr():  # a component's metadata() is plugin code: stdout holds the JSON alone
+            for p in reg.plugins:
+                entry = p.as_dict()
+                entry["components"] = {}
+                for c in reg.registered:
+                    if c.plugin is p:
+                        entry["components"].setdefault(c.cls.kind, []).append(
+                            {"name": c.name, "description": c.cls.description, **c.cls.metadata()}
+                        )
+                payload.append(entry)
         click.echo(json.dumps(payload, indent=2, default=str))
         return
     for p in reg.plugins:
@@ -112,7 +115,8 @@ def _run_default(name: str) -> Any:
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Output folder [bagel-out].")
 @click.option("--work-dir", type=click.Path(file_okay=False, path_type=Path), help="Stage cache [OUT/.bagel-work].")
 @click.option("--seed", type=int, help="Seed of every random choice [42].")
-@click.option("--num-proc", type=int, help="Worker processes for loading, decontamination and rendering [1].")
+@click.option("--num-proc", type=int, help="Worker processes for loading, decontamination and rendering, at most the usable CPU cores [1].")
+@click.option("--item-time-limit", type=float, help="Seconds a source may spend on one row; a slower conversion is counted as rejected [no limit].")
 @click.option("--copies-per-item", type=int, help="Render each item into K of the formats [all].")
 @click.option("--format-assignment", type=click.Choice(_run_choices("format_assignment")), help="How an item's K formats are chosen: spread (equal shares) or random per item (the reference at v0.2) [spread].")
 @click.option("--newlines", type=click.Choice(_run_choices("newlines")), help="Newline clean-up of answers (none: the reference at v0.1/v0.2) [newline-runs].")
@@ -228,6 +232,7 @@ class TrainGroup(click.Group):
             from .builtin import train_config
             from .builtin.train_common import quiet_logs
             from .config import ConfigError
+            from .containment import PluginExit, contained, who
             from .options import build
 
             here = click.get_current_context()
@@ -238,8 +243,9 @@ class TrainGroup(click.Group):
                 if values.get("model") is None:
                     raise click.UsageError("Missing option '--model' (on the command line or in --config).")
                 quiet_logs(verbose)
-                cls(build(f"trainer {name!r}", cls.Options, values)).train()
-            except ConfigError as exc:  # a bad option or input of the trainer: one line
+                with contained(who(cls)):
+                    cls(build(f"trainer {name!r}", cls.Options, values)).train()
+            except (ConfigError, PluginExit) as exc:  # a bad option or input of the trainer: one line
                 raise click.ClickException(str(exc)) from None
 
         params = [
@@ -266,6 +272,8 @@ cli.add_command(report_command)
 
 
 def main() -> None:
+    from .containment import PluginExit
+
     try:
         _registry().manager.hook.register_commands(cli=cli)
     except click.ClickException as exc:
@@ -277,6 +285,9 @@ def main() -> None:
     except Interrupted as exc:
         print(f"Error: {exc}; finished stages are kept: run the same command again to resume", file=sys.stderr)
         sys.exit(exc.exit_code)
+    except PluginExit as exc:  # a plugin's sys.exit() in a stage: its message names it
+        errors.report(exc, str(exc))
+        sys.exit(1)
     except Exception as exc:  # not handled by a command: the environment, or a bug
         message = errors.describe(exc)
         if message is None and not errors.debug():

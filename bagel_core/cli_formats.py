@@ -14,6 +14,7 @@ import click
 
 from . import registry
 from .components import Loader, PromptFormat
+from .containment import PluginExit, contained, stdout_to_stderr, who
 from .rendering import NewlineRule
 from .registry import PluginError, UnknownComponentError
 
@@ -26,8 +27,10 @@ def make_format(name: str, option: tuple[str, ...], tokenizer: Optional[str]) ->
 
     try:
         cls = registry.current().get("format", name).cls
-        return cls(make_options(cls, dict(parse_assignments(option))), special_tokens(tokenizer))
-    except (PluginError, ConfigError, ValueError, OSError) as exc:
+        options, tokens = make_options(cls, dict(parse_assignments(option))), special_tokens(tokenizer)
+        with contained(who(cls)):
+            return cls(options, tokens)
+    except (PluginError, ConfigError, PluginExit, ValueError, OSError) as exc:
         raise click.ClickException(str(exc)) from None
 
 
@@ -42,10 +45,12 @@ _TOKENIZER = click.option("--tokenizer", help="Tokenizer (path or id) whose BOS/
 @_OPTION
 def chat_template_command(format_name: str, tokenizer: Optional[str], into: Optional[Path], option: tuple[str, ...]) -> None:
     """Print FORMAT's Jinja chat template, or write it into a tokenizer (--into DIR)."""
-    fmt = make_format(format_name, option, tokenizer or (str(into) if into else None))
     try:
-        template = fmt.chat_template()
-    except NotImplementedError as exc:
+        with stdout_to_stderr():  # stdout holds the template alone, whatever the plugin prints
+            fmt = make_format(format_name, option, tokenizer or (str(into) if into else None))
+            with contained(who(type(fmt))):
+                template = fmt.chat_template()
+    except (NotImplementedError, PluginExit) as exc:
         raise click.ClickException(str(exc)) from None
     if into is None:
         click.echo(template)
@@ -80,7 +85,8 @@ def _records(source: str, sample: bool, data_root: Optional[Path], seed: int) ->
     options = make_options(cls, {})
     data = DataAccess.for_component(cls, data_root, sample)
     ctx = LoadContext(cls.name, seed, data, options)
-    yield from load_records(cls(options), ctx)
+    with contained(who(cls)):
+        yield from load_records(cls(options), ctx)
 
 
 @click.command("preview")
@@ -112,7 +118,7 @@ def preview_command(format_name: str, source: str, count: int, sample: bool, dat
             if record.get("prompt") is not None:
                 for item_id, src, fmt, prompt, chosen, rejected in renderer.dpo_rows(record["id"], record["source"], record["prompt"], record["chosen"], record["rejected"], record.get("system"), [0]):
                     _show(f"{src} {item_id} [{fmt}, dpo]", prompt=prompt, chosen=chosen, rejected=rejected)
-    except (PluginError, ConfigError, DatasetUnavailable) as exc:
+    except (PluginError, ConfigError, DatasetUnavailable, PluginExit) as exc:
         raise click.ClickException(str(exc)) from None
     if not shown:
         raise click.ClickException(f"source {source!r} gave no valid items")

@@ -59,7 +59,13 @@ class RunConfig:
     data_root: Optional[Path] = None
     sample: bool = False
     seed: int = 42
+    #: Worker processes; more than the cores this process may use (CPU affinity) is lowered to
+    #: that, with a warning.
     num_proc: int = field(default=1, metadata={"min": 1})
+    #: Seconds a loader may spend on one row (reading and converting it): a conversion past it
+    #: is counted as rejected (``time limit``), a reader past it stops the run naming the loader
+    #: and the row. ``None``: no limit (docs/pipeline.md#limits-and-plugin-containment).
+    item_time_limit: Optional[float] = field(default=None, metadata={"min": 0.001})
     copies_per_item: Optional[int] = field(default=None, metadata={"min": 1})
     tokenizer: Optional[str] = None
     decontaminate_dry_run: bool = False
@@ -192,20 +198,30 @@ def _where(cls: type[Component]) -> str:
     return f"{cls.kind.replace('_', ' ')} {cls.name!r}"
 
 
+#: Default per-item limits of every loader (the table that chose them: docs/pipeline.md).
+MAX_TURNS, MAX_CHARS = 500, 1_000_000
+
+
 @dataclass(frozen=True)
 class LoaderSettings:
     """The settings the engine owns for every loader, defaulting to the class's."""
 
     priority: int
     max_items: Optional[int] = field(default=None, metadata={"min": 1})
+    #: A conversation of more turns is rejected (``too many turns``): an item of n turns
+    #: renders into n/2 rows of up to n turns each (docs/pipeline.md#limits-and-plugin-containment).
+    max_turns: Optional[int] = field(default=MAX_TURNS, metadata={"min": 1})
+    #: A record whose texts hold more characters in all is rejected (``too long``).
+    max_chars: Optional[int] = field(default=MAX_CHARS, metadata={"min": 1})
 
 
 _ENGINE_KEYS = {f.name for f in dataclasses.fields(LoaderSettings)}
 
 
 def loader_settings(cls: type[Loader], table: dict[str, Any]) -> LoaderSettings:
-    """``priority`` and ``max_items`` of a loader's table (``"none"``: no cap), checked."""
-    values = {"priority": cls.priority, "max_items": cls.max_items}
+    """``priority``, ``max_items``, ``max_turns`` and ``max_chars`` of a loader's table
+    (``"none"``: no cap or limit), checked."""
+    values = {"priority": cls.priority, "max_items": cls.max_items, "max_turns": MAX_TURNS, "max_chars": MAX_CHARS}
     values.update({k: v for k, v in table.items() if k in _ENGINE_KEYS})
     return build(_where(cls), LoaderSettings, values)
 

@@ -30,15 +30,32 @@ def is_json_array(path: Path) -> bool:
     return head[:1] == b"["
 
 
+class ExtraData(ValueError):
+    """Something follows the array (a second array, junk): the file holds more than one JSON
+    value. ``line`` and ``column`` (from 1) say where it starts."""
+
+    def __init__(self, line: int, column: int, excerpt: str) -> None:
+        super().__init__(f"more than one JSON value: {excerpt!r} after the array, at line {line} column {column}")
+        self.line, self.column = line, column
+
+
 def iter_json_array(fh: IO[str], chunk: int = _CHUNK) -> Iterator[Any]:
-    """The elements of the JSON array in ``fh``, one at a time, holding about ``chunk`` chars."""
+    """The elements of the JSON array in ``fh``, one at a time, holding about ``chunk`` chars.
+    Anything but white space after the array raises :class:`ExtraData` (once every element
+    was yielded); an element nested too deeply to parse raises ``ValueError``."""
     decoder = json.JSONDecoder()
     buf, pos, eof = fh.read(chunk).lstrip("\ufeff"), 0, False
+    # Lines and characters of the file before buf, for ExtraData's position.
+    lines_before, line_start = 0, 0  # line_start: offset of the current line's start, from buf's start
 
     def fill() -> None:
-        nonlocal buf, pos, eof
+        nonlocal buf, pos, eof, lines_before, line_start
         more = fh.read(chunk)
         eof = not more
+        dropped = buf[:pos]
+        newlines = dropped.count("\n")
+        lines_before += newlines
+        line_start = (dropped.rindex("\n") + 1 if newlines else line_start) - pos
         buf, pos = buf[pos:] + more, 0
 
     def skip(chars: str) -> None:
@@ -59,6 +76,12 @@ def iter_json_array(fh: IO[str], chunk: int = _CHUNK) -> Iterator[Any]:
         if pos >= len(buf):
             raise ValueError("unterminated JSON array")
         if buf[pos] == "]":
+            pos += 1
+            skip(_SPACE)
+            if pos < len(buf):
+                line = lines_before + buf.count("\n", 0, pos) + 1
+                start = buf.rfind("\n", 0, pos) + 1 if "\n" in buf[:pos] else line_start
+                raise ExtraData(line, pos - start + 1, buf[pos:pos + 20])
             return
         try:
             value, end = decoder.raw_decode(buf, pos)
@@ -67,6 +90,8 @@ def iter_json_array(fh: IO[str], chunk: int = _CHUNK) -> Iterator[Any]:
                 raise
             fill()
             continue
+        except RecursionError:
+            raise ValueError(f"an element nested too deeply, at line {lines_before + buf.count(chr(10), 0, pos) + 1}") from None
         # A value is complete only when "," or "]" follows it: "2" may be the start of "2.5".
         after = end
         while after < len(buf) and buf[after] in _SPACE:

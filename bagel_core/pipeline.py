@@ -10,6 +10,7 @@ date only when its manifest's fingerprint matches and its files are the ones it 
 from __future__ import annotations
 
 import dataclasses
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any, Callable, Optional
 
 from . import errors, publish
 from .components import Component, SpecialTokens
+from .containment import contained, who
 from .config import (
     ConfigError,
     LoaderSettings,
@@ -29,10 +31,11 @@ from .config import (
 from .context import LoadCounts
 from .data import DataAccess
 from .plan import mixture_plan
+from .processes import cores
 from .registry import ComponentInfo, Registry, core_version, current
 from .stages.decontaminate import NO_CONTAMINATION, DecontaminateStage, DecontaminationUnavailable
 from .stages.dedup import DedupStage
-from .stages.load import SHARD, Caps, LoadStage, LoadTask
+from .stages.load import SHARD, Caps, Limits, LoadStage, LoadTask
 from .stages.render import RenderStage
 from .stages.runner import Runner, StageResult
 from .stages.write import build_manifest, write_outputs
@@ -134,7 +137,8 @@ def resolve(config: RunConfig, registry: Registry) -> Components:
     dedupers = _select(registry, config, "deduper", config.dedup)
     for d in dedupers:  # a missing library or contradictory options fail before any loading
         try:
-            d.cls(d.options)
+            with contained(who(d.cls)):
+                d.cls(d.options)
         except (ImportError, ValueError) as exc:
             raise ConfigError(f"deduper {d.cls.name!r}: {exc}") from None
     decontaminators = _select(registry, config, "decontaminator", config.decontaminate)
@@ -179,8 +183,10 @@ def compose(config: RunConfig, chosen: Components, tokens: SpecialTokens, quiet:
     loads = []
     for s in chosen.loaders:
         caps = Caps(s.settings.max_items, s.cls.cap_per_stratum, config.global_cap, config.global_cap_sample)
-        task = LoadTask(s.cls, s.options, config.seed, config.data_root, config.sample, Path(SHARD), quiet, caps)
-        data_fp = _data(config, s.cls).fingerprint(s.cls.dataset_ids) + s.cls(s.options).input_fingerprint()
+        limits = Limits(s.settings.max_turns, s.settings.max_chars, config.item_time_limit)
+        task = LoadTask(s.cls, s.options, config.seed, config.data_root, config.sample, Path(SHARD), quiet, caps, limits)
+        with contained(who(s.cls)):
+            data_fp = _data(config, s.cls).fingerprint(s.cls.dataset_ids) + s.cls(s.options).input_fingerprint()
         loads.append(LoadStage(task, s.identity() | {"priority": s.priority}, data_fp))
     names = [s.cls.name for s in chosen.loaders]
     dpo_only = [i for i, s in enumerate(chosen.loaders) if s.cls.kind == "dpo_builder" and s.cls.name in config.dpo_only]
@@ -203,6 +209,16 @@ def compose(config: RunConfig, chosen: Components, tokens: SpecialTokens, quiet:
     return Stages(loads, dedup, decontaminate, render)
 
 
+def _usable_num_proc(config: RunConfig) -> RunConfig:
+    """``config`` with ``num_proc`` at most the cores this process may use; lowering it is a
+    one-line warning on stderr (even with --quiet: the user asked for more)."""
+    usable = cores()
+    if config.num_proc <= usable:
+        return config
+    print(f"warning: --num-proc {config.num_proc} lowered to {usable}: this process may use {usable} CPU core(s)", file=sys.stderr)
+    return dataclasses.replace(config, num_proc=usable)
+
+
 def run(
     config: RunConfig,
     registry: Optional[Registry] = None,
@@ -218,6 +234,7 @@ def run(
     started the run, for the dataset card.
     """
     registry = registry if registry is not None else current()
+    config = _usable_num_proc(config)
     chosen = resolve(config, registry)
     tokens = special_tokens(config.tokenizer)
     stages = compose(config, chosen, tokens, quiet)

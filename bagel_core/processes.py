@@ -119,10 +119,28 @@ def worker_pool(
         yield pool
     except BaseException:
         pool.shutdown(wait=False, cancel_futures=True)
-        for child in multiprocessing.active_children():
-            child.terminate()
+        _stop(multiprocessing.active_children())
         raise
     pool.shutdown(wait=True)
+
+
+#: Seconds a worker has to end after SIGTERM before it is killed.
+GRACE = 3.0
+
+
+def _stop(children: list) -> None:
+    """SIGTERM ``children``, then SIGKILL those still alive after :data:`GRACE` seconds: a
+    worker stuck in C code, or whose plugin ignores SIGTERM, would otherwise keep bagel waiting
+    for it at exit."""
+    for child in children:
+        child.terminate()
+    deadline = time.monotonic() + GRACE
+    for child in children:
+        child.join(max(0.0, deadline - time.monotonic()))
+    for child in children:
+        if child.is_alive():
+            child.kill()
+            child.join(1.0)
 
 
 def in_order(submit: Callable[[T], Future], items: Iterable[T], window: int) -> Iterator[tuple[T, Any]]:

@@ -89,6 +89,8 @@ def reason_of(exc: BaseException) -> str:
         return f"missing field {exc.args[0]!r}" if exc.args else "missing field"
     if isinstance(exc, UnicodeDecodeError):
         return "invalid UTF-8"
+    if isinstance(exc, UnicodeEncodeError) and exc.reason == "surrogates not allowed":
+        return "lone surrogate"  # a JSON "\ud800" escape: half of a UTF-16 pair, in no UTF-8 text
     if isinstance(exc, json.JSONDecodeError):
         return "invalid JSON"
     return "bad value"
@@ -174,13 +176,17 @@ def parse_json_lines(lines: Iterable[Union[str, bytes]], ctx: "LoadContext", whe
     """The values of JSON-lines text, one per non-blank line.
 
     A line that is not UTF-8 or not JSON is counted as rejected (``invalid UTF-8``,
-    ``invalid JSON``, ``truncated line`` for a last line cut short) with ``where`` and its line
-    number as the example, and skipped. Each value's position is kept in ``ctx`` so a plugin
-    bug on it is reported with its file and line.
+    ``invalid JSON``, ``truncated line`` for a last line cut short, ``nested too deeply``,
+    ``lone surrogate`` for a ``\\ud800`` escape that is half of a character) with ``where`` and
+    its line number as the example, and skipped. A byte order mark opening the first line is
+    not part of it. Each value's position is kept in ``ctx`` so a plugin bug on it is reported
+    with its file and line.
     """
     previous: Optional[tuple[int, Union[str, bytes]]] = None
     number_ = 0
     for number_, line in enumerate(lines, 1):
+        if number_ == 1:
+            line = line.removeprefix(b"\xef\xbb\xbf" if isinstance(line, bytes) else "\ufeff")  # type: ignore[arg-type]
         if previous is not None:
             yield from _parse_line(*previous, ctx, where, last=False)
         previous = (number_, line)
@@ -204,8 +210,24 @@ def _parse_line(number_: int, line: Union[str, bytes], ctx: "LoadContext", where
         truncated = last and not line.endswith("\n")
         ctx.reject("truncated line" if truncated else "invalid JSON", at=position, row=line)
         return
+    except RecursionError:
+        ctx.reject("nested too deeply", at=position, row=line[:120])
+        return
+    if ("\\ud" in line or "\\uD" in line) and _lone_surrogate(value):
+        ctx.reject("lone surrogate", at=position, row=line)
+        return
     ctx.at(position)
     yield value
+
+
+def _lone_surrogate(value: Any) -> bool:
+    """Whether a string in ``value`` holds half of a UTF-16 pair (JSON allows the escape; no
+    UTF-8 text can hold it, so it would fail where the text is written or hashed)."""
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def json_lines(path: Union[str, Path], ctx: "LoadContext") -> Iterator[Any]:

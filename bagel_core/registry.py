@@ -26,6 +26,7 @@ from typing import Any, Iterable, Optional
 import pluggy
 
 from . import hookspecs
+from .containment import PluginExit, contained, stdout_to_stderr
 from .components import (
     BenchmarkSet,
     Component,
@@ -173,7 +174,14 @@ class Registry:
 def load_plugins(strict: Optional[bool] = None, extra: Iterable[tuple[str, object]] = ()) -> Registry:
     """Load every installed plugin, plus ``extra`` ``(name, module_or_object)`` plugins registered
     in-process (tests, :mod:`bagel_core.testing`). An installed plugin of the same name or
-    module as an extra one is replaced by it, so a plugin under test is not registered twice."""
+    module as an extra one is replaced by it, so a plugin under test is not registered twice.
+    What plugins print while they load goes to stderr (stdout is for commands' output), and a
+    plugin calling ``sys.exit()`` while it loads is a load error of that plugin."""
+    with stdout_to_stderr():
+        return _load_plugins(strict, extra)
+
+
+def _load_plugins(strict: Optional[bool], extra: Iterable[tuple[str, object]]) -> Registry:
     strict = strict_from_env() if strict is None else strict
     extra = list(extra)
     disabled = {p.strip() for p in os.environ.get(DISABLE_ENV, "").split(",") if p.strip()}
@@ -217,7 +225,11 @@ def load_plugins(strict: Optional[bool] = None, extra: Iterable[tuple[str, objec
             info.blocked = True
             continue
         try:
-            obj = ep.load()
+            with contained(f"plugin {ep.name!r}"):
+                obj = ep.load()
+        except PluginExit as exc:
+            fail(info, str(exc))
+            continue
         except Exception as exc:
             fail(info, error_line(exc), traceback.format_exc())
             continue
@@ -245,7 +257,11 @@ def _collect(registry: Registry, fail) -> None:
                 continue
             pending: list[type] = []
             try:
-                impl.function(register=pending.append)
+                with contained(f"plugin {info.name!r}"):
+                    impl.function(register=pending.append)
+            except PluginExit as exc:
+                fail(info, f"{k.hook} failed: {exc}")
+                continue
             except Exception as exc:
                 fail(info, f"{k.hook} failed: {error_line(exc)}", traceback.format_exc())
                 continue

@@ -24,6 +24,7 @@ import numpy as np
 
 from . import rng
 from .components import Message, PromptFormat
+from .containment import contained, who
 from .records import Turn
 
 _NEWLINES = re.compile(r"\n{3,}")
@@ -71,14 +72,16 @@ def expand(turns: Sequence[Turn], newlines: NewlineRule = "newline-runs") -> Ite
     Answers are newline-cleaned, in the history too, so an earlier answer reads in the input
     exactly as it was trained on as an output.
     """
-    clean = NEWLINE_RULES[newlines]
-    messages = [
-        {**m, "content": clean(m["content"])} if m["role"] == "assistant" else m
-        for m in to_messages(turns)
-    ]
+    messages = cleaned_messages(turns, newlines)
     for index, message in enumerate(messages):
         if message["role"] == "assistant":
             yield messages[:index], message["content"]
+
+
+def cleaned_messages(turns: Sequence[Turn], newlines: NewlineRule = "newline-runs") -> list[Message]:
+    """``turns`` as chat messages, answers newline-cleaned (see :func:`expand`)."""
+    clean = NEWLINE_RULES[newlines]
+    return [{**m, "content": clean(m["content"])} if m["role"] == "assistant" else m for m in to_messages(turns)]
 
 
 def _system_purpose(fmt: PromptFormat) -> str:
@@ -163,21 +166,28 @@ class Renderer:
         if turns is None:
             yield len(self.formats), "", text or ""
             return
-        expanded = list(expand(turns, self.newlines))
+        # Each history is sliced when its row is rendered: holding them all (n/2 lists of up to
+        # n messages) cost memory quadratic in the turns.
+        messages = cleaned_messages(turns, self.newlines)
+        answers = [at for at, m in enumerate(messages) if m["role"] == "assistant"]
         has_system = bool(turns) and turns[0]["from"] == "system"
         for index in which:
             fmt = self.formats[index]
             # One coin per item and format, so every turn of a conversation agrees.
             system = None if has_system else self._default_system(index, item_id)
-            for history, answer in expanded:
-                yield index, fmt.render([system, *history] if system is not None else history), fmt.output(answer)
+            with contained(who(type(fmt))):
+                for at in answers:
+                    history = [system, *messages[:at]] if system is not None else messages[:at]
+                    yield index, fmt.render(history), fmt.output(messages[at]["content"])
 
     def dpo_parts(self, item_id: str, prompt: str, system: Optional[str], which) -> Iterator[tuple[int, str]]:
         """``(format index, rendered prompt)`` per row of a DPO pair."""
         user: Message = {"role": "user", "content": prompt}
         for index in which:
             chosen_system = {"role": "system", "content": system} if system else self._default_system(index, item_id)
-            yield index, self.formats[index].render([chosen_system, user] if chosen_system is not None else [user])
+            with contained(who(type(self.formats[index]))):
+                rendered = self.formats[index].render([chosen_system, user] if chosen_system is not None else [user])
+            yield index, rendered
 
     def format_name(self, index: int) -> str:
         return self.formats[index].name if index < len(self.formats) else PLAIN_TEXT

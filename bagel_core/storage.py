@@ -81,6 +81,10 @@ def read_json(path: Path) -> Any:
     return json.loads(path.read_text())
 
 
+#: Buffered bytes at which a :class:`ParquetSink` writes a row group, whatever its row count.
+GROUP_BYTES = 128 << 20
+
+
 class ParquetSink:
     """Buffers rows and writes them as row groups to a parquet file, atomically on close."""
 
@@ -93,6 +97,7 @@ class ParquetSink:
         self._writer = pq.ParquetWriter(self._tmp, schema, compression="zstd")
         self._pending: list[pa.Table] = []
         self._pending_rows = 0
+        self._pending_bytes = 0
         self.rows = 0
 
     def write(self, table: "pa.Table | pa.RecordBatch") -> None:
@@ -102,15 +107,17 @@ class ParquetSink:
             return
         self._pending.append(table.select(self.schema.names).cast(self.schema))
         self._pending_rows += table.num_rows
+        self._pending_bytes += table.nbytes
         self.rows += table.num_rows
-        if self._pending_rows >= self.rows_per_group:
+        # Rows of long conversations are large: bytes bound a row group's memory as well.
+        if self._pending_rows >= self.rows_per_group or self._pending_bytes >= GROUP_BYTES:
             self._flush()
 
     def _flush(self) -> None:
         if self._pending:
             with self._naming_errors():
                 self._writer.write_table(pa.concat_tables(self._pending), row_group_size=max(self._pending_rows, 1))
-            self._pending, self._pending_rows = [], 0
+            self._pending, self._pending_rows, self._pending_bytes = [], 0, 0
 
     @contextmanager
     def _naming_errors(self) -> Iterator[None]:

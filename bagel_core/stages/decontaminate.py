@@ -20,6 +20,7 @@ from ..components import BenchmarkText, Decontaminator, Match, Query
 from ..context import LoadContext
 from ..data import DatasetUnavailable
 from ..readers import MalformedFile, RowFailure
+from ..containment import PluginExit, contained, who
 from ..processes import cores, in_order, limit_threads, worker_pool
 from ..storage import ParquetSink, iter_batches
 from . import DPO_WORK_SCHEMA, SFT_WORK_SCHEMA
@@ -69,15 +70,21 @@ Spec = tuple[type[Decontaminator], Any, Optional[Path]]
 
 
 def _indexed(specs: Sequence[Spec], benchmarks: Sequence[BenchmarkText]) -> list[Decontaminator]:
-    instances = [cls(options, cache_dir=cache) for cls, options, cache in specs]
-    for d in instances:
-        d.index(benchmarks)
+    instances = []
+    for cls, options, cache in specs:
+        with contained(who(cls)):
+            instances.append(cls(options, cache_dir=cache))
+            instances[-1].index(benchmarks)
     return instances
 
 
 def _search(instances: Sequence[Decontaminator], queries: list[Query]) -> list[list[Match]]:
     """Each decontaminator's matches among ``queries``."""
-    return [list(d.search(queries)) for d in instances]
+    found = []
+    for d in instances:
+        with contained(who(type(d))):
+            found.append(list(d.search(queries)))
+    return found
 
 
 #: A worker's decontaminators, indexed once when it starts (or what their indexing raised,
@@ -184,7 +191,8 @@ def benchmark_texts(cls: type, options: Any, data: Any, seed: int) -> tuple[list
     ctx = LoadContext(cls.name, seed, data, options)
     label = f"benchmark set {cls.name!r} ({cls.__module__})"
     try:
-        texts = list(cls(options).texts(ctx))
+        with contained(label):
+            texts = list(cls(options).texts(ctx))
     except DatasetUnavailable as exc:
         raise DecontaminationUnavailable(
             f"benchmark set {cls.name!r}: {exc}; or decontaminate without it (--benchmarks a,b) or not at all (--decontaminate none)"
@@ -193,6 +201,8 @@ def benchmark_texts(cls: type, options: Any, data: Any, seed: int) -> tuple[list
         raise BenchmarkError(f"{label} {exc}") from exc
     except MalformedFile as exc:
         raise BenchmarkError(f"{label} failed: {exc}") from exc
+    except PluginExit as exc:
+        raise BenchmarkError(str(exc)) from None
     except Exception as exc:
         raise BenchmarkError(f"{label} failed: {type(exc).__name__}: {exc}") from exc
     rejected = ctx.counts.rejected

@@ -34,6 +34,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..components import DedupBatch, Deduper
+from ..containment import contained, who
 from ..storage import ParquetSink, iter_batches
 from . import DPO_WORK_SCHEMA, SFT_WORK_SCHEMA
 from .runner import Stage
@@ -165,8 +166,10 @@ def _find(dedupers: Sequence[Deduper], shards: Sequence[Path], scope: str, block
                 part = part.filter(pa.array(keep))
                 positions = [p for p, k in zip(positions, keep) if k]
             if part.num_rows:
-                deduper.add(DedupBatch(list(positions), part.column("id").to_pylist(), part.column("origin").to_pylist(), _Texts(part, scope)))
-        found = {d.position: d for d in deduper.duplicates()}
+                with contained(who(type(deduper))):
+                    deduper.add(DedupBatch(list(positions), part.column("id").to_pylist(), part.column("origin").to_pylist(), _Texts(part, scope)))
+        with contained(who(type(deduper))):
+            found = {d.position: d for d in deduper.duplicates()}
         for d in found.values():
             # A wrong report would silently drop the wrong items: fail naming the deduper.
             if not (0 <= d.kept < d.position < start) or d.position in removed or d.kept in removed or d.kept in found:
@@ -335,5 +338,12 @@ class DedupStage(Stage):
         from .load import SHARD
 
         shards = [f / SHARD for f in inputs]
-        make = lambda: [cls(options, cache_dir=self.cache_root / cls.name) for cls, options in self.dedupers]  # noqa: E731
+
+        def make() -> list[Deduper]:
+            made = []
+            for cls, options in self.dedupers:
+                with contained(who(cls)):
+                    made.append(cls(options, cache_dir=self.cache_root / cls.name))
+            return made
+
         return run_dedup(shards, folder, make, self.scope, [shards[i] for i in self.dpo_only], self.twins, self.shared_ids)

@@ -9,6 +9,7 @@ so each row is converted once and memory holds ids, never all records.
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, ClassVar, Iterator, Optional
@@ -20,6 +21,7 @@ from tqdm.auto import tqdm
 
 from .. import rng
 from ..components import Loader
+from ..containment import ItemTimeout, ItemTimer, PluginExit, contained, item_time_limit
 from ..context import LoadContext, LoadCounts
 from ..data import DataAccess, DatasetUnavailable
 from ..errors import is_environment
@@ -56,6 +58,21 @@ class Caps:
         return self.max_items is not None or self.global_cap is not None
 
 
+@dataclass(frozen=True)
+class Limits:
+    """Bounds on one record of a loader (the engine's ``max_turns`` / ``max_chars`` of
+    :class:`~bagel_core.config.LoaderSettings`): a record past them is rejected (``too many
+    turns``, ``too long``). An SFT item of n turns renders into n/2 rows holding up to n turns
+    each, so one huge conversation would otherwise cost memory and output quadratic in its size."""
+
+    #: Turns of a conversation (system turn included); ``None``: no limit.
+    max_turns: Optional[int] = None
+    #: Characters of all the texts of a record; ``None``: no limit.
+    max_chars: Optional[int] = None
+    #: Seconds a loader may take over one row (reading and converting it); ``None``: no limit.
+    item_time_limit: Optional[float] = None
+
+
 @dataclass
 class LoadTask:
     """Everything needed to load one component, picklable for worker processes."""
@@ -68,6 +85,7 @@ class LoadTask:
     shard: Path
     quiet: bool = True
     caps: Caps = Caps()
+    limits: Limits = Limits()
 
     def data_access(self) -> DataAccess:
         return DataAccess.for_component(self.cls, self.data_root, self.sample)
@@ -82,32 +100,102 @@ def _table(records: list[dict], origin: str, strata: Optional[list[Optional[str]
     return pa.Table.from_pydict(columns, schema=SPILL_SCHEMA)
 
 
-def records(component: Loader, ctx: LoadContext) -> Iterator[tuple[Optional[str], Record]]:
+def _write(sink: ParquetSink, buffer: list[dict], origin: str, strata: Optional[list[Optional[str]]], ctx: LoadContext) -> int:
+    """Write ``buffer`` to ``sink``; returns how many records were written. A record holding a
+    lone surrogate (half of a UTF-16 pair, which a plugin's own ``json.loads`` of a ``\\ud800``
+    escape gives; no UTF-8 text can hold it) is rejected here, where Arrow fails to encode it,
+    so valid text costs no check."""
+    try:
+        table = _table(buffer, origin, strata)
+    except UnicodeEncodeError:
+        good = [i for i, record in enumerate(buffer) if not _unencodable(record, ctx)]
+        buffer, strata = [buffer[i] for i in good], None if strata is None else [strata[i] for i in good]
+        table = _table(buffer, origin, strata)
+    sink.write(table)
+    return len(buffer)
+
+
+def _unencodable(record: dict, ctx: LoadContext) -> bool:
+    try:
+        json.dumps(record, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        ctx.reject(LONE_SURROGATE, row=record)
+        return True
+    return False
+
+
+#: The reason a record with text that is not Unicode (a lone surrogate) is rejected under.
+LONE_SURROGATE = "lone surrogate"
+
+
+def records(component: Loader, ctx: LoadContext, timer: Optional[ItemTimer] = None) -> Iterator[tuple[Optional[str], Record]]:
     """``(stratum, record)`` for every record ``component`` emits, after its :meth:`setup`: from
     its own :meth:`load` if it overrides it (no strata), else from ``rows``/``convert``, reading
-    ``stratum(row)`` for rows that converted when the loader is stratified."""
+    ``stratum(row)`` for rows that converted when the loader is stratified. ``timer`` bounds
+    each row (reading and converting it; with ``load()``, each record): a ``convert`` past it is
+    counted as rejected (``time limit``), a reader past it raises :class:`ItemTimeout`."""
     cls = type(component)
+    timer = timer or ItemTimer(None)
     component.setup(ctx)
     if cls.overrides("load"):
-        for record in component.load(ctx):
+        produced = iter(component.load(ctx))
+        while True:
+            timer.start()
+            try:
+                record = next(produced, _END)
+            finally:
+                timer.stop()
+            if record is _END:
+                return
             yield None, record
-        return
     stratified = cls.overrides("stratum")
-    for row in ctx.iter_rows(component.rows(ctx)):
-        converted = ctx.convert_row(component.convert, row)
-        if converted:
-            stratum = component.stratum(row) if stratified else None
-            for record in converted:
-                yield stratum, record
+    rows = ctx.iter_rows(component.rows(ctx))
+    while True:
+        timer.start()
+        try:
+            row = next(rows, _END)
+            if row is _END:
+                return
+            try:
+                converted = ctx.convert_row(component.convert, row)
+            except ItemTimeout:
+                ctx.reject(TIME_LIMIT, row=row, detail=f"convert took longer than item_time_limit = {timer.seconds}s")
+                converted = []
+            stratum = component.stratum(row) if converted and stratified else None
+        finally:
+            timer.stop()
+        for record in converted:
+            yield stratum, record
 
 
-def _valid(record: dict, ctx: LoadContext) -> bool:
-    """Whether ``record`` is valid; an invalid one is counted in ``ctx`` under its reason, with
-    the record as the plugin made it as the example."""
-    reason = validate_record(record)
-    if reason is not None:
+_END = object()
+#: The reason a row whose conversion took longer than ``item_time_limit`` is counted under.
+TIME_LIMIT = "time limit"
+
+
+def _valid(record: dict, ctx: LoadContext, limits: Optional["Limits"] = None) -> bool:
+    """Whether ``record`` is valid and within ``limits``; an invalid one is counted in ``ctx``
+    under its reason, with the record as the plugin made it as the example."""
+    reason = validate_record(record) or (limits and _over(record, limits))
+    if reason:
         ctx.reject(reason, row=record)
-    return reason is None
+    return not reason
+
+
+def _over(record: dict, limits: "Limits") -> Optional[str]:
+    """``too many turns`` / ``too long`` when ``record`` (a valid one) exceeds ``limits``."""
+    turns = record.get("conversations")
+    if limits.max_turns is not None and turns is not None and len(turns) > limits.max_turns:
+        return TOO_MANY_TURNS
+    if limits.max_chars is not None:
+        texts = [t["value"] for t in turns] if turns is not None else [record.get(k) for k in ("text", "prompt", "chosen", "rejected", "system")]
+        if sum(len(t) for t in texts if t) > limits.max_chars:
+            return TOO_LONG
+    return None
+
+
+#: The reasons a record past the loader's ``max_turns`` / ``max_chars`` is rejected under.
+TOO_MANY_TURNS, TOO_LONG = "too many turns", "too long"
 
 
 def validated(records: Iterator[dict], ctx: LoadContext) -> Iterator[dict]:
@@ -115,8 +203,8 @@ def validated(records: Iterator[dict], ctx: LoadContext) -> Iterator[dict]:
     return (record for record in records if _valid(record, ctx))
 
 
-def _valid_pairs(pairs: Iterator[tuple[Optional[str], dict]], ctx: LoadContext) -> Iterator[tuple[Optional[str], dict]]:
-    return ((stratum, record) for stratum, record in pairs if _valid(record, ctx))
+def _valid_pairs(pairs: Iterator[tuple[Optional[str], dict]], ctx: LoadContext, limits: Optional["Limits"] = None) -> Iterator[tuple[Optional[str], dict]]:
+    return ((stratum, record) for stratum, record in pairs if _valid(record, ctx, limits))
 
 
 def load_records(component: Loader, ctx: LoadContext, caps: "Caps | None" = None) -> list[Record]:
@@ -185,26 +273,35 @@ def _label(cls: type[Loader]) -> str:
     return f"{cls.kind.replace('_', ' ')} {cls.name!r} ({cls.__module__})"
 
 
-def _guarded(component: Loader, ctx: LoadContext) -> Iterator[tuple[Optional[str], dict]]:
+def _guarded(component: Loader, ctx: LoadContext, timer: Optional[ItemTimer] = None) -> Iterator[tuple[Optional[str], dict]]:
     """The component's ``(stratum, record)`` pairs; whatever it raises is its failure, named as
-    such. Errors of writing the shard (a full disk) are raised outside this generator and are not
-    blamed on it."""
-    pairs = records(component, ctx)
+    such (``sys.exit()`` in it included). Errors of writing the shard (a full disk) are raised
+    outside this generator and are not blamed on it."""
+    label = _label(type(component))
+    pairs = records(component, ctx, timer)
     while True:
         try:
-            pair = next(pairs)
+            with contained(label):
+                pair = next(pairs)
         except StopIteration:
             return
         except RowFailure as exc:
-            raise LoadError(f"{_label(type(component))} {exc}") from exc
+            raise LoadError(f"{label} {exc}") from exc
+        except PluginExit as exc:
+            raise LoadError(str(exc)) from None
+        except ItemTimeout:
+            after = f"after {ctx.where()}" if ctx.where() else "at the start"
+            raise LoadError(f"{label} took longer than item_time_limit = {timer.seconds if timer else '?'}s reading its rows ({after})") from None
         except OSError as exc:
             if is_environment(exc) or is_environment(exc.__cause__):
                 raise  # a full disk is not the component's fault
-            raise LoadError(f"{_label(type(component))} failed: {type(exc).__name__}: {exc}") from exc
+            raise LoadError(f"{label} failed: {type(exc).__name__}: {exc}") from exc
         except (DatasetUnavailable, MalformedFile) as exc:  # their messages say it all
-            raise LoadError(f"{_label(type(component))} failed: {exc}") from exc
+            raise LoadError(f"{label} failed: {exc}") from exc
+        except RecursionError as exc:
+            raise LoadError(f"{label} failed on {ctx.where() or 'a row'}: data nested too deeply to handle ({exc})") from exc
         except Exception as exc:
-            raise LoadError(f"{_label(type(component))} failed: {type(exc).__name__}: {exc}") from exc
+            raise LoadError(f"{label} failed: {type(exc).__name__}: {exc}") from exc
         yield pair
 
 
@@ -224,23 +321,25 @@ def run_load(task: LoadTask) -> LoadCounts:
     """Load one component into its shard (atomically) and return its counts."""
     cls = task.cls
     ctx = LoadContext(cls.name, task.seed, task.data_access(), task.options, task.quiet)
-    component = cls(task.options)
+    try:
+        with contained(_label(cls)):
+            component = cls(task.options)
+    except PluginExit as exc:
+        raise LoadError(str(exc)) from None
     capped = task.caps.any
     target = task.shard.with_name(task.shard.stem + ".uncapped.parquet") if capped else task.shard
     buffer: list[dict] = []
     strata: list[Optional[str]] = []
-    with ParquetSink(target, SPILL_SCHEMA if capped else WORK_SCHEMA) as sink:
+    with ParquetSink(target, SPILL_SCHEMA if capped else WORK_SCHEMA) as sink, item_time_limit(task.limits.item_time_limit) as timer:
         progress = tqdm(desc=f"load {cls.name}", unit=" rec", disable=task.quiet, leave=False)
-        for stratum, record in _valid_pairs(_guarded(component, ctx), ctx):
+        for stratum, record in _valid_pairs(_guarded(component, ctx, timer), ctx, task.limits):
             buffer.append(record)
             strata.append(stratum)
             if len(buffer) >= BATCH:
-                sink.write(_table(buffer, cls.name, strata if capped else None))
-                ctx.counts.loaded += len(buffer)
+                ctx.counts.loaded += _write(sink, buffer, cls.name, strata if capped else None, ctx)
                 progress.update(len(buffer))
                 buffer, strata = [], []
-        sink.write(_table(buffer, cls.name, strata if capped else None))
-        ctx.counts.loaded += len(buffer)
+        ctx.counts.loaded += _write(sink, buffer, cls.name, strata if capped else None, ctx)
         progress.close()
         check_not_all_rejected(cls, ctx.counts)  # before the shard is kept, so a rerun retries
     if capped:
@@ -267,7 +366,7 @@ class LoadStage(Stage):
 
     def key(self) -> Any:
         t = self.task
-        return [self.identity, t.seed, self.data_fingerprint, asdict(t.caps)]
+        return [self.identity, t.seed, self.data_fingerprint, asdict(t.caps), asdict(t.limits)]
 
     def label(self) -> str:
         return f"load {self.task.cls.name}"

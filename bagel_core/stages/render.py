@@ -19,6 +19,7 @@ import pyarrow.parquet as pq
 from tqdm.auto import tqdm
 
 from ..components import PromptFormat, SpecialTokens
+from ..containment import contained, who
 from ..processes import in_order, worker_pool
 from ..records import DPO_SCHEMA, SFT_SCHEMA
 from ..rendering import (
@@ -38,8 +39,16 @@ from .runner import Stage
 _STATE: dict = {}
 
 
-def _render_group(kind: str, path: str, group: int, ranks: Optional[np.ndarray]) -> tuple[pa.Table, Counter]:
-    """Render one row group into output columns.
+#: Rendered characters a worker holds before it spills them to a scratch file: an item of n
+#: turns renders into n/2 rows of up to n turns each, so a few long conversations would
+#: otherwise hold gigabytes (docs/pipeline.md#limits-and-plugin-containment).
+SPILL_CHARS = 64 << 20
+
+
+def _render_group(kind: str, path: str, group: int, ranks: Optional[np.ndarray], spill: Optional[str] = None) -> tuple["pa.Table | str", Counter]:
+    """Render one row group into output columns: a table, or, when its rendered text passes
+    :data:`SPILL_CHARS`, the path ``spill`` of a scratch parquet file holding it (written in
+    parts of about that size, so memory stays bounded whatever the items).
 
     Only the rendered inputs are new strings; ids, sources, format names and outputs are taken
     by index from arrays that hold each value once (an answer is shared by every format).
@@ -48,6 +57,9 @@ def _render_group(kind: str, path: str, group: int, ranks: Optional[np.ndarray])
     copies: int = _STATE["copies"]
     n = len(renderer.formats)
     spread = _STATE["assignment"] == "spread"
+    schema = SFT_SCHEMA if kind == "sft" else DPO_SCHEMA
+    # One more name than formats: plain-text rows (index n) are in no format.
+    names = pa.array([renderer.format_name(i) for i in range(n + 1)], pa.string())
 
     def which_of(i: int, item_id: str):
         if spread:
@@ -59,51 +71,77 @@ def _render_group(kind: str, path: str, group: int, ranks: Optional[np.ndarray])
     item_of: list[int] = []
     format_of: list[int] = []
     rendered: list[str] = []
-    if kind == "sft":
-        outputs: list[str] = []
-        output_of: list[int] = []
-        slot: dict[int, int] = {}  # id(output string) -> its index in outputs
-        turns_col, text_col = table.column("conversations").to_pylist(), table.column("text").to_pylist()
-        for i, item_id in enumerate(ids):
-            which = which_of(i, item_id)
-            for index, text, output in renderer.sft_parts(item_id, turns_col[i], text_col[i], which):
-                item_of.append(i)
-                format_of.append(index)
-                rendered.append(text)
-                k = slot.get(id(output))
-                if k is None:
-                    k = slot[id(output)] = len(outputs)
-                    outputs.append(output)
-                output_of.append(k)
-        tail = [pa.array(outputs, pa.string()).take(pa.array(output_of, pa.int32()))]
-    else:
-        prompts, systems = table.column("prompt").to_pylist(), table.column("system").to_pylist()
-        for i, item_id in enumerate(ids):
-            which = which_of(i, item_id)
-            for index, text in renderer.dpo_parts(item_id, prompts[i], systems[i], which):
-                item_of.append(i)
-                format_of.append(index)
-                rendered.append(text)
-        items = pa.array(item_of, pa.int32())
+    held = 0  # characters in rendered
+    outputs: list[str] = []
+    output_of: list[int] = []
+    slot: dict[int, int] = {}  # id(output string) -> its index in outputs
+    sink: Optional[ParquetSink] = None
+    per_item = np.zeros(len(ids), dtype=np.int64)  # rows written per item
+    if kind != "sft":
         chosen = table.column("chosen")
         if _STATE["dpo_chosen_newlines"]:
             clean = NEWLINE_RULES[renderer.newlines]
             chosen = pa.array([clean(c) for c in chosen.to_pylist()], pa.string())
-        tail = [chosen.take(items), table.column("rejected").take(items)]
-    items = pa.array(item_of, pa.int32())
-    # One more name than formats: plain-text rows (index n) are in no format.
-    names = pa.array([renderer.format_name(i) for i in range(n + 1)], pa.string())
-    rendered_array = pa.array(rendered, pa.string())
-    columns = [table.column("id").take(items), table.column("source").take(items), names.take(pa.array(format_of, pa.int32())), rendered_array, *tail]
-    if kind == "sft":  # trl's names for the same two arrays (see SFT_SCHEMA)
-        columns += [rendered_array, tail[0]]
-    schema = SFT_SCHEMA if kind == "sft" else DPO_SCHEMA
-    out = pa.Table.from_arrays([c.combine_chunks() if isinstance(c, pa.ChunkedArray) else c for c in columns], schema=schema)
-    per_item = np.bincount(np.asarray(item_of, dtype=np.int64), minlength=len(ids))
+
+    def part() -> pa.Table:
+        items = pa.array(item_of, pa.int32())
+        if kind == "sft":
+            tail = [pa.array(outputs, pa.string()).take(pa.array(output_of, pa.int32()))]
+        else:
+            tail = [chosen.take(items), table.column("rejected").take(items)]
+        rendered_array = pa.array(rendered, pa.string())
+        columns = [table.column("id").take(items), table.column("source").take(items), names.take(pa.array(format_of, pa.int32())), rendered_array, *tail]
+        if kind == "sft":  # trl's names for the same two arrays (see SFT_SCHEMA)
+            columns += [rendered_array, tail[0]]
+        per_item[:] += np.bincount(np.asarray(item_of, dtype=np.int64), minlength=len(ids))
+        return pa.Table.from_arrays([c.combine_chunks() if isinstance(c, pa.ChunkedArray) else c for c in columns], schema=schema)
+
+    def add(i: int, index: int, text: str) -> None:
+        nonlocal held, sink
+        item_of.append(i)
+        format_of.append(index)
+        rendered.append(text)
+        held += len(text)
+        if held >= SPILL_CHARS and spill is not None:
+            if sink is None:
+                sink = ParquetSink(Path(spill), schema, rows_per_group=1)
+            sink.write(part())
+            for values in (item_of, format_of, rendered, outputs, output_of):
+                values.clear()
+            slot.clear()
+            held = 0
+
+    try:
+        if kind == "sft":
+            turns_col, text_col = table.column("conversations").to_pylist(), table.column("text").to_pylist()
+            for i, item_id in enumerate(ids):
+                which = which_of(i, item_id)
+                for index, text, output in renderer.sft_parts(item_id, turns_col[i], text_col[i], which):
+                    k = slot.get(id(output))
+                    if k is None:
+                        k = slot[id(output)] = len(outputs)
+                        outputs.append(output)
+                    output_of.append(k)
+                    add(i, index, text)
+        else:
+            prompts, systems = table.column("prompt").to_pylist(), table.column("system").to_pylist()
+            for i, item_id in enumerate(ids):
+                which = which_of(i, item_id)
+                for index, text in renderer.dpo_parts(item_id, prompts[i], systems[i], which):
+                    add(i, index, text)
+        result: "pa.Table | str" = part()
+        if sink is not None:
+            sink.write(result)
+            sink.close()
+            result = spill  # type: ignore[assignment]
+    except BaseException:
+        if sink is not None:
+            sink.abort()
+        raise
     written: Counter = Counter()
     for origin, count in zip(table.column("origin").to_pylist(), per_item.tolist()):
         written[origin] += count
-    return out, written
+    return result, written
 
 
 def _ranks(kind: str, path: Path, seed: int) -> np.ndarray:
@@ -126,7 +164,8 @@ def render_file(kind: str, src: Path, dest: Path, num_proc: int, quiet: bool) ->
     pf = pq.ParquetFile(src)
     ranks = _ranks(kind, src, renderer.seed) if copies < len(renderer.formats) and _STATE["assignment"] == "spread" else None
     offsets = np.cumsum([0] + [pf.metadata.row_group(g).num_rows for g in range(pf.num_row_groups)])
-    tasks = [(kind, str(src), g, None if ranks is None else ranks[offsets[g]:offsets[g + 1]]) for g in range(pf.num_row_groups)]
+    tasks = [(kind, str(src), g, None if ranks is None else ranks[offsets[g]:offsets[g + 1]], str(dest.with_name(f".{kind}-{g}.spill.parquet")))
+             for g in range(pf.num_row_groups)]
     written: Counter = Counter()
     schema = SFT_SCHEMA if kind == "sft" else DPO_SCHEMA
     progress = tqdm(total=pf.metadata.num_rows, desc=f"render {kind}", unit=" items", disable=quiet, leave=False)
@@ -135,7 +174,13 @@ def render_file(kind: str, src: Path, dest: Path, num_proc: int, quiet: bool) ->
         results = in_order(lambda t: pool.submit(_render_group, *t), tasks, 2 * num_proc) if parallel else \
             ((t, _render_group(*t)) for t in tasks)
         for task, (table, counts) in results:
-            sink.write(table)
+            if isinstance(table, str):  # spilled: copied part by part, then removed
+                spilled = pq.ParquetFile(table)
+                for part in range(spilled.num_row_groups):
+                    sink.write(spilled.read_row_group(part))
+                Path(table).unlink()
+            else:
+                sink.write(table)
             written.update(counts)
             progress.update(pf.metadata.row_group(task[2]).num_rows)
     progress.close()
@@ -205,6 +250,9 @@ class RenderStage(Stage):
         return [self.identities, self.seed, self.copies_per_item, self.assignment, self.newlines, asdict(self.tokens), *extra]
 
     def run(self, folder: Path, inputs: list[Path]) -> dict:
-        instances = [cls(options, self.tokens) for cls, options in self.formats]
+        instances = []
+        for cls, options in self.formats:
+            with contained(who(cls)):
+                instances.append(cls(options, self.tokens))
         written = run_render(instances, self.seed, self.copies_per_item, inputs[0], folder, self.num_proc, self.quiet, self.assignment, self.newlines, self.dpo_chosen_newlines)
         return {"written": written, "conversations": write_conversations(inputs[0], folder)}

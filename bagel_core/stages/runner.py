@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, ClassVar, Sequence
 
+from ..containment import contained
 from ..processes import worker_pool
 from ..storage import fingerprint, read_json, write_json
 
@@ -62,7 +63,9 @@ class StageResult:
 
 
 def _execute(stage: Stage, folder: Path, inputs: list[Path]) -> dict[str, Any]:
-    return stage.run(folder, inputs)
+    # Stages name the plugin that called sys.exit() where they call it; this is the backstop.
+    with contained(f"a plugin in stage {stage.label()!r}"):
+        return stage.run(folder, inputs)
 
 
 class Runner:
@@ -118,7 +121,7 @@ class Runner:
             return self._reused(stage)
         folder = self._fresh(stage)
         started = time.perf_counter()
-        counts = stage.run(folder, [self.folder(s) for s in stage.inputs])
+        counts = _execute(stage, folder, [self.folder(s) for s in stage.inputs])
         return self._finish(stage, counts, time.perf_counter() - started)
 
     def run_all(self, stages: Sequence[Stage], num_proc: int = 1) -> list[StageResult]:
@@ -129,7 +132,7 @@ class Runner:
         if num_proc > 1 and len(pending) > 1:
             jobs = [(stages[i], self._fresh(stages[i]), [self.folder(s) for s in stages[i].inputs]) for i in pending]
             started = time.perf_counter()
-            with worker_pool(num_proc) as pool:
+            with worker_pool(min(num_proc, len(jobs))) as pool:
                 futures = [pool.submit(_execute, *job) for job in jobs]
                 for i, future in zip(pending, futures):
                     counts = future.result()

@@ -63,8 +63,8 @@ class OrcaDPOPairs(PublishedPairs):
 
     def _rated_well(self, row: Mapping[str, Any], ctx: LoadContext) -> bool:
         status, score, in_gsm8k = row["status"], row["chosen_score"], row["in_gsm8k_train"]
-        if not isinstance(status, str) or not isinstance(in_gsm8k, bool):
-            raise RowError("wrong type", "status must be text and in_gsm8k_train a bool")
+        if not isinstance(status, str) or not isinstance(in_gsm8k, bool) or not isinstance(score, (int, float, str, type(None))):
+            raise RowError("wrong type", "status must be text, in_gsm8k_train a bool and chosen_score a number")
         if status == "tie":
             ctx.filter("tie")
             return False

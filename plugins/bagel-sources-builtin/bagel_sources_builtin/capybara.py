@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bagel_core import LoadContext, Source, sft_item
-from bagel_core.readers import text
+from bagel_core.readers import items, text
 
 from . import SAMPLES
 
@@ -22,7 +22,7 @@ class Capybara(Source):
 
     def convert(self, row, ctx: LoadContext):
         turns = []
-        for exchange in row["conversation"]:
+        for exchange in items(row, "conversation"):
             turns.append({"from": "human", "value": text(exchange, "input")})
             turns.append({"from": "gpt", "value": text(exchange, "output")})
         return sft_item(self.name, turns)

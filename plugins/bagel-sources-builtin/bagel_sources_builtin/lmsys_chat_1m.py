@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bagel_core import LoadContext, RefusalPatterns, Source, is_refusal, sft_item
-from bagel_core.readers import text
+from bagel_core.readers import items, text
 
 from . import SAMPLES
 
@@ -54,8 +54,8 @@ class LmsysChat1m(Source):
             ctx.filter("language")
             return None
         turns = []
-        for message in row["conversation"]:
-            role = message["role"]
+        for message in items(row, "conversation"):
+            role = text(message, "role")
             if role not in ROLES:
                 raise ValueError(f"unknown role {role!r}")
             turns.append({"from": ROLES[role], "value": text(message, "content")})

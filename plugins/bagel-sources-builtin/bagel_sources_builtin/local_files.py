@@ -13,8 +13,10 @@ human turns (single turn: of the instruction), uid of the text for plain text.
 
 from __future__ import annotations
 
+import fnmatch
 import glob
 import hashlib
+import os
 import itertools
 import typing
 from dataclasses import dataclass, field
@@ -55,7 +57,9 @@ class LocalFiles(Source):
         label: str = "local"
 
     def files(self, ctx: LoadContext) -> list[Path]:
-        """The files to read, in order; a path or pattern that matches nothing is an error."""
+        """The files to read, in order, each real file once (a file named twice, or reached
+        through a symbolic link too, is read the first time); a path or pattern that matches
+        nothing is an error."""
         if not self.options.paths and ctx.sample:
             return sorted((SAMPLES / "local").iterdir())
         found: list[Path] = []
@@ -63,16 +67,12 @@ class LocalFiles(Source):
             if not files:
                 raise FileNotFoundError(f"no file matches {pattern!r} (option paths, relative to {Path.cwd()})")
             found.extend(files)
-        return list(dict.fromkeys(found))
+        real: set[str] = set()
+        return [p for p in found if not (os.path.realpath(p) in real or real.add(os.path.realpath(p)))]
 
     def matches(self) -> list[tuple[str, list[Path]]]:
-        """Each entry of ``paths`` with the files it names."""
-        result = []
-        for pattern in self.options.paths:
-            expanded = str(Path(pattern).expanduser())
-            names = sorted(glob.glob(expanded, recursive=True)) if glob.has_magic(expanded) else [expanded]
-            result.append((pattern, [Path(n) for n in names if Path(n).is_file()]))
-        return result
+        """Each entry of ``paths`` with the files it names (see :func:`expand`)."""
+        return [(entry, expand(entry)) for entry in self.options.paths]
 
     def input_fingerprint(self) -> str:
         # The files' names, sizes and times: an edited or added file means a new load.
@@ -102,6 +102,78 @@ class LocalFiles(Source):
             convert = CONVERTERS[shape]
             for row in itertools.chain(head, rows):
                 yield from ctx.convert_row(lambda r, c: checked(convert, r, label), row)
+
+
+#: The prefix of an explicit glob pattern, with the full syntax (``[...]`` classes too).
+GLOB = "glob:"
+
+
+def expand(entry: str) -> list[Path]:
+    """The files an entry of ``paths`` names, sorted.
+
+    - ``glob:PATTERN``: a glob pattern (``*``, ``?``, ``[...]``, ``**`` for any folders).
+    - a path that exists is that file, whatever characters its name holds
+      (``chats [2024].jsonl``, ``what?.jsonl``);
+    - else a path holding ``*`` or ``?`` is a pattern of those (and ``**``); brackets in it are
+      literal characters;
+    - else it is a file that does not exist (no match).
+
+    Patterns follow symbolic links to folders but never into a folder they are already in, so
+    a link loop (``self -> .``) ends; the caller reads each real file once.
+    """
+    explicit = entry.startswith(GLOB)
+    text = str(Path(entry[len(GLOB):] if explicit else entry).expanduser())
+    if not explicit:
+        if os.path.lexists(text) or not any(c in text for c in "*?"):
+            return [Path(text)] if os.path.isfile(text) else []
+        text = text.replace("[", "[[]")
+    return sorted(_glob(text))
+
+
+def _glob(pattern: str) -> Iterator[Path]:
+    """Files matching ``pattern`` (``glob`` syntax with ``**``), walking from its longest
+    literal prefix with symbolic links followed, each real folder entered once."""
+    parts = Path(pattern).parts
+    fixed = next((i for i, part in enumerate(parts) if glob.has_magic(part)), len(parts))
+    base, rest = Path(*parts[:fixed]) if fixed else Path("."), parts[fixed:]
+    if not rest:
+        if base.is_file():
+            yield base
+        return
+    depth = None if "**" in rest else len(rest) - 1  # folders below base a match can be in
+    top = os.path.realpath(base)
+    seen: set[tuple[int, int]] = set()
+    for folder, dirs, names in os.walk(base, followlinks=True):
+        relative = Path(folder).relative_to(base).parts if folder != str(base) else ()
+        try:
+            stat = os.stat(folder)
+        except OSError:
+            dirs[:] = []
+            continue
+        real = os.path.realpath(folder)
+        # A folder already walked (a link loop), or a link up to base or above it (``up -> ..``).
+        if (stat.st_dev, stat.st_ino) in seen or (relative and (top == real or top.startswith(real.rstrip(os.sep) + os.sep))):
+            dirs[:] = []
+            continue
+        seen.add((stat.st_dev, stat.st_ino))
+        if depth is not None and len(relative) >= depth:
+            dirs[:] = []
+        for name in names:
+            if _match(rest, (*relative, name)) and os.path.isfile(os.path.join(folder, name)):
+                yield Path(folder, name)
+
+
+def _match(pattern: tuple[str, ...], parts: tuple[str, ...]) -> bool:
+    """Whether path ``parts`` match ``pattern`` components (``**``: any number of folders);
+    as in ``glob``, a wildcard does not match a name starting with a dot."""
+    if not pattern:
+        return not parts
+    head, tail = pattern[0], pattern[1:]
+    if head == "**":
+        return any(_match(tail, parts[i:]) for i in range(len(parts) + 1) if not any(p.startswith(".") for p in parts[:i]))
+    if not parts or (parts[0].startswith(".") and not head.startswith(".")):
+        return False
+    return fnmatch.fnmatchcase(parts[0], head) and _match(tail, parts[1:])
 
 
 def checked(convert: Callable[[dict, str], dict], row: Any, label: str) -> dict:
@@ -152,9 +224,12 @@ def _turns(turns: Any, role_key: str, text_key: str) -> list[dict]:
     for turn in turns:
         if not isinstance(turn, dict):
             raise RowError("turn is not an object")
-        role = ROLE_NAMES.get(turn.get(role_key))
+        name = turn.get(role_key)
+        if not isinstance(name, str):  # ["user"], 3, null: bad data, never a KeyError or TypeError
+            raise RowError("wrong type", f"{role_key} is {type(name).__name__}, not text")
+        role = ROLE_NAMES.get(name)
         if role is None:
-            raise RowError(f"unknown role {turn.get(role_key)!r}")
+            raise RowError(f"unknown role {name!r}")
         converted.append({"from": role, "value": turn.get(text_key)})
     return converted
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from bagel_core import LoadContext, Record, RefusalPatterns, Source, is_refusal, sft_item
-from bagel_core.readers import text
+from bagel_core.readers import items, text
 
 from . import SAMPLES
 
@@ -51,7 +51,7 @@ class SlimOrca(Source):
         return ctx.load_dataset(DATASET, data_files=FILES)
 
     def convert(self, row, ctx: LoadContext) -> Optional[Record]:
-        turns = [{"from": t["from"], "value": text(t, "value")} for t in row["conversations"]]
+        turns = [{"from": text(t, "from"), "value": text(t, "value")} for t in items(row, "conversations")]
         if is_refusal("\n".join(t["value"] for t in turns), self.options.refusal_patterns):
             ctx.filter("refusal")
             return None
