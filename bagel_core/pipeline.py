@@ -215,7 +215,7 @@ def run(
     tokens = special_tokens(config.tokenizer)
     stages = compose(config, chosen, tokens, quiet)
     work, out = Path(config.work), Path(config.out)
-    runner = Runner(work, [core_version(), CACHE_VERSION], log)
+    runner = Runner(work, [core_version(), CACHE_VERSION], log, quiet)
 
     fingerprint = runner.fingerprint(stages.render)
     manifest = None if plan else publish.current_manifest(out, fingerprint)

@@ -101,8 +101,12 @@ class PluginError(Exception):
 
 class UnknownComponentError(PluginError):
     def __init__(self, kind_name: str, name: str, available: list[str]) -> None:
+        import difflib
+
         listed = ", ".join(available) if available else "none installed"
-        super().__init__(f"unknown {kind(kind_name).label} {name!r}; available: {listed}")
+        close = difflib.get_close_matches(name.lower(), available, n=3, cutoff=0.6)
+        hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+        super().__init__(f"unknown {kind(kind_name).label} {name!r}{hint}; available: {listed}")
         self.kind, self.name, self.available = kind_name, name, available
 
 

@@ -16,7 +16,6 @@ from typing import Any, ClassVar, Iterator, Optional
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
-from tqdm.auto import tqdm
 
 from .. import rng
 from ..components import Loader
@@ -230,18 +229,15 @@ def run_load(task: LoadTask) -> LoadCounts:
     buffer: list[dict] = []
     strata: list[Optional[str]] = []
     with ParquetSink(target, SPILL_SCHEMA if capped else WORK_SCHEMA) as sink:
-        progress = tqdm(desc=f"load {cls.name}", unit=" rec", disable=task.quiet, leave=False)
         for stratum, record in _valid_pairs(_guarded(component, ctx), ctx):
             buffer.append(record)
             strata.append(stratum)
             if len(buffer) >= BATCH:
                 sink.write(_table(buffer, cls.name, strata if capped else None))
                 ctx.counts.loaded += len(buffer)
-                progress.update(len(buffer))
                 buffer, strata = [], []
         sink.write(_table(buffer, cls.name, strata if capped else None))
         ctx.counts.loaded += len(buffer)
-        progress.close()
         check_not_all_rejected(cls, ctx.counts)  # before the shard is kept, so a rerun retries
     if capped:
         ctx.counts.loaded = _write_capped(target, task.shard, task.caps, task.seed, cls.name, ctx)
