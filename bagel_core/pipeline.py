@@ -241,6 +241,6 @@ def run(
         config, registry, chosen, counts, dedup.counts, decontaminate.counts if decontaminate else NO_CONTAMINATION,
         render.counts, fingerprint, tokens, command,
     )
-    write_outputs(out, manifest, render.folder, dedup.folder, decontaminate.folder if decontaminate else None, config.tokenizer, log)
+    write_outputs(out, manifest, render.folder, dedup.folder, decontaminate.folder if decontaminate else None, config.tokenizer, log, config.num_proc)
     runner.timings["write"] = time.perf_counter() - started
     return RunResult(manifest, reused=False, timings=runner.timings)

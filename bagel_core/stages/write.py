@@ -136,7 +136,7 @@ def _move(src: Path, dest: Path) -> None:
         src.unlink()
 
 
-def write_outputs(out: Path, manifest: dict[str, Any], rendered: Path, dedup: Path, decontaminated: Optional[Path], tokenizer: Optional[str] = None, log: Callable[[str], None] = lambda message: None) -> None:
+def write_outputs(out: Path, manifest: dict[str, Any], rendered: Path, dedup: Path, decontaminated: Optional[Path], tokenizer: Optional[str] = None, log: Callable[[str], None] = lambda message: None, num_proc: int = 1) -> None:
     """Stage the run's files, count their tokens (with ``tokenizer``), write the card, and
     publish them all into ``out``."""
     stage = publish.staging(out)
@@ -149,7 +149,7 @@ def write_outputs(out: Path, manifest: dict[str, Any], rendered: Path, dedup: Pa
             with ParquetSink(stage / name, schema):
                 pass
     if tokenizer:
-        manifest["tokens"] = count_tokens(stage, tokenizer)
+        manifest["tokens"] = count_tokens(stage, tokenizer, num_proc)
     if write_mixture_chart(stage) is None:  # the card embeds it when matplotlib is installed
         log("no mixture chart in the card: matplotlib is not installed (pip install 'bagel-core[report]')")
     write_card(stage, manifest, final=out)  # the card names the folder it will be, by name
