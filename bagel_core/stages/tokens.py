@@ -100,29 +100,41 @@ def row_lengths(path: Path, columns: tuple[str, ...], count: TokenCounter, extra
             lengths = {}
 
 
+def add_counts(counts: dict[str, dict[str, dict[str, int]]], batch: pa.RecordBatch, lengths: dict[str, np.ndarray], columns: tuple[str, ...]) -> None:
+    """Add a batch's rows and token lengths to ``{source: {format: {"rows": n, column: tokens}}}``."""
+    table = pa.table({"source": batch.column("source"), "format": batch.column("format"), **{c: pa.array(lengths[c], type=pa.int64()) for c in columns}})
+    grouped = table.group_by(["source", "format"]).aggregate([("source", "count"), *((c, "sum") for c in columns)])
+    for row in grouped.to_pylist():
+        entry = counts.setdefault(row["source"], {}).setdefault(row["format"], {"rows": 0, **{c: 0 for c in columns}})
+        entry["rows"] += row["source_count"]
+        for c in columns:
+            entry[c] += row[f"{c}_sum"] or 0
+
+
 def count_file(path: Path, columns: tuple[str, ...], count: TokenCounter) -> dict[str, dict[str, dict[str, int]]]:
     """``{source: {format: {"rows": n, column: tokens, ...}}}`` of one parquet file."""
     counts: dict[str, dict[str, dict[str, int]]] = {}
     for batch, lengths in row_lengths(path, columns, count):
-        table = pa.table({"source": batch.column("source"), "format": batch.column("format"), **{c: pa.array(lengths[c]) for c in columns}})
-        grouped = table.group_by(["source", "format"]).aggregate([("source", "count"), *((c, "sum") for c in columns)])
-        for row in grouped.to_pylist():
-            entry = counts.setdefault(row["source"], {}).setdefault(row["format"], {"rows": 0, **{c: 0 for c in columns}})
-            entry["rows"] += row["source_count"]
-            for c in columns:
-                entry[c] += row[f"{c}_sum"]
+        add_counts(counts, batch, lengths, columns)
     return {source: dict(sorted(formats.items())) for source, formats in sorted(counts.items())}
+
+
+def finish_counts(result: dict[str, Any]) -> dict[str, Any]:
+    """The manifest's ``tokens``: per-source counts sorted, and totals per file."""
+    for kind in COLUMNS:
+        result[kind] = {source: dict(sorted(formats.items())) for source, formats in sorted(result.get(kind, {}).items())}
+    result["totals"] = {
+        kind: {c: sum(f[c] for formats in result[kind].values() for f in formats.values()) for c in ("rows", *columns)}
+        for kind, columns in COLUMNS.items()
+    }
+    return result
 
 
 def count_tokens(out: Path, tokenizer_path: str, num_proc: int = 1) -> dict[str, Any]:
     """Token counts of ``out/sft.parquet`` and ``out/dpo.parquet`` with ``tokenizer_path``,
     tokenized in ``num_proc`` worker processes."""
     result: dict[str, Any] = {"tokenizer": tokenizer_path}
-    totals: dict[str, dict[str, int]] = {}
     with token_counter(tokenizer_path, num_proc) as count:
         for kind, columns in COLUMNS.items():
-            per_source = count_file(out / f"{kind}.parquet", columns, count)
-            result[kind] = per_source
-            totals[kind] = {c: sum(f[c] for formats in per_source.values() for f in formats.values()) for c in ("rows", *columns)}
-    result["totals"] = totals
-    return result
+            result[kind] = count_file(out / f"{kind}.parquet", columns, count)
+    return finish_counts(result)
