@@ -192,14 +192,14 @@ def test_report_command_refuses_a_folder_without_output(tmp_path):
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-def _open_in_chromium(page: Path, tmp_path: Path) -> tuple[list[str], "object"]:
+def _open_in_chromium(page: Path, tmp_path: Path, width: int = 1280, height: int = 3000) -> tuple[list[str], "object"]:
     """Console messages Chromium logged while loading ``page``, and a screenshot of it."""
     from PIL import Image
 
-    shot = tmp_path / f"{page.stem}.png"
+    shot = tmp_path / f"{page.stem}-{width}.png"
     done = subprocess.run(
-        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--enable-logging=stderr", "--v=0",
-         f"--user-data-dir={tmp_path / 'profile'}", f"--screenshot={shot}", "--window-size=1280,3000", page.resolve().as_uri()],
+        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--enable-logging=stderr", "--v=0", "--hide-scrollbars",
+         f"--user-data-dir={tmp_path / 'profile'}", f"--screenshot={shot}", f"--window-size={width},{height}", page.resolve().as_uri()],
         capture_output=True, text=True, timeout=120,
     )
     assert shot.exists(), done.stderr[-2000:]
@@ -230,3 +230,42 @@ def test_the_browser_check_sees_errors_and_broken_images(tmp_path):
     console, shot = _open_in_chromium(page, tmp_path)
     assert any("Uncaught ReferenceError: missing is not defined" in line for line in console)
     assert _pixels(shot, BLUE) == 0
+
+
+#: Appended to a copy of the report (the report itself has no script): logs the page's layout.
+MEASURE = """<script>window.addEventListener('load', () => {
+  const d = document.documentElement, boxes = s => [...document.querySelectorAll(s)].map(e => e.getBoundingClientRect());
+  console.log('bagel-layout ' + JSON.stringify({scroll: d.scrollWidth, width: window.innerWidth,
+    images: boxes('img').map(b => [b.left, b.right, b.width]), headings: boxes('h2, h3').map(b => [b.top, b.bottom])}));
+});</script>"""
+
+
+def _layout(page: Path, tmp_path: Path, width: int) -> tuple[dict, "object"]:
+    import json
+
+    measured = tmp_path / f"measured-{width}.html"
+    measured.write_text(page.read_text().replace("</body>", MEASURE + "</body>"))
+    console, shot = _open_in_chromium(measured, tmp_path, width, 2400)
+    (line,) = [c for c in console if "bagel-layout " in c]
+    return json.loads(line.split("bagel-layout ", 1)[1].rsplit('", source:', 1)[0].replace('\\"', '"')), shot
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed")
+@pytest.mark.parametrize("width", [1280, 500])  # headless Chromium windows are at least 500 wide
+def test_report_layout_at_desktop_and_narrow_widths(out, tmp_path, width):
+    """Nothing wider than the window (tables scroll inside themselves, charts shrink), every
+    chart drawn inside it, headings apart; the charts' colours on screen."""
+    layout, shot = _layout(out / "report.html", tmp_path, width)
+    assert layout["width"] == width and layout["scroll"] <= width
+    assert len(layout["images"]) == 3 and all(w > 0.5 * min(width, 1200) - 40 and right <= width for _, right, w in layout["images"])
+    headings = sorted(layout["headings"])
+    assert all(a[1] <= b[0] for a, b in zip(headings, headings[1:]))  # no heading over another
+    assert _pixels(shot, BLUE) > (5000 if width > 1000 else 1000) and _pixels(shot, ORANGE) > 100
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed")
+def test_the_layout_check_sees_a_page_too_wide(tmp_path):
+    page = tmp_path / "wide.html"
+    page.write_text("<!doctype html><meta charset='utf-8'><body><table><tr><td style='min-width:900px'>x</td></tr></table></body>")
+    layout, _ = _layout(page, tmp_path, 500)
+    assert layout["scroll"] > 500
