@@ -233,7 +233,8 @@ def run(
         return RunResult(mixture_plan(chosen.loaders, counts, dedup.counts, dedup.folder, names, config.seed, config.copies_per_item, config.format_assignment, global_cap), reused=False, timings=runner.timings)
     decontaminate = _decontaminate(runner, stages.decontaminate) if stages.decontaminate else None
     if decontaminate is not None:
-        log(f"decontaminate: {decontaminate.counts['flagged']} items matched")
+        flagged = decontaminate.counts["flagged"]
+        log(f"decontaminate: {flagged:,} item{'' if flagged == 1 else 's'} matched")
     render = runner.run(stages.render)
 
     started = time.perf_counter()
