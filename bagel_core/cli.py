@@ -207,7 +207,7 @@ def run_command(recipe: Optional[Path], quiet: bool, verbose: bool, option: tupl
     if not quiet:
         if verbose:
             click.echo(summary_table(result.manifest))
-        click.echo(summary_lines(result.manifest, config.out, result.timings))
+        click.echo(summary_lines(result.manifest, config.out, result.timings, result.reused))
 
 
 def check_inputs(config: Any) -> None:
@@ -221,8 +221,8 @@ def check_inputs(config: Any) -> None:
         raise ConfigError(f"--tokenizer {tokenizer}: no such file or folder")
 
 
-def summary_lines(manifest: dict[str, Any], out: Path, timings: dict[str, float]) -> str:
-    """What a run did, in three lines (``--verbose`` adds the table per source)."""
+def summary_lines(manifest: dict[str, Any], out: Path, timings: dict[str, float], reused: bool = False) -> str:
+    """What a run did, in two lines (``--verbose`` adds the table per source)."""
     t = manifest["totals"]
     sources = manifest["sources"].values()
     rejected = sum(sum(s["rejected"].values()) for s in sources)
@@ -230,10 +230,11 @@ def summary_lines(manifest: dict[str, Any], out: Path, timings: dict[str, float]
     rows = t["sft_rows"] + t["dpo_rows"]
     timing = ", ".join(f"{k} {v:.1f}s" for k, v in timings.items())
     return "\n".join([
-        f"{len(manifest['sources'])} components loaded {t['loaded']:,} items; removed: {rejected:,} rejected, {filtered:,} filtered, "
+        f"{len(manifest['sources'])} component{'' if len(manifest['sources']) == 1 else 's'} loaded {t['loaded']:,} items; removed: {rejected:,} rejected, {filtered:,} filtered, "
         f"{t['duplicates']:,} duplicates, {t['contaminated']:,} contaminated (per source: --verbose, {out}/manifest.json or `bagel report {out}`)",
-        f"wrote {rows:,} rows to {out} ({t['sft_rows']:,} sft, {t['dpo_rows']:,} dpo, {t.get('conversations_rows', 0):,} conversations)"
-        + (f" in {sum(timings.values()):.1f}s ({timing})" if timing else ": up to date, nothing to do"),
+        (f"{out} is up to date: {rows:,} rows" if reused else f"wrote {rows:,} rows to {out}")
+        + f" ({t['sft_rows']:,} sft, {t['dpo_rows']:,} dpo, {t.get('conversations_rows', 0):,} conversations)"
+        + ("" if reused else f" in {sum(timings.values()):.1f}s ({timing})"),
     ])
 
 

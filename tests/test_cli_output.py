@@ -13,13 +13,14 @@ from pathlib import Path
 #: lines, its warnings, its summary. Anything else is a library's line leaking through.
 OWN = re.compile(
     r"^(warning: .+"
-    r"|load: \d+ components(, \d+ reused)?, done after [\d.]+s"
+    r"|load: \d+ components?(, \d+ reused)?, done after [\d.]+s"
     r"|dedup: (done after [\d.]+s|reused)"
     r"|decontaminate: (done after [\d.]+s|reused|[\d,]+ items? matched)"
     r"|render: (done after [\d.]+s|reused)"
     r"|(load|decontaminate|render sft|render dpo): [\d,]+/[\d,]+ (components|items) after \d+s( \(.+\))?"  # a stage's periodic line
-    r"|\d+ components loaded [\d,]+ items; removed: .+"
-    r"|wrote [\d,]+ rows to .+)$"
+    r"|\d+ components? loaded [\d,]+ items; removed: .+"
+    r"|wrote [\d,]+ rows to .+"
+    r"|.+ is up to date: [\d,]+ rows .+)$"
 )
 
 

@@ -155,5 +155,5 @@ class Runner:
                     shown.update()
         self.timings.setdefault(name, 0.0)
         reused = f", {len(stages) - len(pending)} reused" if len(pending) < len(stages) else ""
-        self.log(f"{name}: {len(stages)} components{reused}, done after {time.perf_counter() - started:.1f}s")
+        self.log(f"{name}: {len(stages)} component{'' if len(stages) == 1 else 's'}{reused}, done after {time.perf_counter() - started:.1f}s")
         return [results[i] for i in range(len(stages))]
