@@ -238,7 +238,7 @@ def tokens_chart(tokens: dict[str, Any]) -> Optional[bytes]:
     ax.barh(y, a, color="#1f77b4", label="SFT tokens (input + output)")
     ax.barh(y, [dpo[s] for s in labels], left=a, color="#ff7f0e", label="DPO tokens (prompt + chosen + rejected)")
     ax.set_yticks(y, labels, fontsize=8)
-    ax.set_xlabel(f"tokens ({tokens['tokenizer']})")
+    ax.set_xlabel(f"tokens ({local_paths_out(tokens['tokenizer'])})")
     ax.set_title("Tokens by source, all formats")
     ax.legend(loc="lower right")
     return _png(fig)
@@ -507,7 +507,7 @@ def build(out: Path, tokenizer: Optional[str] = None, max_length: int = MAX_LENG
     parts.append(_fold(f"{len(rows):,} source labels: show the table", _table(head, rows, set(range(1, len(head)))), len(rows)))
     if tokens:
         parts.append(_img(tokens_chart(tokens), "Tokens by source"))
-        parts.append(f"<p class='muted'>Tokens with <code>{_e(tokens['tokenizer'])}</code>, no special tokens added.</p>")
+        parts.append(f"<p class='muted'>Tokens with <code>{_e(local_paths_out(tokens['tokenizer']))}</code>, no special tokens added.</p>")
     else:
         parts.append("<p class='muted'>No token counts: run <code>bagel run --tokenizer PATH</code> or <code>bagel report --tokenizer PATH</code>.</p>")
     components = [
