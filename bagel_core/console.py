@@ -24,6 +24,9 @@ from typing import Any, Optional, TextIO
 LIBRARY_ENV = {
     "HF_DATASETS_DISABLE_PROGRESS_BARS": "1",
     "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+    # Their loggers' levels: each library sets its own when imported, over an earlier setLevel.
+    "DATASETS_VERBOSITY": "error",
+    "HF_HUB_VERBOSITY": "error",
     "TRANSFORMERS_VERBOSITY": "error",
     "TRANSFORMERS_NO_ADVISORY_WARNINGS": "1",
 }
@@ -44,10 +47,12 @@ def quiet_libraries() -> None:
     # Already imported libraries read the environment once: switch them off directly too.
     if "datasets" in sys.modules:
         sys.modules["datasets"].disable_progress_bars()
+        sys.modules["datasets"].logging.set_verbosity_error()
     if "huggingface_hub" in sys.modules:
-        from huggingface_hub.utils import disable_progress_bars
+        from huggingface_hub.utils import disable_progress_bars, logging as hub_logging
 
         disable_progress_bars()
+        hub_logging.set_verbosity_error()
     if "transformers" in sys.modules:
         from transformers.utils import logging as hf_logging
 
