@@ -74,3 +74,23 @@ def test_run_help_has_examples(tmp_path):
     assert done.returncode == 0
     examples = done.stdout.split("Examples:", 1)[1]
     assert "bagel run --sample --out bagel-out" in examples and "bagel report bagel-out" in examples
+
+
+def test_progress_is_a_plain_line_now_and_then_without_a_terminal(monkeypatch):
+    import io
+
+    from bagel_core import console
+
+    stream = io.StringIO()
+    monkeypatch.setattr(console, "FIRST_LINE_AFTER", 0.0)
+    monkeypatch.setattr(console, "LINE_EVERY", 3600.0)
+    with console.progress("render sft", total=10, stream=stream) as shown:
+        shown.note("alpaca")
+        for _ in range(10):
+            shown.update()
+    # The first update after FIRST_LINE_AFTER prints a line; the next ones wait LINE_EVERY.
+    assert re.fullmatch(r"render sft: 1/10 items after \d+s \(alpaca\)\n", stream.getvalue())
+    silent = io.StringIO()
+    with console.progress("render sft", total=10, disable=True, stream=silent) as shown:
+        shown.update(10)
+    assert silent.getvalue() == "" and shown.done == 10
