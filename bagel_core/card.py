@@ -219,8 +219,9 @@ def summary(manifest: dict[str, Any]) -> str:
     sft = [n for n, s in sources.items() if s["rows_written"]["sft"]]
     dpo = [n for n, s in sources.items() if s["rows_written"]["dpo"]]
     languages = language_fields(sources).get("language", [])
+    upstream = {d for s in sources.values() for d in s.get("dataset_ids", [])}
     return (
-        f"A fine-tuning dataset composed from {len(sources)} public datasets by bagel: {totals.get('conversations_rows', 0):,} conversations "
+        f"A fine-tuning dataset composed by bagel from {len(upstream)} upstream datasets: {totals.get('conversations_rows', 0):,} conversations "
         f"from {len(sft)} sources, rendered into {totals['sft_rows']:,} SFT rows (prompt formats {', '.join(manifest['formats']) or 'none'}), "
         f"and {totals['dpo_rows']:,} DPO rows from {len(dpo)} preference-pair builders; deduplicated ({totals['duplicates']:,} removed) and "
         f"decontaminated against benchmark test sets ({totals['contaminated']:,} removed)."

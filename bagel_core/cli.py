@@ -211,14 +211,12 @@ def run_command(recipe: Optional[Path], quiet: bool, verbose: bool, option: tupl
 
 
 def check_inputs(config: Any) -> None:
-    """The input paths of a run exist, before anything is read or any folder made."""
+    """The input paths of a run exist, before anything is read or any folder made (the
+    tokenizer is loaded then too: :func:`bagel_core.pipeline.special_tokens`)."""
     from .config import ConfigError
 
     if config.data_root is not None and not Path(config.data_root).is_dir():
         raise ConfigError(f"--data-root {config.data_root}: no such folder")
-    tokenizer = config.tokenizer
-    if tokenizer and (tokenizer.startswith((".", "/", "~")) or tokenizer.count("/") > 1) and not Path(tokenizer).expanduser().exists():
-        raise ConfigError(f"--tokenizer {tokenizer}: no such file or folder")
 
 
 def summary_lines(manifest: dict[str, Any], out: Path, timings: dict[str, float], reused: bool = False) -> str:

@@ -105,8 +105,9 @@ class UnknownComponentError(PluginError):
         import difflib
 
         listed = ", ".join(available) if available else "none installed"
-        close = difflib.get_close_matches(name.lower(), available, n=3, cutoff=0.6)
-        hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+        # 0.75: one or two letters off in a name of five or more ('slimorka'), not 'nope' -> 'ropes'.
+        close = difflib.get_close_matches(name.lower(), available, n=3, cutoff=0.75)
+        hint = f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""
         super().__init__(f"unknown {kind(kind_name).label} {name!r}{hint}; available: {listed}")
         self.kind, self.name, self.available = kind_name, name, available
 

@@ -63,7 +63,7 @@ def test_a_missing_data_root_is_one_line_before_any_work(tmp_path):
 def test_an_unknown_name_gets_a_suggestion(tmp_path):
     done = _bagel(["run", "--sample", "--sources", "slimorka", "--dpo", "none", "--out", "out"], tmp_path)
     assert done.returncode == 1 and len(done.stderr.splitlines()) == 1
-    assert "unknown source 'slimorka'; did you mean 'slimorca'?" in done.stderr
+    assert "unknown source 'slimorka' (did you mean 'slimorca'?); available: " in done.stderr
     assert not (tmp_path / "out").exists()
     far = _bagel(["run", "--sample", "--formats", "zzzzzz", "--out", "out"], tmp_path)
     assert "did you mean" not in far.stderr and "unknown format 'zzzzzz'; available: " in far.stderr

@@ -243,7 +243,10 @@ def test_card_body_licences_citations_recipe_and_usage(sample_out, tmp_path):
     assert str(sample_out.resolve()) not in text and str(tmp_path) not in text
     for section in ("## Intended use", "## Limitations and known biases", "## Example records"):
         assert section in text
-    assert text.split("---\n", 2)[2].lstrip().startswith("# bagel dataset\n\nA fine-tuning dataset composed from 7 public datasets")
+    m = json.loads((sample_out / "manifest.json").read_text())
+    upstream = {d for s in m["sources"].values() for d in s["dataset_ids"]}
+    assert text.split("---\n", 2)[2].lstrip().startswith(
+        f"# bagel dataset\n\nA fine-tuning dataset composed by bagel from {len(upstream)} upstream datasets: {m['totals']['conversations_rows']:,} conversations")
     examples = text.split("## Example records", 1)[1].split("\n## ", 1)[0]
     assert all(f"`{name}`:" in examples for name in ("sft", "dpo", "conversations", "contamination"))
     first = pq.read_table(sample_out / "sft.parquet").slice(0, 1).to_pylist()[0]
