@@ -97,11 +97,13 @@ def header(out: Path, manifest: dict[str, Any]) -> dict[str, Any]:
             continue
         largest = max(largest, rows)
         configs.append({"config_name": name, "data_files": [{"split": "train", "path": file}], **({"default": True} if name == "sft" else {})})
-        infos.append({"config_name": name, "features": _features(out / file), "splits": [{"name": "train", "num_examples": rows}]})
+        infos.append(split_info(out / file, name))
     data: dict[str, Any] = {"pretty_name": "bagel dataset", "license": license_id}
     if license_id == "other":
         # Each source keeps its own licence: the body's "Licences and terms" lists them.
         data["license_name"] = "multiple-upstream-licenses"
+        data["license_link"] = LICENSE_LINK
+    data.update(language_fields(sources))
     warnings = any(s.get("content_warning") for s in sources.values())
     data.update(
         source_datasets=sorted({d for s in sources.values() for d in s.get("dataset_ids", [])}),
@@ -112,6 +114,38 @@ def header(out: Path, manifest: dict[str, Any]) -> dict[str, Any]:
         dataset_info=infos,
     )
     return data
+
+
+#: Where the card's ``license_link`` points when the sources' licences differ: its own section
+#: listing them (relative, so it resolves in the folder and on the Hub alike).
+LICENSE_LINK = "README.md#licences-and-terms"
+
+
+def split_info(path: Path, name: str) -> dict[str, Any]:
+    """The ``dataset_info`` entry of one config, complete as ``datasets`` reads it (a split
+    without ``num_bytes`` makes every ``load_dataset`` warn that the card is malformed):
+    ``num_bytes`` is the data's uncompressed size as the parquet file records it (what the
+    Arrow table takes in memory, near enough), ``download_size`` the file's size."""
+    meta = pq.read_metadata(path)
+    size = sum(meta.row_group(g).total_byte_size for g in range(meta.num_row_groups))
+    return {
+        "config_name": name,
+        "features": _features(path),
+        "splits": [{"name": "train", "num_bytes": size, "num_examples": meta.num_rows}],
+        "download_size": path.stat().st_size,
+        "dataset_size": size,
+    }
+
+
+def language_fields(sources: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """``language`` and ``multilinguality`` from the languages each component declares
+    (``Loader.languages``; outputs made before it was recorded have none, so no field)."""
+    declared = [s["languages"] for s in sources.values() if s.get("languages") and sum(s.get("rows_written", {}).values())]
+    if not declared:
+        return {}
+    languages = sorted({code for codes in declared for code in codes}, key=lambda c: (c in ("multilingual", "code"), c))
+    spoken = [c for c in languages if c != "code"]
+    return {"language": languages, "multilinguality": ["multilingual" if len(spoken) > 1 or "multilingual" in spoken else "monolingual"]}
 
 
 def _toml_value(value: Any) -> str:
@@ -175,15 +209,111 @@ def _token_rows(tokens: dict[str, Any]) -> list[list[Any]]:
     return [[fmt, *row] for fmt, row in sorted(per_format.items())]
 
 
-def body(out: Path, manifest: dict[str, Any], location: str, chart: Optional[str]) -> str:
+#: Characters of each text field shown in a card's example record.
+EXAMPLE_CHARS = 300
+
+
+def summary(manifest: dict[str, Any]) -> str:
+    """The card's first paragraph: what is in the dataset, in numbers."""
+    sources, totals = manifest["sources"], manifest["totals"]
+    sft = [n for n, s in sources.items() if s["rows_written"]["sft"]]
+    dpo = [n for n, s in sources.items() if s["rows_written"]["dpo"]]
+    languages = language_fields(sources).get("language", [])
+    upstream = {d for s in sources.values() for d in s.get("dataset_ids", [])}
+    return (
+        f"A fine-tuning dataset composed by bagel from {len(upstream)} upstream datasets: {totals.get('conversations_rows', 0):,} conversations "
+        f"from {len(sft)} sources, rendered into {totals['sft_rows']:,} SFT rows (prompt formats {', '.join(manifest['formats']) or 'none'}), "
+        f"and {totals['dpo_rows']:,} DPO rows from {len(dpo)} preference-pair builders; deduplicated ({totals['duplicates']:,} removed) and "
+        f"decontaminated against benchmark test sets ({totals['contaminated']:,} removed)."
+        + (f" Languages: {', '.join(languages)}." if languages else "")
+    )
+
+
+def intended_use() -> str:
+    return (
+        "## Intended use\n\nSupervised fine-tuning (`sft`, `conversations`) and preference tuning (`dpo`) of instruction-following "
+        "language models, for research and for models whose use the upstream licences allow (see *Licences and terms*: some "
+        "sources are non-commercial or gated). Not meant as an evaluation set: benchmark test items were removed from it, and "
+        "scores on those benchmarks after training on it are comparable only as far as decontamination caught every overlap."
+    )
+
+
+def limitations(manifest: dict[str, Any]) -> str:
+    """Limitations and known biases, from what the manifest records about the components."""
+    sources = manifest["sources"]
+    used = {n: s for n, s in sources.items() if sum(s["rows_written"].values())}
+    items = ["Answers are not checked for correctness beyond each source's own filters (see *Sources* and `manifest.json`)."]
+    generated = [n for n, s in used.items() if "generated with" in (s.get("terms") or "").lower()]
+    if generated:
+        items.append(f"Model-written answers (their terms say so) in: {', '.join(generated)}: the writing models' errors, style and biases carry over.")
+    english = [n for n, s in used.items() if s.get("languages") == ["en"]]
+    if used and english:
+        items.append(f"Mostly English ({len(english)} of {len(used)} components); other languages come only from "
+                     f"{', '.join(n for n in used if n not in english) or 'none'}, so the mixture is skewed towards English-speaking norms and topics.")
+    warned = [n for n, s in used.items() if s.get("content_warning")]
+    if warned:
+        items.append(f"Harmful, toxic or adult content on purpose in: {', '.join(warned)} (see *Content warning*).")
+    unknown = [n for n, s in used.items() if (s.get("license") or "unknown") == "unknown"]
+    if unknown:
+        items.append(f"Licence not verified for: {', '.join(unknown)}: check the upstream terms before any use beyond research.")
+    items.append("Decontamination removes what its detectors match; paraphrases and translations of test items can remain.")
+    return "## Limitations and known biases\n\n" + "\n".join(f"- {i}" for i in items)
+
+
+def _first_row(path: Path) -> Optional[dict[str, Any]]:
+    for batch in pq.ParquetFile(path).iter_batches(batch_size=1):
+        if batch.num_rows:
+            return batch.to_pylist()[0]
+    return None
+
+
+def _cut(value: Any) -> Any:
+    if isinstance(value, str):
+        return value if len(value) <= EXAMPLE_CHARS else value[:EXAMPLE_CHARS] + f"… ({len(value) - EXAMPLE_CHARS} more characters)"
+    if isinstance(value, list):
+        return [_cut(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _cut(v) for k, v in value.items()}
+    return value
+
+
+def example_records(out: Path) -> str:
+    """The first row of each config with rows, long texts cut, as JSON."""
+    parts = []
+    for name, (file, _) in CONFIGS.items():
+        if _rows(out / file):
+            row = _first_row(out / file)
+            parts.append(f"`{name}`:\n\n```json\n{json.dumps(_cut(row), indent=2, ensure_ascii=False, default=str)}\n```")
+    return "## Example records\n\nThe first row of each config (texts cut at " + f"{EXAMPLE_CHARS} characters).\n\n" + "\n\n".join(parts)
+
+
+def usage(location: Optional[str], folder: str) -> str:
+    """The usage snippet: ``load_dataset`` on the Hub repository ``location``, or, for a local
+    folder, on its path relative to where Python runs (the card names no absolute path, so it
+    stays right when the folder is moved, copied or published)."""
+    if location:
+        setup, where = "", repr(location)
+    else:
+        setup, where = f"folder = {folder!r}  # this folder (the one holding this README.md), from where you run Python\n", "folder"
+    return (
+        "## Usage\n\n```python\nfrom datasets import load_dataset\n\n" + setup
+        + f"sft = load_dataset({where}, \"sft\", split=\"train\")                      # input/output, prompt/completion\n"
+        f"dpo = load_dataset({where}, \"dpo\", split=\"train\")                      # prompt/chosen/rejected\n"
+        f"conversations = load_dataset({where}, \"conversations\", split=\"train\")  # messages\n```\n\n"
+        "trl's `SFTTrainer` trains on `sft` (prompt-completion) or `conversations` (with the model's chat template) "
+        "and `DPOTrainer` on `dpo`, as loaded. `bagel export axolotl|llama-factory` writes the configs those tools need."
+    )
+
+
+def body(out: Path, manifest: dict[str, Any], location: Optional[str], chart: Optional[str]) -> str:
     """The card's Markdown body. ``location`` is what ``load_dataset`` is given in the usage
-    snippet (the output folder's absolute path, or a Hub repository id)."""
+    snippet: a Hub repository id, or ``None`` for the folder itself (by its name)."""
     sources = manifest["sources"]
     contamination = manifest["contamination"]
     config = manifest["config"]
     totals = manifest["totals"]
     parts = [
-        f"# bagel dataset\n\nComposed by bagel-core {manifest['bagel_version']} from {len(sources)} sources and DPO pair builders "
+        f"# bagel dataset\n\n{summary(manifest)}\n\nComposed by bagel-core {manifest['bagel_version']} from {len(sources)} sources and DPO pair builders "
         f"with seed {config['seed']}, rendered into the prompt formats {', '.join(manifest['formats']) or 'none'}.\n\nProject: {project_link()}."
     ]
 
@@ -207,14 +337,8 @@ def body(out: Path, manifest: dict[str, Any], location: str, chart: Optional[str
     if totals.get("conversations_skipped_plain_text"):
         parts[-1] += f"\n\n{totals['conversations_skipped_plain_text']} plain-text items have no conversation: they are in `sft` (empty input) but not in `conversations`."
 
-    parts.append(
-        "## Usage\n\n```python\nfrom datasets import load_dataset\n\n"
-        f"sft = load_dataset({location!r}, \"sft\", split=\"train\")                      # input/output, prompt/completion\n"
-        f"dpo = load_dataset({location!r}, \"dpo\", split=\"train\")                      # prompt/chosen/rejected\n"
-        f"conversations = load_dataset({location!r}, \"conversations\", split=\"train\")  # messages\n```\n\n"
-        "trl's `SFTTrainer` trains on `sft` (prompt-completion) or `conversations` (with the model's chat template) "
-        "and `DPOTrainer` on `dpo`, as loaded. `bagel export axolotl|llama-factory` writes the configs those tools need."
-    )
+    parts.append(usage(location, Path(out).name))
+    parts.append(intended_use())
     if chart:
         parts.append(f"## Mixture\n\n![Items per source]({chart})")
 
@@ -269,6 +393,9 @@ def body(out: Path, manifest: dict[str, Any], location: str, chart: Optional[str
         text = "No decontamination was run: items were not checked against benchmark test sets."
     parts.append("## Decontamination\n\n" + text)
 
+    parts.append(limitations(manifest))
+    parts.append(example_records(out))
+
     command = manifest.get("command")
     parts.append(
         "## Reproduce\n\n"
@@ -279,9 +406,17 @@ def body(out: Path, manifest: dict[str, Any], location: str, chart: Optional[str
     return "\n\n".join(parts) + "\n"
 
 
-def render(out: Path, manifest: dict[str, Any], location: Optional[str] = None, chart: Optional[str] = None) -> str:
-    """The whole card: YAML header (through ``huggingface_hub.DatasetCardData``) and body."""
+def render(out: Path, manifest: dict[str, Any], location: Optional[str] = None, chart: Optional[str] = None, final: Optional[Path] = None) -> str:
+    """The whole card: YAML header (through ``huggingface_hub.DatasetCardData``) and body.
+    ``final``: where the folder will be once published (``out`` is its staging copy then)."""
     from huggingface_hub import DatasetCardData
 
     data = DatasetCardData(**header(out, manifest))
-    return f"---\n{data.to_yaml()}\n---\n\n" + body(out, manifest, location or str(Path(out).resolve()), chart)
+    return f"---\n{data.to_yaml()}\n---\n\n" + relative_paths(body(out, manifest, location, chart), final or out)
+
+
+def relative_paths(text: str, out: Path) -> str:
+    """``text`` with the output folder's absolute path (in the recorded command, say) written
+    as the folder's name, the way the usage snippet names it."""
+    absolute = str(Path(out).resolve())
+    return text.replace(absolute + "/", Path(out).name + "/").replace(absolute, Path(out).name)

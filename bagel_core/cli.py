@@ -45,7 +45,8 @@ def cli(strict: bool, debug: bool) -> None:
 
 @cli.command("list-plugins")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-def list_plugins(as_json: bool) -> None:
+@click.option("--verbose", "-v", is_flag=True, help="One component per line, with its upstream datasets.")
+def list_plugins(as_json: bool, verbose: bool) -> None:
     """List installed plugins, the components they provide, load errors and name clashes."""
     from .containment import stdout_to_stderr
 
@@ -64,18 +65,49 @@ def list_plugins(as_json: bool) -> None:
                 payload.append(entry)
         click.echo(json.dumps(payload, indent=2, default=str))
         return
+    click.echo(plugin_table(reg, verbose))
+
+
+#: Characters of the components column before it is cut (``--verbose`` lists them all).
+COMPONENTS_WIDTH = 60
+
+
+def plugin_table(reg: Registry, verbose: bool = False) -> str:
+    """``bagel list-plugins``: one row per plugin and kind (per component with ``verbose``),
+    then each plugin's errors and clashes on their own lines, highlighted on a terminal."""
+    rows: list[tuple[list[str], Optional[str]]] = []  # cells, colour of the status
+    notes: list[str] = []
     for p in reg.plugins:
-        state = " [blocked]" if p.blocked else ""
         mine = [c for c in reg.registered if c.plugin is p]
-        parts = [
-            f"{k.listing}: {', '.join(_describe(reg, c) for c in mine if c.cls.kind == k.name)}"
-            for k in KINDS if any(c.cls.kind == k.name for c in mine)
-        ]
-        click.echo(f"{p.name} ({p.distribution} {p.version}){state}" + (": " + "; ".join(parts) if parts else ""))
+        status, colour = ("blocked", "yellow") if p.blocked else ("error", "red") if p.error else ("clash", "red") if p.clashes else ("ok", None)
+        kinds = [(k, [c for c in mine if c.cls.kind == k.name]) for k in KINDS]
+        kinds = [(k, cs) for k, cs in kinds if cs]
+        first = True
+        for k, components in kinds or [(None, [])]:
+            if verbose and components:
+                names = [_describe(reg, c) for c in components]
+            else:
+                joined = ", ".join(c.name + (" (clash)" if (c.cls.kind, c.name) in reg.clashes else "") for c in components) or "-"
+                if len(joined) > COMPONENTS_WIDTH:
+                    cut = joined[:COMPONENTS_WIDTH].rsplit(", ", 1)[0]
+                    joined = f"{cut}, ... ({len(components)}; --verbose)"
+                names = [joined]
+            for name in names:
+                rows.append(([p.name if first else "", p.version if first else "", (k.listing if k else "-") if name is names[0] else "", name, status if first else ""], colour if first else None))
+                first = False
         if p.error:
-            click.echo(f"  error: {p.error}")
-        for clash in p.clashes:
-            click.echo(f"  clash: {clash}")
+            notes.append(click.style(f"{p.name}: error: {p.error}", fg="red", bold=True))
+        notes += [click.style(f"{p.name}: clash: {clash}", fg="red") for clash in p.clashes]
+    head = ["plugin", "version", "kind", "components", "status"]
+    widths = [max(len(r[i]) for r in [head, *(cells for cells, _ in rows)]) for i in range(len(head))]
+    line = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()
+    out = [click.style(line(head), bold=True)]
+    for cells, colour in rows:
+        text = line(cells)
+        if colour:  # colour only the status word, at the end of the line
+            text = text[: len(text) - len(cells[-1])] + click.style(cells[-1], fg=colour, bold=True)
+        out.append(text)
+    return "\n".join(out + ([""] + notes if notes else []))
 
 
 def _describe(reg: Registry, c: registry.ComponentInfo) -> str:
@@ -101,7 +133,18 @@ def _run_default(name: str) -> Any:
     return next(f.default for f in dataclasses.fields(RunConfig) if f.name == name)
 
 
-@cli.command("run")
+RUN_EXAMPLES = """Examples:
+
+\b
+  bagel run --sample --out bagel-out                   # every plugin's shipped samples, no network
+  bagel run --sources slimorca,airoboros --dpo none --formats chatml --out out/
+  bagel run --recipe recipes/bagel-v0.2.toml --data-root /data/hf --num-proc 2 --out out/
+  bagel run --sample --plan                            # rows per source and format, nothing written
+  bagel report bagel-out                               # then look at bagel-out/report.html
+"""
+
+
+@cli.command("run", epilog=RUN_EXAMPLES)
 @click.option("--recipe", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="TOML recipe; flags override it.")
 @click.option("--sources", help="Sources: a,b | all | none.")
 @click.option("--dpo", help="DPO pair builders: a,b | all | none.")
@@ -123,11 +166,16 @@ def _run_default(name: str) -> Any:
 @click.option("--dedup-scope", type=click.Choice(_run_choices("dedup_scope")), help="separate: SFT and DPO deduplicated apart; shared: one set of ids, as the reference [separate].")
 @click.option("--tokenizer", help="Tokenizer (path or id) whose BOS/EOS the formats use.")
 @click.option("--option", "-o", "option", multiple=True, metavar="KIND.NAME.KEY=VALUE", help="A component option, as in a recipe table, e.g. -o source.slimorca.max_items=5000 or -o decontaminator.embedding.model=PATH (repeatable).")
-@click.option("--quiet", "-q", is_flag=True, help="No progress bars or summary.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress or summary; warnings and errors only.")
+@click.option("--verbose", "-v", is_flag=True, help="Also print the table of counts per source.")
 @click.option("--plan", "plan", is_flag=True, help="Print the expected items and rows per source and format (load and dedup only; nothing rendered or written to OUT).")
 @click.option("--plan-json", type=click.Path(dir_okay=False, path_type=Path), help="With --plan: also write the plan as JSON to this file.")
-def run_command(recipe: Optional[Path], quiet: bool, option: tuple[str, ...], plan: bool, plan_json: Optional[Path], **flags: Any) -> None:
+def run_command(recipe: Optional[Path], quiet: bool, verbose: bool, option: tuple[str, ...], plan: bool, plan_json: Optional[Path], **flags: Any) -> None:
     """Compose the dataset: load, dedup, decontaminate, render, write."""
+    from .console import log_warnings_cleanly, quiet_libraries
+
+    quiet_libraries()
+    log_warnings_cleanly()
     from .config import ConfigError, RunConfig, load_recipe, merge_options, option_assignments
     from .data import DatasetUnavailable
     from .options import parse_assignments
@@ -141,13 +189,10 @@ def run_command(recipe: Optional[Path], quiet: bool, option: tuple[str, ...], pl
         values.update({k: v for k, v in flags.items() if v is not None})
         values["options"] = merge_options(values.get("options", {}), option_assignments(parse_assignments(option, "-o")))
         config = RunConfig(**values)
+        check_inputs(config)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
     log = (lambda m: None) if quiet else (lambda m: click.echo(m, err=True))
-    if quiet:
-        import datasets
-
-        datasets.disable_progress_bars()
     try:
         result = run(config, _registry(), quiet=quiet, log=log, plan=plan, command=shlex.join(["bagel", *sys.argv[1:]]))
     except (ConfigError, PluginError, DatasetUnavailable, DecontaminationUnavailable, LoadError, BenchmarkError, OutputNotWritable,
@@ -164,9 +209,35 @@ def run_command(recipe: Optional[Path], quiet: bool, option: tuple[str, ...], pl
     for warning in result.manifest.get("warnings", []):  # even with --quiet: the data is suspect
         click.secho(f"warning: {warning}", err=True, fg="yellow", bold=True)
     if not quiet:
-        click.echo(summary_table(result.manifest))
-        timing = ", ".join(f"{k} {v:.1f}s" for k, v in result.timings.items())
-        click.echo(f"wrote {config.out}" + (f" ({timing})" if timing else " (up to date)"))
+        if verbose:
+            click.echo(summary_table(result.manifest))
+        click.echo(summary_lines(result.manifest, config.out, result.timings, result.reused))
+
+
+def check_inputs(config: Any) -> None:
+    """The input paths of a run exist, before anything is read or any folder made (the
+    tokenizer is loaded then too: :func:`bagel_core.pipeline.special_tokens`)."""
+    from .config import ConfigError
+
+    if config.data_root is not None and not Path(config.data_root).is_dir():
+        raise ConfigError(f"--data-root {config.data_root}: no such folder")
+
+
+def summary_lines(manifest: dict[str, Any], out: Path, timings: dict[str, float], reused: bool = False) -> str:
+    """What a run did, in two lines (``--verbose`` adds the table per source)."""
+    t = manifest["totals"]
+    sources = manifest["sources"].values()
+    rejected = sum(sum(s["rejected"].values()) for s in sources)
+    filtered = sum(sum(s["filtered"].values()) for s in sources)
+    rows = t["sft_rows"] + t["dpo_rows"]
+    timing = ", ".join(f"{k} {v:.1f}s" for k, v in timings.items())
+    return "\n".join([
+        f"{len(manifest['sources'])} component{'' if len(manifest['sources']) == 1 else 's'} loaded {t['loaded']:,} items; removed: {rejected:,} rejected, {filtered:,} filtered, "
+        f"{t['duplicates']:,} duplicates, {t['contaminated']:,} contaminated (per source: --verbose, {out}/manifest.json or `bagel report {out}`)",
+        (f"{out} is up to date: {rows:,} rows" if reused else f"wrote {rows:,} rows to {out}")
+        + f" ({t['sft_rows']:,} sft, {t['dpo_rows']:,} dpo, {t.get('conversations_rows', 0):,} conversations)"
+        + ("" if reused else f" in {sum(timings.values()):.1f}s ({timing})"),
+    ])
 
 
 def summary_table(manifest: dict[str, Any]) -> str:

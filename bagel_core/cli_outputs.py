@@ -50,9 +50,11 @@ def push_command(out: Path, repo: str, private: bool, revision: Optional[str], m
 
 @click.command("report")
 @_OUT
-@click.option("--tokenizer", help="Count tokens per source with this tokenizer (path or id) when the run did not.")
+@click.option("--tokenizer", help="Lengths in tokens of this tokenizer (path or id), and token counts per source.")
+@click.option("--max-length", type=click.IntRange(min=1), default=4096, show_default=True, help="Training sequence length the token lengths are held against.")
+@click.option("--num-proc", type=click.IntRange(min=1), help="Worker processes counting tokens [all cores].")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Where to write the report [OUT/report.html].")
-def report_command(out: Path, tokenizer: Optional[str], output: Optional[Path]) -> None:
+def report_command(out: Path, tokenizer: Optional[str], max_length: int, num_proc: Optional[int], output: Optional[Path]) -> None:
     """Write a self-contained report.html: mixture, lengths, what was removed and why, contamination, examples."""
     try:
         import matplotlib  # noqa: F401
@@ -62,4 +64,8 @@ def report_command(out: Path, tokenizer: Optional[str], output: Optional[Path]) 
 
     if not (out / "manifest.json").exists():
         raise click.ClickException(f"{out} is not a finished bagel output (no manifest.json); run `bagel run --out {out}` first")
-    click.echo(str(write_report(out, tokenizer, output)))
+    from .console import quiet_libraries
+    from .processes import cores
+
+    quiet_libraries()
+    click.echo(str(write_report(out, tokenizer, output, max_length, num_proc or cores())))

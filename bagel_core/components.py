@@ -97,6 +97,10 @@ class Loader(Component):
     #: A warning shown at the top of the card when this component's data is in the output
     #: (toxic, harmful or adult content); also tags the card ``not-for-all-audiences``.
     content_warning: ClassVar[Optional[str]] = None
+    #: Languages of the upstream text, as the card's ``language`` takes them: ISO 639-1/2/3
+    #: codes (``"en"``, ``"fra"``), or ``"multilingual"`` for many (too many to list), plus
+    #: ``"code"`` where the data is source code. Most instruction data is English: the default.
+    languages: ClassVar[tuple[str, ...]] = ("en",)
 
     def setup(self, ctx: "LoadContext") -> None:
         """Called once per run before :meth:`rows` or :meth:`load`: read lookup tables or other

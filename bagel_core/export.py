@@ -11,8 +11,11 @@ output folder as it is, without converting a row.
   (``alpaca`` formatting on the rendered prompts: train them with ``template: empty``, since
   bagel already rendered the prompt format).
 
-Paths are absolute, so the files work from any working directory (LLaMA-Factory joins
-``dataset_dir`` and ``file_name``; an absolute ``file_name`` wins). The field names were taken
+Paths are relative, so the files stay right when the folder is moved, copied or shared:
+LLaMA-Factory joins ``dataset_dir`` (the folder of ``dataset_info.json``) and ``file_name``, so
+its ``file_name`` is relative to that folder; axolotl opens a dataset ``path`` from its working
+directory, so its paths start with the output folder's name (``bagel-out/sft.parquet``): run
+axolotl from the folder that holds the output. The field names were taken
 from axolotl 0.19.0 (``axolotl/utils/schemas/datasets.py``, ``prompt_strategies``) and
 LLaMA-Factory 0.9.5 (``llamafactory/data/parser.py``, ``converter.py``).
 """
@@ -20,6 +23,7 @@ LLaMA-Factory 0.9.5 (``llamafactory/data/parser.py``, ``converter.py``).
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -47,13 +51,18 @@ def _check(out: Path) -> Path:
     return out
 
 
+def _axolotl_path(out: Path, name: str) -> str:
+    """``OUT/name`` as axolotl opens it: from its working directory, the folder holding OUT."""
+    return f"{out.name}/{name}"
+
+
 def axolotl_configs(out: Path) -> dict[str, dict[str, Any]]:
     """File name -> axolotl config fragment, for each output file that has rows."""
     out = _check(out)
     configs: dict[str, dict[str, Any]] = {}
     if _rows(out / "conversations.parquet"):
         configs["sft.yaml"] = {"datasets": [{
-            "path": str(out / "conversations.parquet"),
+            "path": _axolotl_path(out, "conversations.parquet"),
             "split": "train",
             "type": "chat_template",
             "field_messages": "messages",
@@ -67,7 +76,7 @@ def axolotl_configs(out: Path) -> dict[str, dict[str, Any]]:
             # instruction through unchanged; train_on_inputs false masks it.
             "train_on_inputs": False,
             "datasets": [{
-                "path": str(out / "sft.parquet"),
+                "path": _axolotl_path(out, "sft.parquet"),
                 "split": "train",
                 "type": {
                     "field_instruction": "input",
@@ -82,7 +91,7 @@ def axolotl_configs(out: Path) -> dict[str, dict[str, Any]]:
         configs["dpo.yaml"] = {
             "rl": "dpo",
             "datasets": [{
-                "path": str(out / "dpo.parquet"),
+                "path": _axolotl_path(out, "dpo.parquet"),
                 "split": "train",
                 "type": {
                     "field_prompt": "prompt",
@@ -99,26 +108,29 @@ def axolotl_configs(out: Path) -> dict[str, dict[str, Any]]:
     return configs
 
 
-def llama_factory_entries(out: Path) -> dict[str, dict[str, Any]]:
-    """``dataset_info.json`` entries for each output file that has rows."""
+def llama_factory_entries(out: Path, dataset_dir: "Path | None" = None) -> dict[str, dict[str, Any]]:
+    """``dataset_info.json`` entries for each output file that has rows, their ``file_name``
+    relative to ``dataset_dir`` (the folder of that file; default ``OUT/llama-factory``)."""
     out = _check(out)
+    base = Path(dataset_dir).resolve() if dataset_dir is not None else out / "llama-factory"
+    rel = lambda name: os.path.relpath(out / name, base)
     entries: dict[str, dict[str, Any]] = {}
     if _rows(out / "conversations.parquet"):
         entries["bagel_conversations"] = {
-            "file_name": str(out / "conversations.parquet"),
+            "file_name": rel("conversations.parquet"),
             "formatting": "sharegpt",
             "columns": {"messages": "messages"},
             "tags": dict(OPENAI_TAGS),
         }
     if _rows(out / "sft.parquet"):
         entries["bagel_sft"] = {
-            "file_name": str(out / "sft.parquet"),
+            "file_name": rel("sft.parquet"),
             "formatting": "alpaca",
             "columns": {"prompt": "input", "response": "output"},
         }
     if _rows(out / "dpo.parquet"):
         entries["bagel_dpo"] = {
-            "file_name": str(out / "dpo.parquet"),
+            "file_name": rel("dpo.parquet"),
             "formatting": "alpaca",
             "ranking": True,
             "columns": {"prompt": "prompt", "chosen": "chosen", "rejected": "rejected"},
@@ -144,14 +156,14 @@ def export(tool: str, out: Path, into: "Path | None" = None) -> list[Path]:
     if tool == "axolotl":
         for name, config in axolotl_configs(out).items():
             with atomic_path(folder / name) as tmp:
-                tmp.write_text(yaml.safe_dump(config, sort_keys=False))
+                tmp.write_text(f"# dataset paths are relative to the folder holding {Path(out).resolve().name}/: run axolotl from there\n" + yaml.safe_dump(config, sort_keys=False))
             written.append(folder / name)
         return written
     path = folder / "dataset_info.json"
     entries = json.loads(path.read_text()) if path.exists() else {}
     if not isinstance(entries, dict):
         raise ExportError(f"{path} is not a JSON object of datasets")
-    entries.update(llama_factory_entries(out))
+    entries.update(llama_factory_entries(out, folder))
     with atomic_path(path) as tmp:
         tmp.write_text(json.dumps(entries, indent=2) + "\n")
     return [path]

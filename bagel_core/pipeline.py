@@ -239,7 +239,7 @@ def run(
     tokens = special_tokens(config.tokenizer)
     stages = compose(config, chosen, tokens, quiet)
     work, out = Path(config.work), Path(config.out)
-    runner = Runner(work, [core_version(), CACHE_VERSION], log)
+    runner = Runner(work, [core_version(), CACHE_VERSION], log, quiet)
 
     fingerprint = runner.fingerprint(stages.render)
     manifest = None if plan else publish.current_manifest(out, fingerprint)
@@ -257,7 +257,8 @@ def run(
         return RunResult(mixture_plan(chosen.loaders, counts, dedup.counts, dedup.folder, names, config.seed, config.copies_per_item, config.format_assignment, global_cap, [d.cls.name for d in chosen.decontaminators]), reused=False, timings=runner.timings)
     decontaminate = _decontaminate(runner, stages.decontaminate) if stages.decontaminate else None
     if decontaminate is not None:
-        log(f"decontaminate: {decontaminate.counts['flagged']} items matched")
+        flagged = decontaminate.counts["flagged"]
+        log(f"decontaminate: {flagged:,} item{'' if flagged == 1 else 's'} matched")
     render = runner.run(stages.render)
 
     started = time.perf_counter()
@@ -265,6 +266,6 @@ def run(
         config, registry, chosen, counts, dedup.counts, decontaminate.counts if decontaminate else NO_CONTAMINATION,
         render.counts, fingerprint, tokens, command,
     )
-    write_outputs(out, manifest, render.folder, dedup.folder, decontaminate.folder if decontaminate else None, config.tokenizer, log)
+    write_outputs(out, manifest, render.folder, dedup.folder, decontaminate.folder if decontaminate else None, config.tokenizer, log, config.num_proc)
     runner.timings["write"] = time.perf_counter() - started
     return RunResult(manifest, reused=False, timings=runner.timings)

@@ -92,6 +92,7 @@ def describe(cls: type[Component]) -> str:
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_.\-]*$")
 _LICENSE = re.compile(r"^[a-z0-9][a-z0-9.\-]*$")
+_LANGUAGE = re.compile(r"^([a-z]{2,3}|multilingual|code)$")
 # Internal plugins of bagel-core, registered like any other (as pytest does with its own).
 _INTERNAL = ("bagel_core.builtin",)
 
@@ -102,8 +103,13 @@ class PluginError(Exception):
 
 class UnknownComponentError(PluginError):
     def __init__(self, kind_name: str, name: str, available: list[str]) -> None:
+        import difflib
+
         listed = ", ".join(available) if available else "none installed"
-        super().__init__(f"unknown {kind(kind_name).label} {name!r}; available: {listed}")
+        # 0.75: one or two letters off in a name of five or more ('slimorka'), not 'nope' -> 'ropes'.
+        close = difflib.get_close_matches(name.lower(), available, n=3, cutoff=0.75)
+        hint = f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""
+        super().__init__(f"unknown {kind(kind_name).label} {name!r}{hint}; available: {listed}")
         self.kind, self.name, self.available = kind_name, name, available
 
 
@@ -306,6 +312,8 @@ def validate_component(k: Kind, cls: Any) -> None:
             raise PluginError(f"{cls.__name__}.dataset_ids must be strings")
         if not isinstance(cls.license, str) or not _LICENSE.match(cls.license):
             raise PluginError(f"{cls.__name__}.license must be a Hugging Face licence id like 'apache-2.0', 'other' or 'unknown', got {cls.license!r}")
+        if not (isinstance(cls.languages, tuple) and cls.languages and all(isinstance(x, str) and _LANGUAGE.match(x) for x in cls.languages)):
+            raise PluginError(f"{cls.__name__}.languages must be a non-empty tuple of language codes like ('en',) or ('multilingual',), got {cls.languages!r}")
         for attr in ("terms", "citation", "content_warning"):
             if not isinstance(getattr(cls, attr), (str, type(None))):
                 raise PluginError(f"{cls.__name__}.{attr} must be a string or None")

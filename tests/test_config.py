@@ -35,7 +35,7 @@ def test_cli_flags_override_recipe(tmp_path, toy_root, monkeypatch, toy_registry
     recipe = tmp_path / "r.toml"
     recipe.write_text('[run]\nsources = "toy-high"\ndpo = "none"\nformats = "vicuna"\ndecontaminate = "none"\nseed = 1\n[format.vicuna]\nsystem_prompt_probability = 0.0\n')
     out = tmp_path / "out"
-    result = CliRunner().invoke(cli, ["run", "--recipe", str(recipe), "--data-root", str(toy_root), "--seed", "9", "--out", str(out)])
+    result = CliRunner().invoke(cli, ["run", "--recipe", str(recipe), "--data-root", str(toy_root), "--seed", "9", "--out", str(out), "--verbose"])
     assert result.exit_code == 0, result.output
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["config"]["seed"] == 9 and list(manifest["sources"]) == ["toy-high"]

@@ -60,7 +60,9 @@ def test_axolotl_configs_match_its_schema_and_read_the_files(out, tmp_path):
 
     (chat,) = configs["sft.yaml"]["datasets"]
     assert set(chat) <= AXOLOTL_SFT_FIELDS and chat["type"] == "chat_template"
-    rows = _read(chat["path"], tmp_path)
+    # Relative to the folder holding the output, where axolotl runs (it opens paths from its cwd).
+    assert not Path(chat["path"]).is_absolute()
+    rows = _read(str(out.parent / chat["path"]), tmp_path)
     mapping = chat["message_property_mappings"]
     roles = {m[mapping["role"]] for r in rows[chat["field_messages"]] for m in r}
     assert roles <= AXOLOTL_ROLES and "assistant" in roles
@@ -70,7 +72,7 @@ def test_axolotl_configs_match_its_schema_and_read_the_files(out, tmp_path):
     assert rendered["train_on_inputs"] is False
     (sft,) = rendered["datasets"]
     assert set(sft) <= AXOLOTL_SFT_FIELDS and set(sft["type"]) <= AXOLOTL_USER_DEFINED_SFT
-    rows = _read(sft["path"], tmp_path)
+    rows = _read(str(out.parent / sft["path"]), tmp_path)
     t = sft["type"]
     assert t["field_instruction"] in rows.column_names and t["field_output"] in rows.column_names
     # No such column: axolotl's input is then empty, and the prompt is bagel's input unchanged.
@@ -82,7 +84,7 @@ def test_axolotl_configs_match_its_schema_and_read_the_files(out, tmp_path):
     assert dpo["rl"] == "dpo"
     (pairs,) = dpo["datasets"]
     assert set(pairs) <= AXOLOTL_DPO_FIELDS and set(pairs["type"]) <= AXOLOTL_USER_DEFINED_DPO
-    rows = _read(pairs["path"], tmp_path)
+    rows = _read(str(out.parent / pairs["path"]), tmp_path)
     t = pairs["type"]
     for row in rows:
         assert t["prompt_format"].format(prompt=row[t["field_prompt"]]) == row["prompt"]
@@ -108,12 +110,12 @@ def test_llama_factory_entries_match_its_schema_and_read_the_files(out, tmp_path
     for name, entry in entries.items():
         assert set(entry) <= LF_ENTRY and set(entry["columns"]) <= LF_COLUMNS, name
         assert set(entry.get("tags", {})) <= LF_TAGS and entry["formatting"] in ("alpaca", "sharegpt", "openai"), name
-        # LLaMA-Factory joins dataset_dir and file_name: an absolute file_name is read from anywhere.
-        assert Path(entry["file_name"]).is_absolute() and Path(entry["file_name"]).suffix[1:] in LF_FILE_TYPES
-        rows = _read(entry["file_name"], tmp_path)
+        # LLaMA-Factory joins dataset_dir and file_name: relative to the dataset_info.json's folder.
+        assert not Path(entry["file_name"]).is_absolute() and Path(entry["file_name"]).suffix[1:] in LF_FILE_TYPES
+        rows = _read(str(path.parent / entry["file_name"]), tmp_path)
         assert set(entry["columns"].values()) <= set(rows.column_names), name
     conv = entries["bagel_conversations"]
-    rows = _read(conv["file_name"], tmp_path)[conv["columns"]["messages"]]
+    rows = _read(str(path.parent / conv["file_name"]), tmp_path)[conv["columns"]["messages"]]
     assert all(_sharegpt_accepts(m, conv["tags"]) for m in rows)  # nothing would be skipped
     assert any(m[0]["role"] == "system" for m in rows) and any(len(m) > 3 for m in rows)
     assert entries["bagel_dpo"]["ranking"] is True and "ranking" not in entries["bagel_sft"]
@@ -126,7 +128,40 @@ def test_llama_factory_export_keeps_other_entries(out, tmp_path):
     export("llama-factory", out, folder)
     entries = json.loads((folder / "dataset_info.json").read_text())
     assert entries["alpaca_en_demo"] == {"file_name": "alpaca_en_demo.json"}
-    assert entries["bagel_sft"]["file_name"] == str((out / "sft.parquet").resolve())
+    assert (folder / entries["bagel_sft"]["file_name"]).resolve() == (out / "sft.parquet").resolve()
+
+
+def test_exports_still_read_the_files_after_the_folder_moves(out, tmp_path):
+    """No absolute path: a copy of the folder elsewhere, read from another working directory,
+    reads its own files (the original is gone from the paths' reach)."""
+    import os
+    import shutil
+
+    export("axolotl", out)
+    export("llama-factory", out)
+    moved = tmp_path / "elsewhere" / out.name  # moved, not renamed: axolotl's paths name the folder
+    shutil.copytree(out, moved)
+    for path in (moved / "axolotl").glob("*.yaml"):
+        assert str(out) not in path.read_text()
+    entries = json.loads((moved / "llama-factory" / "dataset_info.json").read_text())
+    cwd = tmp_path / "somewhere-else"
+    cwd.mkdir()
+    previous = os.getcwd()
+    os.chdir(cwd)
+    try:
+        for entry in entries.values():  # LLaMA-Factory: os.path.join(dataset_dir, file_name)
+            file = Path(os.path.join(moved / "llama-factory", entry["file_name"])).resolve()
+            assert file.is_relative_to(moved.resolve()) and len(_read(str(file), tmp_path)) > 0
+    finally:
+        os.chdir(previous)
+    # axolotl, run from the folder holding the output (its dataset paths are read from its cwd).
+    os.chdir(moved.parent)
+    try:
+        for path in (moved / "axolotl").glob("*.yaml"):
+            (dataset,) = yaml.safe_load(path.read_text())["datasets"]
+            assert Path(dataset["path"]).resolve().is_relative_to(moved.resolve()) and len(_read(dataset["path"], tmp_path)) > 0
+    finally:
+        os.chdir(previous)
 
 
 def test_export_leaves_out_empty_files_and_refuses_other_folders(tmp_path):

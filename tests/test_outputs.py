@@ -168,7 +168,62 @@ def test_card_header_validates_and_names_every_upstream(sample_out):
     assert data.task_categories == ["text-generation"] and data.size_categories == ["n<1K"]
     assert "not-for-all-audiences" not in data.tags  # no toxic or gated source selected
     sft = next(i for i in data.dataset_info if i["config_name"] == "sft")
-    assert sft["splits"] == [{"name": "train", "num_examples": manifest["totals"]["sft_rows"]}]
+    (split,) = sft["splits"]
+    assert split["name"] == "train" and split["num_examples"] == manifest["totals"]["sft_rows"] and split["num_bytes"] > 0
+    assert sft["download_size"] == (sample_out / "sft.parquet").stat().st_size and sft["dataset_size"] == split["num_bytes"]
+    # Every component of this run is English (the default of Loader.languages).
+    assert data.language == ["en"] and data.multilinguality == ["monolingual"]
+    assert data.license_link == "README.md#licences-and-terms"
+
+
+def _load_warnings(out: Path, tmp_path: Path, caplog) -> list[str]:
+    """Warnings (logged or Python's) of ``load_dataset`` on every config of ``out``."""
+    import logging
+    import warnings
+
+    import datasets
+
+    datasets.logging.set_verbosity_warning()
+    caplog.clear()
+    try:
+        with caplog.at_level(logging.WARNING), warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            for name in ("sft", "dpo", "conversations", "contamination", "near_duplicates"):
+                load(out, name, tmp_path)
+    finally:
+        datasets.logging.set_verbosity_error()
+    return [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] + [str(w.message) for w in caught]
+
+
+def test_load_dataset_reads_the_card_without_a_warning(sample_out, tmp_path, caplog):
+    """A split without num_bytes made every load_dataset log "Ignoring part of dataset_info ...
+    malformed"; nothing is logged or warned now."""
+    import re
+    import shutil
+
+    assert _load_warnings(sample_out, tmp_path / "a", caplog) == []
+    # The check can fail: the card as it was (splits without num_bytes) makes datasets warn.
+    old = tmp_path / "old" / "out"
+    shutil.copytree(sample_out, old)
+    card = (old / "README.md").read_text()
+    (old / "README.md").write_text(re.sub(r"\n *num_bytes: \d+", "", card))
+    assert any("malformed" in w for w in _load_warnings(old, tmp_path / "b", caplog))
+
+
+def test_card_languages_come_from_the_loaders(tmp_path):
+    from bagel_core.card import language_fields
+
+    registry = load_plugins()
+    assert registry.get("source", "belebele").cls.languages == ("multilingual",)
+    assert registry.get("source", "natural_instructions").cls.languages == ("en", "multilingual")
+    assert registry.get("source", "slimorca").cls.languages == ("en",)
+    out = tmp_path / "out"
+    run(RunConfig(out=out, sources="belebele,mmlu", dpo="none", formats="vicuna", decontaminate="none", sample=True), load_plugins())
+    card = _card(out)
+    assert card.data.language == ["en", "multilingual"] and card.data.multilinguality == ["multilingual"]
+    # A component with no rows in the output does not add its languages.
+    written = {"rows_written": {"sft": 1, "dpo": 0}}
+    assert language_fields({"a": {**written, "languages": ["en"]}, "b": {"rows_written": {"sft": 0, "dpo": 0}, "languages": ["multilingual"]}}) == {"language": ["en"], "multilinguality": ["monolingual"]}
 
 
 def test_card_body_licences_citations_recipe_and_usage(sample_out, tmp_path):
@@ -183,11 +238,29 @@ def test_card_body_licences_citations_recipe_and_usage(sample_out, tmp_path):
     assert "No citation is given (or recorded) for: local, gutenberg, capybara, truthy-dpo, airoboros." in text
     assert "https://github.com/" not in text.replace("https://github.com/jondurbin/bagel", "")
     assert "Decontaminators ngram checked every SFT instruction and DPO prompt" in text and "| truthfulqa | 1 |" in text
-    # The usage snippet runs from anywhere (here: another folder, a fresh cache).
+    # No absolute path in the card: the usage snippet names the folder by its name, so it runs
+    # from the folder holding it, wherever that is (here: a copy elsewhere, a fresh cache).
+    assert str(sample_out.resolve()) not in text and str(tmp_path) not in text
+    for section in ("## Intended use", "## Limitations and known biases", "## Example records"):
+        assert section in text
+    m = json.loads((sample_out / "manifest.json").read_text())
+    upstream = {d for s in m["sources"].values() for d in s["dataset_ids"]}
+    assert text.split("---\n", 2)[2].lstrip().startswith(
+        f"# bagel dataset\n\nA fine-tuning dataset composed by bagel from {len(upstream)} upstream datasets: {m['totals']['conversations_rows']:,} conversations")
+    examples = text.split("## Example records", 1)[1].split("\n## ", 1)[0]
+    assert all(f"`{name}`:" in examples for name in ("sft", "dpo", "conversations", "contamination"))
+    first = pq.read_table(sample_out / "sft.parquet").slice(0, 1).to_pylist()[0]
+    assert json.dumps(first["id"]) in examples
+    import shutil
+
+    moved = tmp_path / "moved" / sample_out.name
+    shutil.copytree(sample_out, moved)
     snippet = text.split("```python\n", 1)[1].split("```", 1)[0]
+    assert f"folder = {sample_out.name!r}" in snippet
     env = {**__import__("os").environ, "HF_DATASETS_CACHE": str(tmp_path / "hf"), "HF_HOME": str(tmp_path / "home")}
-    done = subprocess.run([sys.executable, "-c", snippet + "\nprint(len(sft), len(dpo), len(conversations))"], cwd=tmp_path, env=env, capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-c", snippet + "\nprint(len(sft), len(dpo), len(conversations))"], cwd=moved.parent, env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+    assert "Ignoring part of dataset_info" not in done.stderr
     manifest = json.loads((sample_out / "manifest.json").read_text())
     t = manifest["totals"]
     assert done.stdout.split() == [str(t["sft_rows"]), str(t["dpo_rows"]), str(t["conversations_rows"])]

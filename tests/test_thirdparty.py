@@ -56,12 +56,15 @@ def test_install_is_not_editable_and_stays_in_its_venv(installed):
 def test_bagel_lists_and_runs_the_installed_plugin(installed, tmp_path):
     python, _ = installed
     bagel = [str(python), "-m", "bagel_core"]
-    listed = subprocess.run([*bagel, "list-plugins"], capture_output=True, text=True, timeout=120, cwd=tmp_path)
-    line = next(l for l in listed.stdout.splitlines() if l.startswith("shakespeare "))
-    assert line == (
-        "shakespeare (bagel-shakespeare 0.3.0): sources: shakespeare [tiny/shakespeare]; formats: playbill; "
-        "decontaminators: quoted-line; benchmarks: shakespeare-quiz [tiny/shakespeare-quiz]"
-    )
+    listed = subprocess.run([*bagel, "list-plugins", "--verbose"], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    lines = listed.stdout.splitlines()
+    at = next(i for i, l in enumerate(lines) if l.startswith("shakespeare "))
+    assert [l.split() for l in lines[at:at + 4]] == [
+        ["shakespeare", "0.3.0", "sources", "shakespeare", "[tiny/shakespeare]", "ok"],
+        ["formats", "playbill"],
+        ["decontaminators", "quoted-line"],
+        ["benchmarks", "shakespeare-quiz", "[tiny/shakespeare-quiz]"],
+    ]
     out = tmp_path / "out"
     result = subprocess.run(
         [*bagel, "run", "--sample", "--sources", "shakespeare", "--dpo", "none", "--formats", "playbill,vicuna",

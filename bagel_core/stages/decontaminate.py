@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any, ClassVar, Iterator, Optional, Sequence
 
 import pyarrow as pa
-from tqdm.auto import tqdm
+import pyarrow.parquet as pq
 
+from ..console import progress
 from ..components import BenchmarkText, Decontaminator, Match, Query
 from ..context import LoadContext
 from ..data import DatasetUnavailable
@@ -138,8 +139,8 @@ def run_decontaminate(
     flagged: set[str] = set()
     by_origin: dict[str, Counter] = {}
     by_benchmark: Counter = Counter()
-    with ParquetSink(out_dir / "contamination.parquet", CONTAMINATION_SCHEMA) as report:
-        progress = tqdm(desc="decontaminate", unit=" items", disable=quiet, leave=False)
+    total = sum(pq.read_metadata(p).num_rows for p in (in_dir / "sft.parquet", in_dir / "dpo.parquet") if p.exists())
+    with ParquetSink(out_dir / "contamination.parquet", CONTAMINATION_SCHEMA) as report, progress("decontaminate", total=total, disable=quiet) as shown:
         for queries, origins, found in _batches(decontaminators, benchmarks, in_dir / "sft.parquet", in_dir / "dpo.parquet", num_proc):
             origin_of = dict(zip((q.id for q in queries), origins))
             for matches in found:
@@ -150,8 +151,7 @@ def run_decontaminate(
                     if m.id not in flagged:
                         by_origin.setdefault(origin_of[m.id], Counter())[m.decontaminator] += 1
                     flagged.add(m.id)
-            progress.update(len(queries))
-        progress.close()
+            shown.update(len(queries))
     removed = set() if dry_run else flagged
     for name, schema in (("sft", SFT_WORK_SCHEMA), ("dpo", DPO_WORK_SCHEMA)):
         with ParquetSink(out_dir / f"{name}.parquet", schema) as sink:

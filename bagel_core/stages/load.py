@@ -17,7 +17,6 @@ from typing import Any, ClassVar, Iterator, Optional
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
-from tqdm.auto import tqdm
 
 from .. import rng
 from ..components import Loader
@@ -331,16 +330,13 @@ def run_load(task: LoadTask) -> LoadCounts:
     buffer: list[dict] = []
     strata: list[Optional[str]] = []
     with ParquetSink(target, SPILL_SCHEMA if capped else WORK_SCHEMA) as sink, item_time_limit(task.limits.item_time_limit) as timer:
-        progress = tqdm(desc=f"load {cls.name}", unit=" rec", disable=task.quiet, leave=False)
         for stratum, record in _valid_pairs(_guarded(component, ctx, timer), ctx, task.limits):
             buffer.append(record)
             strata.append(stratum)
             if len(buffer) >= BATCH:
                 ctx.counts.loaded += _write(sink, buffer, cls.name, strata if capped else None, ctx)
-                progress.update(len(buffer))
                 buffer, strata = [], []
         ctx.counts.loaded += _write(sink, buffer, cls.name, strata if capped else None, ctx)
-        progress.close()
         check_not_all_rejected(cls, ctx.counts)  # before the shard is kept, so a rerun retries
     if capped:
         ctx.counts.loaded = _write_capped(target, task.shard, task.caps, task.seed, cls.name, ctx)

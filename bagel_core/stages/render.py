@@ -16,8 +16,8 @@ from typing import Any, ClassVar, Optional, Sequence
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
-from tqdm.auto import tqdm
 
+from ..console import progress
 from ..components import PromptFormat, SpecialTokens
 from ..containment import contained, who
 from ..processes import in_order, worker_pool
@@ -168,9 +168,9 @@ def render_file(kind: str, src: Path, dest: Path, num_proc: int, quiet: bool) ->
              for g in range(pf.num_row_groups)]
     written: Counter = Counter()
     schema = SFT_SCHEMA if kind == "sft" else DPO_SCHEMA
-    progress = tqdm(total=pf.metadata.num_rows, desc=f"render {kind}", unit=" items", disable=quiet, leave=False)
+    shown = progress(f"render {kind}", total=pf.metadata.num_rows, disable=quiet)
     parallel = num_proc > 1 and len(tasks) > 1
-    with ParquetSink(dest, schema, rows_per_group=100_000) as sink, (worker_pool(num_proc) if parallel else nullcontext()) as pool:
+    with shown, ParquetSink(dest, schema, rows_per_group=100_000) as sink, (worker_pool(num_proc) if parallel else nullcontext()) as pool:
         results = in_order(lambda t: pool.submit(_render_group, *t), tasks, 2 * num_proc) if parallel else \
             ((t, _render_group(*t)) for t in tasks)
         for task, (table, counts) in results:
@@ -182,8 +182,7 @@ def render_file(kind: str, src: Path, dest: Path, num_proc: int, quiet: bool) ->
             else:
                 sink.write(table)
             written.update(counts)
-            progress.update(pf.metadata.row_group(task[2]).num_rows)
-    progress.close()
+            shown.update(pf.metadata.row_group(task[2]).num_rows)
     return written
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Callable, ClassVar, Sequence
 
 from ..containment import contained
+from ..console import progress
 from ..processes import worker_pool
 from ..storage import fingerprint, read_json, write_json
 
@@ -72,10 +73,12 @@ class Runner:
     """Runs stages into ``work``; ``core`` (the engine's version and cache layout) is part of
     every fingerprint."""
 
-    def __init__(self, work: Path, core: Any, log: Callable[[str], None] = lambda message: None) -> None:
+    def __init__(self, work: Path, core: Any, log: Callable[[str], None] = lambda message: None, quiet: bool = True) -> None:
         self.work = Path(work)
         self.core = core
         self.log = log
+        #: No progress display (the stages' own displays take ``quiet`` from their tasks).
+        self.quiet = quiet
         #: Seconds spent per stage name (loads summed), reused stages counting ~0.
         self.timings: dict[str, float] = {}
         # id -> (stage, fingerprint): the stage is held so its id is not reused while cached.
@@ -102,45 +105,58 @@ class Runner:
         folder.mkdir(parents=True)
         return folder
 
-    def _finish(self, stage: Stage, counts: dict[str, Any], seconds: float, timed: bool = True) -> StageResult:
+    def _finish(self, stage: Stage, counts: dict[str, Any], seconds: float, timed: bool = True, say: bool = True) -> StageResult:
         write_json(self.folder(stage) / DONE, counts)  # last: marks the folder finished
         if timed:
             self.timings[stage.name] = self.timings.get(stage.name, 0.0) + seconds
-        self.log(f"{stage.label()}: done after {seconds:.1f}s")
+        if say:
+            self.log(f"{stage.label()}: done after {seconds:.1f}s")
         return StageResult(self.folder(stage), counts, reused=False)
 
-    def _reused(self, stage: Stage) -> StageResult:
+    def _reused(self, stage: Stage, say: bool = True) -> StageResult:
         self.timings.setdefault(stage.name, 0.0)
-        self.log(f"{stage.label()}: reused")
+        if say:
+            self.log(f"{stage.label()}: reused")
         return StageResult(self.folder(stage), read_json(self.folder(stage) / DONE), reused=True)
 
-    def run(self, stage: Stage) -> StageResult:
+    def run(self, stage: Stage, say: bool = True) -> StageResult:
         """``stage``'s result, run now unless a finished folder exists (its inputs must be
         finished already)."""
         if self.done(stage):
-            return self._reused(stage)
+            return self._reused(stage, say)
         folder = self._fresh(stage)
         started = time.perf_counter()
         counts = _execute(stage, folder, [self.folder(s) for s in stage.inputs])
-        return self._finish(stage, counts, time.perf_counter() - started)
+        return self._finish(stage, counts, time.perf_counter() - started, say=say)
 
     def run_all(self, stages: Sequence[Stage], num_proc: int = 1) -> list[StageResult]:
         """Independent stages, in worker processes when ``num_proc`` > 1; results in order.
-        The workers' counts are used as they come back, not recomputed."""
-        results: dict[int, StageResult] = {i: self._reused(s) for i, s in enumerate(stages) if self.done(s)}
+        The workers' counts are used as they come back, not recomputed. One progress display
+        and one line for them all (a run has dozens of loaders)."""
+        results: dict[int, StageResult] = {i: self._reused(s, say=False) for i, s in enumerate(stages) if self.done(s)}
         pending = [i for i in range(len(stages)) if i not in results]
-        if num_proc > 1 and len(pending) > 1:
-            jobs = [(stages[i], self._fresh(stages[i]), [self.folder(s) for s in stages[i].inputs]) for i in pending]
-            started = time.perf_counter()
-            with worker_pool(min(num_proc, len(jobs))) as pool:
-                futures = [pool.submit(_execute, *job) for job in jobs]
-                for i, future in zip(pending, futures):
-                    counts = future.result()
-                    results[i] = self._finish(stages[i], counts, time.perf_counter() - started, timed=False)
-            # Stages that ran side by side: their wall time, once.
-            name = stages[pending[0]].name
-            self.timings[name] = self.timings.get(name, 0.0) + time.perf_counter() - started
-        else:
-            for i in pending:
-                results[i] = self.run(stages[i])
+        if not stages:
+            return []
+        name = stages[0].name
+        started = time.perf_counter()
+        with progress(name, total=len(pending), unit="components", disable=self.quiet or not pending) as shown:
+            if num_proc > 1 and len(pending) > 1:
+                jobs = [(stages[i], self._fresh(stages[i]), [self.folder(s) for s in stages[i].inputs]) for i in pending]
+                with worker_pool(min(num_proc, len(jobs))) as pool:
+                    futures = [pool.submit(_execute, *job) for job in jobs]
+                    for i, future in zip(pending, futures):
+                        shown.note(stages[i].label())
+                        counts = future.result()
+                        results[i] = self._finish(stages[i], counts, time.perf_counter() - started, timed=False, say=False)
+                        shown.update()
+                # Stages that ran side by side: their wall time, once.
+                self.timings[name] = self.timings.get(name, 0.0) + time.perf_counter() - started
+            else:
+                for i in pending:
+                    shown.note(stages[i].label())
+                    results[i] = self.run(stages[i], say=False)
+                    shown.update()
+        self.timings.setdefault(name, 0.0)
+        reused = f", {len(stages) - len(pending)} reused" if len(pending) < len(stages) else ""
+        self.log(f"{name}: {len(stages)} component{'' if len(stages) == 1 else 's'}{reused}, done after {time.perf_counter() - started:.1f}s")
         return [results[i] for i in range(len(stages))]

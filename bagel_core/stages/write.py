@@ -33,10 +33,10 @@ CARD = "README.md"
 CHART = "mixture.png"
 
 
-def write_card(out: Path, manifest: dict[str, Any], location: Optional[str] = None) -> None:
+def write_card(out: Path, manifest: dict[str, Any], location: Optional[str] = None, final: Optional[Path] = None) -> None:
     """``README.md``: the dataset card (:mod:`bagel_core.card`); ``datasets.load_dataset(out,
     NAME)`` finds every config through its YAML header."""
-    text = card.render(out, manifest, location, chart=CHART if (out / CHART).exists() else None)
+    text = card.render(out, manifest, location, chart=CHART if (out / CHART).exists() else None, final=final)
     with atomic_path(out / CARD) as tmp:
         tmp.write_text(text)
 
@@ -80,6 +80,7 @@ def build_manifest(
             "flagged": flagged,
             "contaminated": 0 if contamination["dry_run"] else flagged,
             **s.cls.card_metadata(),
+            "languages": list(s.cls.languages),
             "rows_written": {"sft": written.get(name, {}).get("sft", 0), "dpo": written.get(name, {}).get("dpo", 0), "conversations": conversations.get(name, {}).get("rows", 0)},
         }
     return {
@@ -135,7 +136,7 @@ def _move(src: Path, dest: Path) -> None:
         src.unlink()
 
 
-def write_outputs(out: Path, manifest: dict[str, Any], rendered: Path, dedup: Path, decontaminated: Optional[Path], tokenizer: Optional[str] = None, log: Callable[[str], None] = lambda message: None) -> None:
+def write_outputs(out: Path, manifest: dict[str, Any], rendered: Path, dedup: Path, decontaminated: Optional[Path], tokenizer: Optional[str] = None, log: Callable[[str], None] = lambda message: None, num_proc: int = 1) -> None:
     """Stage the run's files, count their tokens (with ``tokenizer``), write the card, and
     publish them all into ``out``."""
     stage = publish.staging(out)
@@ -148,8 +149,8 @@ def write_outputs(out: Path, manifest: dict[str, Any], rendered: Path, dedup: Pa
             with ParquetSink(stage / name, schema):
                 pass
     if tokenizer:
-        manifest["tokens"] = count_tokens(stage, tokenizer)
+        manifest["tokens"] = count_tokens(stage, tokenizer, num_proc)
     if write_mixture_chart(stage) is None:  # the card embeds it when matplotlib is installed
         log("no mixture chart in the card: matplotlib is not installed (pip install 'bagel-core[report]')")
-    write_card(stage, manifest, location=str(out.resolve()))  # the card names where it will be
+    write_card(stage, manifest, final=out)  # the card names the folder it will be, by name
     publish.publish(stage, out, manifest)

@@ -29,6 +29,7 @@ class Belebele(Source):
   year = {2023}
 }"""
     sample_root = SAMPLES
+    languages = ("multilingual",)  # 122 language variants of the same passages
     #: Seeded sample per language variant (of 900 each).
     max_items = 300
     cap_per_stratum = True

@@ -24,6 +24,7 @@ class NaturalInstructions(Source):
   year = {2022}
 }"""
     sample_root = SAMPLES
+    languages = ("en", "multilingual")  # mostly English tasks, and tasks in about 55 other languages
     #: Items kept, each task keeping its share (50,000 at v0.2 of the reference, 30,000 at HEAD).
     max_items = 50_000
 

@@ -17,6 +17,8 @@ MISTRAL = "mistralai/Mistral-7B-v0.1"
 APPROX = "approx"
 
 log = logging.getLogger(__name__)
+#: Tokenizers already said to be missing in this process: one note, not one per source.
+_NOTED: set[str] = set()
 
 TokenCounter = Callable[[str], int]
 
@@ -54,6 +56,8 @@ def _load(name: str, ctx: LoadContext) -> TokenCounter:
                 f"tokenizer {name!r} is not available ({exc}); download it once online, or set the "
                 f"source's `tokenizer` option to a local path or to {APPROX!r}"
             ) from exc
-        log.warning("%s: tokenizer %s not cached; counting tokens approximately", ctx.component, name)
+        if name not in _NOTED:
+            _NOTED.add(name)
+            log.warning("tokenizer %s is not cached: the length filters of the samples count tokens approximately (first: %s)", name, ctx.component)
         return approx_count
     return lambda text: len(tokenizer(text)["input_ids"])
