@@ -29,6 +29,10 @@ class Component:
     name: ClassVar[str]
     #: One line saying what the component does.
     description: ClassVar[str]
+    #: Top-level modules the component imports when it works (``("faiss",)``): a selected
+    #: component whose module is not installed stops the run before any data is read, with
+    #: one line naming the module and how to install it (``bagel_core.errors.EXTRAS``).
+    requires_modules: ClassVar[tuple[str, ...]] = ()
 
     @dataclass
     class Options:

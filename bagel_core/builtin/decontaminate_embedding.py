@@ -102,6 +102,7 @@ class Pair(NamedTuple):
 
 class EmbeddingDecontaminator(Decontaminator):
     name = "embedding"
+    requires_modules = ("faiss", "model2vec", "scipy", "sentence_transformers")
     description = "Cosine similarity of sentence-transformers embeddings (all-MiniLM-L6-v2) in a faiss index."
 
     @dataclass

@@ -111,6 +111,7 @@ def banding(threshold: float, permutations: int) -> tuple[int, int]:
 
 class MinHashDeduper(Deduper):
     name = "minhash"
+    requires_modules = ("rensa",)
     description = "Near-duplicates: MinHash of word shingles, LSH banding, estimated Jaccard >= threshold."
 
     @dataclass

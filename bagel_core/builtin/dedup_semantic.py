@@ -27,6 +27,7 @@ WALK_BATCH = 1024
 
 class SemanticDeduper(Deduper):
     name = "semantic"
+    requires_modules = ("faiss", "model2vec", "scipy", "sentence_transformers")
     description = "Near-duplicates: cosine similarity of sentence embeddings (the embedding decontaminator's model and cache)."
 
     @dataclass
