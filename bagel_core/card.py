@@ -18,6 +18,8 @@ from typing import Any, Optional
 
 import pyarrow.parquet as pq
 
+from . import privacy
+
 #: config name -> (file, what it is); ``sft`` is the default config.
 CONFIGS = {
     "sft": ("sft.parquet", "one row per assistant turn and prompt format; train on `output` (trl: `prompt`/`completion`, the same text)"),
@@ -133,12 +135,12 @@ def recipe(manifest: dict[str, Any]) -> str:
 
     config = manifest["config"]
     loaders = manifest["components"]["loaders"]
-    run = {
-        "sources": [c["name"] for c in loaders if c["kind"] == "source"],
-        "dpo": [c["name"] for c in loaders if c["kind"] == "dpo_builder"],
+    run = {  # an empty list is "none": a recipe may not select nothing by an empty list
+        "sources": [c["name"] for c in loaders if c["kind"] == "source"] or "none",
+        "dpo": [c["name"] for c in loaders if c["kind"] == "dpo_builder"] or "none",
         "formats": manifest["formats"],
-        **({"dedup": manifest["dedupers"]} if "dedupers" in manifest else {}),
-        "decontaminate": manifest["decontaminators"],
+        **({"dedup": manifest["dedupers"] or "none"} if "dedupers" in manifest else {}),
+        "decontaminate": manifest["decontaminators"] or "none",
         "benchmarks": manifest["benchmarks"] or "all",
         **{k: config[k] for k in ("seed", "copies_per_item", "tokenizer", "decontaminate_dry_run", "sample") if config.get(k) is not None},
     }
@@ -207,11 +209,14 @@ def body(out: Path, manifest: dict[str, Any], location: str, chart: Optional[str
     if totals.get("conversations_skipped_plain_text"):
         parts[-1] += f"\n\n{totals['conversations_skipped_plain_text']} plain-text items have no conversation: they are in `sft` (empty input) but not in `conversations`."
 
+    # A local folder under the home folder is written with ~ (no user name in a published card).
+    folder = privacy.tilde(location)
+    where, imports = (f"os.path.expanduser({folder!r})", "import os\n\n") if folder.startswith("~") else (repr(folder), "")
     parts.append(
-        "## Usage\n\n```python\nfrom datasets import load_dataset\n\n"
-        f"sft = load_dataset({location!r}, \"sft\", split=\"train\")                      # input/output, prompt/completion\n"
-        f"dpo = load_dataset({location!r}, \"dpo\", split=\"train\")                      # prompt/chosen/rejected\n"
-        f"conversations = load_dataset({location!r}, \"conversations\", split=\"train\")  # messages\n```\n\n"
+        f"## Usage\n\n```python\n{imports}from datasets import load_dataset\n\n"
+        f"sft = load_dataset({where}, \"sft\", split=\"train\")                      # input/output, prompt/completion\n"
+        f"dpo = load_dataset({where}, \"dpo\", split=\"train\")                      # prompt/chosen/rejected\n"
+        f"conversations = load_dataset({where}, \"conversations\", split=\"train\")  # messages\n```\n\n"
         "trl's `SFTTrainer` trains on `sft` (prompt-completion) or `conversations` (with the model's chat template) "
         "and `DPOTrainer` on `dpo`, as loaded. `bagel export axolotl|llama-factory` writes the configs those tools need."
     )

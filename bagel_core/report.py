@@ -27,6 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from . import privacy
 from .storage import atomic_path, iter_batches, read_json
 
 REPORT = "report.html"
@@ -341,7 +342,7 @@ def build(out: Path, tokenizer: Optional[str] = None) -> str:
         "<meta name='viewport' content='width=device-width, initial-scale=1'>",
         f"<meta name='bagel-fingerprint' content='{_e(manifest['fingerprint'])}'>",
         f"<title>bagel report: {_e(out.name)}</title><style>{_STYLE}</style></head><body>",
-        f"<h1>bagel report</h1><p class='muted'>{_e(out.resolve())}: bagel-core {_e(manifest['bagel_version'])}, seed {_e(config['seed'])}, "
+        f"<h1>bagel report</h1><p class='muted'>{_e(privacy.tilde(str(out.resolve())))}: bagel-core {_e(manifest['bagel_version'])}, seed {_e(config['seed'])}, "
         f"formats {_e(', '.join(manifest['formats']))}; {totals['sft_rows']:,} SFT rows, {totals['dpo_rows']:,} DPO rows, "
         f"{totals.get('conversations_rows', 0):,} conversations.</p>",
         "<nav><a href='#mixture'>Mixture</a><a href='#lengths'>Lengths</a><a href='#removed'>Rejected and filtered</a>"
