@@ -353,10 +353,14 @@ def test_secret_options_and_home_paths_never_reach_published_files_or_messages(t
     assert_one_line_error(missing, "--tokenizer '~/no-such'")
 
 
-def test_card_usage_snippet_outside_the_home_folder_is_the_absolute_path(tmp_path, toy_root, toy_registry, monkeypatch):
+def test_outside_the_home_folder_the_card_and_command_keep_the_path_as_given(tmp_path, toy_root, toy_registry, monkeypatch):
+    """The usage snippet and the command line must still run: OUT is written relative only in
+    the manifest's settings, never in the command that made it."""
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     out = tmp_path / "out"
-    run(_config(out, toy_root), toy_registry)
+    command = f"bagel run --out {out} -o format.vicuna.system_prompt_probability=0.5"
+    manifest = run(_config(out, toy_root), toy_registry, command=command).manifest
+    assert manifest["command"] == command and manifest["config"]["out"] == "."
     assert f"load_dataset({str(out.resolve())!r}, \"sft\"" in (out / "README.md").read_text()
 
 

@@ -102,7 +102,7 @@ def build_manifest(
         "format_version": publish.FORMAT_VERSION,
         "bagel_version": core_version(),
         "fingerprint": fingerprint,
-        "command": privacy.command_line(command, lambda key: privacy.secret_key(key, options_of)) if command else command,
+        "command": None,  # below
         "config": settings,
         "special_tokens": dataclasses.asdict(tokens),
         "plugins": [
@@ -135,7 +135,10 @@ def build_manifest(
         },
     }
     # Published and uploaded: no secrets (above) and no local paths (the home folder, OUT itself).
-    return privacy.public(manifest, config.out)
+    manifest = privacy.public(manifest, config.out)
+    # The command line stays runnable: its paths as typed, but secrets redacted and home as ~.
+    manifest["command"] = privacy.command_line(command, lambda key: privacy.secret_key(key, options_of)) if command else command
+    return manifest
 
 
 def _copy(src: Path, dest: Path) -> None:
@@ -184,7 +187,7 @@ def write_outputs(out: Path, manifest: dict[str, Any], rendered: Path, dedup: Pa
             with ParquetSink(stage / name, schema):
                 pass
     if tokenizer:
-        manifest["tokens"] = count_tokens(stage, tokenizer)
+        manifest["tokens"] = privacy.public(count_tokens(stage, tokenizer), out)  # names the tokenizer: maybe a local path
     if write_mixture_chart(stage) is None:  # the card embeds it when matplotlib is installed
         log("no mixture chart in the card: matplotlib is not installed (pip install 'bagel-core[report]')")
     write_card(stage, manifest, location=str(out.resolve()))  # the card names where it will be
