@@ -124,8 +124,10 @@ def _marker_files(out: Path) -> Optional[set[str]]:
     except (OSError, UnicodeDecodeError):
         return None
     last = text.rstrip("\n").rpartition("\n")[2]
-    if not text.startswith(_MARKER_TEXT) or not last.startswith(_MARKER_FILES):
+    if not text.startswith(_MARKER_TEXT):
         return None
+    if not last.startswith(_MARKER_FILES):  # a marker of bagel before the list: bagel's, naming none
+        return set()
     try:
         names = json.loads(last[len(_MARKER_FILES):])
     except ValueError:
@@ -201,6 +203,8 @@ def claim(out: Path, work: Optional[Path] = None, force: bool = False) -> Folder
     lock just before publishing."""
     if out.exists() and not out.is_dir():
         raise OutputNotWritable(f"--out {out} is a file, not a folder")
+    if work is not None and os.path.abspath(work) == os.path.abspath(out):  # its stage folders would be foreign next time
+        raise OutputNotWritable(f"--work-dir {work} is the output folder itself: use a folder inside it (the default {WORK}) or elsewhere")
     folder = inspect(out, work)
     if folder.not_files:
         raise _not_files_error(out, folder.not_files)

@@ -156,6 +156,15 @@ def test_the_default_out_and_reruns_into_bagels_own_folder_need_no_flag(tmp_path
     assert (out / "report.html").exists() and (out / "axolotl").is_dir()
 
 
+def test_the_work_folder_may_be_inside_out_but_not_out_itself(tmp_path, toy_root, toy_registry):
+    out = tmp_path / "out"
+    for copies in (None, 1):  # the second run finds the work folder's entry in OUT: bagel's
+        assert not run(_config(out, toy_root, work_dir=out / "cache", copies_per_item=copies), toy_registry).reused
+    assert (out / "cache" / "load").is_dir()
+    with pytest.raises(OutputNotWritable, match="--work-dir .* is the output folder itself"):
+        run(_config(tmp_path / "other", toy_root, work_dir=tmp_path / "other"), toy_registry)
+
+
 # --- case 2: a manifest that is not bagel's steers nothing -------------------------------------
 
 
@@ -205,6 +214,26 @@ def test_a_manifest_of_bagel_before_the_format_marker_is_still_bagels(tmp_path, 
     (out / MANIFEST).write_text(json.dumps(manifest))
     assert publish.inspect(out).foreign == []
     run(_config(out, toy_root, copies_per_item=1), toy_registry)  # no --force needed after an upgrade
+
+
+def test_a_stopped_publish_is_still_bagels_and_its_marker_names_the_files(tmp_path, toy_root, toy_registry):
+    """Killed between removing the old manifest and writing the new one: the marker lists the
+    files bagel owns, so the rerun needs no --force and removes the old output's leftovers; a
+    marker of bagel before the list is bagel's too, and a marker someone else wrote is not."""
+    out = tmp_path / "out"
+    run(_config(out, toy_root), toy_registry)
+    listed = set(publish.read_json(out / MANIFEST)["files"])
+    text = publish._MARKER_TEXT + publish._MARKER_FILES + json.dumps(sorted(listed | {"old.txt"})) + "\n"
+    (out / publish.MARKER).write_text(text)
+    (out / MANIFEST).unlink()
+    (out / "old.txt").write_text("a file of the previous output")
+    assert publish.inspect(out).foreign == [] and "old.txt" in publish.inspect(out).listed
+    run(_config(out, toy_root, copies_per_item=1), toy_registry)
+    assert not (out / "old.txt").exists() and not (out / publish.MARKER).exists()
+    (out / publish.MARKER).write_text(publish._MARKER_TEXT)
+    assert publish.inspect(out).foreign == []
+    (out / publish.MARKER).write_text("my own notes about what is incomplete\n")
+    assert publish.inspect(out).foreign == [publish.MARKER]
 
 
 # --- case 3: empty is explicit -------------------------------------------------------------------
