@@ -30,7 +30,11 @@ def _prefixes(folder: Path) -> list[str]:
 
 def tilde(text: str) -> str:
     """``text`` with the user's home folder written ``~``."""
-    for home in _prefixes(Path.home()):
+    try:
+        homes = _prefixes(Path.home())
+    except RuntimeError:  # no HOME and no password entry: no home folder to hide
+        return text
+    for home in homes:
         text = re.sub(re.escape(home) + _END, "~", text)
     return text
 
