@@ -175,7 +175,7 @@ def write_outputs(out: Path, manifest: dict[str, Any], rendered: Path, dedup: Pa
     :func:`bagel_core.publish.publish` and :func:`bagel_core.publish.refuse_empty`)."""
     publish.refuse_empty(out, manifest, allow_empty)
     moved = [rendered / name for name in ("sft.parquet", "dpo.parquet", CONVERSATIONS)]
-    reports = [(name, folder, schema) for name, folder, schema in (("contamination.parquet", decontaminated, CONTAMINATION_SCHEMA), (DEDUP_REPORT, dedup, DEDUP_REPORT_SCHEMA))]
+    reports = [("contamination.parquet", decontaminated, CONTAMINATION_SCHEMA), (DEDUP_REPORT, dedup, DEDUP_REPORT_SCHEMA)]
     publish.check_space(out, _space_needed(out, moved, [folder / name for name, folder, _ in reports if folder is not None]))
     stage = publish.staging(out)
     for path in moved:
