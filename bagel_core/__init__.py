@@ -26,7 +26,7 @@ from .data import DatasetUnavailable
 from .hookspecs import hookimpl
 from . import readers
 from .readers import MalformedFile, MissingField, RowError, RowFailure, csv_rows, json_lines, json_rows, parse_json_lines
-from .options import ConfigError, Probability, Range
+from .options import ConfigError, Probability, Range, Secret
 from .records import (
     Record,
     Turn,
@@ -44,7 +44,7 @@ from .validation import Reason, validate_record
 __all__ = [
     "BenchmarkSet", "BenchmarkText", "Component", "Decontaminator", "DedupBatch", "Deduper", "Duplicate", "DPOBuilder", "Loader",
     "Match", "Message", "PromptFormat", "Query", "Source", "SpecialTokens", "Trainer",
-    "LoadContext", "ConfigError", "Probability", "Range", "DatasetUnavailable", "hookimpl", "Record", "Turn", "as_conversation",
+    "LoadContext", "ConfigError", "Probability", "Range", "Secret", "DatasetUnavailable", "hookimpl", "Record", "Turn", "as_conversation",
     "conversation", "dpo_pair", "instruction_text", "plain_text", "sft_item", "uid",
     "is_refusal", "RefusalPatterns", "Reason", "validate_record", "readers", "RowError", "MissingField",
     "MalformedFile", "RowFailure", "csv_rows", "json_lines", "json_rows", "parse_json_lines",

@@ -18,6 +18,7 @@ from typing import Any, Optional
 
 import pyarrow.parquet as pq
 
+
 #: config name -> (file, what it is); ``sft`` is the default config.
 CONFIGS = {
     "sft": ("sft.parquet", "one row per assistant turn and prompt format; train on `output` (trl: `prompt`/`completion`, the same text)"),
@@ -167,12 +168,12 @@ def recipe(manifest: dict[str, Any]) -> str:
 
     config = manifest["config"]
     loaders = manifest["components"]["loaders"]
-    run = {
-        "sources": [c["name"] for c in loaders if c["kind"] == "source"],
-        "dpo": [c["name"] for c in loaders if c["kind"] == "dpo_builder"],
+    run = {  # an empty list is "none": a recipe may not select nothing by an empty list
+        "sources": [c["name"] for c in loaders if c["kind"] == "source"] or "none",
+        "dpo": [c["name"] for c in loaders if c["kind"] == "dpo_builder"] or "none",
         "formats": manifest["formats"],
-        **({"dedup": manifest["dedupers"]} if "dedupers" in manifest else {}),
-        "decontaminate": manifest["decontaminators"],
+        **({"dedup": manifest["dedupers"] or "none"} if "dedupers" in manifest else {}),
+        "decontaminate": manifest["decontaminators"] or "none",
         "benchmarks": manifest["benchmarks"] or "all",
         **{k: config[k] for k in ("seed", "copies_per_item", "tokenizer", "decontaminate_dry_run", "sample") if config.get(k) is not None},
     }

@@ -15,6 +15,7 @@ import click
 from . import errors, registry
 from .cli_formats import chat_template_command, preview_command
 from .cli_outputs import export_command, push_command, report_command
+from .privacy import tilde
 from .processes import Interrupted, stop_on_signals
 from .registry import KINDS, PluginError, Registry
 
@@ -153,10 +154,12 @@ RUN_EXAMPLES = """Examples:
 @click.option("--decontaminate", help=f"Decontaminators: a,b | none [{_run_default('decontaminate')}].")
 @click.option("--benchmarks", help="Benchmark sets to decontaminate against: a,b | all.")
 @click.option("--decontaminate-dry-run", is_flag=True, default=None, help="Report contamination, remove nothing.")
-@click.option("--data-root", type=click.Path(file_okay=False, path_type=Path), help="Read dataset owner/name from ROOT/owner/name/.")
+# Paths as strings: RunConfig checks them, and refuses "" (an unset shell variable), which
+# click would have turned into Path(".").
+@click.option("--data-root", metavar="PATH", help="Read dataset owner/name from ROOT/owner/name/.")
 @click.option("--sample", is_flag=True, default=None, help="Use the small samples the plugins ship (no network).")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Output folder [bagel-out].")
-@click.option("--work-dir", type=click.Path(file_okay=False, path_type=Path), help="Stage cache [OUT/.bagel-work].")
+@click.option("--out", metavar="PATH", help="Output folder [bagel-out].")
+@click.option("--work-dir", metavar="PATH", help="Stage cache [OUT/.bagel-work].")
 @click.option("--seed", type=int, help="Seed of every random choice [42].")
 @click.option("--num-proc", type=int, help="Worker processes for loading, decontamination and rendering, at most the usable CPU cores [1].")
 @click.option("--item-time-limit", type=float, help="Seconds a source may spend on one row; a slower conversion is counted as rejected [no limit].")
@@ -170,7 +173,9 @@ RUN_EXAMPLES = """Examples:
 @click.option("--verbose", "-v", is_flag=True, help="Also print the table of counts per source.")
 @click.option("--plan", "plan", is_flag=True, help="Print the expected items and rows per source and format (load and dedup only; nothing rendered or written to OUT).")
 @click.option("--plan-json", type=click.Path(dir_okay=False, path_type=Path), help="With --plan: also write the plan as JSON to this file.")
-def run_command(recipe: Optional[Path], quiet: bool, verbose: bool, option: tuple[str, ...], plan: bool, plan_json: Optional[Path], **flags: Any) -> None:
+@click.option("--force", is_flag=True, help="Publish into a folder holding files bagel did not write: bagel's own file names there are replaced, nothing else is touched.")
+@click.option("--allow-empty", is_flag=True, help="Publish an output without rows over an earlier output with rows.")
+def run_command(recipe: Optional[Path], quiet: bool, verbose: bool, option: tuple[str, ...], plan: bool, plan_json: Optional[Path], force: bool, allow_empty: bool, **flags: Any) -> None:
     """Compose the dataset: load, dedup, decontaminate, render, write."""
     from .console import log_warnings_cleanly, quiet_libraries
 
@@ -191,14 +196,14 @@ def run_command(recipe: Optional[Path], quiet: bool, verbose: bool, option: tupl
         config = RunConfig(**values)
         check_inputs(config)
     except ConfigError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise click.ClickException(tilde(str(exc))) from None
     log = (lambda m: None) if quiet else (lambda m: click.echo(m, err=True))
     try:
-        result = run(config, _registry(), quiet=quiet, log=log, plan=plan, command=shlex.join(["bagel", *sys.argv[1:]]))
+        result = run(config, _registry(), quiet=quiet, log=log, plan=plan, command=shlex.join(["bagel", *sys.argv[1:]]), force=force, allow_empty=allow_empty)
     except (ConfigError, PluginError, DatasetUnavailable, DecontaminationUnavailable, LoadError, BenchmarkError, OutputNotWritable,
             ValueError) as exc:
         errors.print_traceback(exc)
-        raise click.ClickException(str(exc)) from None
+        raise click.ClickException(tilde(str(exc))) from None
     if plan:
         from .plan import plan_table
 

@@ -33,6 +33,7 @@ from typing import Any, Optional, Union
 
 from .components import Component, Loader
 from .options import ConfigError, build, check_table, fields_of
+from .publish import WORK
 from .registry import TABLES, Registry, UnknownComponentError
 from .rendering import FormatAssignment, NewlineRule
 from .stages.dedup import DedupScope, SharedIds
@@ -97,6 +98,10 @@ class RunConfig:
         values = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "options"}
         for key, value in check_table("[run]", _RunKeys, values).items():
             setattr(self, key, value)
+        for key in _SELECTIONS:  # "" or [] (an unset variable, a list emptied by hand) is not "none"
+            value = getattr(self, key)
+            if not any(str(n).strip() for n in (value.split(",") if isinstance(value, str) else value)):
+                raise ConfigError(f"[run]: {key} = {value!r} selects nothing; name the components, or write \"all\" or \"none\" (--{key.replace('_', '-')})")
         if (self.global_cap is None) != (self.global_cap_sample is None):
             raise ConfigError("[run]: global_cap and global_cap_sample go together (set both or neither)")
         if self.global_cap is not None and self.global_cap_sample > self.global_cap:
@@ -104,7 +109,7 @@ class RunConfig:
 
     @property
     def work(self) -> Path:
-        return self.work_dir if self.work_dir is not None else self.out / ".bagel-work"
+        return self.work_dir if self.work_dir is not None else self.out / WORK
 
     def to_json(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
@@ -120,12 +125,14 @@ _RunKeys = dataclasses.make_dataclass(
 )
 _RunKeys.__module__ = __name__
 _RUN_KEYS = {f.name for f in dataclasses.fields(_RunKeys)}
+_SELECTIONS = ("sources", "dpo", "formats", "dedup", "decontaminate", "benchmarks")
 
 
 def load_recipe(path: Path) -> dict[str, Any]:
     """Read a recipe into ``RunConfig`` keyword arguments."""
     try:
-        data = tomllib.loads(Path(path).read_text())
+        # utf-8-sig: a byte-order mark (Windows editors write one) is not a TOML statement.
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8-sig"))
     except FileNotFoundError:
         raise ConfigError(f"recipe {path} does not exist") from None
     except (UnicodeDecodeError, IsADirectoryError) as exc:
@@ -143,7 +150,7 @@ def load_recipe(path: Path) -> dict[str, Any]:
     if bad:
         raise ConfigError(f"recipe {path}: unknown key(s) in [run]: {sorted(bad)}; known: {sorted(_RUN_KEYS)}")
     for key in ("out", "work_dir", "data_root"):
-        if isinstance(run.get(key), str):
+        if isinstance(run.get(key), str) and run[key].strip():  # "" is left for RunConfig to refuse
             run[key] = (Path(path).parent / run[key]).resolve()
     options: dict[str, dict[str, dict[str, Any]]] = {}
     for table in TABLES:
@@ -177,13 +184,14 @@ def merge_options(base: dict, extra: dict) -> dict:
 
 
 def select(registry: Registry, kind: str, selection: Selection) -> list[str]:
-    """Component names for ``"all"``, ``"none"``, ``"a,b"`` or a list; unknown names fail."""
+    """Component names for ``"all"``, ``"none"``, ``"a,b"`` or a list; unknown names fail
+    (:class:`RunConfig` has refused an empty selection)."""
     available = registry.of(kind)
     if isinstance(selection, str):
         text = selection.strip()
         if text == "all":
             return sorted(available)
-        if text in ("none", ""):
+        if text == "none":
             return []
         names = [n.strip() for n in text.split(",") if n.strip()]
     else:

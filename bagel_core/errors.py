@@ -25,9 +25,14 @@ EXTRAS = {
 }
 
 
+#: How ``BAGEL_DEBUG`` is read: the words click accepts for the ``--debug`` flag's variable, so
+#: ``BAGEL_DEBUG=off`` means off in the main process and in its workers alike.
+_TRUE = {"1", "true", "t", "yes", "y", "on"}
+
+
 def debug() -> bool:
-    """True under ``--debug`` or ``BAGEL_DEBUG=1`` (inherited by worker processes)."""
-    return os.environ.get(DEBUG_ENV, "") not in ("", "0", "false", "no")
+    """True under ``--debug`` or ``BAGEL_DEBUG=1|true|yes|on`` (inherited by worker processes)."""
+    return os.environ.get(DEBUG_ENV, "").strip().lower() in _TRUE
 
 
 def set_debug(on: bool) -> None:
@@ -45,7 +50,9 @@ def is_environment(exc: BaseException) -> bool:
 
 
 def _where(exc: OSError) -> str:
-    return f" ({exc.filename})" if exc.filename else ""
+    # A failed copy or rename names the source first; a full or read-only disk is the target's.
+    name = exc.filename2 if exc.filename2 and exc.errno in _ENVIRONMENT_ERRNOS else exc.filename
+    return f" ({name})" if name else ""
 
 
 def describe(exc: BaseException) -> Optional[str]:
@@ -80,5 +87,7 @@ def print_traceback(exc: BaseException) -> None:
 
 def report(exc: BaseException, message: Optional[str] = None) -> None:
     """Print ``Error: message`` on stderr (the traceback first under ``--debug``)."""
+    from .privacy import tilde  # an error message is pasted into bug reports: no home folder
+
     print_traceback(exc)
-    print(f"Error: {message or describe(exc) or f'{type(exc).__name__}: {exc}'}", file=sys.stderr)
+    print(f"Error: {tilde(message or describe(exc) or f'{type(exc).__name__}: {exc}')}", file=sys.stderr)

@@ -11,7 +11,11 @@ read:
 - ``tuple[X, ...]`` / ``list[X]``: a list (a single string is not taken as a list of chars);
 - ``Union[A, B]``: any of them;
 - bounds: ``Annotated[float, Range(0, 1)]`` (``Probability`` is that), or
-  ``field(default=..., metadata={"min": 0, "max": 1})``.
+  ``field(default=..., metadata={"min": 0, "max": 1})``; NaN is never a number here, and an
+  infinity never satisfies a bound;
+- secrets: ``Annotated[str, Secret()]`` (and any option named like ``api_key``, ``token``,
+  ``secret``, ``password``): the value is used, but never written into the manifest, the
+  dataset card, the report, logs or error messages (:func:`redact`).
 
 A problem raises :class:`ConfigError` with one line naming the component, the key, the value
 and what is allowed.
@@ -20,6 +24,8 @@ and what is allowed.
 from __future__ import annotations
 
 import dataclasses
+import math
+import re
 import typing
 from pathlib import Path
 from dataclasses import dataclass
@@ -45,6 +51,35 @@ class Range:
 Probability = Annotated[float, Range(0.0, 1.0)]
 
 
+@dataclass(frozen=True)
+class Secret:
+    """Marks an option as a secret, as ``Annotated`` metadata: ``api_key: Annotated[str,
+    Secret()] = ""``. Its value reaches the component, but every published or printed copy of
+    the options shows :data:`REDACTED` instead (see :func:`redact`)."""
+
+
+#: What a secret's value is replaced by wherever options are written or printed.
+REDACTED = "<redacted>"
+
+#: Names taken as secrets without the marker: a whole ``_``-separated part of the name is one
+#: of these words (``api_key``, ``hf_token``, ``db_password``; not ``max_tokens`` or ``tokenizer``).
+_SECRET_NAME = re.compile(r"(?:^|_)(?:api_?key|key|token|secret|password|passwd|passphrase|credentials?)(?:_|$)", re.IGNORECASE)
+
+
+def is_secret(name: str, hint: Any = None) -> bool:
+    """Whether the option ``name`` (annotated ``hint``, if known) holds a secret."""
+    if _SECRET_NAME.search(name):
+        return True
+    return typing.get_origin(hint) is Annotated and any(isinstance(m, Secret) for m in hint.__metadata__)
+
+
+def redact(table: dict[str, Any], options_cls: Optional[type] = None) -> dict[str, Any]:
+    """``table`` (option name -> value) with the values of secrets replaced by :data:`REDACTED`:
+    those named like secrets, and those ``options_cls`` (a dataclass) marks ``Secret()``."""
+    hints = typing.get_type_hints(options_cls, include_extras=True) if options_cls is not None else {}
+    return {k: REDACTED if v is not None and is_secret(k, hints.get(k)) else v for k, v in table.items()}
+
+
 def _describe(hint: Any) -> str:
     origin, args = typing.get_origin(hint), typing.get_args(hint)
     if origin is Annotated:
@@ -64,7 +99,7 @@ def _describe(hint: Any) -> str:
     if hint is float:
         return "a number"
     if hint is Path:
-        return "a path"
+        return "a path (not empty)"
     if hint is Any:
         return "any value"
     return getattr(hint, "__name__", str(hint))
@@ -74,12 +109,19 @@ class _Mismatch(Exception):
     pass
 
 
+class _NotFinite(Exception):
+    pass
+
+
 class _OutOfRange(Exception):
     def __init__(self, bound: str, limit: float) -> None:
         self.bound, self.limit = bound, limit
 
 
 def _check_range(value: Any, low: Optional[float], high: Optional[float]) -> None:
+    # nan compares false with everything, so it would pass any bound: a bounded number is finite.
+    if isinstance(value, float) and not math.isfinite(value) and (low is not None or high is not None):
+        raise _NotFinite
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         if low is not None and value < low:
             raise _OutOfRange("below the minimum", low)
@@ -136,6 +178,8 @@ def _coerce(hint: Any, value: Any) -> Any:
         raise _Mismatch
     if hint is float:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
+            if isinstance(value, float) and math.isnan(value):  # TOML's nan: never a setting
+                raise _NotFinite
             return float(value) if isinstance(value, int) else value
         raise _Mismatch
     if hint is str:
@@ -143,7 +187,8 @@ def _coerce(hint: Any, value: Any) -> Any:
             return value
         raise _Mismatch
     if hint is Path:
-        if isinstance(value, (str, Path)):
+        # Path("") is the current folder: an empty string (an unset shell variable) is no path.
+        if isinstance(value, Path) or (isinstance(value, str) and value.strip()):
             return Path(value)
         raise _Mismatch
     if isinstance(hint, type):
@@ -161,13 +206,16 @@ def _accepts_none_string(hint: Any) -> bool:
 def check_value(where: str, key: str, hint: Any, value: Any, metadata: Any = None) -> Any:
     """``value`` checked against ``hint`` (and ``metadata``'s ``min``/``max``), coerced."""
     metadata = metadata or {}
+    shown = REDACTED if is_secret(key, hint) else repr(value)  # an error message is a log too
     try:
         result = _coerce(hint, value)
         _check_range(result, metadata.get("min"), metadata.get("max"))
     except _Mismatch:
-        raise ConfigError(f"{where}: {key} = {value!r} is not allowed; expected {_describe(hint)}") from None
+        raise ConfigError(f"{where}: {key} = {shown} is not allowed; expected {_describe(hint)}") from None
+    except _NotFinite:
+        raise ConfigError(f"{where}: {key} = {shown} is not allowed; expected a finite number") from None
     except _OutOfRange as exc:
-        raise ConfigError(f"{where}: {key} = {value!r} is {exc.bound} {exc.limit}") from None
+        raise ConfigError(f"{where}: {key} = {shown} is {exc.bound} {exc.limit}") from None
     return result
 
 

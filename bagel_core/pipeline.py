@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Optional
 
-from . import errors, publish
+from . import errors, locks, publish
 from .components import Component, SpecialTokens
 from .containment import contained, who
 from .config import (
@@ -240,12 +240,16 @@ def run(
     log: Callable[[str], None] = lambda message: None,
     plan: bool = False,
     command: Optional[str] = None,
+    force: bool = False,
+    allow_empty: bool = False,
 ) -> RunResult:
     """Run the pipeline for ``config``; returns the manifest written to ``config.out``.
 
     ``plan``: stop after dedup and return the mixture plan instead (:mod:`bagel_core.plan`):
     nothing is rendered or written to ``config.out``. ``command`` is the command line that
-    started the run, for the dataset card.
+    started the run, for the dataset card. ``force``: publish into a folder holding files
+    bagel did not write (replacing only bagel's own file names); ``allow_empty``: publish an
+    output without rows over one with rows (:mod:`bagel_core.publish`).
     """
     registry = registry if registry is not None else current()
     config = _usable_num_proc(config)
@@ -261,6 +265,17 @@ def run(
         log("output is up to date: nothing to do")
         return RunResult(manifest, reused=True)
 
+    if not plan:  # before any data is read, and before a lock file is made in a folder that is not ours
+        publish.claim(out, work, force)
+    folders = ([] if plan else [(out, "output folder (--out)")]) + [(work, "work folder (--work-dir)")]
+    with locks.hold_all(*folders):
+        return _run_locked(config, registry, chosen, stages, runner, fingerprint, tokens, log, plan, command, force, allow_empty)
+
+
+def _run_locked(config: RunConfig, registry: Registry, chosen: Components, stages: Stages, runner: Runner, fingerprint: str,
+                tokens: SpecialTokens, log: Callable[[str], None], plan: bool, command: Optional[str], force: bool, allow_empty: bool) -> RunResult:
+    """The stages and the publishing of :func:`run`, with the folders locked."""
+    work, out = Path(config.work), Path(config.out)
     publish.prepare(None if plan else out, work)  # a plan writes nothing into out
     loads = runner.run_all(stages.loads, config.num_proc)
     counts = [LoadCounts.from_dict(r.counts) for r in loads]
@@ -280,6 +295,7 @@ def run(
         config, registry, chosen, counts, dedup.counts, decontaminate.counts if decontaminate else NO_CONTAMINATION,
         render.counts, fingerprint, tokens, command,
     )
-    write_outputs(out, manifest, render.folder, dedup.folder, decontaminate.folder if decontaminate else None, config.tokenizer, log, config.num_proc)
+    write_outputs(out, manifest, render.folder, dedup.folder, decontaminate.folder if decontaminate else None, config.tokenizer, log, config.num_proc,
+                  work=work, force=force, allow_empty=allow_empty)
     runner.timings["write"] = time.perf_counter() - started
     return RunResult(manifest, reused=False, timings=runner.timings)

@@ -25,10 +25,14 @@ def fingerprint(*parts: Any) -> str:
 _TEMPORARY = re.compile(r"^\..+\.bagel-(\d+)\.tmp$")
 
 
+def is_temporary(name: str) -> bool:
+    """Whether ``name`` is one of bagel's temporaries (see :func:`temporary_path`)."""
+    return _TEMPORARY.match(name) is not None
+
+
 def temporary_path(path: Path) -> Path:
     """Where to write ``path`` before renaming it into place."""
     return path.with_name(f".{path.name}.bagel-{os.getpid()}.tmp")
-
 
 
 def _alive(pid: int) -> bool:
@@ -67,6 +71,12 @@ def atomic_path(path: Path) -> Iterator[Path]:
     try:
         yield tmp
         os.replace(tmp, path)
+    except OSError as exc:
+        # A full disk while writing: Python names no file (a failed flush), or our hidden
+        # temporary, or the source of a copy (shutil names it first): name the file written.
+        if exc.filename is None or str(tmp) in (exc.filename, exc.filename2):
+            raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from exc
+        raise
     finally:
         if tmp.exists():
             tmp.unlink()

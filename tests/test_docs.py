@@ -91,3 +91,19 @@ def test_python_version_agrees_everywhere():
     assert {tomllib.loads(p.read_text())["project"]["requires-python"] for p in pyprojects} == {">=3.11"}
     assert "sys.version_info < (3, 11)" in (REPO / "scripts" / "setup.sh").read_text()
     assert "Python 3.11+" in (REPO / "README.md").read_text()
+
+
+def test_secret_option_example_is_redacted_and_checked():
+    from bagel_core.options import REDACTED, build, redact
+
+    block = next(b for b in BLOCKS if "Secret()" in b)
+    namespace: dict = {}
+    exec(compile(block, "docs/plugins.md", "exec"), namespace)
+    options = build("source 'x'", namespace["Options"], {"endpoint_auth": "s3cr3t", "keep_probability": 0.25})
+    assert options.endpoint_auth == "s3cr3t"  # the component gets the value
+    import dataclasses
+
+    shown = redact(dataclasses.asdict(options), namespace["Options"])
+    assert shown["endpoint_auth"] == REDACTED and shown["keep_probability"] == 0.25
+    with pytest.raises(ValueError, match="keep_probability = nan is not allowed; expected a finite number"):
+        build("source 'x'", namespace["Options"], {"keep_probability": float("nan")})

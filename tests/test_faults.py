@@ -137,7 +137,8 @@ def test_cleanup_removes_only_bagels_own_temporaries(tmp_path, bagel):
     stale_stage = out / publish.STAGING / str(dead) / "out"
     stale_stage.mkdir(parents=True)
     (stale_stage / "sft.parquet").write_text("half")
-    assert bagel("run", "--data-root", bagel.data_root, *TOY_ARGS, "--out", str(out)).returncode == 0
+    # The user's files make OUT not bagel's alone: --force (tests/test_faults_output.py) to publish beside them.
+    assert bagel("run", "--data-root", bagel.data_root, *TOY_ARGS, "--out", str(out), "--force").returncode == 0
     assert all(p.exists() for p in foreign)  # a user's files, even below OUT, even with our marker
     assert not any(p.exists() for p in ours) and not (out / publish.STAGING).exists()
 

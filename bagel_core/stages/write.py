@@ -10,11 +10,12 @@ import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence
 
-from .. import card, publish
+from .. import card, privacy, publish
 from ..context import LoadCounts
 from ..health import source_warnings
 from ..publish import MANIFEST  # noqa: F401 (where readers of the outputs look for it)
-from ..registry import Registry, core_version
+from ..options import redact
+from ..registry import TABLES, Registry, core_version
 from ..report import write_mixture_chart
 from ..storage import ParquetSink, atomic_path
 from .conversations import CONVERSATIONS
@@ -26,7 +27,7 @@ from .tokens import count_tokens
 if TYPE_CHECKING:
     from ..components import SpecialTokens
     from ..config import RunConfig
-    from ..pipeline import Components
+    from ..pipeline import Components, Selected
 
 CARD = "README.md"
 #: The mixture chart the card embeds, written by ``bagel report`` (or the run, with matplotlib).
@@ -53,7 +54,8 @@ def build_manifest(
     tokens: "SpecialTokens",
     command: Optional[str],
 ) -> dict[str, Any]:
-    """The manifest of a run: its configuration, components and counts by source and reason."""
+    """The manifest of a run: its configuration, components and counts by source and reason;
+    secrets redacted and local paths written relative to OUT or as ``~`` (:mod:`bagel_core.privacy`)."""
     written, conversations = rendered["written"], rendered["conversations"]
     sources: dict[str, Any] = {}
     for s, c in zip(chosen.loaders, counts):
@@ -83,11 +85,26 @@ def build_manifest(
             "languages": list(s.cls.languages),
             "rows_written": {"sft": written.get(name, {}).get("sft", 0), "dpo": written.get(name, {}).get("dpo", 0), "conversations": conversations.get(name, {}).get("rows", 0)},
         }
-    return {
+    table_of = {k.name: table for table, k in TABLES.items()}
+    options_of = {f"{table_of[kind]}.{name}": registry.get(kind, name).cls.Options for kind, tables in config.options.items() for name in tables}
+    selected = [*chosen.loaders, *chosen.formats, *chosen.dedupers, *chosen.decontaminators, *chosen.benchmarks]
+    options_of.update({f"{table_of[s.cls.kind]}.{s.cls.name}": s.cls.Options for s in selected})
+    settings = config.to_json()
+    settings["options"] = {
+        kind: {name: redact(table, options_of[f"{table_of[kind]}.{name}"]) for name, table in tables.items()} for kind, tables in settings["options"].items()
+    }
+
+    def identity(s: "Selected", **extra: Any) -> dict[str, Any]:
+        entry = s.identity() | extra
+        return entry | {"options": redact(entry["options"], s.cls.Options)}
+
+    manifest = {
+        "format": publish.FORMAT,  # what tells bagel's manifests from anyone else's
+        "format_version": publish.FORMAT_VERSION,
         "bagel_version": core_version(),
         "fingerprint": fingerprint,
-        "command": command,
-        "config": config.to_json(),
+        "command": None,  # below
+        "config": settings,
         "special_tokens": dataclasses.asdict(tokens),
         "plugins": [
             {"name": p.name, "distribution": p.distribution, "version": p.version, "error": p.error, "blocked": p.blocked}
@@ -98,11 +115,11 @@ def build_manifest(
         "decontaminators": [d.cls.name for d in chosen.decontaminators],
         "benchmarks": [b.cls.name for b in chosen.benchmarks],
         "components": {
-            "loaders": [s.identity() | {"priority": s.priority} for s in chosen.loaders],
-            "formats": [f.identity() for f in chosen.formats],
-            "dedupers": [d.identity() for d in chosen.dedupers],
-            "decontaminators": [d.identity() for d in chosen.decontaminators],
-            "benchmarks": [b.identity() for b in chosen.benchmarks],
+            "loaders": [identity(s, priority=s.priority) for s in chosen.loaders],
+            "formats": [identity(f) for f in chosen.formats],
+            "dedupers": [identity(d) for d in chosen.dedupers],
+            "decontaminators": [identity(d) for d in chosen.decontaminators],
+            "benchmarks": [identity(b) for b in chosen.benchmarks],
         },
         "sources": sources,
         "contamination": contamination,
@@ -118,6 +135,11 @@ def build_manifest(
             "conversations_skipped_plain_text": sum(c["plain text"] for c in conversations.values()),
         },
     }
+    # Published and uploaded: no secrets (above) and no local paths (the home folder, OUT itself).
+    manifest = privacy.public(manifest, config.out)
+    # The command line stays runnable: its paths as typed, but secrets redacted and home as ~.
+    manifest["command"] = privacy.command_line(command, lambda key: privacy.secret_key(key, options_of)) if command else command
+    return manifest
 
 
 def _copy(src: Path, dest: Path) -> None:
@@ -136,21 +158,38 @@ def _move(src: Path, dest: Path) -> None:
         src.unlink()
 
 
-def write_outputs(out: Path, manifest: dict[str, Any], rendered: Path, dedup: Path, decontaminated: Optional[Path], tokenizer: Optional[str] = None, log: Callable[[str], None] = lambda message: None, num_proc: int = 1) -> None:
+#: Room for the files written in the staging folder itself (card, manifest, chart).
+_SMALL_FILES = 256 << 10
+
+
+def _space_needed(out: Path, moved: list[Path], copied: list[Path]) -> int:
+    """Bytes the staging folder will take in ``out``: the copied files, the moved ones when the
+    work folder is on another file system (a rename there takes no space), and the small ones."""
+    other_device = bool(moved) and os.stat(moved[0].parent).st_dev != os.stat(out).st_dev
+    return sum(p.stat().st_size for p in [*copied, *(moved if other_device else [])] if p.exists()) + _SMALL_FILES
+
+
+def write_outputs(out: Path, manifest: dict[str, Any], rendered: Path, dedup: Path, decontaminated: Optional[Path], tokenizer: Optional[str] = None,
+                  log: Callable[[str], None] = lambda message: None, num_proc: int = 1, work: Optional[Path] = None, force: bool = False, allow_empty: bool = False) -> None:
     """Stage the run's files, count their tokens (with ``tokenizer``), write the card, and
-    publish them all into ``out``."""
+    publish them all into ``out`` (``work``, ``force``, ``allow_empty``: see
+    :func:`bagel_core.publish.publish` and :func:`bagel_core.publish.refuse_empty`)."""
+    publish.refuse_empty(out, manifest, allow_empty)
+    moved = [rendered / name for name in ("sft.parquet", "dpo.parquet", CONVERSATIONS)]
+    reports = [("contamination.parquet", decontaminated, CONTAMINATION_SCHEMA), (DEDUP_REPORT, dedup, DEDUP_REPORT_SCHEMA)]
+    publish.check_space(out, _space_needed(out, moved, [folder / name for name, folder, _ in reports if folder is not None]))
     stage = publish.staging(out)
-    for name in ("sft.parquet", "dpo.parquet", CONVERSATIONS):
-        _move(rendered / name, stage / name)
-    for name, folder, schema in (("contamination.parquet", decontaminated, CONTAMINATION_SCHEMA), (DEDUP_REPORT, dedup, DEDUP_REPORT_SCHEMA)):
+    for path in moved:
+        _move(path, stage / path.name)
+    for name, folder, schema in reports:
         if folder is not None and (folder / name).exists():
             _copy(folder / name, stage / name)
         else:  # an empty report says "nothing found", where a missing one would say nothing
             with ParquetSink(stage / name, schema):
                 pass
     if tokenizer:
-        manifest["tokens"] = count_tokens(stage, tokenizer, num_proc)
+        manifest["tokens"] = privacy.public(count_tokens(stage, tokenizer, num_proc), out)  # names the tokenizer: maybe a local path
     if write_mixture_chart(stage) is None:  # the card embeds it when matplotlib is installed
         log("no mixture chart in the card: matplotlib is not installed (pip install 'bagel-core[report]')")
     write_card(stage, manifest, final=out)  # the card names the folder it will be, by name
-    publish.publish(stage, out, manifest)
+    publish.publish(stage, out, manifest, work, force)
