@@ -373,7 +373,7 @@ def test_secret_options_and_home_paths_never_reach_published_files_or_messages(t
     assert manifest["components"]["loaders"][0]["options"] == {"api_key": REDACTED, "auth": REDACTED}
     assert f"source.keyed.api_key={REDACTED}" in manifest["command"] and f"--option=source.keyed.auth={REDACTED}" in manifest["command"]
     assert manifest["config"]["data_root"] == "~/data" and manifest["config"]["out"] == "."
-    assert "--out ~/datasets/out" in manifest["command"] and "os.path.expanduser('~/datasets/out')" in (out / "README.md").read_text()
+    assert "--out ~/datasets/out" in manifest["command"] and "folder = 'out'" in (out / "README.md").read_text()
     # A secret of the wrong type is an error that does not print it; a path in an error is ~.
     bad = bagel(*args, "-o", "source.keyed.api_key=12345678", HOME=str(home))
     assert_one_line_error(bad, f"api_key = {REDACTED} is not allowed")
@@ -383,14 +383,16 @@ def test_secret_options_and_home_paths_never_reach_published_files_or_messages(t
 
 
 def test_outside_the_home_folder_the_card_and_command_keep_the_path_as_given(tmp_path, toy_root, toy_registry, monkeypatch):
-    """The usage snippet and the command line must still run: OUT is written relative only in
-    the manifest's settings, never in the command that made it."""
+    """The command line must still run: OUT is written relative only in the manifest's
+    settings, never in the command that made it; the card's usage snippet names the folder."""
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     out = tmp_path / "out"
     command = f"bagel run --out {out} -o format.vicuna.system_prompt_probability=0.5"
     manifest = run(_config(out, toy_root), toy_registry, command=command).manifest
     assert manifest["command"] == command and manifest["config"]["out"] == "."
-    assert f"load_dataset({str(out.resolve())!r}, \"sft\"" in (out / "README.md").read_text()
+    # The card names the folder by its name (issue 26: a card holds no absolute path).
+    card = (out / "README.md").read_text()
+    assert "folder = 'out'" in card and 'load_dataset(folder, "sft"' in card
 
 
 # --- case 14: smaller --------------------------------------------------------------------------
