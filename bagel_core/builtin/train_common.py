@@ -346,6 +346,9 @@ def config_kwargs(opts: TrainOptions, has_eval: bool) -> dict[str, Any]:
         report_to=report_targets(opts),
         dataloader_num_workers=opts.dataloader_num_workers,
         dataloader_pin_memory=cuda_available(),  # pinning needs an accelerator (torch warns on CPU)
+        # Without one, transformers only goes distributed (gloo) when told to use the CPU: else each
+        # rank of a multi-process launch trains alone, a whole training per rank into one folder.
+        **({} if accelerator_available() else {"use_cpu": True}),
         deepspeed=deepspeed,
         dataset_num_proc=opts.dataset_num_proc,
         model_init_kwargs=model_init_kwargs(opts),
@@ -356,6 +359,25 @@ def cuda_available() -> bool:
     import torch
 
     return torch.cuda.is_available()
+
+
+def accelerator_available() -> bool:
+    import torch
+
+    return torch.accelerator.is_available()
+
+
+def check_world_size(args: Any) -> None:
+    """The trainer must run on every process the launcher started (``WORLD_SIZE``): a rank that
+    trains alone would write a whole training of its own into the same folder."""
+    import os
+
+    launched = int(os.environ.get("WORLD_SIZE", "1"))
+    if args.world_size != launched:
+        raise TrainingSetupError(
+            f"the launcher started {launched} processes but the trainer sees a world of {args.world_size} "
+            f"(device {args.device}): each process would train alone; check the launcher's backend and devices"
+        )
 
 
 def report_targets(opts: TrainOptions) -> list[str]:
@@ -550,6 +572,7 @@ class TrlTrainer(Trainer):
         own = config_kwargs(opts, has_eval=eval_set is not None)
         method = self.method_config()
         args = config_cls(**own, **method, **extra_args(opts, config_cls, [*own, *method]))
+        check_world_size(args)
         trainer = trainer_cls(
             model=model_source(opts),
             args=args,
