@@ -109,6 +109,7 @@ def test_train_dpo_lora_on_a_lora_sft_reloads_exactly(tiny_llama, dpo_data, tmp_
     merged = tmp_path / "merged"
     result = CliRunner().invoke(cli, ["train", "merge", "--adapter", str(out), "--output-dir", str(merged)])
     assert result.exit_code == 0, result.output
+    assert result.output == f"saved the merged model and tokenizer to {merged}\n"  # no bars, warnings, DeepSpeed line
     assert not (merged / "adapter_config.json").exists()
     assert torch.allclose(logits(AutoModelForCausalLM.from_pretrained(merged), tokenizer), trained, atol=1e-5)
 
