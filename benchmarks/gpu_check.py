@@ -190,7 +190,7 @@ def embedding_throughput(p: Paths, texts: int) -> dict:
     found = list(decontaminator.search(queries))
     searched = time.perf_counter() - started
     return {"seconds": indexed + searched, "notes": f"index {texts / indexed:,.0f} texts/s, search {texts / searched:,.0f} queries/s "
-            f"({texts} each, {len({m.id for m in found})} queries matched; model {Path(model).name})"}
+            f"({texts} each, {len({m.id for m in found})} queries matched; indexing includes loading the model {Path(model).name})"}
 
 
 # --- running -----------------------------------------------------------------------------------
