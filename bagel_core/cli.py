@@ -304,9 +304,8 @@ class TrainGroup(click.Group):
         except PluginError as exc:  # two plugins registered this trainer
             raise click.ClickException(str(exc)) from None
 
-        def callback(config: Optional[Path], verbose: int, **values: Any) -> None:
+        def callback(config: Optional[Path], verbose: int, quiet: bool, **values: Any) -> None:
             from .builtin import train_config
-            from .builtin.train_common import quiet_logs
             from .config import ConfigError
             from .containment import PluginExit, contained, who
             from .options import build
@@ -316,9 +315,11 @@ class TrainGroup(click.Group):
             values = {k: (tuple(v) if isinstance(v, list) else v) for k, v in values.items()}
             try:
                 values = train_config.merge(config, cls.Options, values, given)
-                if values.get("model") is None:
-                    raise click.UsageError("Missing option '--model' (on the command line or in --config).")
-                quiet_logs(verbose)
+                # The trainer's own required options (a config file may set them too).
+                for f in dataclasses.fields(cls.Options):
+                    if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING and values.get(f.name) is None:
+                        raise click.UsageError(f"Missing option '--{f.name.replace('_', '-')}' (on the command line or in --config).")
+                cls.setup_logs(verbose, quiet)
                 with contained(who(cls)):
                     cls(build(f"trainer {name!r}", cls.Options, values)).train()
             except (ConfigError, PluginExit) as exc:  # a bad option or input of the trainer: one line
@@ -327,6 +328,7 @@ class TrainGroup(click.Group):
         params = [
             click.Option(["--config"], type=click.Path(exists=True, dir_okay=False, path_type=Path), help="TOML/YAML file of these options ([args]: other trl fields); flags override it."),
             click.Option(["-v", "--verbose"], count=True, help="Show the libraries' info logs and progress bars."),
+            click.Option(["-q", "--quiet"], is_flag=True, help="No progress bar (the metrics of each logging step still show)."),
             *option_params(cls.Options, required=False),
         ]
         return click.Command(name, params=params, callback=callback, help=cls.description, short_help=cls.description)

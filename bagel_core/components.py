@@ -389,6 +389,12 @@ class Trainer(Component):
 
     kind: ClassVar[str] = "trainer"
 
+    @classmethod
+    def setup_logs(cls, verbose: int, quiet: bool) -> None:
+        """Called by ``bagel train NAME`` before the trainer is built, with ``-v`` (a count) and
+        ``-q``: quiet the libraries the trainer uses. Does nothing by default, so a trainer that
+        needs no heavy library imports none."""
+
     def train(self) -> None:
         raise NotImplementedError
 

@@ -9,7 +9,14 @@ output folder as it is, without converting a row.
 - **LLaMA-Factory**: entries of its ``dataset_info.json``: ``bagel_conversations``
   (``sharegpt`` formatting with OpenAI role/content tags), ``bagel_sft`` and ``bagel_dpo``
   (``alpaca`` formatting on the rendered prompts: train them with ``template: empty``, since
-  bagel already rendered the prompt format).
+  bagel already rendered the prompt format). ``empty`` is the only LLaMA-Factory template that
+  passes a prompt through as it is, and it ends an answer without EOS (its assistant slot is
+  ``{{content}}`` alone) and writes no BOS: a model trained so never learns to stop. So these
+  two entries read copies (``bagel_sft.parquet``, ``bagel_dpo.parquet`` beside
+  ``dataset_info.json``) whose answers end with the EOS text and whose prompts start with the
+  BOS text (as bagel, trl and axolotl tokenize them; not when the rendering tokenizer adds no
+  BOS or the prompt has it already). LLaMA-Factory encodes text without adding special tokens
+  but recognises them in it, so ``</s>`` becomes the EOS id. The one export that converts rows.
 
 Paths are relative, so the files stay right when the folder is moved, copied or shared:
 LLaMA-Factory joins ``dataset_dir`` (the folder of ``dataset_info.json``) and ``file_name``, so
@@ -27,9 +34,11 @@ import os
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .storage import atomic_path
+from .components import SpecialTokens
+from .storage import atomic_path, iter_batches
 
 TOOLS = ("axolotl", "llama-factory")
 #: Role/content tags of conversations.parquet's messages, in LLaMA-Factory's terms.
@@ -108,12 +117,54 @@ def axolotl_configs(out: Path) -> dict[str, dict[str, Any]]:
     return configs
 
 
-def llama_factory_entries(out: Path, dataset_dir: "Path | None" = None) -> dict[str, dict[str, Any]]:
+#: LLaMA-Factory's copies of the rendered files: (file, prompt column, answer columns).
+LF_COPIES = {"sft.parquet": ("bagel_sft.parquet", "input", ("output",)), "dpo.parquet": ("bagel_dpo.parquet", "prompt", ("chosen", "rejected"))}
+
+
+def special_texts(out: Path) -> tuple[str, str]:
+    """The BOS text a prompt starts with in training (empty when the rendering tokenizer adds
+    none) and the EOS text, from the manifest (``bagel run --tokenizer``, else the defaults)."""
+    manifest = json.loads((Path(out) / "manifest.json").read_text())
+    tokens = SpecialTokens(**{k: v for k, v in (manifest.get("special_tokens") or {}).items() if v is not None})
+    bos = tokens.bos
+    if tokens.tokenizer_path:
+        from transformers import AutoTokenizer
+
+        tokenizer = AutoTokenizer.from_pretrained(tokens.tokenizer_path)
+        if tokenizer.bos_token_id is None or tokenizer.bos_token_id not in tokenizer("")["input_ids"]:
+            bos = ""
+    return bos, tokens.eos
+
+
+def with_special_tokens(src: Path, dest: Path, prompt: str, answers: tuple[str, ...], bos: str, eos: str) -> None:
+    """``src`` with ``bos`` in front of each ``prompt`` (unless already there) and ``eos`` after
+    each of ``answers``, streamed batch by batch."""
+    import pyarrow.compute as pc
+
+    keep = [c for c in ("id", "source", "format", prompt, *answers) if c in pq.read_schema(src).names]
+    with atomic_path(dest) as tmp:
+        writer = None
+        for batch in iter_batches(src, columns=keep):
+            table = pa.Table.from_batches([batch])
+            if bos:
+                texts = table[prompt]
+                fixed = pc.if_else(pc.starts_with(texts, bos), texts, pc.binary_join_element_wise(bos, texts, ""))
+                table = table.set_column(table.schema.get_field_index(prompt), prompt, fixed)
+            for c in answers:
+                table = table.set_column(table.schema.get_field_index(c), c, pc.binary_join_element_wise(table[c], eos, ""))
+            writer = writer or pq.ParquetWriter(tmp, table.schema)
+            writer.write_table(table)
+        if writer is not None:
+            writer.close()
+
+
+def llama_factory_entries(out: Path, folder: "Path | None" = None) -> dict[str, dict[str, Any]]:
     """``dataset_info.json`` entries for each output file that has rows, their ``file_name``
-    relative to ``dataset_dir`` (the folder of that file; default ``OUT/llama-factory``)."""
+    relative to ``folder`` (the folder of that file; default ``OUT/llama-factory``); the
+    rendered rows are read from their copies with EOS there, which :func:`export` writes."""
     out = _check(out)
-    base = Path(dataset_dir).resolve() if dataset_dir is not None else out / "llama-factory"
-    rel = lambda name: os.path.relpath(out / name, base)
+    folder = (Path(folder) if folder is not None else out / "llama-factory").resolve()
+    rel = lambda name: os.path.relpath(out / name, folder)
     entries: dict[str, dict[str, Any]] = {}
     if _rows(out / "conversations.parquet"):
         entries["bagel_conversations"] = {
@@ -124,13 +175,13 @@ def llama_factory_entries(out: Path, dataset_dir: "Path | None" = None) -> dict[
         }
     if _rows(out / "sft.parquet"):
         entries["bagel_sft"] = {
-            "file_name": rel("sft.parquet"),
+            "file_name": LF_COPIES["sft.parquet"][0],
             "formatting": "alpaca",
             "columns": {"prompt": "input", "response": "output"},
         }
     if _rows(out / "dpo.parquet"):
         entries["bagel_dpo"] = {
-            "file_name": rel("dpo.parquet"),
+            "file_name": LF_COPIES["dpo.parquet"][0],
             "formatting": "alpaca",
             "ranking": True,
             "columns": {"prompt": "prompt", "chosen": "chosen", "rejected": "rejected"},
@@ -163,7 +214,13 @@ def export(tool: str, out: Path, into: "Path | None" = None) -> list[Path]:
     entries = json.loads(path.read_text()) if path.exists() else {}
     if not isinstance(entries, dict):
         raise ExportError(f"{path} is not a JSON object of datasets")
-    entries.update(llama_factory_entries(out, folder))
+    new = llama_factory_entries(out, folder)
+    bos, eos = special_texts(out)
+    for name, (copy, prompt, answers) in LF_COPIES.items():
+        if _rows(Path(out) / name):
+            with_special_tokens(Path(out) / name, folder / copy, prompt, answers, bos, eos)
+            written.append(folder / copy)
+    entries.update(new)
     with atomic_path(path) as tmp:
         tmp.write_text(json.dumps(entries, indent=2) + "\n")
-    return [path]
+    return [path, *written]

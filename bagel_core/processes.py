@@ -85,6 +85,23 @@ def cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
+#: Names the start method of every bagel worker process (``fork``, ``spawn``, ``forkserver``);
+#: unset, the platform's default (spawn on macOS and Windows, forkserver on Linux from Python
+#: 3.14). The test suite runs its multi-process tests under ``spawn`` too.
+START_METHOD_VARIABLE = "BAGEL_MP_START"
+
+
+def start_context(method: Optional[str] = None) -> multiprocessing.context.BaseContext:
+    """The context worker processes start from: ``method``, else ``$BAGEL_MP_START``, else the
+    platform's default. Workers get their state from the pool's initializer (pickled), never
+    from a module global that only ``fork`` would carry over."""
+    method = method or os.environ.get(START_METHOD_VARIABLE) or None
+    try:
+        return multiprocessing.get_context(method)
+    except ValueError:
+        raise ValueError(f"{START_METHOD_VARIABLE}={method!r}: expected one of {', '.join(multiprocessing.get_all_start_methods())}") from None
+
+
 def worker_init(parent: int, then: Optional[Callable[..., None]] = None, args: tuple = ()) -> None:
     """Initializer of every bagel worker process; ``then(*args)`` runs after it."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops the run for all
@@ -111,9 +128,10 @@ def worker_pool(
     initargs: tuple = (),
 ) -> Iterator[ProcessPoolExecutor]:
     """A ``ProcessPoolExecutor`` whose workers die with this process (``initializer(*initargs)``
-    then prepares each worker). When the block fails or is interrupted, the workers are stopped
-    at once instead of finishing their queued work."""
-    pool = ProcessPoolExecutor(max_workers=max_workers, mp_context=mp_context, initializer=worker_init,
+    then prepares each worker); they start from ``mp_context``, else :func:`start_context`.
+    When the block fails or is interrupted, the workers are stopped at once instead of
+    finishing their queued work."""
+    pool = ProcessPoolExecutor(max_workers=max_workers, mp_context=mp_context or start_context(), initializer=worker_init,
                                initargs=(os.getpid(), initializer, initargs))
     try:
         yield pool

@@ -24,7 +24,11 @@ class Stream:
     common prefix once: the renderer draws one per item and format."""
 
     def __init__(self, seed: int, purpose: str) -> None:
+        self._args = (seed, purpose)
         self._prefix = hashlib.blake2b(f"{seed}\x1f{purpose}\x1f".encode(), digest_size=16)
+
+    def __reduce__(self):  # a hash object does not pickle: a spawned worker rebuilds it
+        return Stream, self._args
 
     def uniform(self, key: str) -> float:
         h = self._prefix.copy()

@@ -24,6 +24,20 @@ _TOKENIZER_TEXT = [
 ]
 
 
+@pytest.fixture(params=["default", "spawn"])
+def start_method(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Runs a multi-process test twice: with the platform's default start method for bagel's
+    worker processes, and under ``spawn`` (macOS's default; a worker must then get its state
+    from its initializer, not from what ``fork`` copies)."""
+    from bagel_core.processes import START_METHOD_VARIABLE
+
+    if request.param == "default":
+        monkeypatch.delenv(START_METHOD_VARIABLE, raising=False)
+    else:
+        monkeypatch.setenv(START_METHOD_VARIABLE, request.param)
+    return request.param
+
+
 @pytest.fixture(scope="session")
 def tiny_llama(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A folder with a tiny random-weight Llama (hidden 64, 2 layers) and a byte-level BPE

@@ -89,7 +89,7 @@ def test_priority_override_flips_the_winner_of_each_cluster(tmp_path, near_root,
     assert all(t in inputs for t in texts) and not any(one_word_changed(t, i) in inputs for i, t in enumerate(texts[:10]))
 
 
-def test_same_result_for_any_num_proc_and_source_order(tmp_path, near_root, toy_registry):
+def test_same_result_for_any_num_proc_and_source_order(tmp_path, near_root, toy_registry, start_method):
     root, _ = near_root
     a = run(RunConfig(out=tmp_path / "a", data_root=root, num_proc=1, **TOY), toy_registry)
     b = run(RunConfig(out=tmp_path / "b", data_root=root, num_proc=2, **dict(TOY, sources="toy-low,toy-high")), toy_registry)

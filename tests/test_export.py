@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import pyarrow.parquet as pq
 import yaml
 
 from bagel_core.config import RunConfig
@@ -103,8 +104,9 @@ def _sharegpt_accepts(messages: list[dict], tags: dict) -> bool:
 
 
 def test_llama_factory_entries_match_its_schema_and_read_the_files(out, tmp_path):
-    (path,) = export("llama-factory", out)
+    path, *copies = export("llama-factory", out)
     assert path == out / "llama-factory" / "dataset_info.json"
+    assert copies == [out / "llama-factory" / "bagel_sft.parquet", out / "llama-factory" / "bagel_dpo.parquet"]
     entries = json.loads(path.read_text())
     assert set(entries) == {"bagel_conversations", "bagel_sft", "bagel_dpo"}
     for name, entry in entries.items():
@@ -119,6 +121,9 @@ def test_llama_factory_entries_match_its_schema_and_read_the_files(out, tmp_path
     assert all(_sharegpt_accepts(m, conv["tags"]) for m in rows)  # nothing would be skipped
     assert any(m[0]["role"] == "system" for m in rows) and any(len(m) > 3 for m in rows)
     assert entries["bagel_dpo"]["ranking"] is True and "ranking" not in entries["bagel_sft"]
+    # LLaMA-Factory's `empty` template writes neither BOS nor EOS: the copies carry them as text.
+    sft, copy = pq.read_table(out / "sft.parquet").to_pylist(), pq.read_table(copies[0]).to_pylist()
+    assert [(r["input"], r["output"]) for r in copy] == [("<s>" + r["input"] if not r["input"].startswith("<s>") else r["input"], r["output"] + "</s>") for r in sft]
 
 
 def test_llama_factory_export_keeps_other_entries(out, tmp_path):
@@ -128,7 +133,7 @@ def test_llama_factory_export_keeps_other_entries(out, tmp_path):
     export("llama-factory", out, folder)
     entries = json.loads((folder / "dataset_info.json").read_text())
     assert entries["alpaca_en_demo"] == {"file_name": "alpaca_en_demo.json"}
-    assert (folder / entries["bagel_sft"]["file_name"]).resolve() == (out / "sft.parquet").resolve()
+    assert entries["bagel_sft"]["file_name"] == "bagel_sft.parquet" and (folder / "bagel_sft.parquet").is_file()
 
 
 def test_exports_still_read_the_files_after_the_folder_moves(out, tmp_path):
@@ -198,7 +203,7 @@ def test_llama_factory_own_converter_accepts_every_row(out, tmp_path):
     from llamafactory.data.converter import get_dataset_converter
     from llamafactory.data.parser import get_dataset_list
 
-    (path,) = export("llama-factory", out, tmp_path / "lf")
+    path, *_ = export("llama-factory", out, tmp_path / "lf")
     args = type("DataArgs", (), {"dataset_dir": str(path.parent), "media_dir": None, "streaming": False})()
     for attr in get_dataset_list(["bagel_conversations", "bagel_sft", "bagel_dpo"], str(path.parent)):
         rows = datasets.load_dataset("parquet", data_files=attr.dataset_name, split="train", cache_dir=str(tmp_path / "hf"))

@@ -417,7 +417,7 @@ def test_benchmark_rows_without_their_field_stop_the_run_naming_the_set(tmp_path
 # --- processes ----------------------------------------------------------------------------
 
 
-def test_workers_end_when_the_main_process_is_killed(tmp_path, bagel):
+def test_workers_end_when_the_main_process_is_killed(tmp_path, bagel, start_method):
     args = ["run", "--data-root", bagel.data_root, *TOY_ARGS, "--out", str(tmp_path / "o"), "--num-proc", "2"]
     proc = subprocess.Popen(
         [sys.executable, "-m", "bagel_core", *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp_path,

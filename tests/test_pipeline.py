@@ -71,7 +71,7 @@ def test_outputs_load_with_datasets(tmp_path, toy_root, toy_registry):
     assert dpo.column_names == ["id", "source", "format", "prompt", "chosen", "rejected"] and len(dpo) == 2
 
 
-def test_same_output_for_any_num_proc_and_source_order(tmp_path, toy_root, toy_registry):
+def test_same_output_for_any_num_proc_and_source_order(tmp_path, toy_root, toy_registry, start_method):
     a = run(RunConfig(out=tmp_path / "a", data_root=toy_root, num_proc=1, **TOY), toy_registry)
     config = dict(TOY, sources="toy-low,toy-high")
     b = run(RunConfig(out=tmp_path / "b", data_root=toy_root, num_proc=2, **config), toy_registry)

@@ -28,7 +28,14 @@ def _format(fmt_name: str, probability: float = 0.5, system: str = "DEFAULT SYST
         def render(self, messages):
             return f"[{self.name}]" + "".join(f"\n{m['role']}: {m['content']}" for m in messages) + "\nassistant:"
 
+    # A module-level name, so a spawned render worker can unpickle the format.
+    Tagged.__qualname__ = Tagged.__name__ = f"Tagged{len(_TAGGED)}"
+    Tagged.Options.__qualname__ = f"{Tagged.__name__}.Options"
+    _TAGGED[Tagged.__name__] = globals()[Tagged.__name__] = Tagged
     return Tagged()
+
+
+_TAGGED: dict = {}
 
 
 FORMATS = [_format(n) for n in ("f0", "f1", "f2", "f3")]
@@ -199,7 +206,7 @@ def test_default_renders_every_item_in_every_format(tmp_path):
         _render(tmp_path, "bad", items, pairs, copies=5)
 
 
-def test_render_is_the_same_for_any_process_count(tmp_path):
+def test_render_is_the_same_for_any_process_count(tmp_path, start_method):
     items, pairs = _items(150), _pairs(60)
     one = _render(tmp_path, "p1", items, pairs, copies=3, num_proc=1)
     two = _render(tmp_path, "p2", items, pairs, copies=3, num_proc=2)

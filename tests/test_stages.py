@@ -80,7 +80,7 @@ def test_finished_stages_are_reused_and_killed_ones_redone(tmp_path):
     assert set(runner.timings) == {"numbers"}
 
 
-def test_parallel_stages_match_serial_and_are_not_recomputed(tmp_path):
+def test_parallel_stages_match_serial_and_are_not_recomputed(tmp_path, start_method):
     stages = [Numbers(n, tmp_path / "calls") for n in (2, 3, 4, 5)]
     parallel = Runner(tmp_path / "p", core=[1]).run_all(stages, num_proc=2)
     serial = Runner(tmp_path / "s", core=[1]).run_all(stages, num_proc=1)
@@ -92,6 +92,33 @@ def test_parallel_stages_match_serial_and_are_not_recomputed(tmp_path):
     assert {r.counts["pid"] for r in parallel} != {os.getpid()} and all(r.counts["pid"] == os.getpid() for r in serial)
     again = Runner(tmp_path / "p", core=[1]).run_all(stages, num_proc=2)
     assert all(r.reused for r in again) and len(_calls(tmp_path / "calls")) == 8
+
+
+#: Set in the parent only: a forked worker sees it, a spawned one does not.
+_PARENT_ONLY: dict = {}
+
+
+def _worker_view(_: int) -> tuple[bool, Any]:
+    from bagel_core.stages import render
+
+    return "set" in _PARENT_ONLY, render._STATE.get("copies")
+
+
+def test_workers_start_as_asked_and_get_their_state_from_the_initializer(start_method):
+    import multiprocessing
+
+    from bagel_core.processes import start_context, worker_pool
+    from bagel_core.stages import render
+
+    method = start_context().get_start_method()
+    assert method == ("spawn" if start_method == "spawn" else multiprocessing.get_start_method())
+    _PARENT_ONLY["set"] = True
+    try:
+        with worker_pool(1, initializer=render._set_state, initargs=({"copies": 3},)) as pool:
+            forked_global, state = pool.submit(_worker_view, 0).result()
+    finally:
+        _PARENT_ONLY.clear()
+    assert forked_global == (method == "fork") and state == 3
 
 
 def test_a_run_reuses_every_stage_a_change_does_not_touch(tmp_path, toy_root, toy_registry):

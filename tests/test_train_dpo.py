@@ -109,6 +109,7 @@ def test_train_dpo_lora_on_a_lora_sft_reloads_exactly(tiny_llama, dpo_data, tmp_
     merged = tmp_path / "merged"
     result = CliRunner().invoke(cli, ["train", "merge", "--adapter", str(out), "--output-dir", str(merged)])
     assert result.exit_code == 0, result.output
+    assert result.output == f"saved the merged model and tokenizer to {merged}\n"  # no bars, warnings, DeepSpeed line
     assert not (merged / "adapter_config.json").exists()
     assert torch.allclose(logits(AutoModelForCausalLM.from_pretrained(merged), tokenizer), trained, atol=1e-5)
 
@@ -122,8 +123,9 @@ def test_train_dpo_lora_on_a_lora_sft_reloads_exactly(tiny_llama, dpo_data, tmp_
 
 
 def test_train_dpo_from_an_adapter_under_accelerate_launch(tiny_llama, dpo_data, tmp_path):
-    """Two processes: the main one merges the adapter into base-model while the other waits,
-    and the new adapter names that folder."""
+    """Two ranks (a real multi-process launch: gloo on CPU): the main one merges the adapter
+    into base-model while the other waits, the new adapter names that folder, and the two
+    ranks share the epoch (4 pairs, 2 per rank: one step is the whole epoch)."""
     import os
     import shutil
     import subprocess
@@ -139,7 +141,7 @@ def test_train_dpo_from_an_adapter_under_accelerate_launch(tiny_llama, dpo_data,
         shutil.copy(tiny_llama / name, adapter / name)
     out = tmp_path / "dpo"
     accelerate = Path(sys.executable).with_name("accelerate")
-    command = [str(accelerate), "launch", "--cpu", "--num_processes", "2", "--num_machines", "1", "--mixed_precision", "no",
+    command = [str(accelerate), "launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1", "--mixed_precision", "no",
                "--dynamo_backend", "no", "-m", "bagel_core", "train", "dpo", "--model", str(adapter), "--data", str(dpo_data),
                "--output-dir", str(out), "--max-steps", "1", "--max-length", "128", "--lora", "--lora-r", "4",
                "--no-gradient-checkpointing", "--save-steps", "1000", "--per-device-train-batch-size", "2"]
@@ -148,4 +150,5 @@ def test_train_dpo_from_an_adapter_under_accelerate_launch(tiny_llama, dpo_data,
     config = json.loads((out / "adapter_config.json").read_text())
     assert config["base_model_name_or_path"] == str((out / train_common.MERGED_BASE).resolve())
     assert (out / train_common.MERGED_BASE / "model.safetensors").is_file()
-    assert json.loads((out / "trainer_state.json").read_text())["global_step"] == 1
+    state = json.loads((out / "trainer_state.json").read_text())
+    assert state["global_step"] == 1 and state["log_history"][0]["epoch"] == 1.0  # one process: 0.5

@@ -4,6 +4,7 @@ checked at huggingface_hub's boundary (no network)."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -23,7 +24,8 @@ from bagel_core.cli import cli
     (["--report-to", "none,tensorboard"], "--report-to tensorboard needs the tensorboard package"),
     (["--attn-implementation", "flash_attention_2"], "--attn-implementation flash_attention_2 needs the flash_attn package"),
     (["--deepspeed", "zero2"], "--deepspeed runs under a distributed launcher: accelerate launch"),
-    (["--model", "/nowhere/model"], "--model /nowhere/model: cannot load its tokenizer"),
+    (["--model", "/nowhere/model"], "--model /nowhere/model: no such model folder"),
+    (["--model", "./missing"], "--model ./missing: no such model folder"),
     (["--lora", "--push-to-hub", "me/x"], "the adapter would not load from the Hub; train without --push-to-hub, then: bagel train merge"),
 ])
 def test_train_errors_are_one_line(tiny_llama, tmp_path, monkeypatch, flags, message):
@@ -53,12 +55,18 @@ def test_train_logs_are_quiet_by_default(tiny_llama, tmp_path):
                "--max-steps", "3", "--max-length", "64", "--no-gradient-checkpointing", "--save-steps", "1000",
                "--eval-fraction", "0.25"]
     env = {**os.environ, "PYTHONWARNINGS": "default"}
-    quiet = subprocess.run([*command, "--output-dir", str(tmp_path / "q")], capture_output=True, text=True, env=env, cwd=tmp_path)
+    saved = f"saved the model, tokenizer and training state (trainer_state.json, bagel_data.json) to {tmp_path / 'q'}"
+    quiet = subprocess.run([*command, "--output-dir", str(tmp_path / "q"), "-q"], capture_output=True, text=True, env=env, cwd=tmp_path)
     assert quiet.returncode == 0, quiet.stderr
-    # Only the metrics trl logs (a line per logging step and eval, and the summary); nothing on stderr.
-    assert quiet.stderr.strip() == "", quiet.stderr
+    # -q: the metrics trl logs (a line per logging step and eval, and the summary), then where the result is.
+    assert quiet.stderr.strip() == saved, quiet.stderr
     lines = quiet.stdout.strip().splitlines()
     assert len(lines) == 7 and all(line.startswith("{'") for line in lines), quiet.stdout
+    # By default also the trainer's progress bar with its ETA (tqdm's [elapsed<remaining]), no warnings.
+    bar = subprocess.run([*command, "--output-dir", str(tmp_path / "q")], capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert bar.returncode == 0, bar.stderr
+    assert re.search(r"\d+/3 \[\d\d:\d\d<\d\d:\d\d", bar.stderr) and bar.stderr.strip().endswith(saved), bar.stderr
+    assert "warn" not in bar.stderr.lower(), bar.stderr
 
 
 def test_train_verbose_restores_the_libraries_logs(monkeypatch):

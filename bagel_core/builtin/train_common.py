@@ -214,12 +214,24 @@ def chat_template(format_name: str, tokenizer: "PreTrainedTokenizerBase", option
     return "{{- bos_token -}}" + template if adds_bos(tokenizer) and not writes_bos else template
 
 
+def check_model(model: str) -> None:
+    """A ``--model`` that can only be a folder (a path, not ``name`` or ``owner/name``) must
+    exist; the Hub would otherwise answer "Repo id must be in the form ...". """
+    path = Path(model).expanduser()
+    looks_like_path = model.startswith((".", "/", "~")) or model.count("/") > 1 or "\\" in model
+    if looks_like_path and not path.exists():
+        raise TrainingSetupError(f"--model {model}: no such model folder")
+    if path.exists() and not path.is_dir():
+        raise TrainingSetupError(f"--model {model}: not a folder (a model folder or a Hub id)")
+
+
 def load_tokenizer(model: str, chat_format: Optional[str], data: Optional[str] = None) -> "PreTrainedTokenizerBase":
     """The model's tokenizer, carrying ``chat_format``'s chat template (in the variant bagel's
     output ``data`` was rendered in); with ``chat_format`` ``None`` it keeps its own template,
     or gets the default format's when it has none."""
     from transformers import AutoTokenizer
 
+    check_model(model)
     try:
         tokenizer = AutoTokenizer.from_pretrained(model)
     except (OSError, ValueError) as exc:
@@ -346,6 +358,11 @@ def config_kwargs(opts: TrainOptions, has_eval: bool) -> dict[str, Any]:
         report_to=report_targets(opts),
         dataloader_num_workers=opts.dataloader_num_workers,
         dataloader_pin_memory=cuda_available(),  # pinning needs an accelerator (torch warns on CPU)
+        # transformers hides its bar whenever its logger is quieter than warnings, as bagel's is.
+        disable_tqdm=not _PROGRESS["bar"],
+        # Without one, transformers only goes distributed (gloo) when told to use the CPU: else each
+        # rank of a multi-process launch trains alone, a whole training per rank into one folder.
+        **({} if accelerator_available() else {"use_cpu": True}),
         deepspeed=deepspeed,
         dataset_num_proc=opts.dataset_num_proc,
         model_init_kwargs=model_init_kwargs(opts),
@@ -356,6 +373,25 @@ def cuda_available() -> bool:
     import torch
 
     return torch.cuda.is_available()
+
+
+def accelerator_available() -> bool:
+    import torch
+
+    return torch.accelerator.is_available()
+
+
+def check_world_size(args: Any) -> None:
+    """The trainer must run on every process the launcher started (``WORLD_SIZE``): a rank that
+    trains alone would write a whole training of its own into the same folder."""
+    import os
+
+    launched = int(os.environ.get("WORLD_SIZE", "1"))
+    if args.world_size != launched:
+        raise TrainingSetupError(
+            f"the launcher started {launched} processes but the trainer sees a world of {args.world_size} "
+            f"(device {args.device}): each process would train alone; check the launcher's backend and devices"
+        )
 
 
 def report_targets(opts: TrainOptions) -> list[str]:
@@ -397,6 +433,8 @@ def check_environment(opts: TrainOptions) -> None:
     import importlib.util
     import os
 
+    check_model(opts.model)
+
     def need(module: str, what: str, install: str) -> None:
         if importlib.util.find_spec(module) is None:
             raise TrainingSetupError(f"{what} needs the {module} package: pip install {install}")
@@ -431,13 +469,19 @@ def resume_arg(opts: TrainOptions) -> Union[str, bool, None]:
     return True if value.lower() in {"last", "latest", "true"} else value
 
 
-def quiet_logs(verbose: int) -> None:
-    """Only warnings that matter by default; ``-v`` restores the libraries' info logs and
-    progress bars (the metrics of each logging step always show)."""
+#: Whether the trainer shows its progress bar (with ETA): on unless ``-q``.
+_PROGRESS = {"bar": True}
+
+
+def quiet_logs(verbose: int, quiet: bool = False) -> None:
+    """Only warnings that matter by default, and the trainer's progress bar (ETA) unless
+    ``quiet``; ``-v`` restores the libraries' info logs and progress bars (the metrics of each
+    logging step always show)."""
     import logging
     import os
     import warnings
 
+    _PROGRESS["bar"] = not quiet
     import torch
 
     if not verbose and not torch.cuda.is_available():
@@ -478,6 +522,10 @@ class TrlTrainer(Trainer):
     required: ClassVar[tuple[str, ...]] = ("completion",)
     Options = TrainOptions
     options: TrainOptions
+
+    @classmethod
+    def setup_logs(cls, verbose: int, quiet: bool) -> None:
+        quiet_logs(verbose, quiet)
 
     # --- hooks ---------------------------------------------------------------------------
 
@@ -550,6 +598,7 @@ class TrlTrainer(Trainer):
         own = config_kwargs(opts, has_eval=eval_set is not None)
         method = self.method_config()
         args = config_cls(**own, **method, **extra_args(opts, config_cls, [*own, *method]))
+        check_world_size(args)
         trainer = trainer_cls(
             model=model_source(opts),
             args=args,
@@ -573,7 +622,12 @@ def train_and_save(trainer: Any, opts: TrainOptions) -> None:
     trainer.train(resume_from_checkpoint=resume_arg(opts))
     trainer.save_model(opts.output_dir)
     trainer.save_state()
-    if opts.push_to_hub and trainer.accelerator.is_main_process:
+    if not trainer.accelerator.is_main_process:
+        return
+    what = "LoRA adapter" if opts.lora else "model"
+    print(f"saved the {what}, tokenizer and training state (trainer_state.json, bagel_data.json) to {opts.output_dir}", file=sys.stderr)
+    if opts.push_to_hub:
         from . import train_export
 
         train_export.push_model(opts.output_dir, opts.push_to_hub, private=opts.hub_private)
+        print(f"pushed {opts.output_dir} to the Hub model repo {opts.push_to_hub}", file=sys.stderr)

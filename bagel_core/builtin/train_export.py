@@ -70,9 +70,13 @@ def push_model(folder: str, repo_id: str, *, private: bool = True, token: Option
 @click.option("--dtype", type=click.Choice(["auto", "bfloat16", "float16", "float32"]), default="auto", show_default=True, help="dtype the weights are merged and saved in.")
 @click.option("--push-to-hub", help="Then upload the merged model to this Hub repo (owner/name).")
 @click.option("--hub-private/--no-hub-private", default=True, show_default=True, help="Create the repo private.")
-def merge_command(adapter: str, output_dir: str, dtype: str, push_to_hub: Optional[str], hub_private: bool) -> None:
+@click.option("-v", "--verbose", count=True, help="Show the libraries' info logs and progress bars.")
+def merge_command(adapter: str, output_dir: str, dtype: str, push_to_hub: Optional[str], hub_private: bool, verbose: int) -> None:
     """Merge a LoRA adapter into its base model: a full model folder that loads without peft."""
+    from .train_common import quiet_logs
+
+    quiet_logs(verbose, quiet=True)  # as quiet as training: no loading bars, warnings, DeepSpeed's accelerator line
     merge_adapter(adapter, output_dir, dtype=dtype)
-    click.echo(f"wrote {output_dir}")
+    click.echo(f"saved the merged model and tokenizer to {output_dir}")
     if push_to_hub:
         click.echo(f"pushed {push_model(output_dir, push_to_hub, private=hub_private)}")

@@ -7,7 +7,6 @@ id matched by any of them is removed. ``dry_run`` writes the report and removes 
 
 from __future__ import annotations
 
-import multiprocessing
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +21,7 @@ from ..context import LoadContext
 from ..data import DatasetUnavailable
 from ..readers import MalformedFile, RowFailure
 from ..containment import PluginExit, contained, who
-from ..processes import cores, in_order, limit_threads, worker_pool
+from ..processes import cores, in_order, limit_threads, start_context, worker_pool
 from ..storage import ParquetSink, iter_batches
 from . import DPO_WORK_SCHEMA, SFT_WORK_SCHEMA
 from .runner import Stage
@@ -120,7 +119,7 @@ def _batches(specs: Sequence[Spec], benchmarks: Sequence[BenchmarkText], sft: Pa
     # spawn, not fork: an earlier stage may have started torch's or faiss's thread pools here,
     # which a forked child can not use.
     threads = max(1, cores() // num_proc)
-    with worker_pool(num_proc, multiprocessing.get_context("spawn"), _start_worker, (specs, benchmarks, threads)) as pool:
+    with worker_pool(num_proc, start_context("spawn"), _start_worker, (specs, benchmarks, threads)) as pool:
         for (queries, origins), found in in_order(lambda batch: pool.submit(_worker_search, batch[0]), _queries(sft, dpo), 4 * num_proc):
             yield queries, origins, found
 

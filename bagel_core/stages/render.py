@@ -35,7 +35,8 @@ from ..storage import ParquetSink
 from .conversations import CONVERSATIONS, write_conversations
 from .runner import Stage
 
-# Set in the parent before worker processes fork, so formats are not pickled per task.
+# The renderer and its settings: set once per process (the parent, and each worker through the
+# pool's initializer), so formats are not pickled per task.
 _STATE: dict = {}
 
 
@@ -43,6 +44,11 @@ _STATE: dict = {}
 #: turns renders into n/2 rows of up to n turns each, so a few long conversations would
 #: otherwise hold gigabytes (docs/pipeline.md#limits-and-plugin-containment).
 SPILL_CHARS = 64 << 20
+
+
+def _set_state(state: dict) -> None:
+    _STATE.clear()
+    _STATE.update(state)
 
 
 def _render_group(kind: str, path: str, group: int, ranks: Optional[np.ndarray], spill: Optional[str] = None) -> tuple["pa.Table | str", Counter]:
@@ -170,7 +176,7 @@ def render_file(kind: str, src: Path, dest: Path, num_proc: int, quiet: bool) ->
     schema = SFT_SCHEMA if kind == "sft" else DPO_SCHEMA
     shown = progress(f"render {kind}", total=pf.metadata.num_rows, disable=quiet)
     parallel = num_proc > 1 and len(tasks) > 1
-    with shown, ParquetSink(dest, schema, rows_per_group=100_000) as sink, (worker_pool(num_proc) if parallel else nullcontext()) as pool:
+    with shown, ParquetSink(dest, schema, rows_per_group=100_000) as sink, (worker_pool(min(num_proc, len(tasks)), initializer=_set_state, initargs=(dict(_STATE),)) if parallel else nullcontext()) as pool:
         results = in_order(lambda t: pool.submit(_render_group, *t), tasks, 2 * num_proc) if parallel else \
             ((t, _render_group(*t)) for t in tasks)
         for task, (table, counts) in results:
@@ -207,7 +213,7 @@ def run_render(
     copies = len(formats) if copies_per_item is None else copies_per_item
     if formats and not 1 <= copies <= len(formats):
         raise ValueError(f"--copies-per-item must be between 1 and the number of formats ({len(formats)}), got {copies}")
-    _STATE.update(renderer=Renderer(formats, seed, newlines), copies=copies, assignment=assignment, dpo_chosen_newlines=dpo_chosen_newlines)
+    _set_state(dict(renderer=Renderer(formats, seed, newlines), copies=copies, assignment=assignment, dpo_chosen_newlines=dpo_chosen_newlines))
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     try:
         sft = render_file("sft", in_dir / "sft.parquet", out_dir / "sft.parquet", num_proc, quiet)

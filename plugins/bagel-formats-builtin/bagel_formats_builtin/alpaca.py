@@ -79,7 +79,7 @@ class Alpaca(PromptFormat):
                 "{{ " + literal(PREAMBLE) + " }}"
                 + "{%- for message in messages -%}"
                 + "{{ '\\n\\n' }}"
-                + "{%- if message['role'] == 'assistant' -%}{{ '### Response:\\n' + " + content + " }}"
+                + "{%- if message['role'] == 'assistant' -%}{{ '### Response:\\n' }}{%- generation -%}{{ " + content + " }}{%- endgeneration -%}"
                 + "{%- elif message['role'] == 'user' and loop.index0 == 1 and messages[0]['role'] == 'system' -%}{{ " + content + " }}"
                 + "{%- else -%}{{ " + header + " + " + content + " }}{%- endif -%}"
                 + "{%- endfor -%}"
@@ -92,6 +92,6 @@ class Alpaca(PromptFormat):
             + "{%- for message in turns -%}"
             + "{%- if message['role'] == 'user' -%}"
             + "{{ '### Instruction:\\n' + (" + system + " + '\\n' if system and loop.first else '') + " + content + " + '\\n\\n### Response:\\n' }}"
-            + "{%- else -%}{{ " + content + " + '\\n\\n' }}{%- endif -%}"
+            + "{%- else -%}{%- generation -%}{{ " + content + " }}{%- endgeneration -%}{{ '\\n\\n' }}{%- endif -%}"
             + "{%- endfor -%}"
         )

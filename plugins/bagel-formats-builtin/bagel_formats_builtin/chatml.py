@@ -63,20 +63,23 @@ class ChatML(PromptFormat):
         return answer.lstrip() if self.options.whitespace == "reference" else answer
 
     def chat_template(self) -> str:
+        # ``end`` is trained after an answer (inside ``{% generation %}``, for assistant masks), ``rest`` not.
         if self.options.im_markers:
             turn_start = gen_start = literal(IM_START)
-            end = literal(IM_END + "\n")
+            end, rest = literal(IM_END), "'\\n'"
         elif self.options.variant == "v0.5":
             turn_start = gen_start = "bos_token"
-            end = "eos_token + '\\n'"
+            end, rest = "eos_token", "'\\n'"
         else:
             turn_start = "('' if loop.first else bos_token)"
             gen_start = "(bos_token if messages else '')"
-            end = "'\\n' + eos_token + '\\n'"
+            end, rest = "'\\n' + eos_token", "'\\n'"
         content = f"message['content'].{self._strip()}()" if self._strip() else "message['content']"
         return (
             "{%- for message in messages -%}"
-            f"{{{{ {turn_start} + message['role'] + '\\n' + {content} + {end} }}}}"
+            f"{{{{ {turn_start} + message['role'] + '\\n' }}}}"
+            f"{{%- if message['role'] == 'assistant' -%}}{{%- generation -%}}{{{{ {content} + {end} }}}}{{%- endgeneration -%}}"
+            f"{{%- else -%}}{{{{ {content} + {end} }}}}{{%- endif -%}}{{{{ {rest} }}}}"
             "{%- endfor -%}"
             f"{{%- if add_generation_prompt -%}}{{{{ {gen_start} + 'assistant\\n' }}}}{{%- endif -%}}"
         )

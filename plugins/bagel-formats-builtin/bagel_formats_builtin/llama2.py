@@ -48,6 +48,6 @@ class Llama2(PromptFormat):
             + "{%- if system -%}{{ '<<SYS>>\\n' + system + '\\n<</SYS>>\\n\\n' }}{%- endif -%}"
             + "{%- for message in turns -%}"
             + "{%- if message['role'] == 'user' -%}{{ " + user + " + ' [/INST]' }}"
-            + "{%- else -%}{{ ' ' + " + answer + " + ' ' + eos_token + bos_token + '[INST] ' }}{%- endif -%}"
+            + "{%- else -%}{{ ' ' }}{%- generation -%}{{ " + answer + " + ' ' + eos_token }}{%- endgeneration -%}{{ bos_token + '[INST] ' }}{%- endif -%}"
             + "{%- endfor -%}"
         )

@@ -40,9 +40,9 @@ class Vicuna(PromptFormat):
         return (
             "{%- for message in messages -%}"
             "{%- if not loop.first -%}{{ '\\n' }}{%- endif -%}"
-            "{%- if message['role'] == 'user' -%}{{ 'USER: ' }}"
-            "{%- elif message['role'] == 'assistant' -%}{{ 'ASSISTANT: ' }}{%- endif -%}"
-            "{{ " + content + " }}"
+            "{%- if message['role'] == 'assistant' -%}"
+            "{{ 'ASSISTANT: ' }}{%- generation -%}{{ " + content + " }}{%- endgeneration -%}"
+            "{%- else -%}{%- if message['role'] == 'user' -%}{{ 'USER: ' }}{%- endif -%}{{ " + content + " }}{%- endif -%}"
             "{%- endfor -%}"
             "{%- if add_generation_prompt -%}{{ ('\\n' if messages else '') + 'ASSISTANT: ' }}{%- endif -%}"
         )
