@@ -30,6 +30,7 @@ class DatasetUnavailable(Exception):
             )
         super().__init__(f"dataset {dataset_id!r} is not available ({detail}); {how}")
         self.dataset_id = dataset_id
+        self.detail = detail
 
 
 #: Suffixes of the upstream files ``datasets`` reads from a local folder.
