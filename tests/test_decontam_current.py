@@ -124,8 +124,9 @@ def test_decontam_current_withhold_blanks_every_text_of_an_item_matching_a_redac
 
 def test_decontam_current_gpqa_text_in_no_output(data_root, static_model, tmp_path):
     """A run (the default decontaminators, GPQA only) over a local source whose items hold a
-    real GPQA question verbatim and one word off: both are removed, the report names the GPQA
-    record and the score, and no output file (out folder, work folder past the stages that hold
+    real GPQA question verbatim (twice: dedup drops one) and one word off: both are removed,
+    the report names the GPQA record and the score, the dedup report withholds the pair's
+    texts, and no output file (out folder, work folder past the stages that hold
     the input, the CLI's output) holds any GPQA question."""
     from click.testing import CliRunner
 
@@ -140,6 +141,7 @@ def test_decontam_current_gpqa_text_in_no_output(data_root, static_model, tmp_pa
         {"instruction": questions[k].text, "output": "B"},
         {"instruction": "Please help: " + edited, "output": "I think it is C."},
         {"instruction": "Name a prime number above 10.", "output": "11"},
+        {"instruction": questions[k].text, "output": "A"},  # removed by dedup, which runs first: its report quotes both
     )) + "\n")
     recipe = tmp_path / "r.toml"
     recipe.write_text(f"[source.local]\npaths = [{json.dumps(str(data))}]\n")
@@ -157,6 +159,8 @@ def test_decontam_current_gpqa_text_in_no_output(data_root, static_model, tmp_pa
     assert {(m["benchmark"], m["benchmark_item"]) for m in matches} == {("gpqa", questions[k].item)}
     assert all(m["text"] == WITHHELD and m["benchmark_text"] == WITHHELD and m["score"] > 0 for m in matches)
     assert json.loads((out / "manifest.json").read_text())["contamination"]["by_benchmark"] == {"gpqa": 2}
+    duplicates = pq.read_table(out / "near_duplicates.parquet").to_pylist()
+    assert len(duplicates) == 1 and duplicates[0]["text"] == duplicates[0]["kept_text"] == WITHHELD
 
     leaked, read = [], 0
     for path in sorted(p for p in [*out.rglob("*"), *work.rglob("*")] if p.is_file()):

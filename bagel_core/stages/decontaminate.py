@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any, ClassVar, Iterator, Optional, Sequence
 
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 from tqdm.auto import tqdm
 
 from ..components import BenchmarkText, Decontaminator, Match, Query
@@ -79,6 +81,28 @@ def withhold(found: list[list[Match]], redacted: frozenset[str]) -> list[list[Ma
         return found
     return [[replace(m, text=WITHHELD, benchmark_text=WITHHELD if m.benchmark in redacted else m.benchmark_text) if m.id in quoting else m
              for m in matches] for matches in found]
+
+
+def withheld_ids(contamination: Path) -> set[str]:
+    """The ids of the items whose matched text ``contamination`` withholds."""
+    if not contamination.exists():
+        return set()
+    table = pq.read_table(contamination, columns=["id", "text"])
+    return {i for i, text in zip(table.column("id").to_pylist(), table.column("text").to_pylist()) if text == WITHHELD}
+
+
+def withhold_duplicates(report: Path, dest: Path, withheld: set[str], schema: pa.Schema) -> None:
+    """The dedup report ``report`` as ``dest``, with the texts of the rows that involve an item
+    of ``withheld`` (as the duplicate removed or the item kept) withheld: dedup ran before
+    decontamination, so its report quotes such an item and its near copies."""
+    ids = pa.array(sorted(withheld), pa.string())
+    with ParquetSink(dest, schema) as sink:
+        for batch in iter_batches(report):
+            involved = pc.or_(pc.is_in(batch.column("id"), ids), pc.is_in(batch.column("kept_id"), ids))
+            columns = {name: batch.column(name) for name in schema.names}
+            for name in ("text", "kept_text"):
+                columns[name] = pc.if_else(involved, pa.scalar(WITHHELD), columns[name])
+            sink.write(pa.Table.from_pydict(columns, schema=schema))
 
 
 #: A decontaminator to build: (class, options, cache dir).
