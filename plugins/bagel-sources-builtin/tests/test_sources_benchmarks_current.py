@@ -26,9 +26,9 @@ def root(tmp_path_factory):
     shutil.rmtree(folder / "Idavidrein")  # GPQA in plain text only while the tests run
 
 
-def index(cls, root, hub=True):
+def index(cls, root, hub=True, options=None):
     ctx = LoadContext(cls.name, 42, DataAccess(root, hub=hub))
-    return list(cls().texts(ctx)), ctx.counts
+    return list((cls(options) if options else cls()).texts(ctx)), ctx.counts
 
 
 def by_item(texts):
@@ -38,10 +38,12 @@ def by_item(texts):
     return out
 
 
-def test_mbpp_indexes_the_500_test_tasks_with_tests_and_program(root):
+def test_mbpp_indexes_the_500_test_tasks_with_tests_and_the_program_as_an_option(root):
     texts, counts = index(Mbpp, root)
     items = by_item(texts)
     assert sorted(map(int, items)) == list(range(11, 511)) and not counts.rejected
+    assert {view for views in items.values() for view in views} == {"prompt", "prompt+tests"}
+    items = by_item(index(Mbpp, root, options=Mbpp.Options(code=True))[0])
     first = items["11"]
     assert first["prompt"].text == "Write a python function to remove first and last occurrence of a given character from the string."
     assert first["prompt+tests"].text.startswith(first["prompt"].text + "\nassert remove_Occ(\"hello\",\"l\") == \"heo\"")
