@@ -76,6 +76,9 @@ def _queries(cases):
 @pytest.fixture(scope="module")
 def index(current, cases):
     wanted = {(b, item) for _, b, item, _ in cases if b}
+    # MATH-500's problems are MATH's: their MATH twins are indexed too, as in a real run.
+    twins = {t.text for t in current["math_500"] if ("math_500", t.item) in wanted and t.view == "problem"}
+    wanted |= {("math", t.item) for t in current["math"] if t.view == "problem" and t.text in twins}
     legacy = [b for texts in benchmark_items().values() for k, b in enumerate(texts) if k % 40 == 0]
     return legacy + [b for texts in current.values() for k, b in enumerate(texts) if (b.benchmark, b.item) in wanted or k % 40 == 0]
 
@@ -100,8 +103,9 @@ def test_decontam_current_each_set_caught_verbatim_edited_rephrased_clean_text_n
     missed = {key: [i for i, hit in enumerate(hits) if not hit] for key, hits in by_kind.items() if key[0] != "clean"}
     for bench in current_benchmarks.NAMES:
         assert all(by_kind[("verbatim", bench)]), missed[("verbatim", bench)]
-        # MBPP: 89.5% / 96.8% of light edits measured (a word off a 10-word task is often another task)
-        assert sum(by_kind[("light edit", bench)]) >= 3, missed[("light edit", bench)]
+        # MBPP: 89.5% / 96.8% of light edits measured (its tasks are short and formulaic: the
+        # embedding needs 0.95, and a hyphenated word deleted is two words to ngram)
+        assert sum(by_kind[("light edit", bench)]) >= (2 if bench == "mbpp" else 4), (bench, missed[("light edit", bench)])
     rephrased = {b: sum(hits) for (kind, b), hits in by_kind.items() if kind == "rephrase"}
     # At least what the full index measured, less one (docs/decontamination.md); MBPP's
     # rephrases are not caught (its formulaic tasks need a 0.95 threshold), so it has no floor.
