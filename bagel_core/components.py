@@ -295,13 +295,19 @@ class BenchmarkSet(Component):
     kind: ClassVar[str] = "benchmark"
     dataset_ids: ClassVar[tuple[str, ...]] = ()
     sample_root: ClassVar[Optional[Path]] = None
+    #: Names under which ``--benchmarks`` selects this set with others (``legacy``, ``current``).
+    groups: ClassVar[tuple[str, ...]] = ()
+    #: The set's text must never be written out (its authors keep it off the open web, as
+    #: GPQA's do): the decontaminate stage withholds the matched texts of an item that matches
+    #: it, so reports, cards and logs name the benchmark item and the score only.
+    redact_text: ClassVar[bool] = False
 
     def texts(self, ctx: "LoadContext") -> Iterable[BenchmarkText]:
         raise NotImplementedError
 
     @classmethod
     def metadata(cls) -> dict[str, Any]:
-        return {"dataset_ids": list(cls.dataset_ids)}
+        return {"dataset_ids": list(cls.dataset_ids), "groups": list(cls.groups), "redact_text": cls.redact_text}
 
 
 class Decontaminator(Component):

@@ -185,7 +185,9 @@ def merge_options(base: dict, extra: dict) -> dict:
 
 def select(registry: Registry, kind: str, selection: Selection) -> list[str]:
     """Component names for ``"all"``, ``"none"``, ``"a,b"`` or a list; unknown names fail
-    (:class:`RunConfig` has refused an empty selection)."""
+    (:class:`RunConfig` has refused an empty selection). A name that is no component but a
+    group some components declare (``groups``, benchmark sets' ``legacy`` and ``current``)
+    stands for those components, alphabetically."""
     available = registry.of(kind)
     if isinstance(selection, str):
         text = selection.strip()
@@ -196,10 +198,19 @@ def select(registry: Registry, kind: str, selection: Selection) -> list[str]:
         names = [n.strip() for n in text.split(",") if n.strip()]
     else:
         names = list(selection)
+    groups: dict[str, list[str]] = {}
+    for name in sorted(available):
+        for group in getattr(available[name].cls, "groups", ()):
+            groups.setdefault(group, []).append(name)
+    chosen: list[str] = []
     for name in names:
-        if name not in available:
-            raise UnknownComponentError(kind, name, sorted(available))
-    return list(dict.fromkeys(names))
+        if name in available:
+            chosen.append(name)
+        elif name in groups:
+            chosen.extend(groups[name])
+        else:
+            raise UnknownComponentError(kind, name, sorted(available) + [f"{g} (group)" for g in sorted(groups)])
+    return list(dict.fromkeys(chosen))
 
 
 def _where(cls: type[Component]) -> str:

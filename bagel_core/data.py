@@ -31,6 +31,7 @@ class DatasetUnavailable(Exception):
             )
         super().__init__(f"dataset {dataset_id!r} is not available ({detail}); {how}")
         self.dataset_id = dataset_id
+        self.detail = detail
 
 
 class DatasetNotLoadable(DatasetUnavailable):

@@ -3,7 +3,7 @@ items of the scale generator's lengths, against every view of the real benchmark
 
     .venv/bin/python benchmarks/generate.py --data-root /tmp/decontam-scale --items 250000 --seed 0
     .venv/bin/python benchmarks/decontamination_stage_speed.py --data-root /tmp/decontam-scale \\
-        --work /tmp/decontam-speed [--decontaminate ngram,embedding,code] [--limit 200000] [--num-proc 2]
+        --work /tmp/decontam-speed [--decontaminate ngram,embedding,code] [--limit 200000] [--num-proc 2] [--benchmarks all]
     .venv/bin/python benchmarks/decontamination_stage_speed.py --real --work /tmp/decontam-real
 
 1. ``bagel run`` (generated sources, caps lifted, no decontamination, one format) once, to get
@@ -99,6 +99,8 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=200_000)
     parser.add_argument("--warm", action="store_true", help="keep the transformer's cache of an earlier run")
     parser.add_argument("--num-proc", type=int, default=2, help="worker processes of the stage (bagel run --num-proc)")
+    parser.add_argument("--benchmarks", choices=("legacy", "all"), default="legacy",
+                        help="the reference's nine sets, or also today's seven (current_benchmarks.py)")
     args = parser.parse_args()
     from bagel_core.registry import load_plugins
     from bagel_core.stages.decontaminate import run_decontaminate
@@ -118,6 +120,13 @@ def main() -> None:
             shutil.rmtree(folder)
     specs = [(registry.get("decontaminator", n).cls, None, cache / n) for n in args.decontaminate.split(",")]
     benchmarks = [b for texts in benchmark_items().values() for b in texts]
+    if args.benchmarks == "all":
+        import tempfile
+
+        import current_benchmarks
+
+        with tempfile.TemporaryDirectory() as tmp:  # GPQA decompressed only here
+            benchmarks += [b for texts in current_benchmarks.load(current_benchmarks.write_upstream(Path(tmp))).values() for b in texts]
     timings: dict[str, float] = {}
     started = time.perf_counter()
     for cls, options, folder in specs:
@@ -132,13 +141,18 @@ def main() -> None:
     started = time.perf_counter()
     counts = run_decontaminate(specs, benchmarks, stage_in, out, dry_run=True, num_proc=args.num_proc)
     stage = time.perf_counter() - started
-    report = pq.read_table(out / "contamination.parquet", columns=["decontaminator"]).column("decontaminator").to_pylist()
+    table = pq.read_table(out / "contamination.parquet", columns=["id", "decontaminator", "benchmark"])
+    report = table.column("decontaminator").to_pylist()
+    # Items each benchmark matched (an item matched by several counts for each).
+    per_benchmark: dict[str, set] = {}
+    for item, bench in zip(table.column("id").to_pylist(), table.column("benchmark").to_pylist()):
+        per_benchmark.setdefault(bench, set()).add(item)
     import torch
 
     print(json.dumps({
         "items": items, "benchmark_views": len(benchmarks), "decontaminators": args.decontaminate,
         "stage_s": round(stage, 1), "items_per_s": round(items / stage, 1), "timings": timings,
-        "flagged": counts["flagged"], "matches": {n: report.count(n) for n in set(report)},
+        "flagged": counts["flagged"], "matches": {n: report.count(n) for n in set(report)}, "items_per_benchmark": {b: len(ids) for b, ids in sorted(per_benchmark.items())},
         "transformer_texts_cached": transformer_texts(cache),
         "num_proc": args.num_proc,
         "load_before": load_before, "load_after": os.getloadavg(), "torch_threads": torch.get_num_threads(),

@@ -31,7 +31,8 @@ def _components():
 
 def test_examples_define_valid_components():
     components = _components()
-    assert {"shakespeare", "modernised", "my-truthy", "playbill", "zephyr", "shakespeare-quiz", "quoted-line", "casefold", "echo"} <= set(components)
+    assert {"shakespeare", "modernised", "my-truthy", "playbill", "zephyr", "shakespeare-quiz", "quoted-line", "casefold", "echo", "secret-quiz"} <= set(components)
+    assert components["secret-quiz"].redact_text and components["secret-quiz"].groups == ("current",)
     for cls in components.values():
         validate_component(kind_of(cls), cls)
 

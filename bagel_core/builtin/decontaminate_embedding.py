@@ -75,6 +75,22 @@ TUNED_THRESHOLDS: dict[str, float] = {
     "mt_bench/question": 0.7,
     "truthfulqa/question": 0.79,
     "winogrande/sentence": 0.7,
+    # Today's sets (group current): benchmarks/decontamination_current.py, same rule (at most
+    # one dev negative per view, 0.70-0.95), docs/decontamination.md.
+    "bbh/question": 0.7,
+    "gpqa/question": 0.7,
+    "gpqa/question+choices": 0.7,
+    "ifeval/prompt": 0.7,
+    "math/problem": 0.7,
+    "math/solution": 0.7,
+    "math_500/problem": 0.95,
+    "math_500/solution": 0.7,
+    "mbpp/prompt": 0.95,
+    "mbpp/prompt+tests": 0.95,
+    "mmlu_pro/final question+choices": 0.7,
+    "mmlu_pro/passage": 0.7,
+    "mmlu_pro/question": 0.71,
+    "mmlu_pro/question+choices": 0.73,
 }
 
 

@@ -8,11 +8,12 @@ id matched by any of them is removed. ``dry_run`` writes the report and removes 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, ClassVar, Iterator, Optional, Sequence
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from ..console import progress
@@ -63,6 +64,45 @@ def _queries(sft: Path, dpo: Path) -> Iterator[tuple[list[Query], list[str]]]:
     for batch in iter_batches(dpo, columns=["id", "source", "origin", "prompt", "chosen", "rejected"], batch_size=QUERY_BATCH):
         ids, sources, origins, prompts, chosen, rejected = (batch.column(i).to_pylist() for i in range(6))
         yield [Query(i, s, p, (p,), tuple(a for a in (c, r) if a)) for i, s, p, c, r in zip(ids, sources, prompts, chosen, rejected)], origins
+
+
+#: What the report holds instead of the text of a set with ``redact_text`` (and instead of the
+#: matched text of an item that matches one: it quotes the benchmark).
+WITHHELD = "<withheld: the benchmark's text is never written out>"
+
+
+def withhold(found: list[list[Match]], redacted: frozenset[str]) -> list[list[Match]]:
+    """Each decontaminator's ``found`` matches of one batch with the texts that could quote a
+    benchmark of ``redacted`` withheld: the benchmark text of its matches, and the item's
+    matched text in every match of an item that matches one of them (an item's matches are all
+    in its batch)."""
+    quoting = {m.id for matches in found for m in matches if m.benchmark in redacted}
+    if not quoting:
+        return found
+    return [[replace(m, text=WITHHELD, benchmark_text=WITHHELD if m.benchmark in redacted else m.benchmark_text) if m.id in quoting else m
+             for m in matches] for matches in found]
+
+
+def withheld_ids(contamination: Path) -> set[str]:
+    """The ids of the items whose matched text ``contamination`` withholds."""
+    if not contamination.exists():
+        return set()
+    table = pq.read_table(contamination, columns=["id", "text"])
+    return {i for i, text in zip(table.column("id").to_pylist(), table.column("text").to_pylist()) if text == WITHHELD}
+
+
+def withhold_duplicates(report: Path, dest: Path, withheld: set[str], schema: pa.Schema) -> None:
+    """The dedup report ``report`` as ``dest``, with the texts of the rows that involve an item
+    of ``withheld`` (as the duplicate removed or the item kept) withheld: dedup ran before
+    decontamination, so its report quotes such an item and its near copies."""
+    ids = pa.array(sorted(withheld), pa.string())
+    with ParquetSink(dest, schema) as sink:
+        for batch in iter_batches(report):
+            involved = pc.or_(pc.is_in(batch.column("id"), ids), pc.is_in(batch.column("kept_id"), ids))
+            columns = {name: batch.column(name) for name in schema.names}
+            for name in ("text", "kept_text"):
+                columns[name] = pc.if_else(involved, pa.scalar(WITHHELD), columns[name])
+            sink.write(pa.Table.from_pydict(columns, schema=schema))
 
 
 #: A decontaminator to build: (class, options, cache dir).
@@ -132,9 +172,11 @@ def run_decontaminate(
     dry_run: bool,
     quiet: bool = True,
     num_proc: int = 1,
+    redacted: frozenset[str] = frozenset(),
 ) -> dict:
     """Write ``out_dir/{sft,dpo,contamination}.parquet`` and return the counts. The result is
-    the same for any ``num_proc``."""
+    the same for any ``num_proc``. Matches against the benchmarks named in ``redacted`` are
+    reported without text (:func:`withhold`)."""
     flagged: set[str] = set()
     by_origin: dict[str, Counter] = {}
     by_benchmark: Counter = Counter()
@@ -142,6 +184,7 @@ def run_decontaminate(
     with ParquetSink(out_dir / "contamination.parquet", CONTAMINATION_SCHEMA) as report, progress("decontaminate", total=total, disable=quiet) as shown:
         for queries, origins, found in _batches(decontaminators, benchmarks, in_dir / "sft.parquet", in_dir / "dpo.parquet", num_proc):
             origin_of = dict(zip((q.id for q in queries), origins))
+            found = withhold(found, redacted) if redacted else found
             for matches in found:
                 if matches:
                     report.write(pa.Table.from_pylist([m.__dict__ for m in matches], schema=CONTAMINATION_SCHEMA))
@@ -241,8 +284,11 @@ class DecontaminateStage(Stage):
         specs = [(cls, options, self.cache_root / cls.name) for cls, options in self.decontaminators]
         texts: list[BenchmarkText] = []
         sets: dict[str, dict[str, Any]] = {}
+        redacted: set[str] = set()
         for cls, options, data in self.benchmarks:
             found, sets[cls.name] = benchmark_texts(cls, options, data, self.seed)
             texts.extend(found)
-        counts = run_decontaminate(specs, texts, inputs[0], folder, self.dry_run, self.quiet, self.num_proc)
+            if cls.redact_text:
+                redacted.update({cls.name} | {t.benchmark for t in found})
+        counts = run_decontaminate(specs, texts, inputs[0], folder, self.dry_run, self.quiet, self.num_proc, frozenset(redacted))
         return counts | {"benchmarks": sets}

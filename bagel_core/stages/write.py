@@ -19,7 +19,7 @@ from ..registry import TABLES, Registry, core_version
 from ..report import write_mixture_chart
 from ..storage import ParquetSink, atomic_path
 from .conversations import CONVERSATIONS
-from .decontaminate import CONTAMINATION_SCHEMA
+from .decontaminate import CONTAMINATION_SCHEMA, withheld_ids, withhold_duplicates
 from .dedup import REPORT as DEDUP_REPORT
 from .dedup import REPORT_SCHEMA as DEDUP_REPORT_SCHEMA
 from .tokens import count_tokens
@@ -181,8 +181,11 @@ def write_outputs(out: Path, manifest: dict[str, Any], rendered: Path, dedup: Pa
     stage = publish.staging(out)
     for path in moved:
         _move(path, stage / path.name)
+    withheld = withheld_ids(decontaminated / "contamination.parquet") if decontaminated is not None else set()
     for name, folder, schema in reports:
-        if folder is not None and (folder / name).exists():
+        if folder is not None and (folder / name).exists() and name == DEDUP_REPORT and withheld:
+            withhold_duplicates(folder / name, stage / name, withheld, schema)
+        elif folder is not None and (folder / name).exists():
             _copy(folder / name, stage / name)
         else:  # an empty report says "nothing found", where a missing one would say nothing
             with ParquetSink(stage / name, schema):

@@ -50,9 +50,16 @@ def index(cls, root: Path, options=None, sample: bool = False, hub: bool = True)
     return list(component.texts(ctx)), ctx.counts
 
 
-def test_all_nine_are_registered_with_their_upstream_ids():
+def test_all_sixteen_are_registered_with_their_upstream_ids():
     registry = load_plugins()
     assert {name: info.cls.dataset_ids for name, info in registry.of("benchmark").items() if info.cls in BENCHMARKS} == {
+        "bbh": ("lukaemon/bbh",),
+        "gpqa": ("Idavidrein/gpqa",),
+        "ifeval": ("google/IFEval",),
+        "math": ("EleutherAI/hendrycks_math",),
+        "math_500": ("HuggingFaceH4/MATH-500",),
+        "mbpp": ("google-research-datasets/mbpp",),
+        "mmlu_pro": ("TIGER-Lab/MMLU-Pro",),
         "alpaca_eval": ("tatsu-lab/alpaca_eval",),
         "arc_challenge": ("allenai/ai2_arc",),
         "drop": ("ucinlp/drop",),

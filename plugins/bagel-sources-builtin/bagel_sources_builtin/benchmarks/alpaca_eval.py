@@ -15,6 +15,7 @@ class AlpacaEval(BenchmarkSet):
     name = "alpaca_eval"
     description = "AlpacaEval alpaca_eval.json: instruction"
     dataset_ids = ("tatsu-lab/alpaca_eval",)
+    groups = ("legacy",)
     sample_root = SAMPLES
     #: The evaluation set's file at the root of the dataset repository (a JSON list).
     filename = "alpaca_eval.json"

@@ -17,6 +17,7 @@ class ArcChallenge(HubBenchmark):
     name = "arc_challenge"
     description = "ARC-Challenge validation+test: question with options, and question with answer"
     dataset_ids = ("allenai/ai2_arc",)
+    groups = ("legacy",)
     config = "ARC-Challenge"
     splits = ("validation", "test")
 

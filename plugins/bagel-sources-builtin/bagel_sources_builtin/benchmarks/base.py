@@ -48,6 +48,32 @@ class HubBenchmark(BenchmarkSet):
         return super().metadata() | {"config": cls.config, "splits": list(cls.splits)}
 
 
+class FoldersBenchmark(HubBenchmark):
+    """A benchmark whose configs are folders of its one split, ``<config>/<split>-*.parquet``
+    (BIG-Bench Hard's tasks, MATH's subjects). Subclasses set ``configs`` and override
+    :meth:`texts_of_config_row`."""
+
+    config = "<config>"
+    configs: ClassVar[tuple[str, ...]]
+
+    def texts_of_config_row(self, config: str, index: int, row: dict[str, Any], ctx: LoadContext) -> Iterable[BenchmarkText]:
+        raise NotImplementedError
+
+    def texts(self, ctx: LoadContext) -> Iterator[BenchmarkText]:
+        for split in self.indexed_splits():
+            for config in self.configs:
+                rows = ctx.load_dataset(self.dataset_ids[0], split=split, data_files={split: f"{config}/{split}-*"})
+                for index, row in enumerate(ctx.iter_rows(rows)):
+                    found: list[BenchmarkText] = []
+                    with ctx.guard(row):
+                        found = list(self.texts_of_config_row(config, index, row, ctx))
+                    yield from found
+
+    @classmethod
+    def metadata(cls) -> dict[str, Any]:
+        return super().metadata() | {"config": list(cls.configs)}
+
+
 def text(benchmark: str, item: Any, value: Any, ctx: LoadContext, view: str = "text") -> list[BenchmarkText]:
     """One indexed text (view ``view``), or none (counted as rejected) when the upstream value
     is not text."""

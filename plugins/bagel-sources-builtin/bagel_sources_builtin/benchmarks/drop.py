@@ -11,6 +11,7 @@ class Drop(HubBenchmark):
     name = "drop"
     description = "DROP validation: passage + LF + question"
     dataset_ids = ("ucinlp/drop",)
+    groups = ("legacy",)
     config = "data"
     splits = ("validation",)
 

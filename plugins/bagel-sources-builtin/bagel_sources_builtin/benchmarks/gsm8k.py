@@ -34,6 +34,7 @@ class Gsm8k(HubBenchmark):
     name = "gsm8k"
     description = "GSM8K main/test: question; solution (answer view)"
     dataset_ids = ("openai/gsm8k",)
+    groups = ("legacy",)
     config = "main"
     splits = ("test",)
 

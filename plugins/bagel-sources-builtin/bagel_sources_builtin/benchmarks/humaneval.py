@@ -52,6 +52,7 @@ class HumanEval(HubBenchmark):
     description = "HumanEval test: prompt; docstring prose; prompt + canonical solution (code view)"
     # The same upstream files (and sample) as the HumanEval substring filter of the code sources.
     dataset_ids = (HUMANEVAL_ID,)
+    groups = ("legacy",)
     config = "openai_humaneval"
     splits = ("test",)
 

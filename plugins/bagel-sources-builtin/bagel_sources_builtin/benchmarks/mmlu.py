@@ -43,6 +43,7 @@ class Mmlu(HubBenchmark):
     name = "mmlu"
     description = "MMLU all/test: question; question+choices; passage and final question apart"
     dataset_ids = ("cais/mmlu",)
+    groups = ("legacy",)
     config = "all"
     splits = ("test",)
 

@@ -18,6 +18,7 @@ class MtBench(BenchmarkSet):
     description = "MT-Bench question.jsonl (GitHub lm-sys/FastChat): first turn"
     # Not a Hub dataset: a data root holds it as a checkout of the GitHub repository.
     dataset_ids = ("lm-sys/FastChat",)
+    groups = ("legacy",)
     sample_root = SAMPLES
     url = f"https://raw.githubusercontent.com/lm-sys/FastChat/main/{QUESTIONS}"
 

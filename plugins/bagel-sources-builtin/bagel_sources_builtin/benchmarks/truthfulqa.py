@@ -11,6 +11,7 @@ class TruthfulQA(HubBenchmark):
     name = "truthfulqa"
     description = "TruthfulQA generation/validation: question"
     dataset_ids = ("truthfulqa/truthful_qa",)
+    groups = ("legacy",)
     config = "generation"
     splits = ("validation",)
 

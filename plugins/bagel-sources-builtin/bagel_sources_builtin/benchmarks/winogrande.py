@@ -11,6 +11,7 @@ class Winogrande(HubBenchmark):
     name = "winogrande"
     description = "Winogrande winogrande_xl validation: sentence"
     dataset_ids = ("allenai/winogrande",)
+    groups = ("legacy",)
     config = "winogrande_xl"
     splits = ("validation",)
 
