@@ -98,3 +98,13 @@ def test_decontam_lmsys_passage_items_have_their_final_question_alone():
     final = views[("high_school_us_history/0", "final question")]
     assert final == "By what means did the United States take possession of the Oregon Territory?"
     assert views[("high_school_us_history/0", "final question+choices")].startswith(final + "\nA. ")
+
+
+def test_decontam_lmsys_card_says_what_decontaminated_means():
+    from bagel_core.card import decontamination_meaning
+
+    default = decontamination_meaning(["ngram", "embedding", "code"])
+    assert all(f"`{n}`" in default for n in ("ngram", "embedding", "code"))
+    assert "held-out" in default and "clean text" in default and "%" in default
+    other = decontamination_meaning(["ngram", "my-plugin"])
+    assert "`my-plugin` (a plugin's)" in other and "default set" in other and "held-out" not in other
