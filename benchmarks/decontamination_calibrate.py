@@ -74,6 +74,7 @@ class Scored(NamedTuple):
     static: float
     overlap: float
     length_ratio: float  #: words of the query view over the benchmark view's, when the length rule applies; else 0
+    doc: bool = False  #: the query view is a docstring's prose (its own thresholds: ``view<-doc``)
 
 
 class Gates(NamedTuple):
@@ -97,7 +98,7 @@ def case_pairs(d: EmbeddingDecontaminator, cases: list[Case], floor: float, over
             if p.score >= 0.6:
                 # The length rule leaves views longer than a window alone (no window holds them).
                 ratio = 0.0 if words[p.benchmark] > WINDOW_WORDS else p.view.windowed_words / max(words[p.benchmark], 1)
-                out[start + p.query].append(Scored(p.benchmark, p.score, p.prefilter, p.overlap, ratio))
+                out[start + p.query].append(Scored(p.benchmark, p.score, p.prefilter, p.overlap, ratio, "#doc" in p.view.name))
     return out
 
 
@@ -111,8 +112,8 @@ def gate_pairs(d: EmbeddingDecontaminator, cases: list[Case], gates: Gates) -> f
     return 1000 * found / max(len(cases), 1)
 
 
-def _key(b) -> str:
-    return f"{b.benchmark}/{b.view}"
+def _key(b, doc: bool = False) -> str:
+    return f"{b.benchmark}/{b.view}" + ("<-doc" if doc else "")
 
 
 def choose_thresholds(cases, pairs, bench, args, others: set[int]) -> dict[str, float]:
@@ -123,13 +124,19 @@ def choose_thresholds(cases, pairs, bench, args, others: set[int]) -> dict[str, 
     and code decontaminators) per dev negative it newly flags, as long as the embedding flags
     at most ``--clean-budget`` of the dev text negatives and ``--code-budget`` of each group of
     dev code negatives."""
-    keys = sorted({_key(b) for b in bench if b.role != "code"})
     dev = [i for i, c in enumerate(cases) if c.split == "dev"]
+    # A docstring's prose (an item's ``#doc`` view) gets its own threshold per benchmark view
+    # (``view<-doc``) where dev positives of that benchmark reach it through one (evidence to
+    # choose it on); elsewhere the view's own threshold applies.
+    keys = sorted({_key(b) for b in bench if b.role != "code"}
+                  | {_key(bench[p.benchmark], True) for i in dev for p in pairs[i]
+                     if p.doc and cases[i].benchmark == bench[p.benchmark].benchmark})
     best: dict[int, dict[str, float]] = {}
     for i in dev:
         per_key: dict[str, float] = {}
         for p in pairs[i]:
-            k = _key(bench[p.benchmark])
+            k = _key(bench[p.benchmark], p.doc)
+            k = k if k in keys else _key(bench[p.benchmark])
             per_key[k] = max(per_key.get(k, -1.0), p.cosine)
         best[i] = per_key
     code_groups = {"near-neighbour code", "codealpaca non-rephrase"}
@@ -181,7 +188,11 @@ def choose_thresholds(cases, pairs, bench, args, others: set[int]) -> dict[str, 
 
 
 def caught_embedding(case_pairs: list[Scored], bench, thresholds: dict[str, float], gates: Gates = Gates()) -> bool:
-    return any(p.cosine >= thresholds[f"{bench[p.benchmark].benchmark}/{bench[p.benchmark].view}"] and gates.keep(p) for p in case_pairs)
+    def threshold(p: Scored) -> float:
+        plain = thresholds[_key(bench[p.benchmark])]
+        return thresholds.get(_key(bench[p.benchmark], True), plain) if p.doc else plain
+
+    return any(p.cosine >= threshold(p) and gates.keep(p) for p in case_pairs)
 
 
 def choose_gates(scores, bench, thresholds, must: list[int], others: set[int], gate_loss: int, floor: float, overlap: float) -> Gates:

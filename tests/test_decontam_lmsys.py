@@ -108,3 +108,16 @@ def test_decontam_lmsys_card_says_what_decontaminated_means():
     assert "held-out" in default and "clean text" in default and "%" in default
     other = decontamination_meaning(["ngram", "my-plugin"])
     assert "`my-plugin` (a plugin's)" in other and "default set" in other and "held-out" not in other
+
+
+def test_decontam_lmsys_docstring_prose_has_its_own_thresholds():
+    from bagel_core.builtin.decontaminate_embedding import TUNED_THRESHOLDS, EmbeddingDecontaminator
+
+    d = EmbeddingDecontaminator(EmbeddingDecontaminator.Options(thresholds={"mmlu/question<-doc": 0.9}))
+    doc = BenchmarkText("humaneval", "1", "Return the sum.", "docstring")
+    assert d.threshold_of(doc) == TUNED_THRESHOLDS["humaneval/docstring"]
+    assert d.threshold_of(doc, doc=True) == TUNED_THRESHOLDS["humaneval/docstring<-doc"]
+    question = BenchmarkText("mmlu", "a/1", "What is it?", "question")
+    assert d.threshold_of(question, doc=True) == 0.9 and d.threshold_of(question) == TUNED_THRESHOLDS["mmlu/question"]
+    gsm = BenchmarkText("gsm8k", "1", "How many?", "question")
+    assert d.threshold_of(gsm, doc=True) == d.threshold_of(gsm)  # no <-doc entry: the view's own

@@ -67,7 +67,9 @@ TUNED_THRESHOLDS: dict[str, float] = {
     "gsm8k/question": 0.7,
     "gsm8k/solution": 0.7,
     "humaneval/docstring": 0.76,
+    "humaneval/docstring<-doc": 0.72,
     "humaneval/prompt": 0.86,
+    "humaneval/prompt<-doc": 0.7,
     "mmlu/final question": 0.7,
     "mmlu/final question+choices": 0.7,
     "mmlu/passage": 0.7,
@@ -171,6 +173,7 @@ class EmbeddingDecontaminator(Decontaminator):
         self._judge: Any = None
         self._benchmarks: list[BenchmarkText] = []
         self._thresholds = np.zeros(0, dtype=np.float32)
+        self._doc_thresholds = np.zeros(0, dtype=np.float32)
         self._bench_words = np.zeros(0, dtype=np.float32)  # whitespace-separated words per benchmark view
         #: role -> (benchmark indices, faiss index of their first-pass vectors)
         self._indexes: dict[str, tuple[np.ndarray, Any]] = {}
@@ -260,13 +263,20 @@ class EmbeddingDecontaminator(Decontaminator):
 
     # --- index and search ---------------------------------------------------------------
 
-    def threshold_of(self, b: BenchmarkText) -> float:
+    def threshold_of(self, b: BenchmarkText, doc: bool = False) -> float:
+        """The view's threshold; with ``doc``, for a docstring's prose (an item's ``#doc`` view:
+        ``"benchmark/view<-doc"`` when the table has it, prose against prose)."""
         t = TUNED_THRESHOLDS | self.options.thresholds
-        return float(t.get(f"{b.benchmark}/{b.view}", t.get(b.view, self.options.threshold)))
+        plain = float(t.get(f"{b.benchmark}/{b.view}", t.get(b.view, self.options.threshold)))
+        return float(t.get(f"{b.benchmark}/{b.view}<-doc", plain)) if doc else plain
+
+    def _threshold(self, pair: Pair) -> float:
+        return float((self._doc_thresholds if "#doc" in pair.view.name else self._thresholds)[pair.benchmark])
 
     def index(self, benchmarks: Sequence[BenchmarkText]) -> None:
         self._benchmarks = [b for b in benchmarks if b.role in ("prompt", "answer")]
         self._thresholds = np.array([self.threshold_of(b) for b in self._benchmarks], dtype=np.float32)
+        self._doc_thresholds = np.array([self.threshold_of(b, doc=True) for b in self._benchmarks], dtype=np.float32)
         self._bench_words = np.array([len(b.text.split()) for b in self._benchmarks], dtype=np.float32)
         self._indexes = {}
         self._center = None
@@ -383,7 +393,7 @@ class EmbeddingDecontaminator(Decontaminator):
             return []
         o = self.options
         below = o.judge_below if o.judge else 0.0
-        candidates = [p for p in self.scored_pairs(queries) if p.score >= self._thresholds[p.benchmark] - below
+        candidates = [p for p in self.scored_pairs(queries) if p.score >= self._threshold(p) - below
                       and self._lengths_close(p.view.text, self._benchmarks[p.benchmark].text)]
         if o.judge and candidates:
             if self._judge is None:
