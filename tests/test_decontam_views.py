@@ -154,7 +154,10 @@ def test_decontam_views_renamed_python_solution_caught(cases, index):
     code.index(index)
     rewritten = _of(cases, "humaneval rewritten") + _of(cases, "humaneval code only")
     found = {m.id: m for m in code.search([c.query for c in rewritten])}
-    assert len(found) >= 0.85 * len(rewritten)
+    # Only rewrites that keep evidence of the task (an annotated signature or a distinctive
+    # constant) match since structure alone flagged near-neighbour CodeAlpaca programs
+    # (docs/decontamination.md: about 30% of these rule-built rewrites keep such evidence).
+    assert len(found) >= 0.2 * len(rewritten)
     m = next(iter(found.values()))
     assert m.views.startswith("solution<-") and m.benchmark == "humaneval"
     neighbours = _of(cases, "near-neighbour code")

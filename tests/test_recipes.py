@@ -181,8 +181,12 @@ def test_recipe_decontaminates_with_the_references_query_and_length_rules(tmp_pa
     assert config.decontaminate == ["embedding"]
     options = make_options(EmbeddingDecontaminator, config.options["decontaminator"]["embedding"])
     query = Query("id", "src", "What is 2 + 2?", ("What is 2 + 2?", "And 3 + 3, in words " * 20), ("4", "six"))
-    views = query_views(query, options.query_text, options.answers, options.windows)
+    views = query_views(query, options.query_text, options.answers, options.windows, options.docstrings)
     assert [(v.name, v.text) for v in views] == [("turn1", "What is 2 + 2?")]
+    # bagel's docstring views (issue 23) are off too: the reference embedded the turn as it was.
+    program = 'def add(a, b):\n    """Return the sum of two numbers a and b."""\n    return a + b\n'
+    assert not options.docstrings
+    assert [v.name for v in query_views(Query("c", "src", program, (program,)), options.query_text, options.answers, options.windows, options.docstrings)] == ["turn1"]
     decontaminator = EmbeddingDecontaminator(options, cache_dir=tmp_path)
     question = "x" * 100
     assert decontaminator._lengths_close(question, "y" * 80) and decontaminator._lengths_close(question, "y" * 120)

@@ -28,6 +28,8 @@ _FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)(?:```|\Z)", re.DOT
 _KEEP = set(dir(builtins)) | set(keyword.kwlist) | {"self", "cls"}
 #: Cheap test before parsing: text without these holds no Python program worth comparing.
 _CODE_HINT = re.compile(r"^\s*(def|class|return|for|while|if|import|from)\b", re.MULTILINE)
+#: Where the examples of a docstring start (doctest prompts, "Example:", ``f(x) == y`` lines).
+EXAMPLES = re.compile(r"^\s*(>>>|for example|example|examples|e\.g\.)|^\s*\w+\(.*\)\s*(==|➞|=>|->)", re.IGNORECASE | re.MULTILINE)
 
 
 def code_blocks(text: str) -> list[str]:
@@ -38,6 +40,39 @@ def code_blocks(text: str) -> list[str]:
         return blocks
     match = re.search(r"^(def|class|import|from|@)\b", text, re.MULTILINE)
     return [text[match.start():]] if match else []
+
+
+def docstring_prose(doc: str) -> str:
+    """A docstring's prose: the text before its examples, whitespace folded."""
+    cut = EXAMPLES.search(doc)
+    return " ".join((doc[:cut.start()] if cut else doc).split())
+
+
+def _parse(source: str) -> ast.AST | None:
+    """``source`` parsed, also when it ends after a function's docstring (a HumanEval prompt)."""
+    source = textwrap.dedent(source)
+    for text in (source, source + "\n    pass\n"):
+        try:
+            return ast.parse(text)
+        except (SyntaxError, ValueError, RecursionError):
+            continue
+    return None
+
+
+def function_docstrings(text: str) -> list[str]:
+    """The prose of the docstrings of the functions in the programs of ``text`` (fenced blocks
+    or bare code, as :func:`code_blocks`), examples cut."""
+    if "```" not in text and not _CODE_HINT.search(text):
+        return []
+    out = []
+    for block in code_blocks(text):
+        tree = _parse(block)
+        for node in ast.walk(tree) if tree is not None else ():
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                doc = ast.get_docstring(node)
+                if doc and docstring_prose(doc):
+                    out.append(docstring_prose(doc))
+    return list(dict.fromkeys(out))
 
 
 class _Canonical(ast.NodeTransformer):
@@ -121,6 +156,65 @@ def normalised_tokens(source: str) -> list[str]:
     except (tokenize.TokenError, IndentationError, SyntaxError):
         return []
     return out
+
+
+#: Literals too common to tell one task from another (and every integer from -10 to 10).
+_COMMON_LITERALS = frozenset({"0.0", "1.0", "''", "' '", "'\\n'", "','"})
+#: Literals in a docstring's example lines (``>>> f([1, 2], 'ab')``, ``f(3) == 6``).
+_EXAMPLE_LITERAL = re.compile(r"'[^'\n]{0,40}'|\"[^\"\n]{0,40}\"|(?<![\w.])-?\d+(?:\.\d+)?(?![\w.])")
+
+
+def _literal(text: str) -> str | None:
+    """One spelling per value (``1.50`` and ``1.5``, ``"a"`` and ``'a'``), common ones dropped."""
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return None
+    if isinstance(value, str) and (len(value) > 40 or "\n" in value.strip()):
+        return None  # a docstring or a message, not a constant of the task
+    if isinstance(value, int) and -10 <= value <= 10:
+        return None  # small integers are in every program's examples
+    out = repr(value)
+    return None if out in _COMMON_LITERALS else out
+
+
+def task_evidence(source: str) -> tuple[frozenset, frozenset]:
+    """What a program does, beyond its vocabulary: the annotated signatures of its functions
+    (``(arity, annotations, return annotation)``, only those with an annotation) and its
+    distinctive constants (literals of its code and of its docstrings' example lines, common
+    ones such as 0, 1, "" and True left out)."""
+    tree = _parse(source)
+    if tree is None:
+        return frozenset(), frozenset()
+    signatures = set()
+    literals = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            args = node.args.posonlyargs + node.args.args
+            shape = tuple(ast.unparse(a.annotation) if a.annotation else "" for a in args)
+            returns = ast.unparse(node.returns) if node.returns else ""
+            if any(shape) or returns:
+                signatures.add((len(args), shape, returns))
+            doc = ast.get_docstring(node) or ""
+            example = EXAMPLES.search(doc)
+            if example:
+                literals.update(filter(None, map(_literal, _EXAMPLE_LITERAL.findall(doc[example.start():]))))
+        elif isinstance(node, ast.Constant) and not isinstance(node.value, (bool, type(None), bytes)):
+            literal = _literal(repr(node.value))
+            if literal:
+                literals.add(literal)
+    return frozenset(signatures), frozenset(literals)
+
+
+def programs_evidence(text: str) -> tuple[frozenset, frozenset]:
+    """:func:`task_evidence` of every program found in ``text``."""
+    signatures: set = set()
+    literals: set = set()
+    for block in code_blocks(text):
+        sig, lit = task_evidence(block)
+        signatures |= sig
+        literals |= lit
+    return frozenset(signatures), frozenset(literals)
 
 
 def shingles(tokens: list[str], k: int = SHINGLE) -> set[int]:

@@ -6,7 +6,13 @@ or bare code, in its human turns and answers) is normalised the same way; the it
 benchmark program when at least ``min_containment`` of that program's shingles occur in the
 item's code (each shingle weighted by its rarity among the benchmark programs: ``log((1 + N) /
 df) + 1``, so the loop headers every program shares count less than what is its own), and the program has at least ``min_shingles`` shingles (a two-line program
-normalises to what countless unrelated programs also contain). Renaming identifiers, dropping
+normalises to what countless unrelated programs also contain).
+
+Shared structure alone is not the same task: a utility of the same kind that solves another
+problem shares loop headers and builtins with a benchmark program. So a match below
+``min_containment_alone`` also needs evidence of the *same task* (:func:`.code_match.task_evidence`):
+a function with the benchmark's annotated signature, or a distinctive constant of the
+benchmark's code or docstring examples (not 0, 1, small integers, "" or True). Renaming identifiers, dropping
 or rewording the docstring and comments, reformatting, and the rewrites :mod:`.code_match`
 undoes leave the shingles as they were. The docstring's prose is compared by the
 ``embedding`` decontaminator (HumanEval's ``docstring`` view).
@@ -20,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Iterable, Optional, Sequence
 
 from ..components import BenchmarkText, Decontaminator, Match, Query
-from .code_match import program_shingles, text_shingles
+from .code_match import programs_evidence, program_shingles, task_evidence, text_shingles
 
 
 class CodeDecontaminator(Decontaminator):
@@ -29,8 +35,11 @@ class CodeDecontaminator(Decontaminator):
 
     @dataclass
     class Options:
-        #: Share of a benchmark program's shingles the item's code must hold; chosen by measurement.
-        min_containment: float = field(default=0.5, metadata={"min": 0.0, "max": 1.0})
+        #: Share of a benchmark program's shingles the item's code must hold, with evidence of the
+        #: same task (signature or constants); chosen by measurement.
+        min_containment: float = field(default=0.4, metadata={"min": 0.0, "max": 1.0})
+        #: Share that matches without that evidence (above 1: never); chosen by measurement.
+        min_containment_alone: float = field(default=1.01, metadata={"min": 0.0, "max": 1.01})
         #: Benchmark programs with fewer shingles are not indexed (too short to tell apart).
         min_shingles: int = field(default=8, metadata={"min": 1})
 
@@ -40,10 +49,12 @@ class CodeDecontaminator(Decontaminator):
         self._sizes: list[float] = []
         self._postings: dict[int, list[int]] = {}
         self._weight: dict[int, float] = {}
+        self._evidence: list[tuple[frozenset, frozenset]] = []
 
     def index(self, benchmarks: Sequence[BenchmarkText]) -> None:
         self._benchmarks = [b for b in benchmarks if b.role == "code"]
         programs = [program_shingles(b.text) for b in self._benchmarks]
+        self._evidence = [task_evidence(b.text) for b in self._benchmarks]
         programs = [p if len(p) >= self.options.min_shingles else set() for p in programs]
         # A shingle many benchmark programs share (``for V in V :``) says little: weight by rarity.
         df = Counter(h for p in programs for h in p)
@@ -57,6 +68,7 @@ class CodeDecontaminator(Decontaminator):
     def search(self, queries: Sequence[Query]) -> Iterable[Match]:
         if not self._postings:
             return []
+        o = self.options
         out = []
         for q in queries:
             views = [(f"turn{n}", t) for n, t in enumerate(q.human_turns or (q.text,), 1)]
@@ -70,10 +82,18 @@ class CodeDecontaminator(Decontaminator):
                 for h in found:
                     for i in self._postings.get(h, ()):
                         hits[i] += self._weight[h]
-                for i, weight in hits.items():
+                evidence = None
+                for i, weight in sorted(hits.items(), key=lambda kv: -kv[1] / self._sizes[kv[0]]):
                     score = weight / self._sizes[i]
-                    if score >= self.options.min_containment and (best is None or score > best[0]):
-                        best = (score, i, name, text)
+                    if score < o.min_containment or (best is not None and score <= best[0]):
+                        break
+                    if score < o.min_containment_alone:
+                        evidence = evidence or programs_evidence(text)
+                        signatures, literals = self._evidence[i]
+                        if not (evidence[0] & signatures or evidence[1] & literals):
+                            continue
+                    best = (score, i, name, text)
+                    break
             if best is not None:
                 score, i, name, text = best
                 b = self._benchmarks[i]

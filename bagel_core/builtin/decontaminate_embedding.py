@@ -66,8 +66,11 @@ TUNED_THRESHOLDS: dict[str, float] = {
     "arc_challenge/question+choices": 0.89,
     "gsm8k/question": 0.7,
     "gsm8k/solution": 0.7,
-    "humaneval/docstring": 0.72,
-    "humaneval/prompt": 0.7,
+    "humaneval/docstring": 0.76,
+    "humaneval/docstring<-doc": 0.72,
+    "humaneval/prompt": 0.86,
+    "humaneval/prompt<-doc": 0.7,
+    "mmlu/final question": 0.7,
     "mmlu/final question+choices": 0.7,
     "mmlu/passage": 0.7,
     "mmlu/question": 0.78,
@@ -137,14 +140,16 @@ class EmbeddingDecontaminator(Decontaminator):
         answers: bool = True
         #: Check windows of long turns (lines, 64-word windows, the last lines).
         windows: bool = True
+        #: Check the prose of the docstrings of the functions in turns and answers.
+        docstrings: bool = True
         #: ``static``: a distilled static model proposes candidates, the transformer scores them;
         #: ``none``: the transformer embeds every view.
         prefilter: Literal["static", "none"] = "static"
         #: Minimum static cosine of a candidate pair; chosen so that no match is lost on the dev set.
-        prefilter_threshold: float = field(default=0.61, metadata={"min": -1.0, "max": 1.0})
+        prefilter_threshold: float = field(default=0.6, metadata={"min": -1.0, "max": 1.0})
         #: Minimum rarity-weighted share of the benchmark view's words found in a candidate's
         #: text; chosen so that no match is lost on the dev set.
-        prefilter_overlap: float = field(default=0.31, metadata={"min": 0.0, "max": 1.0})
+        prefilter_overlap: float = field(default=0.16, metadata={"min": 0.0, "max": 1.0})
         #: A human turn that has windows and more than this many times the words of a benchmark
         #: view no longer than a window is compared with that view through its windows only
         #: (``inf``: always whole too); chosen on the dev set.
@@ -162,6 +167,13 @@ class EmbeddingDecontaminator(Decontaminator):
         device: str = ""
         #: ``torch``; ``onnx`` or ``onnx-int8``: ONNX Runtime on the CPU, fp32 or int8 weights.
         backend: Backend = "torch"
+        #: A causal LM (transformers id or folder) that re-checks every candidate match
+        #: (:mod:`.decontaminate_judge`); empty: off. A pair is a match only if it says so.
+        judge: str = ""
+        #: With ``judge``: pairs up to this much below their view's threshold go to the judge too.
+        judge_below: float = field(default=0.0, metadata={"min": 0.0, "max": 2.0})
+        #: With ``judge``: prompts per forward pass.
+        judge_batch_size: int = field(default=8, metadata={"min": 1})
 
     def __init__(self, options: Optional[Options] = None, cache_dir=None) -> None:
         super().__init__(options, cache_dir)
@@ -175,8 +187,10 @@ class EmbeddingDecontaminator(Decontaminator):
         self._onnx: Optional[OnnxEncoder] = None
         self._static: Any = None
         self._tmp: Optional[tempfile.TemporaryDirectory] = None  # model files without a cache dir
+        self._judge: Any = None
         self._benchmarks: list[BenchmarkText] = []
         self._thresholds = np.zeros(0, dtype=np.float32)
+        self._doc_thresholds = np.zeros(0, dtype=np.float32)
         self._bench_words = np.zeros(0, dtype=np.float32)  # whitespace-separated words per benchmark view
         #: role -> (benchmark indices, faiss index of their first-pass vectors)
         self._indexes: dict[str, tuple[np.ndarray, Any]] = {}
@@ -266,13 +280,20 @@ class EmbeddingDecontaminator(Decontaminator):
 
     # --- index and search ---------------------------------------------------------------
 
-    def threshold_of(self, b: BenchmarkText) -> float:
+    def threshold_of(self, b: BenchmarkText, doc: bool = False) -> float:
+        """The view's threshold; with ``doc``, for a docstring's prose (an item's ``#doc`` view:
+        ``"benchmark/view<-doc"`` when the table has it, prose against prose)."""
         t = TUNED_THRESHOLDS | self.options.thresholds
-        return float(t.get(f"{b.benchmark}/{b.view}", t.get(b.view, self.options.threshold)))
+        plain = float(t.get(f"{b.benchmark}/{b.view}", t.get(b.view, self.options.threshold)))
+        return float(t.get(f"{b.benchmark}/{b.view}<-doc", plain)) if doc else plain
+
+    def _threshold(self, pair: Pair) -> float:
+        return float((self._doc_thresholds if "#doc" in pair.view.name else self._thresholds)[pair.benchmark])
 
     def index(self, benchmarks: Sequence[BenchmarkText]) -> None:
         self._benchmarks = [b for b in benchmarks if b.role in ("prompt", "answer")]
         self._thresholds = np.array([self.threshold_of(b) for b in self._benchmarks], dtype=np.float32)
+        self._doc_thresholds = np.array([self.threshold_of(b, doc=True) for b in self._benchmarks], dtype=np.float32)
         self._bench_words = np.array([len(b.text.split()) for b in self._benchmarks], dtype=np.float32)
         self._indexes = {}
         self._center = None
@@ -335,12 +356,13 @@ class EmbeddingDecontaminator(Decontaminator):
             raise RuntimeError("index() must be called before search()")
         o = self.options
         if floor is None:
-            floor = o.prefilter_threshold if o.prefilter == "static" else float(self._thresholds.min(initial=1.0))
+            below = o.judge_below if o.judge else 0.0  # the judge also sees pairs that far below
+            floor = o.prefilter_threshold if o.prefilter == "static" else float(self._thresholds.min(initial=1.0)) - below
         if overlap is None:
             overlap = o.prefilter_overlap
         if length_ratio is None:
             length_ratio = o.prefilter_length_ratio
-        views = [(qi, v) for qi, q in enumerate(queries) for v in query_views(q, o.query_text, o.answers, o.windows)]
+        views = [(qi, v) for qi, q in enumerate(queries) for v in query_views(q, o.query_text, o.answers, o.windows, o.docstrings)]
         static = o.prefilter == "static"
         kept: list[tuple[int, QueryView, int, float, float]] = []
         for role, (members, index) in self._indexes.items():
@@ -386,11 +408,21 @@ class EmbeddingDecontaminator(Decontaminator):
     def search(self, queries: Sequence[Query]) -> Iterable[Match]:
         if not self._benchmarks:
             return []
+        o = self.options
+        below = o.judge_below if o.judge else 0.0
+        candidates = [p for p in self.scored_pairs(queries) if p.score >= self._threshold(p) - below
+                      and self._lengths_close(p.view.text, self._benchmarks[p.benchmark].text)]
+        if o.judge and candidates:
+            if self._judge is None:
+                from .decontaminate_judge import LlmJudge
+
+                self._judge = LlmJudge(o.judge, o.device, o.judge_batch_size)
+            verdicts = self._judge.judge([(p.view.text, self._benchmarks[p.benchmark].text) for p in candidates])
+            candidates = [p for p, yes in zip(candidates, verdicts) if yes]
         passed: dict[int, dict[tuple[str, str], list[Pair]]] = {}
-        for pair in self.scored_pairs(queries):
+        for pair in candidates:
             b = self._benchmarks[pair.benchmark]
-            if pair.score >= self._thresholds[pair.benchmark] and self._lengths_close(pair.view.text, b.text):
-                passed.setdefault(pair.query, {}).setdefault((b.benchmark, b.item), []).append(pair)
+            passed.setdefault(pair.query, {}).setdefault((b.benchmark, b.item), []).append(pair)
         out = []
         for qi, by_item in passed.items():
             pairs = max(by_item.values(), key=lambda ps: max(p.score for p in ps))

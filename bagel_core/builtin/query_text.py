@@ -10,7 +10,11 @@ An item is checked by several views, each named in the report:
   ``windows`` is on: its lines, a line longer than the window cut into windows of
   :data:`WINDOW_WORDS` words every :data:`WINDOW_STRIDE`, and its last lines up to the window's
   size (a question and its choices after a passage). One vector of a whole long text dilutes
-  a question inside it; a window does not.
+  a question inside it; a window does not;
+- ``turn1#doc1``, ``answer1#doc1``, ...: the prose of each docstring of the Python functions
+  in a turn or an answer (examples cut), when ``docstrings`` is on: a program that restates a
+  benchmark task in its own words carries the task there, diluted in the whole text by code.
+  Always of role ``prompt`` (compared with the benchmarks' task statements).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from ..components import Query
+from .code_match import function_docstrings
 
 #: ``first``: :attr:`Query.text` only; ``all``: every human turn.
 QueryText = Literal["first", "all"]
@@ -73,7 +78,7 @@ def windows(text: str) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-def query_views(query: Query, which: QueryText, answers: bool, with_windows: bool) -> list[QueryView]:
+def query_views(query: Query, which: QueryText, answers: bool, with_windows: bool, docstrings: bool = False) -> list[QueryView]:
     """The views of ``query`` to check, in a stable order."""
     out: list[QueryView] = []
     groups = [("turn", "prompt", texts_of(query, which))]
@@ -85,4 +90,7 @@ def query_views(query: Query, which: QueryText, answers: bool, with_windows: boo
             parts = windows(text) if with_windows and role == "prompt" else []
             out.append(QueryView(name, text, role, len(text.split()) if parts else 0))  # type: ignore[arg-type]
             out += [QueryView(f"{name}#w{i}", w, role) for i, w in enumerate(parts, 1)]  # type: ignore[arg-type]
+            if docstrings:
+                found = [d for d in function_docstrings(text) if len(d.split()) >= MIN_WINDOW_WORDS]
+                out += [QueryView(f"{name}#doc{i}", d, "prompt") for i, d in enumerate(found, 1)]
     return out

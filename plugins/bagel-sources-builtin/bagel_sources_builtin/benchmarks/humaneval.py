@@ -9,17 +9,13 @@ programs in training items, identifiers and comments normalised away).
 from __future__ import annotations
 
 import ast
-import re
 from typing import Optional
 
 from bagel_core import BenchmarkText, LoadContext
+from bagel_core.builtin.code_match import docstring_prose as prose_of
 
 from ..humaneval_filter import HUMANEVAL_ID
 from .base import HubBenchmark, text
-
-#: Where the examples of a HumanEval docstring start.
-_EXAMPLES = re.compile(r"^\s*(>>>|for example|example|examples|e\.g\.)|^\s*\w+\(.*\)\s*(==|➞|=>|->)", re.IGNORECASE | re.MULTILINE)
-
 
 def docstring_prose(prompt: str, entry_point: Optional[str]) -> str:
     """The prose of the docstring of ``entry_point`` in ``prompt`` (the last function's when
@@ -33,8 +29,8 @@ def docstring_prose(prompt: str, entry_point: Optional[str]) -> str:
     doc = ast.get_docstring(chosen[0]) if chosen else None
     if not doc:
         return ""
-    cut = _EXAMPLES.search(doc)
-    return " ".join((doc[:cut.start()] if cut else doc).split())
+    # The same cut as the docstring views of training items (bagel_core's code matcher).
+    return prose_of(doc)
 
 
 def humaneval_views(benchmark: str, item: str, prompt: str, solution: object, entry_point: Optional[str]) -> list[BenchmarkText]:

@@ -26,8 +26,9 @@ def split_passage(question: str) -> tuple[str, str]:
 def mmlu_views(benchmark: str, item: str, question: str, choices: Sequence[str]) -> list[BenchmarkText]:
     """``question`` (the whole question, as the reference indexed it), ``question+choices``
     (what a training item that copies the test item carries) and, for passage-based items,
-    ``passage`` and ``final question+choices`` (the question after the passage with its choices:
-    a training item that paraphrases the passage still asks it)."""
+    ``passage``, ``final question+choices`` (the question after the passage with its choices:
+    a training item that paraphrases the passage still asks it) and ``final question`` (that
+    question alone: a training item may reword it without passage or choices)."""
     listed = "\n".join(f"{LETTERS[i]}. {c}" for i, c in enumerate(choices) if isinstance(c, str))
     views = [BenchmarkText(benchmark, item, question, "question")]
     if listed:
@@ -36,6 +37,8 @@ def mmlu_views(benchmark: str, item: str, question: str, choices: Sequence[str])
     if passage:
         views.append(BenchmarkText(benchmark, item, passage, "passage"))
         views.append(BenchmarkText(benchmark, item, f"{final}\n{listed}".strip(), "final question+choices"))
+        # A rewording of the question alone (no passage, no choices): the choices dilute it.
+        views.append(BenchmarkText(benchmark, item, final, "final question"))
     return views
 
 
