@@ -306,7 +306,6 @@ def usage(location: Optional[str], folder: str) -> str:
     )
 
 
-def body(out: Path, manifest: dict[str, Any], location: Optional[str], chart: Optional[str]) -> str:
 
 
 #: What each built-in decontaminator compares (docs/decontamination.md).
@@ -335,7 +334,7 @@ def decontamination_meaning(names: list[str]) -> str:
     return text + " Recall and precision were measured for the default set (ngram, embedding, code) only; see docs/decontamination.md."
 
 
-def body(out: Path, manifest: dict[str, Any], location: str, chart: Optional[str]) -> str:
+def body(out: Path, manifest: dict[str, Any], location: Optional[str], chart: Optional[str]) -> str:
     """The card's Markdown body. ``location`` is what ``load_dataset`` is given in the usage
     snippet: a Hub repository id, or ``None`` for the folder itself (by its name)."""
     sources = manifest["sources"]
