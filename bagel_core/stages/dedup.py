@@ -105,11 +105,12 @@ class _Scan:
             turn_leaf = min((p for p in paths if p.startswith("conversations.")), key=lambda p: not p.endswith(".from"))
             light = []
             for g in range(file.num_row_groups):
-                t = file.read_row_group(g, columns=["id", "source", "origin", turn_leaf, "text", "prompt"])
+                t = file.read_row_group(g, columns=["id", "source", "origin", turn_leaf])
+                valid = lambda name, g=g: _valid(file, paths, g, name)  # noqa: E731
                 light.append(pa.table({
                     "id": t["id"], "source": t["source"], "origin": t["origin"],
-                    "is_sft": pc.or_(pc.is_valid(t["conversations"]), pc.is_valid(t["text"])),
-                    "in_dpo": pc.is_valid(t["prompt"]),
+                    "is_sft": pc.or_(pc.is_valid(t["conversations"]), valid("text")),
+                    "in_dpo": valid("prompt"),
                 }))
             groups.append(light)
         return cls(shards, groups)
@@ -122,6 +123,17 @@ class _Scan:
         compare texts; ``exact`` compares ids only)."""
         table = pq.ParquetFile(self.shards[shard]).read_row_group(group, columns=TEXT_COLUMNS)
         return texts_of(table.filter(rows), scope)
+
+
+def _valid(file: pq.ParquetFile, paths: list[str], group: int, name: str) -> pa.Array:
+    """Which rows of a row group have a value in the string column ``name``: from the row
+    group's statistics when it is all null or all set (an SFT shard's ``prompt``, a DPO
+    shard's ``text``), else read."""
+    rows = file.metadata.row_group(group).num_rows
+    stats = file.metadata.row_group(group).column(paths.index(name)).statistics
+    if stats is not None and stats.has_null_count and stats.null_count in (0, rows):
+        return pa.array([stats.null_count == 0] * rows, pa.bool_())
+    return pc.is_valid(file.read_row_group(group, columns=[name])[name])
 
 
 def _pair_ids(shards: Sequence[Path], twins: Optional[Mapping[str, Collection[str]]] = None) -> Blocked:
@@ -304,17 +316,19 @@ def run_dedup(
                     start[current] += part.num_rows
                     hits = [i for i, p in enumerate(positions) if p in gone or p in wanted]
                     if hits:
-                        ids, origins, texts = part.column("id").to_pylist(), part.column("origin").to_pylist(), texts_of(part, current)
+                        # The texts of the report's rows only (most rows are neither).
+                        hit = part.take(pa.array(hits, pa.int64()))
+                        ids, origins, texts = hit.column("id").to_pylist(), hit.column("origin").to_pylist(), texts_of(hit, current)
                         rows = []
-                        for i in hits:
+                        for j, i in enumerate(hits):
                             p = positions[i]
                             if p in wanted:
-                                kept_rows[current][p] = (ids[i], origins[i], texts[i])
+                                kept_rows[current][p] = (ids[j], origins[j], texts[j])
                             if p in gone:
                                 name, kept, similarity = gone[p]
                                 kept_id, kept_origin, kept_text = kept_rows[current][kept]
-                                count(current, origins[i], name, kept_origin)
-                                rows.append((current, ids[i], origins[i], name, similarity, kept_id, kept_origin, texts[i], kept_text))
+                                count(current, origins[j], name, kept_origin)
+                                rows.append((current, ids[j], origins[j], name, similarity, kept_id, kept_origin, texts[j], kept_text))
                         found = pa.Table.from_pylist([dict(zip(REPORT_SCHEMA.names, r)) for r in rows], schema=REPORT_SCHEMA)
                         if current == "sft":
                             report.write(found)
