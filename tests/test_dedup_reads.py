@@ -34,18 +34,26 @@ def test_each_row_group_is_read_with_its_texts_once_and_outputs_are_first_occurr
     books = _shard(tmp_path / "books.parquet", "books", [plain_text("books", f"chapter {i}") for i in (1, 1, 2)])
     pairs = _shard(tmp_path / "pairs.parquet", "pairs", [dpo_pair("prefs", f"question {i}", "good", "bad") for i in (1, 2, 2, 3)])
     shards = [high, low, books, pairs]  # distinct row counts: the reads below are told apart by them
-    reads: Counter = Counter()
-    real = pq.ParquetFile.read_row_group
+    reads: Counter = Counter()  # (shard's rows, row group or "batches") -> reads with texts
+    real_group, real_batches = pq.ParquetFile.read_row_group, pq.ParquetFile.iter_batches
 
-    def counting(self, i, columns=None, **kwargs):
-        table = real(self, i, columns=columns, **kwargs)
-        leaves = [self.schema.column(k).path for k in range(len(self.schema))] if columns is None else \
-            [p for c in columns for p in (self.schema.column(k).path for k in range(len(self.schema))) if p == c or p.startswith(c + ".")]
-        if any(leaf in TEXTS for leaf in leaves):
+    def with_texts(file, columns) -> bool:
+        leaves = [file.schema.column(k).path for k in range(len(file.schema))]
+        chosen = leaves if columns is None else [p for p in leaves for c in columns if p == c or p.startswith(c + ".")]
+        return any(leaf in TEXTS for leaf in chosen)
+
+    def group(self, i, columns=None, **kwargs):
+        if with_texts(self, columns):
             reads[(self.metadata.num_rows, i)] += 1
-        return table
+        return real_group(self, i, columns=columns, **kwargs)
 
-    monkeypatch.setattr(pq.ParquetFile, "read_row_group", counting)
+    def batches(self, *args, columns=None, **kwargs):
+        if with_texts(self, columns):
+            reads[(self.metadata.num_rows, "batches")] += 1
+        return real_batches(self, *args, columns=columns, **kwargs)
+
+    monkeypatch.setattr(pq.ParquetFile, "read_row_group", group)
+    monkeypatch.setattr(pq.ParquetFile, "iter_batches", batches)
     out = tmp_path / "out"
     out.mkdir()
     counts = run_dedup(shards, out, lambda: [ExactDeduper()])
