@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, ClassVar, Collection, Iterator, Literal, Mapping, Optional, Sequence
+from typing import Any, Callable, ClassVar, Collection, Literal, Mapping, Optional, Sequence
 
 import pyarrow as pa
 import pyarrow.compute as pc
