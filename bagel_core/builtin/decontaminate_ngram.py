@@ -46,6 +46,9 @@ def words(text: str) -> list[str]:
     return _WORD.findall(_MARK.sub("", unicodedata.normalize("NFKD", text)).casefold())
 
 
+#: Texts (index) or queries (search) whose words are held at once: enough for numpy to pay
+#: off, few enough that the words of a whole batch are not all in memory.
+_CHUNK = 512
 #: Multiplier of the rolling hash (odd, so no information is lost modulo 2**64).
 _BASE = np.uint64(0x9E3779B97F4A7C15)
 
@@ -136,31 +139,52 @@ class NgramDecontaminator(Decontaminator):
     def index(self, benchmarks: Sequence[BenchmarkText]) -> None:
         n, m = self.options.n, self.options.min_words
         self._benchmarks = list(benchmarks)
-        texts = [words(b.text) for b in self._benchmarks]
-        # The n-grams of all the long texts at once; each hash keeps its first holder.
-        long = [i for i, ws in enumerate(texts) if len(ws) >= n]
-        hashes, holders = _windows_of([texts[i] for i in long], n)
-        unique, first = np.unique(hashes, return_index=True)
-        found = zip(unique.tolist(), np.asarray(long, np.int64)[holders[first]].tolist())
-        if self._grams:  # a second index() call: earlier holders stay
-            for h, i in found:
-                self._grams.setdefault(h, i)
-        else:
-            self._grams = dict(found)
-        for i, ws in enumerate(texts):
-            if not ws:
-                continue
-            self._exact.setdefault(hash(tuple(ws)), i)
-            if len(ws) < n:
-                if len(ws) >= m:
-                    self._short.setdefault(gram_hashes(ws[:m], m)[0], []).append(i)
-                if self.options.one_word_edit and len(ws) >= self.options.edit_min_words:
-                    for h in _without_one(ws):
-                        self._near.setdefault(h, []).append(i)
-                self._short_words[i] = tuple(ws)
+        # The n-grams of the long texts, a chunk of texts at a time (their words are not all
+        # held at once); each hash keeps its first holder.
+        hashes, holders = [np.zeros(0, np.uint64)], [np.zeros(0, np.int64)]
+        for start in range(0, len(self._benchmarks), _CHUNK):
+            texts = [words(b.text) for b in self._benchmarks[start:start + _CHUNK]]
+            long = [j for j, ws in enumerate(texts) if len(ws) >= n]
+            found, owner = _windows_of([texts[j] for j in long], n)
+            hashes.append(found)
+            holders.append(np.asarray(long, np.int64)[owner] + start)
+            for j, ws in enumerate(texts):
+                self._index_short(start + j, ws)
+        unique, first = np.unique(np.concatenate(hashes), return_index=True)
+        holder = np.concatenate(holders)[first]
+        del hashes, holders, first
+        earlier = bool(self._grams)  # a second index() call: earlier holders stay
+        indices = list(range(len(self._benchmarks)))  # one int object per holder, shared
+        for start in range(0, len(unique), 64 * _CHUNK):  # a slice of Python ints at a time
+            pairs = zip(unique[start:start + 64 * _CHUNK].tolist(), map(indices.__getitem__, holder[start:start + 64 * _CHUNK].tolist()))
+            if earlier:
+                for h, i in pairs:
+                    self._grams.setdefault(h, i)
+            else:
+                self._grams.update(pairs)
         self._gram_keys, self._short_keys = _sorted_keys(self._grams), _sorted_keys(self._short)
 
+    def _index_short(self, i: int, ws: list[str]) -> None:
+        """Index text ``i`` (its words ``ws``) whole, and if it is short, its start and its
+        one-word edits."""
+        n, m = self.options.n, self.options.min_words
+        if not ws:
+            return
+        self._exact.setdefault(hash(tuple(ws)), i)
+        if len(ws) < n:
+            if len(ws) >= m:
+                self._short.setdefault(gram_hashes(ws[:m], m)[0], []).append(i)
+            if self.options.one_word_edit and len(ws) >= self.options.edit_min_words:
+                for h in _without_one(ws):
+                    self._near.setdefault(h, []).append(i)
+            self._short_words[i] = tuple(ws)
+
     def search(self, queries: Sequence[Query]) -> Iterable[Match]:
+        queries = list(queries)
+        for start in range(0, len(queries), _CHUNK):
+            yield from self._search(queries[start:start + _CHUNK])
+
+    def _search(self, queries: Sequence[Query]) -> Iterable[Match]:
         n, m = self.options.n, self.options.min_words
         views = [(k, view, words(view.text)) for k, q in enumerate(queries) for view in query_views(q, self.options.query_text, self.options.answers, with_windows=False)]
         # Every view's windows in one array, then which views hold a benchmark n-gram (or the

@@ -28,7 +28,7 @@ rows of the QA sources' upstream files); never from ``../shared/data/benchmarks`
 the upstream size it is used; the others are the upstream datasets' published sizes, rounded;
 lmsys-chat-1m is written as 50,000 rows (the loaders keep the gpt-4 ones) rather than its 1M,
 natural_instructions as 100,000 rows (v0.1's cap; upstream holds millions), belebele as its
-122 x 900 rows spread over the three language files of the sample. Sum: about 1.9M rows, for
+122 x 900 rows spread over the three language files of the sample. Sum: 1,971,805 rows, for
 the cards' 1,671,822 items after dedup and filters. ``--items N`` scales every count by
 N / full size (at least ``MIN_ROWS`` per file).
 """
