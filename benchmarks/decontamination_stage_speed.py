@@ -5,9 +5,13 @@ items of the scale generator's lengths, against every view of the real benchmark
     .venv/bin/python benchmarks/decontamination_stage_speed.py --data-root /tmp/decontam-scale \\
         --work /tmp/decontam-speed [--decontaminate ngram,embedding,code] [--limit 200000] [--num-proc 2] [--benchmarks all]
     .venv/bin/python benchmarks/decontamination_stage_speed.py --real --work /tmp/decontam-real
+    .venv/bin/python benchmarks/generate.py --realistic --data-root /tmp/v02-60k --items 60000
+    .venv/bin/python benchmarks/decontamination_stage_speed.py --data-root /tmp/v02-60k \\
+        --recipe recipes/bagel-v0.2.toml --work /tmp/decontam-v02 --limit 50000
 
-1. ``bagel run`` (generated sources, caps lifted, no decontamination, one format) once, to get
-   the deduplicated items the decontaminate stage reads (kept in ``--work``; reused);
+1. ``bagel run`` (generated sources, caps lifted, no decontamination, one format; with
+   ``--recipe``: the recipe's components and caps) once, to get the deduplicated items the
+   decontaminate stage reads (kept in ``--work``; reused);
 2. the first ``--limit`` of those items are copied into a stage input folder (with ``--real``
    instead: every real clean text of the development set, one item each);
 3. :func:`bagel_core.stages.decontaminate.run_decontaminate` runs on them (dry run, with
@@ -39,12 +43,19 @@ sys.path.insert(0, str(HERE))
 from decontamination_texts import benchmark_items  # noqa: E402
 
 
-def dedup_folder(data_root: Path, work: Path) -> Path:
-    from bagel_core.config import RunConfig
+def dedup_folder(data_root: Path, work: Path, recipe: "Path | None" = None) -> Path:
+    from bagel_core.config import RunConfig, load_recipe
     from bagel_core.pipeline import run
     from bagel_core.registry import load_plugins
 
     found = sorted((work / "run" / "work" / "dedup").glob("*/sft.parquet"))
+    if not found and recipe is not None:
+        # The realistic mixture (generate.py --realistic): the recipe's components and caps;
+        # cinematika counts tokens with the approximation (no tokenizer download offline).
+        values = load_recipe(recipe) | {"decontaminate": "none", "formats": "vicuna"}
+        values["options"].setdefault("source", {}).setdefault("cinematika", {})["tokenizer"] = "approx"
+        run(RunConfig(data_root=data_root, out=work / "run" / "out", work_dir=work / "run" / "work", **values), load_plugins(), quiet=True)
+        found = sorted((work / "run" / "work" / "dedup").glob("*/sft.parquet"))
     if not found:
         config = RunConfig(sources="slimorca,mathinstruct,airoboros", dpo="helpsteer,ultrafeedback", formats="vicuna",
                            decontaminate="none", data_root=data_root, out=work / "run" / "out", work_dir=work / "run" / "work",
@@ -93,6 +104,7 @@ def transformer_texts(cache: Path) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-root", type=Path, help="the scale generator's corpus (not with --real)")
+    parser.add_argument("--recipe", type=Path, help="with --data-root from generate.py --realistic: the recipe it was made for (its components and caps)")
     parser.add_argument("--real", action="store_true", help="real benchmark-like texts of ../shared/data instead of generated items")
     parser.add_argument("--work", type=Path, required=True)
     parser.add_argument("--decontaminate", default="ngram,embedding,code")
@@ -109,7 +121,7 @@ def main() -> None:
         stage_in = args.work / "input-real"
         items = real_input(stage_in)
     else:
-        dedup = dedup_folder(args.data_root, args.work)
+        dedup = dedup_folder(args.data_root, args.work, args.recipe)
         stage_in = args.work / f"input-{args.limit}"
         items = stage_input(dedup, stage_in, args.limit) if not (stage_in / "dpo.parquet").exists() else \
             sum(pq.read_metadata(stage_in / f"{n}.parquet").num_rows for n in ("sft", "dpo"))

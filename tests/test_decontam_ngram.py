@@ -111,3 +111,45 @@ def test_decontam_ngram_checks_answers():
     [match] = _decon().search([query])
     assert (match.benchmark_item, match.views) == ("1", "text<-answer1")
     assert list(_decon(answers=False).search([query])) == []
+
+
+def test_decontam_ngram_window_hashes_are_the_rolling_polynomial():
+    import numpy as np
+
+    from bagel_core.builtin.decontaminate_ngram import window_hashes
+
+    rng = np.random.default_rng(0)
+    values = rng.integers(0, 2**63, 40, dtype=np.int64).view(np.uint64)
+    base, mask = 0x9E3779B97F4A7C15, 2**64 - 1
+    expected = []
+    for start in range(40 - 13 + 1):
+        h = 0
+        for v in values[start:start + 13].tolist():
+            h = (h * base + v) & mask
+        expected.append(h)
+    assert window_hashes(values, 13).tolist() == expected
+    assert window_hashes(values[:12], 13).tolist() == []
+
+
+def test_decontam_ngram_a_batch_finds_what_single_queries_find_and_no_window_spans_two_views(shared_data):
+    import csv
+    import json
+
+    with open(shared_data / "benchmarks" / "gsm8k" / "test.jsonl", encoding="utf-8") as f:
+        gsm8k = [json.loads(line)["question"] for line in f][:300]
+    with open(shared_data / "sources" / "mmlu" / "auxiliary_train_science_middle.csv", newline="", encoding="utf-8") as f:
+        clean = [row[0] for row in csv.reader(f)][:300]
+    d = NgramDecontaminator()
+    d.index([BenchmarkText("gsm8k", str(i), t) for i, t in enumerate(gsm8k)])
+    queries = [Query(f"clean{i}", "src", t, (t,), ("An answer.",)) for i, t in enumerate(clean)]
+    queries += [Query(f"copy{i}", "src", "Solve: " + gsm8k[i].upper(), ("Solve: " + gsm8k[i].upper(),)) for i in range(0, 300, 15)]
+    # The first seven words of an item end the question, the next six start the answer: no
+    # 13-word window of one view holds them.
+    split = [gsm8k[i].split() for i in range(1, 300, 30)]
+    queries += [Query(f"split{i}", "src", " ".join(w[:7]), (" ".join(w[:7]),), (" ".join(w[7:13]),)) for i, w in enumerate(split)]
+    key = lambda m: (m.id, m.benchmark_item, m.score, m.text, m.views)  # noqa: E731
+    batch = [key(m) for m in d.search(queries)]
+    assert batch == [key(m) for q in queries for m in d.search([q])]
+    found = {k[0] for k in batch}
+    assert {f"copy{i}" for i in range(0, 300, 15)} <= found
+    assert not {k for k in found if k.startswith("split")}

@@ -28,10 +28,11 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, ClassVar, Collection, Iterator, Literal, Mapping, Optional, Sequence
+from typing import Any, Callable, ClassVar, Collection, Literal, Mapping, Optional, Sequence
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from ..components import DedupBatch, Deduper
 from ..containment import contained, who
@@ -54,7 +55,6 @@ REPORT_SCHEMA = pa.schema(
     ]
 )
 SCOPES = {"sft": SFT_WORK_SCHEMA, "dpo": DPO_WORK_SCHEMA}
-READ_COLUMNS = ["id", "origin", "conversations", "text", "prompt"]
 DedupScope = Literal["separate", "shared"]
 #: What a loader does with the ``shared`` set of known ids (see above); absent: both.
 SharedIds = Literal["check", "add", "none"]
@@ -62,10 +62,6 @@ SharedIds = Literal["check", "add", "none"]
 DPO_ONLY = "dpo-only"
 #: What the counts call an item dropped because the other scope owns its id (``shared``).
 SHARED_IDS = "shared-ids"
-
-
-def _is_sft(table: pa.Table) -> pa.Array:
-    return pc.or_(pc.is_valid(table["conversations"]), pc.is_valid(table["text"]))
 
 
 #: id of a DPO-only pair -> (the builder that made it, the origins whose SFT items with that id
@@ -79,27 +75,71 @@ def _is_blocked(item_id: str, origin: str, blocked: Blocked) -> bool:
 
 
 def _sft_mask(table: pa.Table, blocked: Blocked) -> pa.Array:
-    """SFT records whose id no DPO-only pair of their own upstream has."""
-    mask = _is_sft(table)
+    """SFT records (of a scan's light columns) whose id no DPO-only pair of their own upstream has."""
+    mask = table["is_sft"]
     if blocked:
         ids, origins = table.column("id").to_pylist(), table.column("origin").to_pylist()
         mask = pc.and_(mask, pa.array([not _is_blocked(i, o, blocked) for i, o in zip(ids, origins)], pa.bool_()))
     return mask
 
 
-def _in_scope(table: pa.Table, scope: str, blocked: Blocked) -> pa.Table:
-    if scope == "sft":
-        return table.filter(_sft_mask(table, blocked))
-    return table.filter(pc.is_valid(table["prompt"]))
+def _in_scope(table: pa.Table, scope: str, blocked: Blocked) -> pa.Array:
+    """Which rows of ``table`` (a scan's light columns) belong to ``scope``."""
+    return _sft_mask(table, blocked) if scope == "sft" else table["in_dpo"]
 
 
-def _parts(shards: Sequence[Path], scope: str, blocked: Blocked, columns=None) -> Iterator[pa.Table]:
-    """The scope's rows of every shard, in priority order, a batch at a time."""
-    for shard in shards:
-        for batch in iter_batches(shard, columns=columns):
-            part = _in_scope(pa.Table.from_batches([batch]), scope, blocked)
-            if part.num_rows:
-                yield part
+#: The heavy columns: read once more only for the dedupers that compare texts.
+TEXT_COLUMNS = ["conversations", "text", "prompt"]
+
+
+@dataclass
+class _Scan:
+    """What every pass but the last needs of the shards, read once: per shard and row group,
+    ids, labels and which scope each row is in (the conversation's validity is read from its
+    smallest leaf column, not from the turns' texts)."""
+
+    shards: Sequence[Path]
+    #: Per shard, per row group: id, source, origin, is_sft, in_dpo.
+    groups: list[list[pa.Table]]
+
+    @classmethod
+    def read(cls, shards: Sequence[Path]) -> "_Scan":
+        groups = []
+        for shard in shards:
+            file = pq.ParquetFile(shard)
+            paths = [file.schema.column(i).path for i in range(len(file.schema))]
+            turn_leaf = min((p for p in paths if p.startswith("conversations.")), key=lambda p: not p.endswith(".from"))
+            light = []
+            for g in range(file.num_row_groups):
+                t = file.read_row_group(g, columns=["id", "source", "origin", turn_leaf])
+                valid = lambda name, g=g: _valid(file, paths, g, name)  # noqa: E731
+                light.append(pa.table({
+                    "id": t["id"], "source": t["source"], "origin": t["origin"],
+                    "is_sft": pc.or_(pc.is_valid(t["conversations"]), valid("text")),
+                    "in_dpo": valid("prompt"),
+                }))
+            groups.append(light)
+        return cls(shards, groups)
+
+    def masks(self, scope: str, blocked: Blocked) -> list[list[pa.Array]]:
+        return [[_in_scope(light, scope, blocked) for light in shard] for shard in self.groups]
+
+    def texts(self, shard: int, group: int, rows: pa.Array, scope: str) -> list[str]:
+        """The texts of the rows ``rows`` selects in one row group (read for the dedupers that
+        compare texts; ``exact`` compares ids only)."""
+        table = pq.ParquetFile(self.shards[shard]).read_row_group(group, columns=TEXT_COLUMNS)
+        return texts_of(table.filter(rows), scope)
+
+
+def _valid(file: pq.ParquetFile, paths: list[str], group: int, name: str) -> pa.Array:
+    """Which rows of a row group have a value in the string column ``name``: from the row
+    group's statistics when it is all null or all set (an SFT shard's ``prompt``, a DPO
+    shard's ``text``), else read."""
+    rows = file.metadata.row_group(group).num_rows
+    stats = file.metadata.row_group(group).column(paths.index(name)).statistics
+    if stats is not None and stats.has_null_count and stats.null_count in (0, rows):
+        return pa.array([stats.null_count == 0] * rows, pa.bool_())
+    return pc.is_valid(file.read_row_group(group, columns=[name])[name])
 
 
 def _pair_ids(shards: Sequence[Path], twins: Optional[Mapping[str, Collection[str]]] = None) -> Blocked:
@@ -135,39 +175,49 @@ def texts_of(part: pa.Table, scope: str) -> list[str]:
 class _Texts(Sequence[str]):
     """The texts of a batch, extracted only if a deduper reads them (``exact`` does not)."""
 
-    def __init__(self, part: pa.Table, scope: str) -> None:
-        self._part, self._scope, self._texts = part, scope, None
+    def __init__(self, count: int, read: Callable[[], list[str]]) -> None:
+        self._count, self._read, self._texts = count, read, None
 
     def _all(self) -> list[str]:
         if self._texts is None:
-            self._texts = texts_of(self._part, self._scope)
+            self._texts = self._read()
         return self._texts
 
     def __getitem__(self, index):
         return self._all()[index]
 
     def __len__(self) -> int:
-        return self._part.num_rows
+        return self._count
 
     def __iter__(self):
         return iter(self._all())
 
 
-def _find(dedupers: Sequence[Deduper], shards: Sequence[Path], scope: str, blocked: Blocked) -> dict[int, tuple[str, int, float]]:
+def _find(dedupers: Sequence[Deduper], scan: _Scan, masks: list[list[pa.Array]], scope: str) -> dict[int, tuple[str, int, float]]:
     """Run the chain over the scope: removed position -> (deduper, kept position, similarity)."""
     removed: dict[int, tuple[str, int, float]] = {}
     for deduper in dedupers:
         start = 0
-        for part in _parts(shards, scope, blocked, READ_COLUMNS):
-            positions = range(start, start + part.num_rows)
-            start += part.num_rows
-            if removed:
-                keep = [p not in removed for p in positions]
-                part = part.filter(pa.array(keep))
-                positions = [p for p, k in zip(positions, keep) if k]
-            if part.num_rows:
-                with contained(who(type(deduper))):
-                    deduper.add(DedupBatch(list(positions), part.column("id").to_pylist(), part.column("origin").to_pylist(), _Texts(part, scope)))
+        for s, shard in enumerate(scan.groups):
+            for g, light in enumerate(shard):
+                mask = masks[s][g]
+                part = light.filter(mask)
+                if not part.num_rows:
+                    continue
+                positions = range(start, start + part.num_rows)
+                start += part.num_rows
+                if removed:
+                    keep = [p not in removed for p in positions]
+                    part = part.filter(pa.array(keep))
+                    positions = [p for p, k in zip(positions, keep) if k]
+                    # The rows of the row group the chain still holds, for their texts.
+                    rows = pc.and_(mask, _expand(mask, keep))
+                else:
+                    rows = mask
+                if part.num_rows:
+                    read = lambda s=s, g=g, rows=rows: scan.texts(s, g, rows, scope)  # noqa: E731
+                    with contained(who(type(deduper))):
+                        deduper.add(DedupBatch(list(positions), part.column("id").to_pylist(), part.column("origin").to_pylist(), _Texts(part.num_rows, read)))
         with contained(who(type(deduper))):
             found = {d.position: d for d in deduper.duplicates()}
         for d in found.values():
@@ -181,12 +231,17 @@ def _find(dedupers: Sequence[Deduper], shards: Sequence[Path], scope: str, block
     return removed
 
 
-def _count_dpo_only(shards: Sequence[Path], blocked: Blocked, by_origin, by_deduper, lost_to) -> None:
+def _expand(mask: pa.Array, keep: list[bool]) -> pa.Array:
+    """``keep`` (one flag per row ``mask`` selects) spread over all the rows of ``mask``."""
+    flags = iter(keep)
+    return pa.array([next(flags) if m else False for m in mask.to_pylist()], pa.bool_())
+
+
+def _count_dpo_only(scan: _Scan, blocked: Blocked, by_origin, by_deduper, lost_to) -> None:
     """Count the SFT records removed because a DPO-only pair has their id."""
-    for shard in shards:
-        for batch in iter_batches(shard, columns=["id", "origin", "conversations", "text"]):
-            table = pa.Table.from_batches([batch])
-            table = table.filter(_is_sft(table))
+    for shard in scan.groups:
+        for light in shard:
+            table = light.filter(light["is_sft"])
             for item_id, origin in zip(table.column("id").to_pylist(), table.column("origin").to_pylist()):
                 if _is_blocked(item_id, origin, blocked):
                     by_origin.setdefault(origin, Counter())["sft"] += 1
@@ -200,21 +255,21 @@ def _role(shared_ids: Mapping[str, SharedIds], label: str, origin: str) -> str:
     return shared_ids.get(label) or shared_ids.get(origin) or "both"
 
 
-def _owners(shards: Sequence[Path], blocked: Blocked, shared_ids: Mapping[str, SharedIds]) -> tuple[dict[str, tuple[str, str, str]], set[tuple[str, str]]]:
+def _owners(scan: _Scan, sft_masks: list[list[pa.Array]], shared_ids: Mapping[str, SharedIds]) -> tuple[dict[str, tuple[str, str, str]], set[tuple[str, str]]]:
     """``shared`` scope: id -> (scope, source label, origin) of its first item or pair that adds
     ids, in priority order, for the ids found in both scopes (only those can clash; DPO ids are
     few); and the (id, origin) of the items that only check and came before their id's owner
     (the set did not hold it yet when they checked)."""
     pair_ids: set[str] = set()
-    for part in _parts(shards, "dpo", blocked, ["id", "prompt"]):
-        pair_ids.update(part.column("id").to_pylist())
+    for shard in scan.groups:
+        for light in shard:
+            pair_ids.update(light.filter(light["in_dpo"]).column("id").to_pylist())
     owners: dict[str, tuple[str, str, str]] = {}
     early: set[tuple[str, str]] = set()
-    for shard in shards:
-        for batch in iter_batches(shard, columns=["id", "source", "origin", "conversations", "text", "prompt"]):
-            table = pa.Table.from_batches([batch])
-            sft, dpo = _sft_mask(table, blocked).to_pylist(), pc.is_valid(table["prompt"]).to_pylist()
-            for item_id, label, origin, s, d in zip(table.column("id").to_pylist(), table.column("source").to_pylist(), table.column("origin").to_pylist(), sft, dpo):
+    for shard, masks in zip(scan.groups, sft_masks):
+        for light, mask in zip(shard, masks):
+            sft, dpo = mask.to_pylist(), light["in_dpo"].to_pylist()
+            for item_id, label, origin, s, d in zip(light.column("id").to_pylist(), light.column("source").to_pylist(), light.column("origin").to_pylist(), sft, dpo):
                 if item_id not in pair_ids or item_id in owners or not (s or d):
                     continue
                 role = _role(shared_ids, label, origin)
@@ -238,7 +293,11 @@ def run_dedup(
     fresh chain per scope; ``scope = "shared"`` adds one set of known ids across both;
     ``dpo_only``: shards of builders whose pairs' ids no SFT item may have: with ``twins``
     (builder origin -> origins), only the items of those origins; without, of any origin;
-    ``shared_ids``: the shared set's exceptions (:data:`SharedIds`). Returns the counts."""
+    ``shared_ids``: the shared set's exceptions (:data:`SharedIds`). Returns the counts.
+
+    The shards' texts are read once, by the last pass, which writes both scopes: the chains
+    decide on ids and labels from one scan of the light columns (dedupers that compare texts
+    read them per row group when they ask)."""
     shared_ids = shared_ids or {}
     by_origin: dict[str, Counter] = {}
     by_deduper: dict[str, dict[str, Counter]] = {}
@@ -250,38 +309,61 @@ def run_dedup(
         lost_to.setdefault(origin, {}).setdefault(name, Counter())[kept_origin] += 1
 
     blocked = _pair_ids(dpo_only, twins)
+    scan = _Scan.read(shards)
     if blocked:
-        _count_dpo_only(shards, blocked, by_origin, by_deduper, lost_to)
-    owners, early = _owners(shards, blocked, shared_ids) if scope == "shared" else ({}, set())
-    with ParquetSink(out_dir / REPORT, REPORT_SCHEMA) as report:
-        for current, schema in SCOPES.items():
-            dedupers = make_dedupers()
-            removed = _find(dedupers, shards, current, blocked) if dedupers else {}
-            needed = {kept for _, kept, _ in removed.values()}
-            kept_rows: dict[int, tuple[str, str, str]] = {}  # position -> id, origin, text
-            start = 0
-            with ParquetSink(out_dir / f"{current}.parquet", schema) as sink:
-                for part in _parts(shards, current, blocked):
-                    positions = range(start, start + part.num_rows)
-                    start += part.num_rows
-                    hits = [i for i, p in enumerate(positions) if p in removed or p in needed]
+        _count_dpo_only(scan, blocked, by_origin, by_deduper, lost_to)
+    masks = {current: scan.masks(current, blocked) for current in SCOPES}
+    owners, early = _owners(scan, masks["sft"], shared_ids) if scope == "shared" else ({}, set())
+    removed: dict[str, dict[int, tuple[str, int, float]]] = {}
+    for current in SCOPES:
+        dedupers = make_dedupers()
+        removed[current] = _find(dedupers, scan, masks[current], current) if dedupers else {}
+    del scan
+    needed = {current: {kept for _, kept, _ in r.values()} for current, r in removed.items()}
+    kept_rows: dict[str, dict[int, tuple[str, str, str]]] = {current: {} for current in SCOPES}  # position -> id, origin, text
+    start = dict.fromkeys(SCOPES, 0)
+    # The report lists SFT removals, then DPO ones: the DPO ones (pairs are few) wait here.
+    later: list[pa.Table] = []
+    with ParquetSink(out_dir / REPORT, REPORT_SCHEMA) as report, \
+            ParquetSink(out_dir / "sft.parquet", SCOPES["sft"]) as sft_sink, ParquetSink(out_dir / "dpo.parquet", SCOPES["dpo"]) as dpo_sink:
+        sinks = {"sft": sft_sink, "dpo": dpo_sink}
+        for s, shard in enumerate(shards):
+            file = pq.ParquetFile(shard)
+            for g in range(file.num_row_groups):
+                table = file.read_row_group(g)
+                for current in SCOPES:
+                    part = table.filter(masks[current][s][g])
+                    if not part.num_rows:
+                        continue
+                    gone, wanted = removed[current], needed[current]
+                    positions = range(start[current], start[current] + part.num_rows)
+                    start[current] += part.num_rows
+                    hits = [i for i, p in enumerate(positions) if p in gone or p in wanted]
                     if hits:
-                        ids, origins, texts = part.column("id").to_pylist(), part.column("origin").to_pylist(), texts_of(part, current)
+                        # The texts of the report's rows only (most rows are neither).
+                        hit = part.take(pa.array(hits, pa.int64()))
+                        ids, origins, texts = hit.column("id").to_pylist(), hit.column("origin").to_pylist(), texts_of(hit, current)
                         rows = []
-                        for i in hits:
+                        for j, i in enumerate(hits):
                             p = positions[i]
-                            if p in needed:
-                                kept_rows[p] = (ids[i], origins[i], texts[i])
-                            if p in removed:
-                                name, kept, similarity = removed[p]
-                                kept_id, kept_origin, kept_text = kept_rows[kept]
-                                count(current, origins[i], name, kept_origin)
-                                rows.append((current, ids[i], origins[i], name, similarity, kept_id, kept_origin, texts[i], kept_text))
-                        report.write(pa.Table.from_pylist([dict(zip(REPORT_SCHEMA.names, r)) for r in rows], schema=REPORT_SCHEMA))
-                        part = part.filter(pa.array([p not in removed for p in positions]))
+                            if p in wanted:
+                                kept_rows[current][p] = (ids[j], origins[j], texts[j])
+                            if p in gone:
+                                name, kept, similarity = gone[p]
+                                kept_id, kept_origin, kept_text = kept_rows[current][kept]
+                                count(current, origins[j], name, kept_origin)
+                                rows.append((current, ids[j], origins[j], name, similarity, kept_id, kept_origin, texts[j], kept_text))
+                        found = pa.Table.from_pylist([dict(zip(REPORT_SCHEMA.names, r)) for r in rows], schema=REPORT_SCHEMA)
+                        if current == "sft":
+                            report.write(found)
+                        else:
+                            later.append(found)
+                        part = part.filter(pa.array([p not in gone for p in positions]))
                     if owners:
                         part = _drop_owned_elsewhere(part, current, owners, count, shared_ids, early)
-                    sink.write(part)
+                    sinks[current].write(part)
+        for found in later:
+            report.write(found)
     counts = {
         origin: {
             "sft": c["sft"],
