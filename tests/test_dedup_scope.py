@@ -154,8 +154,8 @@ def test_shared_ids_names_are_checked_against_installed_loaders():
 
     registry = load_plugins()
     ok = {"py-dpo": "none", "cinematika_memories": "none", "glaive-func": "none", "evol_instruct": "check"}
-    resolve(RunConfig(sources=["ai2_arc"], dpo=[], decontaminate="none", shared_ids=ok), registry)
+    resolve(RunConfig(sources=["ai2_arc"], dpo="none", decontaminate="none", shared_ids=ok), registry)
     with pytest.raises(ConfigError, match=r"shared_ids names \['py_dop'\]"):
-        resolve(RunConfig(sources=["ai2_arc"], dpo=[], decontaminate="none", shared_ids={"py_dop": "none"}), registry)
+        resolve(RunConfig(sources=["ai2_arc"], dpo="none", decontaminate="none", shared_ids={"py_dop": "none"}), registry)
     with pytest.raises(ConfigError, match="shared_ids"):
         RunConfig(shared_ids={"py-dpo": "sometimes"})
