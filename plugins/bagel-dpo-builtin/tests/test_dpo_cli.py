@@ -47,7 +47,7 @@ def test_dpo_cli_sample_run_writes_every_pair_in_every_format(tmp_path):
 
 
 def test_dpo_cli_list_plugins_shows_every_builder_with_its_upstream_ids():
-    result = CliRunner().invoke(cli, ["list-plugins"])
+    result = CliRunner().invoke(cli, ["list-plugins", "--verbose"])  # one component a line, with its datasets
     assert result.exit_code == 0, result.output
     for cls in BUILDERS:
         assert f"{cls.name} [{', '.join(cls.dataset_ids)}]" in result.output

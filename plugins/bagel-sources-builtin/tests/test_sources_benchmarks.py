@@ -156,8 +156,9 @@ def test_mmlu_indexes_question_with_and_without_choices_and_passages_apart(tmp_p
     assert texts[1].text == texts[0].text + "\nA. 0\nB. 4\nC. 2\nD. 6"
     first = next(t.item for t in texts if t.item.startswith("high_school_us_history/"))
     history = [t for t in texts if t.item == first]
-    assert [t.view for t in history] == ["question", "question+choices", "passage", "final question+choices"]
+    assert [t.view for t in history] == ["question", "question+choices", "passage", "final question+choices", "final question"]
     assert history[3].text.startswith("By what means did the United States take possession of the Oregon Territory?\nA. ")
+    assert history[4].text == "By what means did the United States take possession of the Oregon Territory?"
     assert history[2].text in history[0].text and "Oregon Territory?" not in history[2].text
 
 
