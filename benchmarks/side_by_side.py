@@ -33,7 +33,7 @@ sys.path.insert(0, str(HERE))
 import click  # noqa: E402
 import pyarrow.parquet as pq  # noqa: E402
 
-from bagel_bench.harness import _env, _json_of, add_benchmark_samples, ensure_data, selection, uncapped_options  # noqa: E402
+from bagel_bench.harness import _env, _json_of, add_benchmark_samples, ensure_data, selection  # noqa: E402
 from bagel_bench.measure import measured  # noqa: E402
 
 PLUGINS = ("bagel-sources-builtin", "bagel-formats-builtin", "bagel-dpo-builtin")
@@ -89,6 +89,14 @@ def compare(a: Optional[dict[str, Any]], b: Optional[dict[str, Any]]) -> str:
     notes = [f"changed: {', '.join(changed)}" if changed else "same rows and values"]
     notes += [f"{label}: {', '.join(cols)}" for label, cols in (("new columns", [c for c in cb if c not in ca]), ("dropped columns", [c for c in ca if c not in cb])) if cols]
     return "; ".join(notes)
+
+
+def side_uncapped_options(tree: Path) -> dict[str, Any]:
+    """The options that lift the caps, as ``tree``'s own harness writes them (the option's
+    spelling changed between revisions: ``max_items = 0`` before, ``"none"`` now)."""
+    code = "import json, sys; sys.path.insert(0, sys.argv[1]); from bagel_bench.harness import uncapped_options; print(json.dumps(uncapped_options()))"
+    done = subprocess.run([sys.executable, "-c", code, str(tree / "benchmarks")], env={**os.environ, **side_env(tree)}, cwd=tree, capture_output=True, text=True, check=True)
+    return json.loads(done.stdout)
 
 
 def one_run(label: str, tree: Path, arguments: dict[str, Any], run_dir: Path) -> dict[str, Any]:
@@ -171,13 +179,14 @@ def main(base: str, items: int, rounds: int, seed: int, uncapped: bool, decontam
     trees = {"base": export_revision(base, cache), "work": ROOT}
     arguments = {
         "data_root": str(root), "sources": ",".join(chosen["source"]), "dpo": ",".join(chosen["dpo_builder"]),
-        "decontaminate": decontaminate, "num_proc": num_proc, "options": uncapped_options() if uncapped else {},
+        "decontaminate": decontaminate, "num_proc": num_proc,
     }
+    options = {side: side_uncapped_options(tree) if uncapped else {} for side, tree in trees.items()}
     runs: dict[str, list[dict[str, Any]]] = {"base": [], "work": []}
     for i in range(rounds):
         for side in ("base", "work") if i % 2 == 0 else ("work", "base"):
             log(f"round {i + 1}: {side}")
-            runs[side].append(one_run(side, trees[side], arguments, cache / "side-by-side" / side))
+            runs[side].append(one_run(side, trees[side], arguments | {"options": options[side]}, cache / "side-by-side" / side))
             log(f"round {i + 1}: {side} {runs[side][-1]['wall_s']:.1f}s")
     if json_out:
         json_out.write_text(json.dumps({"base": base, "items": items, "uncapped": uncapped, "decontaminate": decontaminate, "runs": runs}, indent=1) + "\n")
