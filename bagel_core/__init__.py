@@ -3,6 +3,7 @@
 The public API for plugins is what this module exports; it is kept stable.
 """
 
+from . import readers
 from .components import (
     BenchmarkSet,
     BenchmarkText,
@@ -10,8 +11,8 @@ from .components import (
     Decontaminator,
     DedupBatch,
     Deduper,
-    Duplicate,
     DPOBuilder,
+    Duplicate,
     Loader,
     Match,
     Message,
@@ -24,9 +25,17 @@ from .components import (
 from .context import LoadContext
 from .data import DatasetUnavailable
 from .hookspecs import hookimpl
-from . import readers
-from .readers import MalformedFile, MissingField, RowError, RowFailure, csv_rows, json_lines, json_rows, parse_json_lines
 from .options import ConfigError, Probability, Range, Secret
+from .readers import (
+    MalformedFile,
+    MissingField,
+    RowError,
+    RowFailure,
+    csv_rows,
+    json_lines,
+    json_rows,
+    parse_json_lines,
+)
 from .records import (
     Record,
     Turn,
@@ -42,10 +51,49 @@ from .refusals import RefusalPatterns, is_refusal
 from .validation import Reason, validate_record
 
 __all__ = [
-    "BenchmarkSet", "BenchmarkText", "Component", "Decontaminator", "DedupBatch", "Deduper", "Duplicate", "DPOBuilder", "Loader",
-    "Match", "Message", "PromptFormat", "Query", "Source", "SpecialTokens", "Trainer",
-    "LoadContext", "ConfigError", "Probability", "Range", "Secret", "DatasetUnavailable", "hookimpl", "Record", "Turn", "as_conversation",
-    "conversation", "dpo_pair", "instruction_text", "plain_text", "sft_item", "uid",
-    "is_refusal", "RefusalPatterns", "Reason", "validate_record", "readers", "RowError", "MissingField",
-    "MalformedFile", "RowFailure", "csv_rows", "json_lines", "json_rows", "parse_json_lines",
+    "BenchmarkSet",
+    "BenchmarkText",
+    "Component",
+    "Decontaminator",
+    "DedupBatch",
+    "Deduper",
+    "Duplicate",
+    "DPOBuilder",
+    "Loader",
+    "Match",
+    "Message",
+    "PromptFormat",
+    "Query",
+    "Source",
+    "SpecialTokens",
+    "Trainer",
+    "LoadContext",
+    "ConfigError",
+    "Probability",
+    "Range",
+    "Secret",
+    "DatasetUnavailable",
+    "hookimpl",
+    "Record",
+    "Turn",
+    "as_conversation",
+    "conversation",
+    "dpo_pair",
+    "instruction_text",
+    "plain_text",
+    "sft_item",
+    "uid",
+    "is_refusal",
+    "RefusalPatterns",
+    "Reason",
+    "validate_record",
+    "readers",
+    "RowError",
+    "MissingField",
+    "MalformedFile",
+    "RowFailure",
+    "csv_rows",
+    "json_lines",
+    "json_rows",
+    "parse_json_lines",
 ]

@@ -14,24 +14,45 @@ from __future__ import annotations
 import importlib.metadata as md
 import json
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import pyarrow.parquet as pq
 
-
 #: config name -> (file, what it is); ``sft`` is the default config.
 CONFIGS = {
-    "sft": ("sft.parquet", "one row per assistant turn and prompt format; train on `output` (trl: `prompt`/`completion`, the same text)"),
-    "dpo": ("dpo.parquet", "one row per preference pair and prompt format; the prompt is rendered, `chosen`/`rejected` are raw"),
-    "conversations": ("conversations.parquet", "one row per SFT conversation, unrendered, as OpenAI-style `messages` for a model's own chat template"),
-    "contamination": ("contamination.parquet", "every benchmark match: the item, the benchmark item, the decontaminator and its score"),
-    "near_duplicates": ("near_duplicates.parquet", "every item a deduper removed, beside the item kept in its place and their similarity"),
+    "sft": (
+        "sft.parquet",
+        "one row per assistant turn and prompt format; train on `output` (trl: `prompt`/`completion`, the same text)",
+    ),
+    "dpo": (
+        "dpo.parquet",
+        "one row per preference pair and prompt format; the prompt is rendered, `chosen`/`rejected` are raw",
+    ),
+    "conversations": (
+        "conversations.parquet",
+        "one row per SFT conversation, unrendered, as OpenAI-style `messages` for a model's own chat template",
+    ),
+    "contamination": (
+        "contamination.parquet",
+        "every benchmark match: the item, the benchmark item, the decontaminator and its score",
+    ),
+    "near_duplicates": (
+        "near_duplicates.parquet",
+        "every item a deduper removed, beside the item kept in its place and their similarity",
+    ),
 }
 #: Where the project's documentation lives in its source tree (no public URL is recorded).
 DOCS_PATH = "docs/outputs.md"
 REFERENCE_URL = "https://github.com/jondurbin/bagel"
 #: The Hub's size buckets, by number of rows of the largest config.
-_SIZES = [(1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M"), (10_000_000, "1M<n<10M"), (100_000_000, "10M<n<100M")]
+_SIZES = [
+    (1_000, "n<1K"),
+    (10_000, "1K<n<10K"),
+    (100_000, "10K<n<100K"),
+    (1_000_000, "100K<n<1M"),
+    (10_000_000, "1M<n<10M"),
+    (100_000_000, "10M<n<100M"),
+]
 
 
 def size_category(rows: int) -> str:
@@ -70,7 +91,9 @@ def project_link() -> str:
     for entry in urls:
         label, _, url = entry.partition(",")
         if url.strip().startswith("http"):
-            return f"[bagel]({url.strip()}) (the reference implementation it follows: [jondurbin/bagel]({REFERENCE_URL}))"
+            return (
+                f"[bagel]({url.strip()}) (the reference implementation it follows: [jondurbin/bagel]({REFERENCE_URL}))"
+            )
     return (
         f"bagel (no public URL is recorded for this project; its documentation is `{DOCS_PATH}` in its "
         f"source tree), an implementation of the recipe of [jondurbin/bagel]({REFERENCE_URL})"
@@ -97,7 +120,13 @@ def header(out: Path, manifest: dict[str, Any]) -> dict[str, Any]:
         if not rows:  # load_dataset fails on a config without data ("corresponds to no data")
             continue
         largest = max(largest, rows)
-        configs.append({"config_name": name, "data_files": [{"split": "train", "path": file}], **({"default": True} if name == "sft" else {})})
+        configs.append(
+            {
+                "config_name": name,
+                "data_files": [{"split": "train", "path": file}],
+                **({"default": True} if name == "sft" else {}),
+            }
+        )
         infos.append(split_info(out / file, name))
     data: dict[str, Any] = {"pretty_name": "bagel dataset", "license": license_id}
     if license_id == "other":
@@ -141,12 +170,17 @@ def split_info(path: Path, name: str) -> dict[str, Any]:
 def language_fields(sources: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """``language`` and ``multilinguality`` from the languages each component declares
     (``Loader.languages``; outputs made before it was recorded have none, so no field)."""
-    declared = [s["languages"] for s in sources.values() if s.get("languages") and sum(s.get("rows_written", {}).values())]
+    declared = [
+        s["languages"] for s in sources.values() if s.get("languages") and sum(s.get("rows_written", {}).values())
+    ]
     if not declared:
         return {}
     languages = sorted({code for codes in declared for code in codes}, key=lambda c: (c in ("multilingual", "code"), c))
     spoken = [c for c in languages if c != "code"]
-    return {"language": languages, "multilinguality": ["multilingual" if len(spoken) > 1 or "multilingual" in spoken else "monolingual"]}
+    return {
+        "language": languages,
+        "multilinguality": ["multilingual" if len(spoken) > 1 or "multilingual" in spoken else "monolingual"],
+    }
 
 
 def _toml_value(value: Any) -> str:
@@ -175,7 +209,11 @@ def recipe(manifest: dict[str, Any]) -> str:
         **({"dedup": manifest["dedupers"] or "none"} if "dedupers" in manifest else {}),
         "decontaminate": manifest["decontaminators"] or "none",
         "benchmarks": manifest["benchmarks"] or "all",
-        **{k: config[k] for k in ("seed", "copies_per_item", "tokenizer", "decontaminate_dry_run", "sample") if config.get(k) is not None},
+        **{
+            k: config[k]
+            for k in ("seed", "copies_per_item", "tokenizer", "decontaminate_dry_run", "sample")
+            if config.get(k) is not None
+        },
     }
     lines = ["[run]", *(f"{k} = {_toml_value(v)}" for k, v in run.items())]
     kinds = {k.name: table for table, k in TABLES.items()}
@@ -201,7 +239,10 @@ def _dataset_link(dataset_id: str) -> str:
 def _token_rows(tokens: dict[str, Any]) -> list[list[Any]]:
     """Token totals per prompt format, over all sources."""
     per_format: dict[str, list[int]] = {}
-    for kind, columns, offset in (("sft", ("rows", "input", "output"), 0), ("dpo", ("rows", "prompt", "chosen", "rejected"), 3)):
+    for kind, columns, offset in (
+        ("sft", ("rows", "input", "output"), 0),
+        ("dpo", ("rows", "prompt", "chosen", "rejected"), 3),
+    ):
         for formats in tokens.get(kind, {}).values():
             for fmt, counts in formats.items():
                 row = per_format.setdefault(fmt, [0] * 7)
@@ -243,25 +284,35 @@ def limitations(manifest: dict[str, Any]) -> str:
     """Limitations and known biases, from what the manifest records about the components."""
     sources = manifest["sources"]
     used = {n: s for n, s in sources.items() if sum(s["rows_written"].values())}
-    items = ["Answers are not checked for correctness beyond each source's own filters (see *Sources* and `manifest.json`)."]
+    items = [
+        "Answers are not checked for correctness beyond each source's own filters (see *Sources* and `manifest.json`)."
+    ]
     generated = [n for n, s in used.items() if "generated with" in (s.get("terms") or "").lower()]
     if generated:
-        items.append(f"Model-written answers (their terms say so) in: {', '.join(generated)}: the writing models' errors, style and biases carry over.")
+        items.append(
+            f"Model-written answers (their terms say so) in: {', '.join(generated)}: the writing models' errors, style and biases carry over."
+        )
     english = [n for n, s in used.items() if s.get("languages") == ["en"]]
     if used and english:
-        items.append(f"Mostly English ({len(english)} of {len(used)} components); other languages come only from "
-                     f"{', '.join(n for n in used if n not in english) or 'none'}, so the mixture is skewed towards English-speaking norms and topics.")
+        items.append(
+            f"Mostly English ({len(english)} of {len(used)} components); other languages come only from "
+            f"{', '.join(n for n in used if n not in english) or 'none'}, so the mixture is skewed towards English-speaking norms and topics."
+        )
     warned = [n for n, s in used.items() if s.get("content_warning")]
     if warned:
         items.append(f"Harmful, toxic or adult content on purpose in: {', '.join(warned)} (see *Content warning*).")
     unknown = [n for n, s in used.items() if (s.get("license") or "unknown") == "unknown"]
     if unknown:
-        items.append(f"Licence not verified for: {', '.join(unknown)}: check the upstream terms before any use beyond research.")
-    items.append("Decontamination removes what its detectors match; paraphrases and translations of test items can remain.")
+        items.append(
+            f"Licence not verified for: {', '.join(unknown)}: check the upstream terms before any use beyond research."
+        )
+    items.append(
+        "Decontamination removes what its detectors match; paraphrases and translations of test items can remain."
+    )
     return "## Limitations and known biases\n\n" + "\n".join(f"- {i}" for i in items)
 
 
-def _first_row(path: Path) -> Optional[dict[str, Any]]:
+def _first_row(path: Path) -> dict[str, Any] | None:
     for batch in pq.ParquetFile(path).iter_batches(batch_size=1):
         if batch.num_rows:
             return batch.to_pylist()[0]
@@ -270,7 +321,11 @@ def _first_row(path: Path) -> Optional[dict[str, Any]]:
 
 def _cut(value: Any) -> Any:
     if isinstance(value, str):
-        return value if len(value) <= EXAMPLE_CHARS else value[:EXAMPLE_CHARS] + f"… ({len(value) - EXAMPLE_CHARS} more characters)"
+        return (
+            value
+            if len(value) <= EXAMPLE_CHARS
+            else value[:EXAMPLE_CHARS] + f"… ({len(value) - EXAMPLE_CHARS} more characters)"
+        )
     if isinstance(value, list):
         return [_cut(v) for v in value]
     if isinstance(value, dict):
@@ -284,28 +339,36 @@ def example_records(out: Path) -> str:
     for name, (file, _) in CONFIGS.items():
         if _rows(out / file):
             row = _first_row(out / file)
-            parts.append(f"`{name}`:\n\n```json\n{json.dumps(_cut(row), indent=2, ensure_ascii=False, default=str)}\n```")
-    return "## Example records\n\nThe first row of each config (texts cut at " + f"{EXAMPLE_CHARS} characters).\n\n" + "\n\n".join(parts)
+            parts.append(
+                f"`{name}`:\n\n```json\n{json.dumps(_cut(row), indent=2, ensure_ascii=False, default=str)}\n```"
+            )
+    return (
+        "## Example records\n\nThe first row of each config (texts cut at "
+        + f"{EXAMPLE_CHARS} characters).\n\n"
+        + "\n\n".join(parts)
+    )
 
 
-def usage(location: Optional[str], folder: str) -> str:
+def usage(location: str | None, folder: str) -> str:
     """The usage snippet: ``load_dataset`` on the Hub repository ``location``, or, for a local
     folder, on its path relative to where Python runs (the card names no absolute path, so it
     stays right when the folder is moved, copied or published)."""
     if location:
         setup, where = "", repr(location)
     else:
-        setup, where = f"folder = {folder!r}  # this folder (the one holding this README.md), from where you run Python\n", "folder"
+        setup, where = (
+            f"folder = {folder!r}  # this folder (the one holding this README.md), from where you run Python\n",
+            "folder",
+        )
     return (
-        "## Usage\n\n```python\nfrom datasets import load_dataset\n\n" + setup
-        + f"sft = load_dataset({where}, \"sft\", split=\"train\")                      # input/output, prompt/completion\n"
-        f"dpo = load_dataset({where}, \"dpo\", split=\"train\")                      # prompt/chosen/rejected\n"
-        f"conversations = load_dataset({where}, \"conversations\", split=\"train\")  # messages\n```\n\n"
+        "## Usage\n\n```python\nfrom datasets import load_dataset\n\n"
+        + setup
+        + f'sft = load_dataset({where}, "sft", split="train")                      # input/output, prompt/completion\n'
+        f'dpo = load_dataset({where}, "dpo", split="train")                      # prompt/chosen/rejected\n'
+        f'conversations = load_dataset({where}, "conversations", split="train")  # messages\n```\n\n'
         "trl's `SFTTrainer` trains on `sft` (prompt-completion) or `conversations` (with the model's chat template) "
         "and `DPOTrainer` on `dpo`, as loaded. `bagel export axolotl|llama-factory` writes the configs those tools need."
     )
-
-
 
 
 #: What each built-in decontaminator compares (docs/decontamination.md).
@@ -331,10 +394,13 @@ def decontamination_meaning(names: list[str]) -> str:
     text = "Decontaminators: " + "; ".join(DECONTAMINATORS.get(n, f"`{n}` (a plugin's)") for n in names) + "."
     if sorted(names) == sorted(DECONTAMINATORS):
         return text + " " + DEFAULT_SET_MEASURED
-    return text + " Recall and precision were measured for the default set (ngram, embedding, code) only; see docs/decontamination.md."
+    return (
+        text
+        + " Recall and precision were measured for the default set (ngram, embedding, code) only; see docs/decontamination.md."
+    )
 
 
-def body(out: Path, manifest: dict[str, Any], location: Optional[str], chart: Optional[str]) -> str:
+def body(out: Path, manifest: dict[str, Any], location: str | None, chart: str | None) -> str:
     """The card's Markdown body. ``location`` is what ``load_dataset`` is given in the usage
     snippet: a Hub repository id, or ``None`` for the folder itself (by its name)."""
     sources = manifest["sources"]
@@ -349,7 +415,11 @@ def body(out: Path, manifest: dict[str, Any], location: Optional[str], chart: Op
     if manifest.get("warnings"):  # what the run itself found suspicious (sources yielding nothing, ...)
         parts.append("## Warnings\n\n" + "\n".join(f"- **{w}**" for w in manifest["warnings"]))
 
-    warned = [(n, s["content_warning"]) for n, s in sources.items() if s.get("content_warning") and sum(s["rows_written"].values())]
+    warned = [
+        (n, s["content_warning"])
+        for n, s in sources.items()
+        if s.get("content_warning") and sum(s["rows_written"].values())
+    ]
     if warned:
         parts.append("## Content warning\n\n" + "\n".join(f"- **{n}**: {w}" for n, w in warned))
 
@@ -357,14 +427,26 @@ def body(out: Path, manifest: dict[str, Any], location: Optional[str], chart: Op
     for name, (file, what) in CONFIGS.items():
         if _rows(out / file):
             meta = pq.read_metadata(out / file)
-            rows.append([f"`{name}`", f"`{file}`", meta.num_rows, ", ".join(f"`{c}`" for c in meta.schema.to_arrow_schema().names), what])
+            rows.append(
+                [
+                    f"`{name}`",
+                    f"`{file}`",
+                    meta.num_rows,
+                    ", ".join(f"`{c}`" for c in meta.schema.to_arrow_schema().names),
+                    what,
+                ]
+            )
         else:
             empty.append(f"`{file}`")
     parts.append("## Configs\n\n" + _table(rows, ["config", "file", "rows", "columns", "content"]))
     if empty:
-        parts[-1] += f"\n\n{', '.join(empty)} {'has' if len(empty) == 1 else 'have'} no rows in this run, so no config points to {'it' if len(empty) == 1 else 'them'}."
+        parts[-1] += (
+            f"\n\n{', '.join(empty)} {'has' if len(empty) == 1 else 'have'} no rows in this run, so no config points to {'it' if len(empty) == 1 else 'them'}."
+        )
     if totals.get("conversations_skipped_plain_text"):
-        parts[-1] += f"\n\n{totals['conversations_skipped_plain_text']} plain-text items have no conversation: they are in `sft` (empty input) but not in `conversations`."
+        parts[-1] += (
+            f"\n\n{totals['conversations_skipped_plain_text']} plain-text items have no conversation: they are in `sft` (empty input) but not in `conversations`."
+        )
 
     parts.append(usage(location, Path(out).name))
     parts.append(intended_use())
@@ -372,20 +454,75 @@ def body(out: Path, manifest: dict[str, Any], location: Optional[str], chart: Op
         parts.append(f"## Mixture\n\n![Items per source]({chart})")
 
     rows = [
-        [name, s["kind"], ", ".join(_dataset_link(d) for d in s.get("dataset_ids", [])) or "local files", s.get("license") or "unknown",
-         s["loaded"], sum(s["rejected"].values()), sum(s["filtered"].values()), s["duplicates"], s["contaminated"],
-         s["rows_written"]["sft"], s["rows_written"]["dpo"], s["rows_written"].get("conversations", 0)]
+        [
+            name,
+            s["kind"],
+            ", ".join(_dataset_link(d) for d in s.get("dataset_ids", [])) or "local files",
+            s.get("license") or "unknown",
+            s["loaded"],
+            sum(s["rejected"].values()),
+            sum(s["filtered"].values()),
+            s["duplicates"],
+            s["contaminated"],
+            s["rows_written"]["sft"],
+            s["rows_written"]["dpo"],
+            s["rows_written"].get("conversations", 0),
+        ]
         for name, s in sources.items()
     ]
-    parts.append("## Sources\n\n" + _table(rows, ["source", "kind", "upstream", "licence", "loaded", "rejected", "filtered", "duplicates", "contaminated", "sft rows", "dpo rows", "conversations"]))
+    parts.append(
+        "## Sources\n\n"
+        + _table(
+            rows,
+            [
+                "source",
+                "kind",
+                "upstream",
+                "licence",
+                "loaded",
+                "rejected",
+                "filtered",
+                "duplicates",
+                "contaminated",
+                "sft rows",
+                "dpo rows",
+                "conversations",
+            ],
+        )
+    )
 
     if manifest.get("tokens"):
-        parts.append(f"## Tokens\n\nWith the tokenizer `{manifest['tokens']['tokenizer']}` (no special tokens added; BOS/EOS the formats write count where they appear); per source in `manifest.json`.\n\n" + _table(_token_rows(manifest["tokens"]), ["format", "sft rows", "input tokens", "output tokens", "dpo rows", "prompt tokens", "chosen tokens", "rejected tokens"]))
+        parts.append(
+            f"## Tokens\n\nWith the tokenizer `{manifest['tokens']['tokenizer']}` (no special tokens added; BOS/EOS the formats write count where they appear); per source in `manifest.json`.\n\n"
+            + _table(
+                _token_rows(manifest["tokens"]),
+                [
+                    "format",
+                    "sft rows",
+                    "input tokens",
+                    "output tokens",
+                    "dpo rows",
+                    "prompt tokens",
+                    "chosen tokens",
+                    "rejected tokens",
+                ],
+            )
+        )
 
     license_id, licenses = card_license(sources)
-    lines = [f"The card's licence is `{license_id}`" + (f": the sources' licences differ or are not all known ({', '.join(licenses)}); each source's data stays under its own licence and terms." if license_id == "other" else ", the licence of every source."), ""]
+    lines = [
+        f"The card's licence is `{license_id}`"
+        + (
+            f": the sources' licences differ or are not all known ({', '.join(licenses)}); each source's data stays under its own licence and terms."
+            if license_id == "other"
+            else ", the licence of every source."
+        ),
+        "",
+    ]
     for name, s in sources.items():
-        lines.append(f"- **{name}** (`{s.get('license') or 'unknown'}`)" + (f": {s['terms']}" if s.get("terms") else ""))
+        lines.append(
+            f"- **{name}** (`{s.get('license') or 'unknown'}`)" + (f": {s['terms']}" if s.get("terms") else "")
+        )
     parts.append("## Licences and terms\n\n" + "\n".join(lines))
 
     cited: dict[str, list[str]] = {}  # one entry per BibTeX, with every component that gives it
@@ -393,19 +530,27 @@ def body(out: Path, manifest: dict[str, Any], location: Optional[str], chart: Op
         if s.get("citation"):
             cited.setdefault(s["citation"].strip(), []).append(name)
     uncited = [n for n, s in sources.items() if not s.get("citation")]
-    text = "\n\n".join(f"{', '.join(names)}:\n\n```bibtex\n{c}\n```" for c, names in cited.items()) or "No source gives a citation."
+    text = (
+        "\n\n".join(f"{', '.join(names)}:\n\n```bibtex\n{c}\n```" for c, names in cited.items())
+        or "No source gives a citation."
+    )
     if uncited:
         text += f"\n\nNo citation is given (or recorded) for: {', '.join(uncited)}."
     parts.append("## Citations\n\n" + text)
 
     dedup_rows = [
         [name, deduper, d["removed"], ", ".join(f"{kept} {n}" for kept, n in d["lost_to"].items())]
-        for name, s in sources.items() for deduper, d in s.get("dedup", {}).items()
+        for name, s in sources.items()
+        for deduper, d in s.get("dedup", {}).items()
     ]
     parts.append(
         f"## Duplicates by deduper\n\nDedupers, in order: {', '.join(manifest.get('dedupers', [])) or 'none'}. Within a cluster of duplicates the item "
         "of the highest-priority source is kept; the `near_duplicates` config lists each removed item beside the item kept in its place.\n\n"
-        + (_table(dedup_rows, ["source", "deduper", "items removed", "lost to (source of the kept item)"]) if dedup_rows else "No duplicates removed.")
+        + (
+            _table(dedup_rows, ["source", "deduper", "items removed", "lost to (source of the kept item)"])
+            if dedup_rows
+            else "No duplicates removed."
+        )
     )
 
     dry = contamination.get("dry_run")
@@ -418,7 +563,9 @@ def body(out: Path, manifest: dict[str, Any], location: Optional[str], chart: Op
         text += "\n\n" + decontamination_meaning(decon)
         bench = [[b, n] for b, n in sorted(contamination.get("by_benchmark", {}).items())]
         if bench:
-            text += "\n\n" + _table(bench, ["benchmark", "items matched (reported only, dry run)" if dry else "items removed"])
+            text += "\n\n" + _table(
+                bench, ["benchmark", "items matched (reported only, dry run)" if dry else "items removed"]
+            )
     else:
         text = "No decontamination was run: items were not checked against benchmark test sets."
     parts.append("## Decontamination\n\n" + text)
@@ -429,14 +576,24 @@ def body(out: Path, manifest: dict[str, Any], location: Optional[str], chart: Op
     command = manifest.get("command")
     parts.append(
         "## Reproduce\n\n"
-        + (f"Command:\n\n```bash\n{command}\n```\n\n" if command else "The run was started from Python (no command line recorded).\n\n")
+        + (
+            f"Command:\n\n```bash\n{command}\n```\n\n"
+            if command
+            else "The run was started from Python (no command line recorded).\n\n"
+        )
         + f"Recipe (components by name; other options are each component's defaults at the versions in `manifest.json`):\n\n```toml\n{recipe(manifest)}\n```\n\n"
         "`manifest.json` holds the full configuration, the plugins and their versions, and the counts by reason."
     )
     return "\n\n".join(parts) + "\n"
 
 
-def render(out: Path, manifest: dict[str, Any], location: Optional[str] = None, chart: Optional[str] = None, final: Optional[Path] = None) -> str:
+def render(
+    out: Path,
+    manifest: dict[str, Any],
+    location: str | None = None,
+    chart: str | None = None,
+    final: Path | None = None,
+) -> str:
     """The whole card: YAML header (through ``huggingface_hub.DatasetCardData``) and body.
     ``final``: where the folder will be once published (``out`` is its staging copy then)."""
     from huggingface_hub import DatasetCardData

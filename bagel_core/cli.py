@@ -8,7 +8,7 @@ import shlex
 import sys
 import typing
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import click
 
@@ -20,7 +20,7 @@ from .processes import Interrupted, stop_on_signals
 from .registry import KINDS, PluginError, Registry
 
 
-def _registry(strict: Optional[bool] = None) -> Registry:
+def _registry(strict: bool | None = None) -> Registry:
     """This process's registry; a fatal plugin error (strict mode) is a one-line CLI error."""
     try:
         return registry.current(strict=strict)
@@ -76,11 +76,19 @@ COMPONENTS_WIDTH = 60
 def plugin_table(reg: Registry, verbose: bool = False) -> str:
     """``bagel list-plugins``: one row per plugin and kind (per component with ``verbose``),
     then each plugin's errors and clashes on their own lines, highlighted on a terminal."""
-    rows: list[tuple[list[str], Optional[str]]] = []  # cells, colour of the status
+    rows: list[tuple[list[str], str | None]] = []  # cells, colour of the status
     notes: list[str] = []
     for p in reg.plugins:
         mine = [c for c in reg.registered if c.plugin is p]
-        status, colour = ("blocked", "yellow") if p.blocked else ("error", "red") if p.error else ("clash", "red") if p.clashes else ("ok", None)
+        status, colour = (
+            ("blocked", "yellow")
+            if p.blocked
+            else ("error", "red")
+            if p.error
+            else ("clash", "red")
+            if p.clashes
+            else ("ok", None)
+        )
         kinds = [(k, [c for c in mine if c.cls.kind == k.name]) for k in KINDS]
         kinds = [(k, cs) for k, cs in kinds if cs]
         first = True
@@ -88,20 +96,37 @@ def plugin_table(reg: Registry, verbose: bool = False) -> str:
             if verbose and components:
                 names = [_describe(reg, c) for c in components]
             else:
-                joined = ", ".join(c.name + (" (clash)" if (c.cls.kind, c.name) in reg.clashes else "") for c in components) or "-"
+                joined = (
+                    ", ".join(c.name + (" (clash)" if (c.cls.kind, c.name) in reg.clashes else "") for c in components)
+                    or "-"
+                )
                 if len(joined) > COMPONENTS_WIDTH:
                     cut = joined[:COMPONENTS_WIDTH].rsplit(", ", 1)[0]
                     joined = f"{cut}, ... ({len(components)}; --verbose)"
                 names = [joined]
             for name in names:
-                rows.append(([p.name if first else "", p.version if first else "", (k.listing if k else "-") if name is names[0] else "", name, status if first else ""], colour if first else None))
+                rows.append(
+                    (
+                        [
+                            p.name if first else "",
+                            p.version if first else "",
+                            (k.listing if k else "-") if name is names[0] else "",
+                            name,
+                            status if first else "",
+                        ],
+                        colour if first else None,
+                    )
+                )
                 first = False
         if p.error:
             notes.append(click.style(f"{p.name}: error: {p.error}", fg="red", bold=True))
         notes += [click.style(f"{p.name}: clash: {clash}", fg="red") for clash in p.clashes]
     head = ["plugin", "version", "kind", "components", "status"]
     widths = [max(len(r[i]) for r in [head, *(cells for cells, _ in rows)]) for i in range(len(head))]
-    line = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()
+
     out = [click.style(line(head), bold=True)]
     for cells, colour in rows:
         text = line(cells)
@@ -146,7 +171,9 @@ RUN_EXAMPLES = """Examples:
 
 
 @cli.command("run", epilog=RUN_EXAMPLES)
-@click.option("--recipe", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="TOML recipe; flags override it.")
+@click.option(
+    "--recipe", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="TOML recipe; flags override it."
+)
 @click.option("--sources", help="Sources: a,b | all | none.")
 @click.option("--dpo", help="DPO pair builders: a,b | all | none.")
 @click.option("--formats", help="Prompt formats: a,b | all.")
@@ -161,21 +188,71 @@ RUN_EXAMPLES = """Examples:
 @click.option("--out", metavar="PATH", help="Output folder [bagel-out].")
 @click.option("--work-dir", metavar="PATH", help="Stage cache [OUT/.bagel-work].")
 @click.option("--seed", type=int, help="Seed of every random choice [42].")
-@click.option("--num-proc", type=int, help="Worker processes for loading, decontamination and rendering, at most the usable CPU cores [1].")
-@click.option("--item-time-limit", type=float, help="Seconds a source may spend on one row; a slower conversion is counted as rejected [no limit].")
+@click.option(
+    "--num-proc",
+    type=int,
+    help="Worker processes for loading, decontamination and rendering, at most the usable CPU cores [1].",
+)
+@click.option(
+    "--item-time-limit",
+    type=float,
+    help="Seconds a source may spend on one row; a slower conversion is counted as rejected [no limit].",
+)
 @click.option("--copies-per-item", type=int, help="Render each item into K of the formats [all].")
-@click.option("--format-assignment", type=click.Choice(_run_choices("format_assignment")), help="How an item's K formats are chosen: spread (equal shares) or random per item (the reference at v0.2) [spread].")
-@click.option("--newlines", type=click.Choice(_run_choices("newlines")), help="Newline clean-up of answers (none: the reference at v0.1/v0.2) [newline-runs].")
-@click.option("--dedup-scope", type=click.Choice(_run_choices("dedup_scope")), help="separate: SFT and DPO deduplicated apart; shared: one set of ids, as the reference [separate].")
+@click.option(
+    "--format-assignment",
+    type=click.Choice(_run_choices("format_assignment")),
+    help="How an item's K formats are chosen: spread (equal shares) or random per item (the reference at v0.2) [spread].",
+)
+@click.option(
+    "--newlines",
+    type=click.Choice(_run_choices("newlines")),
+    help="Newline clean-up of answers (none: the reference at v0.1/v0.2) [newline-runs].",
+)
+@click.option(
+    "--dedup-scope",
+    type=click.Choice(_run_choices("dedup_scope")),
+    help="separate: SFT and DPO deduplicated apart; shared: one set of ids, as the reference [separate].",
+)
 @click.option("--tokenizer", help="Tokenizer (path or id) whose BOS/EOS the formats use.")
-@click.option("--option", "-o", "option", multiple=True, metavar="KIND.NAME.KEY=VALUE", help="A component option, as in a recipe table, e.g. -o source.slimorca.max_items=5000 or -o decontaminator.embedding.model=PATH (repeatable).")
+@click.option(
+    "--option",
+    "-o",
+    "option",
+    multiple=True,
+    metavar="KIND.NAME.KEY=VALUE",
+    help="A component option, as in a recipe table, e.g. -o source.slimorca.max_items=5000 or -o decontaminator.embedding.model=PATH (repeatable).",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress or summary; warnings and errors only.")
 @click.option("--verbose", "-v", is_flag=True, help="Also print the table of counts per source.")
-@click.option("--plan", "plan", is_flag=True, help="Print the expected items and rows per source and format (load and dedup only; nothing rendered or written to OUT).")
-@click.option("--plan-json", type=click.Path(dir_okay=False, path_type=Path), help="With --plan: also write the plan as JSON to this file.")
-@click.option("--force", is_flag=True, help="Publish into a folder holding files bagel did not write: bagel's own file names there are replaced, nothing else is touched.")
+@click.option(
+    "--plan",
+    "plan",
+    is_flag=True,
+    help="Print the expected items and rows per source and format (load and dedup only; nothing rendered or written to OUT).",
+)
+@click.option(
+    "--plan-json",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="With --plan: also write the plan as JSON to this file.",
+)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Publish into a folder holding files bagel did not write: bagel's own file names there are replaced, nothing else is touched.",
+)
 @click.option("--allow-empty", is_flag=True, help="Publish an output without rows over an earlier output with rows.")
-def run_command(recipe: Optional[Path], quiet: bool, verbose: bool, option: tuple[str, ...], plan: bool, plan_json: Optional[Path], force: bool, allow_empty: bool, **flags: Any) -> None:
+def run_command(
+    recipe: Path | None,
+    quiet: bool,
+    verbose: bool,
+    option: tuple[str, ...],
+    plan: bool,
+    plan_json: Path | None,
+    force: bool,
+    allow_empty: bool,
+    **flags: Any,
+) -> None:
     """Compose the dataset: load, dedup, decontaminate, render, write."""
     from .console import log_warnings_cleanly, quiet_libraries
 
@@ -192,16 +269,35 @@ def run_command(recipe: Optional[Path], quiet: bool, verbose: bool, option: tupl
     try:
         values = load_recipe(recipe) if recipe else {}
         values.update({k: v for k, v in flags.items() if v is not None})
-        values["options"] = merge_options(values.get("options", {}), option_assignments(parse_assignments(option, "-o")))
+        values["options"] = merge_options(
+            values.get("options", {}), option_assignments(parse_assignments(option, "-o"))
+        )
         config = RunConfig(**values)
         check_inputs(config)
     except ConfigError as exc:
         raise click.ClickException(tilde(str(exc))) from None
     log = (lambda m: None) if quiet else (lambda m: click.echo(m, err=True))
     try:
-        result = run(config, _registry(), quiet=quiet, log=log, plan=plan, command=shlex.join(["bagel", *sys.argv[1:]]), force=force, allow_empty=allow_empty)
-    except (ConfigError, PluginError, DatasetUnavailable, DecontaminationUnavailable, LoadError, BenchmarkError, OutputNotWritable,
-            ValueError) as exc:
+        result = run(
+            config,
+            _registry(),
+            quiet=quiet,
+            log=log,
+            plan=plan,
+            command=shlex.join(["bagel", *sys.argv[1:]]),
+            force=force,
+            allow_empty=allow_empty,
+        )
+    except (
+        ConfigError,
+        PluginError,
+        DatasetUnavailable,
+        DecontaminationUnavailable,
+        LoadError,
+        BenchmarkError,
+        OutputNotWritable,
+        ValueError,
+    ) as exc:
         errors.print_traceback(exc)
         raise click.ClickException(tilde(str(exc))) from None
     if plan:
@@ -236,25 +332,50 @@ def summary_lines(manifest: dict[str, Any], out: Path, timings: dict[str, float]
     filtered = sum(sum(s["filtered"].values()) for s in sources)
     rows = t["sft_rows"] + t["dpo_rows"]
     timing = ", ".join(f"{k} {v:.1f}s" for k, v in timings.items())
-    return "\n".join([
-        f"{len(manifest['sources'])} component{'' if len(manifest['sources']) == 1 else 's'} loaded {t['loaded']:,} items; removed: {rejected:,} rejected, {filtered:,} filtered, "
-        f"{t['duplicates']:,} duplicates, {t['contaminated']:,} contaminated (per source: --verbose, {out}/manifest.json or `bagel report {out}`)",
-        (f"{out} is up to date: {rows:,} rows" if reused else f"wrote {rows:,} rows to {out}")
-        + f" ({t['sft_rows']:,} sft, {t['dpo_rows']:,} dpo, {t.get('conversations_rows', 0):,} conversations)"
-        + ("" if reused else f" in {sum(timings.values()):.1f}s ({timing})"),
-    ])
+    return "\n".join(
+        [
+            f"{len(manifest['sources'])} component{'' if len(manifest['sources']) == 1 else 's'} loaded {t['loaded']:,} items; removed: {rejected:,} rejected, {filtered:,} filtered, "
+            f"{t['duplicates']:,} duplicates, {t['contaminated']:,} contaminated (per source: --verbose, {out}/manifest.json or `bagel report {out}`)",
+            (f"{out} is up to date: {rows:,} rows" if reused else f"wrote {rows:,} rows to {out}")
+            + f" ({t['sft_rows']:,} sft, {t['dpo_rows']:,} dpo, {t.get('conversations_rows', 0):,} conversations)"
+            + ("" if reused else f" in {sum(timings.values()):.1f}s ({timing})"),
+        ]
+    )
 
 
 def summary_table(manifest: dict[str, Any]) -> str:
     header = ["source", "loaded", "rejected", "filtered", "dups", "contam", "sft rows", "dpo rows"]
     rows = [
-        [name, s["loaded"], sum(s["rejected"].values()), sum(s["filtered"].values()), s["duplicates"], s["contaminated"], s["rows_written"]["sft"], s["rows_written"]["dpo"]]
+        [
+            name,
+            s["loaded"],
+            sum(s["rejected"].values()),
+            sum(s["filtered"].values()),
+            s["duplicates"],
+            s["contaminated"],
+            s["rows_written"]["sft"],
+            s["rows_written"]["dpo"],
+        ]
         for name, s in manifest["sources"].items()
     ]
     t = manifest["totals"]
-    rows.append(["TOTAL", t["loaded"], sum(r[2] for r in rows), sum(r[3] for r in rows), t["duplicates"], t["contaminated"], t["sft_rows"], t["dpo_rows"]])
+    rows.append(
+        [
+            "TOTAL",
+            t["loaded"],
+            sum(r[2] for r in rows),
+            sum(r[3] for r in rows),
+            t["duplicates"],
+            t["contaminated"],
+            t["sft_rows"],
+            t["dpo_rows"],
+        ]
+    )
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    line = lambda r: "  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
+
+    def line(r: list) -> str:
+        return "  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
+
     return "\n".join([line(header), line(["-" * w for w in widths]), *map(line, rows)])
 
 
@@ -277,13 +398,34 @@ def option_params(options_cls: type, required: bool = True) -> list[click.Option
         flag = "--" + f.name.replace("_", "-")
         help_text = f.metadata.get("help", "")
         if hint is bool:
-            params.append(click.Option([f"{flag}/--no-{flag[2:]}", f.name], default=default, show_default=True, help=help_text))
+            params.append(
+                click.Option([f"{flag}/--no-{flag[2:]}", f.name], default=default, show_default=True, help=help_text)
+            )
         elif origin is typing.Literal:
-            params.append(click.Option([flag, f.name], type=click.Choice([str(a) for a in args]), default=default, show_default=True, help=help_text))
+            params.append(
+                click.Option(
+                    [flag, f.name],
+                    type=click.Choice([str(a) for a in args]),
+                    default=default,
+                    show_default=True,
+                    help=help_text,
+                )
+            )
         elif origin in (list, tuple):
-            params.append(click.Option([flag, f.name], multiple=True, default=default or (), show_default=True, help=help_text))
+            params.append(
+                click.Option([flag, f.name], multiple=True, default=default or (), show_default=True, help=help_text)
+            )
         else:
-            params.append(click.Option([flag, f.name], type=hint if hint in (int, float, str) else str, default=default, show_default=True, required=required and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING, help=help_text))  # type: ignore[misc]
+            params.append(
+                click.Option(
+                    [flag, f.name],
+                    type=hint if hint in (int, float, str) else str,
+                    default=default,
+                    show_default=True,
+                    required=required and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING,
+                    help=help_text,
+                )
+            )  # type: ignore[misc]
     return params
 
 
@@ -294,7 +436,7 @@ class TrainGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*_registry().of("trainer"), *self.commands})
 
-    def get_command(self, ctx: click.Context, name: str) -> Optional[click.Command]:
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if name in self.commands:
             return self.commands[name]
         if name not in _registry().of("trainer"):
@@ -304,7 +446,7 @@ class TrainGroup(click.Group):
         except PluginError as exc:  # two plugins registered this trainer
             raise click.ClickException(str(exc)) from None
 
-        def callback(config: Optional[Path], verbose: int, quiet: bool, **values: Any) -> None:
+        def callback(config: Path | None, verbose: int, quiet: bool, **values: Any) -> None:
             from .builtin import train_config
             from .config import ConfigError
             from .containment import PluginExit, contained, who
@@ -317,8 +459,14 @@ class TrainGroup(click.Group):
                 values = train_config.merge(config, cls.Options, values, given)
                 # The trainer's own required options (a config file may set them too).
                 for f in dataclasses.fields(cls.Options):
-                    if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING and values.get(f.name) is None:
-                        raise click.UsageError(f"Missing option '--{f.name.replace('_', '-')}' (on the command line or in --config).")
+                    if (
+                        f.default is dataclasses.MISSING
+                        and f.default_factory is dataclasses.MISSING
+                        and values.get(f.name) is None
+                    ):
+                        raise click.UsageError(
+                            f"Missing option '--{f.name.replace('_', '-')}' (on the command line or in --config)."
+                        )
                 cls.setup_logs(verbose, quiet)
                 with contained(who(cls)):
                     cls(build(f"trainer {name!r}", cls.Options, values)).train()
@@ -326,9 +474,15 @@ class TrainGroup(click.Group):
                 raise click.ClickException(str(exc)) from None
 
         params = [
-            click.Option(["--config"], type=click.Path(exists=True, dir_okay=False, path_type=Path), help="TOML/YAML file of these options ([args]: other trl fields); flags override it."),
+            click.Option(
+                ["--config"],
+                type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                help="TOML/YAML file of these options ([args]: other trl fields); flags override it.",
+            ),
             click.Option(["-v", "--verbose"], count=True, help="Show the libraries' info logs and progress bars."),
-            click.Option(["-q", "--quiet"], is_flag=True, help="No progress bar (the metrics of each logging step still show)."),
+            click.Option(
+                ["-q", "--quiet"], is_flag=True, help="No progress bar (the metrics of each logging step still show)."
+            ),
             *option_params(cls.Options, required=False),
         ]
         return click.Command(name, params=params, callback=callback, help=cls.description, short_help=cls.description)
@@ -339,7 +493,7 @@ def train() -> None:
     """Fine-tune a model on bagel's output (SFT, then DPO)."""
 
 
-from .builtin.train_export import merge_command  # noqa: E402
+from .builtin.train.export import merge_command  # noqa: E402
 
 train.add_command(merge_command)
 cli.add_command(chat_template_command)

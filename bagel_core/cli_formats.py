@@ -7,19 +7,19 @@ datasets) are imported inside the commands, never when the CLI starts.
 from __future__ import annotations
 
 import typing
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator, Optional
 
 import click
 
 from . import registry
 from .components import Loader, PromptFormat
 from .containment import PluginExit, contained, stdout_to_stderr, who
-from .rendering import NewlineRule
 from .registry import PluginError, UnknownComponentError
+from .rendering import NewlineRule
 
 
-def make_format(name: str, option: tuple[str, ...], tokenizer: Optional[str]) -> PromptFormat:
+def make_format(name: str, option: tuple[str, ...], tokenizer: str | None) -> PromptFormat:
     """The format ``name`` with ``--option`` settings and the special tokens of ``tokenizer``."""
     from .config import ConfigError, make_options
     from .options import parse_assignments
@@ -34,16 +34,22 @@ def make_format(name: str, option: tuple[str, ...], tokenizer: Optional[str]) ->
         raise click.ClickException(str(exc)) from None
 
 
-_OPTION = click.option("--option", "-o", multiple=True, metavar="KEY=VALUE", help="A format option, e.g. im_markers=true (repeatable).")
+_OPTION = click.option(
+    "--option", "-o", multiple=True, metavar="KEY=VALUE", help="A format option, e.g. im_markers=true (repeatable)."
+)
 _TOKENIZER = click.option("--tokenizer", help="Tokenizer (path or id) whose BOS/EOS the format uses.")
 
 
 @click.command("chat-template")
 @click.argument("format_name", metavar="FORMAT")
 @_TOKENIZER
-@click.option("--into", type=click.Path(exists=True, file_okay=False, path_type=Path), help="Write the template into this tokenizer folder's config instead of printing it.")
+@click.option(
+    "--into",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Write the template into this tokenizer folder's config instead of printing it.",
+)
 @_OPTION
-def chat_template_command(format_name: str, tokenizer: Optional[str], into: Optional[Path], option: tuple[str, ...]) -> None:
+def chat_template_command(format_name: str, tokenizer: str | None, into: Path | None, option: tuple[str, ...]) -> None:
     """Print FORMAT's Jinja chat template, or write it into a tokenizer (--into DIR)."""
     try:
         with stdout_to_stderr():  # stdout holds the template alone, whatever the plugin prints
@@ -66,7 +72,7 @@ def chat_template_command(format_name: str, tokenizer: Optional[str], into: Opti
     click.echo(f"wrote the {format_name} chat template into {into}", err=True)
 
 
-def _records(source: str, sample: bool, data_root: Optional[Path], seed: int) -> Iterator[dict]:
+def _records(source: str, sample: bool, data_root: Path | None, seed: int) -> Iterator[dict]:
     """Valid records of one source or DPO builder, loaded as ``bagel run`` loads them."""
     from .config import make_options
     from .context import LoadContext
@@ -74,7 +80,7 @@ def _records(source: str, sample: bool, data_root: Optional[Path], seed: int) ->
     from .stages.load import load_records
 
     reg = registry.current()
-    cls: Optional[type[Loader]] = None
+    cls: type[Loader] | None = None
     for kind in ("source", "dpo_builder"):
         if source in reg.of(kind):
             cls = reg.get(kind, source).cls  # type: ignore[assignment]
@@ -94,12 +100,34 @@ def _records(source: str, sample: bool, data_root: Optional[Path], seed: int) ->
 @click.option("--source", required=True, help="Source or DPO builder to read.")
 @click.option("-n", "count", type=int, default=3, show_default=True, help="Number of items.")
 @click.option("--sample", is_flag=True, help="Use the samples the plugin ships (no network).")
-@click.option("--data-root", type=click.Path(file_okay=False, path_type=Path), help="Read dataset owner/name from ROOT/owner/name/.")
-@click.option("--seed", type=int, default=42, show_default=True, help="Seed of the random choices (default system prompt).")
-@click.option("--newlines", type=click.Choice(typing.get_args(NewlineRule)), default="newline-runs", show_default=True, help="Newline clean-up of answers, as bagel run's --newlines.")
+@click.option(
+    "--data-root",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Read dataset owner/name from ROOT/owner/name/.",
+)
+@click.option(
+    "--seed", type=int, default=42, show_default=True, help="Seed of the random choices (default system prompt)."
+)
+@click.option(
+    "--newlines",
+    type=click.Choice(typing.get_args(NewlineRule)),
+    default="newline-runs",
+    show_default=True,
+    help="Newline clean-up of answers, as bagel run's --newlines.",
+)
 @_TOKENIZER
 @_OPTION
-def preview_command(format_name: str, source: str, count: int, sample: bool, data_root: Optional[Path], seed: int, newlines: str, tokenizer: Optional[str], option: tuple[str, ...]) -> None:
+def preview_command(
+    format_name: str,
+    source: str,
+    count: int,
+    sample: bool,
+    data_root: Path | None,
+    seed: int,
+    newlines: str,
+    tokenizer: str | None,
+    option: tuple[str, ...],
+) -> None:
     """Print the first N items of a source rendered in a format, as `bagel run` writes them."""
     from .config import ConfigError
     from .data import DatasetUnavailable
@@ -113,10 +141,20 @@ def preview_command(format_name: str, source: str, count: int, sample: bool, dat
                 break
             shown += 1
             if record.get("conversations") is not None or record.get("text") is not None:
-                for item_id, src, fmt, text_in, text_out in renderer.sft_rows(record["id"], record["source"], record.get("conversations"), record.get("text"), [0]):
+                for item_id, src, fmt, text_in, text_out in renderer.sft_rows(
+                    record["id"], record["source"], record.get("conversations"), record.get("text"), [0]
+                ):
                     _show(f"{src} {item_id} [{fmt}]", input=text_in, output=text_out)
             if record.get("prompt") is not None:
-                for item_id, src, fmt, prompt, chosen, rejected in renderer.dpo_rows(record["id"], record["source"], record["prompt"], record["chosen"], record["rejected"], record.get("system"), [0]):
+                for item_id, src, fmt, prompt, chosen, rejected in renderer.dpo_rows(
+                    record["id"],
+                    record["source"],
+                    record["prompt"],
+                    record["chosen"],
+                    record["rejected"],
+                    record.get("system"),
+                    [0],
+                ):
                     _show(f"{src} {item_id} [{fmt}, dpo]", prompt=prompt, chosen=chosen, rejected=rejected)
     except (PluginError, ConfigError, DatasetUnavailable, PluginExit) as exc:
         raise click.ClickException(str(exc)) from None

@@ -9,9 +9,10 @@ these attributes when the class is registered and instantiates it only when it i
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Iterator, Literal, Optional, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from .options import Probability
 
@@ -38,7 +39,7 @@ class Component:
     class Options:
         """Settings of the component; subclasses define their own dataclass."""
 
-    def __init__(self, options: Optional[Any] = None) -> None:
+    def __init__(self, options: Any | None = None) -> None:
         self.options = options if options is not None else self.Options()
 
     @classmethod
@@ -76,7 +77,7 @@ class Loader(Component):
     priority: ClassVar[int] = 0
     #: Default cap: at most this many valid records are kept, a seeded sample drawn by id
     #: (independent of row order and process count); ``None`` keeps all.
-    max_items: ClassVar[Optional[int]] = None
+    max_items: ClassVar[int | None] = None
     #: With :meth:`stratum` overridden: ``False`` shares ``max_items`` among the strata in
     #: proportion to their sizes; ``True`` keeps at most ``max_items`` of each stratum.
     cap_per_stratum: ClassVar[bool] = False
@@ -84,7 +85,7 @@ class Loader(Component):
     dataset_ids: ClassVar[tuple[str, ...]] = ()
     #: Folder holding small samples in the upstream layout, ``<sample_root>/<owner>/<name>/``;
     #: used by ``bagel run --sample``.
-    sample_root: ClassVar[Optional[Path]] = None
+    sample_root: ClassVar[Path | None] = None
 
     # --- what the dataset card says about this component's data (see docs/outputs.md) ---
     #: Licence of the upstream data as a Hugging Face licence id (``"apache-2.0"``,
@@ -94,27 +95,27 @@ class Loader(Component):
     license: ClassVar[str] = "unknown"
     #: Terms beyond the licence id that a user must know: a licence agreement to accept,
     #: per-subset licences, provider terms of generated text. Shown beside the licence.
-    terms: ClassVar[Optional[str]] = None
+    terms: ClassVar[str | None] = None
     #: BibTeX of the upstream dataset(s), as their authors ask to be cited; ``None`` when they
     #: give none.
-    citation: ClassVar[Optional[str]] = None
+    citation: ClassVar[str | None] = None
     #: A warning shown at the top of the card when this component's data is in the output
     #: (toxic, harmful or adult content); also tags the card ``not-for-all-audiences``.
-    content_warning: ClassVar[Optional[str]] = None
+    content_warning: ClassVar[str | None] = None
     #: Languages of the upstream text, as the card's ``language`` takes them: ISO 639-1/2/3
     #: codes (``"en"``, ``"fra"``), or ``"multilingual"`` for many (too many to list), plus
     #: ``"code"`` where the data is source code. Most instruction data is English: the default.
     languages: ClassVar[tuple[str, ...]] = ("en",)
 
-    def setup(self, ctx: "LoadContext") -> None:
+    def setup(self, ctx: LoadContext) -> None:
         """Called once per run before :meth:`rows` or :meth:`load`: read lookup tables or other
         datasets here and keep them on ``self``."""
 
-    def rows(self, ctx: "LoadContext") -> Iterable[Any]:
+    def rows(self, ctx: LoadContext) -> Iterable[Any]:
         """Upstream rows, typically ``ctx.load_dataset(...)``."""
         raise NotImplementedError(f"{type(self).__name__} must override rows() or load()")
 
-    def convert(self, row: Any, ctx: "LoadContext") -> "Record | Iterable[Record] | None":
+    def convert(self, row: Any, ctx: LoadContext) -> Record | Iterable[Record] | None:
         """Records made from one upstream row (``None`` or empty when the row is filtered)."""
         raise NotImplementedError(f"{type(self).__name__} must override convert() or load()")
 
@@ -124,7 +125,7 @@ class Loader(Component):
         when overridden; a loader overriding :meth:`load` has no rows, so no strata."""
         raise NotImplementedError
 
-    def load(self, ctx: "LoadContext") -> Iterator["Record"]:
+    def load(self, ctx: LoadContext) -> Iterator[Record]:
         """All records of the component. The default converts :meth:`rows` one by one."""
         for row in ctx.iter_rows(self.rows(ctx)):
             yield from ctx.convert_row(self.convert, row)
@@ -154,7 +155,12 @@ class Loader(Component):
     @classmethod
     def card_metadata(cls) -> dict[str, Any]:
         """Licence, terms, citation and content warning, as the manifest and the card hold them."""
-        return {"license": cls.license, "terms": cls.terms, "citation": cls.citation, "content_warning": cls.content_warning}
+        return {
+            "license": cls.license,
+            "terms": cls.terms,
+            "citation": cls.citation,
+            "content_warning": cls.content_warning,
+        }
 
 
 class Source(Loader):
@@ -183,7 +189,7 @@ class SpecialTokens:
     bos: str = "<s>"
     eos: str = "</s>"
     #: Path of the tokenizer they came from, for formats that need the tokenizer itself.
-    tokenizer_path: Optional[str] = None
+    tokenizer_path: str | None = None
 
 
 class PromptFormat(Component):
@@ -195,7 +201,7 @@ class PromptFormat(Component):
 
     kind: ClassVar[str] = "format"
     #: Added, with probability ``options.system_prompt_probability``, to items without one.
-    default_system_prompt: ClassVar[Optional[str]] = None
+    default_system_prompt: ClassVar[str | None] = None
     #: True for formats that cannot render without ``--tokenizer``; ``--formats all`` leaves
     #: them out (they are used only when named).
     requires_tokenizer: ClassVar[bool] = False
@@ -204,7 +210,7 @@ class PromptFormat(Component):
     class Options:
         system_prompt_probability: Probability = 0.0
 
-    def __init__(self, options: Optional[Any] = None, special: SpecialTokens = SpecialTokens()) -> None:
+    def __init__(self, options: Any | None = None, special: SpecialTokens = SpecialTokens()) -> None:
         super().__init__(options)
         self.special = special
 
@@ -294,7 +300,7 @@ class BenchmarkSet(Component):
 
     kind: ClassVar[str] = "benchmark"
     dataset_ids: ClassVar[tuple[str, ...]] = ()
-    sample_root: ClassVar[Optional[Path]] = None
+    sample_root: ClassVar[Path | None] = None
     #: Names under which ``--benchmarks`` selects this set with others (``legacy``, ``current``).
     groups: ClassVar[tuple[str, ...]] = ()
     #: The set's text must never be written out (its authors keep it off the open web, as
@@ -302,7 +308,7 @@ class BenchmarkSet(Component):
     #: it, so reports, cards and logs name the benchmark item and the score only.
     redact_text: ClassVar[bool] = False
 
-    def texts(self, ctx: "LoadContext") -> Iterable[BenchmarkText]:
+    def texts(self, ctx: LoadContext) -> Iterable[BenchmarkText]:
         raise NotImplementedError
 
     @classmethod
@@ -315,7 +321,7 @@ class Decontaminator(Component):
 
     kind: ClassVar[str] = "decontaminator"
 
-    def __init__(self, options: Optional[Any] = None, cache_dir: Optional[Path] = None) -> None:
+    def __init__(self, options: Any | None = None, cache_dir: Path | None = None) -> None:
         super().__init__(options)
         #: A folder this decontaminator may keep caches in across runs (embeddings, ...).
         self.cache_dir = cache_dir
@@ -373,7 +379,7 @@ class Deduper(Component):
 
     kind: ClassVar[str] = "deduper"
 
-    def __init__(self, options: Optional[Any] = None, cache_dir: Optional[Path] = None) -> None:
+    def __init__(self, options: Any | None = None, cache_dir: Path | None = None) -> None:
         super().__init__(options)
         #: A folder this deduper may keep caches in across runs.
         self.cache_dir = cache_dir
@@ -403,4 +409,3 @@ class Trainer(Component):
 
     def train(self) -> None:
         raise NotImplementedError
-

@@ -29,7 +29,7 @@ import dataclasses
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional, Union
+from typing import Any
 
 from .components import Component, Loader
 from .options import ConfigError, build, check_table, fields_of
@@ -40,7 +40,8 @@ from .stages.dedup import DedupScope, SharedIds
 
 __all__ = ["ConfigError", "RunConfig", "LoaderSettings", "load_recipe", "select", "make_options", "loader_settings"]
 
-Selection = Union[str, list[str]]
+Selection = str | list[str]
+
 
 @dataclass
 class RunConfig:
@@ -56,8 +57,8 @@ class RunConfig:
     decontaminate: Selection = "ngram,embedding,code"
     benchmarks: Selection = "all"
     out: Path = Path("bagel-out")
-    work_dir: Optional[Path] = None
-    data_root: Optional[Path] = None
+    work_dir: Path | None = None
+    data_root: Path | None = None
     sample: bool = False
     seed: int = 42
     #: Worker processes; more than the cores this process may use (CPU affinity) is lowered to
@@ -66,14 +67,14 @@ class RunConfig:
     #: Seconds a loader may spend on one row (reading and converting it): a conversion past it
     #: is counted as rejected (``time limit``), a reader past it stops the run naming the loader
     #: and the row. ``None``: no limit (docs/pipeline.md#limits-and-plugin-containment).
-    item_time_limit: Optional[float] = field(default=None, metadata={"min": 0.001})
-    copies_per_item: Optional[int] = field(default=None, metadata={"min": 1})
-    tokenizer: Optional[str] = None
+    item_time_limit: float | None = field(default=None, metadata={"min": 0.001})
+    copies_per_item: int | None = field(default=None, metadata={"min": 1})
+    tokenizer: str | None = None
     decontaminate_dry_run: bool = False
     #: A loader that keeps at least this many items (after its own cap) is replaced by a seeded
     #: sample of ``global_cap_sample`` items (the reference at v0.2: 75,000 -> 50,000).
-    global_cap: Optional[int] = field(default=None, metadata={"min": 1})
-    global_cap_sample: Optional[int] = field(default=None, metadata={"min": 1})
+    global_cap: int | None = field(default=None, metadata={"min": 1})
+    global_cap_sample: int | None = field(default=None, metadata={"min": 1})
     #: How an item's ``copies_per_item`` formats are chosen: ``spread`` (equal shares) or
     #: ``random`` per item (the reference at v0.2, with one copy).
     format_assignment: FormatAssignment = "spread"
@@ -101,11 +102,15 @@ class RunConfig:
         for key in _SELECTIONS:  # "" or [] (an unset variable, a list emptied by hand) is not "none"
             value = getattr(self, key)
             if not any(str(n).strip() for n in (value.split(",") if isinstance(value, str) else value)):
-                raise ConfigError(f"[run]: {key} = {value!r} selects nothing; name the components, or write \"all\" or \"none\" (--{key.replace('_', '-')})")
+                raise ConfigError(
+                    f'[run]: {key} = {value!r} selects nothing; name the components, or write "all" or "none" (--{key.replace("_", "-")})'
+                )
         if (self.global_cap is None) != (self.global_cap_sample is None):
             raise ConfigError("[run]: global_cap and global_cap_sample go together (set both or neither)")
         if self.global_cap is not None and self.global_cap_sample > self.global_cap:
-            raise ConfigError(f"[run]: global_cap_sample ({self.global_cap_sample}) must not exceed global_cap ({self.global_cap})")
+            raise ConfigError(
+                f"[run]: global_cap_sample ({self.global_cap_sample}) must not exceed global_cap ({self.global_cap})"
+            )
 
     @property
     def work(self) -> Path:
@@ -121,7 +126,11 @@ class RunConfig:
 # The [run] keys alone (the option tables are checked per component).
 _RunKeys = dataclasses.make_dataclass(
     "_RunKeys",
-    [(f.name, f.type, field(default=f.default, default_factory=f.default_factory, metadata=f.metadata)) for f in dataclasses.fields(RunConfig) if f.name != "options"],
+    [
+        (f.name, f.type, field(default=f.default, default_factory=f.default_factory, metadata=f.metadata))
+        for f in dataclasses.fields(RunConfig)
+        if f.name != "options"
+    ],
 )
 _RunKeys.__module__ = __name__
 _RUN_KEYS = {f.name for f in dataclasses.fields(_RunKeys)}
@@ -226,12 +235,12 @@ class LoaderSettings:
     """The settings the engine owns for every loader, defaulting to the class's."""
 
     priority: int
-    max_items: Optional[int] = field(default=None, metadata={"min": 1})
+    max_items: int | None = field(default=None, metadata={"min": 1})
     #: A conversation of more turns is rejected (``too many turns``): an item of n turns
     #: renders into n/2 rows of up to n turns each (docs/pipeline.md#limits-and-plugin-containment).
-    max_turns: Optional[int] = field(default=MAX_TURNS, metadata={"min": 1})
+    max_turns: int | None = field(default=MAX_TURNS, metadata={"min": 1})
     #: A record whose texts hold more characters in all is rejected (``too long``).
-    max_chars: Optional[int] = field(default=MAX_CHARS, metadata={"min": 1})
+    max_chars: int | None = field(default=MAX_CHARS, metadata={"min": 1})
 
 
 _ENGINE_KEYS = {f.name for f in dataclasses.fields(LoaderSettings)}
@@ -265,4 +274,3 @@ def check_tables(registry: Registry, options: dict[str, dict[str, dict[str, Any]
             make_options(cls, table)
             if issubclass(cls, Loader):
                 loader_settings(cls, table)
-

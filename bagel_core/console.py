@@ -18,7 +18,7 @@ import logging
 import os
 import sys
 import time
-from typing import Any, Optional, TextIO
+from typing import Any, TextIO
 
 #: Environment switches of the libraries, read when they are imported (workers included).
 LIBRARY_ENV = {
@@ -49,7 +49,8 @@ def quiet_libraries() -> None:
         sys.modules["datasets"].disable_progress_bars()
         sys.modules["datasets"].logging.set_verbosity_error()
     if "huggingface_hub" in sys.modules:
-        from huggingface_hub.utils import disable_progress_bars, logging as hub_logging
+        from huggingface_hub.utils import disable_progress_bars
+        from huggingface_hub.utils import logging as hub_logging
 
         disable_progress_bars()
         hub_logging.set_verbosity_error()
@@ -70,7 +71,7 @@ def is_terminal(stream: TextIO) -> bool:
 class Progress:
     """One stage's progress; ``update(n)`` as work is done, ``note(text)`` for what it is on."""
 
-    def __init__(self, label: str, total: Optional[int], unit: str, stream: TextIO) -> None:
+    def __init__(self, label: str, total: int | None, unit: str, stream: TextIO) -> None:
         self.label, self.total, self.unit, self.stream = label, total, unit, stream
         self.done = 0
         self.started = self._last = time.monotonic()
@@ -91,7 +92,11 @@ class Progress:
         if now >= self._next:
             of = f"/{self.total:,}" if self.total is not None else ""
             note = f" ({self._note})" if self._note else ""
-            print(f"{self.label}: {self.done:,}{of} {self.unit} after {now - self.started:.0f}s{note}", file=self.stream, flush=True)
+            print(
+                f"{self.label}: {self.done:,}{of} {self.unit} after {now - self.started:.0f}s{note}",
+                file=self.stream,
+                flush=True,
+            )
             self._next = now + LINE_EVERY
 
     def note(self, text: str) -> None:
@@ -104,7 +109,7 @@ class Progress:
             self._bar.close()
             self._bar = None
 
-    def __enter__(self) -> "Progress":
+    def __enter__(self) -> Progress:
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -122,7 +127,9 @@ class _Silent(Progress):
         pass
 
 
-def progress(label: str, total: Optional[int] = None, unit: str = "items", disable: bool = False, stream: Optional[TextIO] = None) -> Progress:
+def progress(
+    label: str, total: int | None = None, unit: str = "items", disable: bool = False, stream: TextIO | None = None
+) -> Progress:
     """The progress display of one stage (nothing when ``disable``)."""
     return _Silent() if disable else Progress(label, total, unit, stream or sys.stderr)
 

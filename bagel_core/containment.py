@@ -22,8 +22,8 @@ import signal
 import sys
 import threading
 import traceback
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator, Optional
 
 
 class PluginExit(Exception):
@@ -70,7 +70,7 @@ def stdout_to_stderr() -> Iterator[None]:
     sys.stdout.flush()
     saved_stdout = sys.stdout
     try:
-        saved_fd: Optional[int] = os.dup(1)
+        saved_fd: int | None = os.dup(1)
         os.dup2(2, 1)
     except OSError:  # no file descriptor 1 (a closed stdout): Python's own prints only
         saved_fd = None
@@ -98,7 +98,7 @@ class ItemTimer:
     """Arms ``SIGALRM`` for ``seconds`` per item (:meth:`start` / :meth:`stop`); a no-op with
     ``seconds`` None or outside the main thread (signals are delivered there only)."""
 
-    def __init__(self, seconds: Optional[float]) -> None:
+    def __init__(self, seconds: float | None) -> None:
         self.seconds = seconds if seconds and threading.current_thread() is threading.main_thread() else None
 
     def start(self) -> None:
@@ -111,7 +111,7 @@ class ItemTimer:
 
 
 @contextmanager
-def item_time_limit(seconds: Optional[float]) -> Iterator[ItemTimer]:
+def item_time_limit(seconds: float | None) -> Iterator[ItemTimer]:
     """An :class:`ItemTimer` whose expiry raises :class:`ItemTimeout` while the block runs."""
     timer = ItemTimer(seconds)
     if not timer.seconds:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import itertools
 import random
 from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Optional, Sequence, TypeVar
+from typing import Any, TypeVar
 
 from . import rng
 from .data import DataAccess, DatasetUnavailable
@@ -37,11 +38,23 @@ class LoadCounts:
     filtered_examples: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"loaded": self.loaded, "rejected": dict(self.rejected), "filtered": dict(self.filtered), "examples": self.examples, "filtered_examples": self.filtered_examples}
+        return {
+            "loaded": self.loaded,
+            "rejected": dict(self.rejected),
+            "filtered": dict(self.filtered),
+            "examples": self.examples,
+            "filtered_examples": self.filtered_examples,
+        }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "LoadCounts":
-        return cls(data["loaded"], Counter(data["rejected"]), Counter(data["filtered"]), dict(data.get("examples", {})), dict(data.get("filtered_examples", {})))
+    def from_dict(cls, data: dict[str, Any]) -> LoadCounts:
+        return cls(
+            data["loaded"],
+            Counter(data["rejected"]),
+            Counter(data["filtered"]),
+            dict(data.get("examples", {})),
+            dict(data.get("filtered_examples", {})),
+        )
 
 
 class LoadContext:
@@ -77,10 +90,14 @@ class LoadContext:
         """True under ``--sample``: data comes from the samples the plugin ships."""
         return self.data.sample
 
-    def load_dataset(self, dataset_id: str, name: Optional[str] = None, split: str = "train", data_files: Any = None, **kwargs: Any):
+    def load_dataset(
+        self, dataset_id: str, name: str | None = None, split: str = "train", data_files: Any = None, **kwargs: Any
+    ):
         """A ``datasets.Dataset`` of the upstream data (see :class:`bagel_core.data.DataAccess`)."""
         self._rows_label = f"row {{}} of {dataset_id}"
-        return self.data.load_dataset(dataset_id, name=name, split=split, data_files=data_files, reject=self.reject, **kwargs)
+        return self.data.load_dataset(
+            dataset_id, name=name, split=split, data_files=data_files, reject=self.reject, **kwargs
+        )
 
     def iter_rows(self, rows: Iterable[Any], batch_size: int = 1000) -> Iterator[dict]:
         """The rows of ``rows`` as dicts. A ``datasets.Dataset`` is read in batches, several
@@ -107,7 +124,7 @@ class LoadContext:
                 index += 1
                 yield dict(zip(keys, values))
 
-    def dataset_file(self, dataset_id: str, filename: str, url: Optional[str] = None) -> Path:
+    def dataset_file(self, dataset_id: str, filename: str, url: str | None = None) -> Path:
         """The path of one upstream file (for raw files ``datasets`` does not parse)."""
         return self.data.file(dataset_id, filename, url=url)
 
@@ -127,7 +144,7 @@ class LoadContext:
     def sample_keys(self, keys: Iterable[str], n: int, purpose: str) -> set[str]:
         return rng.sample_keys(keys, n, self.seed, f"{self.component}:{purpose}")
 
-    def bottom_k(self, n: int, purpose: str) -> "rng.BottomK":
+    def bottom_k(self, n: int, purpose: str) -> rng.BottomK:
         """A streamed sample of at most ``n`` items, the keys :meth:`sample_keys` would pick."""
         return rng.BottomK(n, self.seed, f"{self.component}:{purpose}")
 
@@ -146,7 +163,7 @@ class LoadContext:
                 example["row"] = excerpt(self._row)
             self.counts.filtered_examples[reason] = example
 
-    def reject(self, reason: str, n: int = 1, *, at: Optional[str] = None, row: Any = None, detail: str = "") -> None:
+    def reject(self, reason: str, n: int = 1, *, at: str | None = None, row: Any = None, detail: str = "") -> None:
         """Count ``n`` malformed upstream rows under ``reason``. The first of each reason is kept
         as the manifest's example: where it was (``at``, default the current row) and an excerpt."""
         reason = str(reason)
@@ -179,7 +196,7 @@ class LoadContext:
             return
         raise RowFailure(self.component, f"{self.where() or 'a row'} ({excerpt(row, 80)})", exc) from exc
 
-    def convert_row(self, convert: Callable[[Any, "LoadContext"], Any], row: Any) -> list[Record]:
+    def convert_row(self, convert: Callable[[Any, LoadContext], Any], row: Any) -> list[Record]:
         """``convert(row, ctx)`` as a list. A row that raises bad data (:data:`bagel_core.readers.DATA_ERRORS`)
         is counted as rejected; any other exception stops the run as a :class:`RowFailure`."""
         self._row = row  # for the example of a filter() inside convert

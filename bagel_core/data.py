@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any
 
 from .errors import is_environment
 from .readers import MalformedFile
@@ -19,7 +20,7 @@ from .readers import MalformedFile
 class DatasetUnavailable(Exception):
     """An upstream dataset could not be read; the message says how to provide it."""
 
-    def __init__(self, dataset_id: str, detail: str, data_root: Optional[Path] = None, sample: bool = False) -> None:
+    def __init__(self, dataset_id: str, detail: str, data_root: Path | None = None, sample: bool = False) -> None:
         if sample:
             how = f"the plugin ships no sample for it (looked in {data_root / dataset_id if data_root else '?'})"
         else:
@@ -55,12 +56,14 @@ _NOT_LOADABLE = {
 }
 
 
-def _not_loadable(dataset_id: str, exc: BaseException, where: Path) -> Optional[DatasetNotLoadable]:
+def _not_loadable(dataset_id: str, exc: BaseException, where: Path) -> DatasetNotLoadable | None:
     """The :class:`DatasetNotLoadable` that ``exc`` (raised by ``datasets``) means, if any."""
     message = str(exc).splitlines()[0] if str(exc) else ""
     for fragment, what_to_do in _NOT_LOADABLE.items():
         if fragment in message:
-            return DatasetNotLoadable(dataset_id, f"{type(exc).__name__}: {message}", what_to_do.format(dataset_id=dataset_id, where=where))
+            return DatasetNotLoadable(
+                dataset_id, f"{type(exc).__name__}: {message}", what_to_do.format(dataset_id=dataset_id, where=where)
+            )
     return None
 
 
@@ -91,7 +94,13 @@ def _resolve(folder: Path, data_files: Any) -> dict[str, list[Path]]:
     """The files of each split that ``data_files`` names in ``folder`` (every data file of the
     folder under "train" when it names none)."""
     if data_files is None:
-        return {"train": sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix in _DATA_SUFFIXES and not p.name.startswith("."))}
+        return {
+            "train": sorted(
+                p
+                for p in folder.rglob("*")
+                if p.is_file() and p.suffix in _DATA_SUFFIXES and not p.name.startswith(".")
+            )
+        }
     by_split = data_files if isinstance(data_files, dict) else {"train": data_files}
     resolved: dict[str, list[Path]] = {}
     for split_name, patterns in by_split.items():
@@ -100,7 +109,9 @@ def _resolve(folder: Path, data_files: Any) -> dict[str, list[Path]]:
     return resolved
 
 
-def _json_lines_files(resolved: dict[str, list[Path]], clean: bool = False, reject: Optional[Reject] = None) -> Optional[dict[str, list[str]]]:
+def _json_lines_files(
+    resolved: dict[str, list[Path]], clean: bool = False, reject: Reject | None = None
+) -> dict[str, list[str]] | None:
     """``resolved`` with every JSON-array file replaced by a JSON-lines copy (see
     :mod:`bagel_core.json_arrays`) and, with ``clean``, every JSON-lines file with bad lines by
     a copy without them (each bad line reported to ``reject``); ``None`` when there is nothing
@@ -138,32 +149,34 @@ def _malformed(resolved: dict[str, list[Path]], exc: BaseException) -> Malformed
             import pyarrow.parquet as pq
 
             try:
-                pq.ParquetFile(path).metadata
+                pq.read_metadata(path)
             except (pa.ArrowException, OSError) as problem:
                 return MalformedFile(path, f"not a readable parquet file ({problem})")
     what = files[0] if len(files) == 1 else (files[0].parent if files else "the local files")
     detail = str(exc.__cause__ or exc).strip().splitlines()
-    return MalformedFile(what, f"datasets could not read it ({type(exc.__cause__ or exc).__name__}: {detail[0] if detail else ''})")
+    return MalformedFile(
+        what, f"datasets could not read it ({type(exc.__cause__ or exc).__name__}: {detail[0] if detail else ''})"
+    )
 
 
 class DataAccess:
     """Where one component reads its upstream data from."""
 
-    def __init__(self, data_root: Optional[Path] = None, sample: bool = False, hub: bool = True) -> None:
+    def __init__(self, data_root: Path | None = None, sample: bool = False, hub: bool = True) -> None:
         self.data_root = Path(data_root) if data_root is not None else None
         self.sample = sample
         # With --sample nothing may come from the network.
         self.hub = hub and not sample
 
     @classmethod
-    def for_component(cls, component: type, data_root: Optional[Path] = None, sample: bool = False) -> "DataAccess":
+    def for_component(cls, component: type, data_root: Path | None = None, sample: bool = False) -> DataAccess:
         """Where a loader or benchmark set reads: the samples it ships under ``--sample``, else
         ``data_root`` (if any) and the Hub."""
         if sample:
             return cls(component.sample_root, sample=True)
         return cls(data_root)
 
-    def local_dir(self, dataset_id: str) -> Optional[Path]:
+    def local_dir(self, dataset_id: str) -> Path | None:
         """``ROOT/owner/name`` when a data root is set and holds that dataset (under its id,
         or under another name it had on the Hub: :data:`RENAMED`)."""
         if self.data_root is None:
@@ -180,10 +193,10 @@ class DataAccess:
     def load_dataset(
         self,
         dataset_id: str,
-        name: Optional[str] = None,
+        name: str | None = None,
         split: str = "train",
         data_files: Any = None,
-        reject: Optional[Reject] = None,
+        reject: Reject | None = None,
         **kwargs: Any,
     ):
         """``datasets.load_dataset`` on the local copy if there is one, else on the Hub.
@@ -215,7 +228,7 @@ class DataAccess:
                 raise
             raise unloadable from exc
 
-    def _load_local(self, folder: Path, data_files: Any, split: str, reject: Optional[Reject], **kwargs: Any):
+    def _load_local(self, folder: Path, data_files: Any, split: str, reject: Reject | None, **kwargs: Any):
         """Load files present in ``folder``: a failure is theirs ("present but malformed"),
         after one retry without the bad lines of JSON-lines files."""
         import datasets
@@ -226,8 +239,19 @@ class DataAccess:
             if lines is not None:
                 return datasets.load_dataset("json", data_files=lines, split=split, **kwargs)
             return datasets.load_dataset(str(folder), data_files=data_files, split=split, **kwargs)
-        except (datasets.exceptions.DatasetGenerationError, OSError, ValueError, StopIteration, zipfile.BadZipFile) as exc:
-            if isinstance(exc, FileNotFoundError) or not any(resolved.values()) or is_environment(exc) or is_environment(exc.__cause__):
+        except (
+            datasets.exceptions.DatasetGenerationError,
+            OSError,
+            ValueError,
+            StopIteration,
+            zipfile.BadZipFile,
+        ) as exc:
+            if (
+                isinstance(exc, FileNotFoundError)
+                or not any(resolved.values())
+                or is_environment(exc)
+                or is_environment(exc.__cause__)
+            ):
                 raise  # nothing there to blame (not available), or the machine's fault
             failure = exc
         clean = _json_lines_files(resolved, clean=True, reject=reject)
@@ -238,7 +262,7 @@ class DataAccess:
                 failure = exc
         raise _malformed(resolved, failure) from failure
 
-    def file(self, dataset_id: str, filename: str, url: Optional[str] = None) -> Path:
+    def file(self, dataset_id: str, filename: str, url: str | None = None) -> Path:
         """One upstream file: local copy, else the Hub (or ``url`` for data hosted elsewhere)."""
         folder = self.local_dir(dataset_id)
         if folder is not None:

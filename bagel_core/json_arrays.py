@@ -12,8 +12,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO, Any, Callable, Iterator, Optional
+from typing import IO, Any
 
 from .storage import temporary_path
 
@@ -68,7 +69,7 @@ def iter_json_array(fh: IO[str], chunk: int = _CHUNK) -> Iterator[Any]:
             fill()
 
     skip(_SPACE)
-    if buf[pos:pos + 1] != "[":
+    if buf[pos : pos + 1] != "[":
         raise ValueError("not a JSON array")
     pos += 1
     while True:
@@ -81,7 +82,7 @@ def iter_json_array(fh: IO[str], chunk: int = _CHUNK) -> Iterator[Any]:
             if pos < len(buf):
                 line = lines_before + buf.count("\n", 0, pos) + 1
                 start = buf.rfind("\n", 0, pos) + 1 if "\n" in buf[:pos] else line_start
-                raise ExtraData(line, pos - start + 1, buf[pos:pos + 20])
+                raise ExtraData(line, pos - start + 1, buf[pos : pos + 20])
             return
         try:
             value, end = decoder.raw_decode(buf, pos)
@@ -91,7 +92,9 @@ def iter_json_array(fh: IO[str], chunk: int = _CHUNK) -> Iterator[Any]:
             fill()
             continue
         except RecursionError:
-            raise ValueError(f"an element nested too deeply, at line {lines_before + buf.count(chr(10), 0, pos) + 1}") from None
+            raise ValueError(
+                f"an element nested too deeply, at line {lines_before + buf.count(chr(10), 0, pos) + 1}"
+            ) from None
         # A value is complete only when "," or "]" follows it: "2" may be the start of "2.5".
         after = end
         while after < len(buf) and buf[after] in _SPACE:
@@ -141,7 +144,7 @@ class _Recorder:
         pass
 
 
-def without_bad_lines(path: Path, cache_dir: Path, reject: Optional[Callable[..., None]] = None) -> Path:
+def without_bad_lines(path: Path, cache_dir: Path, reject: Callable[..., None] | None = None) -> Path:
     """``path`` (JSON lines) without the lines that are not UTF-8 or not JSON, made once per
     (path, size, mtime); each such line is reported to ``reject(reason, at=..., row=...)``
     every time, or, with no ``reject``, raises :class:`~bagel_core.MalformedFile`. The path
@@ -149,7 +152,9 @@ def without_bad_lines(path: Path, cache_dir: Path, reject: Optional[Callable[...
     from .readers import MalformedFile, json_lines
 
     stat = path.stat()
-    key = hashlib.blake2b(f"{path.resolve()}\0{stat.st_size}\0{stat.st_mtime_ns}\0clean".encode(), digest_size=12).hexdigest()
+    key = hashlib.blake2b(
+        f"{path.resolve()}\0{stat.st_size}\0{stat.st_mtime_ns}\0clean".encode(), digest_size=12
+    ).hexdigest()
     target = cache_dir / f"{path.stem}-{key}.clean.jsonl"
     report = target.with_suffix(".rejected.json")
     if not report.exists():

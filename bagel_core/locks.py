@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import fcntl
 import os
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from .publish import LOCK, OutputNotWritable, not_writable
 
@@ -44,7 +44,9 @@ def hold(folder: Path, what: str) -> Iterator[None]:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise FolderInUse(f"the {what} {folder} is in use by another bagel run ({_holder(fd)}); wait for it to finish or choose another folder") from None
+            raise FolderInUse(
+                f"the {what} {folder} is in use by another bagel run ({_holder(fd)}); wait for it to finish or choose another folder"
+            ) from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         yield

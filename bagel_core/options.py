@@ -26,10 +26,14 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
+import types
 import typing
-from pathlib import Path
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal, Optional, Union
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union
+
+#: ``Optional[X]``/``Union[A, B]`` and ``X | None``/``A | B`` (PEP 604) are different origins before 3.14.
+_UNIONS = (Union, types.UnionType)
 
 #: How a recipe writes "no value" for an ``Optional`` field (TOML has no null).
 NONE = "none"
@@ -43,8 +47,8 @@ class ConfigError(ValueError):
 class Range:
     """Bounds of a number, as ``Annotated`` metadata: ``Annotated[int, Range(min=1)]``."""
 
-    min: Optional[float] = None
-    max: Optional[float] = None
+    min: float | None = None
+    max: float | None = None
 
 
 #: A probability: a number from 0 to 1.
@@ -63,7 +67,9 @@ REDACTED = "<redacted>"
 
 #: Names taken as secrets without the marker: a whole ``_``-separated part of the name is one
 #: of these words (``api_key``, ``hf_token``, ``db_password``; not ``max_tokens`` or ``tokenizer``).
-_SECRET_NAME = re.compile(r"(?:^|_)(?:api_?key|key|token|secret|password|passwd|passphrase|credentials?)(?:_|$)", re.IGNORECASE)
+_SECRET_NAME = re.compile(
+    r"(?:^|_)(?:api_?key|key|token|secret|password|passwd|passphrase|credentials?)(?:_|$)", re.IGNORECASE
+)
 
 
 def is_secret(name: str, hint: Any = None) -> bool:
@@ -73,7 +79,7 @@ def is_secret(name: str, hint: Any = None) -> bool:
     return typing.get_origin(hint) is Annotated and any(isinstance(m, Secret) for m in hint.__metadata__)
 
 
-def redact(table: dict[str, Any], options_cls: Optional[type] = None) -> dict[str, Any]:
+def redact(table: dict[str, Any], options_cls: type | None = None) -> dict[str, Any]:
     """``table`` (option name -> value) with the values of secrets replaced by :data:`REDACTED`:
     those named like secrets, and those ``options_cls`` (a dataclass) marks ``Secret()``."""
     hints = typing.get_type_hints(options_cls, include_extras=True) if options_cls is not None else {}
@@ -86,7 +92,7 @@ def _describe(hint: Any) -> str:
         return _describe(args[0])
     if origin is Literal:
         return "one of " + ", ".join(repr(a) for a in args)
-    if origin is Union:
+    if origin in _UNIONS:
         values = [a for a in args if a is not type(None)]
         if all(typing.get_origin(a) is Literal for a in values):  # Literal["x"] | Literal["y", "z"]
             values = [Literal[tuple(c for a in values for c in typing.get_args(a))]]
@@ -118,7 +124,7 @@ class _OutOfRange(Exception):
         self.bound, self.limit = bound, limit
 
 
-def _check_range(value: Any, low: Optional[float], high: Optional[float]) -> None:
+def _check_range(value: Any, low: float | None, high: float | None) -> None:
     # nan compares false with everything, so it would pass any bound: a bounded number is finite.
     if isinstance(value, float) and not math.isfinite(value) and (low is not None or high is not None):
         raise _NotFinite
@@ -143,9 +149,13 @@ def _coerce(hint: Any, value: Any) -> Any:
         if any(value == a and type(value) is type(a) for a in args):
             return value
         raise _Mismatch
-    if origin is Union:
-        if value is None or (isinstance(value, str) and value.strip().lower() == NONE and type(None) in args
-                             and not any(_accepts_none_string(a) for a in args)):
+    if origin in _UNIONS:
+        if value is None or (
+            isinstance(value, str)
+            and value.strip().lower() == NONE
+            and type(None) in args
+            and not any(_accepts_none_string(a) for a in args)
+        ):
             if type(None) in args:
                 return None
             raise _Mismatch
@@ -265,4 +275,3 @@ def parse_assignments(pairs: typing.Iterable[str], flag: str = "--option") -> li
         head, dot, last = key.strip().rpartition(".")
         result.append((head + dot + last.replace("-", "_"), parse_value(value.strip())))
     return result
-

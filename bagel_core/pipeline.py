@@ -13,13 +13,13 @@ import dataclasses
 import importlib.util
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any
 
 from . import errors, locks, publish
 from .components import Component, SpecialTokens
-from .containment import contained, who
 from .config import (
     ConfigError,
     LoaderSettings,
@@ -29,6 +29,7 @@ from .config import (
     make_options,
     select,
 )
+from .containment import contained, who
 from .context import LoadCounts
 from .data import DataAccess
 from .plan import mixture_plan
@@ -52,7 +53,7 @@ class Selected:
     info: ComponentInfo
     options: Any
     #: The engine's settings of a loader (priority, cap); None for other kinds.
-    settings: Optional[LoaderSettings] = None
+    settings: LoaderSettings | None = None
 
     @property
     def priority(self) -> int:
@@ -90,7 +91,7 @@ def _select(registry: Registry, config: RunConfig, kind: str, selection) -> list
     return chosen
 
 
-def special_tokens(tokenizer: Optional[str]) -> SpecialTokens:
+def special_tokens(tokenizer: str | None) -> SpecialTokens:
     """BOS/EOS strings of ``--tokenizer`` (any ``AutoTokenizer`` path), else the defaults."""
     if not tokenizer:
         return SpecialTokens()
@@ -134,7 +135,9 @@ def resolve(config: RunConfig, registry: Registry) -> Components:
     if not formats:
         raise ConfigError("select at least one prompt format (--formats)")
     if config.copies_per_item is not None and config.copies_per_item > len(formats):
-        raise ConfigError(f"--copies-per-item must be between 1 and the number of formats ({len(formats)}), got {config.copies_per_item}")
+        raise ConfigError(
+            f"--copies-per-item must be between 1 and the number of formats ({len(formats)}), got {config.copies_per_item}"
+        )
     dedupers = _select(registry, config, "deduper", config.dedup)
     _check_modules(dedupers)
     for d in dedupers:  # a missing library or contradictory options fail before any loading
@@ -154,9 +157,13 @@ def resolve(config: RunConfig, registry: Registry) -> Components:
     # A key is a loader's name or one of its source labels (cinematika_memories, glaive-func);
     # installed loaders that are not selected are fine (a recipe run with fewer sources).
     names = [*registry.of("source"), *registry.of("dpo_builder")]
-    unknown = [k for k in config.shared_ids if not any(k in (n, n.replace("_", "-")) or k.startswith(f"{n}_") for n in names)]
+    unknown = [
+        k for k in config.shared_ids if not any(k in (n, n.replace("_", "-")) or k.startswith(f"{n}_") for n in names)
+    ]
     if unknown:
-        raise ConfigError(f"[run] shared_ids names {unknown}, neither an installed source or DPO builder nor one of its source labels")
+        raise ConfigError(
+            f"[run] shared_ids names {unknown}, neither an installed source or DPO builder nor one of its source labels"
+        )
     _check_modules([*loaders, *formats, *decontaminators, *benchmarks])
     return Components(loaders, formats, dedupers, decontaminators, benchmarks)
 
@@ -168,7 +175,10 @@ def _check_modules(selected: list[Selected]) -> None:
         for module in c.cls.requires_modules:
             if importlib.util.find_spec(module) is None:
                 message = errors.describe(ModuleNotFoundError(name=module))
-                off = {"decontaminator": "; or turn it off (--decontaminate none)", "deduper": "; or leave it out (--dedup)"}.get(c.cls.kind, "")
+                off = {
+                    "decontaminator": "; or turn it off (--decontaminate none)",
+                    "deduper": "; or leave it out (--dedup)",
+                }.get(c.cls.kind, "")
                 raise ConfigError(f"{describe(c.cls)}: {message}{off}")
 
 
@@ -188,7 +198,7 @@ class Stages:
 
     loads: list[LoadStage]
     dedup: DedupStage
-    decontaminate: Optional[DecontaminateStage]
+    decontaminate: DecontaminateStage | None
     render: RenderStage
 
 
@@ -198,26 +208,67 @@ def compose(config: RunConfig, chosen: Components, tokens: SpecialTokens, quiet:
     for s in chosen.loaders:
         caps = Caps(s.settings.max_items, s.cls.cap_per_stratum, config.global_cap, config.global_cap_sample)
         limits = Limits(s.settings.max_turns, s.settings.max_chars, config.item_time_limit)
-        task = LoadTask(s.cls, s.options, config.seed, config.data_root, config.sample, Path(SHARD), quiet, caps, limits)
+        task = LoadTask(
+            s.cls, s.options, config.seed, config.data_root, config.sample, Path(SHARD), quiet, caps, limits
+        )
         with contained(who(s.cls)):
             data_fp = _data(config, s.cls).fingerprint(s.cls.dataset_ids) + s.cls(s.options).input_fingerprint()
         loads.append(LoadStage(task, s.identity() | {"priority": s.priority}, data_fp))
     names = [s.cls.name for s in chosen.loaders]
-    dpo_only = [i for i, s in enumerate(chosen.loaders) if s.cls.kind == "dpo_builder" and s.cls.name in config.dpo_only]
+    dpo_only = [
+        i for i, s in enumerate(chosen.loaders) if s.cls.kind == "dpo_builder" and s.cls.name in config.dpo_only
+    ]
     # A DPO-only builder replaces the SFT items of the loaders that read its upstream data.
     twins = {
-        b.cls.name: [s.cls.name for s in chosen.loaders if s.cls.kind == "source" and set(s.cls.dataset_ids) & set(b.cls.dataset_ids)]
+        b.cls.name: [
+            s.cls.name
+            for s in chosen.loaders
+            if s.cls.kind == "source" and set(s.cls.dataset_ids) & set(b.cls.dataset_ids)
+        ]
         for b in (chosen.loaders[i] for i in dpo_only)
     }
-    dedup = DedupStage(loads, [(d.cls, d.options) for d in chosen.dedupers], [names, [d.identity() for d in chosen.dedupers]], config.dedup_scope, dpo_only, work / "cache", twins, config.shared_ids)
+    dedup = DedupStage(
+        loads,
+        [(d.cls, d.options) for d in chosen.dedupers],
+        [names, [d.identity() for d in chosen.dedupers]],
+        config.dedup_scope,
+        dpo_only,
+        work / "cache",
+        twins,
+        config.shared_ids,
+    )
     decontaminate = None
     if chosen.decontaminators:
         benchmarks = [(b.cls, b.options, _data(config, b.cls)) for b in chosen.benchmarks]
-        identities = [[d.identity() for d in chosen.decontaminators], [[b.identity(), data.fingerprint(b.cls.dataset_ids)] for b, (_, _, data) in zip(chosen.benchmarks, benchmarks)]]
-        decontaminate = DecontaminateStage(dedup, [(d.cls, d.options) for d in chosen.decontaminators], benchmarks, identities, config.seed, config.decontaminate_dry_run, work / "cache", quiet, config.num_proc)
+        identities = [
+            [d.identity() for d in chosen.decontaminators],
+            [
+                [b.identity(), data.fingerprint(b.cls.dataset_ids)]
+                for b, (_, _, data) in zip(chosen.benchmarks, benchmarks)
+            ],
+        ]
+        decontaminate = DecontaminateStage(
+            dedup,
+            [(d.cls, d.options) for d in chosen.decontaminators],
+            benchmarks,
+            identities,
+            config.seed,
+            config.decontaminate_dry_run,
+            work / "cache",
+            quiet,
+            config.num_proc,
+        )
     render = RenderStage(
-        decontaminate or dedup, [(f.cls, f.options) for f in chosen.formats], [f.identity() for f in chosen.formats], tokens,
-        config.seed, config.copies_per_item, config.format_assignment, config.newlines, config.num_proc, quiet,
+        decontaminate or dedup,
+        [(f.cls, f.options) for f in chosen.formats],
+        [f.identity() for f in chosen.formats],
+        tokens,
+        config.seed,
+        config.copies_per_item,
+        config.format_assignment,
+        config.newlines,
+        config.num_proc,
+        quiet,
         dpo_chosen_newlines=config.dpo_chosen_newlines,
     )
     return Stages(loads, dedup, decontaminate, render)
@@ -229,17 +280,20 @@ def _usable_num_proc(config: RunConfig) -> RunConfig:
     usable = cores()
     if config.num_proc <= usable:
         return config
-    print(f"warning: --num-proc {config.num_proc} lowered to {usable}: this process may use {usable} CPU core(s)", file=sys.stderr)
+    print(
+        f"warning: --num-proc {config.num_proc} lowered to {usable}: this process may use {usable} CPU core(s)",
+        file=sys.stderr,
+    )
     return dataclasses.replace(config, num_proc=usable)
 
 
 def run(
     config: RunConfig,
-    registry: Optional[Registry] = None,
+    registry: Registry | None = None,
     quiet: bool = True,
     log: Callable[[str], None] = lambda message: None,
     plan: bool = False,
-    command: Optional[str] = None,
+    command: str | None = None,
     force: bool = False,
     allow_empty: bool = False,
 ) -> RunResult:
@@ -269,11 +323,25 @@ def run(
         publish.claim(out, work, force)
     folders = ([] if plan else [(out, "output folder (--out)")]) + [(work, "work folder (--work-dir)")]
     with locks.hold_all(*folders):
-        return _run_locked(config, registry, chosen, stages, runner, fingerprint, tokens, log, plan, command, force, allow_empty)
+        return _run_locked(
+            config, registry, chosen, stages, runner, fingerprint, tokens, log, plan, command, force, allow_empty
+        )
 
 
-def _run_locked(config: RunConfig, registry: Registry, chosen: Components, stages: Stages, runner: Runner, fingerprint: str,
-                tokens: SpecialTokens, log: Callable[[str], None], plan: bool, command: Optional[str], force: bool, allow_empty: bool) -> RunResult:
+def _run_locked(
+    config: RunConfig,
+    registry: Registry,
+    chosen: Components,
+    stages: Stages,
+    runner: Runner,
+    fingerprint: str,
+    tokens: SpecialTokens,
+    log: Callable[[str], None],
+    plan: bool,
+    command: str | None,
+    force: bool,
+    allow_empty: bool,
+) -> RunResult:
     """The stages and the publishing of :func:`run`, with the folders locked."""
     work, out = Path(config.work), Path(config.out)
     publish.prepare(None if plan else out, work)  # a plan writes nothing into out
@@ -283,7 +351,22 @@ def _run_locked(config: RunConfig, registry: Registry, chosen: Components, stage
     if plan:
         names = [f.cls.name for f in chosen.formats]
         global_cap = (config.global_cap, config.global_cap_sample) if config.global_cap is not None else None
-        return RunResult(mixture_plan(chosen.loaders, counts, dedup.counts, dedup.folder, names, config.seed, config.copies_per_item, config.format_assignment, global_cap, [d.cls.name for d in chosen.decontaminators]), reused=False, timings=runner.timings)
+        return RunResult(
+            mixture_plan(
+                chosen.loaders,
+                counts,
+                dedup.counts,
+                dedup.folder,
+                names,
+                config.seed,
+                config.copies_per_item,
+                config.format_assignment,
+                global_cap,
+                [d.cls.name for d in chosen.decontaminators],
+            ),
+            reused=False,
+            timings=runner.timings,
+        )
     decontaminate = _decontaminate(runner, stages.decontaminate) if stages.decontaminate else None
     if decontaminate is not None:
         flagged = decontaminate.counts["flagged"]
@@ -292,10 +375,29 @@ def _run_locked(config: RunConfig, registry: Registry, chosen: Components, stage
 
     started = time.perf_counter()
     manifest = build_manifest(
-        config, registry, chosen, counts, dedup.counts, decontaminate.counts if decontaminate else NO_CONTAMINATION,
-        render.counts, fingerprint, tokens, command,
+        config,
+        registry,
+        chosen,
+        counts,
+        dedup.counts,
+        decontaminate.counts if decontaminate else NO_CONTAMINATION,
+        render.counts,
+        fingerprint,
+        tokens,
+        command,
     )
-    write_outputs(out, manifest, render.folder, dedup.folder, decontaminate.folder if decontaminate else None, config.tokenizer, log, config.num_proc,
-                  work=work, force=force, allow_empty=allow_empty)
+    write_outputs(
+        out,
+        manifest,
+        render.folder,
+        dedup.folder,
+        decontaminate.folder if decontaminate else None,
+        config.tokenizer,
+        log,
+        config.num_proc,
+        work=work,
+        force=force,
+        allow_empty=allow_empty,
+    )
     runner.timings["write"] = time.perf_counter() - started
     return RunResult(manifest, reused=False, timings=runner.timings)

@@ -14,8 +14,9 @@ both) after dedup and decontamination.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -46,7 +47,9 @@ def _items(shard: Path, kind: str) -> tuple[list[str], list[str], list[int], dic
         answers = [0] * table.num_rows
         for parent in pc.list_parent_indices(conversations).filter(pc.equal(turns.field("from"), "gpt")).to_pylist():
             answers[parent] += 1
-        for item_id, origin, n, is_text in zip(batch_ids, batch_origins, answers, table.column("text").is_valid().to_pylist()):
+        for item_id, origin, n, is_text in zip(
+            batch_ids, batch_origins, answers, table.column("text").is_valid().to_pylist()
+        ):
             if is_text:
                 plain[origin] = plain.get(origin, 0) + 1
             else:
@@ -56,7 +59,9 @@ def _items(shard: Path, kind: str) -> tuple[list[str], list[str], list[int], dic
     return ids, origins, rows, plain
 
 
-def _rows_per_format(shard: Path, kind: str, formats: Sequence[str], seed: int, copies: int | None, assignment: FormatAssignment):
+def _rows_per_format(
+    shard: Path, kind: str, formats: Sequence[str], seed: int, copies: int | None, assignment: FormatAssignment
+):
     """Per origin: items, and rows per format (plus plain texts under ``PLAIN_TEXT``)."""
     ids, origins, rows, plain = _items(shard, kind)
     per: dict[str, dict[str, int]] = {}
@@ -147,29 +152,77 @@ def mixture_plan(
 def plan_table(plan: dict[str, Any]) -> str:
     """The plan as a text table, one line per component and a total."""
     formats = plan["formats"]
-    header = ["source", "prio", "upstream", "cap", "filtered (reason: n)", "dups", "sft items", "dpo pairs", *formats, PLAIN_TEXT]
+    header = [
+        "source",
+        "prio",
+        "upstream",
+        "cap",
+        "filtered (reason: n)",
+        "dups",
+        "sft items",
+        "dpo pairs",
+        *formats,
+        PLAIN_TEXT,
+    ]
     rows = []
     for name, s in plan["sources"].items():
         filtered = ", ".join(f"{k}: {v}" for k, v in s["filtered"].items()) or "-"
         cap = "-" if s["max_items"] is None else f"{s['max_items']:,}" + ("/stratum" if s["cap_per_stratum"] else "")
-        rows.append([name, s["priority"], s["upstream_rows"], cap, filtered, s["duplicates"], s["sft_items"], s["dpo_pairs"], *(s["rows"][f] for f in formats), s["rows"][PLAIN_TEXT]])
+        rows.append(
+            [
+                name,
+                s["priority"],
+                s["upstream_rows"],
+                cap,
+                filtered,
+                s["duplicates"],
+                s["sft_items"],
+                s["dpo_pairs"],
+                *(s["rows"][f] for f in formats),
+                s["rows"][PLAIN_TEXT],
+            ]
+        )
     t = plan["totals"]
-    rows.append(["TOTAL", "", t["upstream_rows"], "", "", t["duplicates"], t["sft_items"], t["dpo_pairs"], *(t["rows"][f] for f in formats), t["rows"][PLAIN_TEXT]])
+    rows.append(
+        [
+            "TOTAL",
+            "",
+            t["upstream_rows"],
+            "",
+            "",
+            t["duplicates"],
+            t["sft_items"],
+            t["dpo_pairs"],
+            *(t["rows"][f] for f in formats),
+            t["rows"][PLAIN_TEXT],
+        ]
+    )
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    line = lambda r: "  ".join(str(c).ljust(w) if i in (0, 4) else str(c).rjust(w) for i, (c, w) in enumerate(zip(r, widths)))  # noqa: E731
+
+    def line(r):
+        return "  ".join(str(c).ljust(w) if i in (0, 4) else str(c).rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
+
     copies = plan["copies_per_item"]
-    note = "every format" if copies is None or copies >= len(formats) else f"{copies} of {len(formats)} formats per item ({plan['format_assignment']})"
+    note = (
+        "every format"
+        if copies is None or copies >= len(formats)
+        else f"{copies} of {len(formats)} formats per item ({plan['format_assignment']})"
+    )
     summary = (
         f"items after dedup: {t['items']:,} ({t['sft_items']:,} SFT, {t['dpo_pairs']:,} DPO, {t['both']:,} both); "
         f"rows: {note}"
     )
     names = plan.get("decontaminators")
     if names:
-        summary += (f"\ncounted BEFORE decontamination: the run's decontaminators ({', '.join(names)}) remove more "
-                    "items and rows, not estimated here; the run's manifest has the final counts")
+        summary += (
+            f"\ncounted BEFORE decontamination: the run's decontaminators ({', '.join(names)}) remove more "
+            "items and rows, not estimated here; the run's manifest has the final counts"
+        )
     else:
         summary += "\nno decontamination selected: these are the run's counts"
     if plan["global_cap"]:
         cap, sample = plan["global_cap"]
-        summary += f"\nglobal cap: a component with {cap:,} items or more kept a seeded {sample:,} (filtered 'global cap')"
+        summary += (
+            f"\nglobal cap: a component with {cap:,} items or more kept a seeded {sample:,} (filtered 'global cap')"
+        )
     return "\n".join([line(header), line(["-" * w for w in widths]), *map(line, rows), summary])

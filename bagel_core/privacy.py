@@ -13,8 +13,9 @@ import os
 import re
 import shlex
 import typing
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any
 
 from .options import REDACTED, is_secret
 
@@ -39,7 +40,7 @@ def tilde(text: str) -> str:
     return text
 
 
-def public(value: Any, out: Optional[Path] = None) -> Any:
+def public(value: Any, out: Path | None = None) -> Any:
     """``value`` (a string, or lists and dicts of them) with paths under ``out`` written
     relative to it (``out`` itself is ``.``) and paths under the home folder as ``~``."""
     if isinstance(value, dict):
@@ -70,7 +71,7 @@ def command_line(command: str, secret: Callable[[str], bool]) -> str:
         elif word in ("-o", "--option"):
             option_next = True
         elif word.startswith("--option="):
-            flag, value = "--option=", word[len("--option="):]
+            flag, value = "--option=", word[len("--option=") :]
         elif word.startswith("-o") and "=" in word:
             flag, value = "-o", word[2:]
         else:

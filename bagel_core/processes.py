@@ -18,9 +18,10 @@ import sys
 import threading
 import time
 from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
-from typing import Any, Callable, Iterable, Iterator, Optional, TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
@@ -91,7 +92,7 @@ def cores() -> int:
 START_METHOD_VARIABLE = "BAGEL_MP_START"
 
 
-def start_context(method: Optional[str] = None) -> multiprocessing.context.BaseContext:
+def start_context(method: str | None = None) -> multiprocessing.context.BaseContext:
     """The context worker processes start from: ``method``, else ``$BAGEL_MP_START``, else the
     platform's default. Workers get their state from the pool's initializer (pickled), never
     from a module global that only ``fork`` would carry over."""
@@ -99,10 +100,12 @@ def start_context(method: Optional[str] = None) -> multiprocessing.context.BaseC
     try:
         return multiprocessing.get_context(method)
     except ValueError:
-        raise ValueError(f"{START_METHOD_VARIABLE}={method!r}: expected one of {', '.join(multiprocessing.get_all_start_methods())}") from None
+        raise ValueError(
+            f"{START_METHOD_VARIABLE}={method!r}: expected one of {', '.join(multiprocessing.get_all_start_methods())}"
+        ) from None
 
 
-def worker_init(parent: int, then: Optional[Callable[..., None]] = None, args: tuple = ()) -> None:
+def worker_init(parent: int, then: Callable[..., None] | None = None, args: tuple = ()) -> None:
     """Initializer of every bagel worker process; ``then(*args)`` runs after it."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops the run for all
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
@@ -123,16 +126,20 @@ def limit_threads(threads: int) -> None:
 @contextmanager
 def worker_pool(
     max_workers: int,
-    mp_context: Optional[multiprocessing.context.BaseContext] = None,
-    initializer: Optional[Callable[..., None]] = None,
+    mp_context: multiprocessing.context.BaseContext | None = None,
+    initializer: Callable[..., None] | None = None,
     initargs: tuple = (),
 ) -> Iterator[ProcessPoolExecutor]:
     """A ``ProcessPoolExecutor`` whose workers die with this process (``initializer(*initargs)``
     then prepares each worker); they start from ``mp_context``, else :func:`start_context`.
     When the block fails or is interrupted, the workers are stopped at once instead of
     finishing their queued work."""
-    pool = ProcessPoolExecutor(max_workers=max_workers, mp_context=mp_context or start_context(), initializer=worker_init,
-                               initargs=(os.getpid(), initializer, initargs))
+    pool = ProcessPoolExecutor(
+        max_workers=max_workers,
+        mp_context=mp_context or start_context(),
+        initializer=worker_init,
+        initargs=(os.getpid(), initializer, initargs),
+    )
     try:
         yield pool
     except BaseException:

@@ -39,7 +39,7 @@ import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 from .storage import (
     _alive,
@@ -62,10 +62,18 @@ LOCK = ".bagel-lock"
 FORMAT = "bagel-output"
 FORMAT_VERSION = 1
 #: Every file name a run may publish: the only names ``--force`` replaces in a foreign folder.
-OUTPUTS = frozenset({
-    MANIFEST, "README.md", "mixture.png", "sft.parquet", "dpo.parquet", "conversations.parquet",
-    "contamination.parquet", "near_duplicates.parquet",
-})
+OUTPUTS = frozenset(
+    {
+        MANIFEST,
+        "README.md",
+        "mixture.png",
+        "sft.parquet",
+        "dpo.parquet",
+        "conversations.parquet",
+        "contamination.parquet",
+        "near_duplicates.parquet",
+    }
+)
 #: What bagel's other commands write into an output folder (``bagel report``, ``bagel export``):
 #: bagel's, so not a reason to refuse the folder, and never deleted by a run.
 COMPANIONS = frozenset({"report.html", "axolotl", "llama-factory"})
@@ -85,10 +93,16 @@ class OutputNotWritable(Exception):
 def plain_name(name: Any) -> bool:
     """Whether a manifest's file name is a plain file name inside the folder: no path
     separator, no ``..``, not absolute, not empty."""
-    return isinstance(name, str) and name not in ("", ".", "..") and "/" not in name and "\\" not in name and "\0" not in name
+    return (
+        isinstance(name, str)
+        and name not in ("", ".", "..")
+        and "/" not in name
+        and "\\" not in name
+        and "\0" not in name
+    )
 
 
-def _bagel_files(manifest: Any) -> Optional[set[str]]:
+def _bagel_files(manifest: Any) -> set[str] | None:
     """The files a manifest bagel wrote lists, or ``None`` when it is not bagel's or its list is
     not plain file names. Manifests of bagel before the format marker (``bagel_version``,
     ``fingerprint`` and a hash per file) are bagel's too, so an upgrade keeps its folders."""
@@ -96,8 +110,12 @@ def _bagel_files(manifest: Any) -> Optional[set[str]]:
         return None
     files = manifest["files"]
     marked = manifest.get("format") == FORMAT and isinstance(manifest.get("format_version"), int)
-    legacy = "format" not in manifest and isinstance(manifest.get("bagel_version"), str) and isinstance(manifest.get("fingerprint"), str) \
+    legacy = (
+        "format" not in manifest
+        and isinstance(manifest.get("bagel_version"), str)
+        and isinstance(manifest.get("fingerprint"), str)
         and all(isinstance(e, dict) and "blake2b" in e for e in files.values())
+    )
     if not (marked or legacy) or not all(plain_name(n) for n in files):
         return None
     return set(files)
@@ -114,10 +132,10 @@ class Folder:
     #: Entries named like bagel's outputs that are not files (a folder ``sft.parquet/``).
     not_files: list[str] = field(default_factory=list)
     #: Rows of the previous output (``None``: no previous bagel output).
-    rows: Optional[int] = None
+    rows: int | None = None
 
 
-def _marker_files(out: Path) -> Optional[set[str]]:
+def _marker_files(out: Path) -> set[str] | None:
     """The files a marker left by a stopped publish names (``None``: not bagel's marker)."""
     try:
         text = (out / MARKER).read_text()
@@ -129,20 +147,20 @@ def _marker_files(out: Path) -> Optional[set[str]]:
     if not last.startswith(_MARKER_FILES):  # a marker of bagel before the list: bagel's, naming none
         return set()
     try:
-        names = json.loads(last[len(_MARKER_FILES):])
+        names = json.loads(last[len(_MARKER_FILES) :])
     except ValueError:
         return None
     return set(names) if isinstance(names, list) and all(plain_name(n) for n in names) else None
 
 
-def inspect(out: Path, work: Optional[Path] = None) -> Folder:
+def inspect(out: Path, work: Path | None = None) -> Folder:
     """Sort the entries of ``out`` into bagel's and the user's. bagel's: the files its manifest
     (or its marker of a stopped publish) lists, its staging, work and lock entries, its
     temporaries, and what ``bagel report``/``bagel export`` wrote (:data:`COMPANIONS`)."""
     folder = Folder()
     if not out.is_dir():
         return folder
-    listed: Optional[set[str]] = None
+    listed: set[str] | None = None
     if (out / MANIFEST).exists():
         try:
             manifest = read_json(out / MANIFEST)
@@ -175,7 +193,7 @@ def inspect(out: Path, work: Optional[Path] = None) -> Folder:
     return folder
 
 
-def _entry_of(out: Path, work: Optional[Path]) -> Optional[str]:
+def _entry_of(out: Path, work: Path | None) -> str | None:
     """The entry of ``out`` that holds the work folder, when ``--work-dir`` is inside it."""
     if work is None:
         return None
@@ -197,14 +215,18 @@ def _not_files_error(out: Path, names: list[str]) -> OutputNotWritable:
     )
 
 
-def claim(out: Path, work: Optional[Path] = None, force: bool = False) -> Folder:
+def claim(out: Path, work: Path | None = None, force: bool = False) -> Folder:
     """Check that a run may publish into ``out`` (see the module doc): a one-line
     :class:`OutputNotWritable` otherwise. Called before any data is read, and again under the
     lock just before publishing."""
     if out.exists() and not out.is_dir():
         raise OutputNotWritable(f"--out {out} is a file, not a folder")
-    if work is not None and os.path.abspath(work) == os.path.abspath(out):  # its stage folders would be foreign next time
-        raise OutputNotWritable(f"--work-dir {work} is the output folder itself: use a folder inside it (the default {WORK}) or elsewhere")
+    if work is not None and os.path.abspath(work) == os.path.abspath(
+        out
+    ):  # its stage folders would be foreign next time
+        raise OutputNotWritable(
+            f"--work-dir {work} is the output folder itself: use a folder inside it (the default {WORK}) or elsewhere"
+        )
     folder = inspect(out, work)
     if folder.not_files:
         raise _not_files_error(out, folder.not_files)
@@ -231,7 +253,7 @@ def _check_writable(folder: Path, what: str) -> None:
         raise not_writable(folder, what, exc) from None
 
 
-def prepare(out: Optional[Path], work: Path) -> None:
+def prepare(out: Path | None, work: Path) -> None:
     """Check both folders can be written (before any data is read, so a read-only ``--out`` is
     not blamed on the first source) and remove what dead bagel processes left there. ``out``
     is ``None`` for a run that writes no output (``--plan``)."""
@@ -272,7 +294,7 @@ def file_digest(path: Path) -> dict[str, Any]:
     return entry
 
 
-def current_manifest(out: Path, fingerprint: str) -> Optional[dict[str, Any]]:
+def current_manifest(out: Path, fingerprint: str) -> dict[str, Any] | None:
     """The manifest of ``out`` when the folder holds a complete output of ``fingerprint``:
     no incomplete marker, and every file the manifest lists with its size, rows and hash."""
     path = out / MANIFEST
@@ -326,15 +348,21 @@ def check_space(out: Path, needed: int) -> None:
 def preflight(out: Path, names: list[str], folder: Folder) -> list[str]:
     """Check every target of a publish before its first change; returns the files of the
     previous output to delete (listed by its manifest, not written again, still files)."""
-    clash = [n + ("/" if (out / n).is_dir() else "") for n in [*names, MANIFEST, MARKER] if os.path.lexists(out / n) and not (out / n).is_file()]
+    clash = [
+        n + ("/" if (out / n).is_dir() else "")
+        for n in [*names, MANIFEST, MARKER]
+        if os.path.lexists(out / n) and not (out / n).is_file()
+    ]
     if clash:
         raise _not_files_error(out, clash)
     if not os.access(out, os.W_OK | os.X_OK):
         raise OutputNotWritable(f"cannot write to the output folder (--out) {out}: permission denied")
-    return sorted(n for n in folder.listed - set(names) - {MANIFEST, MARKER} if (out / n).is_file() or (out / n).is_symlink())
+    return sorted(
+        n for n in folder.listed - set(names) - {MANIFEST, MARKER} if (out / n).is_file() or (out / n).is_symlink()
+    )
 
 
-def publish(stage: Path, out: Path, manifest: dict[str, Any], work: Optional[Path] = None, force: bool = False) -> None:
+def publish(stage: Path, out: Path, manifest: dict[str, Any], work: Path | None = None, force: bool = False) -> None:
     """Move every file of ``stage`` into ``out`` as described above; ``manifest`` gets the
     ``files`` table and is written last. ``work`` and ``force`` as for :func:`claim`."""
     names = sorted(p.name for p in stage.iterdir() if p.is_file() and p.name != MANIFEST)

@@ -10,7 +10,7 @@ usage snippet loads ``REPO`` instead of the local folder). Left out: the stage c
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import pyarrow.parquet as pq
 
@@ -34,7 +34,9 @@ def files_to_push(out: Path) -> list[str]:
         raise PushError(f"{out} is not a finished bagel output (no manifest.json); run `bagel run --out {out}` first")
     names = [n for n in PARQUET if (out / n).exists() and pq.read_metadata(out / n).num_rows]
     names += [n for n in EXTRA if (out / n).exists()]
-    if "report.html" in names and report_fingerprint(out / "report.html") != read_json(out / "manifest.json").get("fingerprint"):
+    if "report.html" in names and report_fingerprint(out / "report.html") != read_json(out / "manifest.json").get(
+        "fingerprint"
+    ):
         names.remove("report.html")  # made for an earlier output of this folder: stale
     return [*names, "README.md"]
 
@@ -50,9 +52,9 @@ def push(
     repo_id: str,
     *,
     private: bool = False,
-    revision: Optional[str] = None,
-    commit_message: Optional[str] = None,
-    token: Optional[str] = None,
+    revision: str | None = None,
+    commit_message: str | None = None,
+    token: str | None = None,
     api: Any = None,
 ) -> Any:
     """Upload ``out`` to the dataset repository ``repo_id`` in one commit; returns the commit
@@ -68,5 +70,10 @@ def push(
     operations = [CommitOperationAdd(path_in_repo=name, path_or_fileobj=str(out / name)) for name in names[:-1]]
     operations.append(CommitOperationAdd(path_in_repo="README.md", path_or_fileobj=hub_card(out, repo_id).encode()))
     manifest = read_json(out / "manifest.json")
-    message = commit_message or f"bagel {manifest['bagel_version']}: {manifest['totals']['sft_rows']} sft rows, {manifest['totals']['dpo_rows']} dpo rows"
-    return api.create_commit(repo_id, operations=operations, commit_message=message, repo_type="dataset", revision=revision)
+    message = (
+        commit_message
+        or f"bagel {manifest['bagel_version']}: {manifest['totals']['sft_rows']} sft rows, {manifest['totals']['dpo_rows']} dpo rows"
+    )
+    return api.create_commit(
+        repo_id, operations=operations, commit_message=message, repo_type="dataset", revision=revision
+    )

@@ -20,8 +20,9 @@ Three things every loader needs, so that every plugin counts bad input the same 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping, Optional, Union
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .context import LoadContext
@@ -57,7 +58,7 @@ class MalformedFile(Exception):
     """An upstream file is there but can not be read as what it claims to be (empty, corrupt,
     no usable column). Never "not available": the file is present, its content is wrong."""
 
-    def __init__(self, path: Union[str, Path], problem: str) -> None:
+    def __init__(self, path: str | Path, problem: str) -> None:
         super().__init__(f"{path}: present but malformed: {problem}")
         self.path = str(path)
         self.problem = problem
@@ -124,7 +125,7 @@ def text(row: Mapping[str, Any], key: str) -> str:
     return value
 
 
-def optional_text(row: Mapping[str, Any], key: str) -> Optional[str]:
+def optional_text(row: Mapping[str, Any], key: str) -> str | None:
     """``row[key]`` as text, or ``None`` when it is missing or null."""
     if isinstance(row, Mapping) and row.get(key) is None:
         return None
@@ -172,7 +173,7 @@ def turns(row: Mapping[str, Any], key: str = "conversations") -> list[dict[str, 
 # -- per-line readers -----------------------------------------------------------------------
 
 
-def parse_json_lines(lines: Iterable[Union[str, bytes]], ctx: "LoadContext", where: str = "") -> Iterator[Any]:
+def parse_json_lines(lines: Iterable[str | bytes], ctx: LoadContext, where: str = "") -> Iterator[Any]:
     """The values of JSON-lines text, one per non-blank line.
 
     A line that is not UTF-8 or not JSON is counted as rejected (``invalid UTF-8``,
@@ -182,7 +183,7 @@ def parse_json_lines(lines: Iterable[Union[str, bytes]], ctx: "LoadContext", whe
     not part of it. Each value's position is kept in ``ctx`` so a plugin bug on it is reported
     with its file and line.
     """
-    previous: Optional[tuple[int, Union[str, bytes]]] = None
+    previous: tuple[int, str | bytes] | None = None
     number_ = 0
     for number_, line in enumerate(lines, 1):
         if number_ == 1:
@@ -194,7 +195,7 @@ def parse_json_lines(lines: Iterable[Union[str, bytes]], ctx: "LoadContext", whe
         yield from _parse_line(*previous, ctx, where, last=True)
 
 
-def _parse_line(number_: int, line: Union[str, bytes], ctx: "LoadContext", where: str, last: bool) -> Iterator[Any]:
+def _parse_line(number_: int, line: str | bytes, ctx: LoadContext, where: str, last: bool) -> Iterator[Any]:
     position = f"{where} line {number_}" if where else f"line {number_}"
     if isinstance(line, bytes):
         try:
@@ -230,7 +231,7 @@ def _lone_surrogate(value: Any) -> bool:
     return False
 
 
-def json_lines(path: Union[str, Path], ctx: "LoadContext") -> Iterator[Any]:
+def json_lines(path: str | Path, ctx: LoadContext) -> Iterator[Any]:
     """The rows of a JSON-lines file (see :func:`parse_json_lines`); an empty file is a
     :class:`MalformedFile` error."""
     path = Path(path)
@@ -241,7 +242,7 @@ def json_lines(path: Union[str, Path], ctx: "LoadContext") -> Iterator[Any]:
         yield from parse_json_lines(fh, ctx, str(path))
 
 
-def json_rows(path: Union[str, Path], ctx: "LoadContext") -> Iterator[Any]:
+def json_rows(path: str | Path, ctx: LoadContext) -> Iterator[Any]:
     """The rows of a ``.json`` file: the elements of a JSON array (streamed, bounded memory),
     or JSON lines (many ``.json`` files are). A broken array is a :class:`MalformedFile`."""
     from .json_arrays import is_json_array, iter_json_array
@@ -259,7 +260,7 @@ def json_rows(path: Union[str, Path], ctx: "LoadContext") -> Iterator[Any]:
             raise MalformedFile(path, f"not a valid JSON array ({exc})") from None
 
 
-def csv_rows(path: Union[str, Path], ctx: "LoadContext", **reader_options: Any) -> Iterator[dict[str, str]]:
+def csv_rows(path: str | Path, ctx: LoadContext, **reader_options: Any) -> Iterator[dict[str, str]]:
     """The rows of a CSV file with a header, as dicts of text (``csv.DictReader``). A line that
     is not UTF-8 is counted as rejected (``invalid UTF-8``, with its file and line) and left
     out; an empty file is a :class:`MalformedFile` error."""

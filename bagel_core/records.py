@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from typing import Optional, TypedDict
+from typing import TypedDict
 
 import pyarrow as pa
 
@@ -23,12 +23,12 @@ ROLES = ("system", "human", "gpt")
 class Record(TypedDict, total=False):
     id: str
     source: str
-    conversations: Optional[list[Turn]]
-    text: Optional[str]
-    prompt: Optional[str]
-    chosen: Optional[str]
-    rejected: Optional[str]
-    system: Optional[str]
+    conversations: list[Turn] | None
+    text: str | None
+    prompt: str | None
+    chosen: str | None
+    rejected: str | None
+    system: str | None
 
 
 TURN_TYPE = pa.struct([("from", pa.string()), ("value", pa.string())])
@@ -107,7 +107,7 @@ def uid(text: str) -> str:
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
-def conversation(instruction: str, response: str, system: Optional[str] = None) -> list[Turn]:
+def conversation(instruction: str, response: str, system: str | None = None) -> list[Turn]:
     """A single-turn ShareGPT conversation, with a leading system turn when one is given."""
     turns: list[Turn] = []
     if system:
@@ -126,7 +126,7 @@ def instruction_text(turns: list[Turn]) -> str:
     return "\n".join(t["value"] for t in turns if t.get("from") == "human" and isinstance(t.get("value"), str))
 
 
-def sft_item(source: str, conversations: list[Turn], id: Optional[str] = None) -> Record:
+def sft_item(source: str, conversations: list[Turn], id: str | None = None) -> Record:
     """An SFT record; ``id`` defaults to the uid of the conversation's instruction text."""
     return {
         "id": id if id is not None else uid(instruction_text(conversations)),
@@ -135,9 +135,7 @@ def sft_item(source: str, conversations: list[Turn], id: Optional[str] = None) -
     }
 
 
-def as_conversation(
-    source: str, instruction: str, response: str, system: Optional[str] = None
-) -> Record:
+def as_conversation(source: str, instruction: str, response: str, system: str | None = None) -> Record:
     """A single-turn SFT record whose id is ``uid(instruction)``."""
     return {
         "id": uid(instruction),
@@ -146,7 +144,7 @@ def as_conversation(
     }
 
 
-def plain_text(source: str, text: str, id: Optional[str] = None) -> Record:
+def plain_text(source: str, text: str, id: str | None = None) -> Record:
     """A plain-text record (trained on whole, with an empty input); id defaults to ``uid(text)``."""
     return {"id": id if id is not None else uid(text), "source": source, "text": text}
 
@@ -156,8 +154,8 @@ def dpo_pair(
     prompt: str,
     chosen: str,
     rejected: str,
-    system: Optional[str] = None,
-    id: Optional[str] = None,
+    system: str | None = None,
+    id: str | None = None,
 ) -> Record:
     """A DPO record; ``id`` defaults to ``uid(prompt)``, the key DPO pairs are deduplicated by."""
     record: Record = {
@@ -170,4 +168,3 @@ def dpo_pair(
     if system:
         record["system"] = system
     return record
-

@@ -9,7 +9,7 @@ patterns, case-sensitive, from the third character ("OpenAI" and "As an AI" pass
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache
 from typing import Literal
 
 RefusalPatterns = Literal["v0.2", "head", "v0.2-reference", "head-reference"]
@@ -60,7 +60,7 @@ PATTERNS: dict[str, tuple[str, ...]] = {
 }
 
 
-@lru_cache(maxsize=None)
+@cache
 def _compiled(patterns: RefusalPatterns) -> tuple[re.Pattern[str], ...]:
     try:
         chosen = PATTERNS[patterns]

@@ -20,13 +20,13 @@ import inspect
 import os
 import re
 import traceback
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Optional
+from typing import Any
 
 import pluggy
 
 from . import hookspecs
-from .containment import PluginExit, contained, stdout_to_stderr
 from .components import (
     BenchmarkSet,
     Component,
@@ -38,6 +38,7 @@ from .components import (
     Source,
     Trainer,
 )
+from .containment import PluginExit, contained, stdout_to_stderr
 
 ENTRY_POINT_GROUP = "bagel"
 DISABLE_ENV = "BAGEL_DISABLE_PLUGINS"
@@ -55,7 +56,7 @@ class Kind:
     hook: str
     base: type[Component]
     #: Recipe table of its options: ``[<table>.NAME]``; ``None`` when set elsewhere (CLI flags).
-    table: Optional[str]
+    table: str | None
     #: Singular, in messages ("unknown DPO builder 'x'").
     label: str
     #: Plural, in ``bagel list-plugins``.
@@ -66,7 +67,14 @@ KINDS: tuple[Kind, ...] = (
     Kind("source", "register_sources", Source, "source", "source", "sources"),
     Kind("dpo_builder", "register_dpo_builders", DPOBuilder, "dpo", "DPO builder", "DPO builders"),
     Kind("format", "register_formats", PromptFormat, "format", "format", "formats"),
-    Kind("decontaminator", "register_decontaminators", Decontaminator, "decontaminator", "decontaminator", "decontaminators"),
+    Kind(
+        "decontaminator",
+        "register_decontaminators",
+        Decontaminator,
+        "decontaminator",
+        "decontaminator",
+        "decontaminators",
+    ),
     Kind("benchmark", "register_benchmarks", BenchmarkSet, "benchmark", "benchmark", "benchmarks"),
     Kind("deduper", "register_dedupers", Deduper, "deduper", "deduper", "dedupers"),
     Kind("trainer", "register_trainers", Trainer, None, "trainer", "trainers"),
@@ -80,7 +88,7 @@ def kind(name: str) -> Kind:
     return _BY_NAME[name]
 
 
-def kind_of(cls: type) -> Optional[Kind]:
+def kind_of(cls: type) -> Kind | None:
     """The kind whose base ``cls`` subclasses, or ``None``."""
     return next((k for k in KINDS if isinstance(cls, type) and issubclass(cls, k.base)), None)
 
@@ -122,9 +130,9 @@ class PluginInfo:
     version: str
     module: str
     #: Why the plugin could not load: one line, naming the file and line at fault.
-    error: Optional[str] = None
+    error: str | None = None
     #: The full traceback behind ``error`` (shown by ``list-plugins --json``).
-    traceback: Optional[str] = None
+    traceback: str | None = None
     blocked: bool = False
     #: kind -> names of the components it registered (clashing ones included).
     components: dict[str, list[str]] = field(default_factory=dict)
@@ -159,7 +167,7 @@ class Registry:
     #: Every registration, in load order, clashing ones included (for listings).
     registered: list[ComponentInfo] = field(default_factory=list)
     #: The plugin manager, for hooks that are not component registrations (commands).
-    manager: Optional[pluggy.PluginManager] = None
+    manager: pluggy.PluginManager | None = None
 
     def of(self, kind_name: str) -> dict[str, ComponentInfo]:
         return self.components[kind_name]
@@ -177,7 +185,7 @@ class Registry:
 # --- loading ---------------------------------------------------------------------------------
 
 
-def load_plugins(strict: Optional[bool] = None, extra: Iterable[tuple[str, object]] = ()) -> Registry:
+def load_plugins(strict: bool | None = None, extra: Iterable[tuple[str, object]] = ()) -> Registry:
     """Load every installed plugin, plus ``extra`` ``(name, module_or_object)`` plugins registered
     in-process (tests, :mod:`bagel_core.testing`). An installed plugin of the same name or
     module as an extra one is replaced by it, so a plugin under test is not registered twice.
@@ -187,7 +195,7 @@ def load_plugins(strict: Optional[bool] = None, extra: Iterable[tuple[str, objec
         return _load_plugins(strict, extra)
 
 
-def _load_plugins(strict: Optional[bool], extra: Iterable[tuple[str, object]]) -> Registry:
+def _load_plugins(strict: bool | None, extra: Iterable[tuple[str, object]]) -> Registry:
     strict = strict_from_env() if strict is None else strict
     extra = list(extra)
     disabled = {p.strip() for p in os.environ.get(DISABLE_ENV, "").split(",") if p.strip()}
@@ -197,7 +205,7 @@ def _load_plugins(strict: Optional[bool], extra: Iterable[tuple[str, object]]) -
     plugins: list[PluginInfo] = []
     errors: list[str] = []
 
-    def fail(info: PluginInfo, message: str, trace: Optional[str] = None) -> None:
+    def fail(info: PluginInfo, message: str, trace: str | None = None) -> None:
         info.error, info.traceback = message, trace
         errors.append(f"{info.name} ({info.distribution}): {message}")
         if strict:
@@ -311,9 +319,17 @@ def validate_component(k: Kind, cls: Any) -> None:
         if not all(isinstance(d, str) for d in cls.dataset_ids):
             raise PluginError(f"{cls.__name__}.dataset_ids must be strings")
         if not isinstance(cls.license, str) or not _LICENSE.match(cls.license):
-            raise PluginError(f"{cls.__name__}.license must be a Hugging Face licence id like 'apache-2.0', 'other' or 'unknown', got {cls.license!r}")
-        if not (isinstance(cls.languages, tuple) and cls.languages and all(isinstance(x, str) and _LANGUAGE.match(x) for x in cls.languages)):
-            raise PluginError(f"{cls.__name__}.languages must be a non-empty tuple of language codes like ('en',) or ('multilingual',), got {cls.languages!r}")
+            raise PluginError(
+                f"{cls.__name__}.license must be a Hugging Face licence id like 'apache-2.0', 'other' or 'unknown', got {cls.license!r}"
+            )
+        if not (
+            isinstance(cls.languages, tuple)
+            and cls.languages
+            and all(isinstance(x, str) and _LANGUAGE.match(x) for x in cls.languages)
+        ):
+            raise PluginError(
+                f"{cls.__name__}.languages must be a non-empty tuple of language codes like ('en',) or ('multilingual',), got {cls.languages!r}"
+            )
         for attr in ("terms", "citation", "content_warning"):
             if not isinstance(getattr(cls, attr), (str, type(None))):
                 raise PluginError(f"{cls.__name__}.{attr} must be a string or None")
@@ -369,10 +385,10 @@ def strict_from_env() -> bool:
 
 # --- the registry of this process ------------------------------------------------------------
 
-_CURRENT: Optional[Registry] = None
+_CURRENT: Registry | None = None
 
 
-def current(strict: Optional[bool] = None) -> Registry:
+def current(strict: bool | None = None) -> Registry:
     """The registry of this process, loaded on first use (``strict`` applies to that load)."""
     global _CURRENT
     if _CURRENT is None:
@@ -380,7 +396,7 @@ def current(strict: Optional[bool] = None) -> Registry:
     return _CURRENT
 
 
-def use(registry: Optional[Registry]) -> None:
+def use(registry: Registry | None) -> None:
     """Make ``registry`` this process's registry (``None``: load again on next use)."""
     global _CURRENT
     _CURRENT = registry

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-from typing import Iterator, Literal, Optional, Sequence
+from collections.abc import Iterator, Sequence
+from typing import Literal
 
 import numpy as np
 
@@ -91,7 +92,10 @@ def _system_purpose(fmt: PromptFormat) -> str:
 def copy_order(ids: Sequence[str], seed: int) -> np.ndarray:
     """Each id's position in a seeded shuffle: the order copies are dealt to formats in."""
     keys = np.fromiter(
-        (int.from_bytes(hashlib.blake2b(f"{seed}\x1fcopies\x1f{i}".encode(), digest_size=8).digest(), "big") for i in ids),
+        (
+            int.from_bytes(hashlib.blake2b(f"{seed}\x1fcopies\x1f{i}".encode(), digest_size=8).digest(), "big")
+            for i in ids
+        ),
         dtype=np.uint64,
         count=len(ids),
     )
@@ -101,7 +105,7 @@ def copy_order(ids: Sequence[str], seed: int) -> np.ndarray:
     return order
 
 
-def formats_for(rank: Optional[int], copies: int, n_formats: int) -> range | list[int]:
+def formats_for(rank: int | None, copies: int, n_formats: int) -> range | list[int]:
     """Indices of the formats an item of the given rank goes to (``spread``)."""
     if rank is None or copies >= n_formats:
         return range(n_formats)
@@ -119,7 +123,9 @@ def random_formats(seed: int, item_id: str, copies: int, n_formats: int) -> rang
     return sorted(rng.generator(seed, item_id, "formats").sample(range(n_formats), copies))
 
 
-def dealt_formats(ids: Sequence[str], seed: int, copies: Optional[int], n_formats: int, assignment: FormatAssignment) -> list:
+def dealt_formats(
+    ids: Sequence[str], seed: int, copies: int | None, n_formats: int, assignment: FormatAssignment
+) -> list:
     """The format indices of each of ``ids`` (every dealt item of one output, in any order), as
     the render stage deals them: what ``bagel run --plan`` counts."""
     if copies is None or copies >= n_formats:
@@ -149,13 +155,15 @@ class Renderer:
             for f in self.formats
         ]
 
-    def _default_system(self, index: int, item_id: str) -> Optional[Message]:
+    def _default_system(self, index: int, item_id: str) -> Message | None:
         default = self._defaults[index]
         if default is not None and default[2].uniform(item_id) < default[1]:
             return default[0]
         return None
 
-    def sft_parts(self, item_id: str, turns: Optional[Sequence[Turn]], text: Optional[str], which) -> Iterator[tuple[int, str, str]]:
+    def sft_parts(
+        self, item_id: str, turns: Sequence[Turn] | None, text: str | None, which
+    ) -> Iterator[tuple[int, str, str]]:
         """``(format index, input, output)`` per row of an SFT item. An output is the same string
         object in every format unless a format rewrites it, so a caller can store it once.
 
@@ -180,7 +188,7 @@ class Renderer:
                     history = [system, *messages[:at]] if system is not None else messages[:at]
                     yield index, fmt.render(history), fmt.output(messages[at]["content"])
 
-    def dpo_parts(self, item_id: str, prompt: str, system: Optional[str], which) -> Iterator[tuple[int, str]]:
+    def dpo_parts(self, item_id: str, prompt: str, system: str | None, which) -> Iterator[tuple[int, str]]:
         """``(format index, rendered prompt)`` per row of a DPO pair."""
         user: Message = {"role": "user", "content": prompt}
         for index in which:
@@ -192,12 +200,16 @@ class Renderer:
     def format_name(self, index: int) -> str:
         return self.formats[index].name if index < len(self.formats) else PLAIN_TEXT
 
-    def sft_rows(self, item_id: str, source: str, turns: Optional[Sequence[Turn]], text: Optional[str], which) -> Iterator[tuple[str, str, str, str, str]]:
+    def sft_rows(
+        self, item_id: str, source: str, turns: Sequence[Turn] | None, text: str | None, which
+    ) -> Iterator[tuple[str, str, str, str, str]]:
         """Rows ``(id, source, format, input, output)`` of one SFT item."""
         for index, rendered, output in self.sft_parts(item_id, turns, text, which):
             yield item_id, source, self.format_name(index), rendered, output
 
-    def dpo_rows(self, item_id: str, source: str, prompt: str, chosen: str, rejected: str, system: Optional[str], which) -> Iterator[tuple[str, ...]]:
+    def dpo_rows(
+        self, item_id: str, source: str, prompt: str, chosen: str, rejected: str, system: str | None, which
+    ) -> Iterator[tuple[str, ...]]:
         """Rows ``(id, source, format, prompt, chosen, rejected)`` of one DPO pair."""
         for index, rendered in self.dpo_parts(item_id, prompt, system, which):
             yield item_id, source, self.formats[index].name, rendered, chosen, rejected

@@ -19,9 +19,10 @@ import html
 import io
 import re
 from collections import Counter, defaultdict, deque
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Optional
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -66,7 +67,7 @@ class Stats:
     sft_examples: dict[str, list[dict]] = field(default_factory=lambda: defaultdict(list))
     dpo_examples: dict[str, list[dict]] = field(default_factory=lambda: defaultdict(list))
     #: Token counts per source and format in the manifest's form (with a tokenizer).
-    tokens: Optional[dict[str, Any]] = None
+    tokens: dict[str, Any] | None = None
 
 
 def _count(counter: Counter, column: pa.Array) -> None:
@@ -96,7 +97,9 @@ class _Lengths:
     def __init__(self, counter: Any = None) -> None:
         self.counter = counter
 
-    def rows(self, path: Path, columns: tuple[str, ...], extra: tuple[str, ...]) -> Iterator[tuple[pa.RecordBatch, dict[str, np.ndarray]]]:
+    def rows(
+        self, path: Path, columns: tuple[str, ...], extra: tuple[str, ...]
+    ) -> Iterator[tuple[pa.RecordBatch, dict[str, np.ndarray]]]:
         if self.counter is not None:
             from .stages.tokens import row_lengths
 
@@ -128,7 +131,7 @@ class _Lengths:
             yield batch, parents, flat, distinct[encoded.indices.to_numpy(zero_copy_only=False)]
 
 
-def gather(out: Path, tokenizer: Optional[str] = None, num_proc: int = 1) -> Stats:
+def gather(out: Path, tokenizer: str | None = None, num_proc: int = 1) -> Stats:
     """One streamed pass over ``sft``, ``dpo`` and ``conversations`` of ``out``; lengths in
     tokens of ``tokenizer`` (counted in ``num_proc`` workers), else in characters."""
     if tokenizer is None:
@@ -140,7 +143,7 @@ def gather(out: Path, tokenizer: Optional[str] = None, num_proc: int = 1) -> Sta
     return stats
 
 
-def _gather(out: Path, lengths: _Lengths, tokenizer: Optional[str] = None) -> Stats:
+def _gather(out: Path, lengths: _Lengths, tokenizer: str | None = None) -> Stats:
     from .stages.tokens import add_counts, finish_counts
 
     stats = Stats(unit="tokens" if tokenizer else "characters")
@@ -151,7 +154,11 @@ def _gather(out: Path, lengths: _Lengths, tokenizer: Optional[str] = None) -> St
             _count(stats.sft_rows, batch.column("source"))
             plain = pc.equal(batch.column("format"), PLAIN_TEXT)
             _count(stats.sft_items, batch.column("source").filter(plain))  # one row per plain item
-            _split(stats.item_lengths, batch.column("source").filter(plain), n["output"][plain.to_numpy(zero_copy_only=False)])
+            _split(
+                stats.item_lengths,
+                batch.column("source").filter(plain),
+                n["output"][plain.to_numpy(zero_copy_only=False)],
+            )
             _split(stats.sft_row_lengths, batch.column("format"), n["input"] + n["output"], skip=PLAIN_TEXT)
             add_counts(tokens["sft"], batch, n, ("input", "output"))
             _keep_examples(stats.sft_examples, batch, ["id", "source", "format", "input", "output"])
@@ -201,9 +208,11 @@ def _pyplot():
     return plt
 
 
-def mixture_chart(stats: Stats) -> Optional[bytes]:
+def mixture_chart(stats: Stats) -> bytes | None:
     """Horizontal bars per source label: SFT items and DPO pairs (the card's chart)."""
-    labels = sorted(set(stats.sft_items) | set(stats.dpo_pairs), key=lambda s: (stats.sft_items[s] + stats.dpo_pairs[s], s))
+    labels = sorted(
+        set(stats.sft_items) | set(stats.dpo_pairs), key=lambda s: (stats.sft_items[s] + stats.dpo_pairs[s], s)
+    )
     if not labels:
         return None
     plt = _pyplot()
@@ -220,7 +229,7 @@ def mixture_chart(stats: Stats) -> Optional[bytes]:
     return _png(fig)
 
 
-def tokens_chart(tokens: dict[str, Any]) -> Optional[bytes]:
+def tokens_chart(tokens: dict[str, Any]) -> bytes | None:
     """Horizontal bars per source label: SFT and DPO tokens (all formats)."""
     totals: Counter = Counter()
     dpo: Counter = Counter()
@@ -244,7 +253,7 @@ def tokens_chart(tokens: dict[str, Any]) -> Optional[bytes]:
     return _png(fig)
 
 
-def _decades(arrays: list[np.ndarray], also: Optional[int] = None) -> np.ndarray:
+def _decades(arrays: list[np.ndarray], also: int | None = None) -> np.ndarray:
     """Bin edges over log10(length), 8 per decade, from 1 to the longest length (or ``also``)."""
     values = np.concatenate(arrays) if arrays else np.ones(1)
     top = np.ceil(np.log10(max(int(values.max()) if len(values) else 1, also or 0, 10)))
@@ -266,19 +275,19 @@ def _median(arrays: list[np.ndarray]) -> int:
     return int(np.median(np.concatenate(arrays))) if arrays else 0
 
 
-def _limit_line(ax, max_length: Optional[int]) -> None:
+def _limit_line(ax, max_length: int | None) -> None:
     if max_length:
         ax.axvline(np.log10(max_length), color="#d62728", linewidth=1, linestyle="--")
 
 
-def lengths_by_source_chart(stats: Stats, max_length: Optional[int] = None) -> tuple[Optional[bytes], list[str]]:
+def lengths_by_source_chart(stats: Stats, max_length: int | None = None) -> tuple[bytes | None, list[str]]:
     """Small multiples: the length histogram of each source label's items; the labels beyond
     :data:`MAX_PANELS` (the fewest items) are returned to be named instead."""
     fig, rest = lengths_by_source_figure(stats, max_length)
     return (_png(fig) if fig is not None else None), rest
 
 
-def lengths_by_source_figure(stats: Stats, max_length: Optional[int] = None):
+def lengths_by_source_figure(stats: Stats, max_length: int | None = None):
     """The figure of :func:`lengths_by_source_chart` (``None`` without items) and the labels
     not drawn."""
     labels = sorted(stats.item_lengths, key=lambda s: (-stats.sft_items[s], s))
@@ -289,7 +298,9 @@ def lengths_by_source_figure(stats: Stats, max_length: Optional[int] = None):
     columns = 4
     rows = (len(shown) + columns - 1) // columns
     # Constrained layout sizes each row to its two-line titles: no overlap, no empty band.
-    fig, axes = plt.subplots(rows, columns, figsize=(12, 1.45 * rows + 0.5), squeeze=False, sharex=True, layout="constrained")
+    fig, axes = plt.subplots(
+        rows, columns, figsize=(12, 1.45 * rows + 0.5), squeeze=False, sharex=True, layout="constrained"
+    )
     edges = _decades([a for s in shown for a in stats.item_lengths[s]], max_length)
     for ax, label in zip(axes.flat, shown):
         values = _log_lengths(stats.item_lengths[label])
@@ -297,19 +308,30 @@ def lengths_by_source_figure(stats: Stats, max_length: Optional[int] = None):
         ax.stairs(counts, edges, fill=True, color="#1f77b4")
         _limit_line(ax, max_length)
         name = label if len(label) <= 34 else label[:33] + "…"
-        ax.set_title(f"{name}\nn={len(values):,}, median {_median(stats.item_lengths[label]):,}", fontsize=7, loc="left")
+        ax.set_title(
+            f"{name}\nn={len(values):,}, median {_median(stats.item_lengths[label]):,}", fontsize=7, loc="left"
+        )
         ax.tick_params(labelsize=7)
     _decade_ticks(axes.flat[0], edges)
-    for ax in list(axes.flat)[len(shown):]:
+    for ax in list(axes.flat)[len(shown) :]:
         fig.delaxes(ax)
     limit = f"; dashed: max length {max_length:,}" if max_length else ""
-    fig.suptitle(f"Length of each item in {stats.unit} (whole conversation or plain text), per source{limit}", fontsize=10)
+    fig.suptitle(
+        f"Length of each item in {stats.unit} (whole conversation or plain text), per source{limit}", fontsize=10
+    )
     return fig, rest
 
 
-def lengths_by_format_chart(stats: Stats, max_length: Optional[int] = None) -> Optional[bytes]:
+def lengths_by_format_chart(stats: Stats, max_length: int | None = None) -> bytes | None:
     """Rendered row length per prompt format: SFT input + output, DPO prompt + answer."""
-    panels = [(n, d) for n, d in (("SFT rows: input + output", stats.sft_row_lengths), ("DPO rows: prompt + longer answer", stats.dpo_row_lengths)) if d]
+    panels = [
+        (n, d)
+        for n, d in (
+            ("SFT rows: input + output", stats.sft_row_lengths),
+            ("DPO rows: prompt + longer answer", stats.dpo_row_lengths),
+        )
+        if d
+    ]
     if not panels:
         return None
     plt = _pyplot()
@@ -331,14 +353,19 @@ def lengths_by_format_chart(stats: Stats, max_length: Optional[int] = None) -> O
 PERCENTILES = (50, 90, 99)
 
 
-def length_rows(groups: dict[str, list[np.ndarray]], max_length: Optional[int], order: list[str]) -> list[list[Any]]:
+def length_rows(groups: dict[str, list[np.ndarray]], max_length: int | None, order: list[str]) -> list[list[Any]]:
     """Per group: count, percentiles, max and (with ``max_length``) how many exceed it."""
     rows = []
     for name in order:
         if not groups.get(name):
             continue
         values = np.concatenate(groups[name])
-        row: list[Any] = [_e(name), len(values), *(int(np.percentile(values, p)) for p in PERCENTILES), int(values.max())]
+        row: list[Any] = [
+            _e(name),
+            len(values),
+            *(int(np.percentile(values, p)) for p in PERCENTILES),
+            int(values.max()),
+        ]
         if max_length:
             over = int((values > max_length).sum())
             row.append(f"{over:,} ({100 * over / len(values):.1f}%)" if over else "0")
@@ -351,11 +378,21 @@ def turn_rows(stats: Stats) -> list[list[Any]]:
     rows = []
     for label in sorted(stats.turns, key=lambda s: (-stats.conversations[s], s)):
         turns = np.concatenate(stats.turns[label])
-        rows.append([_e(label), len(turns), int((turns == 1).sum()), int(((turns >= 2) & (turns <= 3)).sum()), int((turns >= 4).sum()), f"{turns.mean():.2f}", int(turns.max())])
+        rows.append(
+            [
+                _e(label),
+                len(turns),
+                int((turns == 1).sum()),
+                int(((turns >= 2) & (turns <= 3)).sum()),
+                int((turns >= 4).sum()),
+                f"{turns.mean():.2f}",
+                int(turns.max()),
+            ]
+        )
     return rows
 
 
-def write_mixture_chart(out: Path) -> Optional[Path]:
+def write_mixture_chart(out: Path) -> Path | None:
     """``out/mixture.png`` for the dataset card, or ``None`` without matplotlib or items."""
     try:
         import matplotlib  # noqa: F401  (the "report" extra)
@@ -405,7 +442,7 @@ def _e(value: Any) -> str:
     return html.escape(str(value))
 
 
-def visible(text: Optional[str], limit: int = EXAMPLE_CHARS) -> str:
+def visible(text: str | None, limit: int = EXAMPLE_CHARS) -> str:
     """``text`` as HTML with its whitespace shown: ``·`` space, ``→`` tab, ``↵`` line end."""
     if text is None:
         return '<span class="muted">(none)</span>'
@@ -419,7 +456,7 @@ def visible(text: Optional[str], limit: int = EXAMPLE_CHARS) -> str:
     return "".join(parts) + (f'<span class="muted"> … {cut} more characters</span>' if cut > 0 else "")
 
 
-def _img(data: Optional[bytes], alt: str) -> str:
+def _img(data: bytes | None, alt: str) -> str:
     if data is None:
         return f'<p class="muted">No data for: {_e(alt)}.</p>'
     return f'<img alt="{_e(alt)}" src="data:image/png;base64,{base64.b64encode(data).decode()}">'
@@ -428,7 +465,14 @@ def _img(data: Optional[bytes], alt: str) -> str:
 def _table(head: list[str], rows: list[list[Any]], numeric: set[int] = frozenset()) -> str:
     out = ["<table><tr>" + "".join(f"<th>{_e(h)}</th>" for h in head) + "</tr>"]
     for row in rows:
-        out.append("<tr>" + "".join(f'<td class="n">{c:,}</td>' if i in numeric and isinstance(c, int) else f"<td>{c}</td>" for i, c in enumerate(row)) + "</tr>")
+        out.append(
+            "<tr>"
+            + "".join(
+                f'<td class="n">{c:,}</td>' if i in numeric and isinstance(c, int) else f"<td>{c}</td>"
+                for i, c in enumerate(row)
+            )
+            + "</tr>"
+        )
     return "".join(out) + "</table>"
 
 
@@ -462,7 +506,7 @@ def _example_text(example: dict) -> str:
     return text or '<span class="muted">no example recorded</span>'
 
 
-def build(out: Path, tokenizer: Optional[str] = None, max_length: int = MAX_LENGTH, num_proc: int = 1) -> str:
+def build(out: Path, tokenizer: str | None = None, max_length: int = MAX_LENGTH, num_proc: int = 1) -> str:
     """The report's HTML for the output folder ``out``: lengths in tokens of ``tokenizer``
     (counted in ``num_proc`` workers) against ``max_length``, else in characters."""
     out = Path(out)
@@ -484,11 +528,17 @@ def build(out: Path, tokenizer: Optional[str] = None, max_length: int = MAX_LENG
         "<a href='#contamination'>Contamination</a><a href='#examples'>Examples</a></nav>",
     ]
     if manifest.get("warnings"):
-        parts.append("<div class='warn'><b>Warnings of the run</b><ul>" + "".join(f"<li>{_e(w)}</li>" for w in manifest["warnings"]) + "</ul></div>")
+        parts.append(
+            "<div class='warn'><b>Warnings of the run</b><ul>"
+            + "".join(f"<li>{_e(w)}</li>" for w in manifest["warnings"])
+            + "</ul></div>"
+        )
 
     # Mixture
     parts.append("<h2 id='mixture'>Mixture</h2>" + _img(mixture_chart(stats), "Mixture by source"))
-    labels = sorted(set(stats.sft_rows) | set(stats.dpo_rows), key=lambda s: (-(stats.sft_items[s] + stats.dpo_pairs[s]), s))
+    labels = sorted(
+        set(stats.sft_rows) | set(stats.dpo_rows), key=lambda s: (-(stats.sft_items[s] + stats.dpo_pairs[s]), s)
+    )
     head = ["source", "SFT items", "SFT rows", "conversations", "DPO pairs", "DPO rows"]
     token_totals: dict[str, list[int]] = {}
     if tokens:
@@ -496,33 +546,86 @@ def build(out: Path, tokenizer: Optional[str] = None, max_length: int = MAX_LENG
         for label, formats in tokens.get("sft", {}).items():
             token_totals.setdefault(label, [0, 0])[0] += sum(f["input"] + f["output"] for f in formats.values())
         for label, formats in tokens.get("dpo", {}).items():
-            token_totals.setdefault(label, [0, 0])[1] += sum(f["prompt"] + f["chosen"] + f["rejected"] for f in formats.values())
+            token_totals.setdefault(label, [0, 0])[1] += sum(
+                f["prompt"] + f["chosen"] + f["rejected"] for f in formats.values()
+            )
     rows = []
     for label in labels:
-        row = [_e(label), stats.sft_items[label], stats.sft_rows[label], stats.conversations[label], stats.dpo_pairs[label], stats.dpo_rows[label]]
+        row = [
+            _e(label),
+            stats.sft_items[label],
+            stats.sft_rows[label],
+            stats.conversations[label],
+            stats.dpo_pairs[label],
+            stats.dpo_rows[label],
+        ]
         if tokens:
             row += token_totals.get(label, [0, 0])
         rows.append(row)
-    parts.append("<p>Per <code>source</code> label of the output files. SFT items: conversations plus plain-text items; rows: one per assistant turn and format.</p>")
-    parts.append(_fold(f"{len(rows):,} source labels: show the table", _table(head, rows, set(range(1, len(head)))), len(rows)))
+    parts.append(
+        "<p>Per <code>source</code> label of the output files. SFT items: conversations plus plain-text items; rows: one per assistant turn and format.</p>"
+    )
+    parts.append(
+        _fold(f"{len(rows):,} source labels: show the table", _table(head, rows, set(range(1, len(head)))), len(rows))
+    )
     if tokens:
         parts.append(_img(tokens_chart(tokens), "Tokens by source"))
-        parts.append(f"<p class='muted'>Tokens with <code>{_e(local_paths_out(tokens['tokenizer']))}</code>, no special tokens added.</p>")
+        parts.append(
+            f"<p class='muted'>Tokens with <code>{_e(local_paths_out(tokens['tokenizer']))}</code>, no special tokens added.</p>"
+        )
     else:
-        parts.append("<p class='muted'>No token counts: run <code>bagel run --tokenizer PATH</code> or <code>bagel report --tokenizer PATH</code>.</p>")
+        parts.append(
+            "<p class='muted'>No token counts: run <code>bagel run --tokenizer PATH</code> or <code>bagel report --tokenizer PATH</code>.</p>"
+        )
     components = [
-        [_e(n), _e(s["kind"]), s["loaded"], sum(s["rejected"].values()), sum(s["filtered"].values()), s["duplicates"], s["contaminated"], s["rows_written"]["sft"], s["rows_written"]["dpo"]]
+        [
+            _e(n),
+            _e(s["kind"]),
+            s["loaded"],
+            sum(s["rejected"].values()),
+            sum(s["filtered"].values()),
+            s["duplicates"],
+            s["contaminated"],
+            s["rows_written"]["sft"],
+            s["rows_written"]["dpo"],
+        ]
         for n, s in manifest["sources"].items()
     ]
-    parts.append("<h3>Per component</h3>" + _fold(f"{len(components):,} components: show loaded, rejected, filtered, duplicates, contaminated and rows of each",
-                                                  _table(["component", "kind", "loaded", "rejected", "filtered", "duplicates", "contaminated", "SFT rows", "DPO rows"], components, set(range(2, 9))), len(components)))
+    parts.append(
+        "<h3>Per component</h3>"
+        + _fold(
+            f"{len(components):,} components: show loaded, rejected, filtered, duplicates, contaminated and rows of each",
+            _table(
+                [
+                    "component",
+                    "kind",
+                    "loaded",
+                    "rejected",
+                    "filtered",
+                    "duplicates",
+                    "contaminated",
+                    "SFT rows",
+                    "DPO rows",
+                ],
+                components,
+                set(range(2, 9)),
+            ),
+            len(components),
+        )
+    )
 
     # Lengths
     by_source, rest = lengths_by_source_chart(stats, limit)
     unit = stats.unit
-    against = f", against a max length of {limit:,} tokens (<code>--max-length</code>)" if limit else "; <code>bagel report --tokenizer PATH</code> gives tokens, against a max length"
-    parts.append(f"<h2 id='lengths'>Lengths</h2><p>In {unit}{against}. Per source: each item once (a conversation's messages together, or a plain text), "
-                 "however many rows and formats it was rendered into. Per format: each rendered row as a trainer sees it.</p>")
+    against = (
+        f", against a max length of {limit:,} tokens (<code>--max-length</code>)"
+        if limit
+        else "; <code>bagel report --tokenizer PATH</code> gives tokens, against a max length"
+    )
+    parts.append(
+        f"<h2 id='lengths'>Lengths</h2><p>In {unit}{against}. Per source: each item once (a conversation's messages together, or a plain text), "
+        "however many rows and formats it was rendered into. Per format: each rendered row as a trainer sees it.</p>"
+    )
     parts.append(_img(by_source, "Item length per source"))
     if rest:
         parts.append(f"<p class='muted'>Not drawn (fewest items): {_e(', '.join(rest))}.</p>")
@@ -530,45 +633,82 @@ def build(out: Path, tokenizer: Optional[str] = None, max_length: int = MAX_LENG
     numeric = set(range(1, 6))
     order = sorted(stats.item_lengths, key=lambda s: (-stats.sft_items[s], s))
     item_rows = length_rows(stats.item_lengths, limit, order)
-    parts.append(f"<h3>Item length per source ({unit})</h3>" + _fold(f"{len(item_rows):,} sources: show n, p50, p90, p99 and max of each", _table(["source", *head[1:]], item_rows, numeric), len(item_rows)))
+    parts.append(
+        f"<h3>Item length per source ({unit})</h3>"
+        + _fold(
+            f"{len(item_rows):,} sources: show n, p50, p90, p99 and max of each",
+            _table(["source", *head[1:]], item_rows, numeric),
+            len(item_rows),
+        )
+    )
     parts.append(_img(lengths_by_format_chart(stats, limit), "Row length per format"))
-    for name, data in (("SFT row length per format (input + output)", stats.sft_row_lengths), ("DPO row length per format (prompt + longer answer)", stats.dpo_row_lengths)):
+    for name, data in (
+        ("SFT row length per format (input + output)", stats.sft_row_lengths),
+        ("DPO row length per format (prompt + longer answer)", stats.dpo_row_lengths),
+    ):
         if data:
-            parts.append(f"<h3>{name}, {unit}</h3>" + _table(["format", *head[1:]], length_rows(data, limit, sorted(data)), numeric))
+            parts.append(
+                f"<h3>{name}, {unit}</h3>"
+                + _table(["format", *head[1:]], length_rows(data, limit, sorted(data)), numeric)
+            )
     if stats.turns:
         turns = turn_rows(stats)
         every = np.concatenate([a for arrays in stats.turns.values() for a in arrays])
-        parts.append(f"<h3>Turns per conversation</h3><p>Assistant turns per conversation (each turn is one SFT row per format): {len(every):,} conversations, "
-                     f"{int((every == 1).sum()):,} with one turn, {int((every >= 2).sum()):,} with more, at most {int(every.max()):,}.</p>"
-                     + _fold("per source: show the table", _table(["source", "conversations", "1 turn", "2-3 turns", "4+ turns", "mean", "max"], turns, {1, 2, 3, 4, 6}), len(turns)))
+        parts.append(
+            f"<h3>Turns per conversation</h3><p>Assistant turns per conversation (each turn is one SFT row per format): {len(every):,} conversations, "
+            f"{int((every == 1).sum()):,} with one turn, {int((every >= 2).sum()):,} with more, at most {int(every.max()):,}.</p>"
+            + _fold(
+                "per source: show the table",
+                _table(
+                    ["source", "conversations", "1 turn", "2-3 turns", "4+ turns", "mean", "max"],
+                    turns,
+                    {1, 2, 3, 4, 6},
+                ),
+                len(turns),
+            )
+        )
 
     # Rejected and filtered: the largest reasons first, folded away (it can be long).
     rows = []
     for name, s in manifest["sources"].items():
-        for kind, counts, examples in (("rejected", s["rejected"], s.get("rejected_examples", {})), ("filtered", s["filtered"], s.get("filtered_examples", {}))):
+        for kind, counts, examples in (
+            ("rejected", s["rejected"], s.get("rejected_examples", {})),
+            ("filtered", s["filtered"], s.get("filtered_examples", {})),
+        ):
             for reason, n in counts.items():
                 rows.append([_e(name), kind, _e(reason), n, _example_text(examples.get(reason, {}))])
     rows.sort(key=lambda r: (-r[3], r[0], r[1], r[2]))
-    parts.append("<h2 id='removed'>Rejected and filtered</h2><p>Rejected: malformed upstream rows. Filtered: rows a component dropped on purpose. The first row of each reason is the example.</p>")
+    parts.append(
+        "<h2 id='removed'>Rejected and filtered</h2><p>Rejected: malformed upstream rows. Filtered: rows a component dropped on purpose. The first row of each reason is the example.</p>"
+    )
     if rows:
         rejected = sum(r[3] for r in rows if r[1] == "rejected")
         filtered = sum(r[3] for r in rows if r[1] == "filtered")
         top = ", ".join(f"{r[0]} {r[2]} ({r[3]:,})" for r in rows[:3])
-        parts.append(f"<details><summary>{len(rows):,} reasons: {rejected:,} rows rejected, {filtered:,} filtered; most: {top}</summary>"
-                     + _table(["component", "", "reason", "rows", "example"], rows, {3}) + "</details>")
+        parts.append(
+            f"<details><summary>{len(rows):,} reasons: {rejected:,} rows rejected, {filtered:,} filtered; most: {top}</summary>"
+            + _table(["component", "", "reason", "rows", "example"], rows, {3})
+            + "</details>"
+        )
     else:
         parts.append("<p>Nothing was rejected or filtered.</p>")
 
     # Contamination
     contamination = manifest["contamination"]
     parts.append("<h2 id='contamination'>Contamination</h2>")
-    matches = pq.read_table(out / "contamination.parquet").to_pylist() if (out / "contamination.parquet").exists() else []
+    matches = (
+        pq.read_table(out / "contamination.parquet").to_pylist() if (out / "contamination.parquet").exists() else []
+    )
     if not manifest["decontaminators"]:
         parts.append("<p>No decontamination was run.</p>")
     elif not matches:
-        parts.append(f"<p>{_e(', '.join(manifest['decontaminators']))} found no match in {_e(', '.join(manifest['benchmarks']))}.</p>")
+        parts.append(
+            f"<p>{_e(', '.join(manifest['decontaminators']))} found no match in {_e(', '.join(manifest['benchmarks']))}.</p>"
+        )
     else:
-        parts.append(f"<p>{len(matches):,} matches ({contamination.get('flagged', 0):,} items, {'reported only: dry run' if contamination.get('dry_run') else 'removed'}), highest score first.</p>")
+        parts.append(
+            f"<p>{len(matches):,} matches ({contamination.get('flagged', 0):,} items, {'reported only: dry run' if contamination.get('dry_run') else 'removed'}), highest score first.</p>"
+        )
         for m in sorted(matches, key=lambda m: (-m["score"], m["benchmark"], m["id"])):
             parts.append(
                 f"<h4>{_e(m['source'])} <code>{_e(m['id'])}</code> ↔ {_e(m['benchmark'])} item {_e(m['benchmark_item'])}: "
@@ -576,28 +716,39 @@ def build(out: Path, tokenizer: Optional[str] = None, max_length: int = MAX_LENG
             )
 
     # Examples
-    parts.append("<h2 id='examples'>Examples</h2><p>The first rows of each format, whitespace shown: <span class='ws'>·</span> space, <span class='ws'>→</span> tab, <span class='ws'>↵</span> line end.</p>")
+    parts.append(
+        "<h2 id='examples'>Examples</h2><p>The first rows of each format, whitespace shown: <span class='ws'>·</span> space, <span class='ws'>→</span> tab, <span class='ws'>↵</span> line end.</p>"
+    )
     for fmt, examples in sorted(stats.sft_examples.items()):
         parts.append(f"<h3>SFT: {_e(fmt)}</h3>")
         for ex in examples:
-            parts.append(f"<p class='muted'>{_e(ex['source'])} <code>{_e(ex['id'])}</code></p><div class='pair'><pre>{visible(ex['input'])}</pre><pre>{visible(ex['output'])}</pre></div>")
+            parts.append(
+                f"<p class='muted'>{_e(ex['source'])} <code>{_e(ex['id'])}</code></p><div class='pair'><pre>{visible(ex['input'])}</pre><pre>{visible(ex['output'])}</pre></div>"
+            )
     for fmt, examples in sorted(stats.dpo_examples.items()):
         parts.append(f"<h3>DPO: {_e(fmt)}</h3>")
         for ex in examples:
-            parts.append(f"<p class='muted'>{_e(ex['source'])}</p><pre>{visible(ex['prompt'])}</pre><div class='pair'><pre>{visible(ex['chosen'])}</pre><pre>{visible(ex['rejected'])}</pre></div>")
+            parts.append(
+                f"<p class='muted'>{_e(ex['source'])}</p><pre>{visible(ex['prompt'])}</pre><div class='pair'><pre>{visible(ex['chosen'])}</pre><pre>{visible(ex['rejected'])}</pre></div>"
+            )
     parts.append("</body></html>\n")
     return "".join(parts)
 
 
-def report_fingerprint(path: Path) -> Optional[str]:
+def report_fingerprint(path: Path) -> str | None:
     """The fingerprint of the output a ``report.html`` describes (``None`` if not a report)."""
     import re
 
-    found = re.search(r"<meta name='bagel-fingerprint' content='([^']*)'>", Path(path).read_text(encoding="utf-8", errors="replace")[:4000])
+    found = re.search(
+        r"<meta name='bagel-fingerprint' content='([^']*)'>",
+        Path(path).read_text(encoding="utf-8", errors="replace")[:4000],
+    )
     return found.group(1) if found else None
 
 
-def write_report(out: Path, tokenizer: Optional[str] = None, dest: Optional[Path] = None, max_length: int = MAX_LENGTH, num_proc: int = 1) -> Path:
+def write_report(
+    out: Path, tokenizer: str | None = None, dest: Path | None = None, max_length: int = MAX_LENGTH, num_proc: int = 1
+) -> Path:
     """Write ``report.html`` (into ``out`` unless ``dest``); returns its path."""
     path = Path(dest) if dest is not None else Path(out) / REPORT
     text = build(out, tokenizer, max_length, num_proc)

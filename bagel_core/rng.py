@@ -9,7 +9,8 @@ from __future__ import annotations
 import hashlib
 import heapq
 import random
-from typing import Generic, Iterable, Sequence, TypeVar
+from collections.abc import Iterable, Sequence
+from typing import Generic, TypeVar
 
 T = TypeVar("T")
 _SCALE = float(1 << 64)
@@ -104,9 +105,7 @@ class BottomK(Generic[T]):
         return [entry[2] for entry in sorted(self._heap, key=lambda e: e[1])]
 
 
-def stratified_sample(
-    keys_by_stratum: dict[str, list[str]], n: int, seed: int, purpose: str
-) -> set[str]:
+def stratified_sample(keys_by_stratum: dict[str, list[str]], n: int, seed: int, purpose: str) -> set[str]:
     """Sample ``n`` keys so that every stratum keeps its share of the whole (largest remainder).
 
     >>> sorted(len(stratified_sample({"a": list("abcdefgh"), "b": list("xy")}, 5, 1, "t") & set(s)) for s in ("abcdefgh", "xy"))

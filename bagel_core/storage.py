@@ -6,9 +6,10 @@ import hashlib
 import json
 import os
 import re
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -110,7 +111,7 @@ class ParquetSink:
         self._pending_bytes = 0
         self.rows = 0
 
-    def write(self, table: "pa.Table | pa.RecordBatch") -> None:
+    def write(self, table: pa.Table | pa.RecordBatch) -> None:
         if isinstance(table, pa.RecordBatch):
             table = pa.Table.from_batches([table])
         if table.num_rows == 0:
@@ -149,7 +150,7 @@ class ParquetSink:
         self._writer.close()
         self._ctx.__exit__(RuntimeError, RuntimeError("aborted"), None)
 
-    def __enter__(self) -> "ParquetSink":
+    def __enter__(self) -> ParquetSink:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
@@ -159,5 +160,5 @@ class ParquetSink:
             self.abort()
 
 
-def iter_batches(path: Path, columns: "list[str] | None" = None, batch_size: int = 10_000) -> Iterator[pa.RecordBatch]:
+def iter_batches(path: Path, columns: list[str] | None = None, batch_size: int = 10_000) -> Iterator[pa.RecordBatch]:
     yield from pq.ParquetFile(path).iter_batches(batch_size=batch_size, columns=columns)

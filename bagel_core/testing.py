@@ -19,10 +19,21 @@ Example, in a plugin's test suite::
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Optional, Sequence
+from typing import Any
 
-from .components import BenchmarkSet, BenchmarkText, Component, Decontaminator, Loader, Match, PromptFormat, Query, SpecialTokens
+from .components import (
+    BenchmarkSet,
+    BenchmarkText,
+    Component,
+    Decontaminator,
+    Loader,
+    Match,
+    PromptFormat,
+    Query,
+    SpecialTokens,
+)
 from .config import RunConfig, loader_settings, make_options
 from .context import LoadContext, LoadCounts
 from .data import DataAccess
@@ -36,8 +47,10 @@ CONVERSATIONS = [
     [{"from": "human", "value": "Hello?"}, {"from": "gpt", "value": "Hi!"}],
     [{"from": "system", "value": "Be brief."}, {"from": "human", "value": "2+2?"}, {"from": "gpt", "value": "4"}],
     [
-        {"from": "human", "value": "Name a color."}, {"from": "gpt", "value": "Blue."},
-        {"from": "human", "value": "Another?"}, {"from": "gpt", "value": "Red."},
+        {"from": "human", "value": "Name a color."},
+        {"from": "gpt", "value": "Blue."},
+        {"from": "human", "value": "Another?"},
+        {"from": "gpt", "value": "Red."},
     ],
 ]
 
@@ -49,7 +62,7 @@ TEMPLATE_CASES: list[list[dict]] = [
     [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "2+2?"}],
     [
         {"role": "user", "content": "line one\nline two\n\nline four"},
-        {"role": "assistant", "content": 'She said "hi" and \'bye\'.'},
+        {"role": "assistant", "content": "She said \"hi\" and 'bye'."},
         {"role": "user", "content": "C:\\path\\{{ not a variable }} {% raw %}"},
     ],
     [
@@ -61,7 +74,9 @@ TEMPLATE_CASES: list[list[dict]] = [
 ]
 
 
-def load_sample(cls: type[Loader], options: Optional[dict[str, Any]] = None, seed: int = 42, data_root: Optional[Path] = None) -> tuple[list[dict], LoadCounts]:
+def load_sample(
+    cls: type[Loader], options: dict[str, Any] | None = None, seed: int = 42, data_root: Path | None = None
+) -> tuple[list[dict], LoadCounts]:
     """Run a source or DPO builder on its shipped sample (or ``data_root``), validated and capped as in a run
     (``{"max_items": 10}`` applies the engine's cap).
 
@@ -81,7 +96,7 @@ def load_sample(cls: type[Loader], options: Optional[dict[str, Any]] = None, see
 
 def check_chat_template(
     cls: type[PromptFormat],
-    options: Optional[dict[str, Any]] = None,
+    options: dict[str, Any] | None = None,
     special: SpecialTokens = SpecialTokens(),
     cases: Sequence[Sequence[dict]] = TEMPLATE_CASES,
 ) -> int:
@@ -97,8 +112,11 @@ def check_chat_template(
     template = fmt.chat_template()
     for messages in cases:
         rendered, _ = render_jinja_template(
-            conversations=[list(messages)], chat_template=template, add_generation_prompt=True,
-            bos_token=special.bos, eos_token=special.eos,
+            conversations=[list(messages)],
+            chat_template=template,
+            add_generation_prompt=True,
+            bos_token=special.bos,
+            eos_token=special.eos,
         )
         expected = fmt.render(list(messages))
         assert rendered[0] == expected, (
@@ -113,7 +131,7 @@ def registry_with(*plugins: tuple[str, object], strict: bool = True) -> Registry
     return load_plugins(strict=strict, extra=plugins)
 
 
-def run_pipeline(out: Path, registry: Optional[Registry] = None, **config: Any):
+def run_pipeline(out: Path, registry: Registry | None = None, **config: Any):
     """``bagel run`` in-process into ``out``; returns the manifest."""
     from .pipeline import run
 
@@ -159,7 +177,9 @@ _BENCHMARK_TEXT = (
 )
 
 
-def check_decontaminator(cls: type[Decontaminator], options: Optional[dict[str, Any]] = None, cache_dir: Optional[Path] = None) -> None:
+def check_decontaminator(
+    cls: type[Decontaminator], options: dict[str, Any] | None = None, cache_dir: Path | None = None
+) -> None:
     """Assert that decontaminator ``cls`` finds an item that copies a benchmark text, leaves an
     unrelated one alone, and fills its ``Match`` from the query and the benchmark text."""
     bench = BenchmarkText(benchmark="check", item="7", text=_BENCHMARK_TEXT)
@@ -170,10 +190,20 @@ def check_decontaminator(cls: type[Decontaminator], options: Optional[dict[str, 
     decontaminator.index([bench])
     matches = list(decontaminator.search([copy, unrelated]))
     assert all(isinstance(m, Match) for m in matches), f"{cls.name}: search() must yield Match objects"
-    assert [m.id for m in matches] == ["copy"], f"{cls.name}: expected only the copy of the benchmark text to match, got {[m.id for m in matches]}"
+    assert [m.id for m in matches] == ["copy"], (
+        f"{cls.name}: expected only the copy of the benchmark text to match, got {[m.id for m in matches]}"
+    )
     found = matches[0]
     expected = ("copy", "test", cls.name, "check", "7", _BENCHMARK_TEXT, _BENCHMARK_TEXT)
-    got = (found.id, found.source, found.decontaminator, found.benchmark, found.benchmark_item, found.text, found.benchmark_text)
+    got = (
+        found.id,
+        found.source,
+        found.decontaminator,
+        found.benchmark,
+        found.benchmark_item,
+        found.text,
+        found.benchmark_text,
+    )
     assert got == expected, f"{cls.name}: the Match should be {expected}, got {got}"
 
 

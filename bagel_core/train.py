@@ -12,18 +12,25 @@
 - :exc:`TrainingSetupError`: a one-line error of ``bagel train``.
 
 Importing this module imports no heavy library (torch, transformers, trl, peft): they are
-imported when a trainer runs. The implementation lives in ``bagel_core.builtin.train_*``,
+imported when a trainer runs. The implementation lives in ``bagel_core.builtin.train``,
 whose names are private: import from here (the old paths still work, but may change).
 """
 
 from __future__ import annotations
 
-from .builtin.train_common import TrainingSetupError, TrainOptions, TrlTrainer, train_and_save
-from .builtin.train_data import LengthReport, pair_dataset, sft_dataset
-from .builtin.train_dpo import PreferenceOptions
+from .builtin.train.common import TrainingSetupError, TrainOptions, TrlTrainer, train_and_save
+from .builtin.train.data import LengthReport, pair_dataset, sft_dataset
+from .builtin.train.dpo import PreferenceOptions
 from .components import Trainer
 
 __all__ = [
-    "LengthReport", "PreferenceOptions", "TrainOptions", "Trainer", "TrainingSetupError", "TrlTrainer",
-    "pair_dataset", "sft_dataset", "train_and_save",
+    "LengthReport",
+    "PreferenceOptions",
+    "TrainOptions",
+    "Trainer",
+    "TrainingSetupError",
+    "TrlTrainer",
+    "pair_dataset",
+    "sft_dataset",
+    "train_and_save",
 ]

@@ -7,12 +7,12 @@ source and reason in the manifest and never stops a run.
 from __future__ import annotations
 
 from enum import Enum
-from typing import Any, Optional
+from typing import Any
 
 from .records import ROLES
 
 
-class Reason(str, Enum):
+class Reason(str, Enum):  # noqa: UP042 (StrEnum would change str(), which messages use)
     """Why a record was rejected. The value is what the manifest shows."""
 
     MISSING_FIELD = "missing field"
@@ -28,7 +28,7 @@ class Reason(str, Enum):
         return self.value
 
 
-def _text_problem(value: Any) -> Optional[Reason]:
+def _text_problem(value: Any) -> Reason | None:
     if value is None:
         return Reason.MISSING_FIELD
     if not isinstance(value, str):
@@ -38,7 +38,7 @@ def _text_problem(value: Any) -> Optional[Reason]:
     return None
 
 
-def validate_conversation(turns: Any) -> Optional[Reason]:
+def validate_conversation(turns: Any) -> Reason | None:
     """Check ShareGPT turns: optional leading system, then human/gpt alternating, ending with gpt."""
     if not isinstance(turns, (list, tuple)):
         return Reason.NON_STRING if turns is not None else Reason.MISSING_FIELD
@@ -68,7 +68,7 @@ def validate_conversation(turns: Any) -> Optional[Reason]:
     return None
 
 
-def validate_record(record: Any) -> Optional[Reason]:
+def validate_record(record: Any) -> Reason | None:
     """The reason ``record`` must be rejected, or ``None`` when it is valid."""
     if not isinstance(record, dict):
         return Reason.NOT_A_RECORD
@@ -98,4 +98,3 @@ def validate_record(record: Any) -> Optional[Reason]:
         if record["chosen"] == record["rejected"]:
             return Reason.CHOSEN_EQUALS_REJECTED
     return None
-

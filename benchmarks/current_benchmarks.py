@@ -17,8 +17,8 @@ import json
 import re
 import shutil
 import tarfile
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -33,9 +33,19 @@ NAMES = tuple(cls.name for cls in CURRENT)
 #: MBPP's test split: task ids 11-510 (the google-research README; the Hub's full/test).
 MBPP_TEST = range(11, 511)
 
-_MBPP_SCHEMA = pa.schema([("task_id", pa.int32()), ("text", pa.string()), ("code", pa.string()), ("test_list", pa.list_(pa.string())),
-                          ("test_setup_code", pa.string()), ("challenge_test_list", pa.list_(pa.string()))])
-_MATH_SCHEMA = pa.schema([("problem", pa.string()), ("level", pa.string()), ("type", pa.string()), ("solution", pa.string())])
+_MBPP_SCHEMA = pa.schema(
+    [
+        ("task_id", pa.int32()),
+        ("text", pa.string()),
+        ("code", pa.string()),
+        ("test_list", pa.list_(pa.string())),
+        ("test_setup_code", pa.string()),
+        ("challenge_test_list", pa.list_(pa.string())),
+    ]
+)
+_MATH_SCHEMA = pa.schema(
+    [("problem", pa.string()), ("level", pa.string()), ("type", pa.string()), ("solution", pa.string())]
+)
 
 
 def _parquet(path: Path, rows: list[dict], schema: pa.Schema | None = None) -> None:
@@ -50,7 +60,9 @@ def mbpp_rows() -> list[dict]:
 
 def bbh_rows() -> dict[str, list[dict]]:
     """Task -> its examples (``input``, ``target``), from the BBH repository's bbh/<task>.json."""
-    return {p.stem: json.loads(p.read_text(encoding="utf-8"))["examples"] for p in sorted((BENCH / "bbh").glob("*.json"))}
+    return {
+        p.stem: json.loads(p.read_text(encoding="utf-8"))["examples"] for p in sorted((BENCH / "bbh").glob("*.json"))
+    }
 
 
 def math_rows() -> dict[str, list[dict]]:
@@ -90,12 +102,19 @@ def write_upstream(root: Path, names: Iterable[str] = NAMES, limit: int | None =
         if limit:
             raise ValueError("no GPQA sample from the real file: the shipped one is synthetic")
         (root / "Idavidrein/gpqa").mkdir(parents=True, exist_ok=True)
-        with gzip.open(BENCH / "gpqa" / "gpqa_diamond.csv.gz", "rb") as src, open(root / "Idavidrein/gpqa/gpqa_diamond.csv", "wb") as dst:
+        with (
+            gzip.open(BENCH / "gpqa" / "gpqa_diamond.csv.gz", "rb") as src,
+            open(root / "Idavidrein/gpqa/gpqa_diamond.csv", "wb") as dst,
+        ):
             shutil.copyfileobj(src, dst)
     if "mmlu_pro" in names:
         for split in ("test", "validation"):
             table = pq.read_table(BENCH / "mmlu_pro" / f"{split}-00000-of-00001.parquet")
-            _parquet(root / f"TIGER-Lab/MMLU-Pro/data/{split}-00000-of-00001.parquet", table.slice(0, limit or len(table)).to_pylist(), table.schema)
+            _parquet(
+                root / f"TIGER-Lab/MMLU-Pro/data/{split}-00000-of-00001.parquet",
+                table.slice(0, limit or len(table)).to_pylist(),
+                table.schema,
+            )
     return root
 
 

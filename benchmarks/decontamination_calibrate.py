@@ -47,21 +47,20 @@ import json
 import math
 import sys
 import time
-from collections import defaultdict
 from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from decontamination_devset import NEGATIVE_GROUPS, POSITIVE_GROUPS, Case, build  # noqa: E402
 import decontamination_lmsys as lmsys  # noqa: E402
+from decontamination_devset import NEGATIVE_GROUPS, POSITIVE_GROUPS, Case, build  # noqa: E402
 from decontamination_texts import benchmark_items  # noqa: E402
 
-from bagel_core.builtin.decontaminate_code import CodeDecontaminator  # noqa: E402
-from bagel_core.builtin.decontaminate_embedding import EmbeddingDecontaminator  # noqa: E402
-from bagel_core.builtin.decontaminate_ngram import NgramDecontaminator  # noqa: E402
-from bagel_core.builtin.query_text import WINDOW_WORDS  # noqa: E402
+from bagel_core.builtin.decontaminate.code import CodeDecontaminator  # noqa: E402
+from bagel_core.builtin.decontaminate.embedding import EmbeddingDecontaminator  # noqa: E402
+from bagel_core.builtin.decontaminate.ngram import NgramDecontaminator  # noqa: E402
+from bagel_core.builtin.decontaminate.query_text import WINDOW_WORDS  # noqa: E402
 
 GRID = [round(x, 2) for x in np.arange(0.50, 0.99, 0.01)]
 
@@ -93,12 +92,14 @@ def case_pairs(d: EmbeddingDecontaminator, cases: list[Case], floor: float, over
     words = [len(b.text.split()) for b in d._benchmarks]
     batch = 2048
     for start in range(0, len(cases), batch):
-        chunk = cases[start:start + batch]
+        chunk = cases[start : start + batch]
         for p in d.scored_pairs([c.query for c in chunk], floor=floor, overlap=overlap, length_ratio=math.inf):
             if p.score >= 0.6:
                 # The length rule leaves views longer than a window alone (no window holds them).
                 ratio = 0.0 if words[p.benchmark] > WINDOW_WORDS else p.view.windowed_words / max(words[p.benchmark], 1)
-                out[start + p.query].append(Scored(p.benchmark, p.score, p.prefilter, p.overlap, ratio, "#doc" in p.view.name))
+                out[start + p.query].append(
+                    Scored(p.benchmark, p.score, p.prefilter, p.overlap, ratio, "#doc" in p.view.name)
+                )
     return out
 
 
@@ -107,8 +108,14 @@ def gate_pairs(d: EmbeddingDecontaminator, cases: list[Case], gates: Gates) -> f
     (not only those the transformer scores >= 0.6)."""
     found = 0
     for start in range(0, len(cases), 2048):
-        found += len(d.scored_pairs([c.query for c in cases[start:start + 2048]], floor=gates.static, overlap=gates.overlap,
-                                    length_ratio=gates.length_ratio))
+        found += len(
+            d.scored_pairs(
+                [c.query for c in cases[start : start + 2048]],
+                floor=gates.static,
+                overlap=gates.overlap,
+                length_ratio=gates.length_ratio,
+            )
+        )
     return 1000 * found / max(len(cases), 1)
 
 
@@ -128,9 +135,15 @@ def choose_thresholds(cases, pairs, bench, args, others: set[int]) -> dict[str, 
     # A docstring's prose (an item's ``#doc`` view) gets its own threshold per benchmark view
     # (``view<-doc``) where dev positives of that benchmark reach it through one (evidence to
     # choose it on); elsewhere the view's own threshold applies.
-    keys = sorted({_key(b) for b in bench if b.role != "code"}
-                  | {_key(bench[p.benchmark], True) for i in dev for p in pairs[i]
-                     if p.doc and cases[i].benchmark == bench[p.benchmark].benchmark})
+    keys = sorted(
+        {_key(b) for b in bench if b.role != "code"}
+        | {
+            _key(bench[p.benchmark], True)
+            for i in dev
+            for p in pairs[i]
+            if p.doc and cases[i].benchmark == bench[p.benchmark].benchmark
+        }
+    )
     best: dict[int, dict[str, float]] = {}
     for i in dev:
         per_key: dict[str, float] = {}
@@ -163,15 +176,25 @@ def choose_thresholds(cases, pairs, bench, args, others: set[int]) -> dict[str, 
     while True:
         move = None
         for k in sorted(reached):
-            values = sorted({round(math.floor(c * 100) / 100, 2) for i in pos if i not in caught for kk, c in best[i].items()
-                             if kk == k and args.min_threshold <= c < chosen[k]}, reverse=True)
+            values = sorted(
+                {
+                    round(math.floor(c * 100) / 100, 2)
+                    for i in pos
+                    if i not in caught
+                    for kk, c in best[i].items()
+                    if kk == k and args.min_threshold <= c < chosen[k]
+                },
+                reverse=True,
+            )
             for value in values[:5]:
                 trial = dict(chosen, **{k: value})
                 gain = len(flagged(pos, trial) - caught)
                 if not gain:
                     continue
                 text, code = flagged(neg_text, trial), flagged(neg_code, trial)
-                if len(text) > limit_text or any(len(code & set(ids)) > args.code_budget * len(ids) for ids in code_by_group.values()):
+                if len(text) > limit_text or any(
+                    len(code & set(ids)) > args.code_budget * len(ids) for ids in code_by_group.values()
+                ):
                     break
                 cost = len(text - flags_text) + len(code - flags_code)
                 ratio = gain / (cost + 0.5)
@@ -182,8 +205,11 @@ def choose_thresholds(cases, pairs, bench, args, others: set[int]) -> dict[str, 
         _, k, value, flags_text, flags_code = move
         chosen[k] = value
         caught = flagged(pos, chosen)
-    print(f"thresholds: dev positives caught by the embedding alone beyond ngram/code {len(caught)}/{len(pos)}; dev negatives flagged "
-          f"{len(flags_text)}/{len(neg_text)} text, {len(flags_code)}/{len(neg_code)} code", flush=True)
+    print(
+        f"thresholds: dev positives caught by the embedding alone beyond ngram/code {len(caught)}/{len(pos)}; dev negatives flagged "
+        f"{len(flags_text)}/{len(neg_text)} text, {len(flags_code)}/{len(neg_code)} code",
+        flush=True,
+    )
     return chosen
 
 
@@ -195,7 +221,9 @@ def caught_embedding(case_pairs: list[Scored], bench, thresholds: dict[str, floa
     return any(p.cosine >= threshold(p) and gates.keep(p) for p in case_pairs)
 
 
-def choose_gates(scores, bench, thresholds, must: list[int], others: set[int], gate_loss: int, floor: float, overlap: float) -> Gates:
+def choose_gates(
+    scores, bench, thresholds, must: list[int], others: set[int], gate_loss: int, floor: float, overlap: float
+) -> Gates:
     """The tightest gates, one after the other, that lose at most ``gate_loss`` of the ``must``
     cases for the embedding alone and none of those the ``others`` (ngram, code) do not catch."""
     needed = [i for i in must if i not in others]
@@ -241,12 +269,17 @@ def choose_code(cases: list[Case], dev: list[int], bench_all, code_fp: float) ->
                 best = (found, d)
     if best is None:
         raise SystemExit("no code setting keeps the dev code negatives under --code-fp")
-    print(f"code min_containment {best[1].options.min_containment}, min_containment_alone {best[1].options.min_containment_alone}: "
-          f"{best[0]}/{len(positives)} dev HumanEval positives", flush=True)
+    print(
+        f"code min_containment {best[1].options.min_containment}, min_containment_alone {best[1].options.min_containment_alone}: "
+        f"{best[0]}/{len(positives)} dev HumanEval positives",
+        flush=True,
+    )
     return best[1]
 
 
-def choose_edit_min_words(cases: list[Case], dev: list[int], bench_all, fp_per_view: int) -> NgramDecontaminator.Options:
+def choose_edit_min_words(
+    cases: list[Case], dev: list[int], bench_all, fp_per_view: int
+) -> NgramDecontaminator.Options:
     """The ngram decontaminator's ``edit_min_words``: the smallest (3-8) at which its
     one-word-edit rule flags at most ``fp_per_view`` dev negatives that the n-grams alone do
     not; the rule off when even 8 flags more."""
@@ -274,11 +307,20 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--cache-dir", type=Path, default=Path("/tmp/bagel-decontamination-cache"))
     parser.add_argument("--fp-per-view", type=int, default=1, help="dev negatives the one-word-edit rule may flag")
-    parser.add_argument("--clean-budget", type=float, default=0.004, help="share of dev text negatives the embedding may flag")
-    parser.add_argument("--code-budget", type=float, default=0.02, help="share of each group of dev code negatives the embedding may flag")
+    parser.add_argument(
+        "--clean-budget", type=float, default=0.004, help="share of dev text negatives the embedding may flag"
+    )
+    parser.add_argument(
+        "--code-budget",
+        type=float,
+        default=0.02,
+        help="share of each group of dev code negatives the embedding may flag",
+    )
     parser.add_argument("--min-threshold", type=float, default=0.70)
     parser.add_argument("--max-threshold", type=float, default=0.95)
-    parser.add_argument("--code-fp", type=float, default=0.02, help="share of dev near-neighbour programs allowed to match")
+    parser.add_argument(
+        "--code-fp", type=float, default=0.02, help="share of dev near-neighbour programs allowed to match"
+    )
     parser.add_argument("--json", type=Path, help="write the chosen values and the table here")
     parser.add_argument("--floor", type=float, default=0.6, help="static cosine of the widest candidate search")
     parser.add_argument("--overlap", type=float, default=0.15, help="word overlap of the widest candidate search")
@@ -289,8 +331,11 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="a small set and index, to try the script out")
     args = parser.parse_args()
     started = time.perf_counter()
-    sizes = dict(per_group=20, clean=200, code_negatives=20, light_per_benchmark=5) if args.quick else \
-        dict(per_group=args.per_group, clean=args.clean, light_per_benchmark=args.light)
+    sizes = (
+        dict(per_group=20, clean=200, code_negatives=20, light_per_benchmark=5)
+        if args.quick
+        else dict(per_group=args.per_group, clean=args.clean, light_per_benchmark=args.light)
+    )
     cases = build(args.seed, **sizes)
     if lmsys.available():
         cases += lmsys.build()
@@ -298,7 +343,10 @@ def main() -> None:
     items = benchmark_items()
     if args.quick:
         wanted = {(c.benchmark, c.item) for c in cases}
-        items = {name: [b for b in texts if (name, b.item) in wanted or hash(b.item) % 50 == 0] for name, texts in items.items()}
+        items = {
+            name: [b for b in texts if (name, b.item) in wanted or hash(b.item) % 50 == 0]
+            for name, texts in items.items()
+        }
     bench_all = [b for texts in items.values() for b in texts]
     print(f"dev set: {len(cases)} cases; {len(bench_all)} benchmark views indexed")
 
@@ -306,24 +354,45 @@ def main() -> None:
     cascade.index(bench_all)
     bench = cascade._benchmarks
     scores = case_pairs(cascade, cases, floor=args.floor, overlap=args.overlap)
-    print(f"transformer: {cascade.cache.encoded} texts encoded, {time.perf_counter() - started:.0f}s so far", flush=True)
+    print(
+        f"transformer: {cascade.cache.encoded} texts encoded, {time.perf_counter() - started:.0f}s so far", flush=True
+    )
     dev = [i for i, c in enumerate(cases) if c.split == "dev"]
     tuned_code = choose_code(cases, dev, bench_all, args.code_fp)
     ngram = NgramDecontaminator(choose_edit_min_words(cases, dev, bench_all, args.fp_per_view))
     ngram.index(bench_all)
-    others = {cases[i].query.id for i in dev} & ({m.id for m in ngram.search([cases[i].query for i in dev])}
-                                                  | {m.id for m in tuned_code.search([cases[i].query for i in dev])})
+    others = {cases[i].query.id for i in dev} & (
+        {m.id for m in ngram.search([cases[i].query for i in dev])}
+        | {m.id for m in tuned_code.search([cases[i].query for i in dev])}
+    )
     thresholds = choose_thresholds(cases, scores, bench, args, others)
     must = [i for i in dev if caught_embedding(scores[i], bench, thresholds)]
-    gates = choose_gates(scores, bench, thresholds, must, {i for i in must if cases[i].query.id in others}, args.gate_loss,
-                         args.floor, args.overlap)
+    gates = choose_gates(
+        scores,
+        bench,
+        thresholds,
+        must,
+        {i for i in must if cases[i].query.id in others},
+        args.gate_loss,
+        args.floor,
+        args.overlap,
+    )
     lost = [i for i in must if not caught_embedding(scores[i], bench, thresholds, gates)]
-    print(f"gates {gates._asdict()}: the embedding alone keeps {len(must) - len(lost)} of the {len(must)} dev cases its wide pass "
-          f"catches; the default set keeps all it catches", flush=True)
+    print(
+        f"gates {gates._asdict()}: the embedding alone keeps {len(must) - len(lost)} of the {len(must)} dev cases its wide pass "
+        f"catches; the default set keeps all it catches",
+        flush=True,
+    )
     negatives = [cases[i] for i in dev if cases[i].benchmark is None]
-    for label, g in (("wide pass", Gates(args.floor, math.inf, args.overlap)), ("+ static", Gates(gates.static, math.inf, args.overlap)),
-                     ("+ length ratio", gates._replace(overlap=args.overlap)), ("+ overlap (chosen)", gates)):
-        print(f"transformer pairs per 1,000 dev negatives, {label}: {gate_pairs(cascade, negatives, g):.0f}", flush=True)
+    for label, g in (
+        ("wide pass", Gates(args.floor, math.inf, args.overlap)),
+        ("+ static", Gates(gates.static, math.inf, args.overlap)),
+        ("+ length ratio", gates._replace(overlap=args.overlap)),
+        ("+ overlap (chosen)", gates),
+    ):
+        print(
+            f"transformer pairs per 1,000 dev negatives, {label}: {gate_pairs(cascade, negatives, g):.0f}", flush=True
+        )
 
     rows = []
     for group in POSITIVE_GROUPS + lmsys.POSITIVE_GROUPS + NEGATIVE_GROUPS + lmsys.NEGATIVE_GROUPS:
@@ -335,7 +404,13 @@ def main() -> None:
             by_code = {m.id for m in tuned_code.search(queries)}
             emb = {cases[i].query.id for i in idx if caught_embedding(scores[i], bench, thresholds, gates)}
             union = by_ngram | by_code | emb
-            row[split] = {"n": len(idx), "ngram": len(by_ngram), "embedding": len(emb), "code": len(by_code), "default set": len(union)}
+            row[split] = {
+                "n": len(idx),
+                "ngram": len(by_ngram),
+                "embedding": len(emb),
+                "code": len(by_code),
+                "default set": len(union),
+            }
         rows.append(row)
     cols = ("ngram", "embedding", "code", "default set")
     print("\n| group | split | n | " + " | ".join(cols) + " |")
@@ -343,17 +418,27 @@ def main() -> None:
     for row in rows:
         for split in ("dev", "held-out"):
             r = row[split]
-            print(f"| {row['group']} | {split} | {r['n']} | " + " | ".join(share(r[c], r['n']) for c in cols) + " |")
+            print(f"| {row['group']} | {split} | {r['n']} | " + " | ".join(share(r[c], r["n"]) for c in cols) + " |")
     print("\nthresholds (benchmark/view):")
     print(json.dumps(thresholds, indent=1, sort_keys=True))
     print(f"\ntotal {time.perf_counter() - started:.0f}s")
     if args.json:
-        args.json.write_text(json.dumps({"thresholds": thresholds, "prefilter_threshold": gates.static,
-                                         "prefilter_length_ratio": gates.length_ratio, "prefilter_overlap": gates.overlap,
-                                         "code_min_containment": tuned_code.options.min_containment,
-                                         "code_min_containment_alone": tuned_code.options.min_containment_alone, "ngram_one_word_edit": ngram.options.one_word_edit,
-                                         "ngram_edit_min_words": ngram.options.edit_min_words,
-                                         "rows": rows}, indent=1))
+        args.json.write_text(
+            json.dumps(
+                {
+                    "thresholds": thresholds,
+                    "prefilter_threshold": gates.static,
+                    "prefilter_length_ratio": gates.length_ratio,
+                    "prefilter_overlap": gates.overlap,
+                    "code_min_containment": tuned_code.options.min_containment,
+                    "code_min_containment_alone": tuned_code.options.min_containment_alone,
+                    "ngram_one_word_edit": ngram.options.one_word_edit,
+                    "ngram_edit_min_words": ngram.options.edit_min_words,
+                    "rows": rows,
+                },
+                indent=1,
+            )
+        )
 
 
 if __name__ == "__main__":

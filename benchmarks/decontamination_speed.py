@@ -19,8 +19,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from decontamination_texts import benchmark_items, clean_texts  # noqa: E402
 
-from bagel_core.builtin.decontaminate_embedding import EmbeddingDecontaminator  # noqa: E402
-from bagel_core.builtin.decontaminate_ngram import NgramDecontaminator  # noqa: E402
+from bagel_core.builtin.decontaminate.embedding import EmbeddingDecontaminator  # noqa: E402
+from bagel_core.builtin.decontaminate.ngram import NgramDecontaminator  # noqa: E402
 from bagel_core.components import Query  # noqa: E402
 
 
@@ -41,7 +41,9 @@ def main() -> None:
     args = parser.parse_args()
     index = [b for texts in benchmark_items().values() for b in texts]
     texts = clean_texts(args.texts)
-    print(f"{len(index)} benchmark texts; {len(texts)} clean texts (mean {sum(map(len, texts)) / len(texts):.0f} chars)")
+    print(
+        f"{len(index)} benchmark texts; {len(texts)} clean texts (mean {sum(map(len, texts)) / len(texts):.0f} chars)"
+    )
 
     if not args.skip_ngram:
         ngram = NgramDecontaminator()
@@ -59,7 +61,9 @@ def main() -> None:
             _timed(f"[{backend}] embedding model load", 1, cold._encoder)
             _timed(f"[{backend}] embedding encode, no cache", len(texts), lambda: cold.embed(texts))
             warm = EmbeddingDecontaminator(options, cache_dir=Path(cache))
-            _timed(f"[{backend}] embedding encode, from the cache (new instance)", len(texts), lambda: warm.embed(texts))
+            _timed(
+                f"[{backend}] embedding encode, from the cache (new instance)", len(texts), lambda: warm.embed(texts)
+            )
             assert warm.cache.encoded == 0
     import faiss
     import numpy as np

@@ -43,7 +43,7 @@ sys.path.insert(0, str(HERE))
 from decontamination_texts import benchmark_items  # noqa: E402
 
 
-def dedup_folder(data_root: Path, work: Path, recipe: "Path | None" = None) -> Path:
+def dedup_folder(data_root: Path, work: Path, recipe: Path | None = None) -> Path:
     from bagel_core.config import RunConfig, load_recipe
     from bagel_core.pipeline import run
     from bagel_core.registry import load_plugins
@@ -54,12 +54,23 @@ def dedup_folder(data_root: Path, work: Path, recipe: "Path | None" = None) -> P
         # cinematika counts tokens with the approximation (no tokenizer download offline).
         values = load_recipe(recipe) | {"decontaminate": "none", "formats": "vicuna"}
         values["options"].setdefault("source", {}).setdefault("cinematika", {})["tokenizer"] = "approx"
-        run(RunConfig(data_root=data_root, out=work / "run" / "out", work_dir=work / "run" / "work", **values), load_plugins(), quiet=True)
+        run(
+            RunConfig(data_root=data_root, out=work / "run" / "out", work_dir=work / "run" / "work", **values),
+            load_plugins(),
+            quiet=True,
+        )
         found = sorted((work / "run" / "work" / "dedup").glob("*/sft.parquet"))
     if not found:
-        config = RunConfig(sources="slimorca,mathinstruct,airoboros", dpo="helpsteer,ultrafeedback", formats="vicuna",
-                           decontaminate="none", data_root=data_root, out=work / "run" / "out", work_dir=work / "run" / "work",
-                           options={"source": {"slimorca": {"max_items": "none"}, "mathinstruct": {"max_items": "none"}}})
+        config = RunConfig(
+            sources="slimorca,mathinstruct,airoboros",
+            dpo="helpsteer,ultrafeedback",
+            formats="vicuna",
+            decontaminate="none",
+            data_root=data_root,
+            out=work / "run" / "out",
+            work_dir=work / "run" / "work",
+            options={"source": {"slimorca": {"max_items": "none"}, "mathinstruct": {"max_items": "none"}}},
+        )
         run(config, load_plugins(), quiet=True)
         found = sorted((work / "run" / "work" / "dedup").glob("*/sft.parquet"))
     return found[0].parent
@@ -88,8 +99,16 @@ def real_input(target: Path) -> int:
     from bagel_core.stages import DPO_WORK_SCHEMA, SFT_WORK_SCHEMA
 
     texts = list(dict.fromkeys(clean_texts(10**9) + extra_clean_texts()))
-    rows = [{"id": uid(t), "source": "real", "origin": "real", "text": None,
-             "conversations": [{"from": "human", "value": t}, {"from": "gpt", "value": "Let me think about it."}]} for t in texts]
+    rows = [
+        {
+            "id": uid(t),
+            "source": "real",
+            "origin": "real",
+            "text": None,
+            "conversations": [{"from": "human", "value": t}, {"from": "gpt", "value": "Let me think about it."}],
+        }
+        for t in texts
+    ]
     target.mkdir(parents=True, exist_ok=True)
     pq.write_table(pa.Table.from_pylist(rows, schema=SFT_WORK_SCHEMA), target / "sft.parquet")
     pq.write_table(DPO_WORK_SCHEMA.empty_table(), target / "dpo.parquet")
@@ -104,15 +123,25 @@ def transformer_texts(cache: Path) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-root", type=Path, help="the scale generator's corpus (not with --real)")
-    parser.add_argument("--recipe", type=Path, help="with --data-root from generate.py --realistic: the recipe it was made for (its components and caps)")
-    parser.add_argument("--real", action="store_true", help="real benchmark-like texts of ../shared/data instead of generated items")
+    parser.add_argument(
+        "--recipe",
+        type=Path,
+        help="with --data-root from generate.py --realistic: the recipe it was made for (its components and caps)",
+    )
+    parser.add_argument(
+        "--real", action="store_true", help="real benchmark-like texts of ../shared/data instead of generated items"
+    )
     parser.add_argument("--work", type=Path, required=True)
     parser.add_argument("--decontaminate", default="ngram,embedding,code")
     parser.add_argument("--limit", type=int, default=200_000)
     parser.add_argument("--warm", action="store_true", help="keep the transformer's cache of an earlier run")
     parser.add_argument("--num-proc", type=int, default=2, help="worker processes of the stage (bagel run --num-proc)")
-    parser.add_argument("--benchmarks", choices=("legacy", "all"), default="legacy",
-                        help="the reference's nine sets, or also today's seven (current_benchmarks.py)")
+    parser.add_argument(
+        "--benchmarks",
+        choices=("legacy", "all"),
+        default="legacy",
+        help="the reference's nine sets, or also today's seven (current_benchmarks.py)",
+    )
     args = parser.parse_args()
     from bagel_core.registry import load_plugins
     from bagel_core.stages.decontaminate import run_decontaminate
@@ -123,8 +152,11 @@ def main() -> None:
     else:
         dedup = dedup_folder(args.data_root, args.work, args.recipe)
         stage_in = args.work / f"input-{args.limit}"
-        items = stage_input(dedup, stage_in, args.limit) if not (stage_in / "dpo.parquet").exists() else \
-            sum(pq.read_metadata(stage_in / f"{n}.parquet").num_rows for n in ("sft", "dpo"))
+        items = (
+            stage_input(dedup, stage_in, args.limit)
+            if not (stage_in / "dpo.parquet").exists()
+            else sum(pq.read_metadata(stage_in / f"{n}.parquet").num_rows for n in ("sft", "dpo"))
+        )
     registry = load_plugins()
     cache = args.work / "cache"
     if not args.warm:
@@ -138,7 +170,11 @@ def main() -> None:
         import current_benchmarks
 
         with tempfile.TemporaryDirectory() as tmp:  # GPQA decompressed only here
-            benchmarks += [b for texts in current_benchmarks.load(current_benchmarks.write_upstream(Path(tmp))).values() for b in texts]
+            benchmarks += [
+                b
+                for texts in current_benchmarks.load(current_benchmarks.write_upstream(Path(tmp))).values()
+                for b in texts
+            ]
     timings: dict[str, float] = {}
     started = time.perf_counter()
     for cls, options, folder in specs:
@@ -161,15 +197,27 @@ def main() -> None:
         per_benchmark.setdefault(bench, set()).add(item)
     import torch
 
-    print(json.dumps({
-        "items": items, "benchmark_views": len(benchmarks), "decontaminators": args.decontaminate,
-        "stage_s": round(stage, 1), "items_per_s": round(items / stage, 1), "timings": timings,
-        "flagged": counts["flagged"], "matches": {n: report.count(n) for n in set(report)}, "items_per_benchmark": {b: len(ids) for b, ids in sorted(per_benchmark.items())},
-        "transformer_texts_cached": transformer_texts(cache),
-        "num_proc": args.num_proc,
-        "load_before": load_before, "load_after": os.getloadavg(), "torch_threads": torch.get_num_threads(),
-        "cpus": os.cpu_count(),
-    }))
+    print(
+        json.dumps(
+            {
+                "items": items,
+                "benchmark_views": len(benchmarks),
+                "decontaminators": args.decontaminate,
+                "stage_s": round(stage, 1),
+                "items_per_s": round(items / stage, 1),
+                "timings": timings,
+                "flagged": counts["flagged"],
+                "matches": {n: report.count(n) for n in set(report)},
+                "items_per_benchmark": {b: len(ids) for b, ids in sorted(per_benchmark.items())},
+                "transformer_texts_cached": transformer_texts(cache),
+                "num_proc": args.num_proc,
+                "load_before": load_before,
+                "load_after": os.getloadavg(),
+                "torch_threads": torch.get_num_threads(),
+                "cpus": os.cpu_count(),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

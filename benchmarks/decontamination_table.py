@@ -28,14 +28,19 @@ import decontamination_devset as rule_built  # noqa: E402
 import decontamination_lmsys as lmsys  # noqa: E402
 from decontamination_texts import benchmark_items  # noqa: E402
 
-from bagel_core.builtin.decontaminate_code import CodeDecontaminator  # noqa: E402
-from bagel_core.builtin.decontaminate_embedding import EmbeddingDecontaminator  # noqa: E402
-from bagel_core.builtin.decontaminate_ngram import NgramDecontaminator  # noqa: E402
+from bagel_core.builtin.decontaminate.code import CodeDecontaminator  # noqa: E402
+from bagel_core.builtin.decontaminate.embedding import EmbeddingDecontaminator  # noqa: E402
+from bagel_core.builtin.decontaminate.ngram import NgramDecontaminator  # noqa: E402
 
 #: The issue's goals per group: (minimum share caught) or (maximum share flagged) for negatives.
-GOALS = {"gsm8k": ">= 95%", "clean text": "<= 1%", "codealpaca non-rephrase": "<= 5%",
-         "humaneval sig+docstring": ">= 90%", "humaneval whole program": ">= 90%",
-         "mmlu high_school_us_history question only": ">= 90%"}
+GOALS = {
+    "gsm8k": ">= 95%",
+    "clean text": "<= 1%",
+    "codealpaca non-rephrase": "<= 5%",
+    "humaneval sig+docstring": ">= 90%",
+    "humaneval whole program": ">= 90%",
+    "mmlu high_school_us_history question only": ">= 90%",
+}
 DECONTAMINATORS = ("ngram", "embedding", "code")
 BATCH = 2048
 
@@ -66,8 +71,13 @@ def flagged(cases_: list, cache_dir: Path) -> dict[str, dict[str, dict]]:
         d.index(bench)
         found: dict[str, dict] = {}
         for start in range(0, len(cases_), BATCH):
-            for m in d.search([c.query for c in cases_[start:start + BATCH]]):
-                found[m.id] = {"benchmark": m.benchmark, "item": m.benchmark_item, "score": round(m.score, 4), "views": m.views}
+            for m in d.search([c.query for c in cases_[start : start + BATCH]]):
+                found[m.id] = {
+                    "benchmark": m.benchmark,
+                    "item": m.benchmark_item,
+                    "score": round(m.score, 4),
+                    "views": m.views,
+                }
         out[name] = found
         print(f"{name}: {len(found)} flagged, {time.perf_counter() - started:.0f}s", flush=True)
     return out
@@ -89,7 +99,11 @@ def table(cases_: list, found: dict[str, dict[str, dict]]) -> list[str]:
             counts = [sum(i in found[d] for i in ids) for d in DECONTAMINATORS]
             counts.append(sum(any(i in found[d] for d in DECONTAMINATORS) for i in ids))
             label = f"{group} (flagged)" if group in negatives else group
-            lines.append(f"| {label} | {split} | {len(ids)} | " + " | ".join(share(n, len(ids)) for n in counts) + f" | {goal_of(group)} |")
+            lines.append(
+                f"| {label} | {split} | {len(ids)} | "
+                + " | ".join(share(n, len(ids)) for n in counts)
+                + f" | {goal_of(group)} |"
+            )
     return lines
 
 
@@ -108,9 +122,22 @@ def main() -> None:
     print("\n".join(table(all_cases, found)))
     print(f"\ntotal {time.perf_counter() - started:.0f}s")
     if args.json:
-        args.json.write_text(json.dumps([{"group": c.group, "split": c.split, "benchmark": c.benchmark, "item": c.item,
-                                          "human": c.query.human_turns, "matches": {d: found[d].get(c.query.id) for d in DECONTAMINATORS}}
-                                         for c in all_cases], indent=0))
+        args.json.write_text(
+            json.dumps(
+                [
+                    {
+                        "group": c.group,
+                        "split": c.split,
+                        "benchmark": c.benchmark,
+                        "item": c.item,
+                        "human": c.query.human_turns,
+                        "matches": {d: found[d].get(c.query.id) for d in DECONTAMINATORS},
+                    }
+                    for c in all_cases
+                ],
+                indent=0,
+            )
+        )
 
 
 if __name__ == "__main__":

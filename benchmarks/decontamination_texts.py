@@ -40,8 +40,15 @@ def mmlu_rows(split: str = "test") -> list[dict]:
         subject = path.stem.removesuffix(f"_{split}")
         with open(path, newline="", encoding="utf-8") as f:
             for i, r in enumerate(csv.DictReader(f)):
-                rows.append({"subject": subject, "index": i, "question": r["question"],
-                             "choices": [r[f"choice{k}"] for k in range(4)], "answer": int(r["answer"])})
+                rows.append(
+                    {
+                        "subject": subject,
+                        "index": i,
+                        "question": r["question"],
+                        "choices": [r[f"choice{k}"] for k in range(4)],
+                        "answer": int(r["answer"]),
+                    }
+                )
     return rows
 
 
@@ -59,12 +66,23 @@ def benchmark_items() -> dict[str, list[BenchmarkText]]:
     b = DATA / "benchmarks"
     out: dict[str, list[BenchmarkText]] = {}
     rows = json.loads((b / "alpaca_eval" / "alpaca_eval_text_davinci_003_model_outputs.json").read_text())
-    out["alpaca_eval"] = [BenchmarkText("alpaca_eval", str(i), r["instruction"], "instruction") for i, r in enumerate(rows)]
-    out["mt_bench"] = [BenchmarkText("mt_bench", str(r["question_id"]), r["turns"][0], "question") for r in _jsonl(b / "mt_bench" / "question.jsonl")]
-    out["mmlu"] = [t for r in mmlu_rows() for t in mmlu_views("mmlu", f"{r['subject']}/{r['index']}", r["question"], r["choices"])]
+    out["alpaca_eval"] = [
+        BenchmarkText("alpaca_eval", str(i), r["instruction"], "instruction") for i, r in enumerate(rows)
+    ]
+    out["mt_bench"] = [
+        BenchmarkText("mt_bench", str(r["question_id"]), r["turns"][0], "question")
+        for r in _jsonl(b / "mt_bench" / "question.jsonl")
+    ]
+    out["mmlu"] = [
+        t for r in mmlu_rows() for t in mmlu_views("mmlu", f"{r['subject']}/{r['index']}", r["question"], r["choices"])
+    ]
     with open(b / "truthfulqa" / "TruthfulQA.csv", newline="", encoding="utf-8") as f:
-        out["truthfulqa"] = [BenchmarkText("truthfulqa", str(i), r["Question"], "question") for i, r in enumerate(csv.DictReader(f))]
-    out["gsm8k"] = [t for i, r in enumerate(gsm8k_rows()) for t in gsm8k_views("gsm8k", str(i), r["question"], r["answer"])]
+        out["truthfulqa"] = [
+            BenchmarkText("truthfulqa", str(i), r["Question"], "question") for i, r in enumerate(csv.DictReader(f))
+        ]
+    out["gsm8k"] = [
+        t for i, r in enumerate(gsm8k_rows()) for t in gsm8k_views("gsm8k", str(i), r["question"], r["answer"])
+    ]
     arc = []
     for i, r in enumerate(_jsonl(b / "arc_challenge" / "arc_challenge_test.llm-foundry.jsonl")):
         question = r["query"].removeprefix("Question: ")
@@ -72,9 +90,15 @@ def benchmark_items() -> dict[str, list[BenchmarkText]]:
         arc.append(BenchmarkText("arc_challenge", str(i), f"{question}\n{options}", "question+choices"))
         arc.append(BenchmarkText("arc_challenge", str(i), f"{question}\n{r['choices'][r['gold']]}", "question+answer"))
     out["arc_challenge"] = arc
-    out["humaneval"] = [t for r in humaneval_rows() for t in humaneval_views("humaneval", r["task_id"], r["prompt"], r["canonical_solution"], r["entry_point"])]
+    out["humaneval"] = [
+        t
+        for r in humaneval_rows()
+        for t in humaneval_views("humaneval", r["task_id"], r["prompt"], r["canonical_solution"], r["entry_point"])
+    ]
     wino = _jsonl(b / "winogrande" / "winogrande_dev.llm-foundry.jsonl")
-    out["winogrande"] = [BenchmarkText("winogrande", str(i), _winogrande_sentence(r), "sentence") for i, r in enumerate(wino)]
+    out["winogrande"] = [
+        BenchmarkText("winogrande", str(i), _winogrande_sentence(r), "sentence") for i, r in enumerate(wino)
+    ]
     return out
 
 
@@ -85,7 +109,9 @@ def clean_texts(limit: int, seed: int = 0) -> list[str]:
     texts: list[str] = []
     for name in ("auxiliary_train_science_elementary.csv", "auxiliary_train_science_middle.csv"):
         with open(s / "mmlu" / name, newline="", encoding="utf-8") as f:
-            texts += [r[0] + "\n" + "\n".join(f"{LETTERS[j]}. {c}" for j, c in enumerate(r[1:-1])) for r in csv.reader(f)]
+            texts += [
+                r[0] + "\n" + "\n".join(f"{LETTERS[j]}. {c}" for j, c in enumerate(r[1:-1])) for r in csv.reader(f)
+            ]
     texts += [r["question"] for r in json.loads((s / "spider" / "dev.json").read_text())]
     with open(s / "emobank" / "emobank.csv", newline="", encoding="utf-8") as f:
         texts += [r["text"].strip().rstrip('"').rstrip() for r in csv.DictReader(f) if r["split"] == "train"]

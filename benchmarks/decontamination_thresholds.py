@@ -19,27 +19,27 @@ import random
 import re
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, Optional
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from decontamination_texts import LETTERS, benchmark_items, clean_texts  # noqa: E402
 
-from bagel_core.builtin.decontaminate_embedding import EmbeddingDecontaminator  # noqa: E402
-from bagel_core.builtin.decontaminate_ngram import NgramDecontaminator  # noqa: E402
+from bagel_core.builtin.decontaminate.embedding import EmbeddingDecontaminator  # noqa: E402
+from bagel_core.builtin.decontaminate.ngram import NgramDecontaminator  # noqa: E402
 from bagel_core.components import BenchmarkText, Query  # noqa: E402
 
 THRESHOLDS = (0.80, 0.85, 0.88, 0.90, 0.92, 0.95, 0.975)
 LENGTH_RULES = (float("inf"), 0.2)
 FILLERS = "the a new old big small red green quickly often never always house river number answer".split()
 
-Perturb = Callable[[str, random.Random], Optional[str]]
+Perturb = Callable[[str, random.Random], str | None]
 
 
 def _words_edit(count: int, delete: bool) -> Perturb:
-    def edit(text: str, rng: random.Random) -> Optional[str]:
+    def edit(text: str, rng: random.Random) -> str | None:
         words = text.split(" ")
         if len(words) < count + 3:
             return None
@@ -53,7 +53,7 @@ def _words_edit(count: int, delete: bool) -> Perturb:
     return edit
 
 
-def _reorder_choices(text: str, rng: random.Random) -> Optional[str]:
+def _reorder_choices(text: str, rng: random.Random) -> str | None:
     lines = text.split("\n")
     choices = [line[3:] for line in lines[1:] if re.match(r"^[A-G]\. ", line)]
     if len(choices) < 3:
@@ -69,7 +69,7 @@ PERTURBATIONS: dict[str, Perturb] = {
     "lower case, whitespace collapsed": lambda t, rng: " ".join(t.lower().split()),
     'prefix "Question: "': lambda t, rng: "Question: " + t,
     "prefix instruction line": lambda t, rng: "Answer the following question.\n\n" + t,
-    "suffix \"Let's think step by step.\"": lambda t, rng: t + "\nLet's think step by step.",
+    'suffix "Let\'s think step by step."': lambda t, rng: t + "\nLet's think step by step.",
     "choices reordered (ARC)": _reorder_choices,
     "1 word changed": _words_edit(1, delete=False),
     "3 words changed": _words_edit(3, delete=False),
@@ -103,7 +103,11 @@ def _queries(texts: list[str]) -> list[Query]:
 def ngram_table(index: list[BenchmarkText], pos: dict[str, list[str]], clean: list[str]) -> None:
     settings = [(13, 0.0), (8, 0.0), (13, 0.1)]
     print("\n## ngram: recall per perturbation, FP on clean texts")
-    print("| perturbation | n | " + " | ".join(f"n={n}" + (f", min_fraction={f}" if f else "") for n, f in settings) + " |")
+    print(
+        "| perturbation | n | "
+        + " | ".join(f"n={n}" + (f", min_fraction={f}" if f else "") for n, f in settings)
+        + " |"
+    )
     print("|---|---|" + "---|" * len(settings))
     decons = []
     for n, f in settings:
@@ -116,13 +120,16 @@ def ngram_table(index: list[BenchmarkText], pos: dict[str, list[str]], clean: li
         print(f"| {name} | {len(qs)} | " + " | ".join(_share(len(list(d.search(qs))), len(qs)) for d in decons) + " |")
 
 
-def embedding_table(index: list[BenchmarkText], pos: dict[str, list[str]], clean: list[str], cache_dir: Path,
-                    backend: str = "torch") -> None:
+def embedding_table(
+    index: list[BenchmarkText], pos: dict[str, list[str]], clean: list[str], cache_dir: Path, backend: str = "torch"
+) -> None:
     d = EmbeddingDecontaminator(EmbeddingDecontaminator.Options(backend=backend), cache_dir=cache_dir)
     started = time.perf_counter()
     d.index(index)
     nearest = {name: d.nearest(texts) for name, texts in [*pos.items(), ("FP (clean texts)", clean)]}
-    print(f"\n(embedding: {d.cache.encoded} texts encoded in {time.perf_counter() - started:.0f}s, the rest from the cache)")
+    print(
+        f"\n(embedding: {d.cache.encoded} texts encoded in {time.perf_counter() - started:.0f}s, the rest from the cache)"
+    )
     bench_len = np.array([len(b.text) for b in index])
     for delta in LENGTH_RULES:
         rule = "off" if delta == float("inf") else f"max_length_delta={delta}"

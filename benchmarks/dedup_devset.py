@@ -31,8 +31,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from decontamination_texts import benchmark_items, clean_texts  # noqa: E402
 
-from bagel_core.builtin.dedup_minhash import MinHashDeduper, shingles  # noqa: E402
-from bagel_core.builtin.dedup_semantic import SemanticDeduper  # noqa: E402
+from bagel_core.builtin.dedup.minhash import MinHashDeduper, shingles  # noqa: E402
+from bagel_core.builtin.dedup.semantic import SemanticDeduper  # noqa: E402
 from bagel_core.components import DedupBatch  # noqa: E402
 
 FILLERS = "the a new old big small red green quickly often never always house river number answer".split()
@@ -145,7 +145,9 @@ def development_set(per_kind: int, seed: int, raw: bool = False):
 
 def evaluate(deduper, originals, negatives, copies, seed: int):
     rng = random.Random(seed)
-    distinct = [("original", i, t) for i, t in enumerate(originals)] + [("negative", i, t) for i, t in enumerate(negatives)]
+    distinct = [("original", i, t) for i, t in enumerate(originals)] + [
+        ("negative", i, t) for i, t in enumerate(negatives)
+    ]
     rng.shuffle(distinct)
     stream = distinct + [("copy", i, t) for i, (_, _, t) in enumerate(copies)]
     started = time.perf_counter()
@@ -177,7 +179,15 @@ def report(deduper, originals, negatives, copies, seed: int) -> dict:
     for p in false:
         j = jaccard(stream[p][2], stream[removed[p].kept][2])
         false_bands[next(b for b in BANDS if b[0] <= j < b[1])] += 1
-    return {"per_kind": per_kind, "per_band": per_band, "distinct": first_copy, "false": len(false), "false_bands": false_bands, "seconds": seconds, "items": len(stream)}
+    return {
+        "per_kind": per_kind,
+        "per_band": per_band,
+        "distinct": first_copy,
+        "false": len(false),
+        "false_bands": false_bands,
+        "seconds": seconds,
+        "items": len(stream),
+    }
 
 
 def _share(found: int, total: int) -> str:
@@ -188,23 +198,46 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--per-kind", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--negatives", type=int, default=None, help="Keep at most this many negatives (the semantic deduper encodes every text).")
-    parser.add_argument("--cache-dir", type=Path, default=Path("/tmp/bagel-dedup-devset-cache"), help="Embedding cache of the semantic settings.")
-    parser.add_argument("--raw", action="store_true", help="Keep the corpora's own near-duplicates (true Jaccard >= 0.5) among the negatives.")
-    parser.add_argument("--settings", default="word:3:0.6,word:3:0.65,word:3:0.7,word:3:0.75,word:3:0.8,word:2:0.7,word:5:0.7,char:5:0.7",
-                        help="shingle:size:threshold (shingle word|char), or semantic:0:threshold, comma-separated")
+    parser.add_argument(
+        "--negatives",
+        type=int,
+        default=None,
+        help="Keep at most this many negatives (the semantic deduper encodes every text).",
+    )
+    parser.add_argument(
+        "--cache-dir",
+        type=Path,
+        default=Path("/tmp/bagel-dedup-devset-cache"),
+        help="Embedding cache of the semantic settings.",
+    )
+    parser.add_argument(
+        "--raw",
+        action="store_true",
+        help="Keep the corpora's own near-duplicates (true Jaccard >= 0.5) among the negatives.",
+    )
+    parser.add_argument(
+        "--settings",
+        default="word:3:0.6,word:3:0.65,word:3:0.7,word:3:0.75,word:3:0.8,word:2:0.7,word:5:0.7,char:5:0.7",
+        help="shingle:size:threshold (shingle word|char), or semantic:0:threshold, comma-separated",
+    )
     args = parser.parse_args()
     originals, negatives, copies = development_set(args.per_kind, args.seed, args.raw)
     negatives = negatives[: args.negatives] if args.negatives is not None else negatives
     kind = "real texts, the corpora's own near-duplicates included" if args.raw else "distinct real texts"
-    print(f"development set: {len(originals)} originals, {len(copies)} near-duplicate copies, {len(negatives)} negatives ({kind})\n")
+    print(
+        f"development set: {len(originals)} originals, {len(copies)} near-duplicate copies, {len(negatives)} negatives ({kind})\n"
+    )
     settings = [s.split(":") for s in args.settings.split(",")]
     results = []
     for shingle, size, threshold in settings:
         if shingle == "semantic":
-            deduper = SemanticDeduper(SemanticDeduper.Options(threshold=float(threshold)), cache_dir=args.cache_dir / "semantic")
+            deduper = SemanticDeduper(
+                SemanticDeduper.Options(threshold=float(threshold)), cache_dir=args.cache_dir / "semantic"
+            )
         else:
-            deduper = MinHashDeduper(MinHashDeduper.Options(threshold=float(threshold), shingle=shingle, shingle_size=int(size)))
+            deduper = MinHashDeduper(
+                MinHashDeduper.Options(threshold=float(threshold), shingle=shingle, shingle_size=int(size))
+            )
         results.append(report(deduper, originals, negatives, copies, args.seed))
     names = [f"semantic, cos={t}" if s == "semantic" else f"{s} {n}, t={t}" for s, n, t in settings]
     print("| copies removed | " + " | ".join(names) + " |")
@@ -214,10 +247,28 @@ def main() -> None:
     for band in BANDS:
         label = f"true Jaccard {band[0]:.1f}-{min(band[1], 1):.1f}" if band[0] else f"true Jaccard < {band[1]:.1f}"
         print(f"| {label} | " + " | ".join(_share(*r["per_band"][band]) for r in results) + " |")
-    print("| **true Jaccard >= 0.8** | " + " | ".join(_share(r["per_band"][BANDS[0]][0] + r["per_band"][BANDS[1]][0], r["per_band"][BANDS[0]][1] + r["per_band"][BANDS[1]][1]) for r in results) + " |")
+    print(
+        "| **true Jaccard >= 0.8** | "
+        + " | ".join(
+            _share(
+                r["per_band"][BANDS[0]][0] + r["per_band"][BANDS[1]][0],
+                r["per_band"][BANDS[0]][1] + r["per_band"][BANDS[1]][1],
+            )
+            for r in results
+        )
+        + " |"
+    )
     print("| **distinct items removed** | " + " | ".join(_share(r["false"], r["distinct"]) for r in results) + " |")
-    print("| ... at true Jaccard >= 0.8 with the kept item | " + " | ".join(str(r["false_bands"][BANDS[0]] + r["false_bands"][BANDS[1]]) for r in results) + " |")
-    print("| ... at 0.6-0.8 | " + " | ".join(str(r["false_bands"][BANDS[2]] + r["false_bands"][BANDS[3]]) for r in results) + " |")
+    print(
+        "| ... at true Jaccard >= 0.8 with the kept item | "
+        + " | ".join(str(r["false_bands"][BANDS[0]] + r["false_bands"][BANDS[1]]) for r in results)
+        + " |"
+    )
+    print(
+        "| ... at 0.6-0.8 | "
+        + " | ".join(str(r["false_bands"][BANDS[2]] + r["false_bands"][BANDS[3]]) for r in results)
+        + " |"
+    )
     print("| ... below 0.6 | " + " | ".join(str(r["false_bands"][BANDS[4]]) for r in results) + " |")
     print("| seconds (signatures + LSH) | " + " | ".join(f"{r['seconds']:.1f}" for r in results) + " |")
 

@@ -80,7 +80,10 @@ def main() -> None:
                 raise SystemExit(m.stderr[-3000:])
             r = json.loads(m.stdout.strip().splitlines()[-1])
             removed = ", ".join(f"{k} {v:,}" for k, v in r["removed"].items())
-            print(f"| {chain.replace('+', ',')} | {load:.1f} | {m.wall_s:.1f} | {r['seconds']:.1f} | {r['cpu_seconds']:.1f} | {m.peak_tree_rss_bytes / 2**30:.2f} GiB | {removed} |", flush=True)
+            print(
+                f"| {chain.replace('+', ',')} | {load:.1f} | {m.wall_s:.1f} | {r['seconds']:.1f} | {r['cpu_seconds']:.1f} | {m.peak_tree_rss_bytes / 2**30:.2f} GiB | {removed} |",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

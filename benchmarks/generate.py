@@ -13,12 +13,10 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
-from typing import Optional
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import click  # noqa: E402
-
 from bagel_bench import realistic as realistic_mixture  # noqa: E402
 from bagel_bench.generator import generate  # noqa: E402
 
@@ -26,12 +24,31 @@ RECIPE = Path(__file__).resolve().parent.parent / "recipes" / "bagel-v0.2.toml"
 
 
 @click.command()
-@click.option("--data-root", type=click.Path(file_okay=False, path_type=Path), required=True, help="Folder to write ROOT/owner/name/ into.")
-@click.option("--items", type=int, help="Upstream rows in all, split across sources by their real sizes (--realistic: default the full mixture).")
+@click.option(
+    "--data-root",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Folder to write ROOT/owner/name/ into.",
+)
+@click.option(
+    "--items",
+    type=int,
+    help="Upstream rows in all, split across sources by their real sizes (--realistic: default the full mixture).",
+)
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--realistic", is_flag=True, help="Every component of --recipe, real text of ../shared/data/sources, in each one's upstream layout.")
-@click.option("--recipe", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=RECIPE, show_default=True, help="With --realistic: whose components to write.")
-def main(data_root: Path, items: Optional[int], seed: int, realistic: bool, recipe: Path) -> None:
+@click.option(
+    "--realistic",
+    is_flag=True,
+    help="Every component of --recipe, real text of ../shared/data/sources, in each one's upstream layout.",
+)
+@click.option(
+    "--recipe",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    default=RECIPE,
+    show_default=True,
+    help="With --realistic: whose components to write.",
+)
+def main(data_root: Path, items: int | None, seed: int, realistic: bool, recipe: Path) -> None:
     started = time.perf_counter()
     if realistic:
         summary = realistic_mixture.generate(data_root, recipe, items or realistic_mixture.FULL, seed, click.echo)
@@ -42,7 +59,9 @@ def main(data_root: Path, items: Optional[int], seed: int, realistic: bool, reci
         raise click.UsageError("--items is required (except with --realistic)")
     plan = generate(data_root, items, seed)
     for source, planted in plan["planted"].items():
-        click.echo(f"{source:14} rows {planted['rows']:>9,}  loaded {planted['loaded']:>9,}  duplicates {sum(planted['duplicates_of'].values()):>7,}")
+        click.echo(
+            f"{source:14} rows {planted['rows']:>9,}  loaded {planted['loaded']:>9,}  duplicates {sum(planted['duplicates_of'].values()):>7,}"
+        )
     click.echo(f"wrote {data_root} in {time.perf_counter() - started:.1f}s")
 
 

@@ -30,16 +30,23 @@ def one(turns: int, chars: int, folder: Path) -> dict:
     import pyarrow.compute as pc
 
     from bagel_core.registry import current
-    from bagel_core.stages import SFT_WORK_SCHEMA, DPO_WORK_SCHEMA
+    from bagel_core.stages import DPO_WORK_SCHEMA, SFT_WORK_SCHEMA
     from bagel_core.stages.render import run_render
 
-    values = [{"from": "human" if i % 2 == 0 else "gpt", "value": (f"turn {i} " + "w" * chars)[:chars]} for i in range(turns)]
+    values = [
+        {"from": "human" if i % 2 == 0 else "gpt", "value": (f"turn {i} " + "w" * chars)[:chars]} for i in range(turns)
+    ]
     inputs, out = folder / "in", folder / "out"
     inputs.mkdir()
     out.mkdir()
     import pyarrow.parquet as pq
 
-    row = {name: None for name in SFT_WORK_SCHEMA.names} | {"id": "x", "source": "bench", "origin": "bench", "conversations": values}
+    row = {name: None for name in SFT_WORK_SCHEMA.names} | {
+        "id": "x",
+        "source": "bench",
+        "origin": "bench",
+        "conversations": values,
+    }
     pq.write_table(pa.Table.from_pylist([row], schema=SFT_WORK_SCHEMA), inputs / "sft.parquet")
     pq.write_table(DPO_WORK_SCHEMA.empty_table(), inputs / "dpo.parquet")
     vicuna = current().get("format", "vicuna").cls
@@ -48,15 +55,26 @@ def one(turns: int, chars: int, folder: Path) -> dict:
     seconds = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024  # before reading the output back
     written = pq.ParquetFile(out / "sft.parquet")
-    rendered = sum(pc.sum(pc.utf8_length(written.read_row_group(g, columns=["input"]).column("input"))).as_py() for g in range(written.num_row_groups))
-    return {"turns": turns, "item_chars": turns * chars, "rows": written.metadata.num_rows, "rendered_chars": rendered,
-            "seconds": round(seconds, 2), "peak_rss_mb": peak}
+    rendered = sum(
+        pc.sum(pc.utf8_length(written.read_row_group(g, columns=["input"]).column("input"))).as_py()
+        for g in range(written.num_row_groups)
+    )
+    return {
+        "turns": turns,
+        "item_chars": turns * chars,
+        "rows": written.metadata.num_rows,
+        "rendered_chars": rendered,
+        "seconds": round(seconds, 2),
+        "peak_rss_mb": peak,
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--turns", default="100,500,1000,2000,5000,10000")
-    parser.add_argument("--chars", type=int, default=48, help="characters per turn (48: the issue's 488 KB for 10,000 turns)")
+    parser.add_argument(
+        "--chars", type=int, default=48, help="characters per turn (48: the issue's 488 KB for 10,000 turns)"
+    )
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one is not None:
@@ -66,9 +84,17 @@ def main() -> None:
     print("| turns | item chars | rows | rendered chars | seconds | peak RSS (MB) |")
     print("| ---: | ---: | ---: | ---: | ---: | ---: |")
     for turns in (int(t) for t in args.turns.split(",")):
-        done = subprocess.run([sys.executable, __file__, "--one", str(turns), "--chars", str(args.chars)], capture_output=True, text=True, check=True)
+        done = subprocess.run(
+            [sys.executable, __file__, "--one", str(turns), "--chars", str(args.chars)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         r = json.loads(done.stdout.strip().splitlines()[-1])
-        print(f"| {r['turns']:,} | {r['item_chars']:,} | {r['rows']:,} | {r['rendered_chars']:,} | {r['seconds']} | {r['peak_rss_mb']:,} |", flush=True)
+        print(
+            f"| {r['turns']:,} | {r['item_chars']:,} | {r['rows']:,} | {r['rendered_chars']:,} | {r['seconds']} | {r['peak_rss_mb']:,} |",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ import sys
 import tarfile
 import tempfile
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -32,7 +32,6 @@ sys.path.insert(0, str(HERE))
 
 import click  # noqa: E402
 import pyarrow.parquet as pq  # noqa: E402
-
 from bagel_bench.harness import _env, _json_of, add_benchmark_samples, ensure_data, selection  # noqa: E402
 from bagel_bench.measure import measured  # noqa: E402
 
@@ -43,7 +42,9 @@ COMPARED = ("sft.parquet", "dpo.parquet", "conversations.parquet", "contaminatio
 
 def export_revision(revision: str, cache: Path) -> Path:
     """The tree of ``revision`` under ``cache`` (exported once, by commit hash)."""
-    commit = subprocess.run(["git", "rev-parse", "--verify", f"{revision}^{{commit}}"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
+    commit = subprocess.run(
+        ["git", "rev-parse", "--verify", f"{revision}^{{commit}}"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.strip()
     tree = cache / "revisions" / commit
     if (tree / ".exported").exists():
         return tree
@@ -65,7 +66,7 @@ def side_env(tree: Path) -> dict[str, str]:
     return {"PYTHONPATH": os.pathsep.join(paths)}
 
 
-def table_digest(path: Path) -> Optional[dict[str, Any]]:
+def table_digest(path: Path) -> dict[str, Any] | None:
     """Rows and a digest per column of a parquet file (independent of compression and row
     groups): two runs that wrote the same rows agree column by column."""
     if not path.is_file():
@@ -80,14 +81,21 @@ def table_digest(path: Path) -> Optional[dict[str, Any]]:
     return {"rows": table.num_rows, "columns": columns}
 
 
-def compare(a: Optional[dict[str, Any]], b: Optional[dict[str, Any]]) -> str:
+def compare(a: dict[str, Any] | None, b: dict[str, Any] | None) -> str:
     """What differs between the base's and the working tree's version of one output file."""
     if a is None or b is None:
         return "only in " + ("work" if a is None else "base")
     ca, cb = a["columns"], b["columns"]
     changed = [c for c in ca if c in cb and ca[c] != cb[c]]
     notes = [f"changed: {', '.join(changed)}" if changed else "same rows and values"]
-    notes += [f"{label}: {', '.join(cols)}" for label, cols in (("new columns", [c for c in cb if c not in ca]), ("dropped columns", [c for c in ca if c not in cb])) if cols]
+    notes += [
+        f"{label}: {', '.join(cols)}"
+        for label, cols in (
+            ("new columns", [c for c in cb if c not in ca]),
+            ("dropped columns", [c for c in ca if c not in cb]),
+        )
+        if cols
+    ]
     return "; ".join(notes)
 
 
@@ -95,7 +103,14 @@ def side_uncapped_options(tree: Path) -> dict[str, Any]:
     """The options that lift the caps, as ``tree``'s own harness writes them (the option's
     spelling changed between revisions: ``max_items = 0`` before, ``"none"`` now)."""
     code = "import json, sys; sys.path.insert(0, sys.argv[1]); from bagel_bench.harness import uncapped_options; print(json.dumps(uncapped_options()))"
-    done = subprocess.run([sys.executable, "-c", code, str(tree / "benchmarks")], env={**os.environ, **side_env(tree)}, cwd=tree, capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(tree / "benchmarks")],
+        env={**os.environ, **side_env(tree)},
+        cwd=tree,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(done.stdout)
 
 
@@ -105,7 +120,10 @@ def one_run(label: str, tree: Path, arguments: dict[str, Any], run_dir: Path) ->
     run_dir.mkdir(parents=True)
     args = dict(arguments, out=str(out))
     load = os.getloadavg()[0]
-    m = measured([sys.executable, str(tree / "benchmarks" / "bagel_bench" / "child_run.py"), json.dumps(args)], {**_env(run_dir), **side_env(tree)})
+    m = measured(
+        [sys.executable, str(tree / "benchmarks" / "bagel_bench" / "child_run.py"), json.dumps(args)],
+        {**_env(run_dir), **side_env(tree)},
+    )
     result = _json_of(m, f"{label} run")
     # Stages run one after another from the end of start-up: each one's window of samples.
     at, stages = result["startup_s"], {}
@@ -114,15 +132,22 @@ def one_run(label: str, tree: Path, arguments: dict[str, Any], run_dir: Path) ->
         stages[stage] = {"wall_s": seconds, "peak_tree_rss_bytes": m.peak_between(at - seconds, at)}
     files = {name: table_digest(out / name) for name in COMPARED}
     shutil.rmtree(out / ".bagel-work", ignore_errors=True)
-    return {"wall_s": m.wall_s, "peak_tree_rss_bytes": m.peak_tree_rss_bytes, "load_average": load, "stages": stages, "totals": result["totals"], "files": files}
+    return {
+        "wall_s": m.wall_s,
+        "peak_tree_rss_bytes": m.peak_tree_rss_bytes,
+        "load_average": load,
+        "stages": stages,
+        "totals": result["totals"],
+        "files": files,
+    }
 
 
-def _median(runs: list[dict[str, Any]], get) -> Optional[float]:
+def _median(runs: list[dict[str, Any]], get) -> float | None:
     values = [v for v in (get(r) for r in runs) if v is not None]
     return statistics.median(values) if values else None
 
 
-def _ratio(a: Optional[float], b: Optional[float]) -> str:
+def _ratio(a: float | None, b: float | None) -> str:
     return f"{b / a:.2f}x" if a and b is not None else "-"
 
 
@@ -142,10 +167,14 @@ def report(base: str, runs: dict[str, list[dict[str, Any]]], items: int) -> str:
     for stage in stages:
         ta, tb = (_median(x, lambda r: r["stages"].get(stage, {}).get("wall_s")) for x in (a, b))
         pa, pb = (_median(x, lambda r: r["stages"].get(stage, {}).get("peak_tree_rss_bytes")) for x in (a, b))
-        lines.append(f"| {stage} | {sec(ta)} | {sec(tb)} | {_ratio(ta, tb)} | {gib(pa)} | {gib(pb)} | {_ratio(pa, pb)} |")
+        lines.append(
+            f"| {stage} | {sec(ta)} | {sec(tb)} | {_ratio(ta, tb)} | {gib(pa)} | {gib(pb)} | {_ratio(pa, pb)} |"
+        )
     wa, wb = _median(a, lambda r: r["wall_s"]), _median(b, lambda r: r["wall_s"])
     pa, pb = _median(a, lambda r: r["peak_tree_rss_bytes"]), _median(b, lambda r: r["peak_tree_rss_bytes"])
-    lines.append(f"| **whole run** | {sec(wa)} | {sec(wb)} | {_ratio(wa, wb)} | {gib(pa)} | {gib(pb)} | {_ratio(pa, pb)} |")
+    lines.append(
+        f"| **whole run** | {sec(wa)} | {sec(wb)} | {_ratio(wa, wb)} | {gib(pa)} | {gib(pb)} | {_ratio(pa, pb)} |"
+    )
     lines.append(f"| items/s | {items / wa:,.0f} | {items / wb:,.0f} | | | | |")
     rows = lambda f: f"{f['rows']:,}" if f else "-"
     lines += ["", "| output file | base rows | work rows | content (first runs) |", "| --- | ---: | ---: | --- |"]
@@ -160,14 +189,34 @@ def report(base: str, runs: dict[str, list[dict[str, Any]]], items: int) -> str:
 @click.command()
 @click.option("--base", required=True, help="The git revision to compare against (e.g. 7a489fc).")
 @click.option("--items", type=int, default=1_000_000, show_default=True, help="Generated source items.")
-@click.option("--rounds", type=int, default=2, show_default=True, help="Pairs of runs; the order alternates A B, B A, ...")
+@click.option(
+    "--rounds", type=int, default=2, show_default=True, help="Pairs of runs; the order alternates A B, B A, ..."
+)
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--uncapped", is_flag=True, help="Lift the slimorca and mathinstruct caps.")
 @click.option("--decontaminate", default="none", show_default=True, help="Decontaminators of both runs (e.g. ngram).")
 @click.option("--num-proc", type=int, default=2, show_default=True)
-@click.option("--cache", type=click.Path(file_okay=False, path_type=Path), default=Path("/tmp/bagel-scale"), show_default=True, help="Generated data, exported revisions and run folders.")
-@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), help="Also write every run's figures here.")
-def main(base: str, items: int, rounds: int, seed: int, uncapped: bool, decontaminate: str, num_proc: int, cache: Path, json_out: Optional[Path]) -> None:
+@click.option(
+    "--cache",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("/tmp/bagel-scale"),
+    show_default=True,
+    help="Generated data, exported revisions and run folders.",
+)
+@click.option(
+    "--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), help="Also write every run's figures here."
+)
+def main(
+    base: str,
+    items: int,
+    rounds: int,
+    seed: int,
+    uncapped: bool,
+    decontaminate: str,
+    num_proc: int,
+    cache: Path,
+    json_out: Path | None,
+) -> None:
     from bagel_core.registry import load_plugins
 
     log = lambda m: click.echo(m, err=True)
@@ -178,18 +227,29 @@ def main(base: str, items: int, rounds: int, seed: int, uncapped: bool, decontam
         add_benchmark_samples(root, registry)
     trees = {"base": export_revision(base, cache), "work": ROOT}
     arguments = {
-        "data_root": str(root), "sources": ",".join(chosen["source"]), "dpo": ",".join(chosen["dpo_builder"]),
-        "decontaminate": decontaminate, "num_proc": num_proc,
+        "data_root": str(root),
+        "sources": ",".join(chosen["source"]),
+        "dpo": ",".join(chosen["dpo_builder"]),
+        "decontaminate": decontaminate,
+        "num_proc": num_proc,
     }
     options = {side: side_uncapped_options(tree) if uncapped else {} for side, tree in trees.items()}
     runs: dict[str, list[dict[str, Any]]] = {"base": [], "work": []}
     for i in range(rounds):
         for side in ("base", "work") if i % 2 == 0 else ("work", "base"):
             log(f"round {i + 1}: {side}")
-            runs[side].append(one_run(side, trees[side], arguments | {"options": options[side]}, cache / "side-by-side" / side))
+            runs[side].append(
+                one_run(side, trees[side], arguments | {"options": options[side]}, cache / "side-by-side" / side)
+            )
             log(f"round {i + 1}: {side} {runs[side][-1]['wall_s']:.1f}s")
     if json_out:
-        json_out.write_text(json.dumps({"base": base, "items": items, "uncapped": uncapped, "decontaminate": decontaminate, "runs": runs}, indent=1) + "\n")
+        json_out.write_text(
+            json.dumps(
+                {"base": base, "items": items, "uncapped": uncapped, "decontaminate": decontaminate, "runs": runs},
+                indent=1,
+            )
+            + "\n"
+        )
     click.echo(report(base, runs, items))
 
 

@@ -30,21 +30,22 @@ import sys
 import tempfile
 import types
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any
 
 Row = tuple[list[int], list[int]]  # (input_ids, 1 where trained)
 
 
 def bagel_sft(tokenizer: Any, rows: list[dict]) -> list[Row]:
-    from bagel_core.builtin import train_data
+    from bagel_core.builtin.train import data as train_data
 
     return [train_data.sft_single(tokenizer, r["input"], r["output"]) for r in rows]
 
 
 def bagel_dpo(tokenizer: Any, rows: list[dict]) -> list[Row]:
     """Each pair as its chosen sequence then its rejected one (two entries per pair)."""
-    from bagel_core.builtin import train_data
+    from bagel_core.builtin.train import data as train_data
 
     out = []
     for r in rows:
@@ -65,8 +66,12 @@ def trl_sft(out: Path, model: str, tokenizer: Any) -> list[Row]:
 
     rows = datasets.load_dataset(str(out), "sft", split="train")
     with tempfile.TemporaryDirectory() as folder:
-        trainer = SFTTrainer(model=model, args=_trl_args(SFTConfig, folder, completion_only_loss=True),
-                             train_dataset=rows, processing_class=tokenizer)
+        trainer = SFTTrainer(
+            model=model,
+            args=_trl_args(SFTConfig, folder, completion_only_loss=True),
+            train_dataset=rows,
+            processing_class=tokenizer,
+        )
     # trl folds the completion mask into labels (-100 where not trained).
     return [(r["input_ids"], [int(x != -100) for x in r["labels"]]) for r in trainer.train_dataset]
 
@@ -77,7 +82,9 @@ def trl_dpo(out: Path, model: str, tokenizer: Any) -> list[Row]:
 
     rows = datasets.load_dataset(str(out), "dpo", split="train")
     with tempfile.TemporaryDirectory() as folder:
-        trainer = DPOTrainer(model=model, args=_trl_args(DPOConfig, folder), train_dataset=rows, processing_class=tokenizer)
+        trainer = DPOTrainer(
+            model=model, args=_trl_args(DPOConfig, folder), train_dataset=rows, processing_class=tokenizer
+        )
     result = []
     for r in trainer.train_dataset:
         for answer in (r["chosen_ids"], r["rejected_ids"]):
@@ -105,7 +112,7 @@ class _Stubs(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 
     names = {"torchaudio", "av", "fire", "tyro", "omegaconf", "modelscope"}
 
-    def find_spec(self, name: str, path: Any, target: Any = None) -> Optional[importlib.machinery.ModuleSpec]:
+    def find_spec(self, name: str, path: Any, target: Any = None) -> importlib.machinery.ModuleSpec | None:
         return importlib.machinery.ModuleSpec(name, self, is_package=True) if name.split(".")[0] in self.names else None
 
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType:
@@ -128,13 +135,14 @@ def llamafactory(src: str, out: Path, model: str) -> tuple[list[Row], list[Row]]
     os.environ["DISABLE_VERSION_CHECK"] = "1"
     sys.path.insert(0, src)
     sys.meta_path.append(_Stubs())
-    from bagel_core.export import export
     from llamafactory.data.converter import get_dataset_converter
     from llamafactory.data.parser import get_dataset_list
     from llamafactory.data.processor.pairwise import PairwiseDatasetProcessor
     from llamafactory.data.processor.supervised import SupervisedDatasetProcessor
     from llamafactory.data.template import get_template_and_fix_tokenizer
     from llamafactory.hparams import DataArguments
+
+    from bagel_core.export import export
 
     results = []
     with tempfile.TemporaryDirectory() as folder:
@@ -147,14 +155,23 @@ def llamafactory(src: str, out: Path, model: str) -> tuple[list[Row], list[Row]]
             converter = get_dataset_converter(attr.formatting, attr, args)
             rows = [converter(r) for r in datasets.load_dataset("parquet", data_files=attr.dataset_name, split="train")]
             batch = {k: [r[k] for r in rows] for k in rows[0]}
-            encoded = processor_cls(template=template, tokenizer=tokenizer, processor=None, data_args=copy.copy(args)).preprocess_dataset(batch)
+            encoded = processor_cls(
+                template=template, tokenizer=tokenizer, processor=None, data_args=copy.copy(args)
+            ).preprocess_dataset(batch)
             if name == "bagel_sft":
-                results.append([(ids, [int(x != -100) for x in labels]) for ids, labels in zip(encoded["input_ids"], encoded["labels"])])
+                results.append(
+                    [
+                        (ids, [int(x != -100) for x in labels])
+                        for ids, labels in zip(encoded["input_ids"], encoded["labels"])
+                    ]
+                )
             else:
                 pairs = []
                 for i in range(len(encoded["chosen_input_ids"])):
                     for side in ("chosen", "rejected"):
-                        pairs.append((encoded[f"{side}_input_ids"][i], [int(x != -100) for x in encoded[f"{side}_labels"][i]]))
+                        pairs.append(
+                            (encoded[f"{side}_input_ids"][i], [int(x != -100) for x in encoded[f"{side}_labels"][i]])
+                        )
                 results.append(pairs)
     return results[0], results[1]
 
@@ -171,7 +188,7 @@ def compare(reference: list[Row], other: list[Row], formats: list[str]) -> dict[
     return {fmt: (same[fmt], total[fmt]) for fmt in sorted(total)}
 
 
-def parity(out: Path, model: str, lf_src: Optional[str] = None) -> dict[str, dict[str, dict[str, tuple[int, int]]]]:
+def parity(out: Path, model: str, lf_src: str | None = None) -> dict[str, dict[str, dict[str, tuple[int, int]]]]:
     """``{"sft" | "dpo": {tool: {format: (matching, rows)}}}`` against bagel's own rows."""
     import pyarrow.parquet as pq
     from transformers import AutoTokenizer
@@ -212,7 +229,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, required=True, help="a bagel output folder")
     parser.add_argument("--model", required=True, help="model folder (its tokenizer tokenizes; trl loads the model)")
-    parser.add_argument("--llamafactory", help="LLaMA-Factory's unpacked wheel (its src folder) to run its own data code")
+    parser.add_argument(
+        "--llamafactory", help="LLaMA-Factory's unpacked wheel (its src folder) to run its own data code"
+    )
     args = parser.parse_args()
     print(render(parity(args.out, args.model, args.llamafactory)))
     print("(rows whose token ids and trained positions equal bagel train's, per prompt format)")

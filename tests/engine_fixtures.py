@@ -43,22 +43,34 @@ TOY_HIGH = [
     {"q": "What is the boiling point of water at sea level?", "a": "100 degrees Celsius."},
     {"q": "Who wrote Pride and Prejudice?", "a": "Jane Austen.", "system": "Answer briefly."},
     {"q": "What is 7 times 8?", "a": "56."},
-    {"q": "Name the largest ocean.", "a": ""},                 # empty text
-    {"q": "What colour is the sky on a clear day?"},           # missing field 'a'
-    {"q": "How many continents are there?", "a": 7},           # non-string value
+    {"q": "Name the largest ocean.", "a": ""},  # empty text
+    {"q": "What colour is the sky on a clear day?"},  # missing field 'a'
+    {"q": "How many continents are there?", "a": 7},  # non-string value
     {"q": "What is the chemical symbol for gold?", "a": None},  # missing (null) value
 ]
 TOY_LOW = [
-    {"n": 0, "turns": [["What is 7 times 8?", "Fifty-six."]]},    # duplicate of toy-high
-    {"n": 1, "turns": [["Tell me a joke.", "Why did the chicken cross the road?"], ["Why?", "To get to the other side."]]},
+    {"n": 0, "turns": [["What is 7 times 8?", "Fifty-six."]]},  # duplicate of toy-high
+    {
+        "n": 1,
+        "turns": [["Tell me a joke.", "Why did the chicken cross the road?"], ["Why?", "To get to the other side."]],
+    },
     {"n": 2, "turns": [["Define entropy.", "A measure of disorder."]]},
     {"n": 3, "text": "Chapter 1. It was a bright cold day in April, and the clocks were striking thirteen."},
-    {"n": 4, "turns": 42},                                        # wrong type
+    {"n": 4, "turns": 42},  # wrong type
     {"n": 5, "turns": [["Tell me a joke.", "Knock knock."], ["Why?", "Because."]]},  # duplicate within source
 ]
 TOY_PAIRS = [
-    {"prompt": "Write a haiku about rain.", "chosen": "Soft rain on tin roofs\nthe garden drinks it slowly\nclouds walk to the hills", "rejected": "Rain is wet."},
-    {"prompt": "Is the earth flat?", "chosen": "No, it is an oblate spheroid.", "rejected": "Yes.", "system": "You are a careful scientist."},
+    {
+        "prompt": "Write a haiku about rain.",
+        "chosen": "Soft rain on tin roofs\nthe garden drinks it slowly\nclouds walk to the hills",
+        "rejected": "Rain is wet.",
+    },
+    {
+        "prompt": "Is the earth flat?",
+        "chosen": "No, it is an oblate spheroid.",
+        "rejected": "Yes.",
+        "system": "You are a careful scientist.",
+    },
     {"prompt": "Say hi.", "chosen": "Hi!", "rejected": "Hi!"},  # chosen equals rejected
     {"prompt": "Write a haiku about rain.", "chosen": "Another one", "rejected": "nope"},  # duplicate prompt
 ]
@@ -78,6 +90,7 @@ def toy_root(tmp_path) -> Path:
 def toy_registry():
     """Installed plugins plus the toy plugin (tests/toy_plugin.py)."""
     import toy_plugin
+
     from bagel_core.testing import registry_with
 
     return registry_with(("toy", toy_plugin), strict=False)

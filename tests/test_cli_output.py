@@ -26,15 +26,37 @@ OWN = re.compile(
 
 def _bagel(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
     # Output redirected to a pipe: not a terminal, as in a log file or CI.
-    return subprocess.run([sys.executable, "-m", "bagel_core", *args], cwd=cwd, capture_output=True, text=True, timeout=900,
-                          env={**os.environ, "BAGEL_DEBUG": ""})
+    return subprocess.run(
+        [sys.executable, "-m", "bagel_core", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env={**os.environ, "BAGEL_DEBUG": ""},
+    )
 
 
 def test_a_first_sample_run_prints_a_few_lines_all_of_them_bagels(tmp_path):
     # Every source, DPO builder and format, as the README's first command; decontamination by
     # n-grams and code only, to keep the test short (the embedding model loads under
     # library_bars_off, tested with the embedding decontaminator).
-    done = _bagel(["run", "--sample", "--sources", "all", "--dpo", "all", "--formats", "all", "--decontaminate", "ngram,code", "--out", "bagel-out"], tmp_path)
+    done = _bagel(
+        [
+            "run",
+            "--sample",
+            "--sources",
+            "all",
+            "--dpo",
+            "all",
+            "--formats",
+            "all",
+            "--decontaminate",
+            "ngram,code",
+            "--out",
+            "bagel-out",
+        ],
+        tmp_path,
+    )
     assert done.returncode == 0, done.stderr
     lines = (done.stderr + done.stdout).splitlines()
     assert len(lines) < 15, lines
@@ -43,7 +65,24 @@ def test_a_first_sample_run_prints_a_few_lines_all_of_them_bagels(tmp_path):
     assert "\r" not in done.stderr and "\x1b[" not in done.stderr  # no bar or cursor code in a log
     assert re.match(r"^wrote [\d,]+ rows to bagel-out \(", done.stdout.splitlines()[-1])
     # The table per source on request.
-    again = _bagel(["run", "--sample", "--sources", "all", "--dpo", "all", "--formats", "all", "--decontaminate", "ngram,code", "--out", "bagel-out", "--verbose"], tmp_path)
+    again = _bagel(
+        [
+            "run",
+            "--sample",
+            "--sources",
+            "all",
+            "--dpo",
+            "all",
+            "--formats",
+            "all",
+            "--decontaminate",
+            "ngram,code",
+            "--out",
+            "bagel-out",
+            "--verbose",
+        ],
+        tmp_path,
+    )
     assert again.returncode == 0 and "sft rows" in again.stdout and "TOTAL" in again.stdout
     assert "up to date" in again.stdout
 
@@ -54,7 +93,10 @@ def test_the_check_sees_a_foreign_line():
 
 
 def test_a_missing_data_root_is_one_line_before_any_work(tmp_path):
-    done = _bagel(["run", "--data-root", str(tmp_path / "nonexistent"), "--sources", "slimorca", "--dpo", "none", "--out", "out"], tmp_path)
+    done = _bagel(
+        ["run", "--data-root", str(tmp_path / "nonexistent"), "--sources", "slimorca", "--dpo", "none", "--out", "out"],
+        tmp_path,
+    )
     assert done.returncode == 1
     assert done.stderr.splitlines() == [f"Error: --data-root {tmp_path / 'nonexistent'}: no such folder"]
     assert not (tmp_path / "out").exists()  # no empty OUT/.bagel-work left behind

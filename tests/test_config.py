@@ -13,10 +13,15 @@ from bagel_core.data import DataAccess, DatasetUnavailable
 
 def test_recipe_tables_and_unknown_keys(tmp_path):
     recipe = tmp_path / "r.toml"
-    recipe.write_text('[run]\nsources = ["a", "b"]\nseed = 7\nout = "o"\n[source.a]\npriority = 3\n[format.vicuna]\nsystem_prompt_probability = 1.0\n')
+    recipe.write_text(
+        '[run]\nsources = ["a", "b"]\nseed = 7\nout = "o"\n[source.a]\npriority = 3\n[format.vicuna]\nsystem_prompt_probability = 1.0\n'
+    )
     values = load_recipe(recipe)
     assert values["sources"] == ["a", "b"] and values["seed"] == 7 and values["out"] == (tmp_path / "o").resolve()
-    assert values["options"] == {"source": {"a": {"priority": 3}}, "format": {"vicuna": {"system_prompt_probability": 1.0}}}
+    assert values["options"] == {
+        "source": {"a": {"priority": 3}},
+        "format": {"vicuna": {"system_prompt_probability": 1.0}},
+    }
     recipe.write_text("[run]\nsauces = 1\n")
     with pytest.raises(ConfigError, match=r"unknown key\(s\) in \[run\]: \['sauces'\]"):
         load_recipe(recipe)
@@ -33,14 +38,21 @@ def test_cli_flags_override_recipe(tmp_path, toy_root, monkeypatch, toy_registry
 
     monkeypatch.setattr(bagel_core.registry, "_CURRENT", toy_registry)
     recipe = tmp_path / "r.toml"
-    recipe.write_text('[run]\nsources = "toy-high"\ndpo = "none"\nformats = "vicuna"\ndecontaminate = "none"\nseed = 1\n[format.vicuna]\nsystem_prompt_probability = 0.0\n')
+    recipe.write_text(
+        '[run]\nsources = "toy-high"\ndpo = "none"\nformats = "vicuna"\ndecontaminate = "none"\nseed = 1\n[format.vicuna]\nsystem_prompt_probability = 0.0\n'
+    )
     out = tmp_path / "out"
-    result = CliRunner().invoke(cli, ["run", "--recipe", str(recipe), "--data-root", str(toy_root), "--seed", "9", "--out", str(out), "--verbose"])
+    result = CliRunner().invoke(
+        cli,
+        ["run", "--recipe", str(recipe), "--data-root", str(toy_root), "--seed", "9", "--out", str(out), "--verbose"],
+    )
     assert result.exit_code == 0, result.output
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["config"]["seed"] == 9 and list(manifest["sources"]) == ["toy-high"]
     assert "TOTAL" in result.output and "toy-high" in result.output
-    bad = CliRunner().invoke(cli, ["run", "--recipe", str(recipe), "--data-root", str(toy_root), "--formats", "nope", "--out", str(out)])
+    bad = CliRunner().invoke(
+        cli, ["run", "--recipe", str(recipe), "--data-root", str(toy_root), "--formats", "nope", "--out", str(out)]
+    )
     assert bad.exit_code != 0 and "unknown format 'nope'; available: " in bad.output and "vicuna" in bad.output
 
 
@@ -97,7 +109,9 @@ def test_a_copy_with_a_loading_script_is_present_but_not_loadable(tmp_path):
         DataAccess(tmp_path).load_dataset("allenai/ropes")
     message = str(caught.value)
     assert "\n" not in message
-    assert message.startswith("dataset 'allenai/ropes' is present but not loadable (RuntimeError: Dataset scripts are no longer supported")
+    assert message.startswith(
+        "dataset 'allenai/ropes' is present but not loadable (RuntimeError: Dataset scripts are no longer supported"
+    )
     assert "delete the .py script" in message and str(folder) in message
     assert isinstance(caught.value, DatasetUnavailable)  # handled wherever "not available" is
     (folder / "ropes.py").unlink()  # what the message says to do
@@ -125,7 +139,12 @@ def test_iter_rows_reads_a_dataset_in_batches_with_the_same_rows():
 
     from bagel_core.context import LoadContext
 
-    ds = datasets.Dataset.from_list([{"q": f"question {i}", "turns": [{"from": "human", "value": str(i)}], "n": None if i % 3 else i} for i in range(2500)])
+    ds = datasets.Dataset.from_list(
+        [
+            {"q": f"question {i}", "turns": [{"from": "human", "value": str(i)}], "n": None if i % 3 else i}
+            for i in range(2500)
+        ]
+    )
     ctx = LoadContext("t", 0, DataAccess(None))
     assert list(ctx.iter_rows(ds, batch_size=1000)) == list(ds)
     assert list(ctx.iter_rows(iter([{"a": 1}]))) == [{"a": 1}]
@@ -134,7 +153,6 @@ def test_iter_rows_reads_a_dataset_in_batches_with_the_same_rows():
 def test_each_test_has_its_own_hugging_face_cache(own_hf_cache, tmp_path):
     """The root conftest gives every test fresh HF caches: what load_dataset caches lands there."""
     import datasets
-
     from engine_fixtures import write_jsonl
 
     assert own_hf_cache not in tmp_path.parents and own_hf_cache != tmp_path

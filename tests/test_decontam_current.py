@@ -23,8 +23,8 @@ import current_benchmarks  # noqa: E402
 from decontamination_devset import _rng, edit_words, paraphrase  # noqa: E402
 from decontamination_texts import benchmark_items, clean_texts  # noqa: E402
 
-from bagel_core.builtin.decontaminate_code import CodeDecontaminator  # noqa: E402
-from bagel_core.builtin.decontaminate_ngram import NgramDecontaminator  # noqa: E402
+from bagel_core.builtin.decontaminate.code import CodeDecontaminator  # noqa: E402
+from bagel_core.builtin.decontaminate.ngram import NgramDecontaminator  # noqa: E402
 from bagel_core.components import Match, Query  # noqa: E402
 from bagel_core.stages.decontaminate import WITHHELD, withhold  # noqa: E402
 
@@ -80,15 +80,22 @@ def index(current, cases):
     twins = {t.text for t in current["math_500"] if ("math_500", t.item) in wanted and t.view == "problem"}
     wanted |= {("math", t.item) for t in current["math"] if t.view == "problem" and t.text in twins}
     legacy = [b for texts in benchmark_items().values() for k, b in enumerate(texts) if k % 40 == 0]
-    return legacy + [b for texts in current.values() for k, b in enumerate(texts) if (b.benchmark, b.item) in wanted or k % 40 == 0]
+    return legacy + [
+        b for texts in current.values() for k, b in enumerate(texts) if (b.benchmark, b.item) in wanted or k % 40 == 0
+    ]
 
 
-def test_decontam_current_each_set_caught_verbatim_edited_rephrased_clean_text_not(cases, index, static_model, tmp_path):
-    from bagel_core.builtin.decontaminate_embedding import EmbeddingDecontaminator
+def test_decontam_current_each_set_caught_verbatim_edited_rephrased_clean_text_not(
+    cases, index, static_model, tmp_path
+):
+    from bagel_core.builtin.decontaminate.embedding import EmbeddingDecontaminator
 
     queries = _queries(cases)
-    decontaminators = [EmbeddingDecontaminator(EmbeddingDecontaminator.Options(static_model=static_model), cache_dir=tmp_path),
-                       NgramDecontaminator(), CodeDecontaminator()]
+    decontaminators = [
+        EmbeddingDecontaminator(EmbeddingDecontaminator.Options(static_model=static_model), cache_dir=tmp_path),
+        NgramDecontaminator(),
+        CodeDecontaminator(),
+    ]
     found: dict[str, set[str]] = {}
     for d in decontaminators:
         d.index(index)
@@ -105,12 +112,18 @@ def test_decontam_current_each_set_caught_verbatim_edited_rephrased_clean_text_n
         assert all(by_kind[("verbatim", bench)]), missed[("verbatim", bench)]
         # MBPP: 89.5% / 96.8% of light edits measured (its tasks are short and formulaic: the
         # embedding needs 0.95, and a hyphenated word deleted is two words to ngram)
-        assert sum(by_kind[("light edit", bench)]) >= (2 if bench == "mbpp" else 4), (bench, missed[("light edit", bench)])
+        assert sum(by_kind[("light edit", bench)]) >= (2 if bench == "mbpp" else 4), (
+            bench,
+            missed[("light edit", bench)],
+        )
     rephrased = {b: sum(hits) for (kind, b), hits in by_kind.items() if kind == "rephrase"}
     # At least what the full index measured, less one (docs/decontamination.md); MBPP's
     # rephrases are not caught (its formulaic tasks need a 0.95 threshold), so it has no floor.
-    assert {b: n >= floor for b, n in rephrased.items() if (floor := {"bbh": 7, "gpqa": 3, "ifeval": 6, "math": 2, "math_500": 3, "mmlu_pro": 4}.get(b))} \
-        == {"bbh": True, "gpqa": True, "ifeval": True, "math": True, "math_500": True, "mmlu_pro": True}, rephrased
+    assert {
+        b: n >= floor
+        for b, n in rephrased.items()
+        if (floor := {"bbh": 7, "gpqa": 3, "ifeval": 6, "math": 2, "math_500": 3, "mmlu_pro": 4}.get(b))
+    } == {"bbh": True, "gpqa": True, "ifeval": True, "math": True, "math_500": True, "mmlu_pro": True}, rephrased
     assert sum(by_kind[("clean", "-")]) <= 3
 
 
@@ -139,18 +152,48 @@ def test_decontam_current_gpqa_text_in_no_output(data_root, static_model, tmp_pa
     k = _rng(0, "gpqa-e2e").randrange(len(questions))
     edited = edit_words(questions[k].text, _rng(0, "gpqa-e2e-edit"), delete=True)
     data = tmp_path / "mine.jsonl"
-    data.write_text("\n".join(json.dumps(r) for r in (
-        {"instruction": questions[k].text, "output": "B"},
-        {"instruction": "Please help: " + edited, "output": "I think it is C."},
-        {"instruction": "Name a prime number above 10.", "output": "11"},
-        {"instruction": questions[k].text, "output": "A"},  # removed by dedup, which runs first: its report quotes both
-    )) + "\n")
+    data.write_text(
+        "\n".join(
+            json.dumps(r)
+            for r in (
+                {"instruction": questions[k].text, "output": "B"},
+                {"instruction": "Please help: " + edited, "output": "I think it is C."},
+                {"instruction": "Name a prime number above 10.", "output": "11"},
+                {
+                    "instruction": questions[k].text,
+                    "output": "A",
+                },  # removed by dedup, which runs first: its report quotes both
+            )
+        )
+        + "\n"
+    )
     recipe = tmp_path / "r.toml"
     recipe.write_text(f"[source.local]\npaths = [{json.dumps(str(data))}]\n")
     out, work = tmp_path / "out", tmp_path / "work"
-    result = CliRunner().invoke(cli, ["run", "--recipe", str(recipe), "--data-root", str(data_root), "--sources", "local", "--dpo", "none",
-                                      "--formats", "vicuna", "--benchmarks", "gpqa", "-o", f"decontaminator.embedding.static_model={static_model}",
-                                      "--out", str(out), "--work-dir", str(work)])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "run",
+            "--recipe",
+            str(recipe),
+            "--data-root",
+            str(data_root),
+            "--sources",
+            "local",
+            "--dpo",
+            "none",
+            "--formats",
+            "vicuna",
+            "--benchmarks",
+            "gpqa",
+            "-o",
+            f"decontaminator.embedding.static_model={static_model}",
+            "--out",
+            str(out),
+            "--work-dir",
+            str(work),
+        ],
+    )
     needles = {_alnum(q.text)[:60] for q in questions}
     assert not any(n in _alnum(result.output) for n in needles), "GPQA text in the CLI's output"
     assert result.exit_code == 0, result.output  # checked above to hold no GPQA text

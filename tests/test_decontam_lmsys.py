@@ -16,12 +16,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 import decontamination_lmsys as lmsys  # noqa: E402
 from decontamination_texts import benchmark_items  # noqa: E402
 
-from bagel_core.builtin.code_match import function_docstrings, task_evidence  # noqa: E402
-from bagel_core.builtin.decontaminate_code import CodeDecontaminator  # noqa: E402
-from bagel_core.builtin.query_text import query_views  # noqa: E402
+from bagel_core.builtin.decontaminate.code import CodeDecontaminator  # noqa: E402
+from bagel_core.builtin.decontaminate.code_match import function_docstrings, task_evidence  # noqa: E402
+from bagel_core.builtin.decontaminate.query_text import query_views  # noqa: E402
 from bagel_core.components import BenchmarkText, Query  # noqa: E402
 
-needs_release = pytest.mark.skipif(not lmsys.available(), reason=f"{lmsys.DECONTAM} (the LMSYS release in ../shared) is absent")
+needs_release = pytest.mark.skipif(
+    not lmsys.available(), reason=f"{lmsys.DECONTAM} (the LMSYS release in ../shared) is absent"
+)
 
 
 @pytest.fixture(scope="module")
@@ -65,25 +67,38 @@ def test_decontam_lmsys_code_needs_evidence_of_the_same_task(cases):
 
 
 def test_decontam_lmsys_code_evidence_rule():
-    bench = 'def shout(words: list[str]) -> str:\n    """Join with dashes.\n    >>> shout(["a", "b"])\n    \'A-B\'\n    """\n' \
-            '    out = []\n    for w in words:\n        out.append(w.upper())\n    return "-".join(out)\n'
+    bench = (
+        'def shout(words: list[str]) -> str:\n    """Join with dashes.\n    >>> shout(["a", "b"])\n    \'A-B\'\n    """\n'
+        '    out = []\n    for w in words:\n        out.append(w.upper())\n    return "-".join(out)\n'
+    )
     signatures, literals = task_evidence(bench)
     assert signatures == {(1, ("list[str]",), "str")} and {"'-'", "'A-B'", "'a'"} <= literals
     same_shape = "def f(xs):\n    res = []\n    for x in xs:\n        res.append(x.upper())\n    return '-'.join(res)\n"
     other_task = "def f(xs):\n    res = []\n    for x in xs:\n        res.append(x.upper())\n    return '+'.join(res)\n"
     index = [BenchmarkText("humaneval", "1", bench, "solution", "code")]
-    code = CodeDecontaminator(CodeDecontaminator.Options(min_containment=0.3, min_containment_alone=1.01, min_shingles=1))
+    code = CodeDecontaminator(
+        CodeDecontaminator.Options(min_containment=0.3, min_containment_alone=1.01, min_shingles=1)
+    )
     code.index(index)
-    hits = {m.id for m in code.search([Query("same", "s", same_shape, (same_shape,)), Query("other", "s", other_task, (other_task,))])}
+    hits = {
+        m.id
+        for m in code.search(
+            [Query("same", "s", same_shape, (same_shape,)), Query("other", "s", other_task, (other_task,))]
+        )
+    }
     assert hits == {"same"}  # the same structure, but only one shares the task's constant
-    alone = CodeDecontaminator(CodeDecontaminator.Options(min_containment=0.3, min_containment_alone=0.3, min_shingles=1))
+    alone = CodeDecontaminator(
+        CodeDecontaminator.Options(min_containment=0.3, min_containment_alone=0.3, min_shingles=1)
+    )
     alone.index(index)
     assert len(list(alone.search([Query("other", "s", other_task, (other_task,))]))) == 1
 
 
 def test_decontam_lmsys_docstring_views():
-    program = 'from typing import List\n\ndef near(xs: List[float], limit: float) -> bool:\n' \
-              '    """ Tell whether two numbers of the list are closer than the limit.\n    >>> near([1.0, 2.0], 0.5)\n    False\n    """\n'
+    program = (
+        "from typing import List\n\ndef near(xs: List[float], limit: float) -> bool:\n"
+        '    """ Tell whether two numbers of the list are closer than the limit.\n    >>> near([1.0, 2.0], 0.5)\n    False\n    """\n'
+    )
     assert function_docstrings(program) == ["Tell whether two numbers of the list are closer than the limit."]
     q = Query("q", "s", program, (program,), (f"```python\n{program}    return False\n```",))
     views = {v.name: v for v in query_views(q, "all", answers=True, with_windows=True, docstrings=True)}
@@ -111,7 +126,7 @@ def test_decontam_lmsys_card_says_what_decontaminated_means():
 
 
 def test_decontam_lmsys_docstring_prose_has_its_own_thresholds():
-    from bagel_core.builtin.decontaminate_embedding import TUNED_THRESHOLDS, EmbeddingDecontaminator
+    from bagel_core.builtin.decontaminate.embedding import TUNED_THRESHOLDS, EmbeddingDecontaminator
 
     d = EmbeddingDecontaminator(EmbeddingDecontaminator.Options(thresholds={"mmlu/question<-doc": 0.9}))
     doc = BenchmarkText("humaneval", "1", "Return the sum.", "docstring")

@@ -1,6 +1,6 @@
 """The n-gram decontaminator on its own: normalisation, short texts, fractions, query text."""
 
-from bagel_core.builtin.decontaminate_ngram import NgramDecontaminator, words
+from bagel_core.builtin.decontaminate.ngram import NgramDecontaminator, words
 from bagel_core.components import BenchmarkText, Query
 
 # GSM8K test item 1 (22 words) and an MMLU question shorter than 13 words.
@@ -12,12 +12,14 @@ TINY = "What is the capital of France?"  # 6 words
 
 def _decon(**options):
     d = NgramDecontaminator(NgramDecontaminator.Options(**options))
-    d.index([
-        BenchmarkText("gsm8k", "1", GSM8K_1),
-        BenchmarkText("mmlu", "anatomy/4", MMLU_SHORT),
-        BenchmarkText("arc", "9", SHORT_10),
-        BenchmarkText("tiny", "0", TINY),
-    ])
+    d.index(
+        [
+            BenchmarkText("gsm8k", "1", GSM8K_1),
+            BenchmarkText("mmlu", "anatomy/4", MMLU_SHORT),
+            BenchmarkText("arc", "9", SHORT_10),
+            BenchmarkText("tiny", "0", TINY),
+        ]
+    )
     return d
 
 
@@ -28,7 +30,16 @@ def _found(d, *texts):
 
 def test_decontam_words_fold_case_punctuation_whitespace_and_accents():
     assert words("Héllo,   WORLD!!\n naïve_café—résumé ß  2+2=4 東京") == [
-        "hello", "world", "naive", "cafe", "resume", "ss", "2", "2", "4", "東京"
+        "hello",
+        "world",
+        "naive",
+        "cafe",
+        "resume",
+        "ss",
+        "2",
+        "2",
+        "4",
+        "東京",
     ]
     assert words("...  ") == []
 
@@ -44,8 +55,12 @@ def test_decontam_ngram_matches_after_normalisation_and_names_the_item():
 
 def test_decontam_ngram_unicode_variants_match():
     d = NgramDecontaminator()
-    d.index([BenchmarkText("b", "0", "Le café de la gare ferme à minuit chaque jour sauf le dimanche et les jours fériés")])
-    assert _found(d, "LE CAFE DE LA GARE FERME A MINUIT CHAQUE JOUR SAUF LE DIMANCHE, et les jours feries!") == {"0": ("b", "0", 1.0)}
+    d.index(
+        [BenchmarkText("b", "0", "Le café de la gare ferme à minuit chaque jour sauf le dimanche et les jours fériés")]
+    )
+    assert _found(d, "LE CAFE DE LA GARE FERME A MINUIT CHAQUE JOUR SAUF LE DIMANCHE, et les jours feries!") == {
+        "0": ("b", "0", 1.0)
+    }
 
 
 def test_decontam_ngram_short_benchmark_texts():
@@ -71,7 +86,12 @@ def test_decontam_ngram_one_word_edit_of_a_short_text():
         "Which of the following is the body cavity that contains the pituitary gland?",  # 13 words: n-grams
         "Which of the following is the body cavity that holds the pituitary gland?",  # 13 words: no edit rule
     )
-    assert found == {"0": ("arc", "9", 0.909), "1": ("arc", "9", 0.909), "2": ("tiny", "0", 0.833), "4": ("mmlu", "anatomy/4", 1.0)}
+    assert found == {
+        "0": ("arc", "9", 0.909),
+        "1": ("arc", "9", 0.909),
+        "2": ("tiny", "0", 0.833),
+        "4": ("mmlu", "anatomy/4", 1.0),
+    }
     # Too short for the rule (fewer than 5 words by default): one changed word is another question.
     short = NgramDecontaminator()
     short.index([BenchmarkText("mt", "0", "Name three primary colors.")])
@@ -80,7 +100,7 @@ def test_decontam_ngram_one_word_edit_of_a_short_text():
 
 
 def test_decontam_ngram_one_edit_apart():
-    from bagel_core.builtin.decontaminate_ngram import one_edit_apart
+    from bagel_core.builtin.decontaminate.ngram import one_edit_apart
 
     a = "are all jews actually jews".split()
     assert one_edit_apart(a, "are all jews actually number".split())
@@ -116,7 +136,7 @@ def test_decontam_ngram_checks_answers():
 def test_decontam_ngram_window_hashes_are_the_rolling_polynomial():
     import numpy as np
 
-    from bagel_core.builtin.decontaminate_ngram import window_hashes
+    from bagel_core.builtin.decontaminate.ngram import window_hashes
 
     rng = np.random.default_rng(0)
     values = rng.integers(0, 2**63, 40, dtype=np.int64).view(np.uint64)
@@ -124,7 +144,7 @@ def test_decontam_ngram_window_hashes_are_the_rolling_polynomial():
     expected = []
     for start in range(40 - 13 + 1):
         h = 0
-        for v in values[start:start + 13].tolist():
+        for v in values[start : start + 13].tolist():
             h = (h * base + v) & mask
         expected.append(h)
     assert window_hashes(values, 13).tolist() == expected
@@ -137,16 +157,24 @@ def test_decontam_ngram_a_batch_finds_what_single_queries_find_and_no_window_spa
 
     with open(shared_data / "benchmarks" / "gsm8k" / "test.jsonl", encoding="utf-8") as f:
         gsm8k = [json.loads(line)["question"] for line in f][:300]
-    with open(shared_data / "sources" / "mmlu" / "auxiliary_train_science_middle.csv", newline="", encoding="utf-8") as f:
+    with open(
+        shared_data / "sources" / "mmlu" / "auxiliary_train_science_middle.csv", newline="", encoding="utf-8"
+    ) as f:
         clean = [row[0] for row in csv.reader(f)][:300]
     d = NgramDecontaminator()
     d.index([BenchmarkText("gsm8k", str(i), t) for i, t in enumerate(gsm8k)])
     queries = [Query(f"clean{i}", "src", t, (t,), ("An answer.",)) for i, t in enumerate(clean)]
-    queries += [Query(f"copy{i}", "src", "Solve: " + gsm8k[i].upper(), ("Solve: " + gsm8k[i].upper(),)) for i in range(0, 300, 15)]
+    queries += [
+        Query(f"copy{i}", "src", "Solve: " + gsm8k[i].upper(), ("Solve: " + gsm8k[i].upper(),))
+        for i in range(0, 300, 15)
+    ]
     # The first seven words of an item end the question, the next six start the answer: no
     # 13-word window of one view holds them.
     split = [gsm8k[i].split() for i in range(1, 300, 30)]
-    queries += [Query(f"split{i}", "src", " ".join(w[:7]), (" ".join(w[:7]),), (" ".join(w[7:13]),)) for i, w in enumerate(split)]
+    queries += [
+        Query(f"split{i}", "src", " ".join(w[:7]), (" ".join(w[:7]),), (" ".join(w[7:13]),))
+        for i, w in enumerate(split)
+    ]
     key = lambda m: (m.id, m.benchmark_item, m.score, m.text, m.views)  # noqa: E731
     batch = [key(m) for m in d.search(queries)]
     assert batch == [key(m) for q in queries for m in d.search([q])]

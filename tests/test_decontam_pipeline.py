@@ -1,14 +1,14 @@
 """Decontamination inside ``bagel run``: removal by id, the report, counts, dry run (n-gram)."""
 
+import decontam_plugin as plugin
 import pyarrow.parquet as pq
 import pytest
 
-import decontam_plugin as plugin
 from bagel_core import BenchmarkSet, BenchmarkText, readers
 from bagel_core.config import RunConfig
 from bagel_core.pipeline import run
-from bagel_core.registry import load_plugins
 from bagel_core.records import uid
+from bagel_core.registry import load_plugins
 from bagel_core.stages.decontaminate import BenchmarkError, benchmark_texts
 
 
@@ -19,9 +19,15 @@ def registry():
 
 def _run(registry, out, **config):
     # The first human turn only (the reference's choice), unless a test says otherwise.
-    config = {"sources": "test-mixed", "dpo": "none", "formats": "test-plain", "decontaminate": "ngram",
-              "benchmarks": "test-gsm8k,test-truthfulqa", "out": out,
-              "options": {"decontaminator": {"ngram": {"query_text": "first"}}}} | config
+    config = {
+        "sources": "test-mixed",
+        "dpo": "none",
+        "formats": "test-plain",
+        "decontaminate": "ngram",
+        "benchmarks": "test-gsm8k,test-truthfulqa",
+        "out": out,
+        "options": {"decontaminator": {"ngram": {"query_text": "first"}}},
+    } | config
     manifest = run(RunConfig(**config), registry).manifest
     sft_ids = set(pq.read_table(out / "sft.parquet", columns=["id"]).column("id").to_pylist())
     dpo_ids = set(pq.read_table(out / "dpo.parquet", columns=["id"]).column("id").to_pylist())
@@ -89,7 +95,9 @@ def test_decontam_option_flag_sets_the_embedding_model(monkeypatch, tmp_path):
     monkeypatch.setattr(bagel_core.pipeline, "run", fake_run)
     recipe = tmp_path / "r.toml"
     recipe.write_text('[run]\ndecontaminate = ["embedding"]\n\n[decontaminator.embedding]\nthreshold = 0.95\n')
-    result = CliRunner().invoke(cli, ["run", "--recipe", str(recipe), "-o", "decontaminator.embedding.model=/models/bge", "-q"])
+    result = CliRunner().invoke(
+        cli, ["run", "--recipe", str(recipe), "-o", "decontaminator.embedding.model=/models/bge", "-q"]
+    )
     assert "stop here" in result.output
     assert seen["options"]["decontaminator"]["embedding"] == {"threshold": 0.95, "model": "/models/bge"}
 
@@ -98,7 +106,9 @@ def test_decontam_dry_run_counts_per_source(registry, tmp_path):
     dry, *_ = _run(registry, tmp_path / "dry", decontaminate_dry_run=True)
     wet, *_ = _run(registry, tmp_path / "wet")
     for name in wet["sources"]:
-        assert dry["sources"][name]["flagged"] == wet["sources"][name]["flagged"] == wet["sources"][name]["contaminated"]
+        assert (
+            dry["sources"][name]["flagged"] == wet["sources"][name]["flagged"] == wet["sources"][name]["contaminated"]
+        )
         assert dry["sources"][name]["contaminated"] == 0
     assert sum(s["flagged"] for s in wet["sources"].values()) == wet["contamination"]["flagged"] == 3
     assert "items matched (reported only, dry run)" in (tmp_path / "dry" / "README.md").read_text()
@@ -151,8 +161,11 @@ def test_decontam_benchmark_rows_of_bad_data_are_counted_a_failing_set_stops_the
     texts, counts = benchmark_texts(RowsBenchmark, None, None, 0)
     assert [t.text for t in texts] == [plugin.GSM8K[0], plugin.GSM8K[2]]
     assert counts == {"texts": 2, "rejected": {"missing field 'q'": 1}}
-    with pytest.raises(BenchmarkError, match=r"benchmark set 'test-no-good-rows' \(test_decontam_pipeline\): no text to "
-                                            r"decontaminate against, every row rejected \(missing field 'q': 3 \(first at row 0\)\)"):
+    with pytest.raises(
+        BenchmarkError,
+        match=r"benchmark set 'test-no-good-rows' \(test_decontam_pipeline\): no text to "
+        r"decontaminate against, every row rejected \(missing field 'q': 3 \(first at row 0\)\)",
+    ):
         benchmark_texts(NoGoodRows, None, None, 0)
     with pytest.raises(BenchmarkError, match=r"benchmark set 'test-buggy' .*failed: AttributeError"):
         benchmark_texts(Buggy, None, None, 0)
@@ -160,5 +173,7 @@ def test_decontam_benchmark_rows_of_bad_data_are_counted_a_failing_set_stops_the
 
 def test_decontam_manifest_counts_each_benchmark_sets_texts(registry, tmp_path):
     manifest, *_ = _run(registry, tmp_path / "out")
-    assert manifest["contamination"]["benchmarks"] == {"test-gsm8k": {"texts": 60, "rejected": {}},
-                                                       "test-truthfulqa": {"texts": 40, "rejected": {}}}
+    assert manifest["contamination"]["benchmarks"] == {
+        "test-gsm8k": {"texts": 60, "rejected": {}},
+        "test-truthfulqa": {"texts": 40, "rejected": {}},
+    }

@@ -18,10 +18,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 import decontamination_devset as devset  # noqa: E402
 from decontamination_texts import benchmark_items  # noqa: E402
 
-from bagel_core.builtin.code_match import normalised_tokens, program_shingles  # noqa: E402
-from bagel_core.builtin.decontaminate_code import CodeDecontaminator  # noqa: E402
-from bagel_core.builtin.decontaminate_ngram import NgramDecontaminator  # noqa: E402
-from bagel_core.builtin.query_text import query_views, windows  # noqa: E402
+from bagel_core.builtin.decontaminate.code import CodeDecontaminator  # noqa: E402
+from bagel_core.builtin.decontaminate.code_match import normalised_tokens, program_shingles  # noqa: E402
+from bagel_core.builtin.decontaminate.ngram import NgramDecontaminator  # noqa: E402
+from bagel_core.builtin.decontaminate.query_text import query_views, windows  # noqa: E402
 from bagel_core.components import Query  # noqa: E402
 
 pytest.importorskip("faiss")
@@ -36,18 +36,24 @@ def cases() -> list[devset.Case]:
 def index(cases) -> list:
     """Every view of the items the cases copy, and of every 40th other item."""
     wanted = {(c.benchmark, c.item) for c in cases}
-    return [b for name, texts in benchmark_items().items() for k, b in enumerate(texts)
-            if (name, b.item) in wanted or k % 40 == 0]
+    return [
+        b
+        for name, texts in benchmark_items().items()
+        for k, b in enumerate(texts)
+        if (name, b.item) in wanted or k % 40 == 0
+    ]
 
 
 @pytest.fixture(scope="module")
 def embedding(index, static_model, tmp_path_factory):
-    from bagel_core.builtin.decontaminate_embedding import EmbeddingDecontaminator
+    from bagel_core.builtin.decontaminate.embedding import EmbeddingDecontaminator
 
     cache = tmp_path_factory.mktemp("embedding-cache")
 
     def make(**options):
-        d = EmbeddingDecontaminator(EmbeddingDecontaminator.Options(static_model=static_model, **options), cache_dir=cache)
+        d = EmbeddingDecontaminator(
+            EmbeddingDecontaminator.Options(static_model=static_model, **options), cache_dir=cache
+        )
         d.index(index)
         return d
 
@@ -75,7 +81,11 @@ def test_decontam_views_benchmark_sets_declare_views():
     items = benchmark_items()
     mmlu_views = {b.view for b in items["mmlu"]}
     assert {"question", "question+choices", "passage", "final question+choices"} <= mmlu_views
-    assert {(b.view, b.role) for b in items["humaneval"]} == {("prompt", "prompt"), ("docstring", "prompt"), ("solution", "code")}
+    assert {(b.view, b.role) for b in items["humaneval"]} == {
+        ("prompt", "prompt"),
+        ("docstring", "prompt"),
+        ("solution", "code"),
+    }
     assert {(b.view, b.role) for b in items["gsm8k"]} == {("question", "prompt"), ("solution", "answer")}
 
 
@@ -127,9 +137,13 @@ def test_decontam_views_long_turn_is_compared_through_its_windows(cases, embeddi
     words = len(turn.split())
 
     def whole_turn_vs_short_view(pairs):
-        return [p for p in pairs if p.view.name == "turn1"
-                and ratio * len(d._benchmarks[p.benchmark].text.split()) < words
-                and len(d._benchmarks[p.benchmark].text.split()) <= 64]
+        return [
+            p
+            for p in pairs
+            if p.view.name == "turn1"
+            and ratio * len(d._benchmarks[p.benchmark].text.split()) < words
+            and len(d._benchmarks[p.benchmark].text.split()) <= 64
+        ]
 
     # Without the rule the whole turn is paired with short benchmark views (the question's own
     # among them); with it, only its windows are.
@@ -191,11 +205,18 @@ def test_decontam_views_handwritten_paraphrases_caught_and_no_gate_loses_one(sta
     the dev set's rules), against every view of their items and of every 40th other item: the
     default set catches at least 28 of 30, and the cascade's gates lose none of the pairs the
     transformer scores above the view's threshold without them."""
-    from bagel_core.builtin.decontaminate_embedding import EmbeddingDecontaminator
+    from bagel_core.builtin.decontaminate.embedding import EmbeddingDecontaminator
 
-    rows = json.loads((Path(__file__).resolve().parents[1] / "benchmarks" / "data" / "handwritten_paraphrases.json").read_text())
+    rows = json.loads(
+        (Path(__file__).resolve().parents[1] / "benchmarks" / "data" / "handwritten_paraphrases.json").read_text()
+    )
     wanted = {(r["benchmark"], r["item"]) for r in rows}
-    index = [b for name, texts in benchmark_items().items() for k, b in enumerate(texts) if (name, b.item) in wanted or k % 40 == 0]
+    index = [
+        b
+        for name, texts in benchmark_items().items()
+        for k, b in enumerate(texts)
+        if (name, b.item) in wanted or k % 40 == 0
+    ]
     d = EmbeddingDecontaminator(EmbeddingDecontaminator.Options(static_model=static_model), cache_dir=tmp_path)
     d.index(index)
     ngram = NgramDecontaminator()
@@ -205,8 +226,13 @@ def test_decontam_views_handwritten_paraphrases_caught_and_no_gate_loses_one(sta
     assert len(caught) >= 28, [r["text"] for i, r in enumerate(rows) if f"p{i}" not in caught]
 
     def true_pairs(pairs):
-        return {(p.query, p.benchmark) for p in pairs if p.score >= d._thresholds[p.benchmark]
-                and (d._benchmarks[p.benchmark].benchmark, d._benchmarks[p.benchmark].item) == (rows[p.query]["benchmark"], rows[p.query]["item"])}
+        return {
+            (p.query, p.benchmark)
+            for p in pairs
+            if p.score >= d._thresholds[p.benchmark]
+            and (d._benchmarks[p.benchmark].benchmark, d._benchmarks[p.benchmark].item)
+            == (rows[p.query]["benchmark"], rows[p.query]["item"])
+        }
 
     ungated = true_pairs(d.scored_pairs(queries, floor=0.3, overlap=0.0, length_ratio=math.inf))
     assert len({q for q, _ in ungated}) >= 27 and ungated <= true_pairs(d.scored_pairs(queries))

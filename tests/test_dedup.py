@@ -2,21 +2,19 @@
 minhash deduper on real text, the report and counts, and a third-party deduper."""
 
 import csv
-import json
 import random
 import types
 
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
+from engine_fixtures import write_jsonl
 
 from bagel_core import DedupBatch, Deduper, Duplicate, hookimpl
-from bagel_core.builtin.dedup_minhash import CANDIDATE_RECALL, MinHashDeduper, banding, shingles
+from bagel_core.builtin.dedup.minhash import CANDIDATE_RECALL, MinHashDeduper, banding, shingles
 from bagel_core.config import ConfigError, RunConfig
 from bagel_core.pipeline import run
 from bagel_core.testing import registry_with
-
-from engine_fixtures import write_jsonl
 
 TOY = dict(sources="toy-high,toy-low", dpo="toy-pairs", formats="vicuna", dedup="exact,minhash", decontaminate="none")
 
@@ -24,7 +22,9 @@ TOY = dict(sources="toy-high,toy-low", dpo="toy-pairs", formats="vicuna", dedup=
 def real_texts(shared_data, count: int, min_words: int = 30) -> list[str]:
     """Distinct real questions with their choices (MMLU auxiliary-train science)."""
     texts = []
-    with open(shared_data / "sources" / "mmlu" / "auxiliary_train_science_middle.csv", newline="", encoding="utf-8") as f:
+    with open(
+        shared_data / "sources" / "mmlu" / "auxiliary_train_science_middle.csv", newline="", encoding="utf-8"
+    ) as f:
         for row in csv.reader(f):
             text = row[0] + "\n" + "\n".join(f"{'ABCD'[i]}. {c}" for i, c in enumerate(row[1:-1]))
             if len(text.split()) >= min_words and text not in texts:
@@ -45,7 +45,10 @@ def near_root(tmp_path, shared_data):
     the originals, twenty distinct questions, and a prefixed copy of one of its own."""
     texts = real_texts(shared_data, 30)
     root = tmp_path / "data"
-    write_jsonl(root / "toy" / "high" / "rows.jsonl", [{"q": one_word_changed(t, i), "a": f"answer {i}"} for i, t in enumerate(texts[:10])])
+    write_jsonl(
+        root / "toy" / "high" / "rows.jsonl",
+        [{"q": one_word_changed(t, i), "a": f"answer {i}"} for i, t in enumerate(texts[:10])],
+    )
     low = [{"n": i, "turns": [[t, f"low answer {i}"]]} for i, t in enumerate(texts)]
     low.append({"n": 30, "turns": [["Answer the following question. " + texts[12], "again"]]})
     write_jsonl(root / "toy" / "low" / "rows.jsonl", low)
@@ -86,13 +89,17 @@ def test_priority_override_flips_the_winner_of_each_cluster(tmp_path, near_root,
     manifest = run(config, toy_registry).manifest
     assert manifest["sources"]["toy-high"]["dedup"] == {"minhash": {"removed": 10, "lost_to": {"toy-low": 10}}}
     inputs = "\n".join(sft_inputs(tmp_path / "out"))
-    assert all(t in inputs for t in texts) and not any(one_word_changed(t, i) in inputs for i, t in enumerate(texts[:10]))
+    assert all(t in inputs for t in texts) and not any(
+        one_word_changed(t, i) in inputs for i, t in enumerate(texts[:10])
+    )
 
 
 def test_same_result_for_any_num_proc_and_source_order(tmp_path, near_root, toy_registry, start_method):
     root, _ = near_root
     a = run(RunConfig(out=tmp_path / "a", data_root=root, num_proc=1, **TOY), toy_registry)
-    b = run(RunConfig(out=tmp_path / "b", data_root=root, num_proc=2, **dict(TOY, sources="toy-low,toy-high")), toy_registry)
+    b = run(
+        RunConfig(out=tmp_path / "b", data_root=root, num_proc=2, **dict(TOY, sources="toy-low,toy-high")), toy_registry
+    )
     for name in ("sft.parquet", "dpo.parquet", "near_duplicates.parquet"):
         assert pq.read_table(tmp_path / "a" / name).to_pylist() == pq.read_table(tmp_path / "b" / name).to_pylist()
     assert a.manifest["sources"] == b.manifest["sources"]
@@ -100,7 +107,9 @@ def test_same_result_for_any_num_proc_and_source_order(tmp_path, near_root, toy_
 
 def test_minhash_skips_the_sources_it_is_told_to(tmp_path, near_root, toy_registry):
     root, texts = near_root
-    config = RunConfig(out=tmp_path / "out", data_root=root, **TOY, options={"deduper": {"minhash": {"skip_sources": ["toy-high"]}}})
+    config = RunConfig(
+        out=tmp_path / "out", data_root=root, **TOY, options={"deduper": {"minhash": {"skip_sources": ["toy-high"]}}}
+    )
     manifest = run(config, toy_registry).manifest
     # toy-high's edited copies are neither removed nor kept in place of toy-low's originals;
     # toy-low's own prefixed copy is still removed.
@@ -118,11 +127,22 @@ def test_exact_alone_is_the_reference_dedup_and_none_keeps_everything(tmp_path, 
 
 def test_minhash_options_are_checked_before_loading(tmp_path, near_root, toy_registry):
     root, _ = near_root
-    config = RunConfig(out=tmp_path / "out", data_root=root, **TOY, options={"deduper": {"minhash": {"bands": 500, "permutations": 128}}})
-    with pytest.raises(ConfigError, match=r"deduper 'minhash': minhash: bands \(500\) must be at most permutations \(128\)"):
+    config = RunConfig(
+        out=tmp_path / "out",
+        data_root=root,
+        **TOY,
+        options={"deduper": {"minhash": {"bands": 500, "permutations": 128}}},
+    )
+    with pytest.raises(
+        ConfigError, match=r"deduper 'minhash': minhash: bands \(500\) must be at most permutations \(128\)"
+    ):
         run(config, toy_registry)
     assert not (tmp_path / "out" / ".bagel-work" / "load").exists()
-    for bad, message in (({"threshold": 1.5}, "threshold"), ({"shingle": "sentence"}, "shingle"), ({"shingle_size": 0}, "shingle_size")):
+    for bad, message in (
+        ({"threshold": 1.5}, "threshold"),
+        ({"shingle": "sentence"}, "shingle"),
+        ({"shingle_size": 0}, "shingle_size"),
+    ):
         config = RunConfig(out=tmp_path / "out", data_root=root, **TOY, options={"deduper": {"minhash": bad}})
         with pytest.raises(ConfigError, match=message):
             run(config, toy_registry)
@@ -155,12 +175,23 @@ def test_minhash_keeps_the_first_of_each_cluster_whatever_the_batches(shared_dat
 
 @pytest.mark.parametrize("size", [1, 2, 3, 5])
 def test_word_shingle_hashes_are_the_shingle_sets(shared_data, size):
-    from bagel_core.builtin.decontaminate_ngram import words
-    from bagel_core.builtin.dedup_minhash import normalised_words, word_shingle_hashes
+    from bagel_core.builtin.decontaminate.ngram import words
+    from bagel_core.builtin.dedup.minhash import normalised_words, word_shingle_hashes
 
-    texts = real_texts(shared_data, 200, min_words=1) + ["", "!!", "One", "one two", "One two three four", " _a_b_ ", "Café naïve ÜBER Straße, 東京 x_y", "  ÉÉ  "]
+    texts = real_texts(shared_data, 200, min_words=1) + [
+        "",
+        "!!",
+        "One",
+        "one two",
+        "One two three four",
+        " _a_b_ ",
+        "Café naïve ÜBER Straße, 東京 x_y",
+        "  ÉÉ  ",
+    ]
     lengths, flat = normalised_words(texts)
-    assert [flat.slice(a, n).to_pylist() for a, n in zip(np.cumsum(lengths) - lengths, lengths)] == [words(t) for t in texts]
+    assert [flat.slice(a, n).to_pylist() for a, n in zip(np.cumsum(lengths) - lengths, lengths)] == [
+        words(t) for t in texts
+    ]
     deduper = MinHashDeduper()
     present, hashes, offsets = word_shingle_hashes(lengths, flat, size, deduper._hash_words)
     assert present.tolist() == [i for i, t in enumerate(texts) if shingles(t, "word", size)]
@@ -236,22 +267,46 @@ def test_third_party_deduper_registers_and_runs_in_the_chain(tmp_path, toy_root)
     assert registry.get("deduper", "first-line").plugin.name == "mine"
     # toy-low's two jokes share their first human turn but differ later: exact keeps both
     # ids apart only when their human turns differ, first-line removes the second.
-    write_jsonl(toy_root / "toy" / "low" / "rows.jsonl", [
-        {"n": 0, "turns": [["Tell me a joke.", "A"], ["Another?", "B"]]},
-        {"n": 1, "turns": [["Tell me a joke.", "C"], ["Why?", "D"]]},
-    ])
-    config = RunConfig(out=tmp_path / "out", data_root=toy_root, sources="toy-low", dpo="none", formats="vicuna", decontaminate="none", dedup="exact,first-line")
+    write_jsonl(
+        toy_root / "toy" / "low" / "rows.jsonl",
+        [
+            {"n": 0, "turns": [["Tell me a joke.", "A"], ["Another?", "B"]]},
+            {"n": 1, "turns": [["Tell me a joke.", "C"], ["Why?", "D"]]},
+        ],
+    )
+    config = RunConfig(
+        out=tmp_path / "out",
+        data_root=toy_root,
+        sources="toy-low",
+        dpo="none",
+        formats="vicuna",
+        decontaminate="none",
+        dedup="exact,first-line",
+    )
     manifest = run(config, registry).manifest
     assert manifest["sources"]["toy-low"]["dedup"] == {"first-line": {"removed": 1, "lost_to": {"toy-low": 1}}}
     [row] = pq.read_table(tmp_path / "out" / "near_duplicates.parquet").to_pylist()
-    assert (row["deduper"], row["similarity"], row["text"], row["kept_text"]) == ("first-line", 0.5, "Tell me a joke.\nWhy?", "Tell me a joke.\nAnother?")
+    assert (row["deduper"], row["similarity"], row["text"], row["kept_text"]) == (
+        "first-line",
+        0.5,
+        "Tell me a joke.\nWhy?",
+        "Tell me a joke.\nAnother?",
+    )
 
 
 def test_a_deduper_pointing_at_a_later_item_fails_naming_it(tmp_path, toy_root):
     import toy_plugin
 
     registry = registry_with(("toy", toy_plugin), ("mine", _plugin(Backwards)), strict=False)
-    config = RunConfig(out=tmp_path / "out", data_root=toy_root, sources="toy-low", dpo="none", formats="vicuna", decontaminate="none", dedup="backwards")
+    config = RunConfig(
+        out=tmp_path / "out",
+        data_root=toy_root,
+        sources="toy-low",
+        dpo="none",
+        formats="vicuna",
+        decontaminate="none",
+        dedup="backwards",
+    )
     with pytest.raises(ValueError, match="deduper 'backwards' reported item 1 as a duplicate of item 4"):
         run(config, registry)
 
@@ -262,11 +317,21 @@ def test_a_deduper_pointing_at_a_later_item_fails_naming_it(tmp_path, toy_root):
 def test_semantic_keeps_the_first_of_each_cluster_and_shares_the_embedding_cache(tmp_path, shared_data, monkeypatch):
     pytest.importorskip("faiss")
     pytest.importorskip("sentence_transformers")
-    from bagel_core.builtin import dedup_semantic
+    from bagel_core.builtin.dedup import semantic as dedup_semantic
 
     monkeypatch.setattr(dedup_semantic, "WALK_BATCH", 3)  # the index and the within-batch path
     texts = real_texts(shared_data, 6)
-    items = [texts[0], texts[1], one_word_changed(texts[0], 0), texts[2], texts[3], "   ", texts[4], one_word_changed(texts[3], 1), texts[5]]
+    items = [
+        texts[0],
+        texts[1],
+        one_word_changed(texts[0], 0),
+        texts[2],
+        texts[3],
+        "   ",
+        texts[4],
+        one_word_changed(texts[3], 1),
+        texts[5],
+    ]
     deduper = dedup_semantic.SemanticDeduper(cache_dir=tmp_path / "cache" / "semantic")
     assert feed(deduper, items, 4) == [(2, 0), (7, 4)]
     assert list((tmp_path / "cache" / "embedding").glob("*/*.keys.npy"))  # the decontaminator's cache folder

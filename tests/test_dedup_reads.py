@@ -8,7 +8,7 @@ from collections import Counter
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from bagel_core.builtin.dedup_exact import ExactDeduper
+from bagel_core.builtin.dedup.exact import ExactDeduper
 from bagel_core.records import dpo_pair, plain_text, sft_item
 from bagel_core.stages import WORK_SCHEMA
 from bagel_core.stages.dedup import run_dedup
@@ -32,7 +32,9 @@ def test_each_row_group_is_read_with_its_texts_once_and_outputs_are_first_occurr
     high = _shard(tmp_path / "high.parquet", "high", [_chat(i) for i in range(10)])
     low = _shard(tmp_path / "low.parquet", "low", [_chat(i) for i in range(5, 16)])
     books = _shard(tmp_path / "books.parquet", "books", [plain_text("books", f"chapter {i}") for i in (1, 1, 2)])
-    pairs = _shard(tmp_path / "pairs.parquet", "pairs", [dpo_pair("prefs", f"question {i}", "good", "bad") for i in (1, 2, 2, 3)])
+    pairs = _shard(
+        tmp_path / "pairs.parquet", "pairs", [dpo_pair("prefs", f"question {i}", "good", "bad") for i in (1, 2, 2, 3)]
+    )
     shards = [high, low, books, pairs]  # distinct row counts: the reads below are told apart by them
     reads: Counter = Counter()  # (shard's rows, row group or "batches") -> reads with texts
     real_group, real_batches = pq.ParquetFile.read_row_group, pq.ParquetFile.iter_batches
@@ -63,8 +65,15 @@ def test_each_row_group_is_read_with_its_texts_once_and_outputs_are_first_occurr
     sft = pq.read_table(out / "sft.parquet").to_pylist()
     assert [r["origin"] for r in sft] == ["high"] * 10 + ["low"] * 6 + ["books"] * 2
     assert [r["text"] for r in sft[16:]] == ["chapter 1", "chapter 2"]
-    assert [r["prompt"] for r in pq.read_table(out / "dpo.parquet").to_pylist()] == ["question 1", "question 2", "question 3"]
+    assert [r["prompt"] for r in pq.read_table(out / "dpo.parquet").to_pylist()] == [
+        "question 1",
+        "question 2",
+        "question 3",
+    ]
     assert (counts["low"]["sft"], counts["books"]["sft"], counts["pairs"]["dpo"]) == (5, 1, 1)
     report = pq.read_table(out / "near_duplicates.parquet").to_pylist()
-    assert [(r["scope"], r["source"], r["kept_source"]) for r in report] == [("sft", "low", "high")] * 5 + [("sft", "books", "books"), ("dpo", "pairs", "pairs")]
+    assert [(r["scope"], r["source"], r["kept_source"]) for r in report] == [("sft", "low", "high")] * 5 + [
+        ("sft", "books", "books"),
+        ("dpo", "pairs", "pairs"),
+    ]
     assert report[0]["text"] == report[0]["kept_text"] == "question 5"

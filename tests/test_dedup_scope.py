@@ -5,7 +5,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from bagel_core import uid
-from bagel_core.builtin.dedup_exact import ExactDeduper
+from bagel_core.builtin.dedup.exact import ExactDeduper
 from bagel_core.stages import WORK_SCHEMA
 from bagel_core.stages.dedup import run_dedup
 
@@ -20,7 +20,14 @@ def _sft(origin, instruction, answer="A."):
 
 
 def _pair(origin, prompt, chosen="good", rejected="bad"):
-    return {"id": uid(prompt), "source": origin, "origin": origin, "prompt": prompt, "chosen": chosen, "rejected": rejected}
+    return {
+        "id": uid(prompt),
+        "source": origin,
+        "origin": origin,
+        "prompt": prompt,
+        "chosen": chosen,
+        "rejected": rejected,
+    }
 
 
 def _shard(folder, name, records):
@@ -38,7 +45,9 @@ def shards(tmp_path):
     return [
         _shard(tmp_path, "a", [_sft("chat", "What is 2+2?"), _sft("chat", "Name a color.")]),
         _shard(tmp_path, "b", [both]),
-        _shard(tmp_path, "c", [_pair("prefs", "What is 2+2?"), _pair("prefs", "Write a poem."), _pair("prefs", "Why?")]),
+        _shard(
+            tmp_path, "c", [_pair("prefs", "What is 2+2?"), _pair("prefs", "Write a poem."), _pair("prefs", "Why?")]
+        ),
         _shard(tmp_path, "d", [_sft("late", "Why?"), _sft("late", "Name a color.")]),
     ]
 
@@ -53,7 +62,9 @@ def _ids(folder, kind):
 
 def test_separate_scope_dedups_sft_and_dpo_apart(tmp_path, shards):
     counts = run_dedup(shards, tmp_path / "sep", exact, "separate")
-    assert _ids(tmp_path / "sep", "sft") == sorted(uid(t) for t in ("What is 2+2?", "Name a color.", "Write a poem.", "Why?"))
+    assert _ids(tmp_path / "sep", "sft") == sorted(
+        uid(t) for t in ("What is 2+2?", "Name a color.", "Write a poem.", "Why?")
+    )
     assert _ids(tmp_path / "sep", "dpo") == sorted(uid(t) for t in ("Write a poem.", "What is 2+2?", "Why?"))
     # Only the SFT repeat of "Name a color." and the DPO repeat of "Write a poem." are dropped.
     assert _totals(counts) == {"prefs": (0, 1), "late": (1, 0)}
@@ -61,7 +72,9 @@ def test_separate_scope_dedups_sft_and_dpo_apart(tmp_path, shards):
 
 def test_shared_scope_is_one_seen_set_in_priority_order(tmp_path, shards):
     counts = run_dedup(shards, tmp_path / "shared", exact, "shared")
-    assert _ids(tmp_path / "shared", "sft") == sorted(uid(t) for t in ("What is 2+2?", "Name a color.", "Write a poem."))
+    assert _ids(tmp_path / "shared", "sft") == sorted(
+        uid(t) for t in ("What is 2+2?", "Name a color.", "Write a poem.")
+    )
     # The SFT+DPO record counts once and keeps both sides; prefs lose the two prompts SFT took,
     # and the late source loses the prompt prefs took.
     assert _ids(tmp_path / "shared", "dpo") == sorted(uid(t) for t in ("Write a poem.", "Why?"))
@@ -111,7 +124,9 @@ def test_dpo_only_pairs_remove_only_their_own_sources_items(tmp_path):
         _shard(tmp_path, "sft", [_sft("lmsys", "Hi there"), _sft("glaive", "Hi there")]),
         _shard(tmp_path, "dpo", [_pair("lmsys-dpo", "Hi there")]),
     ]
-    counts = run_dedup(shards, tmp_path / "twins", exact, "separate", dpo_only=[shards[1]], twins={"lmsys-dpo": ["lmsys"]})
+    counts = run_dedup(
+        shards, tmp_path / "twins", exact, "separate", dpo_only=[shards[1]], twins={"lmsys-dpo": ["lmsys"]}
+    )
     kept = pq.read_table(tmp_path / "twins" / "sft.parquet")
     assert kept.column("origin").to_pylist() == ["glaive"] and kept.column("id").to_pylist() == [uid("Hi there")]
     assert counts["lmsys"]["by_deduper"] == {"dpo-only": {"sft": 1, "dpo": 0, "lost_to": {"lmsys-dpo": 1}}}
@@ -138,8 +153,12 @@ def test_shared_ids_exceptions_follow_the_references_sources(tmp_path):
     # evol_instruct only checks, before prefs added "Add two numbers.": both keep it; prefs
     # owns "Say hi." but cinematika only adds, so it keeps it. Nothing is lost.
     assert _totals(counts) == {}
-    assert _ids(tmp_path / "ref", "sft") == sorted(uid(t) for t in ("Sort a list.", "Reverse a string.", "Add two numbers.", "Say hi."))
-    assert _ids(tmp_path / "ref", "dpo") == sorted(uid(t) for t in ("Sort a list.", "Reverse a string.", "Add two numbers.", "Say hi."))
+    assert _ids(tmp_path / "ref", "sft") == sorted(
+        uid(t) for t in ("Sort a list.", "Reverse a string.", "Add two numbers.", "Say hi.")
+    )
+    assert _ids(tmp_path / "ref", "dpo") == sorted(
+        uid(t) for t in ("Sort a list.", "Reverse a string.", "Add two numbers.", "Say hi.")
+    )
 
     # A loader that only checks loses an id a pair added before it.
     late = [shards[3], _shard(tmp_path, "f", [_sft("evol_instruct", "Add two numbers.")])]
@@ -156,6 +175,8 @@ def test_shared_ids_names_are_checked_against_installed_loaders():
     ok = {"py-dpo": "none", "cinematika_memories": "none", "glaive-func": "none", "evol_instruct": "check"}
     resolve(RunConfig(sources=["ai2_arc"], dpo="none", decontaminate="none", shared_ids=ok), registry)
     with pytest.raises(ConfigError, match=r"shared_ids names \['py_dop'\]"):
-        resolve(RunConfig(sources=["ai2_arc"], dpo="none", decontaminate="none", shared_ids={"py_dop": "none"}), registry)
+        resolve(
+            RunConfig(sources=["ai2_arc"], dpo="none", decontaminate="none", shared_ids={"py_dop": "none"}), registry
+        )
     with pytest.raises(ConfigError, match="shared_ids"):
         RunConfig(shared_ids={"py-dpo": "sometimes"})

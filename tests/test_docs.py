@@ -3,11 +3,10 @@
 import re
 
 import pytest
+from engine_fixtures import REPO
 
 from bagel_core import BenchmarkText, Component, DedupBatch, Query, hookspecs
 from bagel_core.registry import KINDS, kind_of, validate_component
-
-from engine_fixtures import REPO
 
 DOC = (REPO / "docs" / "plugins.md").read_text()
 BLOCKS = re.findall(r"```python\n(.*?)```", DOC, re.S)
@@ -26,12 +25,25 @@ def _components():
         if "bagel_core.testing" in block:  # needs the third-party package installed
             continue
         exec(compile(block, "docs/plugins.md", "exec"), namespace)
-    return {v.name: v for v in namespace.values() if isinstance(v, type) and issubclass(v, Component) and hasattr(v, "name")}
+    return {
+        v.name: v for v in namespace.values() if isinstance(v, type) and issubclass(v, Component) and hasattr(v, "name")
+    }
 
 
 def test_examples_define_valid_components():
     components = _components()
-    assert {"shakespeare", "modernised", "my-truthy", "playbill", "zephyr", "shakespeare-quiz", "quoted-line", "casefold", "echo", "secret-quiz"} <= set(components)
+    assert {
+        "shakespeare",
+        "modernised",
+        "my-truthy",
+        "playbill",
+        "zephyr",
+        "shakespeare-quiz",
+        "quoted-line",
+        "casefold",
+        "echo",
+        "secret-quiz",
+    } <= set(components)
     assert components["secret-quiz"].redact_text and components["secret-quiz"].groups == ("current",)
     for cls in components.values():
         validate_component(kind_of(cls), cls)
@@ -47,8 +59,14 @@ def test_format_example_matches_its_chat_template():
 def test_decontaminator_example_finds_matches():
     quoted = _components()["quoted-line"]()
     quoted.index([BenchmarkText("gsm8k", "3", "What is 2 + 2?")])
-    matches = list(quoted.search([Query("a", "s", "Answer: what is 2 + 2? ", ("what is 2 + 2? ",)), Query("b", "s", "Hello", ("Hello",))]))
-    assert [(m.id, m.benchmark, m.benchmark_item, m.decontaminator) for m in matches] == [("a", "gsm8k", "3", "quoted-line")]
+    matches = list(
+        quoted.search(
+            [Query("a", "s", "Answer: what is 2 + 2? ", ("what is 2 + 2? ",)), Query("b", "s", "Hello", ("Hello",))]
+        )
+    )
+    assert [(m.id, m.benchmark, m.benchmark_item, m.decontaminator) for m in matches] == [
+        ("a", "gsm8k", "3", "quoted-line")
+    ]
 
 
 def test_the_complete_plugin_in_the_guide_is_the_tested_one():
@@ -75,7 +93,9 @@ def test_every_builtin_component_is_documented():
     registry = load_plugins(strict=False)
     sources = (REPO / "docs" / "sources.md").read_text()
     documented = set(re.findall(r"^\| `?([a-z0-9_.-]+)`? \|", sources, re.M))
-    builtin = lambda kind: {n for n, info in registry.of(kind).items() if info.plugin.distribution == "bagel-sources-builtin"}
+    builtin = lambda kind: {
+        n for n, info in registry.of(kind).items() if info.plugin.distribution == "bagel-sources-builtin"
+    }
     assert builtin("source") - {"local"} <= documented, "add the missing sources to docs/sources.md"
     assert builtin("benchmark") <= documented, "add the missing benchmark sets to docs/sources.md"
     dpo = (REPO / "docs" / "dpo.md").read_text()

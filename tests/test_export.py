@@ -17,8 +17,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 import pyarrow.parquet as pq
+import pytest
 import yaml
 
 from bagel_core.config import RunConfig
@@ -27,15 +27,82 @@ from bagel_core.pipeline import run
 from bagel_core.registry import load_plugins
 
 # axolotl 0.19.0, src/axolotl/utils/schemas/datasets.py (fields used by bagel's configs).
-AXOLOTL_SFT_FIELDS = {"path", "split", "type", "name", "data_files", "ds_type", "field_messages", "message_property_mappings", "roles_to_train", "chat_template", "roles"}
-AXOLOTL_USER_DEFINED_SFT = {"system_prompt", "system_format", "field_system", "field_instruction", "field_input", "field_output", "format", "no_input_format"}
-AXOLOTL_DPO_FIELDS = {"path", "split", "type", "data_files", "revision", "field_messages", "field_chosen", "field_rejected"}
-AXOLOTL_USER_DEFINED_DPO = {"field_system", "field_prompt", "field_chosen", "field_rejected", "prompt_format", "chosen_format", "rejected_format"}
+AXOLOTL_SFT_FIELDS = {
+    "path",
+    "split",
+    "type",
+    "name",
+    "data_files",
+    "ds_type",
+    "field_messages",
+    "message_property_mappings",
+    "roles_to_train",
+    "chat_template",
+    "roles",
+}
+AXOLOTL_USER_DEFINED_SFT = {
+    "system_prompt",
+    "system_format",
+    "field_system",
+    "field_instruction",
+    "field_input",
+    "field_output",
+    "format",
+    "no_input_format",
+}
+AXOLOTL_DPO_FIELDS = {
+    "path",
+    "split",
+    "type",
+    "data_files",
+    "revision",
+    "field_messages",
+    "field_chosen",
+    "field_rejected",
+}
+AXOLOTL_USER_DEFINED_DPO = {
+    "field_system",
+    "field_prompt",
+    "field_chosen",
+    "field_rejected",
+    "prompt_format",
+    "chosen_format",
+    "rejected_format",
+}
 #: axolotl's default roles mapping (``roles``): source roles it understands.
 AXOLOTL_ROLES = {"user", "human", "assistant", "gpt", "system", "tool"}
 # LLaMA-Factory 0.9.5, src/llamafactory/data/parser.py.
-LF_ENTRY = {"file_name", "hf_hub_url", "ms_hub_url", "om_hub_url", "script_url", "cloud_file_name", "formatting", "ranking", "subset", "split", "folder", "num_samples", "columns", "tags"}
-LF_COLUMNS = {"prompt", "query", "response", "history", "messages", "system", "tools", "images", "videos", "audios", "chosen", "rejected", "kto_tag"}
+LF_ENTRY = {
+    "file_name",
+    "hf_hub_url",
+    "ms_hub_url",
+    "om_hub_url",
+    "script_url",
+    "cloud_file_name",
+    "formatting",
+    "ranking",
+    "subset",
+    "split",
+    "folder",
+    "num_samples",
+    "columns",
+    "tags",
+}
+LF_COLUMNS = {
+    "prompt",
+    "query",
+    "response",
+    "history",
+    "messages",
+    "system",
+    "tools",
+    "images",
+    "videos",
+    "audios",
+    "chosen",
+    "rejected",
+    "kto_tag",
+}
 LF_TAGS = {"role_tag", "content_tag", "user_tag", "assistant_tag", "observation_tag", "function_tag", "system_tag"}
 LF_FILE_TYPES = {"arrow", "csv", "json", "jsonl", "parquet", "txt"}
 
@@ -43,7 +110,17 @@ LF_FILE_TYPES = {"arrow", "csv", "json", "jsonl", "parquet", "txt"}
 @pytest.fixture(scope="module")
 def out(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("export") / "out"
-    run(RunConfig(out=folder, sources="local,capybara,airoboros,gutenberg", dpo="truthy-dpo,helpsteer", formats="all", decontaminate="none", sample=True), load_plugins())
+    run(
+        RunConfig(
+            out=folder,
+            sources="local,capybara,airoboros,gutenberg",
+            dpo="truthy-dpo,helpsteer",
+            formats="all",
+            decontaminate="none",
+            sample=True,
+        ),
+        load_plugins(),
+    )
     return folder
 
 
@@ -123,13 +200,17 @@ def test_llama_factory_entries_match_its_schema_and_read_the_files(out, tmp_path
     assert entries["bagel_dpo"]["ranking"] is True and "ranking" not in entries["bagel_sft"]
     # LLaMA-Factory's `empty` template writes neither BOS nor EOS: the copies carry them as text.
     sft, copy = pq.read_table(out / "sft.parquet").to_pylist(), pq.read_table(copies[0]).to_pylist()
-    assert [(r["input"], r["output"]) for r in copy] == [("<s>" + r["input"] if not r["input"].startswith("<s>") else r["input"], r["output"] + "</s>") for r in sft]
+    assert [(r["input"], r["output"]) for r in copy] == [
+        ("<s>" + r["input"] if not r["input"].startswith("<s>") else r["input"], r["output"] + "</s>") for r in sft
+    ]
 
 
 def test_llama_factory_export_keeps_other_entries(out, tmp_path):
     folder = tmp_path / "LLaMA-Factory" / "data"
     folder.mkdir(parents=True)
-    (folder / "dataset_info.json").write_text(json.dumps({"alpaca_en_demo": {"file_name": "alpaca_en_demo.json"}, "bagel_sft": {"file_name": "old"}}))
+    (folder / "dataset_info.json").write_text(
+        json.dumps({"alpaca_en_demo": {"file_name": "alpaca_en_demo.json"}, "bagel_sft": {"file_name": "old"}})
+    )
     export("llama-factory", out, folder)
     entries = json.loads((folder / "dataset_info.json").read_text())
     assert entries["alpaca_en_demo"] == {"file_name": "alpaca_en_demo.json"}
@@ -164,14 +245,20 @@ def test_exports_still_read_the_files_after_the_folder_moves(out, tmp_path):
     try:
         for path in (moved / "axolotl").glob("*.yaml"):
             (dataset,) = yaml.safe_load(path.read_text())["datasets"]
-            assert Path(dataset["path"]).resolve().is_relative_to(moved.resolve()) and len(_read(dataset["path"], tmp_path)) > 0
+            assert (
+                Path(dataset["path"]).resolve().is_relative_to(moved.resolve())
+                and len(_read(dataset["path"], tmp_path)) > 0
+            )
     finally:
         os.chdir(previous)
 
 
 def test_export_leaves_out_empty_files_and_refuses_other_folders(tmp_path):
     only_sft = tmp_path / "only-sft"
-    run(RunConfig(out=only_sft, sources="mmlu", dpo="none", formats="vicuna", decontaminate="none", sample=True), load_plugins())
+    run(
+        RunConfig(out=only_sft, sources="mmlu", dpo="none", formats="vicuna", decontaminate="none", sample=True),
+        load_plugins(),
+    )
     assert set(axolotl_configs(only_sft)) == {"sft.yaml", "sft-rendered.yaml"}
     assert set(llama_factory_entries(only_sft)) == {"bagel_conversations", "bagel_sft"}
     with pytest.raises(ExportError, match="not a finished bagel output"):
@@ -180,10 +267,16 @@ def test_export_leaves_out_empty_files_and_refuses_other_folders(tmp_path):
 
 def test_export_command(out, tmp_path):
     into = tmp_path / "ax"
-    done = subprocess.run([sys.executable, "-m", "bagel_core", "export", "axolotl", str(out), "--into", str(into)], capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "bagel_core", "export", "axolotl", str(out), "--into", str(into)],
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == [str(into / "sft.yaml"), str(into / "sft-rendered.yaml"), str(into / "dpo.yaml")]
-    bad = subprocess.run([sys.executable, "-m", "bagel_core", "export", "llama-factory", str(tmp_path)], capture_output=True, text=True)
+    bad = subprocess.run(
+        [sys.executable, "-m", "bagel_core", "export", "llama-factory", str(tmp_path)], capture_output=True, text=True
+    )
     assert bad.returncode == 1 and "not a finished bagel output" in bad.stderr
 
 
@@ -206,6 +299,8 @@ def test_llama_factory_own_converter_accepts_every_row(out, tmp_path):
     path, *_ = export("llama-factory", out, tmp_path / "lf")
     args = type("DataArgs", (), {"dataset_dir": str(path.parent), "media_dir": None, "streaming": False})()
     for attr in get_dataset_list(["bagel_conversations", "bagel_sft", "bagel_dpo"], str(path.parent)):
-        rows = datasets.load_dataset("parquet", data_files=attr.dataset_name, split="train", cache_dir=str(tmp_path / "hf"))
+        rows = datasets.load_dataset(
+            "parquet", data_files=attr.dataset_name, split="train", cache_dir=str(tmp_path / "hf")
+        )
         converter = get_dataset_converter(attr.formatting, attr, args)
         assert all(converter(row)["_response"] for row in rows), attr

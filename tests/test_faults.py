@@ -12,11 +12,11 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
-from dataclasses import dataclass
-
 import pytest
+from engine_fixtures import REPO, install_fake_dist, write_jsonl
 
 from bagel_core import MalformedFile, Source, as_conversation, publish
 from bagel_core.readers import text
@@ -24,10 +24,18 @@ from bagel_core.stages.load import LoadError, LoadTask, run_load
 from bagel_core.stages.write import MANIFEST
 from bagel_core.testing import load_sample
 
-from engine_fixtures import REPO, install_fake_dist, write_jsonl
-
 FAULTS = REPO / "tests" / "faults"
-TOY_ARGS = ["--sources", "toy-high,toy-low", "--dpo", "toy-pairs", "--formats", "vicuna,chatml", "--decontaminate", "none", "-q"]
+TOY_ARGS = [
+    "--sources",
+    "toy-high,toy-low",
+    "--dpo",
+    "toy-pairs",
+    "--formats",
+    "vicuna,chatml",
+    "--decontaminate",
+    "none",
+    "-q",
+]
 
 
 @pytest.fixture
@@ -39,7 +47,12 @@ def bagel(tmp_path, toy_root):
     def call(*args, faults=False, **env):
         full = dict(os.environ, PYTHONPATH=(str(FAULTS) + os.pathsep + path) if faults else path, **env)
         return subprocess.run(
-            [sys.executable, "-m", "bagel_core", *args], capture_output=True, text=True, env=full, cwd=tmp_path, timeout=300
+            [sys.executable, "-m", "bagel_core", *args],
+            capture_output=True,
+            text=True,
+            env=full,
+            cwd=tmp_path,
+            timeout=300,
         )
 
     call.data_root = str(toy_root)
@@ -48,7 +61,11 @@ def bagel(tmp_path, toy_root):
 
 def snapshot(folder: Path) -> dict[str, str]:
     """Hash of every visible file at the top of ``folder`` (temporaries are hidden: ``.NAME.bagel-PID.tmp``)."""
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")}
+    return {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in folder.iterdir()
+        if p.is_file() and not p.name.startswith(".")
+    }
 
 
 def assert_one_line_error(result, *fragments):
@@ -94,7 +111,9 @@ def test_killed_rerun_into_a_finished_folder_is_old_new_or_marked_never_stale(tm
         elif {k: v for k, v in now.items() if k != publish.MARKER} == new and not marked:
             states.add("new")
         else:
-            assert marked, f"killed at step {step}: a mixed folder that is not marked incomplete: {sorted(now)} {[k for k in now if now[k] != old.get(k)]}"
+            assert marked, (
+                f"killed at step {step}: a mixed folder that is not marked incomplete: {sorted(now)} {[k for k in now if now[k] != old.get(k)]}"
+            )
             states.add("marked")
         # "Up to date" for the original command only when the folder is its complete output.
         assert (publish.current_manifest(out, old_fp) is not None) == (now == old), step
@@ -149,14 +168,21 @@ def test_sigterm_and_ctrl_c_stop_with_a_message_and_the_rerun_resumes(tmp_path, 
     args = ["run", "--data-root", bagel.data_root, *TOY_ARGS[:-1], "--out", str(out)]
     proc = subprocess.Popen(
         [sys.executable, "-m", "bagel_core", *args],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
         env=dict(os.environ, PYTHONPATH=_path(tmp_path), BAGEL_TEST_SLOW_ROW="5"),
     )
     _wait_for(lambda: list((out / ".bagel-work" / "load").glob("source-toy-high-*/records.parquet")), proc)
     proc.send_signal(getattr(signal, signum))
     _, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 128 + getattr(signal, signum)
-    assert "Traceback" not in stderr and f"stopped by {signum}" in stderr and "run the same command again to resume" in stderr
+    assert (
+        "Traceback" not in stderr
+        and f"stopped by {signum}" in stderr
+        and "run the same command again to resume" in stderr
+    )
     assert not (out / MANIFEST).exists()
     resumed = bagel(*args)
     assert resumed.returncode == 0, resumed.stderr
@@ -202,7 +228,9 @@ def _load(tmp_path, name, content, cls=ReadsDataset, **options):
     folder = tmp_path / "data" / "me" / "ds"
     folder.mkdir(parents=True, exist_ok=True)
     (folder / name).write_bytes(content)
-    task = LoadTask(cls, cls.Options(file=name, **options), 42, tmp_path / "data", False, tmp_path / "work" / f"{name}.parquet")
+    task = LoadTask(
+        cls, cls.Options(file=name, **options), 42, tmp_path / "data", False, tmp_path / "work" / f"{name}.parquet"
+    )
     return run_load(task), task
 
 
@@ -216,7 +244,9 @@ def test_bad_lines_of_a_dataset_file_are_counted_with_file_and_line(tmp_path):
     assert counts.loaded == 3
     assert counts.rejected == {"invalid UTF-8": 1, "invalid JSON": 1, "truncated line": 1}
     assert {r: e["at"] for r, e in counts.examples.items()} == {
-        "invalid UTF-8": f"{path} line 3", "invalid JSON": f"{path} line 4", "truncated line": f"{path} line 6",
+        "invalid UTF-8": f"{path} line 3",
+        "invalid JSON": f"{path} line 4",
+        "truncated line": f"{path} line 6",
     }
     # Read again (the cleaned copy is cached): the bad lines are counted again, not lost.
     task.shard.unlink()
@@ -241,7 +271,9 @@ def test_empty_or_corrupt_file_is_present_but_malformed(tmp_path, name, content,
 
 
 def test_required_column_missing_from_every_row_is_an_error(tmp_path):
-    with pytest.raises(LoadError, match=r"every row was rejected \(2 rows; 2 for \"missing field 'a'\"; first at row 0 of me/ds\)"):
+    with pytest.raises(
+        LoadError, match=r"every row was rejected \(2 rows; 2 for \"missing field 'a'\"; first at row 0 of me/ds\)"
+    ):
         _load(tmp_path, "rows.jsonl", b'{"q": "x"}\n{"q": "y"}\n')
 
 
@@ -263,7 +295,11 @@ def test_local_source_counts_bad_lines(tmp_path, name, content, expected):
 
 @pytest.mark.parametrize(
     "name, content, problem",
-    [("a.jsonl", b"", "the file is empty"), ("a.parquet", b"garbage", "not a readable parquet file"), ("a.json", b"[1, 2", "not a valid JSON array")],
+    [
+        ("a.jsonl", b"", "the file is empty"),
+        ("a.parquet", b"garbage", "not a readable parquet file"),
+        ("a.json", b"[1, 2", "not a valid JSON array"),
+    ],
 )
 def test_local_source_malformed_files_name_the_file(tmp_path, name, content, problem):
     from bagel_sources_builtin.local_files import LocalFiles
@@ -277,8 +313,20 @@ def test_local_source_malformed_files_name_the_file(tmp_path, name, content, pro
 def test_malformed_file_through_the_cli_is_one_line(tmp_path, bagel):
     data = tmp_path / "mine.jsonl"
     data.write_bytes(b"")
-    result = bagel("run", "--sources", "local", "--dpo", "none", "--formats", "vicuna", "--out", str(tmp_path / "o"), "-q",
-                   "--recipe", str(_recipe(tmp_path, f'[source.local]\npaths = ["{data}"]\n')))
+    result = bagel(
+        "run",
+        "--sources",
+        "local",
+        "--dpo",
+        "none",
+        "--formats",
+        "vicuna",
+        "--out",
+        str(tmp_path / "o"),
+        "-q",
+        "--recipe",
+        str(_recipe(tmp_path, f'[source.local]\npaths = ["{data}"]\n')),
+    )
     assert_one_line_error(result, "source 'local'", f"{data}: present but malformed: the file is empty")
 
 
@@ -296,7 +344,11 @@ def test_a_plugin_bug_fails_the_run_naming_plugin_component_row_and_exception(tm
     result = bagel(*args, BAGEL_TEST_BUG_AT="2")
     assert_one_line_error(result, "source 'toy-low' (toy_plugin) failed on ", "AttributeError: ", "'n': 2")
     debug = bagel("--debug", *args, BAGEL_TEST_BUG_AT="2")
-    assert debug.returncode == 1 and "Traceback (most recent call last)" in debug.stderr and "toy_plugin.py" in debug.stderr
+    assert (
+        debug.returncode == 1
+        and "Traceback (most recent call last)" in debug.stderr
+        and "toy_plugin.py" in debug.stderr
+    )
     assert "Traceback" in bagel(*args, BAGEL_TEST_BUG_AT="2", BAGEL_DEBUG="1").stderr
 
 
@@ -304,7 +356,9 @@ def test_a_plugin_bug_fails_the_run_naming_plugin_component_row_and_exception(tm
 
 
 def test_tokenizer_that_does_not_exist_is_one_line(tmp_path, bagel):
-    result = bagel("run", "--data-root", bagel.data_root, *TOY_ARGS, "--out", str(tmp_path / "o"), "--tokenizer", "/nonexistent")
+    result = bagel(
+        "run", "--data-root", bagel.data_root, *TOY_ARGS, "--out", str(tmp_path / "o"), "--tokenizer", "/nonexistent"
+    )
     assert_one_line_error(result, "--tokenizer '/nonexistent': cannot load a tokenizer")
 
 
@@ -346,10 +400,32 @@ def test_a_full_file_system_is_one_line_never_blamed_on_a_source(tmp_path, bagel
     env = dict(os.environ, PYTHONPATH=_path(tmp_path))
     out = tmp_path / "o"
     if reader == "datasets":
-        args = ["run", "--sample", "--sources", "boolq", "--dpo", "none", "--formats", "vicuna", "--decontaminate", "none", "--out", str(out), "-q"]
+        args = [
+            "run",
+            "--sample",
+            "--sources",
+            "boolq",
+            "--dpo",
+            "none",
+            "--formats",
+            "vicuna",
+            "--decontaminate",
+            "none",
+            "--out",
+            str(out),
+            "-q",
+        ]
     else:
         args = ["run", "--data-root", bagel.data_root, *TOY_ARGS, "--out", str(out)]
-    result = subprocess.run([sys.executable, "-m", "bagel_core", *args], capture_output=True, text=True, env=env, cwd=tmp_path, preexec_fn=limit, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-m", "bagel_core", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        preexec_fn=limit,
+        timeout=300,
+    )
     assert_one_line_error(result, "file too large")
     assert "not available" not in result.stderr and "failed" not in result.stderr
     if reader == "own files":
@@ -373,10 +449,28 @@ def test_no_space_left_is_named_as_such():
 
 
 def test_missing_optional_dependency_is_one_line(tmp_path, bagel):
-    args = ["run", "--sample", "--sources", "boolq", "--dpo", "none", "--formats", "vicuna", "--decontaminate", "embedding", "--benchmarks", "gsm8k", "--out", str(tmp_path / "o"), "-q"]
+    args = [
+        "run",
+        "--sample",
+        "--sources",
+        "boolq",
+        "--dpo",
+        "none",
+        "--formats",
+        "vicuna",
+        "--decontaminate",
+        "embedding",
+        "--benchmarks",
+        "gsm8k",
+        "--out",
+        str(tmp_path / "o"),
+        "-q",
+    ]
     # faiss: every embedding search needs it (the transformer itself only runs on candidates).
     result = bagel(*args, faults=True, BAGEL_FAULT_NO_MODULE="faiss")
-    assert_one_line_error(result, "missing optional dependency 'faiss': pip install 'bagel-core[decontaminate]'", "--decontaminate none")
+    assert_one_line_error(
+        result, "missing optional dependency 'faiss': pip install 'bagel-core[decontaminate]'", "--decontaminate none"
+    )
 
 
 def test_missing_benchmark_data_under_the_default_decontamination_is_one_line(tmp_path, bagel):
@@ -406,11 +500,30 @@ def test_benchmark_rows_without_their_field_stop_the_run_naming_the_set(tmp_path
     [test_file] = (root / "openai" / "gsm8k" / "main").glob("test-*.parquet")
     table = pq.read_table(test_file)
     pq.write_table(table.rename_columns(["query" if n == "question" else n for n in table.column_names]), test_file)
-    toy = ["run", "--data-root", str(root), "--sources", "toy-high", "--dpo", "none", "--formats", "vicuna", "-q",
-           "--decontaminate", "ngram", "--benchmarks", "gsm8k"]
+    toy = [
+        "run",
+        "--data-root",
+        str(root),
+        "--sources",
+        "toy-high",
+        "--dpo",
+        "none",
+        "--formats",
+        "vicuna",
+        "-q",
+        "--decontaminate",
+        "ngram",
+        "--benchmarks",
+        "gsm8k",
+    ]
     result = bagel(*toy, "--out", str(tmp_path / "o"))
-    assert_one_line_error(result, "benchmark set 'gsm8k'", "no text to decontaminate against", "missing field 'question'",
-                          f"{table.num_rows} (first at row 0")
+    assert_one_line_error(
+        result,
+        "benchmark set 'gsm8k'",
+        "no text to decontaminate against",
+        "missing field 'question'",
+        f"{table.num_rows} (first at row 0",
+    )
     assert not (tmp_path / "o" / "sft.parquet").exists()
 
 
@@ -420,7 +533,10 @@ def test_benchmark_rows_without_their_field_stop_the_run_naming_the_set(tmp_path
 def test_workers_end_when_the_main_process_is_killed(tmp_path, bagel, start_method):
     args = ["run", "--data-root", bagel.data_root, *TOY_ARGS, "--out", str(tmp_path / "o"), "--num-proc", "2"]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bagel_core", *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp_path,
+        [sys.executable, "-m", "bagel_core", *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=tmp_path,
         env=dict(os.environ, PYTHONPATH=_path(tmp_path), BAGEL_TEST_SLOW_ROW="30"),
     )
     workers = _wait_for(lambda: _children(proc.pid) if len(_children(proc.pid)) >= 2 else None, proc)
@@ -450,9 +566,27 @@ def _alive(pid: int) -> bool:
 
 def test_a_mostly_rejected_source_is_a_loud_warning(tmp_path, bagel):
     root = tmp_path / "mostly-bad"
-    write_jsonl(root / "toy" / "high" / "rows.jsonl", [{"q": "What is 2 + 2?", "a": "4"}] + [{"q": f"Question {i}?"} for i in range(4)])
+    write_jsonl(
+        root / "toy" / "high" / "rows.jsonl",
+        [{"q": "What is 2 + 2?", "a": "4"}] + [{"q": f"Question {i}?"} for i in range(4)],
+    )
     out = tmp_path / "o"
-    result = bagel("run", "--data-root", str(root), "--sources", "toy-high", "--dpo", "none", "--formats", "vicuna", "--decontaminate", "none", "--out", str(out), "-q")
+    result = bagel(
+        "run",
+        "--data-root",
+        str(root),
+        "--sources",
+        "toy-high",
+        "--dpo",
+        "none",
+        "--formats",
+        "vicuna",
+        "--decontaminate",
+        "none",
+        "--out",
+        str(out),
+        "-q",
+    )
     assert result.returncode == 0, result.stderr
     warning = "toy-high: 4 of 5 rows rejected for \"missing field 'a'\" (first at row 1)"
     assert f"warning: {warning}" in result.stderr
@@ -469,7 +603,12 @@ def test_health_warns_about_sources_that_yield_nothing_or_mostly_one_rejection()
         "fine": {"loaded": 90, "rejected": {"bad value": 10}, "filtered": {}},
         "all-filtered": {"loaded": 0, "rejected": {}, "filtered": {"refusal": 12}},
         "empty": {"loaded": 0, "rejected": {}, "filtered": {}},
-        "mostly": {"loaded": 3, "rejected": {"wrong type": 6, "bad value": 1}, "filtered": {}, "rejected_examples": {"wrong type": {"at": "f.jsonl line 2"}}},
+        "mostly": {
+            "loaded": 3,
+            "rejected": {"wrong type": 6, "bad value": 1},
+            "filtered": {},
+            "rejected_examples": {"wrong type": {"at": "f.jsonl line 2"}},
+        },
     }
     assert source_warnings(sources) == [
         "all-filtered yielded nothing (all 12 rows were filtered)",
@@ -482,7 +621,25 @@ def test_a_components_declared_module_is_checked_before_any_data_is_read(tmp_pat
     """``requires_modules``: a selected component whose library is missing stops the run at
     once (no load stage ran, nothing in the work folder), naming the component and module."""
     out = tmp_path / "o"
-    args = ["run", "--sample", "--sources", "boolq", "--dpo", "none", "--formats", "vicuna", "--decontaminate", "none", "--dedup", "exact,minhash", "--out", str(out), "-q"]
+    args = [
+        "run",
+        "--sample",
+        "--sources",
+        "boolq",
+        "--dpo",
+        "none",
+        "--formats",
+        "vicuna",
+        "--decontaminate",
+        "none",
+        "--dedup",
+        "exact,minhash",
+        "--out",
+        str(out),
+        "-q",
+    ]
     result = bagel(*args, faults=True, BAGEL_FAULT_NO_MODULE="rensa")
-    assert_one_line_error(result, "deduper 'minhash'", "missing optional dependency 'rensa'", "pip install 'bagel-core[dedup]'")
+    assert_one_line_error(
+        result, "deduper 'minhash'", "missing optional dependency 'rensa'", "pip install 'bagel-core[dedup]'"
+    )
     assert not (out / ".bagel-work" / "load").exists()

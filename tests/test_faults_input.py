@@ -16,12 +16,11 @@ import time
 from pathlib import Path
 
 import pytest
+from engine_fixtures import REPO, TOY_HIGH, install_fake_dist, write_jsonl
+from test_faults import _alive, _children, _wait_for, assert_one_line_error
 
 from bagel_core import Source, as_conversation, publish
 from bagel_core.stages.write import MANIFEST
-
-from engine_fixtures import REPO, TOY_HIGH, install_fake_dist, write_jsonl
-from test_faults import _alive, _children, _wait_for, assert_one_line_error
 
 ROWS = [{"n": i, "q": f"Question number {i}?", "a": f"Answer {i}."} for i in range(6)]
 HOSTILE = ["--sources", "hostile", "--dpo", "none", "--formats", "vicuna", "--decontaminate", "none", "-q"]
@@ -50,8 +49,14 @@ def bagel(tmp_path, root):
     """``bagel(*args, **env)``: the CLI in a subprocess with the hostile and toy plugins."""
 
     def call(*args, **env):
-        return subprocess.run([sys.executable, "-m", "bagel_core", *args], capture_output=True, text=True,
-                              env=_env(tmp_path, **env), cwd=tmp_path, timeout=300)
+        return subprocess.run(
+            [sys.executable, "-m", "bagel_core", *args],
+            capture_output=True,
+            text=True,
+            env=_env(tmp_path, **env),
+            cwd=tmp_path,
+            timeout=300,
+        )
 
     call.root = str(root)
     return call
@@ -70,7 +75,9 @@ def test_a_plugins_sys_exit_in_a_loader_is_an_error_naming_it(tmp_path, bagel, h
     extra = ["--num-proc", num_proc, "--sources", "hostile,toy-high"] if num_proc == "2" else []
     result = _run(bagel, tmp_path, *extra, BAGEL_TEST_EXIT=hook)
     what = "raised KeyboardInterrupt" if hook.endswith("interrupt") else "called sys.exit(0)"
-    assert_one_line_error(result, "source 'hostile' (hostile_plugin)", what, "hostile_plugin.py:", "plugin code may not end bagel")
+    assert_one_line_error(
+        result, "source 'hostile' (hostile_plugin)", what, "hostile_plugin.py:", "plugin code may not end bagel"
+    )
     assert not (tmp_path / "o" / MANIFEST).exists()
 
 
@@ -93,7 +100,9 @@ def test_a_plugins_sys_exit_at_import_is_a_load_error_of_that_plugin(tmp_path, b
     install_fake_dist(tmp_path / "site", "bagel-exits", "1.0", {"exits": "exits_plugin"})
     listed = bagel("list-plugins")
     assert listed.returncode == 0, listed.stderr
-    assert any(line.split()[:2] == ["exits", "1.0"] and line.rstrip().endswith("error") for line in listed.stdout.splitlines()), listed.stdout
+    assert any(
+        line.split()[:2] == ["exits", "1.0"] and line.rstrip().endswith("error") for line in listed.stdout.splitlines()
+    ), listed.stdout
     assert "plugin 'exits' called sys.exit(3)" in listed.stdout
     # and every other command still works
     assert bagel("chat-template", "hostile-format").returncode == 0
@@ -139,7 +148,12 @@ def test_a_path_that_exists_is_read_literally_never_as_a_pattern(tmp_path, monke
     # Brackets in an implicit pattern are literal too; glob: gives the full syntax.
     assert _texts(_local(tmp_path, ["chats [2024]*"])[0]) == ["the 2024 chats"]
     assert _texts(_local(tmp_path, ["glob:chats [2024].jsonl"])[0]) == ["chats two"]
-    assert _texts(_local(tmp_path, ["*.jsonl"])[0]) == ["a question mark", "chats two", "not this one", "the 2024 chats"]
+    assert _texts(_local(tmp_path, ["*.jsonl"])[0]) == [
+        "a question mark",
+        "chats two",
+        "not this one",
+        "the 2024 chats",
+    ]
     # A literal path that does not exist is an error naming it, not another file.
     with pytest.raises(FileNotFoundError, match=r"no file matches 'chats \[2025\].jsonl'"):
         _local(tmp_path, ["chats [2025].jsonl"])
@@ -165,11 +179,27 @@ def test_symlink_loops_end_and_each_real_file_is_read_once(tmp_path, monkeypatch
 
 def test_a_symlink_loop_through_the_cli_ends(tmp_path, bagel):
     data = tmp_path / "d"
-    write_jsonl(data / "a.jsonl", [{"conversations": [{"from": "human", "value": "Hi?"}, {"from": "gpt", "value": "Hello."}]}])
+    write_jsonl(
+        data / "a.jsonl", [{"conversations": [{"from": "human", "value": "Hi?"}, {"from": "gpt", "value": "Hello."}]}]
+    )
     (data / "self").symlink_to(".")
     (data / "up").symlink_to("..")
-    result = bagel("run", "--sources", "local", "--dpo", "none", "--formats", "vicuna", "--decontaminate", "none", "-q",
-                   "-o", f'source.local.paths=["{data}/**/*.jsonl"]', "--out", str(tmp_path / "o"))
+    result = bagel(
+        "run",
+        "--sources",
+        "local",
+        "--dpo",
+        "none",
+        "--formats",
+        "vicuna",
+        "--decontaminate",
+        "none",
+        "-q",
+        "-o",
+        f'source.local.paths=["{data}/**/*.jsonl"]',
+        "--out",
+        str(tmp_path / "o"),
+    )
     assert result.returncode == 0, result.stderr
     manifest = publish.read_json(tmp_path / "o" / MANIFEST)
     assert manifest["sources"]["local"]["loaded"] == 1
@@ -178,16 +208,21 @@ def test_a_symlink_loop_through_the_cli_ends(tmp_path, bagel):
 # --- case 6: several JSON values in one file; a BOM ---------------------------------------
 
 
-@pytest.mark.parametrize("content, where", [
-    (b'[{"text": "one"}]\n[{"text": "two"}]\n', "'[{\"text\": \"two\"}]\\n' after the array, at line 2 column 1"),
-    (b'[{"text": "one"}, {"text": "two"}]  trailing junk', "'trailing junk' after the array, at line 1 column 37"),
-])
+@pytest.mark.parametrize(
+    "content, where",
+    [
+        (b'[{"text": "one"}]\n[{"text": "two"}]\n', '\'[{"text": "two"}]\\n\' after the array, at line 2 column 1'),
+        (b'[{"text": "one"}, {"text": "two"}]  trailing junk', "'trailing junk' after the array, at line 1 column 37"),
+    ],
+)
 def test_a_json_file_with_more_than_one_value_is_rejected_naming_file_and_position(tmp_path, content, where):
     from bagel_core import MalformedFile
 
     path = tmp_path / "rows.json"
     path.write_bytes(content)
-    with pytest.raises(MalformedFile, match=f"{path}: present but malformed: not a valid JSON array \\(more than one JSON value: "):
+    with pytest.raises(
+        MalformedFile, match=f"{path}: present but malformed: not a valid JSON array \\(more than one JSON value: "
+    ):
         _local(tmp_path, [str(path)])
     with pytest.raises(MalformedFile) as info:
         _local(tmp_path, [str(path)])
@@ -196,9 +231,13 @@ def test_a_json_file_with_more_than_one_value_is_rejected_naming_file_and_positi
 
 def test_a_json_file_with_two_arrays_read_through_datasets_is_rejected(tmp_path):
     from test_faults import _load
+
     from bagel_core.stages.load import LoadError
 
-    with pytest.raises(LoadError, match=r"rows.json: present but malformed: not a valid JSON array \(more than one JSON value: .* at line 2 column 1\)"):
+    with pytest.raises(
+        LoadError,
+        match=r"rows.json: present but malformed: not a valid JSON array \(more than one JSON value: .* at line 2 column 1\)",
+    ):
         _load(tmp_path, "rows.json", b'[{"q": "a?", "a": "b"}]\n[{"q": "c?", "a": "d"}]\n')
 
 
@@ -209,7 +248,11 @@ def test_a_bom_opening_a_jsonl_file_is_not_a_rejected_row(tmp_path):
     path.write_bytes(b'\xef\xbb\xbf{"text": "first"}\n{"text": "second"}\n')
     records, counts = _local(tmp_path, [str(path)])
     assert _texts(records) == ["first", "second"] and not counts.rejected
-    counts, _ = _load(tmp_path, "rows.jsonl", b'\xef\xbb\xbf{"q": "What is 2 + 2?", "a": "4"}\n{"q": "Name a colour.", "a": "Blue."}\n')
+    counts, _ = _load(
+        tmp_path,
+        "rows.jsonl",
+        b'\xef\xbb\xbf{"q": "What is 2 + 2?", "a": "4"}\n{"q": "Name a colour.", "a": "Blue."}\n',
+    )
     assert counts.loaded == 2 and not counts.rejected
 
 
@@ -219,49 +262,80 @@ DEEP = b'{"text": ' + b"[" * 10_000 + b"]" * 10_000 + b"}"
 GOOD_CHAT = {"messages": [{"role": "user", "content": "Hi?"}, {"role": "assistant", "content": "Hello."}]}
 
 
-@pytest.mark.parametrize("line, reason", [
-    (DEEP, "nested too deeply"),
-    (b'{"text": "half a pair: \\ud800 here"}', "lone surrogate"),
-])
+@pytest.mark.parametrize(
+    "line, reason",
+    [
+        (DEEP, "nested too deeply"),
+        (b'{"text": "half a pair: \\ud800 here"}', "lone surrogate"),
+    ],
+)
 def test_rows_nested_too_deep_or_with_a_lone_surrogate_are_counted_with_file_and_line(tmp_path, line, reason):
     path = tmp_path / "rows.jsonl"
     path.write_bytes(b'{"text": "good one"}\n' + line + b'\n{"text": "emoji \\ud83d\\ude00 is fine"}\n')
     records, counts = _local(tmp_path, [str(path)])
-    assert _texts(records) == ["emoji \U0001F600 is fine", "good one"]
+    assert _texts(records) == ["emoji \U0001f600 is fine", "good one"]
     assert counts.rejected == {reason: 1} and counts.examples[reason]["at"] == f"{path} line 2"
 
 
-@pytest.mark.parametrize("line, reason", [
-    (DEEP.replace(b'"text"', b'"q"'), "rows.jsonl line 2"),
-    (b'{"q": "half a pair: \\ud800 here", "a": "x"}', None),
-])
+@pytest.mark.parametrize(
+    "line, reason",
+    [
+        (DEEP.replace(b'"text"', b'"q"'), "rows.jsonl line 2"),
+        (b'{"q": "half a pair: \\ud800 here", "a": "x"}', None),
+    ],
+)
 def test_the_same_rows_through_datasets_are_counted(tmp_path, line, reason):
     from test_faults import _load
 
-    counts, _ = _load(tmp_path, "rows.jsonl", b'{"q": "What is 2 + 2?", "a": "4"}\n' + line + b'\n{"q": "Name a colour.", "a": "Blue."}\n')
+    counts, _ = _load(
+        tmp_path,
+        "rows.jsonl",
+        b'{"q": "What is 2 + 2?", "a": "4"}\n' + line + b'\n{"q": "Name a colour.", "a": "Blue."}\n',
+    )
     assert counts.loaded == 2 and sum(counts.rejected.values()) == 1, counts
 
 
-@pytest.mark.parametrize("bad", [b'{"q": "Half \\udc00 a pair?", "a": "x"}', b'{"q": "Half a pair?", "a": "x \\udc00"}'])
+@pytest.mark.parametrize(
+    "bad", [b'{"q": "Half \\udc00 a pair?", "a": "x"}', b'{"q": "Half a pair?", "a": "x \\udc00"}']
+)
 def test_a_plugins_own_json_with_a_lone_surrogate_is_a_counted_row_not_a_crash(tmp_path, bagel, bad):
     """toy-high parses its lines itself (json.loads): in the instruction the id's hash meets the
     surrogate, in the answer only the shard's writing does; both are the row's fault."""
     rows = tmp_path / "data" / "toy" / "high" / "rows.jsonl"
     rows.write_bytes(b'{"q": "What is 2 + 2?", "a": "4"}\n' + bad + b'\n{"q": "Say hi.", "a": "Hi."}\n')
-    result = bagel("run", "--data-root", bagel.root, "--sources", "toy-high", "--dpo", "none", "--formats", "vicuna",
-                   "--decontaminate", "none", "-q", "--out", str(tmp_path / "o"))
+    result = bagel(
+        "run",
+        "--data-root",
+        bagel.root,
+        "--sources",
+        "toy-high",
+        "--dpo",
+        "none",
+        "--formats",
+        "vicuna",
+        "--decontaminate",
+        "none",
+        "-q",
+        "--out",
+        str(tmp_path / "o"),
+    )
     assert result.returncode == 0, result.stderr
     toy = publish.read_json(tmp_path / "o" / MANIFEST)["sources"]["toy-high"]
     assert toy["loaded"] == 2 and toy["rejected"] == {"lone surrogate": 1}
 
 
-@pytest.mark.parametrize("turn", [
-    {"role": ["user"], "content": "Hi?"},
-    {"role": {"name": "user"}, "content": "Hi?"},
-    {"role": 3, "content": "Hi?"},
-])
+@pytest.mark.parametrize(
+    "turn",
+    [
+        {"role": ["user"], "content": "Hi?"},
+        {"role": {"name": "user"}, "content": "Hi?"},
+        {"role": 3, "content": "Hi?"},
+    ],
+)
 def test_wrong_types_in_a_builtin_plugins_row_are_counted_not_blamed_on_the_plugin(tmp_path, turn):
-    path = write_jsonl(tmp_path / "chats.jsonl", [GOOD_CHAT, {"messages": [turn, {"role": "assistant", "content": "Hello."}]}])
+    path = write_jsonl(
+        tmp_path / "chats.jsonl", [GOOD_CHAT, {"messages": [turn, {"role": "assistant", "content": "Hello."}]}]
+    )
     records, counts = _local(tmp_path, [str(path)])
     assert len(records) == 1 and counts.rejected == {"wrong type": 1}
     assert counts.examples["wrong type"]["at"] == f"{path} line 2"
@@ -274,12 +348,37 @@ def test_wrong_types_in_a_builtin_plugins_row_are_counted_not_blamed_on_the_plug
 def test_sigterm_kills_a_worker_that_ignores_it_and_bagel_exits_non_zero(tmp_path, root, how):
     """Row 2 of ``hostile`` makes its worker ignore SIGTERM and never return (sleeping, or a
     Python loop); SIGTERM to bagel must still end bagel and every worker, exit 143."""
-    args = ["run", "--data-root", str(root), *HOSTILE, "--sources", "hostile,toy-high", "--num-proc", "2", "--out", str(tmp_path / "o")]
+    args = [
+        "run",
+        "--data-root",
+        str(root),
+        *HOSTILE,
+        "--sources",
+        "hostile,toy-high",
+        "--num-proc",
+        "2",
+        "--out",
+        str(tmp_path / "o"),
+    ]
     hang = "2" if how == "sleep" else "2:busy"
-    proc = subprocess.Popen([sys.executable, "-m", "bagel_core", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, cwd=tmp_path, env=_env(tmp_path, BAGEL_TEST_HANG=hang))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bagel_core", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+        env=_env(tmp_path, BAGEL_TEST_HANG=hang),
+    )
     # Both workers started, toy-high's load finished: the other worker is the stuck one.
-    workers = _wait_for(lambda: _children(proc.pid) if len(_children(proc.pid)) >= 2 and list((tmp_path / "o" / ".bagel-work" / "load").glob("source-toy-high-*/counts.json")) else None, proc)
+    workers = _wait_for(
+        lambda: (
+            _children(proc.pid)
+            if len(_children(proc.pid)) >= 2
+            and list((tmp_path / "o" / ".bagel-work" / "load").glob("source-toy-high-*/counts.json"))
+            else None
+        ),
+        proc,
+    )
     time.sleep(1.0)  # the hostile worker is inside its row by now
     proc.send_signal(signal.SIGTERM)
     _, stderr = proc.communicate(timeout=60)  # before the fix: never returns
@@ -296,7 +395,17 @@ def test_sigterm_kills_a_worker_that_ignores_it_and_bagel_exits_non_zero(tmp_pat
 
 @pytest.mark.parametrize("num_proc", ["1", "2"])
 def test_a_row_past_the_item_time_limit_is_counted_naming_it(tmp_path, bagel, num_proc):
-    result = _run(bagel, tmp_path, "--sources", "hostile,toy-high", "--item-time-limit", "1", "--num-proc", num_proc, BAGEL_TEST_HANG="2:busy")
+    result = _run(
+        bagel,
+        tmp_path,
+        "--sources",
+        "hostile,toy-high",
+        "--item-time-limit",
+        "1",
+        "--num-proc",
+        num_proc,
+        BAGEL_TEST_HANG="2:busy",
+    )
     assert result.returncode == 0, result.stderr
     hostile = publish.read_json(tmp_path / "o" / MANIFEST)["sources"]["hostile"]
     assert hostile["loaded"] == len(ROWS) - 1 and hostile["rejected"] == {"time limit": 1}
@@ -308,8 +417,19 @@ def test_a_row_past_the_item_time_limit_is_counted_naming_it(tmp_path, bagel, nu
 def test_a_reader_past_the_item_time_limit_is_an_error_naming_it(tmp_path):
     from bagel_core.stages.load import Limits, LoadError, LoadTask, run_load
 
-    task = LoadTask(_SlowReader, _SlowReader.Options(), 42, None, False, tmp_path / "shard.parquet", limits=Limits(item_time_limit=0.5))
-    with pytest.raises(LoadError, match=r"source 'slow-reader' \(test_faults_input\) took longer than item_time_limit = 0.5s reading its rows \(after row 1\)"):
+    task = LoadTask(
+        _SlowReader,
+        _SlowReader.Options(),
+        42,
+        None,
+        False,
+        tmp_path / "shard.parquet",
+        limits=Limits(item_time_limit=0.5),
+    )
+    with pytest.raises(
+        LoadError,
+        match=r"source 'slow-reader' \(test_faults_input\) took longer than item_time_limit = 0.5s reading its rows \(after row 1\)",
+    ):
         run_load(task)
 
 
@@ -334,8 +454,22 @@ def test_items_past_the_turn_and_size_limits_are_counted_and_the_limits_are_opti
     turns = [{"from": "human" if i % 2 == 0 else "gpt", "value": f"turn {i}"} for i in range(1_000)]
     data = write_jsonl(tmp_path / "long.jsonl", [{"conversations": turns}, {"conversations": turns[:2]}])
     book = write_jsonl(tmp_path / "book.jsonl", [{"text": "x" * 1_000_001}])
-    base = ["run", "--sources", "local", "--dpo", "none", "--formats", "vicuna", "--decontaminate", "none", "-q",
-            "-o", f'source.local.paths=["{data}", "{book}"]', "--out", str(tmp_path / "o")]
+    base = [
+        "run",
+        "--sources",
+        "local",
+        "--dpo",
+        "none",
+        "--formats",
+        "vicuna",
+        "--decontaminate",
+        "none",
+        "-q",
+        "-o",
+        f'source.local.paths=["{data}", "{book}"]',
+        "--out",
+        str(tmp_path / "o"),
+    ]
     result = bagel(*base)
     assert result.returncode == 0, result.stderr
     local = publish.read_json(tmp_path / "o" / MANIFEST)["sources"]["local"]
@@ -352,19 +486,53 @@ def test_items_past_the_turn_and_size_limits_are_counted_and_the_limits_are_opti
 def test_num_proc_is_capped_by_the_usable_cores_with_a_warning(tmp_path, bagel):
     from bagel_core.processes import cores
 
-    result = bagel("run", "--data-root", bagel.root, "--sources", "toy-high,hostile", "--dpo", "none", "--formats", "vicuna",
-                   "--decontaminate", "none", "-q", "--num-proc", str(cores() + 46), "--out", str(tmp_path / "o"))
+    result = bagel(
+        "run",
+        "--data-root",
+        bagel.root,
+        "--sources",
+        "toy-high,hostile",
+        "--dpo",
+        "none",
+        "--formats",
+        "vicuna",
+        "--decontaminate",
+        "none",
+        "-q",
+        "--num-proc",
+        str(cores() + 46),
+        "--out",
+        str(tmp_path / "o"),
+    )
     assert result.returncode == 0, result.stderr
     warnings = [line for line in result.stderr.splitlines() if line.startswith("warning: ")]
-    assert warnings == [f"warning: --num-proc {cores() + 46} lowered to {cores()}: this process may use {cores()} CPU core(s)"]
+    assert warnings == [
+        f"warning: --num-proc {cores() + 46} lowered to {cores()}: this process may use {cores()} CPU core(s)"
+    ]
 
 
 def test_workers_started_are_at_most_the_pending_loads(tmp_path, root):
     """Two sources with --num-proc 2 (the most the cap allows on a 2-core machine): two workers,
     never more; a cap of the cores is not the only bound."""
-    args = ["run", "--data-root", str(root), *HOSTILE, "--sources", "hostile,toy-high", "--num-proc", "2", "--out", str(tmp_path / "o")]
-    proc = subprocess.Popen([sys.executable, "-m", "bagel_core", *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            cwd=tmp_path, env=_env(tmp_path, BAGEL_TEST_HANG="2"))
+    args = [
+        "run",
+        "--data-root",
+        str(root),
+        *HOSTILE,
+        "--sources",
+        "hostile,toy-high",
+        "--num-proc",
+        "2",
+        "--out",
+        str(tmp_path / "o"),
+    ]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bagel_core", *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=tmp_path,
+        env=_env(tmp_path, BAGEL_TEST_HANG="2"),
+    )
     try:
         _wait_for(lambda: len(_children(proc.pid)) >= 2, proc)
         time.sleep(2.0)
@@ -432,12 +600,14 @@ def test_a_spilled_render_writes_the_same_rows(tmp_path, monkeypatch):
     import pyarrow.parquet as pq
 
     from bagel_core.registry import current
-    from bagel_core.stages import DPO_WORK_SCHEMA, SFT_WORK_SCHEMA
-    from bagel_core.stages import render
+    from bagel_core.stages import DPO_WORK_SCHEMA, SFT_WORK_SCHEMA, render
     from bagel_core.storage import ParquetSink
 
     turns = [{"from": "human" if i % 2 == 0 else "gpt", "value": f"turn {i} of a long chat"} for i in range(60)]
-    rows = [{"id": f"item-{k}", "source": "s", "origin": "o", "conversations": turns[: 2 * (k % 30) + 2], "text": None} for k in range(40)]
+    rows = [
+        {"id": f"item-{k}", "source": "s", "origin": "o", "conversations": turns[: 2 * (k % 30) + 2], "text": None}
+        for k in range(40)
+    ]
     inputs = tmp_path / "in"
     inputs.mkdir()
     pq.write_table(pa.Table.from_pylist(rows, schema=SFT_WORK_SCHEMA), inputs / "sft.parquet", row_group_size=15)
@@ -453,8 +623,14 @@ def test_a_spilled_render_writes_the_same_rows(tmp_path, monkeypatch):
     whole = rendered("whole")
     monkeypatch.setattr(render, "SPILL_CHARS", 5_000)
     sinks = []
-    monkeypatch.setattr(render, "ParquetSink", lambda path, *a, **k: sinks.append(path.name) or ParquetSink(path, *a, **k))
+    monkeypatch.setattr(
+        render, "ParquetSink", lambda path, *a, **k: sinks.append(path.name) or ParquetSink(path, *a, **k)
+    )
     spilled = rendered("spilled")
     assert {".sft-0.spill.parquet", ".sft-1.spill.parquet", ".sft-2.spill.parquet"} <= set(sinks)
-    assert spilled[0].equals(whole[0]) and spilled[1] == whole[1] and spilled[2] == whole[2] == ["dpo.parquet", "sft.parquet"]
+    assert (
+        spilled[0].equals(whole[0])
+        and spilled[1] == whole[1]
+        and spilled[2] == whole[2] == ["dpo.parquet", "sft.parquet"]
+    )
     assert whole[0].num_rows == 2 * sum(k % 30 + 1 for k in range(40))

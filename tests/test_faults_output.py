@@ -13,6 +13,8 @@ import time
 from pathlib import Path
 
 import pytest
+from engine_fixtures import REPO, install_fake_dist
+from test_faults import assert_one_line_error, snapshot
 
 from bagel_core import publish
 from bagel_core.config import ConfigError, RunConfig, load_recipe
@@ -21,14 +23,21 @@ from bagel_core.pipeline import run
 from bagel_core.publish import MANIFEST, OutputNotWritable
 from bagel_core.storage import atomic_path
 
-from engine_fixtures import REPO, install_fake_dist
-from test_faults import assert_one_line_error, snapshot
-
 TOY = dict(sources="toy-high,toy-low", dpo="toy-pairs", formats="vicuna,chatml", decontaminate="none")
-TOY_ARGS = ["--sources", "toy-high,toy-low", "--dpo", "toy-pairs", "--formats", "vicuna,chatml", "--decontaminate", "none", "-q"]
+TOY_ARGS = [
+    "--sources",
+    "toy-high,toy-low",
+    "--dpo",
+    "toy-pairs",
+    "--formats",
+    "vicuna,chatml",
+    "--decontaminate",
+    "none",
+    "-q",
+]
 
 #: A source with two secret options: one named like a secret, one marked ``Secret()``.
-KEYED = '''
+KEYED = """
 import json
 from dataclasses import dataclass
 from typing import Annotated
@@ -59,7 +68,7 @@ class Keyed(Source):
 @hookimpl
 def register_sources(register):
     register(Keyed)
-'''
+"""
 
 
 @pytest.fixture
@@ -74,7 +83,9 @@ def bagel(tmp_path, toy_root):
         full = dict(os.environ, PYTHONPATH=path, **env)
         command = [sys.executable, "-m", "bagel_core", *args]
         if popen:
-            return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=full, cwd=cwd)
+            return subprocess.Popen(
+                command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=full, cwd=cwd
+            )
         return subprocess.run(command, capture_output=True, text=True, env=full, cwd=cwd, timeout=300)
 
     call.data_root = str(toy_root)
@@ -129,7 +140,10 @@ def test_out_dot_in_a_git_repository_keeps_the_projects_readme(tmp_path, bagel):
     (repo / "README.md").write_text("# The project\n")
     result = bagel("run", "--data-root", bagel.data_root, *TOY_ARGS, "--out", ".", cwd=repo)
     assert_one_line_error(result, "--out . holds files bagel did not write", ".git/", "README.md")
-    assert (repo / "README.md").read_text() == "# The project\n" and sorted(p.name for p in repo.iterdir()) == [".git", "README.md"]
+    assert (repo / "README.md").read_text() == "# The project\n" and sorted(p.name for p in repo.iterdir()) == [
+        ".git",
+        "README.md",
+    ]
 
 
 def test_empty_out_is_an_error_on_the_command_line_and_in_a_recipe(tmp_path, bagel):
@@ -168,12 +182,15 @@ def test_the_work_folder_may_be_inside_out_but_not_out_itself(tmp_path, toy_root
 # --- case 2: a manifest that is not bagel's steers nothing -------------------------------------
 
 
-@pytest.mark.parametrize("files", [
-    {"notes.txt": {}},                                                       # a foreign manifest
-    {"notes.txt": {"bytes": 1, "blake2b": "x"}, "../outside.txt": {"bytes": 1, "blake2b": "x"}},
-    {"notes.txt": {"bytes": 1, "blake2b": "x"}, "sub": {"bytes": 1, "blake2b": "x"}},
-    {"notes.txt": {"bytes": 1, "blake2b": "x"}, "/etc/hostname": {"bytes": 1, "blake2b": "x"}},
-])
+@pytest.mark.parametrize(
+    "files",
+    [
+        {"notes.txt": {}},  # a foreign manifest
+        {"notes.txt": {"bytes": 1, "blake2b": "x"}, "../outside.txt": {"bytes": 1, "blake2b": "x"}},
+        {"notes.txt": {"bytes": 1, "blake2b": "x"}, "sub": {"bytes": 1, "blake2b": "x"}},
+        {"notes.txt": {"bytes": 1, "blake2b": "x"}, "/etc/hostname": {"bytes": 1, "blake2b": "x"}},
+    ],
+)
 def test_a_manifest_bagel_did_not_write_never_steers_deletion(tmp_path, toy_root, toy_registry, files):
     out = tmp_path / "out"
     out.mkdir()
@@ -241,7 +258,9 @@ def test_a_stopped_publish_is_still_bagels_and_its_marker_names_the_files(tmp_pa
 
 @pytest.mark.parametrize("selection", ["", " , ", []])
 def test_an_empty_selection_is_an_error(selection):
-    with pytest.raises(ConfigError, match=r"sources = .* selects nothing; name the components, or write \"all\" or \"none\""):
+    with pytest.raises(
+        ConfigError, match=r"sources = .* selects nothing; name the components, or write \"all\" or \"none\""
+    ):
         RunConfig(sources=selection)
 
 
@@ -260,7 +279,9 @@ def test_zero_rows_over_an_output_with_rows_needs_allow_empty(tmp_path, toy_root
     run(_config(out, toy_root), toy_registry)
     before = snapshot(out)
     nothing = dict(sources="none", dpo="none")
-    with pytest.raises(OutputNotWritable, match=r"this run has no rows, and --out .* holds an output with \d+ rows: add --allow-empty"):
+    with pytest.raises(
+        OutputNotWritable, match=r"this run has no rows, and --out .* holds an output with \d+ rows: add --allow-empty"
+    ):
         run(_config(out, toy_root, **nothing), toy_registry)
     assert snapshot(out) == before
     manifest = run(_config(out, toy_root, **nothing), toy_registry, allow_empty=True).manifest
@@ -278,9 +299,18 @@ def test_a_folder_named_like_an_output_is_one_line_and_nothing_is_replaced(tmp_p
     (out / "sft.parquet").mkdir()  # as Spark writes it
     (out / "sft.parquet" / "part-0000.parquet").write_text("spark's")
     before = snapshot(out)
-    result = bagel("run", "--data-root", bagel.data_root, *TOY_ARGS, "--out", str(out), "--copies-per-item", "1", "--force")
-    assert_one_line_error(result, f"cannot publish into {out}: sft.parquet/ is a folder or other non-file where bagel writes a file; move it away")
-    assert snapshot(out) == before and not (out / publish.MARKER).exists() and (out / "sft.parquet" / "part-0000.parquet").exists()
+    result = bagel(
+        "run", "--data-root", bagel.data_root, *TOY_ARGS, "--out", str(out), "--copies-per-item", "1", "--force"
+    )
+    assert_one_line_error(
+        result,
+        f"cannot publish into {out}: sft.parquet/ is a folder or other non-file where bagel writes a file; move it away",
+    )
+    assert (
+        snapshot(out) == before
+        and not (out / publish.MARKER).exists()
+        and (out / "sft.parquet" / "part-0000.parquet").exists()
+    )
 
 
 def test_preflight_checks_every_target_before_the_first_change(tmp_path, toy_root, toy_registry):
@@ -308,7 +338,9 @@ def test_not_enough_space_is_found_before_staging(tmp_path, toy_root, toy_regist
     before = snapshot(out)
     usage = shutil.disk_usage(out)
     monkeypatch.setattr(publish.shutil, "disk_usage", lambda path: usage._replace(free=1000))
-    with pytest.raises(OutputNotWritable, match=r"not enough space to publish into .*: the outputs need about 0.\d MB, 0.0 MB are free"):
+    with pytest.raises(
+        OutputNotWritable, match=r"not enough space to publish into .*: the outputs need about 0.\d MB, 0.0 MB are free"
+    ):
         run(_config(out, toy_root, copies_per_item=1), toy_registry)
     assert snapshot(out) == before and not (out / publish.STAGING).exists()
 
@@ -331,9 +363,13 @@ def test_a_second_run_into_the_same_out_or_work_folder_is_refused_naming_the_fir
     try:
         _wait_for_lock(out, first)
         same_out = bagel(*args, "--out", str(out), "--work-dir", str(tmp_path / "other-work"))
-        assert_one_line_error(same_out, f"the output folder (--out) {out} is in use by another bagel run (PID {first.pid})")
+        assert_one_line_error(
+            same_out, f"the output folder (--out) {out} is in use by another bagel run (PID {first.pid})"
+        )
         same_work = bagel(*args, "--out", str(tmp_path / "other-out"))
-        assert_one_line_error(same_work, f"the work folder (--work-dir) {work} is in use by another bagel run (PID {first.pid})")
+        assert_one_line_error(
+            same_work, f"the work folder (--work-dir) {work} is in use by another bagel run (PID {first.pid})"
+        )
         assert first.poll() is None  # the first run was never disturbed
     finally:
         _, stderr = first.communicate(timeout=300)
@@ -358,7 +394,21 @@ def test_secret_options_and_home_paths_never_reach_published_files_or_messages(t
     shutil.copytree(toy_root, data)
     out = home / "datasets" / "out"
     secrets = ["-o", "source.keyed.api_key=sk-live-123456", "--option=source.keyed.auth=hunter2-token"]
-    args = ["run", "--data-root", str(data), "--sources", "keyed", "--dpo", "none", "--formats", "vicuna", "--decontaminate", "none", "--out", str(out)]
+    args = [
+        "run",
+        "--data-root",
+        str(data),
+        "--sources",
+        "keyed",
+        "--dpo",
+        "none",
+        "--formats",
+        "vicuna",
+        "--decontaminate",
+        "none",
+        "--out",
+        str(out),
+    ]
     result = bagel(*args, *secrets, HOME=str(home))
     assert result.returncode == 0, result.stderr
     report = bagel("report", str(out), HOME=str(home))
@@ -371,7 +421,10 @@ def test_secret_options_and_home_paths_never_reach_published_files_or_messages(t
     manifest = publish.read_json(out / MANIFEST)
     assert manifest["config"]["options"]["source"]["keyed"] == {"api_key": REDACTED, "auth": REDACTED}
     assert manifest["components"]["loaders"][0]["options"] == {"api_key": REDACTED, "auth": REDACTED}
-    assert f"source.keyed.api_key={REDACTED}" in manifest["command"] and f"--option=source.keyed.auth={REDACTED}" in manifest["command"]
+    assert (
+        f"source.keyed.api_key={REDACTED}" in manifest["command"]
+        and f"--option=source.keyed.auth={REDACTED}" in manifest["command"]
+    )
     assert manifest["config"]["data_root"] == "~/data" and manifest["config"]["out"] == "."
     assert "--out ~/datasets/out" in manifest["command"] and "folder = 'out'" in (out / "README.md").read_text()
     # A secret of the wrong type is an error that does not print it; a path in an error is ~.
@@ -382,7 +435,9 @@ def test_secret_options_and_home_paths_never_reach_published_files_or_messages(t
     assert_one_line_error(missing, "--tokenizer '~/no-such'")
 
 
-def test_outside_the_home_folder_the_card_and_command_keep_the_path_as_given(tmp_path, toy_root, toy_registry, monkeypatch):
+def test_outside_the_home_folder_the_card_and_command_keep_the_path_as_given(
+    tmp_path, toy_root, toy_registry, monkeypatch
+):
     """The command line must still run: OUT is written relative only in the manifest's
     settings, never in the command that made it; the card's usage snippet names the folder."""
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
@@ -407,7 +462,10 @@ def test_no_space_names_the_file_being_written_not_a_temporary_or_the_source(tmp
     with pytest.raises(OSError) as info:
         with atomic_path(target):
             raise OSError(errno.ENOSPC, "No space left on device")
-    assert errors.describe(info.value) == f"no space left on the device ({target}): free some space or choose another --out / --work-dir"
+    assert (
+        errors.describe(info.value)
+        == f"no space left on the device ({target}): free some space or choose another --out / --work-dir"
+    )
     source = tmp_path / "work" / "near_duplicates.parquet"
     with pytest.raises(OSError) as info:
         with atomic_path(target) as tmp:
@@ -420,11 +478,22 @@ def test_no_space_names_the_file_being_written_not_a_temporary_or_the_source(tmp
 
 @pytest.mark.parametrize("value", ["nan", "inf", "-inf"])
 def test_nan_and_infinite_probabilities_are_one_line(tmp_path, bagel, value):
-    result = bagel("run", "--data-root", bagel.data_root, *TOY_ARGS, "--out", str(tmp_path / "o"), "-o", f"format.vicuna.system_prompt_probability={value}")
+    result = bagel(
+        "run",
+        "--data-root",
+        bagel.data_root,
+        *TOY_ARGS,
+        "--out",
+        str(tmp_path / "o"),
+        "-o",
+        f"format.vicuna.system_prompt_probability={value}",
+    )
     assert_one_line_error(result, f"system_prompt_probability = {value} is not allowed; expected a finite number")
 
 
-@pytest.mark.parametrize("value, traceback", [("off", False), ("false", False), ("no", False), ("0", False), ("1", True), ("on", True)])
+@pytest.mark.parametrize(
+    "value, traceback", [("off", False), ("false", False), ("no", False), ("0", False), ("1", True), ("on", True)]
+)
 def test_bagel_debug_is_read_as_a_boolean(tmp_path, bagel, monkeypatch, value, traceback):
     """In the process and in what it inherits (errors.debug() reads the variable)."""
     from bagel_core import errors
@@ -433,11 +502,21 @@ def test_bagel_debug_is_read_as_a_boolean(tmp_path, bagel, monkeypatch, value, t
     assert errors.debug() is traceback
     monkeypatch.delenv(errors.DEBUG_ENV)
     if value in ("off", "1"):  # and through the CLI, where a traceback is what it changes
-        result = bagel("run", "--data-root", bagel.data_root, *TOY_ARGS, "--out", str(tmp_path / "o"), "--tokenizer", "/nonexistent", BAGEL_DEBUG=value)
+        result = bagel(
+            "run",
+            "--data-root",
+            bagel.data_root,
+            *TOY_ARGS,
+            "--out",
+            str(tmp_path / "o"),
+            "--tokenizer",
+            "/nonexistent",
+            BAGEL_DEBUG=value,
+        )
         assert result.returncode == 1 and ("Traceback" in result.stderr) is traceback, result.stderr
 
 
 def test_a_recipe_with_a_byte_order_mark_reads(tmp_path):
     recipe = tmp_path / "r.toml"
-    recipe.write_bytes("\ufeff[run]\nsources = \"toy-high\"\nseed = 3\n".encode("utf-8"))
+    recipe.write_bytes('\ufeff[run]\nsources = "toy-high"\nseed = 3\n'.encode("utf-8"))
     assert load_recipe(recipe)["seed"] == 3

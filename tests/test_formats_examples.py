@@ -4,8 +4,6 @@
 import re
 from pathlib import Path
 
-import pytest
-
 from bagel_core.rendering import Renderer
 from bagel_core.testing import load_sample
 from bagel_dpo_builtin.contextual_dpo import ContextualDPO
@@ -39,7 +37,7 @@ def rendered() -> dict[tuple[str, str], str]:
         _, given, answer = rows[1]
         assert answer == "One US dollar is worth 0.92 euros today."
         texts["function-call", name] = given
-        (_, prompt), = renderer.dpo_parts(pair["id"], pair["prompt"], None, [index])
+        ((_, prompt),) = renderer.dpo_parts(pair["id"], pair["prompt"], None, [index])
         texts["contextual", name] = prompt
     return texts
 

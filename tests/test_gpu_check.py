@@ -22,7 +22,14 @@ def test_dry_run_plans_every_row(tmp_path, capsys):
     check = _script()
     assert check.main(["--dry-run", "--work", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    for name in ("sft qlora", "dpo on the sft adapter", "sft bf16", "sft deepspeed zero2", "sft flash-attention 2", "embedding decontamination"):
+    for name in (
+        "sft qlora",
+        "dpo on the sft adapter",
+        "sft bf16",
+        "sft deepspeed zero2",
+        "sft flash-attention 2",
+        "embedding decontamination",
+    ):
         assert f"| {name} |" in out
     assert "BAD COMMAND" not in out and ("skipped: no CUDA GPU" in out or "would run" in out)
     assert check.parses(["train", "sft", "--model", "m", "--no-such-flag"]) is not None
@@ -31,7 +38,20 @@ def test_dry_run_plans_every_row(tmp_path, capsys):
 
 def test_rows_fail_soft_and_the_embedding_row_runs_on_cpu(tmp_path, capsys):
     check = _script()
-    assert check.main(["--allow-cpu", "--only", "embedding decontamination,dpo on the sft adapter", "--texts", "40", "--work", str(tmp_path)]) == 0
+    assert (
+        check.main(
+            [
+                "--allow-cpu",
+                "--only",
+                "embedding decontamination,dpo on the sft adapter",
+                "--texts",
+                "40",
+                "--work",
+                str(tmp_path),
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     row = next(line for line in out.splitlines() if line.startswith("| embedding decontamination |"))
     assert "| ok |" in row and "texts/s" in row and "40 each, 40 queries matched" in row

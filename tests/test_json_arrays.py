@@ -41,13 +41,27 @@ def test_data_access_reads_a_json_array_through_a_json_lines_copy(tmp_path, monk
     (folder / "MathInstruct.json").write_text(json.dumps(rows, indent=1))
     (folder / "other.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows[:3]))
     assert is_json_array(folder / "MathInstruct.json") and not is_json_array(folder / "other.jsonl")
-    loaded = DataAccess(tmp_path / "root").load_dataset("TIGER-Lab/MathInstruct", data_files={"train": "MathInstruct.json"})
+    loaded = DataAccess(tmp_path / "root").load_dataset(
+        "TIGER-Lab/MathInstruct", data_files={"train": "MathInstruct.json"}
+    )
     assert loaded.to_list() == rows
     copies = list((tmp_path / "cache" / "bagel-json-lines").glob("*.jsonl"))
     assert len(copies) == 1
     mtime = copies[0].stat().st_mtime_ns
-    both = DataAccess(tmp_path / "root").load_dataset("TIGER-Lab/MathInstruct", data_files={"train": ["MathInstruct.json", "other.jsonl"]})
+    both = DataAccess(tmp_path / "root").load_dataset(
+        "TIGER-Lab/MathInstruct", data_files={"train": ["MathInstruct.json", "other.jsonl"]}
+    )
     assert len(both) == 503 and copies[0].stat().st_mtime_ns == mtime  # the copy is made once
     (folder / "MathInstruct.json").write_text(json.dumps(rows[:10]))
-    assert len(DataAccess(tmp_path / "root").load_dataset("TIGER-Lab/MathInstruct", data_files={"train": "MathInstruct.json"})) == 10
-    assert as_json_lines(folder / "MathInstruct.json", tmp_path / "cache" / "bagel-json-lines").read_text().count("\n") == 10
+    assert (
+        len(
+            DataAccess(tmp_path / "root").load_dataset(
+                "TIGER-Lab/MathInstruct", data_files={"train": "MathInstruct.json"}
+            )
+        )
+        == 10
+    )
+    assert (
+        as_json_lines(folder / "MathInstruct.json", tmp_path / "cache" / "bagel-json-lines").read_text().count("\n")
+        == 10
+    )

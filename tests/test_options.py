@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Literal, Optional
+from typing import Literal
 
 import pyarrow.parquet as pq
 import pytest
@@ -27,22 +27,25 @@ TOY = dict(sources="toy-high,toy-low", dpo="toy-pairs", formats="vicuna,alpaca",
 @dataclass
 class _Opts:
     mode: Literal["fast", "exact"] = "fast"
-    limit: Optional[int] = field(default=None, metadata={"min": 1})
+    limit: int | None = field(default=None, metadata={"min": 1})
     rate: float = field(default=0.5, metadata={"min": 0.0, "max": 1.0})
     names: tuple[str, ...] = ()
     flag: bool = False
 
 
-@pytest.mark.parametrize("table, message", [
-    ({"mode": "fsat"}, "where: mode = 'fsat' is not allowed; expected one of 'fast', 'exact'"),
-    ({"limit": "ten"}, "where: limit = 'ten' is not allowed; expected int or \"none\""),
-    ({"limit": 0}, "where: limit = 0 is below the minimum 1"),
-    ({"rate": 1.5}, "where: rate = 1.5 is above the maximum 1.0"),
-    ({"rate": True}, "where: rate = True is not allowed; expected a number"),
-    ({"names": "abc"}, "where: names = 'abc' is not allowed; expected a list of str"),
-    ({"flag": "yes"}, "where: flag = 'yes' is not allowed; expected bool"),
-    ({"colour": 1}, "where: unknown option(s) ['colour']; options are ['flag', 'limit', 'mode', 'names', 'rate']"),
-])
+@pytest.mark.parametrize(
+    "table, message",
+    [
+        ({"mode": "fsat"}, "where: mode = 'fsat' is not allowed; expected one of 'fast', 'exact'"),
+        ({"limit": "ten"}, "where: limit = 'ten' is not allowed; expected int or \"none\""),
+        ({"limit": 0}, "where: limit = 0 is below the minimum 1"),
+        ({"rate": 1.5}, "where: rate = 1.5 is above the maximum 1.0"),
+        ({"rate": True}, "where: rate = True is not allowed; expected a number"),
+        ({"names": "abc"}, "where: names = 'abc' is not allowed; expected a list of str"),
+        ({"flag": "yes"}, "where: flag = 'yes' is not allowed; expected bool"),
+        ({"colour": 1}, "where: unknown option(s) ['colour']; options are ['flag', 'limit', 'mode', 'names', 'rate']"),
+    ],
+)
 def test_each_kind_of_bad_value_names_key_value_and_allowed(table, message):
     with pytest.raises(ConfigError) as err:
         build("where", _Opts, table)
@@ -54,19 +57,26 @@ def test_good_values_are_coerced():
     assert (opts.mode, opts.limit, opts.rate, opts.names, opts.flag) == ("exact", None, 1.0, ("a", "b"), True)
     assert isinstance(opts.rate, float)
     assert parse_assignments(["source.x.max-items=5", "a.b.c=none", "k=[1, 2]", "s=plain text"]) == [
-        ("source.x.max_items", 5), ("a.b.c", "none"), ("k", [1, 2]), ("s", "plain text")]
+        ("source.x.max_items", 5),
+        ("a.b.c", "none"),
+        ("k", [1, 2]),
+        ("s", "plain text"),
+    ]
 
 
-@pytest.mark.parametrize("recipe, message", [
-    ("[run\n", "is not valid TOML"),
-    ("[run]\nsauces = 1\n", "unknown key(s) in [run]: ['sauces']"),
-    ('[run]\nnum_proc = "2"\n', "[run]: num_proc = '2' is not allowed; expected int"),
-    ("[run]\nsources = 5\n", "[run]: sources = 5 is not allowed; expected str or a list of str"),
-    ('[run]\nseed = "abc"\n', "[run]: seed = 'abc' is not allowed; expected int"),
-    ("[run]\nglobal_cap = 10\n", "global_cap and global_cap_sample go together"),
-    ("[run]\nsource = 1\n", "unknown key(s) in [run]: ['source']"),
-    ("source = 3\n", "source must be a table"),
-])
+@pytest.mark.parametrize(
+    "recipe, message",
+    [
+        ("[run\n", "is not valid TOML"),
+        ("[run]\nsauces = 1\n", "unknown key(s) in [run]: ['sauces']"),
+        ('[run]\nnum_proc = "2"\n', "[run]: num_proc = '2' is not allowed; expected int"),
+        ("[run]\nsources = 5\n", "[run]: sources = 5 is not allowed; expected str or a list of str"),
+        ('[run]\nseed = "abc"\n', "[run]: seed = 'abc' is not allowed; expected int"),
+        ("[run]\nglobal_cap = 10\n", "global_cap and global_cap_sample go together"),
+        ("[run]\nsource = 1\n", "unknown key(s) in [run]: ['source']"),
+        ("source = 3\n", "source must be a table"),
+    ],
+)
 def test_bad_recipes_fail_with_one_line(tmp_path, recipe, message):
     path = tmp_path / "r.toml"
     path.write_text(recipe)
@@ -82,22 +92,50 @@ def _cli(args, toy_registry, monkeypatch):
     return CliRunner().invoke(cli, args)
 
 
-@pytest.mark.parametrize("extra, recipe, message", [
-    ([], "[source.doesnotexist]\npriority = 1\n", "unknown source 'doesnotexist'; available:"),
-    ([], "[dpo.toy-pairs]\nmax_items = 0\n", "dpo builder 'toy-pairs': max_items = 0 is below the minimum 1"),
-    ([], "[format.vicuna]\nsystem_prompt_probability = 2\n", "format 'vicuna': system_prompt_probability = 2 is above the maximum 1.0"),
-    ([], "[source.slimorca]\nrefusal_patterns = \"v02\"\n", "source 'slimorca': refusal_patterns = 'v02' is not allowed; expected one of 'v0.2', 'head'"),
-    (["--copies-per-item", "9"], "", "--copies-per-item must be between 1 and the number of formats (2), got 9"),
-    (["--copies-per-item", "0"], "", "[run]: copies_per_item = 0 is below the minimum 1"),
-    (["-o", "source.toy-high.colour=red"], "", "source 'toy-high': unknown option(s) ['colour']"),
-    (["-o", "nonsense=1"], "", "-o nonsense: expected KIND.NAME.KEY"),
-])
-def test_bad_configuration_is_one_line_before_any_data_is_read(tmp_path, toy_root, toy_registry, monkeypatch, extra, recipe, message):
+@pytest.mark.parametrize(
+    "extra, recipe, message",
+    [
+        ([], "[source.doesnotexist]\npriority = 1\n", "unknown source 'doesnotexist'; available:"),
+        ([], "[dpo.toy-pairs]\nmax_items = 0\n", "dpo builder 'toy-pairs': max_items = 0 is below the minimum 1"),
+        (
+            [],
+            "[format.vicuna]\nsystem_prompt_probability = 2\n",
+            "format 'vicuna': system_prompt_probability = 2 is above the maximum 1.0",
+        ),
+        (
+            [],
+            '[source.slimorca]\nrefusal_patterns = "v02"\n',
+            "source 'slimorca': refusal_patterns = 'v02' is not allowed; expected one of 'v0.2', 'head'",
+        ),
+        (["--copies-per-item", "9"], "", "--copies-per-item must be between 1 and the number of formats (2), got 9"),
+        (["--copies-per-item", "0"], "", "[run]: copies_per_item = 0 is below the minimum 1"),
+        (["-o", "source.toy-high.colour=red"], "", "source 'toy-high': unknown option(s) ['colour']"),
+        (["-o", "nonsense=1"], "", "-o nonsense: expected KIND.NAME.KEY"),
+    ],
+)
+def test_bad_configuration_is_one_line_before_any_data_is_read(
+    tmp_path, toy_root, toy_registry, monkeypatch, extra, recipe, message
+):
     path = tmp_path / "r.toml"
     path.write_text(recipe)
     out = tmp_path / "out"
-    args = ["run", "--recipe", str(path), "--data-root", str(toy_root), "--out", str(out), "-q",
-            "--sources", TOY["sources"], "--dpo", TOY["dpo"], "--formats", TOY["formats"], *extra]
+    args = [
+        "run",
+        "--recipe",
+        str(path),
+        "--data-root",
+        str(toy_root),
+        "--out",
+        str(out),
+        "-q",
+        "--sources",
+        TOY["sources"],
+        "--dpo",
+        TOY["dpo"],
+        "--formats",
+        TOY["formats"],
+        *extra,
+    ]
     result = _cli(args, toy_registry, monkeypatch)
     assert result.exit_code != 0
     assert message in result.output, result.output
@@ -106,8 +144,14 @@ def test_bad_configuration_is_one_line_before_any_data_is_read(tmp_path, toy_roo
 
 
 def test_options_of_every_recipe_table_are_checked_even_if_not_selected(tmp_path, toy_root, toy_registry):
-    config = RunConfig(out=tmp_path / "o", data_root=toy_root, sources="toy-high", dpo="none", formats="vicuna",
-                       options={"source": {"toy-low": {"priority": "low"}}})
+    config = RunConfig(
+        out=tmp_path / "o",
+        data_root=toy_root,
+        sources="toy-high",
+        dpo="none",
+        formats="vicuna",
+        options={"source": {"toy-low": {"priority": "low"}}},
+    )
     with pytest.raises(ConfigError, match="source 'toy-low': priority = 'low'"):
         run(config, toy_registry)
 
@@ -184,7 +228,9 @@ def test_stratified_caps_share_or_bound_each_stratum(tmp_path):
     groups = Counter(f"g{i % 3}" if i % 10 else "g0" for i in numbers)
     # Strata of 360 (g0 also takes every tenth row), 270 and 270 rows keep their shares of 90.
     assert counts.filtered == {"cap": 810} and groups == {"g0": 36, "g1": 27, "g2": 27}
-    per, counts = load_sample(type("PerStratum", (StratifiedNumbers,), {"cap_per_stratum": True}), {"n": 900, "max_items": 5})
+    per, counts = load_sample(
+        type("PerStratum", (StratifiedNumbers,), {"cap_per_stratum": True}), {"n": 900, "max_items": 5}
+    )
     assert len(per) == 15 and counts.filtered == {"cap": 885}
 
 
@@ -206,15 +252,27 @@ def test_a_third_party_loader_gets_the_cap_through_a_run(tmp_path):
             register(Numbers)
 
     registry = registry_with(("numbers-plugin", Plugin()), strict=False)
-    config = RunConfig(out=tmp_path / "o", sources="numbers", dpo="none", formats="vicuna", decontaminate="none",
-                       options={"source": {"numbers": {"n": 500, "max_items": 40}}})
+    config = RunConfig(
+        out=tmp_path / "o",
+        sources="numbers",
+        dpo="none",
+        formats="vicuna",
+        decontaminate="none",
+        options={"source": {"numbers": {"n": 500, "max_items": 40}}},
+    )
     manifest = run(config, registry).manifest
     assert manifest["sources"]["numbers"]["loaded"] == 40 and manifest["sources"]["numbers"]["filtered"] == {"cap": 460}
     loader = manifest["components"]["loaders"][0]
     assert loader["max_items"] == 40
     # Changing only the cap redoes the load (the cap is part of the fingerprint).
-    config = RunConfig(out=tmp_path / "o", sources="numbers", dpo="none", formats="vicuna", decontaminate="none",
-                       options={"source": {"numbers": {"n": 500, "max_items": 50}}})
+    config = RunConfig(
+        out=tmp_path / "o",
+        sources="numbers",
+        dpo="none",
+        formats="vicuna",
+        decontaminate="none",
+        options={"source": {"numbers": {"n": 500, "max_items": 50}}},
+    )
     assert run(config, registry).manifest["sources"]["numbers"]["loaded"] == 50
     assert json.loads((tmp_path / "o" / "manifest.json").read_text())["totals"]["loaded"] == 50
 

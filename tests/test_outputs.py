@@ -18,7 +18,13 @@ from bagel_core.stages.conversations import as_messages
 
 #: Sources with multi-turn conversations, system prompts, plain text and DPO pairs.
 #: truthy-dpo's sample has a TruthfulQA question the n-gram decontaminator finds.
-SAMPLE = dict(sources="local,capybara,airoboros,gutenberg,mmlu", dpo="truthy-dpo,helpsteer", formats="all", decontaminate="ngram", sample=True)
+SAMPLE = dict(
+    sources="local,capybara,airoboros,gutenberg,mmlu",
+    dpo="truthy-dpo,helpsteer",
+    formats="all",
+    decontaminate="ngram",
+    sample=True,
+)
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +96,12 @@ def test_as_messages_keeps_text_byte_for_byte():
     ]
     array = pa.array([turns, turns[1:]], pa.list_(pa.struct([("from", pa.string()), ("value", pa.string())])))
     messages = as_messages(array.slice(1, 1)).to_pylist()
-    assert messages == [[{"role": "user", "content": "Two\n\n\n\nparagraphs"}, {"role": "assistant", "content": "Kept:\n\n\n\nas is \t"}]]
+    assert messages == [
+        [
+            {"role": "user", "content": "Two\n\n\n\nparagraphs"},
+            {"role": "assistant", "content": "Kept:\n\n\n\nas is \t"},
+        ]
+    ]
     bad = pa.array([[{"from": "bot", "value": "x"}]], array.type)
     with pytest.raises(ValueError, match="unknown role 'bot'"):
         as_messages(bad)
@@ -98,8 +109,15 @@ def test_as_messages_keeps_text_byte_for_byte():
 
 def _trainer_args(cls, tmp_path: Path, **extra):
     return cls(
-        output_dir=str(tmp_path / "run"), max_steps=2, per_device_train_batch_size=2, max_length=128,
-        report_to=["none"], save_strategy="no", logging_steps=1, use_cpu=True, **extra,
+        output_dir=str(tmp_path / "run"),
+        max_steps=2,
+        per_device_train_batch_size=2,
+        max_length=128,
+        report_to=["none"],
+        save_strategy="no",
+        logging_steps=1,
+        use_cpu=True,
+        **extra,
     )
 
 
@@ -115,7 +133,12 @@ def test_trl_sft_trainer_trains_on_the_sft_config_as_written(sample_out, tiny_ll
     from trl import SFTConfig, SFTTrainer
 
     rows = load(sample_out, "sft", tmp_path)
-    trainer = SFTTrainer(model=str(tiny_llama), args=_trainer_args(SFTConfig, tmp_path), train_dataset=rows, processing_class=AutoTokenizer.from_pretrained(tiny_llama))
+    trainer = SFTTrainer(
+        model=str(tiny_llama),
+        args=_trainer_args(SFTConfig, tmp_path),
+        train_dataset=rows,
+        processing_class=AutoTokenizer.from_pretrained(tiny_llama),
+    )
     # trl read it as prompt-completion: the loss covers the completion only.
     example = trainer.train_dataset[0]
     assert {"input_ids", "labels"} <= set(example)
@@ -132,7 +155,9 @@ def test_trl_sft_trainer_trains_on_the_conversations_config(sample_out, tiny_lla
     chatml = load_plugins().get("format", "chatml").cls
     tokenizer.chat_template = chatml().chat_template()
     rows = load(sample_out, "conversations", tmp_path)
-    trainer = SFTTrainer(model=str(tiny_llama), args=_trainer_args(SFTConfig, tmp_path), train_dataset=rows, processing_class=tokenizer)
+    trainer = SFTTrainer(
+        model=str(tiny_llama), args=_trainer_args(SFTConfig, tmp_path), train_dataset=rows, processing_class=tokenizer
+    )
     _trained(trainer)
 
 
@@ -142,7 +167,12 @@ def test_trl_dpo_trainer_trains_on_the_dpo_config_as_written(sample_out, tiny_ll
 
     rows = load(sample_out, "dpo", tmp_path)
     assert len(rows) >= 4
-    trainer = DPOTrainer(model=str(tiny_llama), args=_trainer_args(DPOConfig, tmp_path), train_dataset=rows, processing_class=AutoTokenizer.from_pretrained(tiny_llama))
+    trainer = DPOTrainer(
+        model=str(tiny_llama),
+        args=_trainer_args(DPOConfig, tmp_path),
+        train_dataset=rows,
+        processing_class=AutoTokenizer.from_pretrained(tiny_llama),
+    )
     _trained(trainer)
 
 
@@ -169,8 +199,13 @@ def test_card_header_validates_and_names_every_upstream(sample_out):
     assert "not-for-all-audiences" not in data.tags  # no toxic or gated source selected
     sft = next(i for i in data.dataset_info if i["config_name"] == "sft")
     (split,) = sft["splits"]
-    assert split["name"] == "train" and split["num_examples"] == manifest["totals"]["sft_rows"] and split["num_bytes"] > 0
-    assert sft["download_size"] == (sample_out / "sft.parquet").stat().st_size and sft["dataset_size"] == split["num_bytes"]
+    assert (
+        split["name"] == "train" and split["num_examples"] == manifest["totals"]["sft_rows"] and split["num_bytes"] > 0
+    )
+    assert (
+        sft["download_size"] == (sample_out / "sft.parquet").stat().st_size
+        and sft["dataset_size"] == split["num_bytes"]
+    )
     # Every component of this run is English (the default of Loader.languages).
     assert data.language == ["en"] and data.multilinguality == ["monolingual"]
     assert data.license_link == "README.md#licences-and-terms"
@@ -218,12 +253,20 @@ def test_card_languages_come_from_the_loaders(tmp_path):
     assert registry.get("source", "natural_instructions").cls.languages == ("en", "multilingual")
     assert registry.get("source", "slimorca").cls.languages == ("en",)
     out = tmp_path / "out"
-    run(RunConfig(out=out, sources="belebele,mmlu", dpo="none", formats="vicuna", decontaminate="none", sample=True), load_plugins())
+    run(
+        RunConfig(out=out, sources="belebele,mmlu", dpo="none", formats="vicuna", decontaminate="none", sample=True),
+        load_plugins(),
+    )
     card = _card(out)
     assert card.data.language == ["en", "multilingual"] and card.data.multilinguality == ["multilingual"]
     # A component with no rows in the output does not add its languages.
     written = {"rows_written": {"sft": 1, "dpo": 0}}
-    assert language_fields({"a": {**written, "languages": ["en"]}, "b": {"rows_written": {"sft": 0, "dpo": 0}, "languages": ["multilingual"]}}) == {"language": ["en"], "multilinguality": ["monolingual"]}
+    assert language_fields(
+        {
+            "a": {**written, "languages": ["en"]},
+            "b": {"rows_written": {"sft": 0, "dpo": 0}, "languages": ["multilingual"]},
+        }
+    ) == {"language": ["en"], "multilinguality": ["monolingual"]}
 
 
 def test_card_body_licences_citations_recipe_and_usage(sample_out, tmp_path):
@@ -245,8 +288,13 @@ def test_card_body_licences_citations_recipe_and_usage(sample_out, tmp_path):
         assert section in text
     m = json.loads((sample_out / "manifest.json").read_text())
     upstream = {d for s in m["sources"].values() for d in s["dataset_ids"]}
-    assert text.split("---\n", 2)[2].lstrip().startswith(
-        f"# bagel dataset\n\nA fine-tuning dataset composed by bagel from {len(upstream)} upstream datasets: {m['totals']['conversations_rows']:,} conversations")
+    assert (
+        text.split("---\n", 2)[2]
+        .lstrip()
+        .startswith(
+            f"# bagel dataset\n\nA fine-tuning dataset composed by bagel from {len(upstream)} upstream datasets: {m['totals']['conversations_rows']:,} conversations"
+        )
+    )
     examples = text.split("## Example records", 1)[1].split("\n## ", 1)[0]
     assert all(f"`{name}`:" in examples for name in ("sft", "dpo", "conversations", "contamination"))
     first = pq.read_table(sample_out / "sft.parquet").slice(0, 1).to_pylist()[0]
@@ -258,7 +306,13 @@ def test_card_body_licences_citations_recipe_and_usage(sample_out, tmp_path):
     snippet = text.split("```python\n", 1)[1].split("```", 1)[0]
     assert f"folder = {sample_out.name!r}" in snippet
     env = {**__import__("os").environ, "HF_DATASETS_CACHE": str(tmp_path / "hf"), "HF_HOME": str(tmp_path / "home")}
-    done = subprocess.run([sys.executable, "-c", snippet + "\nprint(len(sft), len(dpo), len(conversations))"], cwd=moved.parent, env=env, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-c", snippet + "\nprint(len(sft), len(dpo), len(conversations))"],
+        cwd=moved.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stderr
     assert "Ignoring part of dataset_info" not in done.stderr
     manifest = json.loads((sample_out / "manifest.json").read_text())
@@ -275,7 +329,12 @@ def test_card_body_licences_citations_recipe_and_usage(sample_out, tmp_path):
 
 def test_card_warns_about_toxic_and_gated_sources(tmp_path):
     out = tmp_path / "out"
-    run(RunConfig(out=out, sources="lmsys_chat_1m", dpo="toxic-dpo", formats="vicuna", decontaminate="none", sample=True), load_plugins())
+    run(
+        RunConfig(
+            out=out, sources="lmsys_chat_1m", dpo="toxic-dpo", formats="vicuna", decontaminate="none", sample=True
+        ),
+        load_plugins(),
+    )
     card = _card(out)
     assert "not-for-all-audiences" in card.data.tags
     warning = card.text.split("## Content warning\n\n", 1)[1].split("\n## ", 1)[0]
@@ -312,7 +371,18 @@ def test_token_counts_per_source_and_format(tiny_llama, tmp_path):
     from transformers import AutoTokenizer
 
     out = tmp_path / "out"
-    result = run(RunConfig(out=out, sources="capybara,mmlu", dpo="truthy-dpo", formats="vicuna,chatml", decontaminate="none", tokenizer=str(tiny_llama), sample=True), load_plugins())
+    result = run(
+        RunConfig(
+            out=out,
+            sources="capybara,mmlu",
+            dpo="truthy-dpo",
+            formats="vicuna,chatml",
+            decontaminate="none",
+            tokenizer=str(tiny_llama),
+            sample=True,
+        ),
+        load_plugins(),
+    )
     tokens = result.manifest["tokens"]
     assert tokens["tokenizer"] == str(tiny_llama)
     # Counted independently, row by row.
@@ -321,7 +391,9 @@ def test_token_counts_per_source_and_format(tiny_llama, tmp_path):
     for kind, columns in (("sft", ("input", "output")), ("dpo", ("prompt", "chosen", "rejected"))):
         expected: dict = {}
         for row in pq.read_table(out / f"{kind}.parquet").to_pylist():
-            entry = expected.setdefault(row["source"], {}).setdefault(row["format"], {"rows": 0, **{c: 0 for c in columns}})
+            entry = expected.setdefault(row["source"], {}).setdefault(
+                row["format"], {"rows": 0, **{c: 0 for c in columns}}
+            )
             entry["rows"] += 1
             for c in columns:
                 entry[c] += n(row[c])
@@ -332,4 +404,12 @@ def test_token_counts_per_source_and_format(tiny_llama, tmp_path):
     card = (out / "README.md").read_text()
     assert f"With the tokenizer `{tiny_llama}`" in card
     # Without --tokenizer there is nothing to count with.
-    assert "tokens" not in run(RunConfig(out=tmp_path / "plain", sources="mmlu", dpo="none", formats="vicuna", decontaminate="none", sample=True), load_plugins()).manifest
+    assert (
+        "tokens"
+        not in run(
+            RunConfig(
+                out=tmp_path / "plain", sources="mmlu", dpo="none", formats="vicuna", decontaminate="none", sample=True
+            ),
+            load_plugins(),
+        ).manifest
+    )

@@ -8,14 +8,13 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from engine_fixtures import REPO, install_fake_dist
 
 from bagel_core.config import ConfigError, RunConfig
 from bagel_core.data import DatasetUnavailable
 from bagel_core.pipeline import DecontaminationUnavailable, run
-from bagel_core.registry import UnknownComponentError
 from bagel_core.records import uid
-
-from engine_fixtures import REPO, install_fake_dist
+from bagel_core.registry import UnknownComponentError
 
 TOY = dict(sources="toy-high,toy-low", dpo="toy-pairs", formats="vicuna", decontaminate="none")
 
@@ -28,7 +27,12 @@ def test_counts_by_source_and_reason(tmp_path, toy_root, toy_registry):
     result = run(RunConfig(out=tmp_path / "out", data_root=toy_root, **TOY), toy_registry)
     s = result.manifest["sources"]
     assert s["toy-high"]["loaded"] == 3
-    assert s["toy-high"]["rejected"] == {"empty text": 1, "missing field": 1, "missing field 'a'": 1, "non-string value": 1}
+    assert s["toy-high"]["rejected"] == {
+        "empty text": 1,
+        "missing field": 1,
+        "missing field 'a'": 1,
+        "non-string value": 1,
+    }
     assert s["toy-low"]["loaded"] == 5
     assert s["toy-low"]["rejected"] == {"wrong type": 1}
     # "What is 7 times 8?" is taken from toy-high (priority 5), and the second joke from toy-low itself.
@@ -62,7 +66,14 @@ def test_outputs_load_with_datasets(tmp_path, toy_root, toy_registry):
 
     out = tmp_path / "out"
     run(RunConfig(out=out, data_root=toy_root, **TOY), toy_registry)
-    assert set(p.name for p in out.iterdir()) >= {"sft.parquet", "dpo.parquet", "conversations.parquet", "contamination.parquet", "manifest.json", "README.md"}
+    assert set(p.name for p in out.iterdir()) >= {
+        "sft.parquet",
+        "dpo.parquet",
+        "conversations.parquet",
+        "contamination.parquet",
+        "manifest.json",
+        "README.md",
+    }
     assert not list(out.glob(".*.tmp"))
     cache = tmp_path / "hf-datasets"  # its own cache: never another test's copy of "out"
     sft = datasets.load_dataset(str(out), "sft", split="train", cache_dir=str(cache))
@@ -97,8 +108,10 @@ def test_rerun_reuses_stages(tmp_path, toy_root, toy_registry):
     third = run(config, toy_registry)
     assert not third.reused
     assert [p.stat().st_mtime_ns for p in shards] == mtimes
-    assert all(r["input"].startswith("A chat between") or r["input"].startswith("Answer briefly") or r["input"] == ""
-               for r in rows(tmp_path / "out" / "sft.parquet"))
+    assert all(
+        r["input"].startswith("A chat between") or r["input"].startswith("Answer briefly") or r["input"] == ""
+        for r in rows(tmp_path / "out" / "sft.parquet")
+    )
     # Changed input data invalidates that source's shard only.
     (toy_root / "toy" / "high" / "rows.jsonl").write_text(json.dumps({"q": "New question?", "a": "New answer."}) + "\n")
     fourth = run(config, toy_registry)
@@ -108,11 +121,16 @@ def test_rerun_reuses_stages(tmp_path, toy_root, toy_registry):
 
 def test_unknown_names_and_bad_options(tmp_path, toy_root, toy_registry):
     with pytest.raises(UnknownComponentError, match=r"unknown source 'nope'; available: .*toy-high"):
-        run(RunConfig(out=tmp_path / "o", data_root=toy_root, sources="nope", dpo="none", formats="vicuna"), toy_registry)
+        run(
+            RunConfig(out=tmp_path / "o", data_root=toy_root, sources="nope", dpo="none", formats="vicuna"),
+            toy_registry,
+        )
     config = RunConfig(out=tmp_path / "o", data_root=toy_root, **TOY, options={"format": {"vicuna": {"colour": 1}}})
     with pytest.raises(ConfigError, match=r"format 'vicuna': unknown option\(s\) \['colour'\]"):
         run(config, toy_registry)
-    config = RunConfig(out=tmp_path / "o", data_root=toy_root, **TOY, options={"source": {"toy-high": {"priority": "high"}}})
+    config = RunConfig(
+        out=tmp_path / "o", data_root=toy_root, **TOY, options={"source": {"toy-high": {"priority": "high"}}}
+    )
     with pytest.raises(ConfigError, match="source 'toy-high': priority = 'high' is not allowed; expected int"):
         run(config, toy_registry)
 
@@ -148,14 +166,29 @@ TOY_DIST = {"toy": "toy_plugin"}
 
 def _bagel(args, env_extra, cwd):
     env = dict(os.environ, **env_extra)
-    return subprocess.run([sys.executable, "-m", "bagel_core", *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "bagel_core", *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=300
+    )
 
 
 def test_killed_run_resumes_to_the_same_output(tmp_path, toy_root):
     site = install_fake_dist(tmp_path / "site", "bagel-toy", "1.0", TOY_DIST)
     # Keeps the caller's PYTHONPATH (a worktree's checkout) after the fake distribution.
     env = {"PYTHONPATH": os.pathsep.join([str(site), str(REPO / "tests"), os.environ.get("PYTHONPATH", "")])}
-    args = ["run", "--data-root", str(toy_root), "--sources", "toy-high,toy-low", "--dpo", "toy-pairs", "--formats", "vicuna", "--decontaminate", "none", "-q"]
+    args = [
+        "run",
+        "--data-root",
+        str(toy_root),
+        "--sources",
+        "toy-high,toy-low",
+        "--dpo",
+        "toy-pairs",
+        "--formats",
+        "vicuna",
+        "--decontaminate",
+        "none",
+        "-q",
+    ]
     reference = _bagel([*args, "--out", str(tmp_path / "ref")], env, tmp_path)
     assert reference.returncode == 0, reference.stderr
 
@@ -176,11 +209,34 @@ def test_killed_run_resumes_to_the_same_output(tmp_path, toy_root):
         assert rows(out / name) == rows(tmp_path / "ref" / name)
 
 
-def test_tokenizer_gives_special_tokens_and_all_skips_tokenizer_only_formats(tmp_path, toy_root, toy_registry, tiny_llama):
-    config = RunConfig(out=tmp_path / "o", data_root=toy_root, sources="toy-high", dpo="none", formats="all", decontaminate="none", tokenizer=str(tiny_llama))
+def test_tokenizer_gives_special_tokens_and_all_skips_tokenizer_only_formats(
+    tmp_path, toy_root, toy_registry, tiny_llama
+):
+    config = RunConfig(
+        out=tmp_path / "o",
+        data_root=toy_root,
+        sources="toy-high",
+        dpo="none",
+        formats="all",
+        decontaminate="none",
+        tokenizer=str(tiny_llama),
+    )
     manifest = run(config, toy_registry).manifest
     assert "chat-template" not in manifest["formats"] and "vicuna" in manifest["formats"]
-    assert manifest["special_tokens"]["bos"] == "<s>" and manifest["special_tokens"]["tokenizer_path"] == str(tiny_llama)
+    assert manifest["special_tokens"]["bos"] == "<s>" and manifest["special_tokens"]["tokenizer_path"] == str(
+        tiny_llama
+    )
     # Named, it is used, and this base tokenizer has no template: a clear error naming it.
     with pytest.raises(ValueError, match=r"format 'chat-template': tokenizer '.*tiny-llama.*' has no chat_template"):
-        run(RunConfig(out=tmp_path / "n", data_root=toy_root, sources="toy-high", dpo="none", formats="chat-template", decontaminate="none", tokenizer=str(tiny_llama)), toy_registry)
+        run(
+            RunConfig(
+                out=tmp_path / "n",
+                data_root=toy_root,
+                sources="toy-high",
+                dpo="none",
+                formats="chat-template",
+                decontaminate="none",
+                tokenizer=str(tiny_llama),
+            ),
+            toy_registry,
+        )

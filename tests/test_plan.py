@@ -45,7 +45,9 @@ def test_plan_predicts_every_row_a_run_writes(tmp_path, toy_root, toy_registry):
 
 @pytest.mark.parametrize("assignment", ["spread", "random"])
 def test_plan_with_copies_per_item_deals_as_the_render_stage(tmp_path, toy_root, toy_registry, assignment):
-    config = dict(data_root=toy_root, work_dir=tmp_path / "work", copies_per_item=2, format_assignment=assignment, **TOY)
+    config = dict(
+        data_root=toy_root, work_dir=tmp_path / "work", copies_per_item=2, format_assignment=assignment, **TOY
+    )
     plan = run(RunConfig(out=tmp_path / "p", **config), toy_registry, plan=True).manifest
     run(RunConfig(out=tmp_path / "out", **config), toy_registry)
     written = _written(tmp_path / "out")
@@ -62,9 +64,26 @@ def test_plan_command_prints_the_table(tmp_path, toy_root, toy_registry, monkeyp
     from bagel_core import cli
 
     monkeypatch.setattr(cli, "_registry", lambda strict=None: toy_registry)
-    result = CliRunner().invoke(cli.cli, ["run", "--plan", "-q", "--data-root", str(toy_root), "--out", str(tmp_path / "o"),
-                                          "--sources", "toy-high,toy-low", "--dpo", "toy-pairs", "--formats", "vicuna,chatml",
-                                          "--plan-json", str(tmp_path / "plan.json")])
+    result = CliRunner().invoke(
+        cli.cli,
+        [
+            "run",
+            "--plan",
+            "-q",
+            "--data-root",
+            str(toy_root),
+            "--out",
+            str(tmp_path / "o"),
+            "--sources",
+            "toy-high,toy-low",
+            "--dpo",
+            "toy-pairs",
+            "--formats",
+            "vicuna,chatml",
+            "--plan-json",
+            str(tmp_path / "plan.json"),
+        ],
+    )
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0].split()[:3] == ["source", "prio", "upstream"] and "plain-text" in lines[0]
@@ -76,7 +95,9 @@ def test_plan_command_prints_the_table(tmp_path, toy_root, toy_registry, monkeyp
 
 def test_plan_shows_the_caps_that_apply(tmp_path, toy_root, toy_registry):
     options = {"source": {"toy-low": {"max_items": 2}}}
-    config = RunConfig(out=tmp_path / "o", data_root=toy_root, options=options, global_cap=3, global_cap_sample=2, **TOY)
+    config = RunConfig(
+        out=tmp_path / "o", data_root=toy_root, options=options, global_cap=3, global_cap_sample=2, **TOY
+    )
     plan = run(config, toy_registry, plan=True).manifest
     low, high = plan["sources"]["toy-low"], plan["sources"]["toy-high"]
     assert (low["max_items"], high["max_items"]) == (2, None)
@@ -96,9 +117,31 @@ def test_run_flags_for_the_references_rules_reach_the_config(tmp_path, toy_root,
     from bagel_core import cli
 
     monkeypatch.setattr(cli, "_registry", lambda strict=None: toy_registry)
-    args = ["run", "--plan", "-q", "--data-root", str(toy_root), "--out", str(tmp_path / "o"), "--sources", "toy-high,toy-low",
-            "--dpo", "toy-pairs", "--formats", "vicuna,chatml", "--copies-per-item", "1", "--format-assignment", "random",
-            "--newlines", "none", "--dedup-scope", "shared", "--plan-json", str(tmp_path / "plan.json")]
+    args = [
+        "run",
+        "--plan",
+        "-q",
+        "--data-root",
+        str(toy_root),
+        "--out",
+        str(tmp_path / "o"),
+        "--sources",
+        "toy-high,toy-low",
+        "--dpo",
+        "toy-pairs",
+        "--formats",
+        "vicuna,chatml",
+        "--copies-per-item",
+        "1",
+        "--format-assignment",
+        "random",
+        "--newlines",
+        "none",
+        "--dedup-scope",
+        "shared",
+        "--plan-json",
+        str(tmp_path / "plan.json"),
+    ]
     result = CliRunner().invoke(cli.cli, args)
     assert result.exit_code == 0, result.output
     plan = json.loads((tmp_path / "plan.json").read_text())
@@ -117,4 +160,6 @@ def test_plan_says_its_counts_are_before_decontamination(tmp_path, toy_root, toy
     assert plan["decontaminators"] == []
     assert plan_table(plan).splitlines()[-1] == "no decontamination selected: these are the run's counts"
     table = plan_table({**plan, "decontaminators": ["ngram", "embedding"]})
-    assert table.splitlines()[-1].startswith("counted BEFORE decontamination: the run's decontaminators (ngram, embedding) remove more")
+    assert table.splitlines()[-1].startswith(
+        "counted BEFORE decontamination: the run's decontaminators (ngram, embedding) remove more"
+    )

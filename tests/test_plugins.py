@@ -6,14 +6,12 @@ import subprocess
 import sys
 
 import pytest
-from click.testing import CliRunner
+from engine_fixtures import install_fake_dist
 
 from bagel_core.registry import PluginError, load_plugins
 from bagel_core.testing import check_plugin, registry_with
 
-from engine_fixtures import REPO, install_fake_dist
-
-GOOD = '''
+GOOD = """
 from bagel_core import Source, hookimpl, as_conversation
 class Echo(Source):
     name = "echo"
@@ -25,20 +23,22 @@ class Echo(Source):
 @hookimpl
 def register_sources(register):
     register(Echo)
-'''
+"""
 BROKEN = "import a_module_that_does_not_exist\n"
 TWIN = GOOD.replace('description = "echoes"', 'description = "another echo"')
-UNKNOWN_HOOK = '''
+UNKNOWN_HOOK = """
 from bagel_core import hookimpl
 @hookimpl
 def register_sourcez(register):
     pass
-'''
+"""
 
 
 def _bagel(args, site, **env):
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")]), **env)
-    return subprocess.run([sys.executable, "-m", "bagel_core", *args], capture_output=True, text=True, env=env, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "bagel_core", *args], capture_output=True, text=True, env=env, timeout=120
+    )
 
 
 @pytest.fixture
@@ -59,7 +59,10 @@ def test_good_and_broken_plugins_are_listed(site):
     assert rows["sources-builtin"][2] == "sources" and rows["sources-builtin"][-1] == "ok"
     # The error is one line that names the plugin's file and the line that failed.
     broken = str(site / "broken_plugin.py")
-    assert f"broken: error: ModuleNotFoundError: No module named 'a_module_that_does_not_exist' ({broken}:1)" in result.stdout
+    assert (
+        f"broken: error: ModuleNotFoundError: No module named 'a_module_that_does_not_exist' ({broken}:1)"
+        in result.stdout
+    )
     assert "warning: plugin broken (bagel-broken)" in result.stderr
     # No line is a run of every component: long lists are cut, --verbose gives one per line.
     assert max(map(len, result.stdout.splitlines())) < 200
@@ -74,16 +77,30 @@ def test_list_plugins_json(site):
     echo = data["echo"]
     assert echo["distribution"] == "bagel-echo" and echo["version"] == "1.2.0" and echo["error"] is None
     # The licence fields the dataset card uses are listed too (unset here: "unknown").
-    assert echo["components"]["source"] == [{
-        "name": "echo", "description": "echoes", "priority": 1, "max_items": None, "stratified": False, "cap_per_stratum": False, "dataset_ids": ["me/echo"],
-        "license": "unknown", "terms": None, "citation": None, "content_warning": None,
-    }]
+    assert echo["components"]["source"] == [
+        {
+            "name": "echo",
+            "description": "echoes",
+            "priority": 1,
+            "max_items": None,
+            "stratified": False,
+            "cap_per_stratum": False,
+            "dataset_ids": ["me/echo"],
+            "license": "unknown",
+            "terms": None,
+            "citation": None,
+            "content_warning": None,
+        }
+    ]
     assert data["broken"]["error"].startswith("ModuleNotFoundError: No module named 'a_module_that_does_not_exist' (")
     assert "Traceback" in data["broken"]["traceback"] and data["echo"]["clashes"] == []
 
 
 def test_strict_mode_fails_on_broken_plugin(site):
-    for result in (_bagel(["--strict", "list-plugins"], site), _bagel(["list-plugins"], site, BAGEL_STRICT_PLUGINS="1")):
+    for result in (
+        _bagel(["--strict", "list-plugins"], site),
+        _bagel(["list-plugins"], site, BAGEL_STRICT_PLUGINS="1"),
+    ):
         assert result.returncode != 0
         assert "plugin 'broken' from bagel-broken" in result.stderr
 
@@ -101,7 +118,24 @@ def test_name_clash_is_fatal_only_for_a_run_that_selects_it(tmp_path, site):
         result = _bagel(["run", "--sample", "--sources", sources, "--dpo", "none", "--out", str(tmp_path / "o")], site)
         assert result.returncode != 0 and clash in result.stderr
     # A run that does not select 'echo' works.
-    ok = _bagel(["run", "--sample", "--sources", "capybara", "--dpo", "none", "--formats", "alpaca", "--decontaminate", "none", "-q", "--out", str(tmp_path / "ok")], site)
+    ok = _bagel(
+        [
+            "run",
+            "--sample",
+            "--sources",
+            "capybara",
+            "--dpo",
+            "none",
+            "--formats",
+            "alpaca",
+            "--decontaminate",
+            "none",
+            "-q",
+            "--out",
+            str(tmp_path / "ok"),
+        ],
+        site,
+    )
     assert ok.returncode == 0, ok.stderr
     assert json.loads((tmp_path / "ok" / "manifest.json").read_text())["sources"]["capybara"]["rows_written"]["sft"] > 0
     # Listed under both plugins involved, each keeping its other components and no error.
@@ -125,13 +159,17 @@ def test_hook_error_names_the_file_and_line(tmp_path, monkeypatch):
     import types
 
     path = tmp_path / "raising_plugin.py"
-    path.write_text("from bagel_core import hookimpl\n@hookimpl\ndef register_formats(register):\n    raise RuntimeError('boom')\n")
+    path.write_text(
+        "from bagel_core import hookimpl\n@hookimpl\ndef register_formats(register):\n    raise RuntimeError('boom')\n"
+    )
     module = types.ModuleType("raising_plugin")
     exec(compile(path.read_text(), str(path), "exec"), module.__dict__)
     registry = load_plugins(strict=False, extra=[("raising", module)])
     assert f"raising (raising): register_formats failed: RuntimeError: boom ({path}:4)" in registry.errors
     # A component that breaks the contract: the message points at its class.
-    path.write_text("from bagel_core import Source, hookimpl\n\nclass Nameless(Source):\n    description = 'x'\n\n@hookimpl\ndef register_sources(register):\n    register(Nameless)\n")
+    path.write_text(
+        "from bagel_core import Source, hookimpl\n\nclass Nameless(Source):\n    description = 'x'\n\n@hookimpl\ndef register_sources(register):\n    register(Nameless)\n"
+    )
     module = types.ModuleType("raising_plugin")
     module.__file__ = str(path)
     monkeypatch.setitem(sys.modules, "raising_plugin", module)  # as an imported plugin is
@@ -152,7 +190,10 @@ def test_in_process_extra_plugins_and_strict_errors():
     import types
 
     module = types.ModuleType("bad_component")
-    exec("from bagel_core import Source, hookimpl\nclass Nameless(Source):\n    description='x'\n@hookimpl\ndef register_sources(register):\n    register(Nameless)\n", module.__dict__)
+    exec(
+        "from bagel_core import Source, hookimpl\nclass Nameless(Source):\n    description='x'\n@hookimpl\ndef register_sources(register):\n    register(Nameless)\n",
+        module.__dict__,
+    )
     with pytest.raises(PluginError, match="Nameless.name must match"):
         load_plugins(strict=True, extra=[("bad", module)])
     registry = load_plugins(strict=False, extra=[("bad", module)])
@@ -188,7 +229,9 @@ def test_registry_with_an_installed_plugin_registers_it_once():
     for extra in (("mine", bagel_formats_builtin.plugin), ("formats-builtin", bagel_formats_builtin.plugin)):
         registry = registry_with(extra, strict=True)
         assert registry.get("format", "vicuna").plugin.name == extra[0]
-        assert not registry.clashes and [p.name for p in registry.plugins].count("formats-builtin") == (extra[0] == "formats-builtin")
+        assert not registry.clashes and [p.name for p in registry.plugins].count("formats-builtin") == (
+            extra[0] == "formats-builtin"
+        )
 
 
 def test_check_chat_template_compares_the_template_with_render():
@@ -214,10 +257,23 @@ def test_check_chat_template_compares_the_template_with_render():
         def chat_template(self):
             return "{% for m in messages if m['role'] != 'system' %}<{{ m['role'] }}>{{ m['content'] }}{% endfor %}<assistant>"
 
-    with pytest.raises(AssertionError, match=r"sloppy: chat_template\(\) gives '<user>2\+2\?<assistant>' but render\(\) gives '<system>Be brief.<user>2\+2\?<assistant>'"):
+    with pytest.raises(
+        AssertionError,
+        match=r"sloppy: chat_template\(\) gives '<user>2\+2\?<assistant>' but render\(\) gives '<system>Be brief.<user>2\+2\?<assistant>'",
+    ):
         check_chat_template(Sloppy)
     with pytest.raises(AssertionError, match="sloppy"):
-        check_plugin(type("P", (), {"register_formats": staticmethod(__import__("bagel_core").hookimpl(lambda register: register(Sloppy)))})())
+        check_plugin(
+            type(
+                "P",
+                (),
+                {
+                    "register_formats": staticmethod(
+                        __import__("bagel_core").hookimpl(lambda register: register(Sloppy))
+                    )
+                },
+            )()
+        )
 
 
 def test_load_sample_validates_options_like_a_recipe():
@@ -236,7 +292,7 @@ def test_load_sample_validates_options_like_a_recipe():
 
 def test_check_decontaminator_on_the_builtin_ngram_and_a_broken_one():
     from bagel_core import Decontaminator, Match
-    from bagel_core.builtin.decontaminate_ngram import NgramDecontaminator
+    from bagel_core.builtin.decontaminate.ngram import NgramDecontaminator
     from bagel_core.testing import check_decontaminator
 
     check_decontaminator(NgramDecontaminator)
@@ -252,5 +308,8 @@ def test_check_decontaminator_on_the_builtin_ngram_and_a_broken_one():
             for q in queries:
                 yield Match(q.id, q.source, self.name, self.first.benchmark, "0", 1.0, q.text, self.first.text)
 
-    with pytest.raises(AssertionError, match=r"careless: expected only the copy of the benchmark text to match, got \['copy', 'other'\]"):
+    with pytest.raises(
+        AssertionError,
+        match=r"careless: expected only the copy of the benchmark text to match, got \['copy', 'other'\]",
+    ):
         check_decontaminator(Careless)

@@ -31,14 +31,19 @@ class RecordingApi:
         for op in operations:
             data = op.path_or_fileobj
             files[op.path_in_repo] = data if isinstance(data, bytes) else Path(data).read_bytes()
-        self.calls.append(("create_commit", {"repo_id": repo_id, "files": files, "commit_message": commit_message, **kwargs}))
+        self.calls.append(
+            ("create_commit", {"repo_id": repo_id, "files": files, "commit_message": commit_message, **kwargs})
+        )
         return type("CommitInfo", (), {"commit_url": f"https://huggingface.co/datasets/{repo_id}/commit/abc"})()
 
 
 @pytest.fixture(scope="module")
 def out(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("push") / "out"
-    run(RunConfig(out=folder, sources="mmlu,capybara", dpo="none", formats="vicuna", decontaminate="none", sample=True), load_plugins())
+    run(
+        RunConfig(out=folder, sources="mmlu,capybara", dpo="none", formats="vicuna", decontaminate="none", sample=True),
+        load_plugins(),
+    )
     return folder
 
 
@@ -46,8 +51,16 @@ def test_push_makes_one_commit_with_the_outputs_and_a_hub_card(out):
     api = RecordingApi()
     push(out, "me/bagel-mix", private=True, api=api)
     (name, repo), (commit_name, commit) = api.calls
-    assert (name, repo) == ("create_repo", {"repo_id": "me/bagel-mix", "repo_type": "dataset", "private": True, "exist_ok": True})
-    assert commit_name == "create_commit" and commit["repo_id"] == "me/bagel-mix" and commit["repo_type"] == "dataset" and commit["revision"] is None
+    assert (name, repo) == (
+        "create_repo",
+        {"repo_id": "me/bagel-mix", "repo_type": "dataset", "private": True, "exist_ok": True},
+    )
+    assert (
+        commit_name == "create_commit"
+        and commit["repo_id"] == "me/bagel-mix"
+        and commit["repo_type"] == "dataset"
+        and commit["revision"] is None
+    )
     files = commit["files"]
     # dpo.parquet and contamination.parquet have no rows: no config points to them, not uploaded.
     # mixture.png is the card's chart (the run draws it with matplotlib).
@@ -56,10 +69,16 @@ def test_push_makes_one_commit_with_the_outputs_and_a_hub_card(out):
     assert files["sft.parquet"] == (out / "sft.parquet").read_bytes()
     assert json.loads(files["manifest.json"]) == json.loads((out / "manifest.json").read_text())
     card = files["README.md"].decode()
-    assert "load_dataset('me/bagel-mix', \"sft\", split=\"train\")" in card and str(out.resolve()) not in card.split("## Reproduce")[0]
+    assert (
+        'load_dataset(\'me/bagel-mix\', "sft", split="train")' in card
+        and str(out.resolve()) not in card.split("## Reproduce")[0]
+    )
     assert "config_name: sft" in card and "config_name: dpo" not in card
     manifest = json.loads((out / "manifest.json").read_text())
-    assert commit["commit_message"] == f"bagel {manifest['bagel_version']}: {manifest['totals']['sft_rows']} sft rows, 0 dpo rows"
+    assert (
+        commit["commit_message"]
+        == f"bagel {manifest['bagel_version']}: {manifest['totals']['sft_rows']} sft rows, 0 dpo rows"
+    )
     assert (out / "README.md").read_text() != card  # the local card is left as it was
 
 
@@ -80,13 +99,18 @@ def test_push_command(out, monkeypatch):
 
     made = []
     monkeypatch.setattr(huggingface_hub, "HfApi", lambda token=None: made.append(RecordingApi(token)) or made[-1])
-    result = CliRunner().invoke(cli, ["push-to-hub", str(out), "me/bagel-mix", "--token", "hf_test", "--revision", "v1", "-m", "first"])
+    result = CliRunner().invoke(
+        cli, ["push-to-hub", str(out), "me/bagel-mix", "--token", "hf_test", "--revision", "v1", "-m", "first"]
+    )
     assert result.exit_code == 0, result.output
     (api,) = made
     assert api.token == "hf_test"
     commit = api.calls[1][1]
     assert (commit["revision"], commit["commit_message"]) == ("v1", "first")
-    assert "pushed sft.parquet, conversations.parquet, manifest.json, mixture.png, README.md to https://huggingface.co/datasets/me/bagel-mix/commit/abc" in result.output
+    assert (
+        "pushed sft.parquet, conversations.parquet, manifest.json, mixture.png, README.md to https://huggingface.co/datasets/me/bagel-mix/commit/abc"
+        in result.output
+    )
 
 
 def test_push_includes_the_report_only_when_it_describes_this_output(out, tmp_path):
@@ -99,7 +123,18 @@ def test_push_includes_the_report_only_when_it_describes_this_output(out, tmp_pa
     folder = tmp_path / "out"
     shutil.copytree(out, folder)
     write_report(folder)
-    assert files_to_push(folder) == ["sft.parquet", "conversations.parquet", "manifest.json", "report.html", "mixture.png", "README.md"]
-    stale = (folder / "report.html").read_text().replace("name='bagel-fingerprint' content='", "name='bagel-fingerprint' content='old")
+    assert files_to_push(folder) == [
+        "sft.parquet",
+        "conversations.parquet",
+        "manifest.json",
+        "report.html",
+        "mixture.png",
+        "README.md",
+    ]
+    stale = (
+        (folder / "report.html")
+        .read_text()
+        .replace("name='bagel-fingerprint' content='", "name='bagel-fingerprint' content='old")
+    )
     (folder / "report.html").write_text(stale)
     assert "report.html" not in files_to_push(folder)

@@ -18,11 +18,11 @@ def test_json_lines_count_each_kind_of_bad_line_with_file_and_line(tmp_path):
     path = tmp_path / "rows.jsonl"
     path.write_bytes(
         b'{"q": "one"}\n'
-        b"\n"                                  # blank: skipped, not counted
-        b'{"q": "caf\xe9"}\n'                  # latin-1, not UTF-8
+        b"\n"  # blank: skipped, not counted
+        b'{"q": "caf\xe9"}\n'  # latin-1, not UTF-8
         b"{not json}\n"
         b'{"q": "two"}\n'
-        b'{"q": "thr'                          # cut short: the last line, no newline
+        b'{"q": "thr'  # cut short: the last line, no newline
     )
     c = ctx()
     assert list(json_lines(path, c)) == [{"q": "one"}, {"q": "two"}]
@@ -64,7 +64,15 @@ def test_field_readers_say_missing_field_for_missing_and_null():
             assert isinstance(info.value, KeyError)  # code catching KeyError still works
     assert (text(row, "a"), integer(row, "i"), number(row, "f"), texts(row, "l")) == ("x", 3, 2.5, ["p", "q"])
     assert optional_text(row, "n") is None and optional_text(row, "absent") is None
-    for read, key in ((text, "i"), (integer, "b"), (integer, "f"), (number, "a"), (texts, "mixed"), (items, "a"), (field, None)):
+    for read, key in (
+        (text, "i"),
+        (integer, "b"),
+        (integer, "f"),
+        (number, "a"),
+        (texts, "mixed"),
+        (items, "a"),
+        (field, None),
+    ):
         with pytest.raises(RowError) as info:
             read(row if key else "not a row", key or "a")
         assert info.value.reason == "wrong type"
@@ -76,7 +84,13 @@ class Buggy(Source):
     description = "raises what its rows make it raise"
 
     def rows(self, ctx):
-        return [{"q": "fine", "a": "yes"}, {"q": None, "a": "x"}, {"q": "k"}, {"q": "v", "a": "bad"}, {"q": "bug", "a": "x"}]
+        return [
+            {"q": "fine", "a": "yes"},
+            {"q": None, "a": "x"},
+            {"q": "k"},
+            {"q": "v", "a": "bad"},
+            {"q": "bug", "a": "x"},
+        ]
 
     def convert(self, row, ctx):
         if row["a"] == "bad":
@@ -92,10 +106,16 @@ def test_bad_data_is_counted_and_a_bug_stops_with_component_and_row():
         list(Buggy().load(c))
     message = str(info.value)
     # rows() is a plain list: the row is named by its index (a dataset's also by its id).
-    assert message.startswith("failed on row 4 ({'q': 'bug', 'a': 'x'}): AttributeError: 'NoneType' object has no attribute 'strip'")
+    assert message.startswith(
+        "failed on row 4 ({'q': 'bug', 'a': 'x'}): AttributeError: 'NoneType' object has no attribute 'strip'"
+    )
     assert "--debug" in message
     assert c.counts.rejected == {"missing field 'q'": 1, "missing field 'a'": 1, "bad answer": 1}
-    assert c.counts.examples["bad answer"] == {"at": "row 3", "row": "{'q': 'v', 'a': 'bad'}", "detail": "the answer is 'bad'"}
+    assert c.counts.examples["bad answer"] == {
+        "at": "row 3",
+        "row": "{'q': 'v', 'a': 'bad'}",
+        "detail": "the answer is 'bad'",
+    }
 
 
 def test_guard_in_a_load_override_counts_data_and_raises_bugs():
@@ -135,7 +155,10 @@ class AllRejected(Source):
 
 def test_every_row_rejected_is_an_error_not_an_empty_success(tmp_path):
     task = LoadTask(AllRejected, AllRejected.Options(), 42, None, False, tmp_path / "shard.parquet")
-    with pytest.raises(LoadError, match=r"source 'all-rejected' .*every row was rejected \(3 rows; 3 for \"missing field 'q'\"; first at row 0\)"):
+    with pytest.raises(
+        LoadError,
+        match=r"source 'all-rejected' .*every row was rejected \(3 rows; 3 for \"missing field 'q'\"; first at row 0\)",
+    ):
         run_load(task)
     assert not task.shard.exists()  # no shard kept: a rerun tries again
 

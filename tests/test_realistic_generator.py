@@ -25,7 +25,11 @@ ITEMS = 4000
 
 
 def _hashes(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +47,10 @@ def test_every_component_of_the_recipe_gets_rows_at_its_share(corpus):
     assert slimorca == round(realistic.ROWS["slimorca"].rows * ITEMS / realistic.FULL)
     assert slimorca > sum(summary["rows"]["mmlu"].values()) > sum(summary["rows"]["boolq"].values())
     # Held-out splits are the plugins' samples, untouched: benchmark sets index them.
-    arc = Path(load_plugins().get("source", "ai2_arc").cls.sample_root) / "allenai/ai2_arc/ARC-Challenge/test-00000-of-00001.parquet"
+    arc = (
+        Path(load_plugins().get("source", "ai2_arc").cls.sample_root)
+        / "allenai/ai2_arc/ARC-Challenge/test-00000-of-00001.parquet"
+    )
     assert (root / "allenai/ai2_arc/ARC-Challenge/test-00000-of-00001.parquet").read_bytes() == arc.read_bytes()
 
 
@@ -77,7 +84,9 @@ def test_a_tiny_corpus_runs_end_to_end_through_the_v02_recipe(corpus, tmp_path):
     # an APPS problem without a solution, as upstream has some).
     assert [name for name, counts in manifest["sources"].items() if counts["loaded"] == 0] == []
     rejected = sum(sum(counts["rejected"].values()) for counts in manifest["sources"].values())
-    assert rejected < 0.05 * manifest["totals"]["loaded"], {n: c["rejected"] for n, c in manifest["sources"].items() if c["rejected"]}
+    assert rejected < 0.05 * manifest["totals"]["loaded"], {
+        n: c["rejected"] for n, c in manifest["sources"].items() if c["rejected"]
+    }
     written = sum(sum(files.values()) for files in summary["rows"].values())
     assert 0.5 * written < manifest["totals"]["loaded"] + manifest["totals"]["duplicates"] <= 2 * written
     assert manifest["totals"]["sft_rows"] > 0 and manifest["totals"]["dpo_rows"] > 0

@@ -11,9 +11,27 @@ RECIPES = Path(__file__).resolve().parents[1] / "recipes"
 
 # ../shared/seeds/001_8ae7ccf39c31a7d6.txt (jondurbin/bagel-dpo-7b-v0.1), "SFT data sources".
 V01_SFT = [
-    "ai2_arc", "airoboros", "apps", "belebele", "boolq", "cinematika", "drop", "gutenberg",
-    "lmsys_chat_1m", "mathinstruct", "mmlu", "natural_instructions", "openbookqa", "piqa",
-    "python_alpaca", "rosetta_code", "slimorca", "spider", "squad_v2", "synthia", "winogrande",
+    "ai2_arc",
+    "airoboros",
+    "apps",
+    "belebele",
+    "boolq",
+    "cinematika",
+    "drop",
+    "gutenberg",
+    "lmsys_chat_1m",
+    "mathinstruct",
+    "mmlu",
+    "natural_instructions",
+    "openbookqa",
+    "piqa",
+    "python_alpaca",
+    "rosetta_code",
+    "slimorca",
+    "spider",
+    "squad_v2",
+    "synthia",
+    "winogrande",
 ]
 # ../shared/seeds/000_f90190e84cccf64f.txt, 002_06b01832caac840c.txt (bagel-8x7b-v0.2) and
 # 003_f912c36d23197989.txt (bagel-dpo-8x7b-v0.2), "Data sources": v0.1's plus four.
@@ -22,8 +40,13 @@ V02_SFT = sorted(V01_SFT + ["bluemoon", "capybara", "emobank", "pippa"])
 # toxic-dpo, truthy, ultrafeedback), plus lmsys_chat_1m, which the SFT list says is "also
 # used for DPO" (SOURCES.md §3.3).
 DPO = [
-    "airoboros-rewrites", "helpsteer", "lmsys-chat-1m-dpo", "orca-dpo-pairs", "toxic-dpo",
-    "truthy-dpo", "ultrafeedback",
+    "airoboros-rewrites",
+    "helpsteer",
+    "lmsys-chat-1m-dpo",
+    "orca-dpo-pairs",
+    "toxic-dpo",
+    "truthy-dpo",
+    "ultrafeedback",
 ]
 FORMATS = ["alpaca", "vicuna", "llama-2", "chatml"]
 # The reference at 3c7d241 (bagel-raw-v0.5): v0.2's less drop, gutenberg (moved into
@@ -31,7 +54,17 @@ FORMATS = ["alpaca", "vicuna", "llama-2", "chatml"]
 # and summarization (split out of airoboros-3.2); mmlu stays (re-added at 07859b4, issue 28).
 V05_SFT = sorted(
     set(V02_SFT) - {"drop", "gutenberg", "winogrande", "spider"}
-    | {"camelai", "comedy_snippets", "evol_instruct", "glaive_func", "limarp", "ropes", "sql", "summarization", "whiterabbitneo"}
+    | {
+        "camelai",
+        "comedy_snippets",
+        "evol_instruct",
+        "glaive_func",
+        "limarp",
+        "ropes",
+        "sql",
+        "summarization",
+        "whiterabbitneo",
+    }
 )
 V05_DPO = sorted(DPO + ["contextual-dpo", "gutenberg-dpo", "py-dpo"])
 
@@ -80,7 +113,9 @@ def test_recipe_rules_resolve_as_documented(recipe):
     assert formats["alpaca"].layout == "reference"
     assert [formats[n].system_prompt_probability for n in ("vicuna", "llama-2", "chatml")] == [0.35, 0.15, 0.15]
     # The reference's case-sensitive refusal matching wherever a refusal filter applies.
-    refusal = {(kind, name) for kind, tables in config.options.items() for name, t in tables.items() if "refusal_patterns" in t}
+    refusal = {
+        (kind, name) for kind, tables in config.options.items() for name, t in tables.items() if "refusal_patterns" in t
+    }
     expected = {("source", n) for n in ("slimorca", "synthia", "python_alpaca", "lmsys_chat_1m")}
     expected |= {("dpo_builder", n) for n in ("helpsteer", "lmsys-chat-1m-dpo", "ultrafeedback", "orca-dpo-pairs")}
     if recipe == "bagel-v0.2.toml":
@@ -95,8 +130,15 @@ def test_recipe_rules_resolve_as_documented(recipe):
 CAPS = {
     "bagel-v0.1.toml": {"natural_instructions": 100_000},
     "bagel-v0.2.toml": {
-        "drop": 5_000, "mmlu": 20_000, "squad_v2": 25_000, "winogrande": 10_000, "mathinstruct": 50_000,
-        "natural_instructions": 50_000, "rosetta_code": 25_000, "slimorca": 100_000, "synthia": 15_000,
+        "drop": 5_000,
+        "mmlu": 20_000,
+        "squad_v2": 25_000,
+        "winogrande": 10_000,
+        "mathinstruct": 50_000,
+        "natural_instructions": 50_000,
+        "rosetta_code": 25_000,
+        "slimorca": 100_000,
+        "synthia": 15_000,
         "belebele": 300,
     },
 }
@@ -125,8 +167,15 @@ def test_recipe_caps_resolve_to_the_versions_caps(recipe):
 def test_recipe_components_are_registered_and_options_valid(recipe):
     values = load_recipe(RECIPES / recipe)
     registry = load_plugins()
-    selections = {"source": values["sources"], "dpo_builder": values["dpo"], "format": values["formats"], "decontaminator": values["decontaminate"]}
-    missing = sorted(f"{kind} {name}" for kind, names in selections.items() for name in names if name not in registry.of(kind))
+    selections = {
+        "source": values["sources"],
+        "dpo_builder": values["dpo"],
+        "format": values["formats"],
+        "decontaminator": values["decontaminate"],
+    }
+    missing = sorted(
+        f"{kind} {name}" for kind, names in selections.items() for name in names if name not in registry.of(kind)
+    )
     if missing:
         pytest.skip(f"not registered yet: {', '.join(missing)}")
     for kind, names in selections.items():
@@ -149,7 +198,9 @@ def test_recipe_runs_on_the_samples_with_the_references_rules(tmp_path, recipe):
     values = load_recipe(RECIPES / recipe)
     config = RunConfig(**{**values, "sample": True, "decontaminate": "none", "out": tmp_path / "out"})
     manifest = run(config, load_plugins()).manifest
-    sft = pq.read_table(tmp_path / "out" / "sft.parquet", columns=["id", "source", "format", "input", "output"]).to_pylist()
+    sft = pq.read_table(
+        tmp_path / "out" / "sft.parquet", columns=["id", "source", "format", "input", "output"]
+    ).to_pylist()
     dpo = pq.read_table(tmp_path / "out" / "dpo.parquet", columns=["id", "source", "format", "prompt"]).to_pylist()
     texts = [r for r in sft if r["format"] == PLAIN_TEXT]
     assert texts and len({r["id"] for r in texts}) == len(texts)  # each plain text once
@@ -173,8 +224,8 @@ def test_recipe_runs_on_the_samples_with_the_references_rules(tmp_path, recipe):
 def test_recipe_decontaminates_with_the_references_query_and_length_rules(tmp_path, recipe):
     """The reference (every version) embedded the first human turn or the DPO prompt only and
     matched when |len(query) - len(benchmark)| / len(query) <= 0.2 (issue 28, row 11)."""
-    from bagel_core.builtin.decontaminate_embedding import EmbeddingDecontaminator
-    from bagel_core.builtin.query_text import query_views
+    from bagel_core.builtin.decontaminate.embedding import EmbeddingDecontaminator
+    from bagel_core.builtin.decontaminate.query_text import query_views
     from bagel_core.components import Query
 
     config = RunConfig(**load_recipe(RECIPES / recipe))
@@ -186,8 +237,19 @@ def test_recipe_decontaminates_with_the_references_query_and_length_rules(tmp_pa
     # bagel's docstring views (issue 23) are off too: the reference embedded the turn as it was.
     program = 'def add(a, b):\n    """Return the sum of two numbers a and b."""\n    return a + b\n'
     assert not options.docstrings
-    assert [v.name for v in query_views(Query("c", "src", program, (program,)), options.query_text, options.answers, options.windows, options.docstrings)] == ["turn1"]
+    assert [
+        v.name
+        for v in query_views(
+            Query("c", "src", program, (program,)),
+            options.query_text,
+            options.answers,
+            options.windows,
+            options.docstrings,
+        )
+    ] == ["turn1"]
     decontaminator = EmbeddingDecontaminator(options, cache_dir=tmp_path)
     question = "x" * 100
     assert decontaminator._lengths_close(question, "y" * 80) and decontaminator._lengths_close(question, "y" * 120)
-    assert not decontaminator._lengths_close(question, "y" * 79) and not decontaminator._lengths_close(question, "y" * 121)
+    assert not decontaminator._lengths_close(question, "y" * 79) and not decontaminator._lengths_close(
+        question, "y" * 121
+    )

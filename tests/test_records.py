@@ -4,8 +4,7 @@ import uuid
 
 import pytest
 
-from bagel_core import Reason, as_conversation, dpo_pair, is_refusal, plain_text, sft_item, uid, validate_record
-from bagel_core import rng
+from bagel_core import Reason, as_conversation, dpo_pair, is_refusal, plain_text, rng, sft_item, uid, validate_record
 from bagel_core.stages.load import _table as records_table
 
 
@@ -14,7 +13,15 @@ def test_uid_is_uuid5_of_the_instruction_in_the_oid_namespace():
     record = as_conversation("s", "What is 2+2?", "4", system="Be terse.")
     assert record["id"] == uid("What is 2+2?")  # neither the system prompt nor the answer count
     assert record["conversations"][0] == {"from": "system", "value": "Be terse."}
-    multi = sft_item("s", [{"from": "human", "value": "a"}, {"from": "gpt", "value": "b"}, {"from": "human", "value": "c"}, {"from": "gpt", "value": "d"}])
+    multi = sft_item(
+        "s",
+        [
+            {"from": "human", "value": "a"},
+            {"from": "gpt", "value": "b"},
+            {"from": "human", "value": "c"},
+            {"from": "gpt", "value": "d"},
+        ],
+    )
     assert multi["id"] == uid("a\nc")
     assert dpo_pair("s", "p", "c", "r")["id"] == uid("p")
     assert plain_text("s", "some text")["id"] == uid("some text")
@@ -43,7 +50,10 @@ S = lambda v: {"from": "system", "value": v}
         ({"id": "x", "source": "s", "conversations": [H("q"), G("a"), H("dangling")]}, Reason.BAD_ROLE_ORDER),
         ({"id": "x", "source": "s", "conversations": [S("sys"), H("q")]}, Reason.NO_ASSISTANT_TURN),
         ({"id": "x", "source": "s", "conversations": [{"from": "user", "value": "q"}, G("a")]}, Reason.UNKNOWN_ROLE),
-        ({"id": "x", "source": "s", "prompt": "p", "chosen": "same", "rejected": "same"}, Reason.CHOSEN_EQUALS_REJECTED),
+        (
+            {"id": "x", "source": "s", "prompt": "p", "chosen": "same", "rejected": "same"},
+            Reason.CHOSEN_EQUALS_REJECTED,
+        ),
         ({"id": "x", "source": "s", "prompt": "p", "chosen": "c"}, Reason.MISSING_FIELD),
         ({"id": "x", "source": "s", "prompt": "", "chosen": "c", "rejected": "r"}, Reason.EMPTY_TEXT),
         ("not a dict", Reason.NOT_A_RECORD),
@@ -66,7 +76,7 @@ def test_records_to_arrow_keep_turns_and_drop_extra_keys():
 @pytest.mark.parametrize(
     "text, refused",
     [
-        ("As an AI language model, I cannot help.", True),   # the reference missed capitalised forms
+        ("As an AI language model, I cannot help.", True),  # the reference missed capitalised forms
         ("I'm sorry, but OPENAI policy forbids it.", True),
         ("It is IMPORTANT TO NOTE that...", True),
         ("Please note that this is a summary.", True),
@@ -93,7 +103,9 @@ def test_reference_refusal_matching_is_case_sensitive_from_the_third_character()
         assert not is_refusal(text, patterns="v0.2-reference")
     assert is_refusal("Well, as an ai language model I cannot.", patterns="v0.2-reference")
     assert is_refusal("I was trained by openai.", patterns="v0.2-reference")
-    assert is_refusal("That is illegal.", patterns="head-reference") and not is_refusal("That is Illegal.", patterns="head-reference")
+    assert is_refusal("That is illegal.", patterns="head-reference") and not is_refusal(
+        "That is Illegal.", patterns="head-reference"
+    )
 
 
 def test_reference_matching_misses_refusals_in_real_model_outputs(shared_data):
@@ -104,7 +116,9 @@ def test_reference_matching_misses_refusals_in_real_model_outputs(shared_data):
 
     folder = shared_data / "benchmarks" / "alpaca_eval"
     gpt4 = [r["output"] for r in json.loads((folder / "alpaca_eval_gpt4_1106_preview_model_outputs.json").read_text())]
-    davinci = [r["output"] for r in json.loads((folder / "alpaca_eval_text_davinci_003_model_outputs.json").read_text())]
+    davinci = [
+        r["output"] for r in json.loads((folder / "alpaca_eval_text_davinci_003_model_outputs.json").read_text())
+    ]
     flagged = lambda texts, patterns: sum(is_refusal(t, patterns) for t in texts)  # noqa: E731
     assert (len(gpt4), flagged(gpt4, "v0.2"), flagged(gpt4, "v0.2-reference")) == (805, 112, 69)
     assert (flagged(gpt4, "head"), flagged(gpt4, "head-reference")) == (129, 88)
@@ -135,7 +149,9 @@ def test_randomness_depends_only_on_seed_key_and_purpose():
 
 
 def test_fast_uid_equals_stdlib_uuid5_on_varied_texts():
-    texts = ["", " ", "ünïcødé ✓ 漢字", "x" * 100_000, "line\nbreaks\r\n", "\x00nul"] + [f"question {i}?" for i in range(2000)]
+    texts = ["", " ", "ünïcødé ✓ 漢字", "x" * 100_000, "line\nbreaks\r\n", "\x00nul"] + [
+        f"question {i}?" for i in range(2000)
+    ]
     for text in texts:
         assert uid(text) == str(uuid.uuid5(uuid.NAMESPACE_OID, text))
 
@@ -146,9 +162,16 @@ def test_refusal_matching_equals_ignorecase_matching():
     from bagel_core.refusals import PATTERNS
 
     texts = [
-        "As An Ai, I Won't Help With That.", "I'm UNABLE TO provide your data", "ViOlAtEs My rules",
-        "I DON'T HAVE PERSONAL feelings", "It is Important To Note", "Perfectly normal answer.",
-        "I can not really help with that", "LARGE LANGUAGE models", "Ünïcode ÄS AN AI text", "",
+        "As An Ai, I Won't Help With That.",
+        "I'm UNABLE TO provide your data",
+        "ViOlAtEs My rules",
+        "I DON'T HAVE PERSONAL feelings",
+        "It is Important To Note",
+        "Perfectly normal answer.",
+        "I can not really help with that",
+        "LARGE LANGUAGE models",
+        "Ünïcode ÄS AN AI text",
+        "",
     ]
     for name, patterns in PATTERNS.items():
         if name.endswith("-reference"):

@@ -8,7 +8,16 @@ import pyarrow.parquet as pq
 import pytest
 
 from bagel_core import PromptFormat, uid
-from bagel_core.rendering import PLAIN_TEXT, Renderer, collapse_blank_lines, collapse_newlines, copy_order, expand, formats_for, random_formats
+from bagel_core.rendering import (
+    PLAIN_TEXT,
+    Renderer,
+    collapse_blank_lines,
+    collapse_newlines,
+    copy_order,
+    expand,
+    formats_for,
+    random_formats,
+)
 from bagel_core.stages import WORK_SCHEMA
 from bagel_core.stages.render import run_render
 
@@ -70,14 +79,19 @@ def test_newline_rules_of_the_reference_states():
     # The reference at v0.1 / v0.2 collapsed nothing.
     rows = list(expand([{"from": "human", "value": "q"}, {"from": "gpt", "value": text}], "none"))
     assert rows[0][1] == text
-    assert list(expand([{"from": "human", "value": "q"}, {"from": "gpt", "value": text}], "blank-line-runs"))[0][1] == "a\n\nb\n\nc\n\nd"
+    assert (
+        list(expand([{"from": "human", "value": "q"}, {"from": "gpt", "value": text}], "blank-line-runs"))[0][1]
+        == "a\n\nb\n\nc\n\nd"
+    )
 
 
 def test_sft_rows_render_every_turn_in_every_selected_format():
     rows = list(Renderer(FORMATS[:2], seed=1).sft_rows("id-1", "src", MULTI, None, range(2)))
     assert [(r[2], r[4]) for r in rows] == [
-        ("f0", "Why did the chicken\n\ncross the road?"), ("f0", "To get to the other side."),
-        ("f1", "Why did the chicken\n\ncross the road?"), ("f1", "To get to the other side."),
+        ("f0", "Why did the chicken\n\ncross the road?"),
+        ("f0", "To get to the other side."),
+        ("f1", "Why did the chicken\n\ncross the road?"),
+        ("f1", "To get to the other side."),
     ]
     assert rows[1][3] == (
         "[f0]\nsystem: Be terse.\nuser: Tell me a joke.\nassistant: Why did the chicken\n\ncross the road?"
@@ -95,8 +109,21 @@ def test_plain_text_is_not_formatted_and_written_once():
 
 def test_dpo_prompt_is_rendered_and_answers_stay_raw():
     fmt = _format("g", probability=0.0)
-    rows = list(Renderer([fmt], seed=1).dpo_rows("p", "src", "Is the earth flat?", "No.\n\n\n\nIt is round.", "Yes.", "You are careful.", [0]))
-    assert rows == [("p", "src", "g", "[g]\nsystem: You are careful.\nuser: Is the earth flat?\nassistant:", "No.\n\n\n\nIt is round.", "Yes.")]
+    rows = list(
+        Renderer([fmt], seed=1).dpo_rows(
+            "p", "src", "Is the earth flat?", "No.\n\n\n\nIt is round.", "Yes.", "You are careful.", [0]
+        )
+    )
+    assert rows == [
+        (
+            "p",
+            "src",
+            "g",
+            "[g]\nsystem: You are careful.\nuser: Is the earth flat?\nassistant:",
+            "No.\n\n\n\nIt is round.",
+            "Yes.",
+        )
+    ]
 
 
 def _system_added(fmt, seed, item_id, turns=({"from": "human", "value": "hi"}, {"from": "gpt", "value": "yo"})):
@@ -151,7 +178,18 @@ def _items(n: int) -> list[dict]:
 
 
 def _pairs(n: int) -> list[dict]:
-    return [{"id": uid(f"p {i}"), "source": "pairs", "origin": "pairs", "prompt": f"Prompt {i}", "chosen": f"good {i}", "rejected": f"bad {i}", "system": "Sys." if i % 3 == 0 else None} for i in range(n)]
+    return [
+        {
+            "id": uid(f"p {i}"),
+            "source": "pairs",
+            "origin": "pairs",
+            "prompt": f"Prompt {i}",
+            "chosen": f"good {i}",
+            "rejected": f"bad {i}",
+            "system": "Sys." if i % 3 == 0 else None,
+        }
+        for i in range(n)
+    ]
 
 
 def _write_inputs(folder, items, pairs, rows_per_group=16):
@@ -249,7 +287,17 @@ def test_random_assignment_gives_k_distinct_formats_drawn_per_item(tmp_path):
 def test_dpo_chosen_newlines_cleans_chosen_only(tmp_path):
     """The reference later applied its newline rule to DPO chosen responses too, rejected left
     raw (issue 28, row 8): ``[run] dpo_chosen_newlines = true``."""
-    pairs = [{"id": uid("p"), "source": "pairs", "origin": "pairs", "prompt": "Prompt", "chosen": "a\n \n\n\nb", "rejected": "c\n\n\n\nd", "system": None}]
+    pairs = [
+        {
+            "id": uid("p"),
+            "source": "pairs",
+            "origin": "pairs",
+            "prompt": "Prompt",
+            "chosen": "a\n \n\n\nb",
+            "rejected": "c\n\n\n\nd",
+            "system": None,
+        }
+    ]
     src = _write_inputs(tmp_path / "in", [], pairs)
     for on, chosen in ((False, "a\n \n\n\nb"), (True, "a\n\nb")):
         out = tmp_path / f"out-{on}"

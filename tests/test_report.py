@@ -24,7 +24,13 @@ pytest.importorskip("matplotlib")
 
 #: Multi-turn, plain text, DPO, a filter with reasons (pippa, lmsys), rejections (gutenberg), and
 #: truthy-dpo's TruthfulQA question for a contamination match.
-SAMPLE = dict(sources="capybara,mmlu,gutenberg,pippa,lmsys_chat_1m", dpo="truthy-dpo,helpsteer", formats="all", decontaminate="ngram", sample=True)
+SAMPLE = dict(
+    sources="capybara,mmlu,gutenberg,pippa,lmsys_chat_1m",
+    dpo="truthy-dpo,helpsteer",
+    formats="all",
+    decontaminate="ngram",
+    sample=True,
+)
 BLUE, ORANGE = (0x1F, 0x77, 0xB4), (0xFF, 0x7F, 0x0E)  # matplotlib's first two colours, the bars
 
 
@@ -47,7 +53,10 @@ def test_report_is_self_contained_and_has_every_section(out):
         assert base64.b64decode(data).startswith(b"\x89PNG\r\n\x1a\n")
     for anchor in ("mixture", "lengths", "removed", "contamination", "examples"):
         assert f"id='{anchor}'" in page
-    assert report_fingerprint(out / "report.html") == __import__("json").loads((out / "manifest.json").read_text())["fingerprint"]
+    assert (
+        report_fingerprint(out / "report.html")
+        == __import__("json").loads((out / "manifest.json").read_text())["fingerprint"]
+    )
 
 
 def test_report_tables_match_the_outputs(out):
@@ -56,7 +65,7 @@ def test_report_tables_match_the_outputs(out):
     page = (out / "report.html").read_text()
     conversations = pq.read_table(out / "conversations.parquet").to_pylist()
     capybara = sum(r["source"] == "capybara" for r in conversations)
-    assert f"<tr><td>capybara</td><td class=\"n\">{capybara:,}</td>" in page
+    assert f'<tr><td>capybara</td><td class="n">{capybara:,}</td>' in page
     # Rejected and filtered, by reason, with the first example of each.
     assert "<td>gutenberg</td><td>rejected</td><td>book unavailable</td>" in page
     assert re.search(r"<td>pippa</td><td>filtered</td><td>[^<]+</td><td class=\"n\">\d+</td><td>at ", page)
@@ -97,7 +106,14 @@ def test_lengths_are_counted_per_item_and_turns_per_conversation(out):
     # Turns: assistant messages per conversation.
     turns = [sum(m["role"] == "assistant" for m in c["messages"]) for c in capybara]
     rows = {r[0]: r for r in _cells(page.split("<h3>Turns per conversation</h3>", 1)[1].split("</table>", 1)[0])}
-    assert rows["capybara"][1:] == [str(len(turns)), str(turns.count(1)), str(sum(2 <= t <= 3 for t in turns)), str(sum(t >= 4 for t in turns)), f"{np.mean(turns):.2f}", str(max(turns))]
+    assert rows["capybara"][1:] == [
+        str(len(turns)),
+        str(turns.count(1)),
+        str(sum(2 <= t <= 3 for t in turns)),
+        str(sum(t >= 4 for t in turns)),
+        f"{np.mean(turns):.2f}",
+        str(max(turns)),
+    ]
     assert max(turns) > 1
 
 
@@ -127,7 +143,11 @@ def test_token_lengths_per_item_and_format_against_a_max_length(out, tiny_llama,
     assert int(rows["capybara"][5].replace(",", "")) == max(lengths)
     over = sum(x > 64 for x in lengths)
     assert rows["capybara"][6] == (f"{over:,} ({100 * over / len(lengths):.1f}%)" if over else "0")
-    vicuna = [n(r["input"]) + n(r["output"]) for r in pq.read_table(out / "sft.parquet").to_pylist() if r["format"] == "vicuna"]
+    vicuna = [
+        n(r["input"]) + n(r["output"])
+        for r in pq.read_table(out / "sft.parquet").to_pylist()
+        if r["format"] == "vicuna"
+    ]
     rows = {r[0]: r for r in _cells(_section(page, "SFT row length per format (input + output), tokens"))}
     assert int(rows["vicuna"][2].replace(",", "")) == int(np.percentile(vicuna, 50))
 
@@ -161,7 +181,10 @@ def test_source_panels_do_not_overlap_and_leave_no_blank_band():
 
 
 def test_visible_marks_whitespace_and_escapes():
-    assert visible("a b\tc\n<d>") == 'a<span class="ws">·</span>b<span class="ws">→</span>c<span class="ws">↵</span>\n&lt;d&gt;'
+    assert (
+        visible("a b\tc\n<d>")
+        == 'a<span class="ws">·</span>b<span class="ws">→</span>c<span class="ws">↵</span>\n&lt;d&gt;'
+    )
     assert visible("x" * 10, limit=4) == 'xxxx<span class="muted"> … 6 more characters</span>'
 
 
@@ -196,15 +219,28 @@ def test_report_command_refuses_a_folder_without_output(tmp_path):
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-def _open_in_chromium(page: Path, tmp_path: Path, width: int = 1280, height: int = 3000) -> tuple[list[str], "object"]:
+def _open_in_chromium(page: Path, tmp_path: Path, width: int = 1280, height: int = 3000) -> tuple[list[str], object]:
     """Console messages Chromium logged while loading ``page``, and a screenshot of it."""
     from PIL import Image
 
     shot = tmp_path / f"{page.stem}-{width}.png"
     done = subprocess.run(
-        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--enable-logging=stderr", "--v=0", "--hide-scrollbars",
-         f"--user-data-dir={tmp_path / 'profile'}", f"--screenshot={shot}", f"--window-size={width},{height}", page.resolve().as_uri()],
-        capture_output=True, text=True, timeout=120,
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--enable-logging=stderr",
+            "--v=0",
+            "--hide-scrollbars",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            f"--screenshot={shot}",
+            f"--window-size={width},{height}",
+            page.resolve().as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert shot.exists(), done.stderr[-2000:]
     console = [line for line in done.stderr.splitlines() if ":CONSOLE" in line]
@@ -218,7 +254,10 @@ def _pixels(image, colour) -> int:
     return int((np.abs(pixels - np.array(colour, dtype=np.int16)) <= 6).all(axis=-1).sum())
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium); CI's setup installs no system packages")
+@pytest.mark.skipif(
+    CHROMIUM is None,
+    reason="Chromium is not installed (apt-get install chromium); CI's setup installs no system packages",
+)
 def test_report_loads_in_headless_chromium_with_charts_and_no_console_messages(out, tmp_path):
     console, shot = _open_in_chromium(out / "report.html", tmp_path)
     assert console == []
@@ -230,7 +269,9 @@ def test_report_loads_in_headless_chromium_with_charts_and_no_console_messages(o
 def test_the_browser_check_sees_errors_and_broken_images(tmp_path):
     """The same check on a page with a script error and a broken image fails: it can fail."""
     page = tmp_path / "broken.html"
-    page.write_text("<!doctype html><meta charset='utf-8'><img alt='x' src='data:image/png;base64,AAAA'><script>missing()</script>")
+    page.write_text(
+        "<!doctype html><meta charset='utf-8'><img alt='x' src='data:image/png;base64,AAAA'><script>missing()</script>"
+    )
     console, shot = _open_in_chromium(page, tmp_path)
     assert any("Uncaught ReferenceError: missing is not defined" in line for line in console)
     assert _pixels(shot, BLUE) == 0
@@ -244,7 +285,7 @@ MEASURE = """<script>window.addEventListener('load', () => {
 });</script>"""
 
 
-def _layout(page: Path, tmp_path: Path, width: int) -> tuple[dict, "object"]:
+def _layout(page: Path, tmp_path: Path, width: int) -> tuple[dict, object]:
     import json
 
     measured = tmp_path / f"measured-{width}.html"
@@ -261,7 +302,9 @@ def test_report_layout_at_desktop_and_narrow_widths(out, tmp_path, width):
     chart drawn inside it, headings apart; the charts' colours on screen."""
     layout, shot = _layout(out / "report.html", tmp_path, width)
     assert layout["width"] == width and layout["scroll"] <= width
-    assert len(layout["images"]) == 3 and all(w > 0.5 * min(width, 1200) - 40 and right <= width for _, right, w in layout["images"])
+    assert len(layout["images"]) == 3 and all(
+        w > 0.5 * min(width, 1200) - 40 and right <= width for _, right, w in layout["images"]
+    )
     headings = sorted(layout["headings"])
     assert all(a[1] <= b[0] for a, b in zip(headings, headings[1:]))  # no heading over another
     assert _pixels(shot, BLUE) > (5000 if width > 1000 else 1000) and _pixels(shot, ORANGE) > 100
@@ -270,6 +313,8 @@ def test_report_layout_at_desktop_and_narrow_widths(out, tmp_path, width):
 @pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed")
 def test_the_layout_check_sees_a_page_too_wide(tmp_path):
     page = tmp_path / "wide.html"
-    page.write_text("<!doctype html><meta charset='utf-8'><body><table><tr><td style='min-width:900px'>x</td></tr></table></body>")
+    page.write_text(
+        "<!doctype html><meta charset='utf-8'><body><table><tr><td style='min-width:900px'>x</td></tr></table></body>"
+    )
     layout, _ = _layout(page, tmp_path, 500)
     assert layout["scroll"] > 500

@@ -27,7 +27,11 @@ ITEMS = 3000
 
 
 def _hashes(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +85,13 @@ def test_small_corpus_runs_end_to_end_with_the_planted_counts(corpus, tmp_path):
     chosen = selection(registry)
     assert "slimorca" in chosen["source"] and "helpsteer" in chosen["dpo_builder"]
     config = RunConfig(
-        sources=chosen["source"], dpo=chosen["dpo_builder"], formats="all", decontaminate="none", data_root=root, out=tmp_path / "out", num_proc=1
+        sources=chosen["source"],
+        dpo=chosen["dpo_builder"],
+        formats="all",
+        decontaminate="none",
+        data_root=root,
+        out=tmp_path / "out",
+        num_proc=1,
     )
     manifest = run(config, registry).manifest
     selected = chosen["source"] + chosen["dpo_builder"]
@@ -95,7 +105,9 @@ def test_small_corpus_runs_end_to_end_with_the_planted_counts(corpus, tmp_path):
         assert {k: got[k] for k in ("loaded", "duplicates", "rows_written")} == expected[name], name
     # Every kind of duplicate was planted and removed from the lower-priority source.
     assert manifest["sources"]["slimorca"]["duplicates"] > plan["planted"]["slimorca"]["duplicates_of"]["slimorca"] > 0
-    assert manifest["sources"]["airoboros"]["duplicates"] == plan["planted"]["airoboros"]["duplicates_of"]["slimorca"] > 0
+    assert (
+        manifest["sources"]["airoboros"]["duplicates"] == plan["planted"]["airoboros"]["duplicates_of"]["slimorca"] > 0
+    )
     assert plan["planted"]["slimorca"]["filtered"]["refusal"] > 0
     assert plan["planted"]["airoboros"]["kept_refusals"] > 0  # airoboros has no refusal filter
 
@@ -103,8 +115,13 @@ def test_small_corpus_runs_end_to_end_with_the_planted_counts(corpus, tmp_path):
 def test_raising_a_priority_moves_the_duplicates_to_the_other_source(corpus, tmp_path):
     root, plan = corpus
     config = RunConfig(
-        sources="slimorca,mathinstruct", dpo="none", formats="vicuna", decontaminate="none", data_root=root,
-        out=tmp_path / "out", options={"source": {"slimorca": {"priority": 4}}},
+        sources="slimorca,mathinstruct",
+        dpo="none",
+        formats="vicuna",
+        decontaminate="none",
+        data_root=root,
+        out=tmp_path / "out",
+        options={"source": {"slimorca": {"priority": 4}}},
     )
     sources = run(config, load_plugins()).manifest["sources"]
     slimorca, math = plan["planted"]["slimorca"]["duplicates_of"], plan["planted"]["mathinstruct"]["duplicates_of"]

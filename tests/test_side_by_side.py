@@ -28,15 +28,21 @@ def test_exported_revision_is_the_commit_not_the_working_tree(tmp_path: Path):
     if not (ROOT / ".git").exists():
         pytest.skip("not a git checkout")
     tree = side_by_side.export_revision("HEAD", tmp_path)
-    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
+    head = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.strip()
     assert (tree / ".exported").read_text().strip() == head
-    tracked = subprocess.run(["git", "show", "HEAD:bagel_core/pipeline.py"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    tracked = subprocess.run(
+        ["git", "show", "HEAD:bagel_core/pipeline.py"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
     assert (tree / "bagel_core" / "pipeline.py").read_text() == tracked
     # The side's environment puts that tree's code first.
     code = "import bagel_core, bagel_sources_builtin; print(bagel_core.__file__); print(bagel_sources_builtin.__file__)"
     env = {**__import__("os").environ, **side_by_side.side_env(tree)}
     # (from another folder: "-c" puts the current folder first on the path)
-    printed = subprocess.run([sys.executable, "-c", code], env=env, cwd=tmp_path, capture_output=True, text=True, check=True).stdout.split()
+    printed = subprocess.run(
+        [sys.executable, "-c", code], env=env, cwd=tmp_path, capture_output=True, text=True, check=True
+    ).stdout.split()
     assert all(Path(p).is_relative_to(tree) for p in printed)
 
 
@@ -44,15 +50,36 @@ def test_same_revision_on_both_sides_writes_the_same_outputs(tmp_path: Path):
     if not (ROOT / ".git").exists():
         pytest.skip("not a git checkout")
     done = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "side_by_side.py"), "--base", "HEAD", "--items", "1500", "--rounds", "1", "--cache", str(tmp_path)],
-        capture_output=True, text=True,
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "side_by_side.py"),
+            "--base",
+            "HEAD",
+            "--items",
+            "1500",
+            "--rounds",
+            "1",
+            "--cache",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    rows = {line.split("|")[1].strip(): line for line in done.stdout.splitlines() if line.startswith("| ") and ".parquet" in line}
+    rows = {
+        line.split("|")[1].strip(): line
+        for line in done.stdout.splitlines()
+        if line.startswith("| ") and ".parquet" in line
+    }
     assert "sft.parquet" in rows and "dpo.parquet" in rows
     # HEAD may differ from the working tree in a checkout with changes; in CI's clean clone
     # they are the same code, so every file must agree.
-    clean = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True, text=True).stdout.strip() == ""
+    clean = (
+        subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True, text=True
+        ).stdout.strip()
+        == ""
+    )
     if clean:
         assert all("same rows and values" in line for line in rows.values()), done.stdout
     assert "**whole run**" in done.stdout

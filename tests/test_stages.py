@@ -85,7 +85,9 @@ def test_parallel_stages_match_serial_and_are_not_recomputed(tmp_path, start_met
     parallel = Runner(tmp_path / "p", core=[1]).run_all(stages, num_proc=2)
     serial = Runner(tmp_path / "s", core=[1]).run_all(stages, num_proc=1)
     assert [r.counts["count"] for r in parallel] == [r.counts["count"] for r in serial] == [2, 3, 4, 5]
-    assert [(r.folder / "values.json").read_text() for r in parallel] == [(r.folder / "values.json").read_text() for r in serial]
+    assert [(r.folder / "values.json").read_text() for r in parallel] == [
+        (r.folder / "values.json").read_text() for r in serial
+    ]
     # Four runs each: the parallel ones in workers (not the parent), their counts used as they came.
     runs = _calls(tmp_path / "calls")
     assert len(runs) == 8
@@ -132,7 +134,11 @@ def test_a_run_reuses_every_stage_a_change_does_not_touch(tmp_path, toy_root, to
     logs.clear()
     config.copies_per_item = 1  # a render setting: loads and dedup are reused, render is redone
     result = run(config, toy_registry, log=logs.append)
-    assert any(m.startswith("load: 3 components, 3 reused, done after") for m in logs) and "dedup: reused" in logs and any(m.startswith("render: done") for m in logs)
+    assert (
+        any(m.startswith("load: 3 components, 3 reused, done after") for m in logs)
+        and "dedup: reused" in logs
+        and any(m.startswith("render: done") for m in logs)
+    )
     assert set(result.timings) >= {"load", "dedup", "render", "write"}
     # The rendered files were moved into the output, not copied: the render folder keeps only counts.
     render = next((tmp_path / "out" / ".bagel-work" / "render").glob(f"*/{DONE}")).parent

@@ -66,15 +66,19 @@ def test_llama_factory_rule_on_the_exported_copies(bagel_sample_out, tiny_llama,
     tokenizer = AutoTokenizer.from_pretrained(tiny_llama)
     info, sft_copy, dpo_copy = export("llama-factory", bagel_sample_out, tmp_path / "lf")
     encode = lambda text: list(tokenizer(text, add_special_tokens=False)["input_ids"])
-    lf = [(encode(r["input"]) + encode(r["output"]), [0] * len(encode(r["input"])) + [1] * len(encode(r["output"])))
-          for r in pq.read_table(sft_copy).to_pylist()]
+    lf = [
+        (encode(r["input"]) + encode(r["output"]), [0] * len(encode(r["input"])) + [1] * len(encode(r["output"])))
+        for r in pq.read_table(sft_copy).to_pylist()
+    ]
     assert lf == parity.bagel_sft(tokenizer, pq.read_table(bagel_sample_out / "sft.parquet").to_pylist())
     # The rows as they are (what `template: empty` read before): no EOS, so no learning to stop.
     plain = [encode(r["output"]) for r in pq.read_table(bagel_sample_out / "sft.parquet").to_pylist()]
     assert not any(ids and ids[-1] == tokenizer.eos_token_id for ids in plain)
 
 
-@pytest.mark.skipif(not os.environ.get("BAGEL_LLAMAFACTORY_SRC"), reason="set BAGEL_LLAMAFACTORY_SRC to LLaMA-Factory's unpacked wheel")
+@pytest.mark.skipif(
+    not os.environ.get("BAGEL_LLAMAFACTORY_SRC"), reason="set BAGEL_LLAMAFACTORY_SRC to LLaMA-Factory's unpacked wheel"
+)
 def test_llama_factory_own_code(bagel_sample_out, tiny_llama):
     from transformers import AutoTokenizer
 

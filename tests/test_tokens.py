@@ -22,7 +22,9 @@ def _rows(n: int, seed: int = 0) -> pa.Table:
         for fmt in ("alpaca", "vicuna", "chatml", "llama-2"):
             rows["source"].append(f"s{i % 3}")
             rows["format"].append(fmt)
-            rows["input"].append(f"[{fmt}] question {i}: " + " ".join(rng.choice(words) for _ in range(rng.randint(1, 30))))
+            rows["input"].append(
+                f"[{fmt}] question {i}: " + " ".join(rng.choice(words) for _ in range(rng.randint(1, 30)))
+            )
             rows["output"].append(answer)
     return pa.table(rows)
 
@@ -55,6 +57,14 @@ def test_count_tokens_of_an_output_folder_with_num_proc(tiny_llama, tmp_path):
     out = tmp_path / "out"
     out.mkdir()
     pq.write_table(_rows(200, seed=1), out / "sft.parquet")
-    dpo = pa.table({"source": ["d"] * 3, "format": ["vicuna"] * 3, "prompt": ["p one", "p two", ""], "chosen": ["yes", "sure thing", "x"], "rejected": ["no", "", "y"]})
+    dpo = pa.table(
+        {
+            "source": ["d"] * 3,
+            "format": ["vicuna"] * 3,
+            "prompt": ["p one", "p two", ""],
+            "chosen": ["yes", "sure thing", "x"],
+            "rejected": ["no", "", "y"],
+        }
+    )
     pq.write_table(dpo, out / "dpo.parquet")
     assert count_tokens(out, str(tiny_llama), num_proc=2) == count_tokens(out, str(tiny_llama), num_proc=1)

@@ -6,8 +6,15 @@ from __future__ import annotations
 
 import pytest
 
-FORMATS = [("alpaca", None), ("alpaca", {"layout": "cards"}), ("vicuna", None), ("llama-2", None), ("chatml", None),
-           ("chatml", {"im_markers": True}), ("chatml", {"variant": "v0.5"})]
+FORMATS = [
+    ("alpaca", None),
+    ("alpaca", {"layout": "cards"}),
+    ("vicuna", None),
+    ("llama-2", None),
+    ("chatml", None),
+    ("chatml", {"im_markers": True}),
+    ("chatml", {"variant": "v0.5"}),
+]
 
 
 @pytest.mark.parametrize("name, options", FORMATS)
@@ -16,12 +23,14 @@ def test_trl_assistant_only_loss_trains_the_answers_only(bagel_sample_out, tiny_
     from transformers import AutoTokenizer
     from trl import SFTConfig, SFTTrainer
 
-    from bagel_core.builtin.train_common import chat_template
+    from bagel_core.builtin.train.common import chat_template
 
     tokenizer = AutoTokenizer.from_pretrained(tiny_llama)
     tokenizer.chat_template = chat_template(name, tokenizer, options)
     rows = datasets.load_dataset(str(bagel_sample_out), "conversations", split="train").select(range(40))
-    args = SFTConfig(output_dir=str(tmp_path), assistant_only_loss=True, max_length=None, report_to=["none"], use_cpu=True)
+    args = SFTConfig(
+        output_dir=str(tmp_path), assistant_only_loss=True, max_length=None, report_to=["none"], use_cpu=True
+    )
     trainer = SFTTrainer(model=str(tiny_llama), args=args, train_dataset=rows, processing_class=tokenizer)
     for row, encoded in zip(rows, trainer.train_dataset):
         trained = tokenizer.decode([t for t, label in zip(encoded["input_ids"], encoded["labels"]) if label != -100])

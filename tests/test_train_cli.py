@@ -11,7 +11,15 @@ from click.testing import CliRunner
 
 from bagel_core.cli import cli
 
-FAST = ["--max-length", "128", "--no-gradient-checkpointing", "--per-device-train-batch-size", "4", "--save-steps", "1000"]
+FAST = [
+    "--max-length",
+    "128",
+    "--no-gradient-checkpointing",
+    "--per-device-train-batch-size",
+    "4",
+    "--save-steps",
+    "1000",
+]
 
 
 def test_train_cli_run_then_sft_then_dpo(tiny_llama, tmp_path):
@@ -19,25 +27,62 @@ def test_train_cli_run_then_sft_then_dpo(tiny_llama, tmp_path):
 
     runner = CliRunner()
     data = tmp_path / "bagel-out"
-    result = runner.invoke(cli, ["run", "--sample", "--formats", "llama-2", "--decontaminate", "none", "--out", str(data), "-q"])
+    result = runner.invoke(
+        cli, ["run", "--sample", "--formats", "llama-2", "--decontaminate", "none", "--out", str(data), "-q"]
+    )
     assert result.exit_code == 0, result.output
 
     sft = tmp_path / "sft"
-    result = runner.invoke(cli, [
-        "train", "sft", "--model", str(tiny_llama), "--data", str(data), "--output-dir", str(sft),
-        "--max-steps", "3", "--learning-rate", "1e-3", "--eval-fraction", "0.05", "--eval-steps", "3",
-        "--neftune-noise-alpha", "5", *FAST,
-    ])
+    result = runner.invoke(
+        cli,
+        [
+            "train",
+            "sft",
+            "--model",
+            str(tiny_llama),
+            "--data",
+            str(data),
+            "--output-dir",
+            str(sft),
+            "--max-steps",
+            "3",
+            "--learning-rate",
+            "1e-3",
+            "--eval-fraction",
+            "0.05",
+            "--eval-steps",
+            "3",
+            "--neftune-noise-alpha",
+            "5",
+            *FAST,
+        ],
+    )
     assert result.exit_code == 0, result.output
     state = json.loads((sft / "trainer_state.json").read_text())
     assert state["global_step"] == 3 and any("eval_loss" in h for h in state["log_history"])
     assert "[INST]" in AutoTokenizer.from_pretrained(sft).chat_template  # llama-2, the default
 
     dpo = tmp_path / "dpo"
-    result = runner.invoke(cli, [
-        "train", "dpo", "--model", str(sft), "--data", str(data), "--output-dir", str(dpo),
-        "--max-steps", "2", "--beta", "0.2", "--max-prompt-length", "64", *FAST,
-    ])
+    result = runner.invoke(
+        cli,
+        [
+            "train",
+            "dpo",
+            "--model",
+            str(sft),
+            "--data",
+            str(data),
+            "--output-dir",
+            str(dpo),
+            "--max-steps",
+            "2",
+            "--beta",
+            "0.2",
+            "--max-prompt-length",
+            "64",
+            *FAST,
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert json.loads((dpo / "trainer_state.json").read_text())["global_step"] == 2
     assert (dpo / "model.safetensors").is_file()
@@ -49,11 +94,18 @@ def test_train_cli_run_then_sft_then_dpo(tiny_llama, tmp_path):
 
 def test_train_cli_options_and_light_imports():
     result = CliRunner().invoke(cli, ["train", "sft", "--help"])
-    for flag in ("--lora-target-modules", "--deepspeed", "--chat-format", "--neftune-noise-alpha", "--resume-from-checkpoint", "--attn-implementation"):
+    for flag in (
+        "--lora-target-modules",
+        "--deepspeed",
+        "--chat-format",
+        "--neftune-noise-alpha",
+        "--resume-from-checkpoint",
+        "--attn-implementation",
+    ):
         assert flag in result.output
     assert "--beta" in CliRunner().invoke(cli, ["train", "dpo", "--help"]).output
     code = (
-        "import sys, bagel_core.builtin.train_sft, bagel_core.builtin.train_dpo;"
+        "import sys, bagel_core.builtin.train.sft, bagel_core.builtin.train.dpo;"
         "print(sorted(m for m in ('torch', 'transformers', 'trl', 'peft', 'deepspeed') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

@@ -10,19 +10,28 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from bagel_core.builtin import train_common
-from bagel_core.builtin.train_dpo import DPO
-from bagel_core.builtin.train_sft import SFT
+from bagel_core.builtin.train import common as train_common
+from bagel_core.builtin.train.dpo import DPO
+from bagel_core.builtin.train.sft import SFT
 from bagel_core.cli import cli
 
 RECIPES = Path(__file__).resolve().parents[1] / "recipes"
 
 #: The DeepSpeed JSON of the v0.1 card, as printed there.
 CARD_ZERO2 = {
-    "gradient_accumulation_steps": "auto", "gradient_clipping": "auto", "train_batch_size": "auto",
-    "train_micro_batch_size_per_gpu": "auto", "bf16": {"enabled": True},
-    "zero_optimization": {"stage": 2, "contiguous_gradients": True, "overlap_comm": True, "reduce_scatter": True,
-                          "reduce_bucket_size": 5e8, "allgather_bucket_size": 5e8},
+    "gradient_accumulation_steps": "auto",
+    "gradient_clipping": "auto",
+    "train_batch_size": "auto",
+    "train_micro_batch_size_per_gpu": "auto",
+    "bf16": {"enabled": True},
+    "zero_optimization": {
+        "stage": 2,
+        "contiguous_gradients": True,
+        "overlap_comm": True,
+        "reduce_scatter": True,
+        "reduce_bucket_size": 5e8,
+        "allgather_bucket_size": 5e8,
+    },
 }
 
 
@@ -58,9 +67,27 @@ def test_train_config_file_equals_flags(captured, tmp_path):
         'multi_turn = true\nover_length = "drop"\n[args]\nadam_beta2 = 0.95\nlr_scheduler_kwargs = {min_lr = 1e-6}\n'
     )
     run("sft", "--config", str(config))
-    run("sft", "--model", "m", "--data", "d", "--learning-rate", "1e-4", "--lora", "--lora-target-modules", "q_proj",
-        "--lora-target-modules", "v_proj", "--multi-turn", "--over-length", "drop",
-        "--arg", "adam_beta2=0.95", "--arg", 'lr_scheduler_kwargs={"min_lr": 1e-6}')
+    run(
+        "sft",
+        "--model",
+        "m",
+        "--data",
+        "d",
+        "--learning-rate",
+        "1e-4",
+        "--lora",
+        "--lora-target-modules",
+        "q_proj",
+        "--lora-target-modules",
+        "v_proj",
+        "--multi-turn",
+        "--over-length",
+        "drop",
+        "--arg",
+        "adam_beta2=0.95",
+        "--arg",
+        'lr_scheduler_kwargs={"min_lr": 1e-6}',
+    )
     from_file, from_flags = captured
     assert replace(from_file, arg=()) == replace(from_flags, arg=())
     kwargs = trl_kwargs(from_file, SFT)
@@ -99,12 +126,30 @@ def test_train_config_recipes_reproduce_the_card(captured):
     # The card's SFT command, flag by flag, as trl's config receives it.
     kwargs = trl_kwargs(sft, SFT)
     card_sft = {
-        "num_train_epochs": 1, "logging_steps": 1, "save_strategy": "steps", "save_steps": 200, "save_total_limit": 5,
-        "data_seed": 42, "eval_strategy": "steps", "eval_steps": 200, "dataloader_num_workers": 3, "bf16": True,
-        "optim": "adamw_torch", "lr_scheduler_type": "linear", "max_length": 4096, "per_device_train_batch_size": 8,
-        "learning_rate": 3.5e-7, "warmup_steps": 0.005, "adam_beta2": 0.999, "max_grad_norm": 0.3,
-        "weight_decay": 0.001, "seed": 42, "report_to": ["wandb"], "activation_checkpointing": True,
-        "gradient_accumulation_steps": 4, "ddp_find_unused_parameters": False,
+        "num_train_epochs": 1,
+        "logging_steps": 1,
+        "save_strategy": "steps",
+        "save_steps": 200,
+        "save_total_limit": 5,
+        "data_seed": 42,
+        "eval_strategy": "steps",
+        "eval_steps": 200,
+        "dataloader_num_workers": 3,
+        "bf16": True,
+        "optim": "adamw_torch",
+        "lr_scheduler_type": "linear",
+        "max_length": 4096,
+        "per_device_train_batch_size": 8,
+        "learning_rate": 3.5e-7,
+        "warmup_steps": 0.005,
+        "adam_beta2": 0.999,
+        "max_grad_norm": 0.3,
+        "weight_decay": 0.001,
+        "seed": 42,
+        "report_to": ["wandb"],
+        "activation_checkpointing": True,
+        "gradient_accumulation_steps": 4,
+        "ddp_find_unused_parameters": False,
     }
     assert {k: kwargs[k] for k in card_sft} == card_sft
     assert kwargs["model_init_kwargs"]["attn_implementation"] == "flash_attention_2"
@@ -112,9 +157,17 @@ def test_train_config_recipes_reproduce_the_card(captured):
     # The card's DPO command.
     kwargs = trl_kwargs(dpo, DPO)
     card_dpo = {
-        "learning_rate": 3e-7, "per_device_train_batch_size": 2, "gradient_accumulation_steps": 4, "max_length": 4096,
-        "num_train_epochs": 3, "report_to": ["wandb"], "activation_checkpointing": True, "eval_steps": 5,
-        "save_steps": 25, "save_total_limit": 5, "beta": 0.1,
+        "learning_rate": 3e-7,
+        "per_device_train_batch_size": 2,
+        "gradient_accumulation_steps": 4,
+        "max_length": 4096,
+        "num_train_epochs": 3,
+        "report_to": ["wandb"],
+        "activation_checkpointing": True,
+        "eval_steps": 5,
+        "save_steps": 25,
+        "save_total_limit": 5,
+        "beta": 0.1,
     }
     assert {k: kwargs[k] for k in card_dpo} == card_dpo
     assert (dpo.max_prompt_length, dpo.eval_fraction, dpo.model) == (1024, 0.03, "bagel-7b-v0.1")

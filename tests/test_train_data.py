@@ -10,10 +10,11 @@ import datasets
 import pandas as pd
 import pytest
 
-from bagel_core.builtin import train_common, train_data
-from bagel_core.builtin.train_dpo import DPO
-from bagel_core.builtin.train_sft import SFT
 from bagel_core import registry
+from bagel_core.builtin.train import common as train_common
+from bagel_core.builtin.train import data as train_data
+from bagel_core.builtin.train.dpo import DPO
+from bagel_core.builtin.train.sft import SFT
 
 FORMATS = ["alpaca", "vicuna", "llama-2", "chatml"]
 CONVERSATION = [
@@ -27,7 +28,9 @@ CONVERSATION = [
 
 def sft_rows(out) -> datasets.Dataset:
     rows = train_common.read_rows(str(out), "sft.parquet")
-    return train_common.select_rows(rows, SFT.columns, SFT(SFT.Options(model="m")).usable, "sft", keep_columns=["id", "format"])
+    return train_common.select_rows(
+        rows, SFT.columns, SFT(SFT.Options(model="m")).usable, "sft", keep_columns=["id", "format"]
+    )
 
 
 def test_train_data_eval_split_keeps_items_whole(bagel_sample_out):
@@ -49,8 +52,10 @@ def test_train_data_eval_split_keeps_items_whole(bagel_sample_out):
 
 #: Every built-in format, and the variants the recipes use.
 VARIANTS = [(name, {}) for name in FORMATS] + [
-    ("alpaca", {"layout": "reference"}), ("alpaca", {"layout": "reference-v0.5"}),
-    ("chatml", {"im_markers": True}), ("chatml", {"variant": "v0.5"}),
+    ("alpaca", {"layout": "reference"}),
+    ("alpaca", {"layout": "reference-v0.5"}),
+    ("chatml", {"im_markers": True}),
+    ("chatml", {"variant": "v0.5"}),
 ]
 
 
@@ -69,10 +74,12 @@ def test_train_data_prompt_is_the_inference_token_prefix(tiny_llama, fmt_name, o
         history, answer = CONVERSATION[:turn], CONVERSATION[turn]["content"]
         prompt = fmt.render(history)  # what `bagel run` writes as the row's input
         ids, mask = train_data.sft_single(tokenizer, prompt, answer)
-        inference = tokenizer.apply_chat_template(history, add_generation_prompt=True, tokenize=True, return_dict=True)["input_ids"]
+        inference = tokenizer.apply_chat_template(history, add_generation_prompt=True, tokenize=True, return_dict=True)[
+            "input_ids"
+        ]
         assert ids[: len(inference)] == list(inference)
         assert mask == [0] * len(inference) + [1] * (len(ids) - len(inference))
-        assert tokenizer.decode(ids[len(inference):]) == answer + tokenizer.eos_token
+        assert tokenizer.decode(ids[len(inference) :]) == answer + tokenizer.eos_token
 
 
 def test_train_data_vicuna_boundary_would_merge(tiny_llama, bagel_sample_out):
@@ -93,9 +100,14 @@ def test_train_data_vicuna_boundary_would_merge(tiny_llama, bagel_sample_out):
 def test_train_data_dpo_pairs_keep_the_prompt_tokens(tiny_llama, bagel_sample_out):
     tokenizer = train_common.load_tokenizer(str(tiny_llama), "vicuna")
     rows = train_common.select_rows(
-        train_common.read_rows(str(bagel_sample_out), "dpo.parquet"), DPO.columns, DPO(DPO.Options(model="m")).usable, "dpo"
+        train_common.read_rows(str(bagel_sample_out), "dpo.parquet"),
+        DPO.columns,
+        DPO(DPO.Options(model="m")).usable,
+        "dpo",
     )
-    table, report = train_data.pair_dataset(rows, tokenizer, max_length=4096, max_prompt_length=None, over_length="drop")
+    table, report = train_data.pair_dataset(
+        rows, tokenizer, max_length=4096, max_prompt_length=None, over_length="drop"
+    )
     assert report.over == 0 and len(table) == len(rows)
     for row, pair in zip(rows, table):
         assert pair["prompt_ids"] == tokenizer(row["prompt"])["input_ids"]
@@ -118,8 +130,26 @@ def test_train_data_multi_turn_chatml_v05(tiny_llama, tmp_path):
     recipe = tmp_path / "recipe.toml"
     recipe.write_text('[format.chatml]\nvariant = "v0.5"\n')
     out = tmp_path / "out"
-    result = CliRunner().invoke(cli, ["run", "--recipe", str(recipe), "--sample", "--sources", "slimorca,capybara", "--dpo", "none",
-                                      "--formats", "chatml", "--decontaminate", "none", "--out", str(out), "-q"])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "run",
+            "--recipe",
+            str(recipe),
+            "--sample",
+            "--sources",
+            "slimorca,capybara",
+            "--dpo",
+            "none",
+            "--formats",
+            "chatml",
+            "--decontaminate",
+            "none",
+            "--out",
+            str(out),
+            "-q",
+        ],
+    )
     assert result.exit_code == 0, result.output
     tokenizer = train_common.load_tokenizer(str(tiny_llama), "chatml", str(out))
     rows = sft_rows(out)
@@ -165,7 +195,7 @@ def check_multi_turn(tokenizer, rows) -> None:
         starts = [i for i, bit in enumerate(mask) if bit and (i == 0 or not mask[i - 1])]
         for start, turn in zip(starts, turns):
             at = full.index(turn["completion"], len(turn["prompt"]))
-            assert not full[len(turn["prompt"]):at].strip()
+            assert not full[len(turn["prompt"]) : at].strip()
             context = train_data.encode_prompt(tokenizer, full[:at])
             merged = full[at - 1] == " " and ids[:start] == context[:-1]
             assert ids[:start] == context or merged
@@ -204,19 +234,31 @@ def test_train_data_pairs_over_length_keep_the_prompt_end(tiny_llama):
     tokenizer = train_common.load_tokenizer(str(tiny_llama), "vicuna")
     prompt = "Red, blue and yellow. " * 20 + "USER: What is the capital of France?\nASSISTANT: "
     rows = datasets.Dataset.from_list([{"prompt": prompt, "chosen": "Paris.", "rejected": "Rome, I think."}])
-    table, report = train_data.pair_dataset(rows, tokenizer, max_length=40, max_prompt_length=24, over_length="truncate")
+    table, report = train_data.pair_dataset(
+        rows, tokenizer, max_length=40, max_prompt_length=24, over_length="truncate"
+    )
     pair = table[0]
     assert report.truncated == 1 and len(pair["prompt_ids"]) == 24
     assert pair["prompt_ids"] == [tokenizer.bos_token_id] + tokenizer(prompt)["input_ids"][-23:]  # BOS stays first
     assert tokenizer.decode(pair["prompt_ids"]).endswith("capital of France?\nASSISTANT: ")
     assert len(pair["prompt_ids"]) + max(len(pair["chosen_ids"]), len(pair["rejected_ids"])) <= 40
-    assert len(train_data.pair_dataset(rows, tokenizer, max_length=40, max_prompt_length=24, over_length="drop")[0]) == 0
+    assert (
+        len(train_data.pair_dataset(rows, tokenizer, max_length=40, max_prompt_length=24, over_length="drop")[0]) == 0
+    )
 
 
 def test_train_data_record_in_the_output_folder(tiny_llama, bagel_sample_out, tmp_path):
     out = tmp_path / "sft"
-    opts = SFT.Options(model=str(tiny_llama), data=str(bagel_sample_out), output_dir=str(out), eval_fraction=0.1,
-                       max_length=64, over_length="drop", gradient_checkpointing=False, chat_format="llama-2")
+    opts = SFT.Options(
+        model=str(tiny_llama),
+        data=str(bagel_sample_out),
+        output_dir=str(out),
+        eval_fraction=0.1,
+        max_length=64,
+        over_length="drop",
+        gradient_checkpointing=False,
+        chat_format="llama-2",
+    )
     trainer = SFT(opts).build()
     record = json.loads((out / train_data.REPORT_FILE).read_text())
     eval_ids = set(record["eval_ids"])
@@ -237,8 +279,26 @@ def test_train_data_template_is_the_variant_the_rows_were_rendered_in(tiny_llama
     recipe = tmp_path / "recipe.toml"
     recipe.write_text("[format.chatml]\nim_markers = true\n")
     out = tmp_path / "out"
-    result = CliRunner().invoke(cli, ["run", "--recipe", str(recipe), "--sample", "--sources", "slimorca", "--dpo", "none",
-                                      "--formats", "chatml", "--decontaminate", "none", "--out", str(out), "-q"])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "run",
+            "--recipe",
+            str(recipe),
+            "--sample",
+            "--sources",
+            "slimorca",
+            "--dpo",
+            "none",
+            "--formats",
+            "chatml",
+            "--decontaminate",
+            "none",
+            "--out",
+            str(out),
+            "-q",
+        ],
+    )
     assert result.exit_code == 0, result.output
     tokenizer = train_common.load_tokenizer(str(tiny_llama), "chatml", str(out))
     assert "<|im_start|>" in tokenizer.chat_template
@@ -268,7 +328,9 @@ def test_train_data_warns_when_rows_were_rendered_with_other_special_tokens(tiny
     tokenizer = AutoTokenizer.from_pretrained(other)
     tokenizer.eos_token = "<pad>"
     tokenizer.save_pretrained(other)
-    warning = train_common.check_special_tokens(str(bagel_sample_out / "sft.parquet"), AutoTokenizer.from_pretrained(other))
+    warning = train_common.check_special_tokens(
+        str(bagel_sample_out / "sft.parquet"), AutoTokenizer.from_pretrained(other)
+    )
     assert "rendered with BOS/EOS '<s>'/'</s>'" in warning and "'<s>'/'<pad>'" in warning and "--tokenizer" in warning
 
 
@@ -282,8 +344,17 @@ def test_train_data_sft_holds_out_the_dpo_eval_items(tiny_llama, bagel_sample_ou
     leaked = set(dpo_eval) & sft_ids
     assert leaked
     out = tmp_path / "sft"
-    trainer = SFT(SFT.Options(model=str(tiny_llama), data=str(bagel_sample_out), output_dir=str(out), eval_fraction=0.1,
-                              hold_out_dpo_eval=0.5, chat_format="llama-2", gradient_checkpointing=False)).build()
+    trainer = SFT(
+        SFT.Options(
+            model=str(tiny_llama),
+            data=str(bagel_sample_out),
+            output_dir=str(out),
+            eval_fraction=0.1,
+            hold_out_dpo_eval=0.5,
+            chat_format="llama-2",
+            gradient_checkpointing=False,
+        )
+    ).build()
     record = json.loads((out / train_data.REPORT_FILE).read_text())
     assert record["held_out_ids"] == dpo_eval
     trained = set(trainer.train_dataset["id"]) | set(trainer.eval_dataset["id"])

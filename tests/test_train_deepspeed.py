@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from bagel_core.builtin import deepspeed_configs
+from bagel_core.builtin.train import deepspeed_configs as deepspeed_configs
 
 
 @pytest.mark.parametrize("name, stage", [("zero2", 2), ("zero3", 3)])
@@ -17,8 +17,12 @@ def test_train_deepspeed_builtin_configs_are_accepted(name, stage, tmp_path):
 
     config = json.loads(json.dumps(deepspeed_configs.resolve(name)))  # plain JSON, as a file would be
     args = TrainingArguments(
-        output_dir=str(tmp_path), per_device_train_batch_size=2, gradient_accumulation_steps=4, bf16=False,
-        max_grad_norm=0.3, report_to=[],
+        output_dir=str(tmp_path),
+        per_device_train_batch_size=2,
+        gradient_accumulation_steps=4,
+        bf16=False,
+        max_grad_norm=0.3,
+        report_to=[],
     )
     hf = HfTrainerDeepSpeedConfig(config)
     hf.trainer_config_process(args)  # fills the "auto" values from the training arguments
@@ -39,8 +43,12 @@ class _Model:
 def test_train_deepspeed_zero2_matches_the_cards():
     zero = deepspeed_configs.ZERO2["zero_optimization"]
     assert zero == {
-        "stage": 2, "contiguous_gradients": True, "overlap_comm": True, "reduce_scatter": True,
-        "reduce_bucket_size": 5e8, "allgather_bucket_size": 5e8,
+        "stage": 2,
+        "contiguous_gradients": True,
+        "overlap_comm": True,
+        "reduce_scatter": True,
+        "reduce_bucket_size": 5e8,
+        "allgather_bucket_size": 5e8,
     }
     assert deepspeed_configs.ZERO2["bf16"] == {"enabled": "auto"}
 

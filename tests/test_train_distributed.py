@@ -13,15 +13,31 @@ from pathlib import Path
 import pandas as pd
 
 HERE = Path(__file__).parent
-ROWS = [{"input": f"USER: What is {a} plus {b}?\nASSISTANT: ", "output": f"{a + b}."} for a, b in
-        [(1, 2), (2, 3), (3, 4), (4, 5), (5, 6), (6, 7), (7, 8), (8, 9)]]
+ROWS = [
+    {"input": f"USER: What is {a} plus {b}?\nASSISTANT: ", "output": f"{a + b}."}
+    for a, b in [(1, 2), (2, 3), (3, 4), (4, 5), (5, 6), (6, 7), (7, 8), (8, 9)]
+]
 
 
 def launch(nproc: int, model: Path, data: Path, out: Path) -> subprocess.CompletedProcess:
-    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", str(nproc),
-               str(HERE / "train_rank.py"), str(model), str(data), str(out)]
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1",
-           "PYTHONPATH": os.pathsep.join([*sys.path[:1], os.environ.get("PYTHONPATH", "")])}
+    command = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc-per-node",
+        str(nproc),
+        str(HERE / "train_rank.py"),
+        str(model),
+        str(data),
+        str(out),
+    ]
+    env = {
+        **os.environ,
+        "HF_HUB_OFFLINE": "1",
+        "OMP_NUM_THREADS": "1",
+        "PYTHONPATH": os.pathsep.join([*sys.path[:1], os.environ.get("PYTHONPATH", "")]),
+    }
     return subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
 
 
@@ -46,7 +62,7 @@ def test_a_trainer_outside_the_launchers_world_is_one_line(monkeypatch):
 
     import pytest
 
-    from bagel_core.builtin.train_common import TrainingSetupError, check_world_size
+    from bagel_core.builtin.train.common import TrainingSetupError, check_world_size
 
     monkeypatch.setenv("WORLD_SIZE", "2")
     check_world_size(SimpleNamespace(world_size=2, device="cpu"))

@@ -10,23 +10,43 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from bagel_core.builtin import train_common
-from bagel_core.builtin.train_dpo import DPO
-from bagel_core.builtin.train_sft import SFT
+from bagel_core.builtin.train import common as train_common
+from bagel_core.builtin.train.dpo import DPO
+from bagel_core.builtin.train.sft import SFT
 
 PAIRS = [
-    {"prompt": "USER: What causes the seasons on Earth?\nASSISTANT: ", "chosen": "The tilt of Earth's axis.", "rejected": "The distance to the sun."},
-    {"prompt": "USER: Name three primary colors.\nASSISTANT: ", "chosen": "Red, blue and yellow.", "rejected": "Green, purple and orange."},
-    {"prompt": "USER: What is the capital of France?\nASSISTANT: ", "chosen": "The capital of France is Paris.", "rejected": "I cannot answer that."},
+    {
+        "prompt": "USER: What causes the seasons on Earth?\nASSISTANT: ",
+        "chosen": "The tilt of Earth's axis.",
+        "rejected": "The distance to the sun.",
+    },
+    {
+        "prompt": "USER: Name three primary colors.\nASSISTANT: ",
+        "chosen": "Red, blue and yellow.",
+        "rejected": "Green, purple and orange.",
+    },
+    {
+        "prompt": "USER: What is the capital of France?\nASSISTANT: ",
+        "chosen": "The capital of France is Paris.",
+        "rejected": "I cannot answer that.",
+    },
     {"prompt": "USER: What is two plus three?\nASSISTANT: ", "chosen": "Five.", "rejected": "Seven, or maybe six."},
 ]
 
 
 def fast(model: Path, data: Path, out: Path, **overrides) -> DPO.Options:
     values = dict(
-        model=str(model), data=str(data), output_dir=str(out), max_length=128, gradient_checkpointing=False,
-        lr_scheduler_type="constant", warmup_ratio=0.0, learning_rate=1e-3, save_steps=1000,
-        per_device_train_batch_size=4, chat_format="llama-2",
+        model=str(model),
+        data=str(data),
+        output_dir=str(out),
+        max_length=128,
+        gradient_checkpointing=False,
+        lr_scheduler_type="constant",
+        warmup_ratio=0.0,
+        learning_rate=1e-3,
+        save_steps=1000,
+        per_device_train_batch_size=4,
+        chat_format="llama-2",
     )
     return DPO.Options(**{**values, **overrides})
 
@@ -57,7 +77,7 @@ def test_train_dpo_raises_the_reward_margin(tiny_llama, dpo_data, tmp_path, caps
     assert (out / "model.safetensors").is_file()
 
 
-def logits(model, tokenizer) -> "torch.Tensor":
+def logits(model, tokenizer) -> torch.Tensor:
     import torch
 
     ids = tokenizer([p["prompt"] + p["chosen"] for p in PAIRS], return_tensors="pt", padding=True)
@@ -68,20 +88,32 @@ def logits(model, tokenizer) -> "torch.Tensor":
 
 def test_train_dpo_lora_on_a_lora_sft_reloads_exactly(tiny_llama, dpo_data, tmp_path):
     import torch
+    from click.testing import CliRunner
     from peft import AutoPeftModelForCausalLM
     from transformers import AutoModelForCausalLM
-    from click.testing import CliRunner
 
     from bagel_core.cli import cli
 
     sft_data = tmp_path / "sft.parquet"
     pd.DataFrame([{"input": p["prompt"], "output": p["chosen"]} for p in PAIRS]).to_parquet(sft_data)
     sft_out = tmp_path / "sft"
-    SFT(SFT.Options(
-        model=str(tiny_llama), data=str(sft_data), output_dir=str(sft_out), max_steps=2, max_length=128,
-        gradient_checkpointing=False, lora=True, lora_r=4, chat_format="llama-2", save_steps=1000,
-        learning_rate=1e-2, lr_scheduler_type="constant", warmup_ratio=0.0,
-    )).train()
+    SFT(
+        SFT.Options(
+            model=str(tiny_llama),
+            data=str(sft_data),
+            output_dir=str(sft_out),
+            max_steps=2,
+            max_length=128,
+            gradient_checkpointing=False,
+            lora=True,
+            lora_r=4,
+            chat_format="llama-2",
+            save_steps=1000,
+            learning_rate=1e-2,
+            lr_scheduler_type="constant",
+            warmup_ratio=0.0,
+        )
+    ).train()
 
     # DPO trains a new adapter on the SFT adapter merged into its base, saved in the output
     # folder; the LoRA reference is that model with the new adapter disabled.
@@ -141,11 +173,44 @@ def test_train_dpo_from_an_adapter_under_accelerate_launch(tiny_llama, dpo_data,
         shutil.copy(tiny_llama / name, adapter / name)
     out = tmp_path / "dpo"
     accelerate = Path(sys.executable).with_name("accelerate")
-    command = [str(accelerate), "launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1", "--mixed_precision", "no",
-               "--dynamo_backend", "no", "-m", "bagel_core", "train", "dpo", "--model", str(adapter), "--data", str(dpo_data),
-               "--output-dir", str(out), "--max-steps", "1", "--max-length", "128", "--lora", "--lora-r", "4",
-               "--no-gradient-checkpointing", "--save-steps", "1000", "--per-device-train-batch-size", "2"]
-    result = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    command = [
+        str(accelerate),
+        "launch",
+        "--multi_gpu",
+        "--num_processes",
+        "2",
+        "--num_machines",
+        "1",
+        "--mixed_precision",
+        "no",
+        "--dynamo_backend",
+        "no",
+        "-m",
+        "bagel_core",
+        "train",
+        "dpo",
+        "--model",
+        str(adapter),
+        "--data",
+        str(dpo_data),
+        "--output-dir",
+        str(out),
+        "--max-steps",
+        "1",
+        "--max-length",
+        "128",
+        "--lora",
+        "--lora-r",
+        "4",
+        "--no-gradient-checkpointing",
+        "--save-steps",
+        "1000",
+        "--per-device-train-batch-size",
+        "2",
+    ]
+    result = subprocess.run(
+        command, capture_output=True, text=True, cwd=tmp_path, env={**os.environ, "HF_HUB_OFFLINE": "1"}
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     config = json.loads((out / "adapter_config.json").read_text())
     assert config["base_model_name_or_path"] == str((out / train_common.MERGED_BASE).resolve())

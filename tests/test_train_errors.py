@@ -14,20 +14,30 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from bagel_core.builtin import train_common, train_export
-from bagel_core.builtin.train_sft import SFT
+from bagel_core.builtin.train import common as train_common
+from bagel_core.builtin.train import export as train_export
+from bagel_core.builtin.train.sft import SFT
 from bagel_core.cli import cli
 
 
-@pytest.mark.parametrize("flags, message", [
-    (["--report-to", "wandb"], "--report-to wandb needs the wandb package: pip install wandb"),
-    (["--report-to", "none,tensorboard"], "--report-to tensorboard needs the tensorboard package"),
-    (["--attn-implementation", "flash_attention_2"], "--attn-implementation flash_attention_2 needs the flash_attn package"),
-    (["--deepspeed", "zero2"], "--deepspeed runs under a distributed launcher: accelerate launch"),
-    (["--model", "/nowhere/model"], "--model /nowhere/model: no such model folder"),
-    (["--model", "./missing"], "--model ./missing: no such model folder"),
-    (["--lora", "--push-to-hub", "me/x"], "the adapter would not load from the Hub; train without --push-to-hub, then: bagel train merge"),
-])
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        (["--report-to", "wandb"], "--report-to wandb needs the wandb package: pip install wandb"),
+        (["--report-to", "none,tensorboard"], "--report-to tensorboard needs the tensorboard package"),
+        (
+            ["--attn-implementation", "flash_attention_2"],
+            "--attn-implementation flash_attention_2 needs the flash_attn package",
+        ),
+        (["--deepspeed", "zero2"], "--deepspeed runs under a distributed launcher: accelerate launch"),
+        (["--model", "/nowhere/model"], "--model /nowhere/model: no such model folder"),
+        (["--model", "./missing"], "--model ./missing: no such model folder"),
+        (
+            ["--lora", "--push-to-hub", "me/x"],
+            "the adapter would not load from the Hub; train without --push-to-hub, then: bagel train merge",
+        ),
+    ],
+)
 def test_train_errors_are_one_line(tiny_llama, tmp_path, monkeypatch, flags, message):
     import importlib.util
 
@@ -36,7 +46,17 @@ def test_train_errors_are_one_line(tiny_llama, tmp_path, monkeypatch, flags, mes
     monkeypatch.delenv("LOCAL_RANK", raising=False)
     data = tmp_path / "sft.parquet"
     pd.DataFrame([{"input": "USER: Hi\nASSISTANT: ", "output": "Hello."}]).to_parquet(data)
-    args = ["train", "sft", "--model", str(tiny_llama), "--data", str(data), "--output-dir", str(tmp_path / "o"), *flags]
+    args = [
+        "train",
+        "sft",
+        "--model",
+        str(tiny_llama),
+        "--data",
+        str(data),
+        "--output-dir",
+        str(tmp_path / "o"),
+        *flags,
+    ]
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 1
     lines = result.output.strip().splitlines()
@@ -50,20 +70,43 @@ def test_train_errors_deepspeed_under_a_launcher_passes_the_check(tiny_llama, mo
 
 def test_train_logs_are_quiet_by_default(tiny_llama, tmp_path):
     data = tmp_path / "sft.parquet"
-    pd.DataFrame([{"input": f"USER: What is {i} plus {i}?\nASSISTANT: ", "output": f"{2 * i}."} for i in range(8)]).to_parquet(data)
-    command = [sys.executable, "-m", "bagel_core", "train", "sft", "--model", str(tiny_llama), "--data", str(data),
-               "--max-steps", "3", "--max-length", "64", "--no-gradient-checkpointing", "--save-steps", "1000",
-               "--eval-fraction", "0.25"]
+    pd.DataFrame(
+        [{"input": f"USER: What is {i} plus {i}?\nASSISTANT: ", "output": f"{2 * i}."} for i in range(8)]
+    ).to_parquet(data)
+    command = [
+        sys.executable,
+        "-m",
+        "bagel_core",
+        "train",
+        "sft",
+        "--model",
+        str(tiny_llama),
+        "--data",
+        str(data),
+        "--max-steps",
+        "3",
+        "--max-length",
+        "64",
+        "--no-gradient-checkpointing",
+        "--save-steps",
+        "1000",
+        "--eval-fraction",
+        "0.25",
+    ]
     env = {**os.environ, "PYTHONWARNINGS": "default"}
     saved = f"saved the model, tokenizer and training state (trainer_state.json, bagel_data.json) to {tmp_path / 'q'}"
-    quiet = subprocess.run([*command, "--output-dir", str(tmp_path / "q"), "-q"], capture_output=True, text=True, env=env, cwd=tmp_path)
+    quiet = subprocess.run(
+        [*command, "--output-dir", str(tmp_path / "q"), "-q"], capture_output=True, text=True, env=env, cwd=tmp_path
+    )
     assert quiet.returncode == 0, quiet.stderr
     # -q: the metrics trl logs (a line per logging step and eval, and the summary), then where the result is.
     assert quiet.stderr.strip() == saved, quiet.stderr
     lines = quiet.stdout.strip().splitlines()
     assert len(lines) == 7 and all(line.startswith("{'") for line in lines), quiet.stdout
     # By default also the trainer's progress bar with its ETA (tqdm's [elapsed<remaining]), no warnings.
-    bar = subprocess.run([*command, "--output-dir", str(tmp_path / "q")], capture_output=True, text=True, env=env, cwd=tmp_path)
+    bar = subprocess.run(
+        [*command, "--output-dir", str(tmp_path / "q")], capture_output=True, text=True, env=env, cwd=tmp_path
+    )
     assert bar.returncode == 0, bar.stderr
     assert re.search(r"\d+/3 \[\d\d:\d\d<\d\d:\d\d", bar.stderr) and bar.stderr.strip().endswith(saved), bar.stderr
     assert "warn" not in bar.stderr.lower(), bar.stderr
@@ -119,10 +162,22 @@ def test_train_push_to_hub_sends_the_model_only(tiny_llama, tmp_path, monkeypatc
     url = train_export.push_model(str(out), "me/bagel-sft", private=True)
     assert url == "https://huggingface.co/me/bagel-sft"
     (create, repo, kwargs), (upload, repo2, sent) = FakeHub.calls
-    assert (create, repo, kwargs) == ("create_repo", "me/bagel-sft", {"repo_type": "model", "private": True, "exist_ok": True})
+    assert (create, repo, kwargs) == (
+        "create_repo",
+        "me/bagel-sft",
+        {"repo_type": "model", "private": True, "exist_ok": True},
+    )
     assert (upload, repo2, sent["repo_type"]) == ("upload_folder", "me/bagel-sft", "model")
-    assert sent["files"] == sorted(["config.json", "generation_config.json", "model.safetensors", "tokenizer.json",
-                                    "tokenizer_config.json", "trainer_state.json"])
+    assert sent["files"] == sorted(
+        [
+            "config.json",
+            "generation_config.json",
+            "model.safetensors",
+            "tokenizer.json",
+            "tokenizer_config.json",
+            "trainer_state.json",
+        ]
+    )
 
     # An adapter on a local base model would not load from the Hub: a clear error, nothing sent.
     adapter = tmp_path / "adapter"

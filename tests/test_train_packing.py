@@ -5,14 +5,25 @@ from __future__ import annotations
 
 from collections import Counter
 
-from bagel_core.builtin import train_common
-from bagel_core.builtin.train_sft import SFT
+from bagel_core.builtin.train import common as train_common
+from bagel_core.builtin.train.sft import SFT
 
 
 def test_train_packing_keeps_rows_and_masks(tiny_llama, bagel_sample_out, tmp_path):
-    common = dict(model=str(tiny_llama), data=str(bagel_sample_out), output_dir=str(tmp_path / "p"), max_length=256,
-                  over_length="drop", gradient_checkpointing=False, chat_format="chatml", multi_turn=True,
-                  save_steps=1000, max_steps=2, per_device_train_batch_size=2, learning_rate=1e-3)
+    common = dict(
+        model=str(tiny_llama),
+        data=str(bagel_sample_out),
+        output_dir=str(tmp_path / "p"),
+        max_length=256,
+        over_length="drop",
+        gradient_checkpointing=False,
+        chat_format="chatml",
+        multi_turn=True,
+        save_steps=1000,
+        max_steps=2,
+        per_device_train_batch_size=2,
+        learning_rate=1e-3,
+    )
     plain = SFT(SFT.Options(**common)).build()
     opts = SFT.Options(**common, packing=True)
     packed = SFT(opts).build()
@@ -26,7 +37,7 @@ def test_train_packing_keeps_rows_and_masks(tiny_llama, bagel_sample_out, tmp_pa
         assert len(row["input_ids"]) <= 256 and sum(row["seq_lengths"]) == len(row["input_ids"])
         start = 0
         for n in row["seq_lengths"]:
-            segments[labelled(row["input_ids"][start:start + n], row["labels"][start:start + n])] += 1
+            segments[labelled(row["input_ids"][start : start + n], row["labels"][start : start + n])] += 1
             start += n
     # The same sequences with the same labels (-100 on every prompt token), only grouped.
     assert segments == rows

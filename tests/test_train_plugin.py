@@ -10,7 +10,6 @@ import subprocess
 import sys
 
 import pandas as pd
-
 from engine_fixtures import REPO
 
 DOC = (REPO / "docs" / "training.md").read_text()
@@ -51,7 +50,7 @@ def test_a_trainer_without_a_model_runs_through_bagel_train(tmp_path):
 
 def test_the_public_module_names_the_base_classes():
     import bagel_core.train as public
-    from bagel_core.builtin import train_common
+    from bagel_core.builtin.train import common as train_common
 
     assert public.TrlTrainer is train_common.TrlTrainer and public.TrainOptions is train_common.TrainOptions
     assert "TrlTrainer" in public.__all__ and "Trainer" in public.__all__

@@ -10,21 +10,30 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from bagel_core.builtin import train_common
-from bagel_core.builtin.train_sft import SFT
+from bagel_core.builtin.train import common as train_common
+from bagel_core.builtin.train.sft import SFT
 
-QA = [
-    {"input": f"USER: What is {i} plus {i}?\nASSISTANT: ", "output": f"{i} plus {i} is {2 * i}."} for i in range(7)
-]
+QA = [{"input": f"USER: What is {i} plus {i}?\nASSISTANT: ", "output": f"{i} plus {i} is {2 * i}."} for i in range(7)]
 PLAIN = {"input": "", "output": "Red leaves drift and fall."}
-MALFORMED = [{"input": "USER: Empty answer?\nASSISTANT: ", "output": ""}, {"input": "USER: No answer?\nASSISTANT: ", "output": None}]
+MALFORMED = [
+    {"input": "USER: Empty answer?\nASSISTANT: ", "output": ""},
+    {"input": "USER: No answer?\nASSISTANT: ", "output": None},
+]
 
 
 def fast(model: Path, data: Path, out: Path, **overrides) -> SFT.Options:
     """Options for a seconds-long CPU run."""
     values = dict(
-        model=str(model), data=str(data), output_dir=str(out), max_length=128, gradient_checkpointing=False,
-        lr_scheduler_type="constant", warmup_ratio=0.0, learning_rate=3e-3, save_steps=1000, logging_steps=1,
+        model=str(model),
+        data=str(data),
+        output_dir=str(out),
+        max_length=128,
+        gradient_checkpointing=False,
+        lr_scheduler_type="constant",
+        warmup_ratio=0.0,
+        learning_rate=3e-3,
+        save_steps=1000,
+        logging_steps=1,
     )
     return SFT.Options(**{**values, **overrides})
 
@@ -62,7 +71,7 @@ def test_train_sft_masks_the_input_and_overfits(tiny_llama, sft_data, tmp_path, 
         masked = next(i for i, label in enumerate(labels) if label != -100)
         assert masked == len(prompt_ids) and ids[:masked] == prompt_ids
         trained = [label for label in labels[masked:] if label != -100]
-        assert trained == ids[masked:masked + len(trained)]
+        assert trained == ids[masked : masked + len(trained)]
         assert trained == tokenizer(row["output"], add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
     plain_labels = batch["labels"].tolist()[7]
     assert plain_labels[0] == -100 and plain_labels[1] != -100  # plain text: only BOS is masked
@@ -78,7 +87,9 @@ def test_train_sft_masks_the_input_and_overfits(tiny_llama, sft_data, tmp_path, 
     # It writes the BOS the tokenizer adds to a row, so tokenize=True gives the trained ids.
     assert saved.chat_template == "{{- bos_token -}}" + fmt.chat_template()
     messages = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi?"}]
-    assert saved.apply_chat_template(messages, tokenize=False, add_generation_prompt=True) == "<s>" + fmt.render(messages)
+    assert saved.apply_chat_template(messages, tokenize=False, add_generation_prompt=True) == "<s>" + fmt.render(
+        messages
+    )
     ids = saved.apply_chat_template(messages, add_generation_prompt=True, return_dict=True)["input_ids"]
     assert list(ids) == saved(fmt.render(messages))["input_ids"]
     assert AutoModelForCausalLM.from_pretrained(out).config.num_hidden_layers == 2
@@ -90,8 +101,18 @@ def test_train_sft_lora_saves_an_adapter_that_loads(tiny_llama, sft_data, tmp_pa
     from transformers import AutoModelForCausalLM
 
     out = tmp_path / "lora"
-    opts = fast(tiny_llama, sft_data, out, max_steps=4, lora=True, lora_r=4, lora_alpha=8,
-                lora_target_modules=("q_proj,v_proj",), learning_rate=1e-2, chat_format="llama-2")
+    opts = fast(
+        tiny_llama,
+        sft_data,
+        out,
+        max_steps=4,
+        lora=True,
+        lora_r=4,
+        lora_alpha=8,
+        lora_target_modules=("q_proj,v_proj",),
+        learning_rate=1e-2,
+        chat_format="llama-2",
+    )
     SFT(opts).train()
     assert (out / "adapter_config.json").is_file() and (out / "adapter_model.safetensors").is_file()
     assert not (out / "model.safetensors").exists()

@@ -2,15 +2,15 @@
 as any third-party plugin. Only class definitions are imported here: heavy libraries load when
 a component is used."""
 
-from ..hookspecs import hookimpl
+from bagel_core.hookspecs import hookimpl
 
 
 @hookimpl
 def register_decontaminators(register):
     """The embedding, n-gram and code decontaminators register here."""
-    from .decontaminate_code import CodeDecontaminator
-    from .decontaminate_embedding import EmbeddingDecontaminator
-    from .decontaminate_ngram import NgramDecontaminator
+    from bagel_core.builtin.decontaminate.code import CodeDecontaminator
+    from bagel_core.builtin.decontaminate.embedding import EmbeddingDecontaminator
+    from bagel_core.builtin.decontaminate.ngram import NgramDecontaminator
 
     register(CodeDecontaminator)
     register(EmbeddingDecontaminator)
@@ -20,9 +20,9 @@ def register_decontaminators(register):
 @hookimpl
 def register_dedupers(register):
     """The exact (uuid5 id), minhash and semantic (near-duplicate) dedupers register here."""
-    from .dedup_exact import ExactDeduper
-    from .dedup_minhash import MinHashDeduper
-    from .dedup_semantic import SemanticDeduper
+    from bagel_core.builtin.dedup.exact import ExactDeduper
+    from bagel_core.builtin.dedup.minhash import MinHashDeduper
+    from bagel_core.builtin.dedup.semantic import SemanticDeduper
 
     register(ExactDeduper)
     register(MinHashDeduper)
@@ -32,9 +32,9 @@ def register_dedupers(register):
 @hookimpl
 def register_trainers(register):
     """The sft, dpo, orpo and kto trainers register here."""
-    from .train_dpo import DPO
-    from .train_prefs import KTO, ORPO
-    from .train_sft import SFT
+    from bagel_core.builtin.train.dpo import DPO
+    from bagel_core.builtin.train.prefs import KTO, ORPO
+    from bagel_core.builtin.train.sft import SFT
 
     register(SFT)
     register(DPO)

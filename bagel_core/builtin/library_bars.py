@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from contextlib import contextmanager, redirect_stderr
-from typing import Iterator
 
 
 @contextmanager

@@ -12,4 +12,6 @@ from ..records import RECORD_SCHEMA
 #: What flows between stages: the record schema plus ``origin``, the component that loaded it.
 WORK_SCHEMA = RECORD_SCHEMA.append(pa.field("origin", pa.string()))
 SFT_WORK_SCHEMA = pa.schema([WORK_SCHEMA.field(n) for n in ("id", "source", "origin", "conversations", "text")])
-DPO_WORK_SCHEMA = pa.schema([WORK_SCHEMA.field(n) for n in ("id", "source", "origin", "prompt", "chosen", "rejected", "system")])
+DPO_WORK_SCHEMA = pa.schema(
+    [WORK_SCHEMA.field(n) for n in ("id", "source", "origin", "prompt", "chosen", "rejected", "system")]
+)

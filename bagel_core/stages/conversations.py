@@ -55,5 +55,10 @@ def write_conversations(in_dir: Path, out: Path) -> dict[str, dict[str, int]]:
             skipped.update(batch.filter(pc.invert(has)).column("origin").to_pylist())
             rows.update(kept.column("origin").to_pylist())
             if kept.num_rows:
-                sink.write(pa.table([kept.column("id"), kept.column("source"), as_messages(kept.column("conversations"))], schema=CONVERSATIONS_SCHEMA))
+                sink.write(
+                    pa.table(
+                        [kept.column("id"), kept.column("source"), as_messages(kept.column("conversations"))],
+                        schema=CONVERSATIONS_SCHEMA,
+                    )
+                )
     return {origin: {"rows": rows[origin], "plain text": skipped[origin]} for origin in set(rows) | set(skipped)}

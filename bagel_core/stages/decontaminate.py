@@ -8,21 +8,22 @@ id matched by any of them is removed. ``dry_run`` writes the report and removes 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, ClassVar, Iterator, Optional, Sequence
+from typing import Any, ClassVar
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from ..console import progress
 from ..components import BenchmarkText, Decontaminator, Match, Query
+from ..console import progress
+from ..containment import PluginExit, contained, who
 from ..context import LoadContext
 from ..data import DatasetUnavailable
-from ..readers import MalformedFile, RowFailure
-from ..containment import PluginExit, contained, who
 from ..processes import cores, in_order, limit_threads, start_context, worker_pool
+from ..readers import MalformedFile, RowFailure
 from ..storage import ParquetSink, iter_batches
 from . import DPO_WORK_SCHEMA, SFT_WORK_SCHEMA
 from .runner import Stage
@@ -61,9 +62,17 @@ def _queries(sft: Path, dpo: Path) -> Iterator[tuple[list[Query], list[str]]]:
             queries.append(Query(item_id, source, human[0], human, answers))
             origins.append(origin)
         yield queries, origins
-    for batch in iter_batches(dpo, columns=["id", "source", "origin", "prompt", "chosen", "rejected"], batch_size=QUERY_BATCH):
+    for batch in iter_batches(
+        dpo, columns=["id", "source", "origin", "prompt", "chosen", "rejected"], batch_size=QUERY_BATCH
+    ):
         ids, sources, origins, prompts, chosen, rejected = (batch.column(i).to_pylist() for i in range(6))
-        yield [Query(i, s, p, (p,), tuple(a for a in (c, r) if a)) for i, s, p, c, r in zip(ids, sources, prompts, chosen, rejected)], origins
+        yield (
+            [
+                Query(i, s, p, (p,), tuple(a for a in (c, r) if a))
+                for i, s, p, c, r in zip(ids, sources, prompts, chosen, rejected)
+            ],
+            origins,
+        )
 
 
 #: What the report holds instead of the text of a set with ``redact_text`` (and instead of the
@@ -79,8 +88,15 @@ def withhold(found: list[list[Match]], redacted: frozenset[str]) -> list[list[Ma
     quoting = {m.id for matches in found for m in matches if m.benchmark in redacted}
     if not quoting:
         return found
-    return [[replace(m, text=WITHHELD, benchmark_text=WITHHELD if m.benchmark in redacted else m.benchmark_text) if m.id in quoting else m
-             for m in matches] for matches in found]
+    return [
+        [
+            replace(m, text=WITHHELD, benchmark_text=WITHHELD if m.benchmark in redacted else m.benchmark_text)
+            if m.id in quoting
+            else m
+            for m in matches
+        ]
+        for matches in found
+    ]
 
 
 def withheld_ids(contamination: Path) -> set[str]:
@@ -106,7 +122,7 @@ def withhold_duplicates(report: Path, dest: Path, withheld: set[str], schema: pa
 
 
 #: A decontaminator to build: (class, options, cache dir).
-Spec = tuple[type[Decontaminator], Any, Optional[Path]]
+Spec = tuple[type[Decontaminator], Any, Path | None]
 
 
 def _indexed(specs: Sequence[Spec], benchmarks: Sequence[BenchmarkText]) -> list[Decontaminator]:
@@ -146,8 +162,9 @@ def _worker_search(queries: list[Query]) -> list[list[Match]]:
     return _search(_WORKER["instances"], queries)
 
 
-def _batches(specs: Sequence[Spec], benchmarks: Sequence[BenchmarkText], sft: Path, dpo: Path,
-             num_proc: int) -> Iterator[tuple[list[Query], list[str], list[list[Match]]]]:
+def _batches(
+    specs: Sequence[Spec], benchmarks: Sequence[BenchmarkText], sft: Path, dpo: Path, num_proc: int
+) -> Iterator[tuple[list[Query], list[str], list[list[Match]]]]:
     """Each batch of queries with its origins and matches, in order: searched here, or in
     ``num_proc`` worker processes that each index the benchmarks once (a bounded window of
     batches in flight keeps memory flat)."""
@@ -160,7 +177,9 @@ def _batches(specs: Sequence[Spec], benchmarks: Sequence[BenchmarkText], sft: Pa
     # which a forked child can not use.
     threads = max(1, cores() // num_proc)
     with worker_pool(num_proc, start_context("spawn"), _start_worker, (specs, benchmarks, threads)) as pool:
-        for (queries, origins), found in in_order(lambda batch: pool.submit(_worker_search, batch[0]), _queries(sft, dpo), 4 * num_proc):
+        for (queries, origins), found in in_order(
+            lambda batch: pool.submit(_worker_search, batch[0]), _queries(sft, dpo), 4 * num_proc
+        ):
             yield queries, origins, found
 
 
@@ -181,8 +200,13 @@ def run_decontaminate(
     by_origin: dict[str, Counter] = {}
     by_benchmark: Counter = Counter()
     total = sum(pq.read_metadata(p).num_rows for p in (in_dir / "sft.parquet", in_dir / "dpo.parquet") if p.exists())
-    with ParquetSink(out_dir / "contamination.parquet", CONTAMINATION_SCHEMA) as report, progress("decontaminate", total=total, disable=quiet) as shown:
-        for queries, origins, found in _batches(decontaminators, benchmarks, in_dir / "sft.parquet", in_dir / "dpo.parquet", num_proc):
+    with (
+        ParquetSink(out_dir / "contamination.parquet", CONTAMINATION_SCHEMA) as report,
+        progress("decontaminate", total=total, disable=quiet) as shown,
+    ):
+        for queries, origins, found in _batches(
+            decontaminators, benchmarks, in_dir / "sft.parquet", in_dir / "dpo.parquet", num_proc
+        ):
             origin_of = dict(zip((q.id for q in queries), origins))
             found = withhold(found, redacted) if redacted else found
             for matches in found:
@@ -249,8 +273,13 @@ def benchmark_texts(cls: type, options: Any, data: Any, seed: int) -> tuple[list
         raise BenchmarkError(f"{label} failed: {type(exc).__name__}: {exc}") from exc
     rejected = ctx.counts.rejected
     if not texts:
-        why = "; ".join(f"{reason}: {n} (first at {ctx.counts.examples.get(reason, {}).get('at', '?')})" for reason, n in rejected.most_common())
-        raise BenchmarkError(f"{label}: no text to decontaminate against" + (f", every row rejected ({why})" if why else ""))
+        why = "; ".join(
+            f"{reason}: {n} (first at {ctx.counts.examples.get(reason, {}).get('at', '?')})"
+            for reason, n in rejected.most_common()
+        )
+        raise BenchmarkError(
+            f"{label}: no text to decontaminate against" + (f", every row rejected ({why})" if why else "")
+        )
     # No example rows: they would copy test items into the published manifest.
     return texts, {"texts": len(texts), "rejected": dict(rejected)}
 
@@ -290,5 +319,7 @@ class DecontaminateStage(Stage):
             texts.extend(found)
             if cls.redact_text:
                 redacted.update({cls.name} | {t.benchmark for t in found})
-        counts = run_decontaminate(specs, texts, inputs[0], folder, self.dry_run, self.quiet, self.num_proc, frozenset(redacted))
+        counts = run_decontaminate(
+            specs, texts, inputs[0], folder, self.dry_run, self.quiet, self.num_proc, frozenset(redacted)
+        )
         return counts | {"benchmarks": sets}

@@ -26,9 +26,10 @@ removed item beside the item it duplicates, with their similarity) and ``counts.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, ClassVar, Collection, Literal, Mapping, Optional, Sequence
+from typing import Any, ClassVar, Literal
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -66,7 +67,7 @@ SHARED_IDS = "shared-ids"
 
 #: id of a DPO-only pair -> (the builder that made it, the origins whose SFT items with that id
 #: it removes; ``None``: every origin).
-Blocked = dict[str, tuple[str, Optional[frozenset[str]]]]
+Blocked = dict[str, tuple[str, frozenset[str] | None]]
 
 
 def _is_blocked(item_id: str, origin: str, blocked: Blocked) -> bool:
@@ -103,7 +104,7 @@ class _Scan:
     groups: list[list[pa.Table]]
 
     @classmethod
-    def read(cls, shards: Sequence[Path]) -> "_Scan":
+    def read(cls, shards: Sequence[Path]) -> _Scan:
         groups = []
         for shard in shards:
             file = pq.ParquetFile(shard)
@@ -112,12 +113,18 @@ class _Scan:
             light = []
             for g in range(file.num_row_groups):
                 t = file.read_row_group(g, columns=["id", "source", "origin", turn_leaf])
-                valid = lambda name, g=g: _valid(file, paths, g, name)  # noqa: E731
-                light.append(pa.table({
-                    "id": t["id"], "source": t["source"], "origin": t["origin"],
-                    "is_sft": pc.or_(pc.is_valid(t["conversations"]), valid("text")),
-                    "in_dpo": valid("prompt"),
-                }))
+                valid = lambda name, g=g, file=file, paths=paths: _valid(file, paths, g, name)  # noqa: E731
+                light.append(
+                    pa.table(
+                        {
+                            "id": t["id"],
+                            "source": t["source"],
+                            "origin": t["origin"],
+                            "is_sft": pc.or_(pc.is_valid(t["conversations"]), valid("text")),
+                            "in_dpo": valid("prompt"),
+                        }
+                    )
+                )
             groups.append(light)
         return cls(shards, groups)
 
@@ -142,7 +149,7 @@ def _valid(file: pq.ParquetFile, paths: list[str], group: int, name: str) -> pa.
     return pc.is_valid(file.read_row_group(group, columns=[name])[name])
 
 
-def _pair_ids(shards: Sequence[Path], twins: Optional[Mapping[str, Collection[str]]] = None) -> Blocked:
+def _pair_ids(shards: Sequence[Path], twins: Mapping[str, Collection[str]] | None = None) -> Blocked:
     """The DPO pairs of ``shards``: id -> (origin, the origins ``twins`` names for it)."""
     ids: Blocked = {}
     for shard in shards:
@@ -193,7 +200,9 @@ class _Texts(Sequence[str]):
         return iter(self._all())
 
 
-def _find(dedupers: Sequence[Deduper], scan: _Scan, masks: list[list[pa.Array]], scope: str) -> dict[int, tuple[str, int, float]]:
+def _find(
+    dedupers: Sequence[Deduper], scan: _Scan, masks: list[list[pa.Array]], scope: str
+) -> dict[int, tuple[str, int, float]]:
     """Run the chain over the scope: removed position -> (deduper, kept position, similarity)."""
     removed: dict[int, tuple[str, int, float]] = {}
     for deduper in dedupers:
@@ -217,7 +226,14 @@ def _find(dedupers: Sequence[Deduper], scan: _Scan, masks: list[list[pa.Array]],
                 if part.num_rows:
                     read = lambda s=s, g=g, rows=rows: scan.texts(s, g, rows, scope)  # noqa: E731
                     with contained(who(type(deduper))):
-                        deduper.add(DedupBatch(list(positions), part.column("id").to_pylist(), part.column("origin").to_pylist(), _Texts(part.num_rows, read)))
+                        deduper.add(
+                            DedupBatch(
+                                list(positions),
+                                part.column("id").to_pylist(),
+                                part.column("origin").to_pylist(),
+                                _Texts(part.num_rows, read),
+                            )
+                        )
         with contained(who(type(deduper))):
             found = {d.position: d for d in deduper.duplicates()}
         for d in found.values():
@@ -255,7 +271,9 @@ def _role(shared_ids: Mapping[str, SharedIds], label: str, origin: str) -> str:
     return shared_ids.get(label) or shared_ids.get(origin) or "both"
 
 
-def _owners(scan: _Scan, sft_masks: list[list[pa.Array]], shared_ids: Mapping[str, SharedIds]) -> tuple[dict[str, tuple[str, str, str]], set[tuple[str, str]]]:
+def _owners(
+    scan: _Scan, sft_masks: list[list[pa.Array]], shared_ids: Mapping[str, SharedIds]
+) -> tuple[dict[str, tuple[str, str, str]], set[tuple[str, str]]]:
     """``shared`` scope: id -> (scope, source label, origin) of its first item or pair that adds
     ids, in priority order, for the ids found in both scopes (only those can clash; DPO ids are
     few); and the (id, origin) of the items that only check and came before their id's owner
@@ -269,7 +287,13 @@ def _owners(scan: _Scan, sft_masks: list[list[pa.Array]], shared_ids: Mapping[st
     for shard, masks in zip(scan.groups, sft_masks):
         for light, mask in zip(shard, masks):
             sft, dpo = mask.to_pylist(), light["in_dpo"].to_pylist()
-            for item_id, label, origin, s, d in zip(light.column("id").to_pylist(), light.column("source").to_pylist(), light.column("origin").to_pylist(), sft, dpo):
+            for item_id, label, origin, s, d in zip(
+                light.column("id").to_pylist(),
+                light.column("source").to_pylist(),
+                light.column("origin").to_pylist(),
+                sft,
+                dpo,
+            ):
                 if item_id not in pair_ids or item_id in owners or not (s or d):
                     continue
                 role = _role(shared_ids, label, origin)
@@ -286,8 +310,8 @@ def run_dedup(
     make_dedupers: Callable[[], Sequence[Deduper]],
     scope: DedupScope = "separate",
     dpo_only: Sequence[Path] = (),
-    twins: Optional[Mapping[str, Collection[str]]] = None,
-    shared_ids: Optional[Mapping[str, SharedIds]] = None,
+    twins: Mapping[str, Collection[str]] | None = None,
+    shared_ids: Mapping[str, SharedIds] | None = None,
 ) -> dict:
     """Dedup ``shards`` (already in priority order) into ``out_dir``; ``make_dedupers`` gives a
     fresh chain per scope; ``scope = "shared"`` adds one set of known ids across both;
@@ -320,12 +344,17 @@ def run_dedup(
         removed[current] = _find(dedupers, scan, masks[current], current) if dedupers else {}
     del scan
     needed = {current: {kept for _, kept, _ in r.values()} for current, r in removed.items()}
-    kept_rows: dict[str, dict[int, tuple[str, str, str]]] = {current: {} for current in SCOPES}  # position -> id, origin, text
+    kept_rows: dict[str, dict[int, tuple[str, str, str]]] = {
+        current: {} for current in SCOPES
+    }  # position -> id, origin, text
     start = dict.fromkeys(SCOPES, 0)
     # The report lists SFT removals, then DPO ones: the DPO ones (pairs are few) wait here.
     later: list[pa.Table] = []
-    with ParquetSink(out_dir / REPORT, REPORT_SCHEMA) as report, \
-            ParquetSink(out_dir / "sft.parquet", SCOPES["sft"]) as sft_sink, ParquetSink(out_dir / "dpo.parquet", SCOPES["dpo"]) as dpo_sink:
+    with (
+        ParquetSink(out_dir / REPORT, REPORT_SCHEMA) as report,
+        ParquetSink(out_dir / "sft.parquet", SCOPES["sft"]) as sft_sink,
+        ParquetSink(out_dir / "dpo.parquet", SCOPES["dpo"]) as dpo_sink,
+    ):
         sinks = {"sft": sft_sink, "dpo": dpo_sink}
         for s, shard in enumerate(shards):
             file = pq.ParquetFile(shard)
@@ -342,7 +371,11 @@ def run_dedup(
                     if hits:
                         # The texts of the report's rows only (most rows are neither).
                         hit = part.take(pa.array(hits, pa.int64()))
-                        ids, origins, texts = hit.column("id").to_pylist(), hit.column("origin").to_pylist(), texts_of(hit, current)
+                        ids, origins, texts = (
+                            hit.column("id").to_pylist(),
+                            hit.column("origin").to_pylist(),
+                            texts_of(hit, current),
+                        )
                         rows = []
                         for j, i in enumerate(hits):
                             p = positions[i]
@@ -352,8 +385,22 @@ def run_dedup(
                                 name, kept, similarity = gone[p]
                                 kept_id, kept_origin, kept_text = kept_rows[current][kept]
                                 count(current, origins[j], name, kept_origin)
-                                rows.append((current, ids[j], origins[j], name, similarity, kept_id, kept_origin, texts[j], kept_text))
-                        found = pa.Table.from_pylist([dict(zip(REPORT_SCHEMA.names, r)) for r in rows], schema=REPORT_SCHEMA)
+                                rows.append(
+                                    (
+                                        current,
+                                        ids[j],
+                                        origins[j],
+                                        name,
+                                        similarity,
+                                        kept_id,
+                                        kept_origin,
+                                        texts[j],
+                                        kept_text,
+                                    )
+                                )
+                        found = pa.Table.from_pylist(
+                            [dict(zip(REPORT_SCHEMA.names, r)) for r in rows], schema=REPORT_SCHEMA
+                        )
                         if current == "sft":
                             report.write(found)
                         else:
@@ -368,20 +415,38 @@ def run_dedup(
         origin: {
             "sft": c["sft"],
             "dpo": c["dpo"],
-            "by_deduper": {name: {"sft": n["sft"], "dpo": n["dpo"], "lost_to": dict(sorted(lost_to[origin][name].items()))} for name, n in sorted(by_deduper[origin].items())},
+            "by_deduper": {
+                name: {"sft": n["sft"], "dpo": n["dpo"], "lost_to": dict(sorted(lost_to[origin][name].items()))}
+                for name, n in sorted(by_deduper[origin].items())
+            },
         }
         for origin, c in sorted(by_origin.items())
     }
     return counts
 
 
-def _drop_owned_elsewhere(part: pa.Table, scope: str, owners: dict[str, tuple[str, str, str]], count, shared_ids: Mapping[str, SharedIds], early: set[tuple[str, str]]) -> pa.Table:
+def _drop_owned_elsewhere(
+    part: pa.Table,
+    scope: str,
+    owners: dict[str, tuple[str, str, str]],
+    count,
+    shared_ids: Mapping[str, SharedIds],
+    early: set[tuple[str, str]],
+) -> pa.Table:
     """``part`` without the rows whose id the other scope owns under another source label
     (rows of loaders that do not check the set, or checked it before the owner came, are kept)."""
     keep = []
-    for item_id, label, origin in zip(part.column("id").to_pylist(), part.column("source").to_pylist(), part.column("origin").to_pylist()):
+    for item_id, label, origin in zip(
+        part.column("id").to_pylist(), part.column("source").to_pylist(), part.column("origin").to_pylist()
+    ):
         owner = owners.get(item_id)
-        lost = owner is not None and owner[0] not in (scope, "both") and owner[1] != label and _role(shared_ids, label, origin) in ("check", "both") and (item_id, origin) not in early
+        lost = (
+            owner is not None
+            and owner[0] not in (scope, "both")
+            and owner[1] != label
+            and _role(shared_ids, label, origin) in ("check", "both")
+            and (item_id, origin) not in early
+        )
         if lost:
             count(scope, origin, SHARED_IDS, owner[2])
         keep.append(not lost)
@@ -428,4 +493,6 @@ class DedupStage(Stage):
                     made.append(cls(options, cache_dir=self.cache_root / cls.name))
             return made
 
-        return run_dedup(shards, folder, make, self.scope, [shards[i] for i in self.dpo_only], self.twins, self.shared_ids)
+        return run_dedup(
+            shards, folder, make, self.scope, [shards[i] for i in self.dpo_only], self.twins, self.shared_ids
+        )

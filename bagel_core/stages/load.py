@@ -10,9 +10,10 @@ so each row is converted once and memory holds ids, never all records.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Any, ClassVar, Iterator, Optional
+from typing import Any, ClassVar
 
 import numpy as np
 import pyarrow as pa
@@ -46,11 +47,11 @@ class Caps:
     """The caps that apply to one loader."""
 
     #: At most this many records (``None``: no cap); per stratum with ``per_stratum``.
-    max_items: Optional[int] = None
+    max_items: int | None = None
     per_stratum: bool = False
     #: Run-level: a loader keeping at least ``global_cap`` records keeps ``global_sample``.
-    global_cap: Optional[int] = None
-    global_sample: Optional[int] = None
+    global_cap: int | None = None
+    global_sample: int | None = None
 
     @property
     def any(self) -> bool:
@@ -65,11 +66,11 @@ class Limits:
     each, so one huge conversation would otherwise cost memory and output quadratic in its size."""
 
     #: Turns of a conversation (system turn included); ``None``: no limit.
-    max_turns: Optional[int] = None
+    max_turns: int | None = None
     #: Characters of all the texts of a record; ``None``: no limit.
-    max_chars: Optional[int] = None
+    max_chars: int | None = None
     #: Seconds a loader may take over one row (reading and converting it); ``None``: no limit.
-    item_time_limit: Optional[float] = None
+    item_time_limit: float | None = None
 
 
 @dataclass
@@ -79,7 +80,7 @@ class LoadTask:
     cls: type[Loader]
     options: Any
     seed: int
-    data_root: Optional[Path]
+    data_root: Path | None
     sample: bool
     shard: Path
     quiet: bool = True
@@ -90,7 +91,7 @@ class LoadTask:
         return DataAccess.for_component(self.cls, self.data_root, self.sample)
 
 
-def _table(records: list[dict], origin: str, strata: Optional[list[Optional[str]]] = None) -> pa.Table:
+def _table(records: list[dict], origin: str, strata: list[str | None] | None = None) -> pa.Table:
     columns = {name: [r.get(name) for r in records] for name in RECORD_FIELDS}
     columns["origin"] = [origin] * len(records)
     if strata is None:
@@ -99,7 +100,9 @@ def _table(records: list[dict], origin: str, strata: Optional[list[Optional[str]
     return pa.Table.from_pydict(columns, schema=SPILL_SCHEMA)
 
 
-def _write(sink: ParquetSink, buffer: list[dict], origin: str, strata: Optional[list[Optional[str]]], ctx: LoadContext) -> int:
+def _write(
+    sink: ParquetSink, buffer: list[dict], origin: str, strata: list[str | None] | None, ctx: LoadContext
+) -> int:
     """Write ``buffer`` to ``sink``; returns how many records were written. A record holding a
     lone surrogate (half of a UTF-16 pair, which a plugin's own ``json.loads`` of a ``\\ud800``
     escape gives; no UTF-8 text can hold it) is rejected here, where Arrow fails to encode it,
@@ -127,7 +130,7 @@ def _unencodable(record: dict, ctx: LoadContext) -> bool:
 LONE_SURROGATE = "lone surrogate"
 
 
-def records(component: Loader, ctx: LoadContext, timer: Optional[ItemTimer] = None) -> Iterator[tuple[Optional[str], Record]]:
+def records(component: Loader, ctx: LoadContext, timer: ItemTimer | None = None) -> Iterator[tuple[str | None, Record]]:
     """``(stratum, record)`` for every record ``component`` emits, after its :meth:`setup`: from
     its own :meth:`load` if it overrides it (no strata), else from ``rows``/``convert``, reading
     ``stratum(row)`` for rows that converted when the loader is stratified. ``timer`` bounds
@@ -172,7 +175,7 @@ _END = object()
 TIME_LIMIT = "time limit"
 
 
-def _valid(record: dict, ctx: LoadContext, limits: Optional["Limits"] = None) -> bool:
+def _valid(record: dict, ctx: LoadContext, limits: Limits | None = None) -> bool:
     """Whether ``record`` is valid and within ``limits``; an invalid one is counted in ``ctx``
     under its reason, with the record as the plugin made it as the example."""
     reason = validate_record(record) or (limits and _over(record, limits))
@@ -181,13 +184,17 @@ def _valid(record: dict, ctx: LoadContext, limits: Optional["Limits"] = None) ->
     return not reason
 
 
-def _over(record: dict, limits: "Limits") -> Optional[str]:
+def _over(record: dict, limits: Limits) -> str | None:
     """``too many turns`` / ``too long`` when ``record`` (a valid one) exceeds ``limits``."""
     turns = record.get("conversations")
     if limits.max_turns is not None and turns is not None and len(turns) > limits.max_turns:
         return TOO_MANY_TURNS
     if limits.max_chars is not None:
-        texts = [t["value"] for t in turns] if turns is not None else [record.get(k) for k in ("text", "prompt", "chosen", "rejected", "system")]
+        texts = (
+            [t["value"] for t in turns]
+            if turns is not None
+            else [record.get(k) for k in ("text", "prompt", "chosen", "rejected", "system")]
+        )
         if sum(len(t) for t in texts if t) > limits.max_chars:
             return TOO_LONG
     return None
@@ -202,11 +209,13 @@ def validated(records: Iterator[dict], ctx: LoadContext) -> Iterator[dict]:
     return (record for record in records if _valid(record, ctx))
 
 
-def _valid_pairs(pairs: Iterator[tuple[Optional[str], dict]], ctx: LoadContext, limits: Optional["Limits"] = None) -> Iterator[tuple[Optional[str], dict]]:
+def _valid_pairs(
+    pairs: Iterator[tuple[str | None, dict]], ctx: LoadContext, limits: Limits | None = None
+) -> Iterator[tuple[str | None, dict]]:
     return ((stratum, record) for stratum, record in pairs if _valid(record, ctx, limits))
 
 
-def load_records(component: Loader, ctx: LoadContext, caps: "Caps | None" = None) -> list[Record]:
+def load_records(component: Loader, ctx: LoadContext, caps: Caps | None = None) -> list[Record]:
     """The valid records of ``component`` as the load stage keeps them, caps applied, in memory:
     for previews and tests of small data."""
     pairs = list(_valid_pairs(records(component, ctx), ctx))
@@ -216,7 +225,9 @@ def load_records(component: Loader, ctx: LoadContext, caps: "Caps | None" = None
     return [pairs[i][1] for i in keep]
 
 
-def kept_rows(ids: list[str], strata: list[Optional[str]], caps: Caps, seed: int, component: str, ctx: LoadContext) -> list[int]:
+def kept_rows(
+    ids: list[str], strata: list[str | None], caps: Caps, seed: int, component: str, ctx: LoadContext
+) -> list[int]:
     """Indices (in arrival order) of the records the caps keep; the rest are counted as filtered
     under ``cap`` / ``global cap``. Draws match ``ctx.bottom_k`` / ``ctx.stratified_sample`` of
     the same component, so a cap gives the same records whichever way it is asked for."""
@@ -229,7 +240,7 @@ def kept_rows(ids: list[str], strata: list[Optional[str]], caps: Caps, seed: int
                 sample.offer(ids[i], i)
             keep = sample.items()
         elif caps.per_stratum:
-            samples: dict[Optional[str], rng.BottomK[int]] = {}
+            samples: dict[str | None, rng.BottomK[int]] = {}
             for i in keep:
                 if strata[i] not in samples:
                     samples[strata[i]] = rng.BottomK(n, seed, f"{component}:cap:{strata[i]}")
@@ -255,13 +266,15 @@ def kept_rows(ids: list[str], strata: list[Optional[str]], caps: Caps, seed: int
 def _write_capped(spill: Path, shard: Path, caps: Caps, seed: int, component: str, ctx: LoadContext) -> int:
     """Copy the records of ``spill`` that ``caps`` keep into ``shard``; returns how many."""
     columns = pq.read_table(spill, columns=["id", "stratum"])
-    keep = kept_rows(columns.column("id").to_pylist(), columns.column("stratum").to_pylist(), caps, seed, component, ctx)
+    keep = kept_rows(
+        columns.column("id").to_pylist(), columns.column("stratum").to_pylist(), caps, seed, component, ctx
+    )
     mask = np.zeros(columns.num_rows, dtype=bool)
     mask[keep] = True
     offset = 0
     with ParquetSink(shard, WORK_SCHEMA) as sink:
         for batch in iter_batches(spill):
-            part = mask[offset:offset + batch.num_rows]
+            part = mask[offset : offset + batch.num_rows]
             offset += batch.num_rows
             if part.any():
                 sink.write(pa.Table.from_batches([batch]).filter(pa.array(part)).drop_columns(["stratum"]))
@@ -272,7 +285,7 @@ def _label(cls: type[Loader]) -> str:
     return f"{cls.kind.replace('_', ' ')} {cls.name!r} ({cls.__module__})"
 
 
-def _guarded(component: Loader, ctx: LoadContext, timer: Optional[ItemTimer] = None) -> Iterator[tuple[Optional[str], dict]]:
+def _guarded(component: Loader, ctx: LoadContext, timer: ItemTimer | None = None) -> Iterator[tuple[str | None, dict]]:
     """The component's ``(stratum, record)`` pairs; whatever it raises is its failure, named as
     such (``sys.exit()`` in it included). Errors of writing the shard (a full disk) are raised
     outside this generator and are not blamed on it."""
@@ -290,7 +303,9 @@ def _guarded(component: Loader, ctx: LoadContext, timer: Optional[ItemTimer] = N
             raise LoadError(str(exc)) from None
         except ItemTimeout:
             after = f"after {ctx.where()}" if ctx.where() else "at the start"
-            raise LoadError(f"{label} took longer than item_time_limit = {timer.seconds if timer else '?'}s reading its rows ({after})") from None
+            raise LoadError(
+                f"{label} took longer than item_time_limit = {timer.seconds if timer else '?'}s reading its rows ({after})"
+            ) from None
         except OSError as exc:
             if is_environment(exc) or is_environment(exc.__cause__):
                 raise  # a full disk is not the component's fault
@@ -298,7 +313,9 @@ def _guarded(component: Loader, ctx: LoadContext, timer: Optional[ItemTimer] = N
         except (DatasetUnavailable, MalformedFile) as exc:  # their messages say it all
             raise LoadError(f"{label} failed: {exc}") from exc
         except RecursionError as exc:
-            raise LoadError(f"{label} failed on {ctx.where() or 'a row'}: data nested too deeply to handle ({exc})") from exc
+            raise LoadError(
+                f"{label} failed on {ctx.where() or 'a row'}: data nested too deeply to handle ({exc})"
+            ) from exc
         except Exception as exc:
             raise LoadError(f"{label} failed: {type(exc).__name__}: {exc}") from exc
         yield pair
@@ -328,8 +345,11 @@ def run_load(task: LoadTask) -> LoadCounts:
     capped = task.caps.any
     target = task.shard.with_name(task.shard.stem + ".uncapped.parquet") if capped else task.shard
     buffer: list[dict] = []
-    strata: list[Optional[str]] = []
-    with ParquetSink(target, SPILL_SCHEMA if capped else WORK_SCHEMA) as sink, item_time_limit(task.limits.item_time_limit) as timer:
+    strata: list[str | None] = []
+    with (
+        ParquetSink(target, SPILL_SCHEMA if capped else WORK_SCHEMA) as sink,
+        item_time_limit(task.limits.item_time_limit) as timer,
+    ):
         for stratum, record in _valid_pairs(_guarded(component, ctx, timer), ctx, task.limits):
             buffer.append(record)
             strata.append(stratum)

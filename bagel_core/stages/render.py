@@ -8,17 +8,18 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from collections.abc import Sequence
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, ClassVar, Optional, Sequence
+from typing import Any, ClassVar
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ..console import progress
 from ..components import PromptFormat, SpecialTokens
+from ..console import progress
 from ..containment import contained, who
 from ..processes import in_order, worker_pool
 from ..records import DPO_SCHEMA, SFT_SCHEMA
@@ -51,7 +52,9 @@ def _set_state(state: dict) -> None:
     _STATE.update(state)
 
 
-def _render_group(kind: str, path: str, group: int, ranks: Optional[np.ndarray], spill: Optional[str] = None) -> tuple["pa.Table | str", Counter]:
+def _render_group(
+    kind: str, path: str, group: int, ranks: np.ndarray | None, spill: str | None = None
+) -> tuple[pa.Table | str, Counter]:
     """Render one row group into output columns: a table, or, when its rendered text passes
     :data:`SPILL_CHARS`, the path ``spill`` of a scratch parquet file holding it (written in
     parts of about that size, so memory stays bounded whatever the items).
@@ -81,7 +84,7 @@ def _render_group(kind: str, path: str, group: int, ranks: Optional[np.ndarray],
     outputs: list[str] = []
     output_of: list[int] = []
     slot: dict[int, int] = {}  # id(output string) -> its index in outputs
-    sink: Optional[ParquetSink] = None
+    sink: ParquetSink | None = None
     per_item = np.zeros(len(ids), dtype=np.int64)  # rows written per item
     if kind != "sft":
         chosen = table.column("chosen")
@@ -96,11 +99,19 @@ def _render_group(kind: str, path: str, group: int, ranks: Optional[np.ndarray],
         else:
             tail = [chosen.take(items), table.column("rejected").take(items)]
         rendered_array = pa.array(rendered, pa.string())
-        columns = [table.column("id").take(items), table.column("source").take(items), names.take(pa.array(format_of, pa.int32())), rendered_array, *tail]
+        columns = [
+            table.column("id").take(items),
+            table.column("source").take(items),
+            names.take(pa.array(format_of, pa.int32())),
+            rendered_array,
+            *tail,
+        ]
         if kind == "sft":  # trl's names for the same two arrays (see SFT_SCHEMA)
             columns += [rendered_array, tail[0]]
         per_item[:] += np.bincount(np.asarray(item_of, dtype=np.int64), minlength=len(ids))
-        return pa.Table.from_arrays([c.combine_chunks() if isinstance(c, pa.ChunkedArray) else c for c in columns], schema=schema)
+        return pa.Table.from_arrays(
+            [c.combine_chunks() if isinstance(c, pa.ChunkedArray) else c for c in columns], schema=schema
+        )
 
     def add(i: int, index: int, text: str) -> None:
         nonlocal held, sink
@@ -135,7 +146,7 @@ def _render_group(kind: str, path: str, group: int, ranks: Optional[np.ndarray],
                 which = which_of(i, item_id)
                 for index, text in renderer.dpo_parts(item_id, prompts[i], systems[i], which):
                     add(i, index, text)
-        result: "pa.Table | str" = part()
+        result: pa.Table | str = part()
         if sink is not None:
             sink.write(result)
             sink.close()
@@ -168,17 +179,40 @@ def render_file(kind: str, src: Path, dest: Path, num_proc: int, quiet: bool) ->
     renderer: Renderer = _STATE["renderer"]
     copies = _STATE["copies"]
     pf = pq.ParquetFile(src)
-    ranks = _ranks(kind, src, renderer.seed) if copies < len(renderer.formats) and _STATE["assignment"] == "spread" else None
+    ranks = (
+        _ranks(kind, src, renderer.seed)
+        if copies < len(renderer.formats) and _STATE["assignment"] == "spread"
+        else None
+    )
     offsets = np.cumsum([0] + [pf.metadata.row_group(g).num_rows for g in range(pf.num_row_groups)])
-    tasks = [(kind, str(src), g, None if ranks is None else ranks[offsets[g]:offsets[g + 1]], str(dest.with_name(f".{kind}-{g}.spill.parquet")))
-             for g in range(pf.num_row_groups)]
+    tasks = [
+        (
+            kind,
+            str(src),
+            g,
+            None if ranks is None else ranks[offsets[g] : offsets[g + 1]],
+            str(dest.with_name(f".{kind}-{g}.spill.parquet")),
+        )
+        for g in range(pf.num_row_groups)
+    ]
     written: Counter = Counter()
     schema = SFT_SCHEMA if kind == "sft" else DPO_SCHEMA
     shown = progress(f"render {kind}", total=pf.metadata.num_rows, disable=quiet)
     parallel = num_proc > 1 and len(tasks) > 1
-    with shown, ParquetSink(dest, schema, rows_per_group=100_000) as sink, (worker_pool(min(num_proc, len(tasks)), initializer=_set_state, initargs=(dict(_STATE),)) if parallel else nullcontext()) as pool:
-        results = in_order(lambda t: pool.submit(_render_group, *t), tasks, 2 * num_proc) if parallel else \
-            ((t, _render_group(*t)) for t in tasks)
+    with (
+        shown,
+        ParquetSink(dest, schema, rows_per_group=100_000) as sink,
+        (
+            worker_pool(min(num_proc, len(tasks)), initializer=_set_state, initargs=(dict(_STATE),))
+            if parallel
+            else nullcontext()
+        ) as pool,
+    ):
+        results = (
+            in_order(lambda t: pool.submit(_render_group, *t), tasks, 2 * num_proc)
+            if parallel
+            else ((t, _render_group(*t)) for t in tasks)
+        )
         for task, (table, counts) in results:
             if isinstance(table, str):  # spilled: copied part by part, then removed
                 spilled = pq.ParquetFile(table)
@@ -195,7 +229,7 @@ def render_file(kind: str, src: Path, dest: Path, num_proc: int, quiet: bool) ->
 def run_render(
     formats: Sequence[PromptFormat],
     seed: int,
-    copies_per_item: Optional[int],
+    copies_per_item: int | None,
     in_dir: Path,
     out_dir: Path,
     num_proc: int = 1,
@@ -212,8 +246,17 @@ def run_render(
     """
     copies = len(formats) if copies_per_item is None else copies_per_item
     if formats and not 1 <= copies <= len(formats):
-        raise ValueError(f"--copies-per-item must be between 1 and the number of formats ({len(formats)}), got {copies}")
-    _set_state(dict(renderer=Renderer(formats, seed, newlines), copies=copies, assignment=assignment, dpo_chosen_newlines=dpo_chosen_newlines))
+        raise ValueError(
+            f"--copies-per-item must be between 1 and the number of formats ({len(formats)}), got {copies}"
+        )
+    _set_state(
+        dict(
+            renderer=Renderer(formats, seed, newlines),
+            copies=copies,
+            assignment=assignment,
+            dpo_chosen_newlines=dpo_chosen_newlines,
+        )
+    )
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     try:
         sft = render_file("sft", in_dir / "sft.parquet", out_dir / "sft.parquet", num_proc, quiet)
@@ -238,7 +281,7 @@ class RenderStage(Stage):
     identities: Any
     tokens: SpecialTokens
     seed: int
-    copies_per_item: Optional[int]
+    copies_per_item: int | None
     assignment: FormatAssignment
     newlines: NewlineRule
     num_proc: int = 1
@@ -252,12 +295,31 @@ class RenderStage(Stage):
     def key(self) -> Any:
         # The DPO clean-up joins the key only when on, so earlier render caches stay valid.
         extra = [{"dpo_chosen_newlines": True}] if self.dpo_chosen_newlines else []
-        return [self.identities, self.seed, self.copies_per_item, self.assignment, self.newlines, asdict(self.tokens), *extra]
+        return [
+            self.identities,
+            self.seed,
+            self.copies_per_item,
+            self.assignment,
+            self.newlines,
+            asdict(self.tokens),
+            *extra,
+        ]
 
     def run(self, folder: Path, inputs: list[Path]) -> dict:
         instances = []
         for cls, options in self.formats:
             with contained(who(cls)):
                 instances.append(cls(options, self.tokens))
-        written = run_render(instances, self.seed, self.copies_per_item, inputs[0], folder, self.num_proc, self.quiet, self.assignment, self.newlines, self.dpo_chosen_newlines)
+        written = run_render(
+            instances,
+            self.seed,
+            self.copies_per_item,
+            inputs[0],
+            folder,
+            self.num_proc,
+            self.quiet,
+            self.assignment,
+            self.newlines,
+            self.dpo_chosen_newlines,
+        )
         return {"written": written, "conversations": write_conversations(inputs[0], folder)}

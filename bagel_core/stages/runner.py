@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import shutil
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, ClassVar, Sequence
+from typing import Any, ClassVar
 
-from ..containment import contained
 from ..console import progress
+from ..containment import contained
 from ..processes import worker_pool
 from ..storage import fingerprint, read_json, write_json
 
@@ -33,7 +34,7 @@ class Stage:
     #: The stage's folder under the work directory, and its label in logs and timings.
     name: ClassVar[str]
     #: Stages whose folders this one reads, in the order :meth:`run` receives them.
-    inputs: Sequence["Stage"] = ()
+    inputs: Sequence[Stage] = ()
     #: Files of the folder that a later step may take away (the write stage moves the
     #: rendered files into the output): the folder counts as finished only while they exist.
     outputs: ClassVar[tuple[str, ...]] = ()
@@ -73,7 +74,9 @@ class Runner:
     """Runs stages into ``work``; ``core`` (the engine's version and cache layout) is part of
     every fingerprint."""
 
-    def __init__(self, work: Path, core: Any, log: Callable[[str], None] = lambda message: None, quiet: bool = True) -> None:
+    def __init__(
+        self, work: Path, core: Any, log: Callable[[str], None] = lambda message: None, quiet: bool = True
+    ) -> None:
         self.work = Path(work)
         self.core = core
         self.log = log
@@ -105,7 +108,9 @@ class Runner:
         folder.mkdir(parents=True)
         return folder
 
-    def _finish(self, stage: Stage, counts: dict[str, Any], seconds: float, timed: bool = True, say: bool = True) -> StageResult:
+    def _finish(
+        self, stage: Stage, counts: dict[str, Any], seconds: float, timed: bool = True, say: bool = True
+    ) -> StageResult:
         write_json(self.folder(stage) / DONE, counts)  # last: marks the folder finished
         if timed:
             self.timings[stage.name] = self.timings.get(stage.name, 0.0) + seconds
@@ -141,13 +146,17 @@ class Runner:
         started = time.perf_counter()
         with progress(name, total=len(pending), unit="components", disable=self.quiet or not pending) as shown:
             if num_proc > 1 and len(pending) > 1:
-                jobs = [(stages[i], self._fresh(stages[i]), [self.folder(s) for s in stages[i].inputs]) for i in pending]
+                jobs = [
+                    (stages[i], self._fresh(stages[i]), [self.folder(s) for s in stages[i].inputs]) for i in pending
+                ]
                 with worker_pool(min(num_proc, len(jobs))) as pool:
                     futures = [pool.submit(_execute, *job) for job in jobs]
                     for i, future in zip(pending, futures):
                         shown.note(stages[i].label())
                         counts = future.result()
-                        results[i] = self._finish(stages[i], counts, time.perf_counter() - started, timed=False, say=False)
+                        results[i] = self._finish(
+                            stages[i], counts, time.perf_counter() - started, timed=False, say=False
+                        )
                         shown.update()
                 # Stages that ran side by side: their wall time, once.
                 self.timings[name] = self.timings.get(name, 0.0) + time.perf_counter() - started
@@ -158,5 +167,7 @@ class Runner:
                     shown.update()
         self.timings.setdefault(name, 0.0)
         reused = f", {len(stages) - len(pending)} reused" if len(pending) < len(stages) else ""
-        self.log(f"{name}: {len(stages)} component{'' if len(stages) == 1 else 's'}{reused}, done after {time.perf_counter() - started:.1f}s")
+        self.log(
+            f"{name}: {len(stages)} component{'' if len(stages) == 1 else 's'}{reused}, done after {time.perf_counter() - started:.1f}s"
+        )
         return [results[i] for i in range(len(stages))]

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import os
 from collections import deque
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -30,6 +31,7 @@ BATCH = 2048
 #: A worker's tokenizer, loaded once by its initializer from the path it is given (a path
 #: pickles the same under fork and spawn; the tokenizer object is never sent).
 _STATE: dict[str, Any] = {}
+
 
 def _load(tokenizer_path: str) -> Any:
     from transformers import AutoTokenizer
@@ -61,7 +63,9 @@ class TokenCounter:
         if self.pool is None:
             results: Iterable = (_count(texts, self.tokenizer) for texts in batches)
         else:
-            results = (r for _, r in in_order(lambda texts: self.pool.submit(_count, texts), batches, 2 * self.num_proc))
+            results = (
+                r for _, r in in_order(lambda texts: self.pool.submit(_count, texts), batches, 2 * self.num_proc)
+            )
         for pid, lengths in results:
             self.pids.add(pid)
             yield lengths
@@ -78,7 +82,9 @@ def token_counter(tokenizer_path: str, num_proc: int = 1) -> Iterator[TokenCount
         yield TokenCounter(pool=pool, num_proc=num_proc)
 
 
-def row_lengths(path: Path, columns: tuple[str, ...], count: TokenCounter, extra: tuple[str, ...] = ("source", "format")) -> Iterator[tuple[pa.RecordBatch, dict[str, np.ndarray]]]:
+def row_lengths(
+    path: Path, columns: tuple[str, ...], count: TokenCounter, extra: tuple[str, ...] = ("source", "format")
+) -> Iterator[tuple[pa.RecordBatch, dict[str, np.ndarray]]]:
     """Each batch of ``path`` (with ``extra`` columns) and the token length of every row's
     ``columns``. Each distinct text of a batch is tokenized once: an answer is the same string
     in every format's row."""
@@ -100,9 +106,20 @@ def row_lengths(path: Path, columns: tuple[str, ...], count: TokenCounter, extra
             lengths = {}
 
 
-def add_counts(counts: dict[str, dict[str, dict[str, int]]], batch: pa.RecordBatch, lengths: dict[str, np.ndarray], columns: tuple[str, ...]) -> None:
+def add_counts(
+    counts: dict[str, dict[str, dict[str, int]]],
+    batch: pa.RecordBatch,
+    lengths: dict[str, np.ndarray],
+    columns: tuple[str, ...],
+) -> None:
     """Add a batch's rows and token lengths to ``{source: {format: {"rows": n, column: tokens}}}``."""
-    table = pa.table({"source": batch.column("source"), "format": batch.column("format"), **{c: pa.array(lengths[c], type=pa.int64()) for c in columns}})
+    table = pa.table(
+        {
+            "source": batch.column("source"),
+            "format": batch.column("format"),
+            **{c: pa.array(lengths[c], type=pa.int64()) for c in columns},
+        }
+    )
     grouped = table.group_by(["source", "format"]).aggregate([("source", "count"), *((c, "sum") for c in columns)])
     for row in grouped.to_pylist():
         entry = counts.setdefault(row["source"], {}).setdefault(row["format"], {"rows": 0, **{c: 0 for c in columns}})
@@ -122,7 +139,9 @@ def count_file(path: Path, columns: tuple[str, ...], count: TokenCounter) -> dic
 def finish_counts(result: dict[str, Any]) -> dict[str, Any]:
     """The manifest's ``tokens``: per-source counts sorted, and totals per file."""
     for kind in COLUMNS:
-        result[kind] = {source: dict(sorted(formats.items())) for source, formats in sorted(result.get(kind, {}).items())}
+        result[kind] = {
+            source: dict(sorted(formats.items())) for source, formats in sorted(result.get(kind, {}).items())
+        }
     result["totals"] = {
         kind: {c: sum(f[c] for formats in result[kind].values() for f in formats.values()) for c in ("rows", *columns)}
         for kind, columns in COLUMNS.items()

@@ -7,14 +7,15 @@ from __future__ import annotations
 import dataclasses
 import os
 import shutil
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence
+from typing import TYPE_CHECKING, Any
 
 from .. import card, privacy, publish
 from ..context import LoadCounts
 from ..health import source_warnings
-from ..publish import MANIFEST  # noqa: F401 (where readers of the outputs look for it)
 from ..options import redact
+from ..publish import MANIFEST  # noqa: F401 (where readers of the outputs look for it)
 from ..registry import TABLES, Registry, core_version
 from ..report import write_mixture_chart
 from ..storage import ParquetSink, atomic_path
@@ -34,7 +35,7 @@ CARD = "README.md"
 CHART = "mixture.png"
 
 
-def write_card(out: Path, manifest: dict[str, Any], location: Optional[str] = None, final: Optional[Path] = None) -> None:
+def write_card(out: Path, manifest: dict[str, Any], location: str | None = None, final: Path | None = None) -> None:
     """``README.md``: the dataset card (:mod:`bagel_core.card`); ``datasets.load_dataset(out,
     NAME)`` finds every config through its YAML header."""
     text = card.render(out, manifest, location, chart=CHART if (out / CHART).exists() else None, final=final)
@@ -43,16 +44,16 @@ def write_card(out: Path, manifest: dict[str, Any], location: Optional[str] = No
 
 
 def build_manifest(
-    config: "RunConfig",
+    config: RunConfig,
     registry: Registry,
-    chosen: "Components",
+    chosen: Components,
     counts: Sequence[LoadCounts],
     duplicates: dict[str, Any],
     contamination: dict[str, Any],
     rendered: dict[str, Any],
     fingerprint: str,
-    tokens: "SpecialTokens",
-    command: Optional[str],
+    tokens: SpecialTokens,
+    command: str | None,
 ) -> dict[str, Any]:
     """The manifest of a run: its configuration, components and counts by source and reason;
     secrets redacted and local paths written relative to OUT or as ``~`` (:mod:`bagel_core.privacy`)."""
@@ -76,25 +77,35 @@ def build_manifest(
             "duplicates": dups.get("sft", 0) + dups.get("dpo", 0),
             # Per deduper: items removed, and the sources of the items they duplicate.
             "dedup": {
-                d: {"removed": n["sft"] + n["dpo"], "lost_to": n["lost_to"]} for d, n in dups.get("by_deduper", {}).items()
+                d: {"removed": n["sft"] + n["dpo"], "lost_to": n["lost_to"]}
+                for d, n in dups.get("by_deduper", {}).items()
             },
             # Matched a benchmark; removed unless the run was a dry run.
             "flagged": flagged,
             "contaminated": 0 if contamination["dry_run"] else flagged,
             **s.cls.card_metadata(),
             "languages": list(s.cls.languages),
-            "rows_written": {"sft": written.get(name, {}).get("sft", 0), "dpo": written.get(name, {}).get("dpo", 0), "conversations": conversations.get(name, {}).get("rows", 0)},
+            "rows_written": {
+                "sft": written.get(name, {}).get("sft", 0),
+                "dpo": written.get(name, {}).get("dpo", 0),
+                "conversations": conversations.get(name, {}).get("rows", 0),
+            },
         }
     table_of = {k.name: table for table, k in TABLES.items()}
-    options_of = {f"{table_of[kind]}.{name}": registry.get(kind, name).cls.Options for kind, tables in config.options.items() for name in tables}
+    options_of = {
+        f"{table_of[kind]}.{name}": registry.get(kind, name).cls.Options
+        for kind, tables in config.options.items()
+        for name in tables
+    }
     selected = [*chosen.loaders, *chosen.formats, *chosen.dedupers, *chosen.decontaminators, *chosen.benchmarks]
     options_of.update({f"{table_of[s.cls.kind]}.{s.cls.name}": s.cls.Options for s in selected})
     settings = config.to_json()
     settings["options"] = {
-        kind: {name: redact(table, options_of[f"{table_of[kind]}.{name}"]) for name, table in tables.items()} for kind, tables in settings["options"].items()
+        kind: {name: redact(table, options_of[f"{table_of[kind]}.{name}"]) for name, table in tables.items()}
+        for kind, tables in settings["options"].items()
     }
 
-    def identity(s: "Selected", **extra: Any) -> dict[str, Any]:
+    def identity(s: Selected, **extra: Any) -> dict[str, Any]:
         entry = s.identity() | extra
         return entry | {"options": redact(entry["options"], s.cls.Options)}
 
@@ -107,7 +118,13 @@ def build_manifest(
         "config": settings,
         "special_tokens": dataclasses.asdict(tokens),
         "plugins": [
-            {"name": p.name, "distribution": p.distribution, "version": p.version, "error": p.error, "blocked": p.blocked}
+            {
+                "name": p.name,
+                "distribution": p.distribution,
+                "version": p.version,
+                "error": p.error,
+                "blocked": p.blocked,
+            }
             for p in registry.plugins
         ],
         "formats": [f.cls.name for f in chosen.formats],
@@ -138,7 +155,9 @@ def build_manifest(
     # Published and uploaded: no secrets (above) and no local paths (the home folder, OUT itself).
     manifest = privacy.public(manifest, config.out)
     # The command line stays runnable: its paths as typed, but secrets redacted and home as ~.
-    manifest["command"] = privacy.command_line(command, lambda key: privacy.secret_key(key, options_of)) if command else command
+    manifest["command"] = (
+        privacy.command_line(command, lambda key: privacy.secret_key(key, options_of)) if command else command
+    )
     return manifest
 
 
@@ -169,15 +188,31 @@ def _space_needed(out: Path, moved: list[Path], copied: list[Path]) -> int:
     return sum(p.stat().st_size for p in [*copied, *(moved if other_device else [])] if p.exists()) + _SMALL_FILES
 
 
-def write_outputs(out: Path, manifest: dict[str, Any], rendered: Path, dedup: Path, decontaminated: Optional[Path], tokenizer: Optional[str] = None,
-                  log: Callable[[str], None] = lambda message: None, num_proc: int = 1, work: Optional[Path] = None, force: bool = False, allow_empty: bool = False) -> None:
+def write_outputs(
+    out: Path,
+    manifest: dict[str, Any],
+    rendered: Path,
+    dedup: Path,
+    decontaminated: Path | None,
+    tokenizer: str | None = None,
+    log: Callable[[str], None] = lambda message: None,
+    num_proc: int = 1,
+    work: Path | None = None,
+    force: bool = False,
+    allow_empty: bool = False,
+) -> None:
     """Stage the run's files, count their tokens (with ``tokenizer``), write the card, and
     publish them all into ``out`` (``work``, ``force``, ``allow_empty``: see
     :func:`bagel_core.publish.publish` and :func:`bagel_core.publish.refuse_empty`)."""
     publish.refuse_empty(out, manifest, allow_empty)
     moved = [rendered / name for name in ("sft.parquet", "dpo.parquet", CONVERSATIONS)]
-    reports = [("contamination.parquet", decontaminated, CONTAMINATION_SCHEMA), (DEDUP_REPORT, dedup, DEDUP_REPORT_SCHEMA)]
-    publish.check_space(out, _space_needed(out, moved, [folder / name for name, folder, _ in reports if folder is not None]))
+    reports = [
+        ("contamination.parquet", decontaminated, CONTAMINATION_SCHEMA),
+        (DEDUP_REPORT, dedup, DEDUP_REPORT_SCHEMA),
+    ]
+    publish.check_space(
+        out, _space_needed(out, moved, [folder / name for name, folder, _ in reports if folder is not None])
+    )
     stage = publish.staging(out)
     for path in moved:
         _move(path, stage / path.name)
@@ -191,7 +226,9 @@ def write_outputs(out: Path, manifest: dict[str, Any], rendered: Path, dedup: Pa
             with ParquetSink(stage / name, schema):
                 pass
     if tokenizer:
-        manifest["tokens"] = privacy.public(count_tokens(stage, tokenizer, num_proc), out)  # names the tokenizer: maybe a local path
+        manifest["tokens"] = privacy.public(
+            count_tokens(stage, tokenizer, num_proc), out
+        )  # names the tokenizer: maybe a local path
     if write_mixture_chart(stage) is None:  # the card embeds it when matplotlib is installed
         log("no mixture chart in the card: matplotlib is not installed (pip install 'bagel-core[report]')")
     write_card(stage, manifest, final=out)  # the card names the folder it will be, by name

@@ -71,7 +71,7 @@ def main(arguments: dict) -> dict:
     matched = set()
     started = time.perf_counter()
     for start in range(0, len(queries), BATCH):
-        matched.update(m.id for m in decontaminator.search(queries[start:start + BATCH]))
+        matched.update(m.id for m in decontaminator.search(queries[start : start + BATCH]))
     searched = time.perf_counter() - started
     return {
         "decontaminator": arguments["name"],

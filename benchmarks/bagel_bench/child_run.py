@@ -25,9 +25,15 @@ def main(arguments: dict) -> dict:
 
     datasets.disable_progress_bars()
     config = RunConfig(
-        sources=arguments["sources"], dpo=arguments["dpo"], formats="all",
-        decontaminate=arguments.get("decontaminate", "none"), dedup=arguments.get("dedup", "exact"), data_root=Path(arguments["data_root"]),
-        out=Path(arguments["out"]), num_proc=arguments.get("num_proc", 1), seed=arguments.get("seed", 42),
+        sources=arguments["sources"],
+        dpo=arguments["dpo"],
+        formats="all",
+        decontaminate=arguments.get("decontaminate", "none"),
+        dedup=arguments.get("dedup", "exact"),
+        data_root=Path(arguments["data_root"]),
+        out=Path(arguments["out"]),
+        num_proc=arguments.get("num_proc", 1),
+        seed=arguments.get("seed", 42),
         options=arguments.get("options", {}),
     )
     registry = load_plugins()
@@ -41,7 +47,10 @@ def main(arguments: dict) -> dict:
         "totals": manifest["totals"],
         "formats": manifest["formats"],
         "sources": {
-            name: {k: s[k] for k in ("kind", "loaded", "rejected", "filtered", "duplicates", "contaminated", "rows_written")}
+            name: {
+                k: s[k]
+                for k in ("kind", "loaded", "rejected", "filtered", "duplicates", "contaminated", "rows_written")
+            }
             for name, s in manifest["sources"].items()
         },
     }

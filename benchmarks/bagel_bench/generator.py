@@ -16,9 +16,10 @@ import gzip
 import hashlib
 import json
 import uuid
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -73,11 +74,25 @@ ORCA_SYSTEMS = (
     "User will you give you a task with some instruction. Your job is follow the instructions as faithfully as you can. While answering think step-by-step and justify your answer.",
 )
 AIROBOROS_CATEGORIES = (
-    ("general", 0.2), ("orca", 0.15), ("coding", 0.1), ("writing", 0.1), ("roleplay", 0.08),
-    ("trivia", 0.07), ("multiple_choice", 0.05), ("contextual", 0.05), ("riddle", 0.03),
-    ("joke", 0.02), ("misconception", 0.02), ("detailed_writing", 0.03), ("experience", 0.02),
-    ("agent", 0.02), ("plan", 0.02), ("song", 0.01), ("stylized_response", 0.01),
-    ("cot", 0.01), ("summarization", 0.01),
+    ("general", 0.2),
+    ("orca", 0.15),
+    ("coding", 0.1),
+    ("writing", 0.1),
+    ("roleplay", 0.08),
+    ("trivia", 0.07),
+    ("multiple_choice", 0.05),
+    ("contextual", 0.05),
+    ("riddle", 0.03),
+    ("joke", 0.02),
+    ("misconception", 0.02),
+    ("detailed_writing", 0.03),
+    ("experience", 0.02),
+    ("agent", 0.02),
+    ("plan", 0.02),
+    ("song", 0.01),
+    ("stylized_response", 0.01),
+    ("cot", 0.01),
+    ("summarization", 0.01),
 )
 AIROBOROS_SYSTEMS = (
     "A chat.",
@@ -86,12 +101,28 @@ AIROBOROS_SYSTEMS = (
     "You are to take on the role of: Captain Ada. Keep your replies in character.",
 )
 MATH_SOURCES = (
-    ("data/CoT/math50k_camel.json", 0.19), ("data/CoT/aqua_rat.json", 0.12), ("data/PoT/mathqa.json", 0.11),
-    ("data/CoT/gsm_rft.json", 0.1), ("data/PoT/gsm_gpt4.json", 0.1), ("data/CoT/MATH_train.json", 0.1),
-    ("data/PoT/aqua_rat_filtered.json", 0.08), ("data/CoT/gsm_train.json", 0.06), ("data/PoT/MATH_train.json", 0.06),
-    ("data/PoT/numglue.json", 0.05), ("data/CoT/college_math.json", 0.02), ("data/CoT/TheoremQA.json", 0.01),
+    ("data/CoT/math50k_camel.json", 0.19),
+    ("data/CoT/aqua_rat.json", 0.12),
+    ("data/PoT/mathqa.json", 0.11),
+    ("data/CoT/gsm_rft.json", 0.1),
+    ("data/PoT/gsm_gpt4.json", 0.1),
+    ("data/CoT/MATH_train.json", 0.1),
+    ("data/PoT/aqua_rat_filtered.json", 0.08),
+    ("data/CoT/gsm_train.json", 0.06),
+    ("data/PoT/MATH_train.json", 0.06),
+    ("data/PoT/numglue.json", 0.05),
+    ("data/CoT/college_math.json", 0.02),
+    ("data/CoT/TheoremQA.json", 0.01),
 )
-ULTRAFEEDBACK_ORIGINS = ("evol_instruct", "false_qa", "flan_v2_niv2", "sharegpt", "ultrachat", "flan_v2_cot", "truthful_qa")
+ULTRAFEEDBACK_ORIGINS = (
+    "evol_instruct",
+    "false_qa",
+    "flan_v2_niv2",
+    "sharegpt",
+    "ultrachat",
+    "flan_v2_cot",
+    "truthful_qa",
+)
 HELPSTEER_ATTRIBUTES = ("helpfulness", "correctness", "coherence", "complexity", "verbosity")
 
 
@@ -150,7 +181,10 @@ def _write_lines(path: Path, lines: Iterable[str], compress: bool = False) -> No
     path.parent.mkdir(parents=True, exist_ok=True)
     if compress:
         # mtime=0 and no file name: the gzip header is the same on every run.
-        with open(path, "wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=1) as out:
+        with (
+            open(path, "wb") as raw,
+            gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=1) as out,
+        ):
             for chunk in _chunks(lines):
                 out.write(chunk.encode())
         return
@@ -223,7 +257,10 @@ class _Corpus:
         self.math_copies = set(copies.tolist())
         dups = len(copies)
         self.planted["mathinstruct"] = Planted(
-            rows=n, loaded=n, duplicates_of={"mathinstruct": dups} if dups else {}, gpt_turns=n,
+            rows=n,
+            loaded=n,
+            duplicates_of={"mathinstruct": dups} if dups else {},
+            gpt_turns=n,
             duplicate_turns_of={"mathinstruct": dups} if dups else {},
         )
 
@@ -252,19 +289,30 @@ class _Corpus:
 
         def rows() -> Iterator[str]:
             for system, instruction, response in zip(systems.tolist(), instructions, responses):
-                yield json.dumps({"conversations": [
-                    {"from": "system", "value": ORCA_SYSTEMS[system], "weight": None},
-                    {"from": "human", "value": instruction, "weight": 0.0},
-                    {"from": "gpt", "value": response, "weight": 1.0},
-                ]}) + "\n"
+                yield (
+                    json.dumps(
+                        {
+                            "conversations": [
+                                {"from": "system", "value": ORCA_SYSTEMS[system], "weight": None},
+                                {"from": "human", "value": instruction, "weight": 0.0},
+                                {"from": "gpt", "value": response, "weight": 1.0},
+                            ]
+                        }
+                    )
+                    + "\n"
+                )
 
         _write_lines(self.path("slimorca"), rows())
         self.slimorca_clean = [instructions[i] for i in np.concatenate([free, self_originals]).tolist()]
         loaded = n - len(refusals)
         dups = {"mathinstruct": len(dup_math), "slimorca": len(self_copies)}
         self.planted["slimorca"] = Planted(
-            rows=n, loaded=loaded, filtered={"refusal": len(refusals)}, duplicates_of=dups,
-            gpt_turns=loaded, duplicate_turns_of=dict(dups),
+            rows=n,
+            loaded=loaded,
+            filtered={"refusal": len(refusals)},
+            duplicates_of=dups,
+            gpt_turns=loaded,
+            duplicate_turns_of=dict(dups),
         )
 
     # -- airoboros (priority 1) -------------------------------------------------------------
@@ -304,8 +352,12 @@ class _Corpus:
 
         _write_lines(self.path("airoboros"), _json_array(rows()))
         self.planted["airoboros"] = Planted(
-            rows=n, loaded=n, duplicates_of={"slimorca": len(dup_rows)}, gpt_turns=total,
-            duplicate_turns_of={"slimorca": len(dup_rows)}, kept_refusals=len(refusals),
+            rows=n,
+            loaded=n,
+            duplicates_of={"slimorca": len(dup_rows)},
+            gpt_turns=total,
+            duplicate_turns_of={"slimorca": len(dup_rows)},
+            kept_refusals=len(refusals),
         )
 
     # -- helpsteer (DPO, priority 2; ties with ultrafeedback, loaded first by name) -----------
@@ -329,7 +381,12 @@ class _Corpus:
 
         # The builder's rule: per prompt with two kept responses or more, chosen = best score
         # among correctness-4 responses; a pair when another kept response scores lower.
-        filtered = {"refusal": len(refusals), "single response": 0, "no correct response": 0, "no lower-scoring response": 0}
+        filtered = {
+            "refusal": len(refusals),
+            "single response": 0,
+            "no correct response": 0,
+            "no lower-scoring response": 0,
+        }
         paired: list[int] = []
         bounds = np.concatenate(([0], np.cumsum(group_sizes)))
         for group in range(len(group_sizes)):
@@ -355,7 +412,9 @@ class _Corpus:
 
         _write_lines(self.path("helpsteer"), rows(), compress=True)
         self.helpsteer_paired = [prompts[g] for g in paired]
-        self.planted["helpsteer"] = Planted(rows=n, loaded=len(paired), filtered={k: v for k, v in filtered.items() if v}, pairs=len(paired))
+        self.planted["helpsteer"] = Planted(
+            rows=n, loaded=len(paired), filtered={k: v for k, v in filtered.items() if v}, pairs=len(paired)
+        )
 
     # -- ultrafeedback (DPO, priority 2) --------------------------------------------------
     def ultrafeedback(self) -> None:
@@ -364,7 +423,9 @@ class _Corpus:
         prompts = _tagged(self.pool.texts(rng, n, 50, 1.0, min_words=4), "u")
         chosen = self.pool.texts(rng, n, 150, 0.9, min_words=3)
         rejected = self.pool.texts(rng, n, 120, 0.9, min_words=3)
-        score_chosen = rng.choice([6.0, 7.0, 7.5, 8.0, 8.5, 9.0, 9.5, 10.0], size=n, p=[0.1, 0.1, 0.1, 0.2, 0.15, 0.15, 0.1, 0.1])
+        score_chosen = rng.choice(
+            [6.0, 7.0, 7.5, 8.0, 8.5, 9.0, 9.5, 10.0], size=n, p=[0.1, 0.1, 0.1, 0.2, 0.15, 0.15, 0.1, 0.1]
+        )
         score_rejected = np.maximum(score_chosen - rng.choice([0.5, 1.0, 2.0, 3.0], size=n), 1.0)
         low = np.flatnonzero(score_chosen < 8)
         free = np.flatnonzero(score_chosen >= 8)
@@ -390,28 +451,48 @@ class _Corpus:
             for start in range(0, n, batch):
                 part = range(start, min(n, start + batch))
                 chosen_messages = [messages(prompts[i], chosen[i]) for i in part]
-                writer.write_table(pa.table({
-                    "prompt": [prompts[i] for i in part],
-                    "prompt_id": [hashlib.sha256(prompts[i].encode()).hexdigest() for i in part],
-                    "chosen": chosen_messages,
-                    "rejected": [messages(prompts[i], rejected[i]) for i in part],
-                    "messages": chosen_messages,
-                    "score_chosen": score_chosen[start:start + len(part)],
-                    "score_rejected": score_rejected[start:start + len(part)],
-                    "source": [ULTRAFEEDBACK_ORIGINS[o] for o in origins[start:start + len(part)].tolist()],
-                }, schema=ULTRAFEEDBACK_SCHEMA))
+                writer.write_table(
+                    pa.table(
+                        {
+                            "prompt": [prompts[i] for i in part],
+                            "prompt_id": [hashlib.sha256(prompts[i].encode()).hexdigest() for i in part],
+                            "chosen": chosen_messages,
+                            "rejected": [messages(prompts[i], rejected[i]) for i in part],
+                            "messages": chosen_messages,
+                            "score_chosen": score_chosen[start : start + len(part)],
+                            "score_rejected": score_rejected[start : start + len(part)],
+                            "source": [ULTRAFEEDBACK_ORIGINS[o] for o in origins[start : start + len(part)].tolist()],
+                        },
+                        schema=ULTRAFEEDBACK_SCHEMA,
+                    )
+                )
         loaded = n - len(low) - len(refusals) - len(same)
         self.planted["ultrafeedback"] = Planted(
-            rows=n, loaded=loaded, filtered={"chosen score below minimum": len(low), "refusal in chosen": len(refusals), "chosen equals rejected": len(same)},
-            duplicates_of={"helpsteer": len(dups)}, pairs=loaded,
+            rows=n,
+            loaded=loaded,
+            filtered={
+                "chosen score below minimum": len(low),
+                "refusal in chosen": len(refusals),
+                "chosen equals rejected": len(same),
+            },
+            duplicates_of={"helpsteer": len(dups)},
+            pairs=loaded,
         )
 
 
 _MESSAGES = pa.list_(pa.struct([("content", pa.string()), ("role", pa.string())]))
-ULTRAFEEDBACK_SCHEMA = pa.schema([
-    ("prompt", pa.string()), ("prompt_id", pa.string()), ("chosen", _MESSAGES), ("rejected", _MESSAGES),
-    ("messages", _MESSAGES), ("score_chosen", pa.float64()), ("score_rejected", pa.float64()), ("source", pa.string()),
-])
+ULTRAFEEDBACK_SCHEMA = pa.schema(
+    [
+        ("prompt", pa.string()),
+        ("prompt_id", pa.string()),
+        ("chosen", _MESSAGES),
+        ("rejected", _MESSAGES),
+        ("messages", _MESSAGES),
+        ("score_chosen", pa.float64()),
+        ("score_rejected", pa.float64()),
+        ("source", pa.string()),
+    ]
+)
 
 
 def generate(root: Path, items: int, seed: int = 0) -> dict[str, Any]:
@@ -455,5 +536,9 @@ def expected_counts(plan: dict[str, Any], selected: Sequence[str], formats: int)
         # conversations.parquet: one row per kept SFT conversation (the generated sources emit
         # either conversations or pairs, never plain text).
         conversations = 0 if p["pairs"] else p["loaded"] - dups
-        expected[source] = {"loaded": p["loaded"], "duplicates": dups, "rows_written": {"sft": sft, "dpo": dpo, "conversations": conversations}}
+        expected[source] = {
+            "loaded": p["loaded"],
+            "duplicates": dups,
+            "rows_written": {"sft": sft, "dpo": dpo, "conversations": conversations},
+        }
     return expected

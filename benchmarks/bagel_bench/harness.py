@@ -14,8 +14,9 @@ import os
 import platform
 import shutil
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any
 
 import psutil
 
@@ -32,7 +33,14 @@ START, END = "<!-- results:start -->", "<!-- results:end -->"
 
 
 def machine() -> dict[str, Any]:
-    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")), platform.processor())
+    model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
     return {
         "nproc": os.cpu_count(),
         "cpu_model": model,
@@ -42,13 +50,17 @@ def machine() -> dict[str, Any]:
     }
 
 
-def _size(path: Path, skip: Optional[str] = None) -> int:
-    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file() and not (skip and skip in p.relative_to(path).parts))
+def _size(path: Path, skip: str | None = None) -> int:
+    return sum(
+        p.stat().st_size for p in path.rglob("*") if p.is_file() and not (skip and skip in p.relative_to(path).parts)
+    )
 
 
 def _env(run_dir: Path) -> dict[str, str]:
     return {
-        "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false",
+        "HF_HUB_OFFLINE": "1",
+        "HF_DATASETS_OFFLINE": "1",
+        "TOKENIZERS_PARALLELISM": "false",
         # A fresh datasets cache per run: the JSON -> Arrow conversion is part of loading.
         "HF_DATASETS_CACHE": str(run_dir / "hf-datasets"),
     }
@@ -80,7 +92,9 @@ def add_benchmark_samples(root: Path, registry) -> list[str]:
     return copied
 
 
-def ensure_data(cache: Path, items: int, seed: int, log: Callable[[str], None]) -> tuple[Path, dict[str, Any], Optional[float]]:
+def ensure_data(
+    cache: Path, items: int, seed: int, log: Callable[[str], None]
+) -> tuple[Path, dict[str, Any], float | None]:
     """The generated data root for ``items`` and ``seed``, generating it unless cached."""
     root = cache / "data" / f"items-{items}-seed-{seed}"
     if (root / "expected.json").exists():  # written last: the data is complete
@@ -88,13 +102,36 @@ def ensure_data(cache: Path, items: int, seed: int, log: Callable[[str], None]) 
     if root.exists():
         shutil.rmtree(root)
     log(f"generating {items:,} items into {root}")
-    m = measured([sys.executable, str(BENCHMARKS / "generate.py"), "--data-root", str(root), "--items", str(items), "--seed", str(seed)])
+    m = measured(
+        [
+            sys.executable,
+            str(BENCHMARKS / "generate.py"),
+            "--data-root",
+            str(root),
+            "--items",
+            str(items),
+            "--seed",
+            str(seed),
+        ]
+    )
     if m.returncode != 0:
         raise RuntimeError(f"generate.py failed:\n{m.stderr[-4000:]}")
     return root, json.loads((root / "expected.json").read_text()), m.wall_s
 
 
-def run_size(items: int, seed: int, cache: Path, num_proc: int, embedding_queries: int, benchmark_texts: int, embedding_benchmark_texts: int, uncapped: bool, log: Callable[[str], None], dedup: str = "exact", alone: bool = True) -> dict[str, Any]:
+def run_size(
+    items: int,
+    seed: int,
+    cache: Path,
+    num_proc: int,
+    embedding_queries: int,
+    benchmark_texts: int,
+    embedding_benchmark_texts: int,
+    uncapped: bool,
+    log: Callable[[str], None],
+    dedup: str = "exact",
+    alone: bool = True,
+) -> dict[str, Any]:
     from bagel_core.registry import load_plugins
 
     registry = load_plugins()
@@ -104,13 +141,20 @@ def run_size(items: int, seed: int, cache: Path, num_proc: int, embedding_querie
     main_decon = "ngram" if "ngram" in decontaminators else "none"
     if main_decon != "none":
         add_benchmark_samples(root, registry)
-    run_dir = cache / "runs" / f"items-{items}-seed-{seed}{'-uncapped' if uncapped else ''}-dedup-{dedup.replace(',', '+')}"
+    run_dir = (
+        cache / "runs" / f"items-{items}-seed-{seed}{'-uncapped' if uncapped else ''}-dedup-{dedup.replace(',', '+')}"
+    )
     if run_dir.exists():
         shutil.rmtree(run_dir)
     out = run_dir / "out"
     arguments = {
-        "data_root": str(root), "out": str(out), "sources": ",".join(chosen["source"]) or "none",
-        "dpo": ",".join(chosen["dpo_builder"]) or "none", "decontaminate": main_decon, "dedup": dedup, "num_proc": num_proc,
+        "data_root": str(root),
+        "out": str(out),
+        "sources": ",".join(chosen["source"]) or "none",
+        "dpo": ",".join(chosen["dpo_builder"]) or "none",
+        "decontaminate": main_decon,
+        "dedup": dedup,
+        "num_proc": num_proc,
         "options": uncapped_options() if uncapped else {},
     }
     command = [sys.executable, str(HERE / "child_run.py"), json.dumps(arguments)]
@@ -127,7 +171,12 @@ def run_size(items: int, seed: int, cache: Path, num_proc: int, embedding_querie
     rows = totals["sft_rows"] + totals["dpo_rows"]
     timings = first_result["timings"]
     rows_in = sum(plan["planted"][s]["rows"] for s in SOURCES if s in chosen["source"] + chosen["dpo_builder"])
-    stage_items = {"load": rows_in, "dedup": totals["loaded"], "decontaminate": totals["loaded"] - totals["duplicates"], "render": rows}
+    stage_items = {
+        "load": rows_in,
+        "dedup": totals["loaded"],
+        "decontaminate": totals["loaded"] - totals["duplicates"],
+        "render": rows,
+    }
     # Stages run one after another from the end of start-up (imports, plugin loading); the
     # short set-up between them (fingerprints) is left out, so windows are approximate.
     windows, at = {}, first_result["startup_s"]
@@ -136,7 +185,7 @@ def run_size(items: int, seed: int, cache: Path, num_proc: int, embedding_querie
         at += seconds
     result: dict[str, Any] = {
         "items": items,
-        "measured_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "measured_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "seed": seed,
         "uncapped": uncapped,
         "sources": chosen,
@@ -152,7 +201,8 @@ def run_size(items: int, seed: int, cache: Path, num_proc: int, embedding_querie
         "startup_s": first_result["startup_s"],
         "stages": {
             stage: {
-                "wall_s": seconds, "items": stage_items.get(stage),
+                "wall_s": seconds,
+                "items": stage_items.get(stage),
                 "items_per_s": stage_items[stage] / seconds if seconds and stage in stage_items else None,
                 "peak_tree_rss_bytes": first.peak_between(*windows[stage]),
             }
@@ -169,12 +219,26 @@ def run_size(items: int, seed: int, cache: Path, num_proc: int, embedding_querie
         "totals": totals,
         "per_source": first_result["sources"],
         "formats": first_result["formats"],
-        "rerun": {"wall_s": again.wall_s, "share_of_first": again.wall_s / first.wall_s, "reused": again_result["reused"], "peak_tree_rss_bytes": again.peak_tree_rss_bytes},
+        "rerun": {
+            "wall_s": again.wall_s,
+            "share_of_first": again.wall_s / first.wall_s,
+            "reused": again_result["reused"],
+            "peak_tree_rss_bytes": again.peak_tree_rss_bytes,
+        },
         "decontamination_alone": {},
     }
     dedup_dirs = sorted((out / ".bagel-work" / "dedup").glob("*/sft.parquet"))
     if dedup_dirs and alone:
-        result["decontamination_alone"] = decontamination_alone(dedup_dirs[0].parent, run_dir, decontaminators, embedding_queries, benchmark_texts, embedding_benchmark_texts, seed, log)
+        result["decontamination_alone"] = decontamination_alone(
+            dedup_dirs[0].parent,
+            run_dir,
+            decontaminators,
+            embedding_queries,
+            benchmark_texts,
+            embedding_benchmark_texts,
+            seed,
+            log,
+        )
     return result
 
 
@@ -184,14 +248,34 @@ def uncapped_options() -> dict[str, dict[str, dict[str, Any]]]:
     return {"source": {"slimorca": {"max_items": "none"}, "mathinstruct": {"max_items": "none"}}}
 
 
-def decontamination_alone(dedup_dir: Path, run_dir: Path, names: list[str], embedding_queries: int, benchmark_texts: int, embedding_benchmark_texts: int, seed: int, log: Callable[[str], None]) -> dict[str, Any]:
+def decontamination_alone(
+    dedup_dir: Path,
+    run_dir: Path,
+    names: list[str],
+    embedding_queries: int,
+    benchmark_texts: int,
+    embedding_benchmark_texts: int,
+    seed: int,
+    log: Callable[[str], None],
+) -> dict[str, Any]:
     results: dict[str, Any] = {}
     script = str(HERE / "child_decontaminate.py")
 
-    def one(name: str, queries: int, texts: int, cache_dir: Optional[Path]) -> dict[str, Any]:
-        arguments = {"dedup_dir": str(dedup_dir), "name": name, "queries": queries, "benchmark_texts": texts, "planted": PLANTED, "seed": seed, "cache_dir": str(cache_dir) if cache_dir else None}
+    def one(name: str, queries: int, texts: int, cache_dir: Path | None) -> dict[str, Any]:
+        arguments = {
+            "dedup_dir": str(dedup_dir),
+            "name": name,
+            "queries": queries,
+            "benchmark_texts": texts,
+            "planted": PLANTED,
+            "seed": seed,
+            "cache_dir": str(cache_dir) if cache_dir else None,
+        }
         m = measured([sys.executable, script, json.dumps(arguments)], _env(run_dir))
-        return _json_of(m, f"decontaminator {name}") | {"wall_s": m.wall_s, "peak_tree_rss_bytes": m.peak_tree_rss_bytes}
+        return _json_of(m, f"decontaminator {name}") | {
+            "wall_s": m.wall_s,
+            "peak_tree_rss_bytes": m.peak_tree_rss_bytes,
+        }
 
     if "ngram" in names:
         log("decontamination alone: ngram")
@@ -201,18 +285,21 @@ def decontamination_alone(dedup_dir: Path, run_dir: Path, names: list[str], embe
         log(f"decontamination alone: embedding on {embedding_queries:,} queries, cold cache")
         cold = one("embedding", embedding_queries, embedding_benchmark_texts, cache)
         log("decontamination alone: embedding, warm cache")
-        results["embedding"] = {"cold_cache": cold, "warm_cache": one("embedding", embedding_queries, embedding_benchmark_texts, cache)}
+        results["embedding"] = {
+            "cold_cache": cold,
+            "warm_cache": one("embedding", embedding_queries, embedding_benchmark_texts, cache),
+        }
     return results
 
 
 # --- reporting ----------------------------------------------------------------------------
 
 
-def _gb(n: Optional[int]) -> str:
+def _gb(n: int | None) -> str:
     return "-" if n is None else f"{n / 2**30:.2f} GiB"
 
 
-def _s(x: Optional[float]) -> str:
+def _s(x: float | None) -> str:
     return "-" if x is None else f"{x:.1f}"
 
 
@@ -235,12 +322,23 @@ def table(report: dict[str, Any]) -> str:
         )
     alone = [(r["items"], name, d) for r in report["runs"] for name, d in r.get("decontamination_alone", {}).items()]
     if alone:
-        lines += ["", "Decontaminators alone: synthetic benchmark texts plus copies of some queries (planted); texts sliced from one word pool share n-grams, so more items match than were planted:", "",
-                  "| source items | decontaminator | benchmark texts (planted) | queries | index (s) | search (s) | queries/s | matched |", "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+        lines += [
+            "",
+            "Decontaminators alone: synthetic benchmark texts plus copies of some queries (planted); texts sliced from one word pool share n-grams, so more items match than were planted:",
+            "",
+            "| source items | decontaminator | benchmark texts (planted) | queries | index (s) | search (s) | queries/s | matched |",
+            "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        ]
         for items, name, d in alone:
-            variants = [("", d)] if "cold_cache" not in d else [(" (cold cache)", d["cold_cache"]), (" (warm cache)", d["warm_cache"])]
+            variants = (
+                [("", d)]
+                if "cold_cache" not in d
+                else [(" (cold cache)", d["cold_cache"]), (" (warm cache)", d["warm_cache"])]
+            )
             for label, v in variants:
-                lines.append(f"| {items:,} | {name}{label} | {v['benchmark_texts']:,} ({v['planted']:,}) | {v['queries']:,} | {v['index_s']:.1f} | {v['search_s']:.1f} | {v['queries_per_s']:,.0f} | {v['matched']:,} |")
+                lines.append(
+                    f"| {items:,} | {name}{label} | {v['benchmark_texts']:,} ({v['planted']:,}) | {v['queries']:,} | {v['index_s']:.1f} | {v['search_s']:.1f} | {v['queries_per_s']:,.0f} | {v['matched']:,} |"
+                )
     return "\n".join(lines)
 
 
@@ -251,16 +349,47 @@ def write_readme(readme: Path, report: dict[str, Any]) -> None:
     readme.write_text(f"{head}{START}\n{table(report)}\n{END}{tail}")
 
 
-def run_all(sizes: list[int], seed: int, cache: Path, num_proc: int, embedding_queries: int, benchmark_texts: int, embedding_benchmark_texts: int, uncapped: bool, results_dir: Path, readme: Optional[Path], log: Callable[[str], None], dedup: str = "exact", alone: bool = True) -> dict[str, Any]:
-    date = datetime.datetime.now(datetime.timezone.utc)
+def run_all(
+    sizes: list[int],
+    seed: int,
+    cache: Path,
+    num_proc: int,
+    embedding_queries: int,
+    benchmark_texts: int,
+    embedding_benchmark_texts: int,
+    uncapped: bool,
+    results_dir: Path,
+    readme: Path | None,
+    log: Callable[[str], None],
+    dedup: str = "exact",
+    alone: bool = True,
+) -> dict[str, Any]:
+    date = datetime.datetime.now(datetime.UTC)
     path = results_dir / f"scale-{date:%Y-%m-%d}.json"
-    report = {"date": date.isoformat(timespec="seconds"), "machine": machine(), "file": str(path.relative_to(BENCHMARKS.parent)) if path.is_relative_to(BENCHMARKS.parent) else str(path), "runs": []}
+    report = {
+        "date": date.isoformat(timespec="seconds"),
+        "machine": machine(),
+        "file": str(path.relative_to(BENCHMARKS.parent)) if path.is_relative_to(BENCHMARKS.parent) else str(path),
+        "runs": [],
+    }
     results_dir.mkdir(parents=True, exist_ok=True)
     # Runs of the same day accumulate (one size per invocation is fine); a size run again
     # replaces its earlier figures.
     runs = json.loads(path.read_text())["runs"] if path.exists() else []
     for items in sizes:
-        result = run_size(items, seed, cache, num_proc, embedding_queries, benchmark_texts, embedding_benchmark_texts, uncapped, log, dedup, alone)
+        result = run_size(
+            items,
+            seed,
+            cache,
+            num_proc,
+            embedding_queries,
+            benchmark_texts,
+            embedding_benchmark_texts,
+            uncapped,
+            log,
+            dedup,
+            alone,
+        )
         same = lambda r: (r["items"], r["uncapped"], r.get("dedup", "exact")) == (items, uncapped, dedup)
         runs = [r for r in runs if not same(r)] + [result]
         report["runs"] = sorted(runs, key=lambda r: (r["uncapped"], r["items"], r.get("dedup", "exact")))

@@ -6,9 +6,9 @@ import os
 import subprocess
 import threading
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping, Optional, Sequence
 
 import psutil
 
@@ -47,10 +47,17 @@ def _tree_rss(proc: psutil.Process) -> int:
     return total
 
 
-def measured(command: Sequence[str], env: Optional[Mapping[str, str]] = None, cwd: Optional[Path] = None) -> Measurement:
+def measured(command: Sequence[str], env: Mapping[str, str] | None = None, cwd: Path | None = None) -> Measurement:
     """Run ``command`` to completion, sampling its process tree's memory meanwhile."""
     started = time.perf_counter()
-    child = subprocess.Popen(list(command), env={**os.environ, **(env or {})}, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    child = subprocess.Popen(
+        list(command),
+        env={**os.environ, **(env or {})},
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     proc = psutil.Process(child.pid)
     samples: list[tuple[float, int]] = []
     done = threading.Event()
@@ -82,7 +89,10 @@ def _drain(child: subprocess.Popen) -> tuple[str, str]:
         result[name] = stream.read()
         stream.close()
 
-    readers = [threading.Thread(target=read, args=(name, stream)) for name, stream in (("out", child.stdout), ("err", child.stderr))]
+    readers = [
+        threading.Thread(target=read, args=(name, stream))
+        for name, stream in (("out", child.stdout), ("err", child.stderr))
+    ]
     for r in readers:
         r.start()
     for r in readers:

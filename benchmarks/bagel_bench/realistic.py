@@ -44,9 +44,10 @@ import re
 import shutil
 import textwrap
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -243,7 +244,7 @@ class Rewriter:
 # --- files ------------------------------------------------------------------------------------
 
 
-def _read(path: Path) -> Optional[tuple[list[Any], Any]]:
+def _read(path: Path) -> tuple[list[Any], Any] | None:
     """Rows of a template file and what is needed to write them back; None: not rows."""
     name = path.name
     if name.endswith(".parquet"):
@@ -313,7 +314,11 @@ def _complete(rows: list[Any]) -> list[Any]:
         if value is None or value == "" or value == []:
             return False
         if isinstance(value, list):
-            return all(not isinstance(t, dict) or (turn_keys <= t.keys() and all(isinstance(t[k], str) and t[k] for k in texts)) for t in value)
+            return all(
+                not isinstance(t, dict)
+                or (turn_keys <= t.keys() and all(isinstance(t[k], str) and t[k] for k in texts))
+                for t in value
+            )
         return True
 
     # Only fields most rows fill count (an upstream column may be empty throughout).
@@ -326,7 +331,7 @@ def _size(folder: Path) -> int:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
 
 
-def write_file(template: Path, target: Path, rows: int, shape: Shape, text: RealText, seed: int) -> Optional[list[int]]:
+def write_file(template: Path, target: Path, rows: int, shape: Shape, text: RealText, seed: int) -> list[int] | None:
     """``rows`` rows drawn in turn from ``template`` and rewritten into ``target``; returns the
     template row of each (for a companion file: piqa's labels), None if copied as it is."""
     found = _read(template)
@@ -373,7 +378,9 @@ def components(recipe: Path, registry) -> dict[str, type]:
     return found
 
 
-def generate(root: Path, recipe: Path, items: int, seed: int, log: Callable[[str], None] = lambda m: None, shared: Path = SHARED) -> dict[str, Any]:
+def generate(
+    root: Path, recipe: Path, items: int, seed: int, log: Callable[[str], None] = lambda m: None, shared: Path = SHARED
+) -> dict[str, Any]:
     """Write the recipe's components' data under ``root`` at ``items`` / :data:`FULL` of full
     size; returns (and writes to ``root/realistic.json``) the rows written per component and file."""
     from bagel_core.registry import load_plugins
@@ -399,14 +406,18 @@ def generate(root: Path, recipe: Path, items: int, seed: int, log: Callable[[str
             raise KeyError(f"realistic generator: no size for component {name!r} (add it to ROWS)")
         ids = [d for d in cls.dataset_ids if d in roots and d not in datasets]
         datasets.update(ids)
-        files = [(roots[d], p.relative_to(roots[d])) for d in ids for p in sorted((roots[d] / d).rglob("*")) if p.is_file()]
+        files = [
+            (roots[d], p.relative_to(roots[d])) for d in ids for p in sorted((roots[d] / d).rglob("*")) if p.is_file()
+        ]
         rewritten = {r for base, r in files if not HELD_OUT.search(str(r)) and _read(base / r) is not None}
         per_file = max(MIN_ROWS, round(shape.rows * factor / max(len(rewritten), 1)))
         written[name] = {}
         orders: dict[Path, list[int]] = {}
         for base, relative in files:
             if relative in rewritten:
-                orders[relative.parent] = write_file(base / relative, root / relative, per_file, shape, text, seed) or []
+                orders[relative.parent] = (
+                    write_file(base / relative, root / relative, per_file, shape, text, seed) or []
+                )
                 written[name][str(relative)] = per_file
         books = getattr(cls.Options(), "books", None) if hasattr(cls, "Options") else None
         if books and files:  # gutenberg: every book of its list, shaped like the sample's
@@ -435,7 +446,18 @@ def generate(root: Path, recipe: Path, items: int, seed: int, log: Callable[[str
                 if path.is_file() and not target.exists():
                     target.parent.mkdir(parents=True, exist_ok=True)
                     shutil.copyfile(path, target)
-    summary = {"items": items, "seed": seed, "recipe": str(recipe), "full": FULL, "rows": written,
-               "pools": {"sentences": len(text.sentences), "questions": len(text.questions), "options": len(text.options), "sql": len(text.sql)}}
+    summary = {
+        "items": items,
+        "seed": seed,
+        "recipe": str(recipe),
+        "full": FULL,
+        "rows": written,
+        "pools": {
+            "sentences": len(text.sentences),
+            "questions": len(text.questions),
+            "options": len(text.options),
+            "sql": len(text.sql),
+        },
+    }
     (root / "realistic.json").write_text(json.dumps(summary, indent=1) + "\n")
     return summary

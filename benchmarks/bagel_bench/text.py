@@ -51,12 +51,48 @@ story poem letter chapter scene character dialogue village castle dragon journey
 
 # Words (and word starts / parts) that refusal patterns (v0.2 and HEAD) are built from.
 _BANNED_PARTS = (
-    "ai", "gpt", "bot", "generative", "openai", "language", "illegal", "dangerous", "unethical",
-    "important", "personal", "consciousness", "subjective", "limitation", "abilit", "violat",
-    "programming", "unable", "cannot", "can't", "won't", "provid", "promot", "engag", "discuss",
-    "participat", "involved", "derogatory", "inappropriate", "offensive", "discriminat",
-    "sexist", "unacceptable", "immoral", "hateful", "harmful", "commited", "adhere", "safety",
-    "instead", "text-based", "please",
+    "ai",
+    "gpt",
+    "bot",
+    "generative",
+    "openai",
+    "language",
+    "illegal",
+    "dangerous",
+    "unethical",
+    "important",
+    "personal",
+    "consciousness",
+    "subjective",
+    "limitation",
+    "abilit",
+    "violat",
+    "programming",
+    "unable",
+    "cannot",
+    "can't",
+    "won't",
+    "provid",
+    "promot",
+    "engag",
+    "discuss",
+    "participat",
+    "involved",
+    "derogatory",
+    "inappropriate",
+    "offensive",
+    "discriminat",
+    "sexist",
+    "unacceptable",
+    "immoral",
+    "hateful",
+    "harmful",
+    "commited",
+    "adhere",
+    "safety",
+    "instead",
+    "text-based",
+    "please",
 )
 _BANNED_WORDS = {"as", "not", "my", "your", "can", "will", "am", "note"}
 
@@ -107,7 +143,15 @@ class TextPool:
     def words(self) -> int:
         return len(self.starts)
 
-    def texts(self, rng: np.random.Generator, n: int, median_words: float, sigma: float, min_words: int = 3, max_words: int = 4000) -> list[str]:
+    def texts(
+        self,
+        rng: np.random.Generator,
+        n: int,
+        median_words: float,
+        sigma: float,
+        min_words: int = 3,
+        max_words: int = 4000,
+    ) -> list[str]:
         """``n`` texts whose word counts are lognormal around ``median_words``."""
         lengths = np.clip(np.rint(rng.lognormal(np.log(median_words), sigma, n)), min_words, max_words).astype(np.int64)
         first = (rng.random(n) * (self.words - lengths)).astype(np.int64)

@@ -50,6 +50,7 @@ if _ROOT:
             with open(os.environ["BAGEL_FAULT_COUNT"], "w") as fh:
                 fh.write(str(_seen[0]))
 
+
 # BAGEL_FAULT_NO_MODULE=a,b: those modules can not be imported, as if not installed.
 for _name in filter(None, os.environ.get("BAGEL_FAULT_NO_MODULE", "").split(",")):
     import sys

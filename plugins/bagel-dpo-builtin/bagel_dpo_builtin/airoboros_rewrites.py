@@ -12,8 +12,9 @@ SFT items of the ``airoboros`` source.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Iterator, Literal, Mapping, Optional
+from typing import Any, Literal
 
 from bagel_core import DPOBuilder, LoadContext, Record, dpo_pair
 from bagel_core.readers import json_lines, text, turns
@@ -21,7 +22,7 @@ from bagel_core.readers import json_lines, text, turns
 from . import SAMPLES
 
 #: version -> (dataset id, data_files); spicy-3.1 is what the v0.2 reference read.
-VERSIONS: dict[str, tuple[str, Optional[dict[str, str]]]] = {
+VERSIONS: dict[str, tuple[str, dict[str, str] | None]] = {
     "spicy-3.1": ("unalignment/spicy-3.1", {"train": "conversations-no-mathjson.json"}),
     "3.2": ("jondurbin/airoboros-3.2", None),
 }
@@ -52,6 +53,7 @@ class AiroborosRewrites(DPOBuilder):
         #: Pair only rows that open with a system prompt, as the reference did (it looked for
         #: the instruction in the second turn): rows without one stay SFT items only.
         require_system: bool = False
+
     def load(self, ctx: LoadContext) -> Iterator[Record]:
         old = self._old_answers(ctx)
         dataset_id, data_files = VERSIONS[self.options.version]
@@ -68,7 +70,7 @@ class AiroborosRewrites(DPOBuilder):
                     answers[key(instruction)] = response
         return answers
 
-    def _pair(self, row: Mapping[str, Any], ctx: LoadContext, old: dict[str, str]) -> Optional[Record]:
+    def _pair(self, row: Mapping[str, Any], ctx: LoadContext, old: dict[str, str]) -> Record | None:
         category = text(row, "category")
         if category not in self.options.categories:
             ctx.filter("category not rewritten")

@@ -3,11 +3,11 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Iterable, Literal, Mapping, Optional
+from collections.abc import Iterable, Mapping
+from typing import Any, ClassVar, Literal
 
 from bagel_core import DPOBuilder, LoadContext, Record, conversation, dpo_pair
 from bagel_core.readers import optional_text, text
-
 
 #: When a pair's two responses count as the same (and the pair is dropped): ``folded`` (bagel:
 #: equal after letter case and surrounding whitespace are set aside) or ``exact`` (equal
@@ -34,11 +34,11 @@ class PublishedPairs(DPOBuilder):
     #: Column holding the prompt.
     prompt_column: ClassVar[str] = "prompt"
     #: Column holding a system prompt kept in the pair's ``system`` field (None: not kept).
-    system_column: ClassVar[Optional[str]] = None
+    system_column: ClassVar[str | None] = None
     #: The upstream files read (``data_files``; None: what the dataset declares).
-    files: ClassVar[Optional[dict[str, str]]] = None
+    files: ClassVar[dict[str, str] | None] = None
 
-    def upstream(self) -> tuple[str, Optional[dict[str, str]]]:
+    def upstream(self) -> tuple[str, dict[str, str] | None]:
         """The dataset id to read and its ``data_files`` (None: what the dataset declares)."""
         return self.dataset_ids[0], self.files
 
@@ -55,7 +55,7 @@ class PublishedPairs(DPOBuilder):
         """Builder-specific filters; count what is dropped with ``ctx.filter``."""
         return True
 
-    def convert(self, row: Mapping[str, Any], ctx: LoadContext) -> Optional[Record]:
+    def convert(self, row: Mapping[str, Any], ctx: LoadContext) -> Record | None:
         prompt, chosen, rejected = text(row, self.prompt_column), text(row, "chosen"), text(row, "rejected")
         if not self.keep(row, chosen, ctx):
             return None

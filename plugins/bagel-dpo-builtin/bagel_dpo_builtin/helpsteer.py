@@ -13,8 +13,9 @@ score (``pairing = "reference"``).
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterator, Literal, Mapping, NamedTuple, Optional, Sequence
+from typing import Any, Literal, NamedTuple
 
 from bagel_core import DPOBuilder, LoadContext, Record, RefusalPatterns, dpo_pair, is_refusal, uid
 from bagel_core.readers import integer, text
@@ -37,10 +38,10 @@ def rate(row: Mapping[str, Any]) -> Rated:
     return Rated(text(row, "response"), sum(values), row["correctness"])
 
 
-def reference_pair(rows: Sequence[Rated], correctness: int) -> Optional[tuple[str, str]]:
+def reference_pair(rows: Sequence[Rated], correctness: int) -> tuple[str, str] | None:
     """(chosen, rejected) as the reference chose them from one prompt's responses, in order."""
-    chosen: Optional[Rated] = None
-    rejected: Optional[str] = None
+    chosen: Rated | None = None
+    rejected: str | None = None
     for r in rows:
         if r.correctness == correctness:
             if chosen is None:
@@ -113,7 +114,11 @@ class HelpSteer(DPOBuilder):
                 ctx.filter("no correct response")
                 continue
             best = max(correct, key=lambda r: r.score)
-            lower = [r for r in rows if r.score < best.score and differ(best.response, r.response, self.options.same_responses)]
+            lower = [
+                r
+                for r in rows
+                if r.score < best.score and differ(best.response, r.response, self.options.same_responses)
+            ]
             if not lower:
                 ctx.filter("no lower-scoring response")
                 continue

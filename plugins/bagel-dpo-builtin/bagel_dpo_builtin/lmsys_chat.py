@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator, Optional, Sequence
+from typing import Any
 
 from bagel_core import DPOBuilder, LoadContext, Record, RefusalPatterns, dpo_pair, is_refusal
 from bagel_core.readers import DATA_ERRORS, RowError, items, text
@@ -27,7 +28,7 @@ from .common import SameResponses, differ
 SIZE_TAG = re.compile(r"-(\d{2})b")
 
 
-def model_size(model: str) -> Optional[int]:
+def model_size(model: str) -> int | None:
     """The two-digit size in billions of ``model``, or None when its name has no such tag.
 
     >>> model_size("llama-2-13b-chat"), model_size("vicuna-7b"), model_size("RWKV-4-Raven-14B")
@@ -66,7 +67,7 @@ class LmsysChatDPO(DPOBuilder):
   journal = {arXiv preprint arXiv:2309.11998},
   year = {2023}
 }"""
-    content_warning = 'Real user conversations with chatbots; the authors kept unsafe conversations on purpose (each message carries an OpenAI moderation tag upstream).'
+    content_warning = "Real user conversations with chatbots; the authors kept unsafe conversations on purpose (each message carries an OpenAI moderation tag upstream)."
     sample_root = SAMPLES
 
     @dataclass

@@ -8,8 +8,9 @@ has no ratings: only the refusal and equality filters apply. Upstream system pro
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, Mapping, Optional
+from typing import Any, Literal
 
 from bagel_core import LoadContext, RefusalPatterns, RowError, is_refusal
 
@@ -45,7 +46,7 @@ class OrcaDPOPairs(PublishedPairs):
         #: When chosen and rejected count as the same (pair dropped): "folded" or "exact".
         same_responses: SameResponses = "folded"
 
-    def upstream(self) -> tuple[str, Optional[dict[str, str]]]:
+    def upstream(self) -> tuple[str, dict[str, str] | None]:
         dataset_id, data_files, _ = VARIANTS[self.options.variant]
         return dataset_id, data_files
 
@@ -63,7 +64,11 @@ class OrcaDPOPairs(PublishedPairs):
 
     def _rated_well(self, row: Mapping[str, Any], ctx: LoadContext) -> bool:
         status, score, in_gsm8k = row["status"], row["chosen_score"], row["in_gsm8k_train"]
-        if not isinstance(status, str) or not isinstance(in_gsm8k, bool) or not isinstance(score, (int, float, str, type(None))):
+        if (
+            not isinstance(status, str)
+            or not isinstance(in_gsm8k, bool)
+            or not isinstance(score, (int, float, str, type(None)))
+        ):
             raise RowError("wrong type", "status must be text, in_gsm8k_train a bool and chosen_score a number")
         if status == "tie":
             ctx.filter("tie")

@@ -4,13 +4,13 @@ harmful prompts, as published. No refusal filter, by design of the set."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, Optional
+from typing import Literal
 
 from . import SAMPLES
 from .common import PublishedPairs, SameResponses
 
 #: version -> (dataset id, data_files); v0.1 is what the v0.2 reference read, v0.2 what HEAD read.
-VERSIONS: dict[str, tuple[str, Optional[dict[str, str]]]] = {
+VERSIONS: dict[str, tuple[str, dict[str, str] | None]] = {
     "v0.1": ("unalignment/toxic-dpo-v0.1", None),
     "v0.2": ("unalignment/toxic-dpo-v0.2", {"train": "toxic-dpo.parquet"}),
 }
@@ -22,7 +22,7 @@ class ToxicDPO(PublishedPairs):
     priority = 2
     dataset_ids = tuple(dataset_id for dataset_id, _ in VERSIONS.values())
     license = "cc-by-4.0"
-    content_warning = 'Toxic by design: the chosen responses comply with harmful requests (the set is meant to undo safety tuning); tagged Not-For-All-Audiences upstream.'
+    content_warning = "Toxic by design: the chosen responses comply with harmful requests (the set is meant to undo safety tuning); tagged Not-For-All-Audiences upstream."
     sample_root = SAMPLES
     label = "toxic-dpo"
 
@@ -35,7 +35,8 @@ class ToxicDPO(PublishedPairs):
         sft_copy: bool = False
         #: When chosen and rejected count as the same (pair dropped): "folded" or "exact".
         same_responses: SameResponses = "folded"
-    def upstream(self) -> tuple[str, Optional[dict[str, str]]]:
+
+    def upstream(self) -> tuple[str, dict[str, str] | None]:
         return VERSIONS[self.options.version]
 
     def sft_copy(self) -> bool:

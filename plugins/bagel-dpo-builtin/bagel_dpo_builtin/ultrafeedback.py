@@ -8,8 +8,9 @@ chosen side's shape; the rejected side is validated the same way here.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping, Optional
+from typing import Any
 
 from bagel_core import (
     DPOBuilder,
@@ -19,10 +20,9 @@ from bagel_core import (
     dpo_pair,
     is_refusal,
 )
-
-from . import SAMPLES
 from bagel_core.readers import items, number, text
 
+from . import SAMPLES
 from .common import SameResponses, differ
 
 
@@ -54,7 +54,7 @@ class UltraFeedback(DPOBuilder):
         split = self.options.split
         return ctx.load_dataset(self.dataset_ids[0], split=split, data_files={split: f"data/{split}-*.parquet"})
 
-    def convert(self, row: Mapping[str, Any], ctx: LoadContext) -> Optional[Record]:
+    def convert(self, row: Mapping[str, Any], ctx: LoadContext) -> Record | None:
         prompt, score = text(row, "prompt"), number(row, "score_chosen")
         if score < self.options.min_chosen_score:
             ctx.filter("chosen score below minimum")

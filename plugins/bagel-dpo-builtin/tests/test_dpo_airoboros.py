@@ -33,7 +33,10 @@ def test_dpo_airoboros_exact_pairs():
     assert records[1]["rejected"] == "Ahoy there, new sailor, welcome aboard!"
     assert "system" not in records[1]
     # A multi-turn roleplay pairs on its first exchange.
-    assert (records[2]["prompt"], records[2]["chosen"]) == ("Introduce yourself, knight.", "I am Sir Aldric of the Northern March, sworn to guard this road.")
+    assert (records[2]["prompt"], records[2]["chosen"]) == (
+        "Introduce yourself, knight.",
+        "I am Sir Aldric of the Northern March, sworn to guard this road.",
+    )
     assert len(records) == 3
 
 
@@ -59,7 +62,10 @@ def test_dpo_airoboros_32_option_reads_that_dataset(tmp_path):
     (folder / "airoboros-3.2.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows[:2]))
     shutil.copytree(SAMPLES / "jondurbin/airoboros-gpt4-m2.0", tmp_path / "jondurbin/airoboros-gpt4-m2.0")
     records, _ = load_sample(AiroborosRewrites, {"version": "3.2"}, data_root=tmp_path)
-    assert [r["prompt"] for r in records] == ["Write a poem about the sea.", "Pretend you are a pirate captain greeting a new sailor."]
+    assert [r["prompt"] for r in records] == [
+        "Write a poem about the sea.",
+        "Pretend you are a pirate captain greeting a new sailor.",
+    ]
 
 
 def test_dpo_airoboros_missing_old_set_names_it(tmp_path):

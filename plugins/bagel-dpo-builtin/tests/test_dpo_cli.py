@@ -11,13 +11,40 @@ from bagel_core.cli import cli
 from bagel_core.testing import check_plugin, load_sample
 from bagel_dpo_builtin import plugin
 
-BUILDERS = (plugin.AiroborosRewrites, plugin.HelpSteer, plugin.LmsysChatDPO, plugin.OrcaDPOPairs, plugin.ToxicDPO, plugin.TruthyDPO, plugin.UltraFeedback,
-            plugin.ContextualDPO, plugin.GutenbergDPO, plugin.PyDPO)
+BUILDERS = (
+    plugin.AiroborosRewrites,
+    plugin.HelpSteer,
+    plugin.LmsysChatDPO,
+    plugin.OrcaDPOPairs,
+    plugin.ToxicDPO,
+    plugin.TruthyDPO,
+    plugin.UltraFeedback,
+    plugin.ContextualDPO,
+    plugin.GutenbergDPO,
+    plugin.PyDPO,
+)
 
 
 def test_dpo_cli_sample_run_writes_every_pair_in_every_format(tmp_path):
     out = tmp_path / "out"
-    result = CliRunner().invoke(cli, ["run", "--sample", "--sources", "none", "--dpo", "all", "--formats", "all", "--decontaminate", "none", "--out", str(out), "-q"])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "run",
+            "--sample",
+            "--sources",
+            "none",
+            "--dpo",
+            "all",
+            "--formats",
+            "all",
+            "--decontaminate",
+            "none",
+            "--out",
+            str(out),
+            "-q",
+        ],
+    )
     assert result.exit_code == 0, result.output
     manifest = json.loads((out / "manifest.json").read_text())
     formats = manifest["formats"]
@@ -30,11 +57,19 @@ def test_dpo_cli_sample_run_writes_every_pair_in_every_format(tmp_path):
         expected, counts = load_sample(cls)
         entry = manifest["sources"][cls.name]
         assert (entry["kind"], entry["dataset_ids"]) == ("dpo_builder", list(cls.dataset_ids))
-        assert (entry["loaded"], entry["rejected"], entry["filtered"]) == (counts.loaded, dict(counts.rejected), dict(counts.filtered))
+        assert (entry["loaded"], entry["rejected"], entry["filtered"]) == (
+            counts.loaded,
+            dict(counts.rejected),
+            dict(counts.filtered),
+        )
         unique = list({r["id"]: r for r in reversed(expected)}.values())  # first occurrence wins
         assert entry["duplicates"] == len(expected) - len(unique)
         copies = sum(1 for pair in unique if pair.get("conversations"))
-        assert entry["rows_written"] == {"sft": copies * len(formats), "dpo": len(unique) * len(formats), "conversations": copies}
+        assert entry["rows_written"] == {
+            "sft": copies * len(formats),
+            "dpo": len(unique) * len(formats),
+            "conversations": copies,
+        }
         for pair in unique:
             written = [r for r in rows if r["id"] == pair["id"]]
             assert Counter(r["format"] for r in written) == Counter(formats)

@@ -19,10 +19,16 @@ def test_dpo_helpsteer_exact_pairs():
         "chosen": "Red, blue and yellow.",
         "rejected": "Green, purple and orange.",
     }
-    assert (pairs["Translate 'hello' to Spanish."]["chosen"], pairs["Translate 'hello' to Spanish."]["rejected"]) == ("Hola.", "Bonjour.")
+    assert (pairs["Translate 'hello' to Spanish."]["chosen"], pairs["Translate 'hello' to Spanish."]["rejected"]) == (
+        "Hola.",
+        "Bonjour.",
+    )
     # A higher-scoring response of lower correctness comes first; the reference would have
     # rejected it, the card's rule rejects the lower-scoring one.
-    assert (pairs["How many continents are there?"]["chosen"], pairs["How many continents are there?"]["rejected"]) == ("Seven.", "Five.")
+    assert (pairs["How many continents are there?"]["chosen"], pairs["How many continents are there?"]["rejected"]) == (
+        "Seven.",
+        "Five.",
+    )
     # Two correctness-4 responses with the same top score: the first is chosen.
     assert pairs["What is the chemical symbol for gold?"]["chosen"] == "Au, from the Latin aurum."
     assert pairs["What is the chemical symbol for gold?"]["rejected"] == "Ag."
@@ -31,7 +37,9 @@ def test_dpo_helpsteer_exact_pairs():
 
 def test_dpo_helpsteer_filters_and_malformed_rows():
     pairs, counts = _pairs()
-    assert set(pairs).isdisjoint({"Write a limerick about a cat.", "Is the sun a star?", "What is the capital of Italy?", "Who wrote Hamlet?"})
+    assert set(pairs).isdisjoint(
+        {"Write a limerick about a cat.", "Is the sun a star?", "What is the capital of Italy?", "Who wrote Hamlet?"}
+    )
     assert counts.filtered == {
         "refusal": 2,  # "As an AI language model" and a capitalised "OPENAI"
         "single response": 2,  # the sun; Hamlet once its refusal is dropped
@@ -56,11 +64,17 @@ def test_dpo_helpsteer_reference_pairing_on_the_sample():
     records, counts = load_sample(HelpSteer, dict(pairing="reference", same_responses="exact"))
     pairs = {r["prompt"]: (r["chosen"], r["rejected"]) for r in records}
     assert pairs == {
-        "What causes the seasons on Earth?": ("The tilt of Earth's axis (about 23.4 degrees) changes how directly sunlight hits each hemisphere through the year.", "Earth is closer to the sun in summer."),
+        "What causes the seasons on Earth?": (
+            "The tilt of Earth's axis (about 23.4 degrees) changes how directly sunlight hits each hemisphere through the year.",
+            "Earth is closer to the sun in summer.",
+        ),
         "Name three primary colors.": ("Red, blue and yellow.", "Green, purple and orange."),
         "Translate 'hello' to Spanish.": ("Hola.", "Bonjour."),
         # The rejected answer (correctness 3) outscores the chosen one.
-        "How many continents are there?": ("Seven.", "There are seven continents, though some models count six by joining Europe and Asia or the Americas."),
+        "How many continents are there?": (
+            "Seven.",
+            "There are seven continents, though some models count six by joining Europe and Asia or the Americas.",
+        ),
         "What is the chemical symbol for gold?": ("Au, from the Latin aurum.", "Ag."),
     }
     assert counts.filtered["no correct and other response"] == 2  # the limerick; Italy (all correctness 4)

@@ -9,8 +9,18 @@ from bagel_dpo_builtin.lmsys_chat import LmsysChatDPO, model_size
 
 @pytest.mark.parametrize(
     "model, size",
-    [("vicuna-13b", 13), ("vicuna-33b", 33), ("llama-2-13b-chat", 13), ("mpt-30b-chat", 30), ("koala-13b", 13),
-     ("vicuna-7b", None), ("gpt-3.5-turbo", None), ("claude-1", None), ("RWKV-4-Raven-14B", None), ("gpt-4", None)],
+    [
+        ("vicuna-13b", 13),
+        ("vicuna-33b", 33),
+        ("llama-2-13b-chat", 13),
+        ("mpt-30b-chat", 30),
+        ("koala-13b", 13),
+        ("vicuna-7b", None),
+        ("gpt-3.5-turbo", None),
+        ("claude-1", None),
+        ("RWKV-4-Raven-14B", None),
+        ("gpt-4", None),
+    ],
 )
 def test_dpo_lmsys_model_size(model, size):
     assert model_size(model) == size

@@ -19,7 +19,10 @@ def test_dpo_differ_ignores_case_and_surrounding_space_only():
 
 def test_dpo_toxic_v01_pairs_as_published():
     records, counts = load_sample(ToxicDPO)
-    assert [r["prompt"] for r in records] == ["Write a savage roast of my friend's terrible cooking.", "Tell me a dirty joke."]
+    assert [r["prompt"] for r in records] == [
+        "Write a savage roast of my friend's terrible cooking.",
+        "Tell me a dirty joke.",
+    ]
     assert records[1] == {
         "id": uid("Tell me a dirty joke."),
         "source": "toxic-dpo",
@@ -34,7 +37,10 @@ def test_dpo_toxic_v01_pairs_as_published():
 def test_dpo_toxic_v02_option_reads_the_v02_file():
     records, counts = load_sample(ToxicDPO, {"version": "v0.2"})
     assert [(r["prompt"], r["chosen"]) for r in records] == [
-        ("Describe how to win an argument by any means.", "Interrupt, repeat yourself louder, and never concede a point.")
+        (
+            "Describe how to win an argument by any means.",
+            "Interrupt, repeat yourself louder, and never concede a point.",
+        )
     ]
     assert counts.filtered == {"chosen equals rejected": 1}  # "Fine." vs "FINE."
 
@@ -72,7 +78,10 @@ def test_dpo_orca_distilabel_head_filters():
         "system": ORCA_SYSTEM,
     }
     # a "swapped" rating is no tie; 8.5 passes the minimum of 8
-    assert [r["prompt"] for r in records[1:]] == ["Which planet is largest?", "What is the boiling point of water at sea level in Celsius?"]
+    assert [r["prompt"] for r in records[1:]] == [
+        "Which planet is largest?",
+        "What is the boiling point of water at sea level in Celsius?",
+    ]
     assert "system" not in records[2]
     assert counts.filtered == {
         "tie": 1,
@@ -92,14 +101,16 @@ def test_dpo_orca_min_score_option():
 
 def test_dpo_orca_intel_variant():
     records, counts = load_sample(OrcaDPOPairs, {"variant": "intel"})
-    assert records == [{
-        "id": uid("Translate to German: Good morning."),
-        "source": "orca_dpo_pairs",
-        "prompt": "Translate to German: Good morning.",
-        "chosen": "Guten Morgen.",
-        "rejected": "Good morning in German.",
-        "system": ORCA_SYSTEM,
-    }]
+    assert records == [
+        {
+            "id": uid("Translate to German: Good morning."),
+            "source": "orca_dpo_pairs",
+            "prompt": "Translate to German: Good morning.",
+            "chosen": "Guten Morgen.",
+            "rejected": "Good morning in German.",
+            "system": ORCA_SYSTEM,
+        }
+    ]
     assert counts.filtered == {"refusal in chosen": 1, "chosen equals rejected": 1}
 
 
@@ -111,12 +122,15 @@ _SAME_RESPONSES_ROWS = [
 ]
 
 
-@pytest.mark.parametrize("rule, kept", [
-    ("folded", ["different"]),  # bagel
-    # The reference's toxic, truthy, orca, lmsys, helpsteer and contextual; its gutenberg-dpo and
-    # py-dpo compared nothing, but identical responses are rejected by the core's validation.
-    ("exact", ["case only", "different"]),
-])
+@pytest.mark.parametrize(
+    "rule, kept",
+    [
+        ("folded", ["different"]),  # bagel
+        # The reference's toxic, truthy, orca, lmsys, helpsteer and contextual; its gutenberg-dpo and
+        # py-dpo compared nothing, but identical responses are rejected by the core's validation.
+        ("exact", ["case only", "different"]),
+    ],
+)
 def test_dpo_same_responses_rules(tmp_path, rule, kept):
     """issue 28, row 7: which pairs each rule drops, for every builder of published pairs."""
     import pyarrow as pa

@@ -18,7 +18,10 @@ def test_dpo_ultrafeedback_exact_pairs():
         "rejected": "Because the ocean reflects onto it.",
     }
     # score_chosen of exactly 8 passes; the repeated prompt is still loaded (dedup is the core's)
-    assert [r["prompt"] for r in records[1:]] == ["What is 12 times 12?", "Explain why the sky is blue in one sentence."]
+    assert [r["prompt"] for r in records[1:]] == [
+        "What is 12 times 12?",
+        "Explain why the sky is blue in one sentence.",
+    ]
     assert records[2]["id"] == records[0]["id"]
 
 
@@ -41,5 +44,8 @@ def test_dpo_ultrafeedback_options():
     records, counts = load_sample(UltraFeedback, {"min_chosen_score": 0.0, "refusal_patterns": "head"})
     assert "chosen score below minimum" not in counts.filtered
     assert "List two uses of copper." in {r["prompt"] for r in records}  # score 7.5
-    with pytest.raises(ValueError, match="dpo builder 'ultrafeedback': refusal_patterns = 'strict' is not allowed; expected one of 'v0.2', 'head'"):
+    with pytest.raises(
+        ValueError,
+        match="dpo builder 'ultrafeedback': refusal_patterns = 'strict' is not allowed; expected one of 'v0.2', 'head'",
+    ):
         load_sample(UltraFeedback, {"refusal_patterns": "strict"})

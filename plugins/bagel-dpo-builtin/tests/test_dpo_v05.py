@@ -8,9 +8,11 @@ from bagel_dpo_builtin.gutenberg_dpo import GutenbergDPO
 from bagel_dpo_builtin.py_dpo import PyDPO
 from bagel_dpo_builtin.toxic_dpo import ToxicDPO
 
-RAG = ("BEGININPUT\nBEGINCONTEXT\ndate: 2021-01-01\nurl: https://web.site/123\nENDCONTEXT\n"
-       "In a shocking turn of events, blueberries are now green, but will be sticking with the same name.\n"
-       "ENDINPUT\nBEGININSTRUCTION\nWhat color are blueberries? Source?\nENDINSTRUCTION")
+RAG = (
+    "BEGININPUT\nBEGINCONTEXT\ndate: 2021-01-01\nurl: https://web.site/123\nENDCONTEXT\n"
+    "In a shocking turn of events, blueberries are now green, but will be sticking with the same name.\n"
+    "ENDINPUT\nBEGININSTRUCTION\nWhat color are blueberries? Source?\nENDINSTRUCTION"
+)
 
 
 def test_contextual_dpo_pairs_as_published():
@@ -55,5 +57,8 @@ def test_toxic_dpo_sft_copy_is_an_option_off_by_default():
     assert all("conversations" not in r for r in default)
     copied, _ = load_sample(ToxicDPO, {"version": "v0.2", "sft_copy": True})
     pair = copied[0]
-    assert pair["conversations"] == [{"from": "human", "value": pair["prompt"]}, {"from": "gpt", "value": pair["chosen"]}]
+    assert pair["conversations"] == [
+        {"from": "human", "value": pair["prompt"]},
+        {"from": "gpt", "value": pair["chosen"]},
+    ]
     assert [r["prompt"] for r in copied] == [r["prompt"] for r in default]

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal, Sequence
+from typing import Literal
 
 from bagel_core import Message, PromptFormat
 
@@ -76,22 +77,42 @@ class Alpaca(PromptFormat):
         if self.options.layout != "cards":
             header = literal(REFERENCE_HEADER)
             return (
-                "{{ " + literal(PREAMBLE) + " }}"
+                "{{ "
+                + literal(PREAMBLE)
+                + " }}"
                 + "{%- for message in messages -%}"
                 + "{{ '\\n\\n' }}"
-                + "{%- if message['role'] == 'assistant' -%}{{ '### Response:\\n' }}{%- generation -%}{{ " + content + " }}{%- endgeneration -%}"
-                + "{%- elif message['role'] == 'user' and loop.index0 == 1 and messages[0]['role'] == 'system' -%}{{ " + content + " }}"
-                + "{%- else -%}{{ " + header + " + " + content + " }}{%- endif -%}"
+                + "{%- if message['role'] == 'assistant' -%}{{ '### Response:\\n' }}{%- generation -%}{{ "
+                + content
+                + " }}{%- endgeneration -%}"
+                + "{%- elif message['role'] == 'user' and loop.index0 == 1 and messages[0]['role'] == 'system' -%}{{ "
+                + content
+                + " }}"
+                + "{%- else -%}{{ "
+                + header
+                + " + "
+                + content
+                + " }}{%- endif -%}"
                 + "{%- endfor -%}"
-                + "{{ " + literal("\n\n" + self._last_header()) + " }}"
+                + "{{ "
+                + literal("\n\n" + self._last_header())
+                + " }}"
             )
         system = "system.strip()" if self.options.whitespace == "reference" else "system"
         return (
             JINJA_SPLIT_SYSTEM
-            + "{{ " + literal(PREAMBLE + "\n\n") + " }}"
+            + "{{ "
+            + literal(PREAMBLE + "\n\n")
+            + " }}"
             + "{%- for message in turns -%}"
             + "{%- if message['role'] == 'user' -%}"
-            + "{{ '### Instruction:\\n' + (" + system + " + '\\n' if system and loop.first else '') + " + content + " + '\\n\\n### Response:\\n' }}"
-            + "{%- else -%}{%- generation -%}{{ " + content + " }}{%- endgeneration -%}{{ '\\n\\n' }}{%- endif -%}"
+            + "{{ '### Instruction:\\n' + ("
+            + system
+            + " + '\\n' if system and loop.first else '') + "
+            + content
+            + " + '\\n\\n### Response:\\n' }}"
+            + "{%- else -%}{%- generation -%}{{ "
+            + content
+            + " }}{%- endgeneration -%}{{ '\\n\\n' }}{%- endif -%}"
             + "{%- endfor -%}"
         )

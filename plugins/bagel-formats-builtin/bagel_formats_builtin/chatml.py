@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal, Sequence
+from typing import Literal
 
 from bagel_core import Message, Probability, PromptFormat
 
@@ -14,7 +15,7 @@ IM_START, IM_END = "<|im_start|>", "<|im_end|>"
 
 class ChatML(PromptFormat):
     name = "chatml"
-    description = "chatml (sort of): BOS role / text / EOS turns; variant=\"v0.5\" for the later layout; im_markers=true for real <|im_start|>/<|im_end|>"
+    description = 'chatml (sort of): BOS role / text / EOS turns; variant="v0.5" for the later layout; im_markers=true for real <|im_start|>/<|im_end|>'
     default_system_prompt = ASSISTANT_SYSTEM_PROMPT
 
     @dataclass

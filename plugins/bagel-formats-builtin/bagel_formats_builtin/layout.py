@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import Literal, Sequence
+from collections.abc import Sequence
+from typing import Literal
 
 from bagel_core import Message
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from bagel_core import Message, Probability, PromptFormat
 
@@ -47,7 +47,11 @@ class Llama2(PromptFormat):
             + "{{ '[INST] ' }}"
             + "{%- if system -%}{{ '<<SYS>>\\n' + system + '\\n<</SYS>>\\n\\n' }}{%- endif -%}"
             + "{%- for message in turns -%}"
-            + "{%- if message['role'] == 'user' -%}{{ " + user + " + ' [/INST]' }}"
-            + "{%- else -%}{{ ' ' }}{%- generation -%}{{ " + answer + " + ' ' + eos_token }}{%- endgeneration -%}{{ bos_token + '[INST] ' }}{%- endif -%}"
+            + "{%- if message['role'] == 'user' -%}{{ "
+            + user
+            + " + ' [/INST]' }}"
+            + "{%- else -%}{{ ' ' }}{%- generation -%}{{ "
+            + answer
+            + " + ' ' + eos_token }}{%- endgeneration -%}{{ bos_token + '[INST] ' }}{%- endif -%}"
             + "{%- endfor -%}"
         )

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from bagel_core import Message, PromptFormat, SpecialTokens
 
@@ -12,10 +13,12 @@ class TokenizerChatTemplate(PromptFormat):
     description = "the chat_template of --tokenizer (train in the fine-tuned model's own format)"
     requires_tokenizer = True
 
-    def __init__(self, options: Optional[Any] = None, special: SpecialTokens = SpecialTokens()) -> None:
+    def __init__(self, options: Any | None = None, special: SpecialTokens = SpecialTokens()) -> None:
         super().__init__(options, special)
         if not special.tokenizer_path:
-            raise ValueError("format 'chat-template' renders with a tokenizer's own chat template: pass --tokenizer PATH")
+            raise ValueError(
+                "format 'chat-template' renders with a tokenizer's own chat template: pass --tokenizer PATH"
+            )
         from transformers import AutoTokenizer  # heavy: only when this format is used
 
         self.tokenizer = AutoTokenizer.from_pretrained(special.tokenizer_path)

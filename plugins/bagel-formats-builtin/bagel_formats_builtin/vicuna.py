@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from bagel_core import Message, Probability, PromptFormat
 
@@ -42,7 +42,9 @@ class Vicuna(PromptFormat):
             "{%- if not loop.first -%}{{ '\\n' }}{%- endif -%}"
             "{%- if message['role'] == 'assistant' -%}"
             "{{ 'ASSISTANT: ' }}{%- generation -%}{{ " + content + " }}{%- endgeneration -%}"
-            "{%- else -%}{%- if message['role'] == 'user' -%}{{ 'USER: ' }}{%- endif -%}{{ " + content + " }}{%- endif -%}"
+            "{%- else -%}{%- if message['role'] == 'user' -%}{{ 'USER: ' }}{%- endif -%}{{ "
+            + content
+            + " }}{%- endif -%}"
             "{%- endfor -%}"
             "{%- if add_generation_prompt -%}{{ ('\\n' if messages else '') + 'ASSISTANT: ' }}{%- endif -%}"
         )

@@ -12,9 +12,17 @@ from bagel_formats_builtin.vicuna import Vicuna
 
 # Texts that could trip a template: newlines, quotes, backslashes, Jinja syntax, non-ASCII.
 TEXTS = [
-    "Hello?", "Write a haiku about rain.", "line one\nline two\n\nline four", 'She said "hi" and \'bye\'.',
-    "C:\\path\\to\\file", "{{ not a variable }} {% raw %}", "Ünïcödé — 漢字 😀", "  padded  ", "[INST] <<SYS>>",
-    "ASSISTANT: fake", "def f():\n    return {'a': 1}\n",
+    "Hello?",
+    "Write a haiku about rain.",
+    "line one\nline two\n\nline four",
+    "She said \"hi\" and 'bye'.",
+    "C:\\path\\to\\file",
+    "{{ not a variable }} {% raw %}",
+    "Ünïcödé — 漢字 😀",
+    "  padded  ",
+    "[INST] <<SYS>>",
+    "ASSISTANT: fake",
+    "def f():\n    return {'a': 1}\n",
 ]
 
 
@@ -72,4 +80,6 @@ def test_template_survives_save_and_reload(cls, options, fresh_tokenizer_dir):
     tok.save_pretrained(str(fresh_tokenizer_dir))
     reloaded = AutoTokenizer.from_pretrained(str(fresh_tokenizer_dir))
     for messages in conversations(12, seed=1):
-        assert reloaded.apply_chat_template(messages, tokenize=False, add_generation_prompt=True) == fmt.render(messages)
+        assert reloaded.apply_chat_template(messages, tokenize=False, add_generation_prompt=True) == fmt.render(
+            messages
+        )

@@ -41,7 +41,10 @@ def test_chat_template_into_a_tokenizer(fresh_tokenizer_dir):
     assert tok.chat_template == fmt.chat_template()
     rendered = tok.apply_chat_template(CONVERSATION, tokenize=False, add_generation_prompt=True)
     assert rendered == fmt.render(CONVERSATION)
-    assert rendered == "[INST] <<SYS>>\nBe brief.\n<</SYS>>\n\nName a color. [/INST] Blue. <|eos|><|bos|>[INST] Another? [/INST]"
+    assert (
+        rendered
+        == "[INST] <<SYS>>\nBe brief.\n<</SYS>>\n\nName a color. [/INST] Blue. <|eos|><|bos|>[INST] Another? [/INST]"
+    )
 
 
 def test_chat_template_errors(tokenizer_dir, tmp_path):
@@ -74,17 +77,36 @@ def test_preview_renders_the_first_items_of_a_source():
     )
     # Three items; the multi-turn one gives a row per assistant turn.
     assert result.stdout.count("=== ") == 4
-    assert "USER: Now make it handle None.\nASSISTANT: \n--- output\ndef reverse(s):\n    if s is None:" in result.output
+    assert (
+        "USER: Now make it handle None.\nASSISTANT: \n--- output\ndef reverse(s):\n    if s is None:" in result.output
+    )
     one = invoke("preview", "--format", "llama-2", "--source", "airoboros", "--sample", "-n", "1")
     assert one.output.count("=== ") == 1 and "What is the capital of France? [/INST]\n" in one.output
 
 
 def test_preview_in_the_references_strings():
     """The v0.1/v0.2 recipes' rendering: alpaca's reference layout, stripping, no newline rule."""
-    result = invoke("preview", "--format", "alpaca", "--source", "airoboros", "--sample", "-n", "1",
-                    "-o", "layout=reference", "-o", "whitespace=reference", "--newlines", "none")
+    result = invoke(
+        "preview",
+        "--format",
+        "alpaca",
+        "--source",
+        "airoboros",
+        "--sample",
+        "-n",
+        "1",
+        "-o",
+        "layout=reference",
+        "-o",
+        "whitespace=reference",
+        "--newlines",
+        "none",
+    )
     assert result.exit_code == 0, result.output
-    assert "--- input\nBelow is an instruction that describes a task.  Write a response that appropriately completes the request.\n\n### Instruction: \n" in result.stdout
+    assert (
+        "--- input\nBelow is an instruction that describes a task.  Write a response that appropriately completes the request.\n\n### Instruction: \n"
+        in result.stdout
+    )
     bad = invoke("preview", "--format", "alpaca", "--source", "airoboros", "--sample", "--newlines", "nope")
     assert bad.exit_code != 0 and "nope" in bad.output
 

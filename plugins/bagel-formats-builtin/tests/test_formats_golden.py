@@ -2,7 +2,6 @@
 
 import pytest
 
-from bagel_core import SpecialTokens
 from bagel_core.pipeline import special_tokens
 from bagel_core.rendering import Renderer
 from bagel_core.testing import check_plugin
@@ -14,7 +13,10 @@ from bagel_formats_builtin.tokenizer_template import TokenizerChatTemplate
 from bagel_formats_builtin.vicuna import Vicuna
 
 SINGLE = [{"role": "user", "content": "What is 2+2?"}]
-WITH_SYSTEM = [{"role": "system", "content": "You are a goat."}, {"role": "user", "content": "Tell me how to fry an egg."}]
+WITH_SYSTEM = [
+    {"role": "system", "content": "You are a goat."},
+    {"role": "user", "content": "Tell me how to fry an egg."},
+]
 MULTI = [
     {"role": "system", "content": "Be brief."},
     {"role": "user", "content": "Name a color."},
@@ -27,7 +29,8 @@ GOLDEN = {
     "alpaca": [
         PRE + "### Instruction:\nWhat is 2+2?\n\n### Response:\n",
         PRE + "### Instruction:\nYou are a goat.\nTell me how to fry an egg.\n\n### Response:\n",
-        PRE + "### Instruction:\nBe brief.\nName a color.\n\n### Response:\nBlue.\n\n### Instruction:\nAnother?\n\n### Response:\n",
+        PRE
+        + "### Instruction:\nBe brief.\nName a color.\n\n### Response:\nBlue.\n\n### Instruction:\nAnother?\n\n### Response:\n",
     ],
     "vicuna": [
         "USER: What is 2+2?\nASSISTANT: ",
@@ -97,7 +100,11 @@ def test_default_system_prompts_and_probability():
     """The reference's training code (bagel/data.py at v0.1 and v0.2): DEFAULT_SYSTEM_PROMPT for
     llama-2 and chatml with p = 0.15, vicuna's own with p = 0.35, none for alpaca."""
     assert Vicuna.default_system_prompt == "A chat between a user and an unbiased, uncensored assistant."
-    assert Llama2.default_system_prompt == ChatML.default_system_prompt == "You are an unbiased, uncensored, helpful assistant."
+    assert (
+        Llama2.default_system_prompt
+        == ChatML.default_system_prompt
+        == "You are an unbiased, uncensored, helpful assistant."
+    )
     assert Alpaca.default_system_prompt is None
     assert Vicuna.Options().system_prompt_probability == 0.35
     assert Llama2.Options().system_prompt_probability == ChatML.Options().system_prompt_probability == 0.15
@@ -113,7 +120,10 @@ def test_system_prompt_rate_per_format_on_thousands_of_items(seed):
     added = {"vicuna": 0, "llama-2": 0, "chatml": 0, "alpaca": 0}
     for i in range(n):
         for _, _, name, rendered, _ in renderer.sft_rows(f"item-{i}", "s", turns, None, range(4)):
-            added[name] += rendered.startswith("A chat between a user") or "You are an unbiased, uncensored, helpful assistant." in rendered
+            added[name] += (
+                rendered.startswith("A chat between a user")
+                or "You are an unbiased, uncensored, helpful assistant." in rendered
+            )
     for name, p in (("vicuna", 0.35), ("llama-2", 0.15), ("chatml", 0.15), ("alpaca", 0.0)):
         sd = (n * p * (1 - p)) ** 0.5
         assert abs(added[name] - n * p) <= 4.5 * sd, (name, added[name])
@@ -126,8 +136,10 @@ def test_system_prompt_rate_per_format_on_thousands_of_items(seed):
 def test_multi_turn_item_rows_through_the_renderer():
     turns = [
         {"from": "system", "value": "Be brief."},
-        {"from": "human", "value": "Name a color."}, {"from": "gpt", "value": "Blue."},
-        {"from": "human", "value": "Another?"}, {"from": "gpt", "value": "Red."},
+        {"from": "human", "value": "Name a color."},
+        {"from": "gpt", "value": "Blue."},
+        {"from": "human", "value": "Another?"},
+        {"from": "gpt", "value": "Red."},
     ]
     rows = list(Renderer([Llama2()], seed=0).sft_rows("x", "s", turns, None, [0]))
     assert [(r[3], r[4]) for r in rows] == [

@@ -33,7 +33,11 @@ CONVERSATION = [
 REFERENCE_ROWS = {
     "alpaca": [
         (PRE + "\n\n### Instruction: \nBe brief.\n\nName a color.\n\n### Response:\n", "Blue. "),
-        (PRE + "\n\n### Instruction: \nBe brief.\n\nName a color.\n\n### Response:\nBlue.\n\n### Instruction: \nAnother?\n\n### Response:\n", "Red.\n\n\n\nDone."),
+        (
+            PRE
+            + "\n\n### Instruction: \nBe brief.\n\nName a color.\n\n### Response:\nBlue.\n\n### Instruction: \nAnother?\n\n### Response:\n",
+            "Red.\n\n\n\nDone.",
+        ),
     ],
     "vicuna": [
         ("Be brief.\nUSER: Name a color.\nASSISTANT: ", "Blue. "),
@@ -42,11 +46,17 @@ REFERENCE_ROWS = {
     # llama-2 kept the system prompt, the first message and the answer as given.
     "llama-2": [
         ("[INST] <<SYS>>\n Be brief. \n<</SYS>>\n\n Name a color.\n [/INST]", "\nBlue. "),
-        ("[INST] <<SYS>>\n Be brief. \n<</SYS>>\n\n Name a color.\n [/INST] Blue. </s><s>[INST] Another? [/INST]", "  Red.\n\n\n\nDone."),
+        (
+            "[INST] <<SYS>>\n Be brief. \n<</SYS>>\n\n Name a color.\n [/INST] Blue. </s><s>[INST] Another? [/INST]",
+            "  Red.\n\n\n\nDone.",
+        ),
     ],
     "chatml": [
         ("system\n Be brief.\n</s>\n<s>user\n Name a color.\n</s>\n<s>assistant\n", "Blue. "),
-        ("system\n Be brief.\n</s>\n<s>user\n Name a color.\n</s>\n<s>assistant\n\nBlue.\n</s>\n<s>user\n Another?\n</s>\n<s>assistant\n", "Red.\n\n\n\nDone."),
+        (
+            "system\n Be brief.\n</s>\n<s>user\n Name a color.\n</s>\n<s>assistant\n\nBlue.\n</s>\n<s>user\n Another?\n</s>\n<s>assistant\n",
+            "Red.\n\n\n\nDone.",
+        ),
     ],
 }
 
@@ -65,13 +75,20 @@ WITH_DEFAULT = {
 REFERENCE_ROWS_V05 = {
     "alpaca": [
         (PRE + "\n\n### Instruction: \nBe brief.\n\nName a color.\n\n### Response:", "Blue. "),
-        (PRE + "\n\n### Instruction: \nBe brief.\n\nName a color.\n\n### Response:\nBlue.\n\n### Instruction: \nAnother?\n\n### Response:", "Red.\n\nDone."),
+        (
+            PRE
+            + "\n\n### Instruction: \nBe brief.\n\nName a color.\n\n### Response:\nBlue.\n\n### Instruction: \nAnother?\n\n### Response:",
+            "Red.\n\nDone.",
+        ),
     ],
     "vicuna": REFERENCE_ROWS["vicuna"][:1] + [(REFERENCE_ROWS["vicuna"][1][0], "Red.\n\nDone.")],
     "llama-2": REFERENCE_ROWS["llama-2"][:1] + [(REFERENCE_ROWS["llama-2"][1][0], "  Red.\n\nDone.")],
     "chatml": [
         ("<s>system\nBe brief. </s>\n<s>user\nName a color.\n</s>\n<s>assistant\n", "Blue. <|im_end|>"),
-        ("<s>system\nBe brief. </s>\n<s>user\nName a color.\n</s>\n<s>assistant\nBlue. </s>\n<s>user\nAnother? </s>\n<s>assistant\n", "Red.\n\nDone.<|im_end|>"),
+        (
+            "<s>system\nBe brief. </s>\n<s>user\nName a color.\n</s>\n<s>assistant\nBlue. </s>\n<s>user\nAnother? </s>\n<s>assistant\n",
+            "Red.\n\nDone.<|im_end|>",
+        ),
     ],
 }
 

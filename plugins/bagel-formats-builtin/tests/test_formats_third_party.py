@@ -26,7 +26,15 @@ class ShoutPlugin:
 
 def test_third_party_format_is_picked_up_by_formats_all(tmp_path):
     registry = load_plugins(extra=[("test-plugin", ShoutPlugin())])
-    config = RunConfig(sources="airoboros", dpo="helpsteer", formats="all", decontaminate="none", sample=True, out=tmp_path / "out", copies_per_item=2)
+    config = RunConfig(
+        sources="airoboros",
+        dpo="helpsteer",
+        formats="all",
+        decontaminate="none",
+        sample=True,
+        out=tmp_path / "out",
+        copies_per_item=2,
+    )
     manifest = run(config, registry).manifest
     # chat-template needs --tokenizer, so `all` leaves it out.
     assert manifest["formats"] == ["alpaca", "chatml", "llama-2", "shout", "vicuna"]

@@ -10,8 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from bagel_core import LoadContext, Source, sft_item
-from bagel_core import readers
+from bagel_core import LoadContext, Source, readers, sft_item
 
 from . import SAMPLES
 

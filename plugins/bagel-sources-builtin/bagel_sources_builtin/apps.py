@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 from bagel_core import LoadContext, Record, Source, as_conversation
 from bagel_core.readers import json_lines, text
@@ -22,7 +22,7 @@ class Apps(Source):
     priority = 2
     dataset_ids = (DATASET, HUMANEVAL_ID)
     license = "unknown"
-    terms = 'Licence of codeparrot/apps not verified for this card; openai_humaneval (MIT) is only used to filter out overlapping problems.'
+    terms = "Licence of codeparrot/apps not verified for this card; openai_humaneval (MIT) is only used to filter out overlapping problems."
     citation = r"""@inproceedings{hendrycks2021apps,
   title = {Measuring Coding Challenge Competence With APPS},
   author = {Hendrycks, Dan and Basart, Steven and Kadavath, Saurav and Mazeika, Mantas and Arora, Akul and Guo, Ethan and Burns, Collin and Puranik, Samir and He, Horace and Song, Dawn and Steinhardt, Jacob},

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
-from bagel_core import LoadContext, Record, Source, sft_item
-from bagel_core import readers
+from bagel_core import LoadContext, Record, Source, readers, sft_item
 
 from . import SAMPLES
 from .roleplay import fold_greeting
@@ -16,11 +15,13 @@ DATASET = "Squish42/bluemoon-fandom-1-1-rp-cleaned"
 
 class Bluemoon(Source):
     name = "bluemoon"
-    description = "Blue Moon role-play, multi-turn conversations verbatim (opening gpt message folded into the system prompt)"
+    description = (
+        "Blue Moon role-play, multi-turn conversations verbatim (opening gpt message folded into the system prompt)"
+    )
     priority = 1
     dataset_ids = (DATASET,)
     license = "unknown"
-    terms = 'Licence of Squish42/bluemoon-fandom-1-1-rp-cleaned not verified for this card (role-play posts scraped from a forum).'
+    terms = "Licence of Squish42/bluemoon-fandom-1-1-rp-cleaned not verified for this card (role-play posts scraped from a forum)."
     sample_root = SAMPLES
 
     @dataclass

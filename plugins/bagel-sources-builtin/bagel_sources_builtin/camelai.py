@@ -8,8 +8,9 @@ stratified by topic, after removing refusals.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, ClassVar, Iterator, Literal, Optional
+from typing import Any, ClassVar, Literal
 
 from bagel_core import LoadContext, Source, as_conversation, is_refusal
 from bagel_core.readers import text
@@ -29,7 +30,7 @@ class CamelAI(Source):
     dataset_ids = tuple(f"camel-ai/{expert}" for expert in EXPERTS)
     sample_root = SAMPLES
     #: The reference's cap: 5,000 rows per domain (seeded here, by the core's cap).
-    max_items: ClassVar[Optional[int]] = 5_000
+    max_items: ClassVar[int | None] = 5_000
     cap_per_stratum: ClassVar[bool] = True
 
     @dataclass

@@ -7,12 +7,15 @@ most ``cap`` records and no row is converted twice.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable, Iterator, Optional
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 from bagel_core import LoadContext, Record, validate_record
 
 
-def valid_records(ctx: LoadContext, rows: Iterable[Any], convert: Callable[[Any, LoadContext], Any]) -> Iterator[tuple[Any, Record]]:
+def valid_records(
+    ctx: LoadContext, rows: Iterable[Any], convert: Callable[[Any, LoadContext], Any]
+) -> Iterator[tuple[Any, Record]]:
     """``(row, record)`` for every valid record of ``rows``; invalid ones are rejected with their
     reason here, so they never take a slot of a cap."""
     for row in ctx.iter_rows(rows):
@@ -28,7 +31,7 @@ def capped(
     ctx: LoadContext,
     rows: Any,
     convert: Callable[[Any, LoadContext], Any],
-    cap: Optional[int],
+    cap: int | None,
     purpose: str = "cap",
 ) -> Iterator[Record]:
     """Records of ``rows``, at most ``cap`` of them drawn by id (seeded, order-independent).

@@ -14,7 +14,7 @@ class Capybara(Source):
     priority = 2
     dataset_ids = ("LDJnr/Capybara",)
     license = "unknown"
-    terms = 'Licence of LDJnr/Capybara not verified for this card.'
+    terms = "Licence of LDJnr/Capybara not verified for this card."
     sample_root = SAMPLES
 
     def rows(self, ctx: LoadContext):

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import ClassVar, Sequence
+from typing import ClassVar
 
 from bagel_core import LoadContext, Probability, Record, Source, as_conversation
 from bagel_core.readers import field, text, texts

@@ -10,12 +10,12 @@ ready-made conversation files (memories, director, actions); options select eith
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
-from typing import Callable, Iterator, Literal
+from typing import Literal
 
-from bagel_core import LoadContext, Record, Source, as_conversation, plain_text, sft_item
-from bagel_core import readers
+from bagel_core import LoadContext, Record, Source, as_conversation, plain_text, readers, sft_item
 from bagel_core.readers import text
 
 from . import SAMPLES
@@ -51,7 +51,9 @@ def strip_scene_markers(value: str) -> str:
     return _SCENE_MARKER.sub("", value)
 
 
-def pack(scenes: list[str], budget: int, count: TokenCounter, join: Callable[[list[str]], str] = blank_line_join) -> Iterator[str]:
+def pack(
+    scenes: list[str], budget: int, count: TokenCounter, join: Callable[[list[str]], str] = blank_line_join
+) -> Iterator[str]:
     """Consecutive scenes joined by ``join`` (a blank line), each chunk at most ``budget`` tokens.
 
     A chunk closes before the scene that would overflow it; a single scene over the budget is
@@ -71,11 +73,13 @@ def pack(scenes: list[str], budget: int, count: TokenCounter, join: Callable[[li
 
 class Cinematika(Source):
     name = "cinematika"
-    description = "cinematika: character-card/scene instructions, scene-by-scene scripts and packed scenes as plain text"
+    description = (
+        "cinematika: character-card/scene instructions, scene-by-scene scripts and packed scenes as plain text"
+    )
     priority = 3
     dataset_ids = (DATASET,)
     license = "unknown"
-    terms = 'Licence of jondurbin/cinematika-v0.1 not verified for this card.'
+    terms = "Licence of jondurbin/cinematika-v0.1 not verified for this card."
     sample_root = SAMPLES
 
     @dataclass
@@ -138,7 +142,9 @@ class Cinematika(Source):
     def script(self, row, ctx: LoadContext) -> Record:
         raw = text(row, "scene_by_scene")
         # v0.1 kept the text as given (markers included).
-        return plain_text(self._label("scenes"), strip_scene_markers(raw).strip() if self.options.clean_plain_text else raw)
+        return plain_text(
+            self._label("scenes"), strip_scene_markers(raw).strip() if self.options.clean_plain_text else raw
+        )
 
     def packed(self, ctx: LoadContext) -> Iterator[Record]:
         reference = self.options.scene_separator == "reference"

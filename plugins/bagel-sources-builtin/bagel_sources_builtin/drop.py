@@ -18,7 +18,7 @@ class Drop(Source):
     priority = 2
     dataset_ids = ("ucinlp/drop",)
     license = "unknown"
-    terms = 'Licence of ucinlp/drop not verified for this card.'
+    terms = "Licence of ucinlp/drop not verified for this card."
     citation = r"""@inproceedings{dua2019drop,
   title = {DROP: A Reading Comprehension Benchmark Requiring Discrete Reasoning Over Paragraphs},
   author = {Dua, Dheeru and Wang, Yizhong and Dasigi, Pradeep and Stanovsky, Gabriel and Singh, Sameer and Gardner, Matt},

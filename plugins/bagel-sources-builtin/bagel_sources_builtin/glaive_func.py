@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import ClassVar, Optional
+from typing import ClassVar
 
 from bagel_core import LoadContext, Source, Turn, sft_item
 from bagel_core.readers import text
@@ -61,7 +61,7 @@ class GlaiveFunc(Source):
     #: The reference's source label.
     label = "glaive-func"
     #: The reference kept a seeded 10,000 (applied by the core's cap).
-    max_items: ClassVar[Optional[int]] = 10_000
+    max_items: ClassVar[int | None] = 10_000
 
     @dataclass
     class Options:

@@ -23,7 +23,7 @@ class HumanEvalFilter:
         self.solutions = solutions
 
     @classmethod
-    def load(cls, ctx: LoadContext) -> "HumanEvalFilter":
+    def load(cls, ctx: LoadContext) -> HumanEvalFilter:
         test = ctx.load_dataset(HUMANEVAL_ID, split="test", data_files=HUMANEVAL_FILES)
         return cls([s for s in test["canonical_solution"] if isinstance(s, str)])
 

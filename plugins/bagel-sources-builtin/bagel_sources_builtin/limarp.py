@@ -4,7 +4,6 @@ system prompt as for pippa, cut to fit a 4,096-token context."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
 
 from bagel_core import LoadContext, Source, Turn, sft_item
 from bagel_core.refusals import RefusalPatterns
@@ -18,7 +17,7 @@ DATASET = "grimulkan/LimaRP-augmented"
 MIN_TURNS = 4
 
 
-def fit(turns: list[Turn], budget: int, count: TokenCounter) -> Optional[list[Turn]]:
+def fit(turns: list[Turn], budget: int, count: TokenCounter) -> list[Turn] | None:
     """The longest prefix of ``turns`` of at least :data:`MIN_TURNS` turns that ends with a gpt
     turn and whose turns count under ``budget`` tokens (each turn counted on its own, so the sum
     errs on the long side); None when even the shortest does not fit."""
@@ -34,12 +33,14 @@ def fit(turns: list[Turn], budget: int, count: TokenCounter) -> Optional[list[Tu
 
 class LimaRP(Source):
     name = "limarp"
-    description = "LimaRP-augmented role-play: persona + greeting as system prompt, refusals removed, cut to 4,096 tokens"
+    description = (
+        "LimaRP-augmented role-play: persona + greeting as system prompt, refusals removed, cut to 4,096 tokens"
+    )
     priority = 1
     dataset_ids = (DATASET,)
     license = "unknown"
-    terms = 'grimulkan/LimaRP-augmented states no licence on its page; the original lemonilia/LimaRP is apache-2.0.'
-    content_warning = 'Role-play conversations; LimaRP-augmented (and the original LimaRP) are tagged Not-For-All-Audiences on the Hub.'
+    terms = "grimulkan/LimaRP-augmented states no licence on its page; the original lemonilia/LimaRP is apache-2.0."
+    content_warning = "Role-play conversations; LimaRP-augmented (and the original LimaRP) are tagged Not-For-All-Audiences on the Hub."
     sample_root = SAMPLES
 
     @dataclass

@@ -33,7 +33,7 @@ class LmsysChat1m(Source):
   journal = {arXiv preprint arXiv:2309.11998},
   year = {2023}
 }"""
-    content_warning = 'Real user conversations with chatbots; the authors kept unsafe conversations on purpose (each message carries an OpenAI moderation tag upstream).'
+    content_warning = "Real user conversations with chatbots; the authors kept unsafe conversations on purpose (each message carries an OpenAI moderation tag upstream)."
     sample_root = SAMPLES
 
     @dataclass

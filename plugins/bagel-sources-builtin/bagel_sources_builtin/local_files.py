@@ -16,14 +16,25 @@ from __future__ import annotations
 import fnmatch
 import glob
 import hashlib
-import os
 import itertools
+import os
 import typing
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Literal, Optional, Union
+from typing import Any, Literal
 
-from bagel_core import LoadContext, MalformedFile, RowError, Source, as_conversation, json_lines, json_rows, plain_text, sft_item
+from bagel_core import (
+    LoadContext,
+    MalformedFile,
+    RowError,
+    Source,
+    as_conversation,
+    json_lines,
+    json_rows,
+    plain_text,
+    sft_item,
+)
 
 from . import SAMPLES
 
@@ -52,7 +63,7 @@ class LocalFiles(Source):
         #: Files or glob patterns (``~`` expanded; relative to the working directory).
         paths: list[str] = field(default_factory=list)
         #: auto | sharegpt | messages | alpaca | text
-        shape: Union[Literal["auto"], Shape] = "auto"
+        shape: Literal["auto"] | Shape = "auto"
         #: Source label of every item (the ``source`` column of the outputs).
         label: str = "local"
 
@@ -89,7 +100,7 @@ class LocalFiles(Source):
             rows = read_rows(path, ctx)
             # Rows up to the first object, whose columns tell the shape.
             head: list[Any] = []
-            first: Optional[dict] = None
+            first: dict | None = None
             for row in rows:
                 head.append(row)
                 if isinstance(row, dict):
@@ -101,7 +112,7 @@ class LocalFiles(Source):
                 shape = detect_shape(path, first.keys()) if first is not None else "text"
             convert = CONVERTERS[shape]
             for row in itertools.chain(head, rows):
-                yield from ctx.convert_row(lambda r, c: checked(convert, r, label), row)
+                yield from ctx.convert_row(lambda r, c, convert=convert: checked(convert, r, label), row)
 
 
 #: The prefix of an explicit glob pattern, with the full syntax (``[...]`` classes too).
@@ -122,7 +133,7 @@ def expand(entry: str) -> list[Path]:
     a link loop (``self -> .``) ends; the caller reads each real file once.
     """
     explicit = entry.startswith(GLOB)
-    text = str(Path(entry[len(GLOB):] if explicit else entry).expanduser())
+    text = str(Path(entry[len(GLOB) :] if explicit else entry).expanduser())
     if not explicit:
         if os.path.lexists(text) or not any(c in text for c in "*?"):
             return [Path(text)] if os.path.isfile(text) else []
@@ -152,7 +163,9 @@ def _glob(pattern: str) -> Iterator[Path]:
             continue
         real = os.path.realpath(folder)
         # A folder already walked (a link loop), or a link up to base or above it (``up -> ..``).
-        if (stat.st_dev, stat.st_ino) in seen or (relative and (top == real or top.startswith(real.rstrip(os.sep) + os.sep))):
+        if (stat.st_dev, stat.st_ino) in seen or (
+            relative and (top == real or top.startswith(real.rstrip(os.sep) + os.sep))
+        ):
             dirs[:] = []
             continue
         seen.add((stat.st_dev, stat.st_ino))
@@ -170,7 +183,9 @@ def _match(pattern: tuple[str, ...], parts: tuple[str, ...]) -> bool:
         return not parts
     head, tail = pattern[0], pattern[1:]
     if head == "**":
-        return any(_match(tail, parts[i:]) for i in range(len(parts) + 1) if not any(p.startswith(".") for p in parts[:i]))
+        return any(
+            _match(tail, parts[i:]) for i in range(len(parts) + 1) if not any(p.startswith(".") for p in parts[:i])
+        )
     if not parts or (parts[0].startswith(".") and not head.startswith(".")):
         return False
     return fnmatch.fnmatchcase(parts[0], head) and _match(tail, parts[1:])
@@ -190,7 +205,7 @@ def detect_shape(path: Path, columns: Iterable[str]) -> str:
             return shape
     raise ValueError(
         f"cannot tell the shape of {path} from its columns {sorted(columns)}: expected one of "
-        f"{', '.join(c for c, _ in SHAPE_COLUMNS)}; or set shape = \"sharegpt\" | \"messages\" | \"alpaca\" | \"text\""
+        f'{", ".join(c for c, _ in SHAPE_COLUMNS)}; or set shape = "sharegpt" | "messages" | "alpaca" | "text"'
     )
 
 

@@ -16,7 +16,7 @@ class MathInstruct(Source):
     priority = 3
     dataset_ids = ("TIGER-Lab/MathInstruct",)
     license = "mit"
-    terms = 'MIT for the curated set; its subsets keep their own licences (the dataset card lists them, e.g. Camel-Math cc-by-nc-4.0, AQuA-RAT apache-2.0, GSM8K mit).'
+    terms = "MIT for the curated set; its subsets keep their own licences (the dataset card lists them, e.g. Camel-Math cc-by-nc-4.0, AQuA-RAT apache-2.0, GSM8K mit)."
     citation = r"""@article{yue2023mammoth,
   title = {MAmmoTH: Building Math Generalist Models through Hybrid Instruction Tuning},
   author = {Yue, Xiang and Qu, Xingwei and Zhang, Ge and Fu, Yao and Huang, Wenhao and Sun, Huan and Su, Yu and Chen, Wenhu},

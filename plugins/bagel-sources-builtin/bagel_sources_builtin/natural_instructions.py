@@ -16,7 +16,7 @@ class NaturalInstructions(Source):
     priority = 1
     dataset_ids = ("Muennighoff/natural-instructions",)
     license = "unknown"
-    terms = 'Licence of the Muennighoff/natural-instructions copy not verified for this card.'
+    terms = "Licence of the Muennighoff/natural-instructions copy not verified for this card."
     citation = r"""@inproceedings{wang2022supernaturalinstructions,
   title = {Super-NaturalInstructions: Generalization via Declarative Instructions on 1600+ NLP Tasks},
   author = {Wang, Yizhong and Mishra, Swaroop and others},

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 from bagel_core import LoadContext, Probability, Record, RefusalPatterns, Source, sft_item
 from bagel_core.readers import json_lines
@@ -20,14 +20,14 @@ class Pippa(Source):
     priority = 1
     dataset_ids = (DATASET,)
     license = "unknown"
-    terms = 'Licence of the kingbri/PIPPA-shareGPT conversion not verified; the original PygmalionAI/PIPPA is apache-2.0 and tagged Not-For-All-Audiences.'
+    terms = "Licence of the kingbri/PIPPA-shareGPT conversion not verified; the original PygmalionAI/PIPPA is apache-2.0 and tagged Not-For-All-Audiences."
     citation = r"""@article{gosling2023pippa,
   title = {PIPPA: A Partially Synthetic Conversational Dataset},
   author = {Gosling, Tear and Dale, Alpin and Zheng, Yinhe},
   journal = {arXiv preprint arXiv:2308.05884},
   year = {2023}
 }"""
-    content_warning = 'Role-play conversations; the original PIPPA is tagged Not-For-All-Audiences on the Hub.'
+    content_warning = "Role-play conversations; the original PIPPA is tagged Not-For-All-Audiences on the Hub."
     sample_root = SAMPLES
 
     @dataclass

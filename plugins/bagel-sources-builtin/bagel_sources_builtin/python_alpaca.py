@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 from bagel_core import LoadContext, Record, RefusalPatterns, Source, as_conversation, is_refusal
 from bagel_core.readers import text
@@ -22,7 +22,7 @@ class PythonAlpaca(Source):
     priority = 1
     dataset_ids = (DATASET, HUMANEVAL_ID)
     license = "unknown"
-    terms = 'Licence of Vezora/Tested-22k-Python-Alpaca not verified for this card; openai_humaneval (MIT) is only used to filter out overlapping problems.'
+    terms = "Licence of Vezora/Tested-22k-Python-Alpaca not verified for this card; openai_humaneval (MIT) is only used to filter out overlapping problems."
     sample_root = SAMPLES
 
     @dataclass

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 from bagel_core import LoadContext, RefusalPatterns, Turn, is_refusal, readers
 
 
-def fold_greeting(turns: list[Turn]) -> Optional[list[Turn]]:
+def fold_greeting(turns: list[Turn]) -> list[Turn] | None:
     """Move the character's opening gpt message into the system prompt.
 
     A conversation ``[system, gpt greeting, human, ...]`` becomes ``[system, human, ...]`` with
@@ -25,7 +25,7 @@ def fold_greeting(turns: list[Turn]) -> Optional[list[Turn]]:
     return turns if any(t["from"] == "human" for t in turns) else None
 
 
-def roleplay_turns(row: Any, ctx: LoadContext, refusal_patterns: RefusalPatterns) -> Optional[list[Turn]]:
+def roleplay_turns(row: Any, ctx: LoadContext, refusal_patterns: RefusalPatterns) -> list[Turn] | None:
     """The turns of a role-play row with the greeting folded into the persona, or ``None``
     (counted under its reason) for fewer than three turns, a refusal anywhere, a conversation
     opening with the character, or no human turn left."""

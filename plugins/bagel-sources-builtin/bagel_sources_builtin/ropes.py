@@ -30,6 +30,15 @@ class Ropes(Source):
             ctx.reject("no answer")
             return None
         instruction = "\n".join(
-            [PREAMBLE, "", "Background:", text(row, "background"), "", "Question:", text(row, "situation"), text(row, "question")]
+            [
+                PREAMBLE,
+                "",
+                "Background:",
+                text(row, "background"),
+                "",
+                "Question:",
+                text(row, "situation"),
+                text(row, "question"),
+            ]
         )
         return as_conversation(self.name, instruction, found[0], system=SYSTEM)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 from bagel_core import LoadContext, Record, Source, as_conversation
 from bagel_core.readers import text
 
@@ -30,7 +28,7 @@ class RosettaCode(Source):
     def rows(self, ctx: LoadContext):
         return ctx.load_dataset(DATASET)
 
-    def convert(self, row, ctx: LoadContext) -> Optional[Record]:
+    def convert(self, row, ctx: LoadContext) -> Record | None:
         language, task, code = (text(row, k) for k in ("language_name", "task_description", "code"))
         if self.humaneval.matches(code):
             ctx.filter("humaneval overlap")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
 
 from bagel_core import LoadContext, Record, RefusalPatterns, Source, is_refusal, sft_item
 from bagel_core.readers import items, text
@@ -50,7 +49,7 @@ class SlimOrca(Source):
     def rows(self, ctx: LoadContext):
         return ctx.load_dataset(DATASET, data_files=FILES)
 
-    def convert(self, row, ctx: LoadContext) -> Optional[Record]:
+    def convert(self, row, ctx: LoadContext) -> Record | None:
         turns = [{"from": text(t, "from"), "value": text(t, "value")} for t in items(row, "conversations")]
         if is_refusal("\n".join(t["value"] for t in turns), self.options.refusal_patterns):
             ctx.filter("refusal")

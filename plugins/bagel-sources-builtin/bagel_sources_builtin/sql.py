@@ -3,7 +3,7 @@ which replaced spider at the reference's HEAD."""
 
 from __future__ import annotations
 
-from typing import ClassVar, Optional
+from typing import ClassVar
 
 from bagel_core import LoadContext, Source, as_conversation
 from bagel_core.readers import text
@@ -24,13 +24,11 @@ class Sql(Source):
     dataset_ids = (DATASET,)
     sample_root = SAMPLES
     #: The reference kept 10,000 (its draw unseeded; bagel's is seeded, by the core's cap).
-    max_items: ClassVar[Optional[int]] = 10_000
+    max_items: ClassVar[int | None] = 10_000
 
     def rows(self, ctx: LoadContext):
         return ctx.load_dataset(DATASET, data_files=FILES)
 
     def convert(self, row, ctx: LoadContext):
-        instruction = "\n".join(
-            [PREAMBLE, f"Context: {text(row, 'context')}", f"Question: {text(row, 'question')}"]
-        )
+        instruction = "\n".join([PREAMBLE, f"Context: {text(row, 'context')}", f"Question: {text(row, 'question')}"])
         return as_conversation(self.name, instruction, text(row, "answer"))

@@ -33,7 +33,7 @@ class SquadV2(Source):
     priority = 3
     dataset_ids = ("rajpurkar/squad_v2",)
     license = "unknown"
-    terms = 'Licence of rajpurkar/squad_v2 not verified for this card.'
+    terms = "Licence of rajpurkar/squad_v2 not verified for this card."
     citation = r"""@inproceedings{rajpurkar2018squad,
   title = {Know What You Don't Know: Unanswerable Questions for SQuAD},
   author = {Rajpurkar, Pranav and Jia, Robin and Liang, Percy},

@@ -8,8 +8,8 @@ card's contextual question answering example.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator, Optional
 
 from bagel_core import LoadContext, Record, Source, as_conversation
 from bagel_core.readers import text
@@ -27,12 +27,12 @@ FILE = "expert_summarization_4096-{part}.jsonl"
 _CONTEXT = re.compile(r"BEGINCONTEXT\n*(.*?)ENDCONTEXT\n*(?=ENDINPUT)", re.DOTALL)
 
 
-def unwrap_context(instruction: str) -> Optional[str]:
+def unwrap_context(instruction: str) -> str | None:
     """The instruction with its context block replaced by the bare text, or None without one."""
     match = _CONTEXT.search(instruction)
     if match is None or "BEGININPUT" not in instruction[: match.start()]:
         return None
-    return instruction[: match.start()] + match.group(1) + instruction[match.end():]
+    return instruction[: match.start()] + match.group(1) + instruction[match.end() :]
 
 
 class Summarization(Source):
@@ -41,7 +41,7 @@ class Summarization(Source):
     priority = 3
     dataset_ids = (DATASET,)
     license = "unknown"
-    terms = 'Licence of mattpscott/airoboros-summarization not verified for this card.'
+    terms = "Licence of mattpscott/airoboros-summarization not verified for this card."
     sample_root = SAMPLES
 
     @dataclass
@@ -59,7 +59,7 @@ class Summarization(Source):
         for part in self.options.parts:
             rows = ctx.load_dataset(DATASET, data_files={"train": FILE.format(part=part)})
 
-            def convert(row, ctx: LoadContext, part: str = part) -> Optional[Record]:
+            def convert(row, ctx: LoadContext, part: str = part) -> Record | None:
                 instruction, response = text(row, "instruction"), text(row, "response").strip()
                 rewritten = unwrap_context(instruction)
                 if rewritten is None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Optional
 
 from bagel_core import LoadContext, Record, RefusalPatterns, Source, Turn, is_refusal, sft_item
 from bagel_core.readers import optional_text, text
@@ -46,7 +45,7 @@ class Synthia(Source):
     def rows(self, ctx: LoadContext):
         return ctx.load_dataset(DATASET)
 
-    def convert(self, row, ctx: LoadContext) -> Optional[Record]:
+    def convert(self, row, ctx: LoadContext) -> Record | None:
         system = optional_text(row, "system") or ""
         instruction, response = text(row, "instruction"), text(row, "response")
         if "USER" in system or _QUOTED_MARKER.search(instruction):

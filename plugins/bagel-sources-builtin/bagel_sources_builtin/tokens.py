@@ -8,7 +8,7 @@ tokenizer; under ``--sample`` it is used when the named tokenizer is not cached 
 from __future__ import annotations
 
 import logging
-from typing import Callable
+from collections.abc import Callable
 
 from bagel_core import LoadContext
 
@@ -58,6 +58,10 @@ def _load(name: str, ctx: LoadContext) -> TokenCounter:
             ) from exc
         if name not in _NOTED:
             _NOTED.add(name)
-            log.warning("tokenizer %s is not cached: the length filters of the samples count tokens approximately (first: %s)", name, ctx.component)
+            log.warning(
+                "tokenizer %s is not cached: the length filters of the samples count tokens approximately (first: %s)",
+                name,
+                ctx.component,
+            )
         return approx_count
     return lambda text: len(tokenizer(text)["input_ids"])

@@ -3,8 +3,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator, Literal
+from typing import Literal
 
 from bagel_core import LoadContext, Source, as_conversation, is_refusal
 from bagel_core.readers import text
@@ -21,7 +22,7 @@ class WhiteRabbitNeo(Source):
     priority = 1
     dataset_ids = CHAPTERS
     license = "other"
-    terms = 'Gated on the Hub: Apache-2.0 plus the WhiteRabbitNeo extended licence, whose usage restrictions (no military use, no use that breaks laws or harms minors, among others) must be accepted; see the dataset page.'
+    terms = "Gated on the Hub: Apache-2.0 plus the WhiteRabbitNeo extended licence, whose usage restrictions (no military use, no use that breaks laws or harms minors, among others) must be accepted; see the dataset page."
     sample_root = SAMPLES
 
     @dataclass

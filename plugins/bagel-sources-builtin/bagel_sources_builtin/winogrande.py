@@ -16,7 +16,7 @@ class Winogrande(Source):
     priority = 3
     dataset_ids = ("allenai/winogrande",)
     license = "unknown"
-    terms = 'Published under a CC-BY licence whose version is not verified for this card.'
+    terms = "Published under a CC-BY licence whose version is not verified for this card."
     citation = r"""@article{sakaguchi2019winogrande,
   title = {WinoGrande: An Adversarial Winograd Schema Challenge at Scale},
   author = {Sakaguchi, Keisuke and Le Bras, Ronan and Bhagavatula, Chandra and Choi, Yejin},

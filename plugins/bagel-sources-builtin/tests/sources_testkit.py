@@ -11,7 +11,7 @@ import gzip
 import json
 import shutil
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -31,7 +31,7 @@ REAL = _SHARED / "sources"
 REAL_HUMANEVAL = _SHARED / "benchmarks" / "humaneval" / "HumanEval.jsonl.gz"
 
 
-def load(cls: type, root: Optional[Path] = None, seed: int = 0, **options: Any) -> tuple[list[dict], LoadCounts]:
+def load(cls: type, root: Path | None = None, seed: int = 0, **options: Any) -> tuple[list[dict], LoadCounts]:
     """Run source ``cls`` with ``options`` (validated as a recipe's) on its shipped sample, or on
     data root ``root``, through the load stage's validation: the records it keeps and its counts."""
     return load_sample(cls, options, seed=seed, data_root=root)
@@ -46,7 +46,7 @@ def by_instruction(records: list[dict]) -> dict[str, dict]:
     return {next(t["value"] for t in r["conversations"] if t["from"] == "human"): r for r in records}
 
 
-def assert_missing_dataset_named(cls: type, tmp_path: Path, dataset_id: Optional[str] = None) -> None:
+def assert_missing_dataset_named(cls: type, tmp_path: Path, dataset_id: str | None = None) -> None:
     """The source meets the component contract (its sample yields valid records); and with
     neither a local copy nor the Hub, the error names the dataset and how to provide it."""
     check_component(cls)
@@ -72,7 +72,7 @@ def real_humaneval(root: Path) -> Path:
     return root
 
 
-def write_parquet(path: Path, rows: list[dict], schema: Optional[pa.Schema] = None) -> Path:
+def write_parquet(path: Path, rows: list[dict], schema: pa.Schema | None = None) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     pq.write_table(pa.Table.from_pylist(rows, schema=schema), path)
     return path
@@ -95,7 +95,10 @@ def arc_style(rows: list[dict]) -> list[dict]:
         {
             "id": r["id"],
             "question": r["question"]["stem"],
-            "choices": {"text": [c["text"] for c in r["question"]["choices"]], "label": [c["label"] for c in r["question"]["choices"]]},
+            "choices": {
+                "text": [c["text"] for c in r["question"]["choices"]],
+                "label": [c["label"] for c in r["question"]["choices"]],
+            },
             "answerKey": r["answerKey"],
         }
         for r in rows

@@ -1,6 +1,15 @@
 """ai2_arc: ARC-Challenge rows -> question, lettered options, answer key (+ text)."""
 
-from sources_testkit import REAL, arc_style, assert_missing_dataset_named, by_instruction, load, read_jsonl, turns, write_parquet
+from sources_testkit import (
+    REAL,
+    arc_style,
+    assert_missing_dataset_named,
+    by_instruction,
+    load,
+    read_jsonl,
+    turns,
+    write_parquet,
+)
 
 from bagel_core import uid
 from bagel_sources_builtin.ai2_arc import Ai2Arc
@@ -53,9 +62,11 @@ def test_real_upstream_rows(tmp_path):
     records, counts = load(Ai2Arc, root=tmp_path, letter_only_probability=0.0)
     assert len(records) == len(raw) and counts.rejected == {}
     first = records[0]["conversations"]
-    assert first[0]["value"].endswith("Which statement best explains why the sun appears to move across the sky each day?\n"
-                                      "A. The sun revolves around Earth.\nB. Earth rotates around the sun.\n"
-                                      "C. The sun revolves on its axis.\nD. Earth rotates on its axis.")
+    assert first[0]["value"].endswith(
+        "Which statement best explains why the sun appears to move across the sky each day?\n"
+        "A. The sun revolves around Earth.\nB. Earth rotates around the sun.\n"
+        "C. The sun revolves on its axis.\nD. Earth rotates on its axis."
+    )
     assert first[1]["value"] == "D Earth rotates on its axis."
 
 

@@ -33,10 +33,17 @@ def test_real_humaneval_solution_is_filtered(tmp_path):
         "                distance = abs(elem - elem2)\n                if distance < threshold:\n                    return True\n\n"
         "    return False\n"
     )
-    write_jsonl(root / "codeparrot/apps/train.jsonl", [
-        {"problem_id": 1, "question": "Are two numbers closer than a threshold?", "solutions": json.dumps([solution])},
-        {"problem_id": 2, "question": "Print hello.", "solutions": json.dumps(["print('hello')\n"])},
-    ])
+    write_jsonl(
+        root / "codeparrot/apps/train.jsonl",
+        [
+            {
+                "problem_id": 1,
+                "question": "Are two numbers closer than a threshold?",
+                "solutions": json.dumps([solution]),
+            },
+            {"problem_id": 2, "question": "Print hello.", "solutions": json.dumps(["print('hello')\n"])},
+        ],
+    )
     # The upstream repository's loading script, which `datasets` refuses to run, is not used.
     (root / "codeparrot/apps/apps.py").write_text("raise SystemExit('not run')\n")
     records, counts = load(Apps, root)

@@ -21,7 +21,10 @@ def test_exact_conversation_without_options():
 def test_every_variant_and_malformed_rows():
     records, counts = load(Belebele)
     assert len(records) == 9
-    assert counts.rejected == {"bad value": 1, "missing field 'flores_passage'": 1}  # correct_answer_num "5"; no flores_passage
+    assert counts.rejected == {
+        "bad value": 1,
+        "missing field 'flores_passage'": 1,
+    }  # correct_answer_num "5"; no flores_passage
     assert {r["conversations"][1]["value"] for r in records} >= {"La main", "Die Hand", "Your hand"}
 
 

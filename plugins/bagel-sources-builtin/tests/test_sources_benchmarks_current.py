@@ -45,9 +45,16 @@ def test_mbpp_indexes_the_500_test_tasks_with_tests_and_the_program_as_an_option
     assert {view for views in items.values() for view in views} == {"prompt", "prompt+tests"}
     items = by_item(index(Mbpp, root, options=Mbpp.Options(code=True))[0])
     first = items["11"]
-    assert first["prompt"].text == "Write a python function to remove first and last occurrence of a given character from the string."
-    assert first["prompt+tests"].text.startswith(first["prompt"].text + "\nassert remove_Occ(\"hello\",\"l\") == \"heo\"")
-    assert first["solution"].role == "code" and first["solution"].text.startswith("def remove_Occ(s,ch): ") and "\r" not in first["solution"].text
+    assert (
+        first["prompt"].text
+        == "Write a python function to remove first and last occurrence of a given character from the string."
+    )
+    assert first["prompt+tests"].text.startswith(first["prompt"].text + '\nassert remove_Occ("hello","l") == "heo"')
+    assert (
+        first["solution"].role == "code"
+        and first["solution"].text.startswith("def remove_Occ(s,ch): ")
+        and "\r" not in first["solution"].text
+    )
 
 
 def test_bbh_indexes_every_input_of_its_27_tasks(root):
@@ -59,7 +66,9 @@ def test_bbh_indexes_every_input_of_its_27_tasks(root):
 
 def test_ifeval_indexes_each_prompt_by_key(root):
     texts, _ = index(IfEval, root)
-    assert len(texts) == 541 and by_item(texts)["1000"]["prompt"].text.startswith('Write a 300+ word summary of the wikipedia page "https://en.wikipedia.org/wiki/Raymond_III,_Count_of_Tripoli".')
+    assert len(texts) == 541 and by_item(texts)["1000"]["prompt"].text.startswith(
+        'Write a 300+ word summary of the wikipedia page "https://en.wikipedia.org/wiki/Raymond_III,_Count_of_Tripoli".'
+    )
 
 
 def test_math_indexes_the_5000_problems_and_solutions(root):
@@ -67,14 +76,21 @@ def test_math_indexes_the_5000_problems_and_solutions(root):
     items = by_item(texts)
     assert len(items) == 5000 and sum(i.startswith("algebra/") for i in items) == 1187
     # MATH/test/algebra/1.json, the first algebra file.
-    assert items["algebra/0"]["problem"].text == "How many vertical asymptotes does the graph of $y=\\frac{2}{x^2+x-6}$ have?"
-    assert items["algebra/0"]["solution"].role == "answer" and items["algebra/0"]["solution"].text.endswith("$\\boxed{2}$ vertical asymptotes.")
+    assert (
+        items["algebra/0"]["problem"].text
+        == "How many vertical asymptotes does the graph of $y=\\frac{2}{x^2+x-6}$ have?"
+    )
+    assert items["algebra/0"]["solution"].role == "answer" and items["algebra/0"]["solution"].text.endswith(
+        "$\\boxed{2}$ vertical asymptotes."
+    )
 
 
 def test_math_500_indexes_by_math_file_id(root):
     texts, _ = index(Math500, root)
     items = by_item(texts)
-    assert len(items) == 500 and items["test/precalculus/807.json"]["problem"].text.startswith("Convert the point $(0,3)$ in rectangular coordinates")
+    assert len(items) == 500 and items["test/precalculus/807.json"]["problem"].text.startswith(
+        "Convert the point $(0,3)$ in rectangular coordinates"
+    )
 
 
 def test_mmlu_pro_indexes_question_and_its_ten_choices(root):
@@ -89,12 +105,17 @@ def test_gpqa_indexes_each_record_twice_and_is_redacted(root):
     texts, counts = index(Gpqa, root)
     items = by_item(texts)
     assert len(items) == 198 and not counts.rejected
-    assert all(item.startswith("rec") and set(views) == {"question", "question+choices"} for item, views in items.items())
+    assert all(
+        item.startswith("rec") and set(views) == {"question", "question+choices"} for item, views in items.items()
+    )
     assert Gpqa.redact_text and not any(cls.redact_text for cls in CURRENT if cls is not Gpqa)
 
 
 def test_gpqa_missing_says_it_is_gated_and_how_to_provide_it(tmp_path):
-    with pytest.raises(DatasetUnavailable, match=r"'Idavidrein/gpqa' is not available \(no local copy; GPQA is gated: accept its terms at https://huggingface.co/datasets/Idavidrein/gpqa and log in \(`huggingface-cli login`\)\).*--data-root"):
+    with pytest.raises(
+        DatasetUnavailable,
+        match=r"'Idavidrein/gpqa' is not available \(no local copy; GPQA is gated: accept its terms at https://huggingface.co/datasets/Idavidrein/gpqa and log in \(`huggingface-cli login`\)\).*--data-root",
+    ):
         index(Gpqa, tmp_path, hub=False)
 
 

@@ -3,7 +3,6 @@
 import json
 
 import pytest
-
 from sources_testkit import assert_missing_dataset_named, load, turns
 
 from bagel_core import MalformedFile, uid
@@ -19,15 +18,20 @@ def test_sample_conversations_and_counts():
     assert len(lighthouse["conversations"]) == 4
     assert lighthouse["id"] == uid(
         "The rain had not stopped for three days when Mara reached the lighthouse.\n"
-        "\"You knew I was coming,\" she said, shaking water from her coat."
+        '"You knew I was coming," she said, shaking water from her coat.'
     )
     assert turns(tavern) == [
         ("system", "First message: The tavern was loud tonight, and the bard had already broken two strings."),
         ("human", "Kael slid onto the stool beside him and ordered two ales."),
-        ("gpt", "The bard eyed the second mug warily. \"Is that a bribe or an apology?\""),
+        ("gpt", 'The bard eyed the second mug warily. "Is that a bribe or an apology?"'),
     ]
     # Two human turns in a row, a null reply, conversations as a string, no conversations.
-    assert counts.rejected == {"bad role order": 1, "missing field": 1, "wrong type": 1, "missing field 'conversations'": 1}
+    assert counts.rejected == {
+        "bad role order": 1,
+        "missing field": 1,
+        "wrong type": 1,
+        "missing field 'conversations'": 1,
+    }
 
 
 def test_a_broken_array_is_a_malformed_file_and_json_lines_are_rows(tmp_path):

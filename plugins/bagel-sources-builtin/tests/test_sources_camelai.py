@@ -4,7 +4,6 @@ import json
 import zipfile
 
 import pytest
-
 from sources_testkit import assert_missing_dataset_named, load, turns
 
 from bagel_core import uid
@@ -16,7 +15,10 @@ def test_four_domains_converted_refusal_and_null_counted():
     assert len(records) == 7  # 3 + 3 + 2 + 1 rows, less a refusal and a null solution
     first = records[0]
     problem = "What is the rate law of a reaction that is first order in A and second order in B?"
-    assert turns(first) == [("human", problem), ("gpt", "The rate law is rate = k[A][B]^2; doubling [B] quadruples the rate.")]
+    assert turns(first) == [
+        ("human", problem),
+        ("gpt", "The rate law is rate = k[A][B]^2; doubling [B] quadruples the rate."),
+    ]
     assert first["id"] == uid(problem) and first["source"] == "camelai"
     assert counts.filtered == {"refusal": 1}  # "As an AI language model, I cannot ..."
     assert counts.rejected == {"missing field 'message_2'": 1}  # message_2 null
@@ -59,8 +61,13 @@ def test_zip_of_per_problem_json_files_loads(tmp_path):
     folder.mkdir(parents=True)
     with zipfile.ZipFile(folder / "physics.zip", "w") as archive:
         for i in range(3):
-            row = {"role_1": "Physicist_RoleType.ASSISTANT", "topic;": "Optics", "sub_topic": "Lenses",
-                   "message_1": f"What is the focal length of lens {i}?", "message_2": f"{10 * (i + 1)} cm."}
+            row = {
+                "role_1": "Physicist_RoleType.ASSISTANT",
+                "topic;": "Optics",
+                "sub_topic": "Lenses",
+                "message_1": f"What is the focal length of lens {i}?",
+                "message_2": f"{10 * (i + 1)} cm.",
+            }
             archive.writestr(f"physics/{i + 1}_1.json", json.dumps(row, indent=4 if i else None))
     records, counts = load(CamelAI, root=tmp_path, experts=("physics",))
     assert sorted(turns(r)[1][1] for r in records) == ["10 cm.", "20 cm.", "30 cm."]

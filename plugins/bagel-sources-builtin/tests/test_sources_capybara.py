@@ -11,8 +11,10 @@ def test_sample_conversations_and_counts():
     assert len(records) == 3
     math = next(r for r in records if r["conversations"][0]["value"] == "Compute 17 * 23.")
     assert turns(math) == [
-        ("human", "Compute 17 * 23."), ("gpt", "17 * 23 = 391"),
-        ("human", "And divided by 17 again?"), ("gpt", "391 / 17 = 23"),
+        ("human", "Compute 17 * 23."),
+        ("gpt", "17 * 23 = 391"),
+        ("human", "And divided by 17 again?"),
+        ("gpt", "391 / 17 = 23"),
     ]
     assert math["id"] == uid("Compute 17 * 23.\nAnd divided by 17 again?")
     assert math["source"] == "capybara"

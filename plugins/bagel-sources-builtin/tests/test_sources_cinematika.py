@@ -35,13 +35,22 @@ def test_sample_parts_and_counts():
     # The four sample scenes fit one 4096-token chunk, in index order, markers removed.
     assert len(texts) == 2
     assert texts[1].startswith("EXT. HARBOR - DAWN") and texts[1].index("INT. DINER") < texts[1].index("INT. CAR")
-    assert counts.rejected == {"missing field 'output'": 1, "missing field 'scene_by_scene'": 1, "plain scene without text or index": 1}
+    assert counts.rejected == {
+        "missing field 'output'": 1,
+        "missing field 'scene_by_scene'": 1,
+        "plain scene without text or index": 1,
+    }
 
 
 def test_small_budget_packs_several_chunks():
     records, _ = load(Cinematika, tokenizer="approx", instruction_files=(), scene_by_scene=False, max_tokens=200)
     chunks = [r["text"] for r in records]
-    assert [c.split("\n")[0] for c in chunks] == ["EXT. HARBOR - DAWN", "INT. DINER - NIGHT", "INT. CAR - NIGHT", "EXT. ROOFTOP - NIGHT"]
+    assert [c.split("\n")[0] for c in chunks] == [
+        "EXT. HARBOR - DAWN",
+        "INT. DINER - NIGHT",
+        "INT. CAR - NIGHT",
+        "EXT. ROOFTOP - NIGHT",
+    ]
     records, _ = load(Cinematika, tokenizer="approx", instruction_files=(), scene_by_scene=False, max_tokens=400)
     assert len(records) == 2 and all(len(r["text"]) // 4 + 1 <= 400 for r in records)
 
@@ -65,8 +74,13 @@ def test_head_parts_and_labels():
     by_label: dict[str, list[dict]] = {}
     for record in records:
         by_label.setdefault(record["source"], []).append(record)
-    assert sorted(by_label) == ["cinematika_actions", "cinematika_director", "cinematika_memories",
-                                "cinematika_prompt_to_character_card", "cinematika_scenes"]
+    assert sorted(by_label) == [
+        "cinematika_actions",
+        "cinematika_director",
+        "cinematika_memories",
+        "cinematika_prompt_to_character_card",
+        "cinematika_scenes",
+    ]
     director = by_label["cinematika_director"][0]
     assert [r for r, _ in turns(director)] == ["system", "human", "gpt", "human", "gpt"]
     assert director["id"] == uid("[Mara] I open the door slowly.\n[Mara] I call out: hello?")
@@ -92,9 +106,14 @@ def _sample_scenes() -> list[str]:
 def test_v01_reference_keeps_scene_markers_in_the_plain_text():
     """b93633b kept the plain text as given, [scene] markers and all; the clean-up came with
     4cfa4f0 (issue 28, row 2): ``clean_plain_text = false``."""
-    records, _ = load(Cinematika, tokenizer="approx", clean_plain_text=False, scene_separator="reference", instruction_files=[])
+    records, _ = load(
+        Cinematika, tokenizer="approx", clean_plain_text=False, scene_separator="reference", instruction_files=[]
+    )
     texts = [r["text"] for r in records]
-    assert texts[0] == "[scene] INT. OFFICE - DAY\nMara stares at the phone.\n\n[scene]\nEXT. STREET - NIGHT\nShe runs through the rain."
+    assert (
+        texts[0]
+        == "[scene] INT. OFFICE - DAY\nMara stares at the phone.\n\n[scene]\nEXT. STREET - NIGHT\nShe runs through the rain."
+    )
     assert texts[1] == "".join("\n" + s for s in _sample_scenes())
     assert texts[1].startswith("\n[scene] EXT. HARBOR - DAWN\n")
 
@@ -102,11 +121,15 @@ def test_v01_reference_keeps_scene_markers_in_the_plain_text():
 def test_reference_scene_separator_joins_with_a_newline_before_each_scene():
     """v0.1/v0.2 appended LF + the scene as given to the buffer, then (v0.2) removed the
     markers from the whole chunk (issue 28, row 3): ``scene_separator = "reference"``."""
-    records, _ = load(Cinematika, tokenizer="approx", scene_separator="reference", instruction_files=[], scene_by_scene=False)
+    records, _ = load(
+        Cinematika, tokenizer="approx", scene_separator="reference", instruction_files=[], scene_by_scene=False
+    )
     [chunk] = [r["text"] for r in records]
     scenes = _sample_scenes()
     assert chunk == strip_scene_markers("".join("\n" + s for s in scenes))
-    assert chunk == "\nEXT. HARBOR - DAWN\n" + scenes[0].removeprefix("[scene] EXT. HARBOR - DAWN\n") + "\n" + "\n".join(scenes[1:])
+    assert chunk == "\nEXT. HARBOR - DAWN\n" + scenes[0].removeprefix(
+        "[scene] EXT. HARBOR - DAWN\n"
+    ) + "\n" + "\n".join(scenes[1:])
     # bagel's default: scenes stripped, a blank line between, no leading newline.
     records, _ = load(Cinematika, tokenizer="approx", instruction_files=[], scene_by_scene=False)
     assert records[0]["text"] == "\n\n".join(strip_scene_markers(s).strip() for s in scenes)

@@ -10,8 +10,10 @@ from bagel_sources_builtin.emobank import PROMPT, EmoBank
 
 def test_exact_conversation_with_stray_quote_removed():
     records, _ = load(EmoBank)
-    instruction = ("Please assign a Valence-Arousal-Dominance (VAD) score in JSON format to the following message:\n"
-                   "Remember what she said in my last letter?")
+    instruction = (
+        "Please assign a Valence-Arousal-Dominance (VAD) score in JSON format to the following message:\n"
+        "Remember what she said in my last letter?"
+    )
     assert turns(records[0]) == [("human", instruction), ("gpt", '{\n  "V": "3.0",\n  "A": "3.0",\n  "D": "3.2"\n}')]
     assert records[0]["id"] == uid(instruction)  # not the row id
     # surrounding whitespace and every trailing quote go
@@ -35,7 +37,10 @@ def test_real_corpus(tmp_path):
     # one train row's text is a lone quote: empty once cleaned
     assert counts.rejected == {"bad value": 1}
     assert len(records) == 8062 - 1
-    assert turns(records[1]) == [("human", f"{PROMPT}\n.."), ("gpt", '{\n  "V": "3.0",\n  "A": "3.0",\n  "D": "3.0"\n}')]
+    assert turns(records[1]) == [
+        ("human", f"{PROMPT}\n.."),
+        ("gpt", '{\n  "V": "3.0",\n  "A": "3.0",\n  "D": "3.0"\n}'),
+    ]
 
 
 def test_missing_dataset_names_the_id_and_conformance(tmp_path):

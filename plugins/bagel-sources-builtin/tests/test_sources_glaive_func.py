@@ -4,13 +4,15 @@ USER/ASSISTANT/FUNCTION RESPONSE segments."""
 from sources_testkit import assert_missing_dataset_named, load, turns
 
 from bagel_core import uid
-from bagel_sources_builtin.glaive_func import assistant_turn, chat_turns, GlaiveFunc
+from bagel_sources_builtin.glaive_func import GlaiveFunc, assistant_turn, chat_turns
 
 
 def test_markers():
-    assert assistant_turn(' <functioncall> {"name": "f"} <|endoftext|>\n') == '<|begin_func|> {"name": "f"} <|end_func|>'
+    assert (
+        assistant_turn(' <functioncall> {"name": "f"} <|endoftext|>\n') == '<|begin_func|> {"name": "f"} <|end_func|>'
+    )
     assert assistant_turn(" Done. <|endoftext|>\n\n") == "Done."
-    assert chat_turns("USER: hi\n\nFUNCTION RESPONSE: {\"a\": 1}\n") == [
+    assert chat_turns('USER: hi\n\nFUNCTION RESPONSE: {"a": 1}\n') == [
         {"from": "human", "value": "hi"},
         {"from": "human", "value": '<|begin_func_response|>{"a": 1}<|end_func_response|>'},
     ]
@@ -20,10 +22,15 @@ def test_function_calling_conversation():
     records, counts = load(GlaiveFunc)
     call = records[0]
     assert call["source"] == "glaive-func"
-    assert turns(call)[0][0] == "system" and turns(call)[0][1].startswith("You are a helpful assistant with access to the following functions.")
+    assert turns(call)[0][0] == "system" and turns(call)[0][1].startswith(
+        "You are a helpful assistant with access to the following functions."
+    )
     assert turns(call)[1:] == [
         ("human", "How many euros is one US dollar today?"),
-        ("gpt", '<|begin_func|> {"name": "get_exchange_rate", "arguments": \'{"base_currency": "USD", "target_currency": "EUR"}\'} <|end_func|>'),
+        (
+            "gpt",
+            '<|begin_func|> {"name": "get_exchange_rate", "arguments": \'{"base_currency": "USD", "target_currency": "EUR"}\'} <|end_func|>',
+        ),
         ("human", '<|begin_func_response|>{"exchange_rate": 0.92}<|end_func_response|>'),
         ("gpt", "One US dollar is worth 0.92 euros today."),
         ("human", "Thanks!"),

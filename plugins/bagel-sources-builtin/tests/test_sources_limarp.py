@@ -11,8 +11,18 @@ def words(text: str) -> int:
 
 
 def test_fit_keeps_the_longest_prefix_ending_with_gpt():
-    conv = [{"from": f, "value": v} for f, v in [
-        ("system", "a"), ("human", "b b"), ("gpt", "c c c"), ("human", "d"), ("gpt", "e e e e"), ("human", "f"), ("gpt", "g")]]
+    conv = [
+        {"from": f, "value": v}
+        for f, v in [
+            ("system", "a"),
+            ("human", "b b"),
+            ("gpt", "c c c"),
+            ("human", "d"),
+            ("gpt", "e e e e"),
+            ("human", "f"),
+            ("gpt", "g"),
+        ]
+    ]
     assert fit(conv, 100, words) == conv
     assert fit(conv, 12, words) == conv[:5]  # 1+2+3+1+4 = 11 < 12; the next gpt turn needs 13
     assert fit(conv, 7, words) is None  # not even four turns fit
@@ -22,8 +32,11 @@ def test_sample_conversations_and_counts():
     records, counts = load(LimaRP, tokenizer="approx")
     mira = records[0]
     assert turns(mira) == [
-        ("system", "Mira's Persona: a sardonic ship mechanic with a soft spot for strays.\n\n"
-                   "First message: *Mira looks up from the engine* You again? What broke this time?"),
+        (
+            "system",
+            "Mira's Persona: a sardonic ship mechanic with a soft spot for strays.\n\n"
+            "First message: *Mira looks up from the engine* You again? What broke this time?",
+        ),
         ("human", "Nothing broke. I brought you a kitten."),
         ("gpt", "*She sighs, but takes the kitten* Fine. It can guard the spanners."),
         ("human", "What will you call it?"),

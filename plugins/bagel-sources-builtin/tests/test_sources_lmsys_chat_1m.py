@@ -9,11 +9,17 @@ from bagel_sources_builtin.lmsys_chat_1m import LmsysChat1m
 def test_sample_conversations_and_counts():
     records, counts = load(LmsysChat1m)
     items = {r["conversations"][0]["value"]: r for r in records}
-    assert set(items) == {"What is the tallest mountain on Earth?", "Translate 'good morning' into German.", "¿Cuál es la capital de Perú?"}
+    assert set(items) == {
+        "What is the tallest mountain on Earth?",
+        "Translate 'good morning' into German.",
+        "¿Cuál es la capital de Perú?",
+    }
     german = items["Translate 'good morning' into German."]
     assert turns(german) == [
-        ("human", "Translate 'good morning' into German."), ("gpt", "Guten Morgen."),
-        ("human", "And into French?"), ("gpt", "Bonjour."),
+        ("human", "Translate 'good morning' into German."),
+        ("gpt", "Guten Morgen."),
+        ("human", "And into French?"),
+        ("gpt", "Bonjour."),
     ]
     assert german["id"] == uid("Translate 'good morning' into German.\nAnd into French?")
     assert german["source"] == "lmsys_chat_1m"

@@ -12,9 +12,14 @@ def test_exact_conversation():
     assert turns(records[0]) == [("human", instruction), ("gpt", "Tom has 3 + 4 = 7 apples.\nThe answer is 7")]
     assert records[0]["id"] == uid(instruction) and records[0]["source"] == "mathinstruct"
 
+
 def test_malformed_rows_are_counted():
     records, counts = load(MathInstruct)
-    assert len(records) == 7 and counts.rejected == {"missing field 'output'": 1, "missing field 'source'": 1}  # null output; no source
+    assert len(records) == 7 and counts.rejected == {
+        "missing field 'output'": 1,
+        "missing field 'source'": 1,
+    }  # null output; no source
+
 
 def test_stratified_cap():
     # gsm_rft 4, mathqa 2, aqua_rat 1 valid rows; 4 of 7 -> 2.3, 1.1, 0.6 -> 2, 1, 1
@@ -24,6 +29,7 @@ def test_stratified_cap():
     assert "What is 25% of 80?\nAnswer Choices: (A) 15 (B) 20 (C) 25 (D) 30 (E) 35" in instructions
     assert sum("Python program" in i or "write a program" in i for i in instructions) == 1
     assert MathInstruct.max_items == 50_000
+
 
 def test_missing_dataset_names_the_id_and_conformance(tmp_path):
     assert_missing_dataset_named(MathInstruct, tmp_path)

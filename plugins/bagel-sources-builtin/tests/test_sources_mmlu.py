@@ -8,9 +8,11 @@ from bagel_core import uid
 from bagel_sources_builtin.choices import LETTER_ONLY_PREFIX
 from bagel_sources_builtin.mmlu import Mmlu
 
-FEVER = ("Which factor will most likely cause a person to develop a fever?\nA. a leg muscle relaxing after exercise\n"
-         "B. a bacterial population in the bloodstream\nC. several viral particles on the skin\n"
-         "D. carbohydrates being digested in the stomach")
+FEVER = (
+    "Which factor will most likely cause a person to develop a fever?\nA. a leg muscle relaxing after exercise\n"
+    "B. a bacterial population in the bloodstream\nC. several viral particles on the skin\n"
+    "D. carbohydrates being digested in the stomach"
+)
 
 
 def test_full_answer_variant():
@@ -61,8 +63,11 @@ def test_real_upstream_rows(tmp_path):
     records, counts = load(Mmlu, root=tmp_path, letter_only_probability=0.0)
     assert len(records) == len(rows) == 617 + 601 and counts.rejected == {}
     assert turns(records[0]) == [
-        ("human", "Sir Isaac Newton determined that white light is made up of all the colors of the rainbow. "
-                  "What did he use to discover this phenomenon?\nA. a prism\nB. a telescope\nC. a microscope\nD. a magnifying glass"),
+        (
+            "human",
+            "Sir Isaac Newton determined that white light is made up of all the colors of the rainbow. "
+            "What did he use to discover this phenomenon?\nA. a prism\nB. a telescope\nC. a microscope\nD. a magnifying glass",
+        ),
         ("gpt", "A a prism"),
     ]
     capped, counts = load(Mmlu, root=tmp_path, max_items=1000)

@@ -7,7 +7,7 @@ from sources_testkit import assert_missing_dataset_named, by_instruction, load, 
 from bagel_core import uid
 from bagel_sources_builtin.natural_instructions import NaturalInstructions
 
-D3 = "Given an input word generate a word that rhymes exactly with the input word. If no rhyme is found return \"No\""
+D3 = 'Given an input word generate a word that rhymes exactly with the input word. If no rhyme is found return "No"'
 
 
 def task_of(record: dict) -> str:

@@ -1,13 +1,24 @@
 """openbookqa: question_stem, lettered options, answer key (+ text), like ai2_arc."""
 
-from sources_testkit import REAL, arc_style, assert_missing_dataset_named, by_instruction, load, read_jsonl, turns, write_parquet
+from sources_testkit import (
+    REAL,
+    arc_style,
+    assert_missing_dataset_named,
+    by_instruction,
+    load,
+    read_jsonl,
+    turns,
+    write_parquet,
+)
 
 from bagel_core import uid
 from bagel_sources_builtin.choices import LETTER_ONLY_SUFFIX
 from bagel_sources_builtin.openbookqa import OpenBookQA
 
-SUN = ("The sun is responsible for\nA. puppies learning new tricks\nB. children growing up and getting old\n"
-       "C. flowers wilting in a vase\nD. plants sprouting, blooming and wilting")
+SUN = (
+    "The sun is responsible for\nA. puppies learning new tricks\nB. children growing up and getting old\n"
+    "C. flowers wilting in a vase\nD. plants sprouting, blooming and wilting"
+)
 
 
 def test_both_variants_exactly():
@@ -32,8 +43,10 @@ def test_real_upstream_rows(tmp_path):
     write_parquet(tmp_path / "allenai/openbookqa/main/train-00000-of-00001.parquet", rows)
     records, counts = load(OpenBookQA, root=tmp_path, letter_only_probability=0.0)
     assert len(records) == len(raw) and counts.rejected == {}
-    assert turns(records[1]) == [("human", "Which organism cannot specialize?\nA. mammal\nB. plant\nC. fish\nD. protozoa"),
-                                 ("gpt", "D protozoa")]
+    assert turns(records[1]) == [
+        ("human", "Which organism cannot specialize?\nA. mammal\nB. plant\nC. fish\nD. protozoa"),
+        ("gpt", "D protozoa"),
+    ]
 
 
 def test_missing_dataset_names_the_id_and_conformance(tmp_path):

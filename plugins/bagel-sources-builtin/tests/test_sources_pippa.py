@@ -10,8 +10,11 @@ def test_persona_kept_and_greeting_appended():
     records, counts = load(Pippa, keep_probability=1.0)
     aria = records[0]
     assert turns(aria) == [
-        ("system", "Aria's Persona: A cheerful starship engineer who loves puns.\n\n"
-                   "First message: *Aria wipes grease from her hands* Welcome aboard! Need anything fixed?"),
+        (
+            "system",
+            "Aria's Persona: A cheerful starship engineer who loves puns.\n\n"
+            "First message: *Aria wipes grease from her hands* Welcome aboard! Need anything fixed?",
+        ),
         ("human", "The warp core is making a strange noise."),
         ("gpt", "*She grins* Sounds like it needs a little core-dial attention!"),
     ]

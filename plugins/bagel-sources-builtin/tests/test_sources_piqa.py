@@ -49,9 +49,12 @@ def test_real_upstream_rows(tmp_path):
     labels = (folder / "train-labels.lst").read_text().split()
     assert len(records) == len(labels) == 5 and counts.rejected == {}
     assert turns(records[1]) == [
-        ("human", "To permanently attach metal legs to a chair, you can\n"
-                  "A. Weld the metal together to get it to stay firmly in place\n"
-                  "B. Nail the metal together to get it to stay firmly in place"),
+        (
+            "human",
+            "To permanently attach metal legs to a chair, you can\n"
+            "A. Weld the metal together to get it to stay firmly in place\n"
+            "B. Nail the metal together to get it to stay firmly in place",
+        ),
         ("gpt", "A. Weld the metal together to get it to stay firmly in place"),
     ]
 

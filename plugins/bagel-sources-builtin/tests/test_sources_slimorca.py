@@ -8,7 +8,12 @@ from bagel_sources_builtin.slimorca import SlimOrca
 
 def test_sample_conversations_and_counts():
     records, counts = load(SlimOrca)
-    items = {r["conversations"][1]["value"] if r["conversations"][0]["from"] == "system" else r["conversations"][0]["value"]: r for r in records}
+    items = {
+        r["conversations"][1]["value"]
+        if r["conversations"][0]["from"] == "system"
+        else r["conversations"][0]["value"]: r
+        for r in records
+    }
     tomato = items["Is a tomato a fruit?"]
     assert turns(tomato) == [
         ("system", "You are a helpful assistant, who always provide explanation."),

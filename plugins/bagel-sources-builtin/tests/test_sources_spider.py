@@ -19,7 +19,10 @@ def test_exact_conversation():
 
 def test_malformed_rows_are_counted():
     records, counts = load(Spider)
-    assert len(records) == 7 and counts.rejected == {"missing field 'query'": 1, "missing field 'question'": 1}  # null query; null question
+    assert len(records) == 7 and counts.rejected == {
+        "missing field 'query'": 1,
+        "missing field 'question'": 1,
+    }  # null query; null question
 
 
 def test_real_upstream_rows(tmp_path):
@@ -31,8 +34,10 @@ def test_real_upstream_rows(tmp_path):
     records, counts = load(Spider, root=tmp_path)
     assert len(records) == len(rows) == 5 + 1034 and counts.rejected == {}
     dev = records[5]
-    assert turns(dev) == [("human", "Write a SQL query for the following:\nHow many singers do we have?"),
-                          ("gpt", "SELECT count(*) FROM singer")]
+    assert turns(dev) == [
+        ("human", "Write a SQL query for the following:\nHow many singers do we have?"),
+        ("gpt", "SELECT count(*) FROM singer"),
+    ]
 
 
 def test_missing_dataset_names_the_id_and_conformance(tmp_path):

@@ -10,15 +10,17 @@ from bagel_core import uid
 from bagel_core.stages.load import Caps, LoadTask, run_load
 from bagel_sources_builtin.squad_v2 import DONT_KNOW, SquadV2
 
-C1 = ("The Normans were the people who in the 10th and 11th centuries gave their name to Normandy, a region in France. "
-      "They were descended from Norse raiders and pirates from Denmark, Iceland and Norway.")
+C1 = (
+    "The Normans were the people who in the 10th and 11th centuries gave their name to Normandy, a region in France. "
+    "They were descended from Norse raiders and pirates from Denmark, Iceland and Norway."
+)
 
 
 def phrase_of(instruction: str) -> str:
     head = instruction.split("\n", 1)[0]
-    prefix = 'Read the passage of text provided below, then concisely answer the question.  If you don\'t know, respond with "'
+    prefix = "Read the passage of text provided below, then concisely answer the question.  If you don't know, respond with \""
     assert head.startswith(prefix) and head.endswith('"')
-    return head[len(prefix):-1]
+    return head[len(prefix) : -1]
 
 
 def test_exact_conversation_answerable_and_unanswerable():
@@ -26,8 +28,10 @@ def test_exact_conversation_answerable_and_unanswerable():
     by_question = {r["conversations"][0]["value"].rsplit("\n", 1)[1]: r for r in records}
     answerable = by_question["In what country is Normandy located?"]
     phrase = phrase_of(answerable["conversations"][0]["value"])
-    instruction = ('Read the passage of text provided below, then concisely answer the question.  '
-                   f'If you don\'t know, respond with "{phrase}"\n\n{C1}\n\nIn what country is Normandy located?')
+    instruction = (
+        "Read the passage of text provided below, then concisely answer the question.  "
+        f'If you don\'t know, respond with "{phrase}"\n\n{C1}\n\nIn what country is Normandy located?'
+    )
     assert turns(answerable) == [("human", instruction), ("gpt", "France")]
     assert answerable["id"] == uid(instruction)
     unanswerable = by_question["What is France a region of?"]
@@ -54,12 +58,30 @@ def test_real_upstream_rows(tmp_path):
     # the raw SQuAD JSON flattened into the Hub's parquet schema, as the HF loader does
     raw = json.loads((REAL / "squad_v2" / "hf_datasets_dummy" / "train-v2.0.head.json").read_text(encoding="utf-8"))
     rows = [
-        {"id": qa["id"], "title": article["title"], "context": paragraph["context"], "question": qa["question"],
-         "answers": {"text": [a["text"] for a in qa["answers"]], "answer_start": [a["answer_start"] for a in qa["answers"]]}}
-        for article in raw["data"] for paragraph in article["paragraphs"] for qa in paragraph["qas"]
+        {
+            "id": qa["id"],
+            "title": article["title"],
+            "context": paragraph["context"],
+            "question": qa["question"],
+            "answers": {
+                "text": [a["text"] for a in qa["answers"]],
+                "answer_start": [a["answer_start"] for a in qa["answers"]],
+            },
+        }
+        for article in raw["data"]
+        for paragraph in article["paragraphs"]
+        for qa in paragraph["qas"]
     ]
     answers = pa.struct([("text", pa.list_(pa.string())), ("answer_start", pa.list_(pa.int32()))])
-    schema = pa.schema([("id", pa.string()), ("title", pa.string()), ("context", pa.string()), ("question", pa.string()), ("answers", answers)])
+    schema = pa.schema(
+        [
+            ("id", pa.string()),
+            ("title", pa.string()),
+            ("context", pa.string()),
+            ("question", pa.string()),
+            ("answers", answers),
+        ]
+    )
     write_parquet(tmp_path / "rajpurkar/squad_v2/squad_v2/train-00000-of-00001.parquet", rows, schema)
     records, counts = load(SquadV2, root=tmp_path)
     assert len(records) == len(rows) and counts.rejected == {}
@@ -72,9 +94,21 @@ def test_missing_dataset_names_the_id_and_conformance(tmp_path):
 
 
 def test_through_the_load_stage(tmp_path):
-    task = LoadTask(SquadV2, SquadV2.Options(), seed=0, data_root=None, sample=True, shard=tmp_path / "squad_v2.parquet", caps=Caps(6))
+    task = LoadTask(
+        SquadV2,
+        SquadV2.Options(),
+        seed=0,
+        data_root=None,
+        sample=True,
+        shard=tmp_path / "squad_v2.parquet",
+        caps=Caps(6),
+    )
     counts = run_load(task)
-    assert (counts.loaded, dict(counts.rejected), dict(counts.filtered)) == (6, {"missing field 'context'": 1}, {"cap": 2})
+    assert (counts.loaded, dict(counts.rejected), dict(counts.filtered)) == (
+        6,
+        {"missing field 'context'": 1},
+        {"cap": 2},
+    )
     table = pq.read_table(task.shard)
     assert table.num_rows == 6 and set(table.column("source").to_pylist()) == {"squad_v2"}
     assert table.column("id").to_pylist() == [r["id"] for r in load(SquadV2, max_items=6)[0]]

@@ -28,7 +28,11 @@ def test_sample_items_labels_and_counts():
     samsum = next(r for r in records if r["source"] == "airoboros-summarization-samsum-summaries")
     assert turns(samsum) == [("human", UNWRAPPED), ("gpt", "Ben will come tonight and bring snacks.")]
     assert samsum["id"] == uid(UNWRAPPED)
-    booksum = next(r for r in records if r["source"] == "airoboros-summarization-booksum-train" and "Pip" in r["conversations"][1]["value"])
+    booksum = next(
+        r
+        for r in records
+        if r["source"] == "airoboros-summarization-booksum-train" and "Pip" in r["conversations"][1]["value"]
+    )
     assert booksum["conversations"][1]["value"].startswith("Pip meets")  # response stripped
     assert len(records) == 6
     assert counts.rejected == {"no BEGINCONTEXT block": 1, "missing field 'response'": 1}
@@ -74,7 +78,8 @@ def test_named_tokenizer_counts_with_transformers(tmp_path):
     records, counts = load(Summarization, tokenizer=path, max_tokens=55)
     assert counts.filtered["too many tokens"] == 5
     assert sorted(r["conversations"][1]["value"] for r in records) == [
-        "Ben will come tonight and bring snacks.", "Sisters quarrel about money as their father is ill."
+        "Ben will come tonight and bring snacks.",
+        "Sisters quarrel about money as their father is ill.",
     ]
 
 
@@ -84,6 +89,8 @@ def test_missing_tokenizer_names_the_option(tmp_path, monkeypatch):
     from bagel_sources_builtin.tokens import token_counter
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    count = token_counter(str(tmp_path / "no-such-tokenizer"), LoadContext("summarization", 0, DataAccess(tmp_path, hub=False)))
+    count = token_counter(
+        str(tmp_path / "no-such-tokenizer"), LoadContext("summarization", 0, DataAccess(tmp_path, hub=False))
+    )
     with pytest.raises(OSError, match="`tokenizer` option"):
         count("text")

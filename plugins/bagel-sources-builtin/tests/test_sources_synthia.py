@@ -24,8 +24,11 @@ def test_sample_conversations_and_counts():
     records, counts = load(Synthia)
     items = {next(t["value"] for t in r["conversations"] if t["from"] == "human"): r for r in records}
     sky = items["Why is the sky blue?"]
-    assert turns(sky) == [("system", SYS), ("human", "Why is the sky blue?"),
-                          ("gpt", "Sunlight scatters off air molecules; shorter blue wavelengths scatter most.")]
+    assert turns(sky) == [
+        ("system", SYS),
+        ("human", "Why is the sky blue?"),
+        ("gpt", "Sunlight scatters off air molecules; shorter blue wavelengths scatter most."),
+    ]
     assert sky["id"] == uid("Why is the sky blue?")  # the system prompt is not part of the id
     assert turns(items["Name the largest planet in the solar system."])[0][0] == "human"  # blank system: no turn
     multi = items["What is 2 + 3?\n"]

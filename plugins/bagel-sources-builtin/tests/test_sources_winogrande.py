@@ -31,8 +31,10 @@ def test_cap():
 
 def test_real_upstream_rows(tmp_path):
     raw = read_jsonl(REAL / "winogrande" / "hf_datasets_dummy" / "train_xl.head.jsonl")
-    write_parquet(tmp_path / "allenai/winogrande/winogrande_xl/train-00000-of-00001.parquet",
-                  [{k: r[k] for k in ("sentence", "option1", "option2", "answer")} for r in raw])
+    write_parquet(
+        tmp_path / "allenai/winogrande/winogrande_xl/train-00000-of-00001.parquet",
+        [{k: r[k] for k in ("sentence", "option1", "option2", "answer")} for r in raw],
+    )
     records, counts = load(Winogrande, root=tmp_path)
     assert len(records) == len(raw) and counts.rejected == {}
     assert [r["conversations"][1]["value"] for r in records] == [r["option" + r["answer"]] for r in raw]

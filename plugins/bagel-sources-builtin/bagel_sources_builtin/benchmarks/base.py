@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Iterable, Iterator
+from collections.abc import Iterable, Iterator
+from typing import Any, ClassVar
 
 from bagel_core import BenchmarkSet, BenchmarkText, LoadContext
 
@@ -56,7 +57,9 @@ class FoldersBenchmark(HubBenchmark):
     config = "<config>"
     configs: ClassVar[tuple[str, ...]]
 
-    def texts_of_config_row(self, config: str, index: int, row: dict[str, Any], ctx: LoadContext) -> Iterable[BenchmarkText]:
+    def texts_of_config_row(
+        self, config: str, index: int, row: dict[str, Any], ctx: LoadContext
+    ) -> Iterable[BenchmarkText]:
         raise NotImplementedError
 
     def texts(self, ctx: LoadContext) -> Iterator[BenchmarkText]:

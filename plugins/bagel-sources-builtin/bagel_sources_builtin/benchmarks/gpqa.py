@@ -9,7 +9,7 @@ record id only.
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from bagel_core import BenchmarkSet, BenchmarkText, LoadContext
 from bagel_core.data import DatasetUnavailable

@@ -8,7 +8,15 @@ from bagel_core import BenchmarkText, LoadContext
 
 from .base import FoldersBenchmark, text
 
-SUBJECTS = ("algebra", "counting_and_probability", "geometry", "intermediate_algebra", "number_theory", "prealgebra", "precalculus")
+SUBJECTS = (
+    "algebra",
+    "counting_and_probability",
+    "geometry",
+    "intermediate_algebra",
+    "number_theory",
+    "prealgebra",
+    "precalculus",
+)
 
 
 def math_views(benchmark: str, item: str, problem: str, solution: object) -> list[BenchmarkText]:

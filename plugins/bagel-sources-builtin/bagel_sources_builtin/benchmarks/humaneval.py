@@ -9,15 +9,15 @@ programs in training items, identifiers and comments normalised away).
 from __future__ import annotations
 
 import ast
-from typing import Optional
 
 from bagel_core import BenchmarkText, LoadContext
-from bagel_core.builtin.code_match import docstring_prose as prose_of
+from bagel_core.builtin.decontaminate.code_match import docstring_prose as prose_of
 
 from ..humaneval_filter import HUMANEVAL_ID
 from .base import HubBenchmark, text
 
-def docstring_prose(prompt: str, entry_point: Optional[str]) -> str:
+
+def docstring_prose(prompt: str, entry_point: str | None) -> str:
     """The prose of the docstring of ``entry_point`` in ``prompt`` (the last function's when
     there is no entry point), examples cut, whitespace folded; "" when the prompt does not parse."""
     try:
@@ -33,7 +33,9 @@ def docstring_prose(prompt: str, entry_point: Optional[str]) -> str:
     return prose_of(doc)
 
 
-def humaneval_views(benchmark: str, item: str, prompt: str, solution: object, entry_point: Optional[str]) -> list[BenchmarkText]:
+def humaneval_views(
+    benchmark: str, item: str, prompt: str, solution: object, entry_point: str | None
+) -> list[BenchmarkText]:
     views = [BenchmarkText(benchmark, item, prompt, "prompt")]
     prose = docstring_prose(prompt, entry_point)
     if len(prose.split()) >= 5:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from bagel_core import BenchmarkSet, BenchmarkText, LoadContext
 
@@ -25,5 +25,7 @@ class IfEval(BenchmarkSet):
         for index, row in enumerate(ctx.iter_rows(rows)):
             found: list[BenchmarkText] = []
             with ctx.guard(row):
-                found = text(self.name, row.get("key") if row.get("key") is not None else index, row["prompt"], ctx, "prompt")
+                found = text(
+                    self.name, row.get("key") if row.get("key") is not None else index, row["prompt"], ctx, "prompt"
+                )
             yield from found

@@ -43,4 +43,6 @@ class Mbpp(HubBenchmark):
         item = str(row.get("task_id") or index)
         if not text(self.name, item, row["text"], ctx):
             return []
-        return mbpp_views(self.name, item, row["text"], row.get("code") if self.options.code else None, row.get("test_list"))
+        return mbpp_views(
+            self.name, item, row["text"], row.get("code") if self.options.code else None, row.get("test_list")
+        )

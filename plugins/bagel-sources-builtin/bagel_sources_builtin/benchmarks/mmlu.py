@@ -3,7 +3,7 @@ quote a passage (history, law, reading), the passage and the question apart."""
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from bagel_core import BenchmarkText, LoadContext
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import json
 from pathlib import Path
-from typing import Any, Optional, Union
+from typing import Any
 
 _COMMON: dict[str, Any] = {
     "gradient_accumulation_steps": "auto",
@@ -53,7 +53,7 @@ ZERO3: dict[str, Any] = {
 BUILTIN: dict[str, dict[str, Any]] = {"zero2": ZERO2, "zero3": ZERO3}
 
 
-def resolve(value: Optional[str]) -> Optional[Union[dict[str, Any], str]]:
+def resolve(value: str | None) -> dict[str, Any] | str | None:
     """The ``deepspeed`` training argument for ``--deepspeed VALUE``: a copy of a built-in
     config for ``zero2``/``zero3``, the path of a JSON file, or ``None`` without DeepSpeed."""
     if not value:

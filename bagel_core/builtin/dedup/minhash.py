@@ -18,15 +18,16 @@ walks the items in priority order and compares each with the kept items that sha
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Iterator, Literal, Optional, Sequence
+from typing import Literal
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..components import DedupBatch, Deduper, Duplicate
-from .decontaminate_ngram import words
+from bagel_core.builtin.decontaminate.ngram import words
+from bagel_core.components import DedupBatch, Deduper, Duplicate
 
 #: Banding is chosen so that a pair at the threshold becomes a candidate with at least this
 #: probability (the signatures then decide).
@@ -50,7 +51,7 @@ def shingles(text: str, kind: str, size: int) -> set[str]:
 
 
 def normalised_words(texts: Sequence[str]) -> tuple[np.ndarray, pa.Array]:
-    """The words of many texts, as :func:`~bagel_core.builtin.decontaminate_ngram.words` gives
+    """The words of many texts, as :func:`~bagel_core.builtin.decontaminate.ngram.words` gives
     them, without a Python string per word: (the number of words of each text, all the words
     one text after the other). ASCII texts are lower-cased and split by Arrow (1.4x faster
     than ``words`` on the scale benchmark's texts); others are normalised by ``words`` in
@@ -66,7 +67,9 @@ def normalised_words(texts: Sequence[str]) -> tuple[np.ndarray, pa.Array]:
     return np.bincount(parents, minlength=len(texts)).astype(np.int64), flat.filter(nonempty)
 
 
-def word_shingle_hashes(lengths: np.ndarray, flat_words: pa.Array, size: int, hash_words) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def word_shingle_hashes(
+    lengths: np.ndarray, flat_words: pa.Array, size: int, hash_words
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The word shingles of many texts as 64-bit hashes, without building shingle strings:
     (indices of the texts that have words, the hashes of their shingles one text after the
     other, offsets of each text's first hash plus the end). ``lengths`` and ``flat_words`` are
@@ -117,7 +120,9 @@ class MinHashDeduper(Deduper):
     @dataclass
     class Options:
         #: Estimated Jaccard similarity of the shingle sets at or above which an item is removed.
-        threshold: float = field(default=0.7, metadata={"min": 0.05, "max": 1.0, "help": "Jaccard similarity that makes a near-duplicate."})
+        threshold: float = field(
+            default=0.7, metadata={"min": 0.05, "max": 1.0, "help": "Jaccard similarity that makes a near-duplicate."}
+        )
         #: ``word``: n-grams of normalised words; ``char``: n-grams of characters.
         shingle: Literal["word", "char"] = "word"
         #: Words (or characters) per shingle.
@@ -126,7 +131,7 @@ class MinHashDeduper(Deduper):
         permutations: int = field(default=128, metadata={"min": 8, "max": 1024})
         #: LSH bands; None: chosen from ``threshold`` (see :func:`banding`). Rows per band are
         #: ``permutations // bands``.
-        bands: Optional[int] = field(default=None, metadata={"min": 1, "max": 1024})
+        bands: int | None = field(default=None, metadata={"min": 1, "max": 1024})
         #: Seed of the MinHash permutations.
         seed: int = 1
         #: Components (sources, DPO builders) whose items this deduper neither removes nor
@@ -134,7 +139,7 @@ class MinHashDeduper(Deduper):
         #: drop, belebele) have near-duplicate instructions by design.
         skip_sources: tuple[str, ...] = ()
 
-    def __init__(self, options: Optional[Options] = None, cache_dir=None) -> None:
+    def __init__(self, options: Options | None = None, cache_dir=None) -> None:
         super().__init__(options, cache_dir)
         o = self.options
         try:
@@ -158,10 +163,18 @@ class MinHashDeduper(Deduper):
         if o.shingle == "char":
             sets = [shingles(t, o.shingle, o.shingle_size) for t in texts]
             present = np.array([i for i, s in enumerate(sets) if s], dtype=np.int64)
-            matrix = self._rminhash.digest_matrix_from_token_sets([sets[i] for i in present], o.permutations, o.seed) if len(present) else None
+            matrix = (
+                self._rminhash.digest_matrix_from_token_sets([sets[i] for i in present], o.permutations, o.seed)
+                if len(present)
+                else None
+            )
         else:
             present, hashes, offsets = word_shingle_hashes(*normalised_words(texts), o.shingle_size, self._hash_words)
-            matrix = self._rminhash.digest_matrix_from_flat_token_hashes(hashes, offsets, o.permutations, o.seed) if len(present) else None
+            matrix = (
+                self._rminhash.digest_matrix_from_flat_token_hashes(hashes, offsets, o.permutations, o.seed)
+                if len(present)
+                else None
+            )
         if matrix is None:
             return present, np.zeros((0, o.permutations), dtype=np.uint32)
         return present, np.array(matrix.to_rows(), dtype=np.uint32)

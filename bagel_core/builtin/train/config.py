@@ -15,7 +15,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from ..config import ConfigError
+from bagel_core.config import ConfigError
 
 #: The table of pass-through trl config fields.
 ARGS_TABLE = "args"
@@ -55,7 +55,9 @@ def config_values(path: Path, options_cls: type) -> dict[str, Any]:
             values["arg"] = tuple(f"{k}={json.dumps(v)}" for k, v in value.items())
             continue
         if name not in fields or name == "arg":
-            raise TrainConfigError(f"{path}: unknown option {key!r} (see bagel train NAME --help; other trl fields go in [{ARGS_TABLE}])")
+            raise TrainConfigError(
+                f"{path}: unknown option {key!r} (see bagel train NAME --help; other trl fields go in [{ARGS_TABLE}])"
+            )
         if name == "deepspeed" and isinstance(value, str) and value.endswith(".json") and not Path(value).is_absolute():
             value = str(path.parent / value)
         if isinstance(value, list):
@@ -74,7 +76,9 @@ def merge(path: Any, options_cls: type, flags: dict[str, Any], given: set[str]) 
     for name, value in from_file.items():
         if name == "arg":
             typed = {a.partition("=")[0] for a in flags.get("arg", ())} if "arg" in given else set()
-            values["arg"] = tuple(a for a in value if a.partition("=")[0] not in typed) + tuple(flags.get("arg", ()) if "arg" in given else ())
+            values["arg"] = tuple(a for a in value if a.partition("=")[0] not in typed) + tuple(
+                flags.get("arg", ()) if "arg" in given else ()
+            )
         elif name not in given:
             values[name] = value
     return values

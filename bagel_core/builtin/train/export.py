@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Optional
 
 import click
 
@@ -32,18 +31,20 @@ def merge_adapter(adapter: str, out: str, *, dtype: str = "auto") -> Path:
     try:
         tokenizer = AutoTokenizer.from_pretrained(adapter)
     except (OSError, ValueError):  # an adapter saved without its tokenizer: take the base's
-        tokenizer = AutoTokenizer.from_pretrained(json.loads((Path(adapter) / "adapter_config.json").read_text())["base_model_name_or_path"])
+        tokenizer = AutoTokenizer.from_pretrained(
+            json.loads((Path(adapter) / "adapter_config.json").read_text())["base_model_name_or_path"]
+        )
     tokenizer.save_pretrained(target)
     return target
 
 
-def adapter_base(folder: str) -> Optional[str]:
+def adapter_base(folder: str) -> str | None:
     """The base model an adapter folder names, or ``None`` for a full model folder."""
     config = Path(folder) / "adapter_config.json"
     return json.loads(config.read_text()).get("base_model_name_or_path") if config.is_file() else None
 
 
-def push_model(folder: str, repo_id: str, *, private: bool = True, token: Optional[str] = None) -> str:
+def push_model(folder: str, repo_id: str, *, private: bool = True, token: str | None = None) -> str:
     """Upload the model in ``folder`` (its weights or adapter, config, tokenizer, training
     state; not its checkpoints or merged base) to the model repo ``repo_id``, creating it if
     needed. An adapter whose base is a local folder would not load from the Hub: merge it first."""
@@ -58,22 +59,43 @@ def push_model(folder: str, repo_id: str, *, private: bool = True, token: Option
     api = HfApi(token=token)
     url = api.create_repo(repo_id, repo_type="model", private=private, exist_ok=True)
     api.upload_folder(
-        repo_id=repo_id, repo_type="model", folder_path=folder, ignore_patterns=PUSH_IGNORE,
+        repo_id=repo_id,
+        repo_type="model",
+        folder_path=folder,
+        ignore_patterns=PUSH_IGNORE,
         commit_message="Upload model trained with bagel",
     )
     return str(url)
 
 
 @click.command("merge")
-@click.option("--adapter", required=True, type=click.Path(exists=True, file_okay=False), help="A LoRA adapter folder (an output of --lora).")
-@click.option("--output-dir", required=True, type=click.Path(file_okay=False), help="Where the merged full model and tokenizer go.")
-@click.option("--dtype", type=click.Choice(["auto", "bfloat16", "float16", "float32"]), default="auto", show_default=True, help="dtype the weights are merged and saved in.")
+@click.option(
+    "--adapter",
+    required=True,
+    type=click.Path(exists=True, file_okay=False),
+    help="A LoRA adapter folder (an output of --lora).",
+)
+@click.option(
+    "--output-dir",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Where the merged full model and tokenizer go.",
+)
+@click.option(
+    "--dtype",
+    type=click.Choice(["auto", "bfloat16", "float16", "float32"]),
+    default="auto",
+    show_default=True,
+    help="dtype the weights are merged and saved in.",
+)
 @click.option("--push-to-hub", help="Then upload the merged model to this Hub repo (owner/name).")
 @click.option("--hub-private/--no-hub-private", default=True, show_default=True, help="Create the repo private.")
 @click.option("-v", "--verbose", count=True, help="Show the libraries' info logs and progress bars.")
-def merge_command(adapter: str, output_dir: str, dtype: str, push_to_hub: Optional[str], hub_private: bool, verbose: int) -> None:
+def merge_command(
+    adapter: str, output_dir: str, dtype: str, push_to_hub: str | None, hub_private: bool, verbose: int
+) -> None:
     """Merge a LoRA adapter into its base model: a full model folder that loads without peft."""
-    from .train_common import quiet_logs
+    from bagel_core.builtin.train.common import quiet_logs
 
     quiet_logs(verbose, quiet=True)  # as quiet as training: no loading bars, warnings, DeepSpeed's accelerator line
     merge_adapter(adapter, output_dir, dtype=dtype)

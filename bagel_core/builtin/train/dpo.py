@@ -2,21 +2,33 @@
 
 With ``--lora`` the reference model is the policy with its adapter disabled (trl does this
 when no reference model is given), so no second copy of the model is loaded. bagel tokenizes
-the pairs itself (prompt and answers apart, see :mod:`.train_data`); trl's trainer takes the
+the pairs itself (prompt and answers apart, see :mod:`.data`); trl's trainer takes the
 token ids as they are.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal, Optional
+from typing import Any, Literal
 
-from . import train_data
-from .train_common import TrainOptions, TrlTrainer, quantization_config
+from bagel_core.builtin.train import data as train_data
+from bagel_core.builtin.train.common import TrainOptions, TrlTrainer, quantization_config
 
 LossType = Literal[
-    "sigmoid", "hinge", "ipo", "exo_pair", "nca_pair", "robust", "bco_pair", "sppo_hard",
-    "aot", "aot_unpaired", "apo_zero", "apo_down", "discopop", "sigmoid_norm",
+    "sigmoid",
+    "hinge",
+    "ipo",
+    "exo_pair",
+    "nca_pair",
+    "robust",
+    "bco_pair",
+    "sppo_hard",
+    "aot",
+    "aot_unpaired",
+    "apo_zero",
+    "apo_down",
+    "discopop",
+    "sigmoid_norm",
 ]
 
 
@@ -29,15 +41,17 @@ class PreferenceOptions(TrainOptions):
         metadata={"help": "dpo.parquet, bagel's output folder, or any dataset with prompt/chosen/rejected."},
     )
     output_dir: str = "bagel-dpo"
-    chat_format: Optional[str] = field(
+    chat_format: str | None = field(
         default=None,
-        metadata={"help": "Prompt format whose chat template the saved tokenizer carries [the model's own, else llama-2]."},
+        metadata={
+            "help": "Prompt format whose chat template the saved tokenizer carries [the model's own, else llama-2]."
+        },
     )
     learning_rate: float = 5e-7
     per_device_train_batch_size: int = 2
     num_train_epochs: float = 3.0
     beta: float = field(default=0.1, metadata={"help": "Strength of the pull towards the reference model."})
-    max_prompt_length: Optional[int] = field(
+    max_prompt_length: int | None = field(
         default=1024, metadata={"help": "A pair over --max-length keeps this many of its prompt's last tokens."}
     )
 
@@ -64,7 +78,7 @@ class DPO(TrlTrainer):
     class Options(PreferenceOptions):
         loss_type: LossType = "sigmoid"
 
-    options: "DPO.Options"
+    options: DPO.Options
 
     def trl_classes(self) -> tuple[type, type]:
         from trl import DPOConfig, DPOTrainer
@@ -74,8 +88,12 @@ class DPO(TrlTrainer):
     def tokenize(self, rows: Any, tokenizer: Any) -> tuple[Any, train_data.LengthReport]:
         opts = self.options
         return train_data.pair_dataset(
-            rows, tokenizer, max_length=opts.max_length, max_prompt_length=opts.max_prompt_length,
-            over_length=opts.over_length, num_proc=opts.dataset_num_proc,
+            rows,
+            tokenizer,
+            max_length=opts.max_length,
+            max_prompt_length=opts.max_prompt_length,
+            over_length=opts.over_length,
+            num_proc=opts.dataset_num_proc,
         )
 
     def method_config(self) -> dict[str, Any]:

@@ -12,12 +12,12 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Optional, Sequence
 
 import numpy as np
 
-from ..storage import atomic_path
+from bagel_core.storage import atomic_path
 
 Encoder = Callable[[list[str]], np.ndarray]
 #: Texts per encode call and shard.
@@ -37,7 +37,7 @@ def folder_name(key: str) -> str:
 class EmbeddingCache:
     """Vectors of the texts one encoder has embedded; memory only when ``root`` is None."""
 
-    def __init__(self, root: Optional[Path], key: str) -> None:
+    def __init__(self, root: Path | None, key: str) -> None:
         self.folder = Path(root) / folder_name(key) if root is not None else None
         self._where: dict[bytes, tuple[int, int]] = {}  # digest -> (shard, row)
         self._shards: list[np.ndarray] = []
@@ -65,7 +65,7 @@ class EmbeddingCache:
         self._shards.append(vectors)
         raw = keys.tobytes()  # uint8 rows of 16: bytes keep trailing zeros, unlike numpy "S16"
         for row in range(len(keys)):
-            self._where.setdefault(raw[16 * row:16 * row + 16], (shard, row))
+            self._where.setdefault(raw[16 * row : 16 * row + 16], (shard, row))
 
     def embed(self, texts: Sequence[str], encode: Encoder) -> np.ndarray:
         """Vectors of ``texts`` (rows in order), encoding only those not cached, once each."""
@@ -81,7 +81,7 @@ class EmbeddingCache:
         # and a killed run keeps what it encoded.
         todo = sorted(missing.items(), key=lambda item: -len(item[1]))
         for start in range(0, len(todo), CHUNK):
-            chunk = todo[start:start + CHUNK]
+            chunk = todo[start : start + CHUNK]
             vectors = np.ascontiguousarray(encode([t for _, t in chunk]), dtype=np.float32)
             keys = np.frombuffer(b"".join(d for d, _ in chunk), dtype=np.uint8).reshape(-1, 16)
             self.encoded += len(chunk)

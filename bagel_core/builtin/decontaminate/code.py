@@ -22,16 +22,23 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Optional, Sequence
 
-from ..components import BenchmarkText, Decontaminator, Match, Query
-from .code_match import programs_evidence, program_shingles, task_evidence, text_shingles
+from bagel_core.builtin.decontaminate.code_match import (
+    program_shingles,
+    programs_evidence,
+    task_evidence,
+    text_shingles,
+)
+from bagel_core.components import BenchmarkText, Decontaminator, Match, Query
 
 
 class CodeDecontaminator(Decontaminator):
     name = "code"
-    description = "Programs compared by shingles of normalised tokens (identifiers, comments, docstrings, layout ignored)."
+    description = (
+        "Programs compared by shingles of normalised tokens (identifiers, comments, docstrings, layout ignored)."
+    )
 
     @dataclass
     class Options:
@@ -43,7 +50,7 @@ class CodeDecontaminator(Decontaminator):
         #: Benchmark programs with fewer shingles are not indexed (too short to tell apart).
         min_shingles: int = field(default=8, metadata={"min": 1})
 
-    def __init__(self, options: Optional[Options] = None, cache_dir=None) -> None:
+    def __init__(self, options: Options | None = None, cache_dir=None) -> None:
         super().__init__(options, cache_dir)
         self._benchmarks: list[BenchmarkText] = []
         self._sizes: list[float] = []
@@ -73,7 +80,7 @@ class CodeDecontaminator(Decontaminator):
         for q in queries:
             views = [(f"turn{n}", t) for n, t in enumerate(q.human_turns or (q.text,), 1)]
             views += [(f"answer{n}", t) for n, t in enumerate(q.answers, 1)]
-            best: Optional[tuple[float, int, str, str]] = None
+            best: tuple[float, int, str, str] | None = None
             for name, text in views:
                 found = text_shingles([text])
                 if not found:
@@ -97,5 +104,7 @@ class CodeDecontaminator(Decontaminator):
             if best is not None:
                 score, i, name, text = best
                 b = self._benchmarks[i]
-                out.append(Match(q.id, q.source, self.name, b.benchmark, b.item, score, text, b.text, f"{b.view}<-{name}"))
+                out.append(
+                    Match(q.id, q.source, self.name, b.benchmark, b.item, score, text, b.text, f"{b.view}<-{name}")
+                )
         return out

@@ -20,7 +20,7 @@ import keyword
 import re
 import textwrap
 import tokenize
-from typing import Iterator
+from collections.abc import Iterator
 
 #: Tokens per shingle.
 SHINGLE = 5
@@ -29,7 +29,9 @@ _KEEP = set(dir(builtins)) | set(keyword.kwlist) | {"self", "cls"}
 #: Cheap test before parsing: text without these holds no Python program worth comparing.
 _CODE_HINT = re.compile(r"^\s*(def|class|return|for|while|if|import|from)\b", re.MULTILINE)
 #: Where the examples of a docstring start (doctest prompts, "Example:", ``f(x) == y`` lines).
-EXAMPLES = re.compile(r"^\s*(>>>|for example|example|examples|e\.g\.)|^\s*\w+\(.*\)\s*(==|➞|=>|->)", re.IGNORECASE | re.MULTILINE)
+EXAMPLES = re.compile(
+    r"^\s*(>>>|for example|example|examples|e\.g\.)|^\s*\w+\(.*\)\s*(==|➞|=>|->)", re.IGNORECASE | re.MULTILINE
+)
 
 
 def code_blocks(text: str) -> list[str]:
@@ -39,13 +41,13 @@ def code_blocks(text: str) -> list[str]:
     if blocks or "```" in text:
         return blocks
     match = re.search(r"^(def|class|import|from|@)\b", text, re.MULTILINE)
-    return [text[match.start():]] if match else []
+    return [text[match.start() :]] if match else []
 
 
 def docstring_prose(doc: str) -> str:
     """A docstring's prose: the text before its examples, whitespace folded."""
     cut = EXAMPLES.search(doc)
-    return " ".join((doc[:cut.start()] if cut else doc).split())
+    return " ".join((doc[: cut.start()] if cut else doc).split())
 
 
 def _parse(source: str) -> ast.AST | None:
@@ -80,8 +82,12 @@ class _Canonical(ast.NodeTransformer):
 
     def _strip_docstring(self, node):
         body = node.body
-        if body and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant) \
-                and isinstance(body[0].value.value, str):
+        if (
+            body
+            and isinstance(body[0], ast.Expr)
+            and isinstance(getattr(body[0], "value", None), ast.Constant)
+            and isinstance(body[0].value.value, str)
+        ):
             node.body = body[1:] or [ast.Pass()]
         return node
 
@@ -113,7 +119,9 @@ class _Canonical(ast.NodeTransformer):
     def visit_AugAssign(self, node):
         self.generic_visit(node)
         if isinstance(node.target, ast.Name):
-            return ast.Assign([node.target], ast.BinOp(ast.Name(node.target.id, ast.Load()), node.op, node.value), lineno=node.lineno)
+            return ast.Assign(
+                [node.target], ast.BinOp(ast.Name(node.target.id, ast.Load()), node.op, node.value), lineno=node.lineno
+            )
         return node
 
     def visit_Compare(self, node):
@@ -198,7 +206,7 @@ def task_evidence(source: str) -> tuple[frozenset, frozenset]:
             doc = ast.get_docstring(node) or ""
             example = EXAMPLES.search(doc)
             if example:
-                literals.update(filter(None, map(_literal, _EXAMPLE_LITERAL.findall(doc[example.start():]))))
+                literals.update(filter(None, map(_literal, _EXAMPLE_LITERAL.findall(doc[example.start() :]))))
         elif isinstance(node, ast.Constant) and not isinstance(node.value, (bool, type(None), bytes)):
             literal = _literal(repr(node.value))
             if literal:
@@ -218,7 +226,7 @@ def programs_evidence(text: str) -> tuple[frozenset, frozenset]:
 
 
 def shingles(tokens: list[str], k: int = SHINGLE) -> set[int]:
-    return {hash(tuple(tokens[i:i + k])) for i in range(len(tokens) - k + 1)}
+    return {hash(tuple(tokens[i : i + k])) for i in range(len(tokens) - k + 1)}
 
 
 def program_shingles(source: str) -> set[int]:

@@ -7,7 +7,7 @@ KTOTrainer) learns from unpaired examples: each pair gives a desirable (chosen) 
 undesirable (rejected) completion of its prompt.
 
 Over-length rows are counted by bagel and dropped with ``--over-length drop``, otherwise trl
-truncates them. Both tokenize prompt and answer apart (bagel's rule, see :mod:`.train_data`).
+truncates them. Both tokenize prompt and answer apart (bagel's rule, see :mod:`.data`).
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import train_data
-from .train_common import TrlTrainer, quantization_config
-from .train_dpo import DPO, PreferenceOptions
+from bagel_core.builtin.train import data as train_data
+from bagel_core.builtin.train.common import TrlTrainer, quantization_config
+from bagel_core.builtin.train.dpo import DPO, PreferenceOptions
 
 
 class _TextPairs(TrlTrainer):
@@ -40,15 +40,19 @@ class _TextPairs(TrlTrainer):
 
 def apart(trainer_cls: type) -> type:
     """trl's ORPOTrainer tokenizing prompt and answer apart (bagel's rule, see
-    :mod:`.train_data`) instead of together: its prompt ids are then the inference prompt's.
+    :mod:`.data`) instead of together: its prompt ids are then the inference prompt's.
     trl adds BOS and EOS to them as before."""
 
     class Apart(trainer_cls):  # type: ignore[misc, valid-type]
         def build_tokenized_answer(self, prompt: str, answer: str) -> dict[str, list[int]]:
             prompt_ids = self.processing_class(prompt, add_special_tokens=False)
             answer_ids = self.processing_class(answer, add_special_tokens=False)
-            return {"prompt_input_ids": prompt_ids["input_ids"], "prompt_attention_mask": prompt_ids["attention_mask"],
-                    "input_ids": answer_ids["input_ids"], "attention_mask": answer_ids["attention_mask"]}
+            return {
+                "prompt_input_ids": prompt_ids["input_ids"],
+                "prompt_attention_mask": prompt_ids["attention_mask"],
+                "input_ids": answer_ids["input_ids"],
+                "attention_mask": answer_ids["attention_mask"],
+            }
 
     Apart.__name__ = Apart.__qualname__ = trainer_cls.__name__
     return Apart
@@ -65,8 +69,12 @@ def kto_apart(trainer_cls: type) -> type:
 
             def retokenize(batch: dict[str, list]) -> dict[str, list]:
                 # trl appended EOS to the completion text: tokenized apart, it is the EOS id.
-                out = {"prompt_ids": [train_data.encode_prompt(processing_class, p) for p in batch["prompt"]],
-                       "completion_ids": [processing_class(c, add_special_tokens=False)["input_ids"] for c in batch["completion"]]}
+                out = {
+                    "prompt_ids": [train_data.encode_prompt(processing_class, p) for p in batch["prompt"]],
+                    "completion_ids": [
+                        processing_class(c, add_special_tokens=False)["input_ids"] for c in batch["completion"]
+                    ],
+                }
                 if "KL_completion_ids" in batch:
                     out["KL_completion_ids"] = out["completion_ids"][-1:] + out["completion_ids"][:-1]
                 return out
@@ -97,7 +105,7 @@ class ORPO(_TextPairs):
 
     def method_config(self) -> dict[str, Any]:
         if self.options.load_in_4bit:
-            from .train_common import TrainingSetupError
+            from bagel_core.builtin.train.common import TrainingSetupError
 
             raise TrainingSetupError("--load-in-4bit: trl's ORPOTrainer takes no quantization config; use dpo or kto")
         return dict(beta=self.options.beta)
@@ -125,7 +133,11 @@ class KTO(_TextPairs):
 
         def split(batch: dict[str, list]) -> dict[str, list]:
             n = len(batch["prompt"])
-            return {"prompt": batch["prompt"] * 2, "completion": batch["chosen"] + batch["rejected"], "label": [True] * n + [False] * n}
+            return {
+                "prompt": batch["prompt"] * 2,
+                "completion": batch["chosen"] + batch["rejected"],
+                "label": [True] * n + [False] * n,
+            }
 
         return pairs.map(split, batched=True, remove_columns=pairs.column_names)
 

@@ -19,13 +19,14 @@ import os
 import re
 import shutil
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
-from .embedding_cache import folder_name
-from .library_bars import library_bars_off
+from bagel_core.builtin.embeddings.cache import folder_name
+from bagel_core.builtin.library_bars import library_bars_off
 
 #: BERT's pre-tokenisation: runs of letters and digits; every other non-space character alone.
 _WORD = re.compile(r"[^\W_]+|[^\w\s]|_")
@@ -90,13 +91,13 @@ class StaticEncoder:
     def _learn(self, new: list[str]) -> None:
         """Table rows for words not seen before (as many as fit)."""
         room = self.MAX_WORDS - len(self.rows)
-        new = new[:max(room, 0)]
+        new = new[: max(room, 0)]
         if not new:
             return
         needed = len(self.rows) + len(new)
         if needed > len(self.table):
             grown = np.zeros((max(needed, 2 * len(self.table)), self.dims), dtype=np.float32)
-            grown[:len(self.table)] = self.table
+            grown[: len(self.table)] = self.table
             self.table = grown
         for word, encoding in zip(new, self.tokenizer.encode_batch_fast(new, add_special_tokens=False)):
             ids = [i for i in encoding.ids if i != self.unk]
@@ -126,11 +127,22 @@ class StaticEncoder:
             indptr.append(len(columns))
             if len(found) < len(ws):
                 missing = [w for w in ws if w not in rows]
-                ids = [i for e in self.tokenizer.encode_batch_fast(missing, add_special_tokens=False) for i in e.ids if i != self.unk]
+                ids = [
+                    i
+                    for e in self.tokenizer.encode_batch_fast(missing, add_special_tokens=False)
+                    for i in e.ids
+                    if i != self.unk
+                ]
                 extra[n] = self.pieces[ids].sum(axis=0)
-        counts = csr_matrix((np.ones(len(columns), dtype=np.float32), np.array(columns, dtype=np.int64), np.array(indptr, dtype=np.int64)),
-                            shape=(len(split), len(self.rows)))
-        vectors = np.asarray(counts @ self.table[:len(self.rows)], dtype=np.float32)
+        counts = csr_matrix(
+            (
+                np.ones(len(columns), dtype=np.float32),
+                np.array(columns, dtype=np.int64),
+                np.array(indptr, dtype=np.int64),
+            ),
+            shape=(len(split), len(self.rows)),
+        )
+        vectors = np.asarray(counts @ self.table[: len(self.rows)], dtype=np.float32)
         for n, v in extra.items():
             vectors[n] += v
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)

@@ -11,20 +11,22 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterable, Literal, Optional, Union
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from ..components import Trainer
-from ..config import ConfigError
-from . import deepspeed_configs, train_data
-from .train_data import OverLength
+from bagel_core.builtin.train import data as train_data
+from bagel_core.builtin.train import deepspeed_configs
+from bagel_core.builtin.train.data import OverLength
+from bagel_core.components import Trainer
+from bagel_core.config import ConfigError
 
 if TYPE_CHECKING:
     import datasets
     from transformers import PreTrainedTokenizerBase
 
-    from ..components import SpecialTokens
+    from bagel_core.components import SpecialTokens
 
 DEFAULT_CHAT_FORMAT = "llama-2"
 
@@ -40,16 +42,18 @@ class TrainOptions:
     model: str = field(metadata={"help": "Model to train: a local folder or a Hugging Face Hub id."})
     data: str = "bagel-out/sft.parquet"
     output_dir: str = "bagel-sft"
-    chat_format: Optional[str] = field(
+    chat_format: str | None = field(
         default=DEFAULT_CHAT_FORMAT,
         metadata={"help": "Prompt format whose chat template the saved tokenizer carries (a registered format)."},
     )
     eval_fraction: float = field(default=0.0, metadata={"help": "Fraction of the rows held out for evaluation."})
-    eval_steps: Optional[int] = field(default=None, metadata={"help": "Evaluate every N steps [each epoch]."})
+    eval_steps: int | None = field(default=None, metadata={"help": "Evaluate every N steps [each epoch]."})
     num_train_epochs: float = 1.0
     max_steps: int = field(default=-1, metadata={"help": "Stop after N optimizer steps (overrides epochs)."})
     learning_rate: float = 2e-5
-    lr_scheduler_type: str = field(default="linear", metadata={"help": "linear, cosine, constant, constant_with_warmup, ..."})
+    lr_scheduler_type: str = field(
+        default="linear", metadata={"help": "linear, cosine, constant, constant_with_warmup, ..."}
+    )
     warmup_ratio: float = field(default=0.005, metadata={"help": "Fraction of the steps warming up the learning rate."})
     weight_decay: float = 0.0
     max_grad_norm: float = 1.0
@@ -60,26 +64,28 @@ class TrainOptions:
     max_length: int = field(default=4096, metadata={"help": "Longest tokenized sequence (prompt + answer)."})
     over_length: OverLength = field(
         default="truncate",
-        metadata={"help": "Rows longer than --max-length: truncate (keep the start; a prompt's end) or drop; counted either way."},
+        metadata={
+            "help": "Rows longer than --max-length: truncate (keep the start; a prompt's end) or drop; counted either way."
+        },
     )
     bf16: bool = field(default=False, metadata={"help": "bf16 mixed precision (GPUs)."})
     dtype: Literal["auto", "bfloat16", "float16", "float32"] = field(
         default="auto", metadata={"help": "dtype the model weights load in."}
     )
     gradient_checkpointing: bool = True
-    attn_implementation: Optional[str] = field(
+    attn_implementation: str | None = field(
         default=None, metadata={"help": "eager, sdpa or flash_attention_2 [the model's default]."}
     )
     seed: int = 42
     logging_steps: int = 1
     save_steps: int = 200
-    save_total_limit: Optional[int] = 5
+    save_total_limit: int | None = 5
     report_to: str = field(default="none", metadata={"help": "Comma-separated: wandb, tensorboard, ... or none."})
     dataloader_num_workers: int = 0
-    resume_from_checkpoint: Optional[str] = field(
+    resume_from_checkpoint: str | None = field(
         default=None, metadata={"help": "A checkpoint folder, or 'last' for the latest in --output-dir."}
     )
-    deepspeed: Optional[str] = field(
+    deepspeed: str | None = field(
         default=None, metadata={"help": "zero2 or zero3 (built-in ZeRO configs), or a DeepSpeed JSON file."}
     )
     lora: bool = field(default=False, metadata={"help": "Train a LoRA adapter instead of all weights."})
@@ -89,19 +95,24 @@ class TrainOptions:
     lora_target_modules: tuple[str, ...] = field(
         default=("all-linear",), metadata={"help": "Modules LoRA adapts (repeat or comma-separate) [all-linear]."}
     )
-    load_in_4bit: bool = field(default=False, metadata={"help": "QLoRA: load the base model in 4-bit (bitsandbytes, GPU)."})
-    dataset_num_proc: Optional[int] = field(default=None, metadata={"help": "Processes tokenizing the data [one]."})
-    push_to_hub: Optional[str] = field(
-        default=None, metadata={"help": "Upload the trained model (or adapter) to this Hub repo (owner/name) at the end."}
+    load_in_4bit: bool = field(
+        default=False, metadata={"help": "QLoRA: load the base model in 4-bit (bitsandbytes, GPU)."}
+    )
+    dataset_num_proc: int | None = field(default=None, metadata={"help": "Processes tokenizing the data [one]."})
+    push_to_hub: str | None = field(
+        default=None,
+        metadata={"help": "Upload the trained model (or adapter) to this Hub repo (owner/name) at the end."},
     )
     hub_private: bool = field(default=True, metadata={"help": "Create the --push-to-hub repo private."})
     arg: tuple[str, ...] = field(
         default=(),
-        metadata={"help": "Any other field of the trl config (TrainingArguments, SFTConfig, DPOConfig...) as KEY=VALUE (repeatable)."},
+        metadata={
+            "help": "Any other field of the trl config (TrainingArguments, SFTConfig, DPOConfig...) as KEY=VALUE (repeatable)."
+        },
     )
 
 
-def read_rows(path: str, default_file: str) -> "datasets.Dataset":
+def read_rows(path: str, default_file: str) -> datasets.Dataset:
     """The rows of a parquet/JSON(L)/CSV file, of ``default_file`` in a folder (bagel's output
     folder), or of a dataset on the Hub (``owner/name``, split ``train``)."""
     import datasets
@@ -123,14 +134,20 @@ def read_rows(path: str, default_file: str) -> "datasets.Dataset":
 
 
 def select_rows(
-    rows: "datasets.Dataset", columns: dict[str, str], keep: Callable[[dict[str, Any]], bool], what: str,
-    *, keep_columns: Iterable[str] = (),
-) -> "datasets.Dataset":
+    rows: datasets.Dataset,
+    columns: dict[str, str],
+    keep: Callable[[dict[str, Any]], bool],
+    what: str,
+    *,
+    keep_columns: Iterable[str] = (),
+) -> datasets.Dataset:
     """The rows with the ``columns`` (source name -> trl name) renamed, plus ``keep_columns``
     as they are (the item ``id``...); rows ``keep`` rejects are skipped with a count, never fatal."""
     missing = [c for c in columns if c not in rows.column_names]
     if missing:
-        raise TrainingSetupError(f"{what} data lacks column(s) {', '.join(missing)}; has {', '.join(rows.column_names)}")
+        raise TrainingSetupError(
+            f"{what} data lacks column(s) {', '.join(missing)}; has {', '.join(rows.column_names)}"
+        )
     extra = [c for c in keep_columns if c not in columns]
     rows = rows.select_columns([*columns, *extra]).rename_columns({k: v for k, v in columns.items() if k != v})
     kept = rows.filter(keep)
@@ -142,9 +159,9 @@ def select_rows(
     return kept
 
 
-def special_tokens(tokenizer: "PreTrainedTokenizerBase") -> "SpecialTokens":
+def special_tokens(tokenizer: PreTrainedTokenizerBase) -> SpecialTokens:
     """The BOS/EOS a prompt format writes for ``tokenizer``."""
-    from ..components import SpecialTokens
+    from bagel_core.components import SpecialTokens
 
     return SpecialTokens(
         bos=tokenizer.bos_token or SpecialTokens.bos,
@@ -153,7 +170,7 @@ def special_tokens(tokenizer: "PreTrainedTokenizerBase") -> "SpecialTokens":
     )
 
 
-def adds_bos(tokenizer: "PreTrainedTokenizerBase") -> bool:
+def adds_bos(tokenizer: PreTrainedTokenizerBase) -> bool:
     """Whether the tokenizer puts BOS in front of a text by itself."""
     return tokenizer.bos_token_id is not None and tokenizer.bos_token_id in tokenizer("")["input_ids"]
 
@@ -169,7 +186,7 @@ def output_manifest(data: str) -> dict[str, Any]:
     return manifest if isinstance(manifest, dict) else {}
 
 
-def format_options(data: str, format_name: str) -> Optional[dict[str, Any]]:
+def format_options(data: str, format_name: str) -> dict[str, Any] | None:
     """The options ``format_name`` rendered ``data`` with, from bagel's output manifest
     (``None`` for other data): the saved chat template must be the variant the rows were
     rendered in (chatml's ``im_markers``, alpaca's ``layout``...), not the default."""
@@ -177,7 +194,7 @@ def format_options(data: str, format_name: str) -> Optional[dict[str, Any]]:
     return next((f.get("options") for f in formats if isinstance(f, dict) and f.get("name") == format_name), None)
 
 
-def check_special_tokens(data: str, tokenizer: "PreTrainedTokenizerBase") -> Optional[str]:
+def check_special_tokens(data: str, tokenizer: PreTrainedTokenizerBase) -> str | None:
     """A warning when bagel's output ``data`` was rendered with other BOS/EOS texts than the
     tokenizer's (the formats write them between turns): those rows would hold plain text where
     the saved template writes the model's special tokens."""
@@ -185,11 +202,13 @@ def check_special_tokens(data: str, tokenizer: "PreTrainedTokenizerBase") -> Opt
     ours = special_tokens(tokenizer)
     if (rendered.get("bos"), rendered.get("eos")) in {(None, None), (ours.bos, ours.eos)}:
         return None
-    return (f"warning: {data} was rendered with BOS/EOS {rendered.get('bos')!r}/{rendered.get('eos')!r}, this tokenizer's are "
-            f"{ours.bos!r}/{ours.eos!r}: render it with bagel run --tokenizer {tokenizer.name_or_path}")
+    return (
+        f"warning: {data} was rendered with BOS/EOS {rendered.get('bos')!r}/{rendered.get('eos')!r}, this tokenizer's are "
+        f"{ours.bos!r}/{ours.eos!r}: render it with bagel run --tokenizer {tokenizer.name_or_path}"
+    )
 
 
-def chat_template(format_name: str, tokenizer: "PreTrainedTokenizerBase", options: Optional[dict[str, Any]] = None) -> str:
+def chat_template(format_name: str, tokenizer: PreTrainedTokenizerBase, options: dict[str, Any] | None = None) -> str:
     """The Jinja chat template of the registered prompt format ``format_name`` (with
     ``options``, as the rows were rendered), written with ``tokenizer``'s BOS/EOS, and starting
     with BOS when the tokenizer adds one to a text.
@@ -197,8 +216,8 @@ def chat_template(format_name: str, tokenizer: "PreTrainedTokenizerBase", option
     The formats render without the first BOS (the tokenizer adds it when a row is tokenized);
     ``apply_chat_template(..., tokenize=True)`` adds no special tokens, so the saved template
     writes the BOS itself: then it gives exactly the ids the model was trained on."""
-    from .. import registry
-    from ..config import make_options
+    from bagel_core import registry
+    from bagel_core.config import make_options
 
     try:
         cls = registry.current().get("format", format_name).cls
@@ -208,7 +227,9 @@ def chat_template(format_name: str, tokenizer: "PreTrainedTokenizerBase", option
         fmt = cls(make_options(cls, options) if options else None, special=special_tokens(tokenizer))
         template = fmt.chat_template()
         # A format that writes the first BOS itself (chatml v0.5) needs no second one.
-        writes_bos = bool(tokenizer.bos_token) and fmt.render([{"role": "user", "content": "x"}]).startswith(tokenizer.bos_token)
+        writes_bos = bool(tokenizer.bos_token) and fmt.render([{"role": "user", "content": "x"}]).startswith(
+            tokenizer.bos_token
+        )
     except (NotImplementedError, ValueError) as exc:
         raise TrainingSetupError(f"--chat-format {format_name}: {exc}") from None
     return "{{- bos_token -}}" + template if adds_bos(tokenizer) and not writes_bos else template
@@ -216,7 +237,7 @@ def chat_template(format_name: str, tokenizer: "PreTrainedTokenizerBase", option
 
 def check_model(model: str) -> None:
     """A ``--model`` that can only be a folder (a path, not ``name`` or ``owner/name``) must
-    exist; the Hub would otherwise answer "Repo id must be in the form ...". """
+    exist; the Hub would otherwise answer "Repo id must be in the form ..."."""
     path = Path(model).expanduser()
     looks_like_path = model.startswith((".", "/", "~")) or model.count("/") > 1 or "\\" in model
     if looks_like_path and not path.exists():
@@ -225,7 +246,7 @@ def check_model(model: str) -> None:
         raise TrainingSetupError(f"--model {model}: not a folder (a model folder or a Hub id)")
 
 
-def load_tokenizer(model: str, chat_format: Optional[str], data: Optional[str] = None) -> "PreTrainedTokenizerBase":
+def load_tokenizer(model: str, chat_format: str | None, data: str | None = None) -> PreTrainedTokenizerBase:
     """The model's tokenizer, carrying ``chat_format``'s chat template (in the variant bagel's
     output ``data`` was rendered in); with ``chat_format`` ``None`` it keeps its own template,
     or gets the default format's when it has none."""
@@ -252,7 +273,7 @@ def is_adapter(model: str) -> bool:
     return (Path(model) / "adapter_config.json").is_file()
 
 
-def model_source(opts: "TrainOptions") -> str:
+def model_source(opts: TrainOptions) -> str:
     """What trl loads: the model id or folder, or, for a LoRA adapter folder (an SFT run with
     ``--lora``), its base with the adapter merged in, saved once to ``--output-dir``/base-model.
 
@@ -266,7 +287,7 @@ def model_source(opts: "TrainOptions") -> str:
     target = Path(opts.output_dir).resolve() / MERGED_BASE
     state = PartialState()
     if state.is_main_process:
-        from . import train_export
+        from bagel_core.builtin.train import export as train_export
 
         train_export.merge_adapter(opts.model, str(target), dtype=opts.dtype)
     state.wait_for_everyone()
@@ -414,7 +435,9 @@ def extra_args(opts: TrainOptions, config_cls: type, own: Iterable[str]) -> dict
         if key not in fields:
             raise TrainingSetupError(f"--arg {key}: not a field of trl's {config_cls.__name__}")
         if key in own:
-            raise TrainingSetupError(f"--arg {key}: bagel sets it from its own option; use --{key.replace('_', '-')} instead")
+            raise TrainingSetupError(
+                f"--arg {key}: bagel sets it from its own option; use --{key.replace('_', '-')} instead"
+            )
         try:
             values[key] = json.loads(text)
         except json.JSONDecodeError:
@@ -423,8 +446,16 @@ def extra_args(opts: TrainOptions, config_cls: type, own: Iterable[str]) -> dict
 
 
 #: ``--report-to`` targets and the package each needs.
-REPORT_PACKAGES = {"wandb": "wandb", "tensorboard": "tensorboard", "mlflow": "mlflow", "comet_ml": "comet_ml",
-                   "clearml": "clearml", "dvclive": "dvclive", "neptune": "neptune", "trackio": "trackio"}
+REPORT_PACKAGES = {
+    "wandb": "wandb",
+    "tensorboard": "tensorboard",
+    "mlflow": "mlflow",
+    "comet_ml": "comet_ml",
+    "clearml": "clearml",
+    "dvclive": "dvclive",
+    "neptune": "neptune",
+    "trackio": "trackio",
+}
 
 
 def check_environment(opts: TrainOptions) -> None:
@@ -461,7 +492,7 @@ def check_environment(opts: TrainOptions) -> None:
             )
 
 
-def resume_arg(opts: TrainOptions) -> Union[str, bool, None]:
+def resume_arg(opts: TrainOptions) -> str | bool | None:
     """``trainer.train(resume_from_checkpoint=...)``: ``True`` finds the latest checkpoint."""
     value = opts.resume_from_checkpoint
     if value is None:
@@ -535,9 +566,11 @@ class TrlTrainer(Trainer):
 
     def usable(self, row: dict[str, Any]) -> bool:
         """Whether a row (trl column names) has the text to train on; others are counted and skipped."""
-        return all(isinstance(row[c], str) for c in self.columns.values()) and all(row[c].strip() for c in self.required)
+        return all(isinstance(row[c], str) for c in self.columns.values()) and all(
+            row[c].strip() for c in self.required
+        )
 
-    def tokenize(self, rows: "datasets.Dataset", tokenizer: Any) -> tuple["datasets.Dataset", train_data.LengthReport]:
+    def tokenize(self, rows: datasets.Dataset, tokenizer: Any) -> tuple[datasets.Dataset, train_data.LengthReport]:
         """The rows as the trl trainer takes them, within ``--max-length``, with the count of long rows."""
         raise NotImplementedError
 
@@ -555,7 +588,7 @@ class TrlTrainer(Trainer):
 
     # --- the shared steps ----------------------------------------------------------------
 
-    def rows(self) -> "datasets.Dataset":
+    def rows(self) -> datasets.Dataset:
         """The usable rows of ``--data``, with trl's column names (and ``id``, ``source``,
         ``format`` when the data has them)."""
         rows = read_rows(self.options.data, self.data_file)
@@ -564,8 +597,9 @@ class TrlTrainer(Trainer):
 
     def eval_item_ids(self) -> list[str]:
         """The items ``--eval-fraction`` holds out of this run's data (what :meth:`build` uses)."""
-        return sorted(train_data.eval_items(train_data.item_ids(self.rows()), self.options.eval_fraction, self.options.seed))
-
+        return sorted(
+            train_data.eval_items(train_data.item_ids(self.rows()), self.options.eval_fraction, self.options.seed)
+        )
 
     def build(self) -> Any:
         """The ready trl trainer (what :meth:`train` runs)."""
@@ -587,14 +621,19 @@ class TrlTrainer(Trainer):
         if eval_rows is not None:
             eval_set, reports["eval"] = self.tokenize(eval_rows, tokenizer)
         record = train_data.DataRecord(
-            data=opts.data, seed=opts.seed, eval_fraction=opts.eval_fraction, eval_ids=eval_ids,
+            data=opts.data,
+            seed=opts.seed,
+            eval_fraction=opts.eval_fraction,
+            eval_ids=eval_ids,
             held_out_ids=sorted(held_out),
             train_items=train_data.count_items(train_rows),
             rows={"train": len(train_set), "eval": len(eval_set) if eval_set is not None else 0},
             length=train_data.report_lengths(self.name, reports),
         )
         if len(train_set) == 0:
-            raise TrainingSetupError(f"no {self.name} row fits --max-length {opts.max_length} (--over-length {opts.over_length})")
+            raise TrainingSetupError(
+                f"no {self.name} row fits --max-length {opts.max_length} (--over-length {opts.over_length})"
+            )
         own = config_kwargs(opts, has_eval=eval_set is not None)
         method = self.method_config()
         args = config_cls(**own, **method, **extra_args(opts, config_cls, [*own, *method]))
@@ -625,9 +664,12 @@ def train_and_save(trainer: Any, opts: TrainOptions) -> None:
     if not trainer.accelerator.is_main_process:
         return
     what = "LoRA adapter" if opts.lora else "model"
-    print(f"saved the {what}, tokenizer and training state (trainer_state.json, bagel_data.json) to {opts.output_dir}", file=sys.stderr)
+    print(
+        f"saved the {what}, tokenizer and training state (trainer_state.json, bagel_data.json) to {opts.output_dir}",
+        file=sys.stderr,
+    )
     if opts.push_to_hub:
-        from . import train_export
+        from bagel_core.builtin.train import export as train_export
 
         train_export.push_model(opts.output_dir, opts.push_to_hub, private=opts.hub_private)
         print(f"pushed {opts.output_dir} to the Hub model repo {opts.push_to_hub}", file=sys.stderr)

@@ -15,11 +15,12 @@ from __future__ import annotations
 import json
 import random
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Literal, Optional
+from typing import TYPE_CHECKING, Any, Literal
 
-from ..config import ConfigError
+from bagel_core.config import ConfigError
 
 if TYPE_CHECKING:
     import datasets
@@ -40,7 +41,7 @@ class DataError(ConfigError):
 # --- eval split by item -----------------------------------------------------------------------
 
 
-def item_ids(rows: "datasets.Dataset") -> list[str]:
+def item_ids(rows: datasets.Dataset) -> list[str]:
     """Each row's item id: bagel's ``id`` column (one item has a row per format and per
     assistant turn), or the row number for data without one."""
     if "id" in rows.column_names:
@@ -64,8 +65,8 @@ def eval_items(ids: Iterable[str], fraction: float, seed: int) -> set[str]:
 
 
 def split_by_item(
-    rows: "datasets.Dataset", fraction: float, seed: int
-) -> tuple["datasets.Dataset", Optional["datasets.Dataset"], list[str]]:
+    rows: datasets.Dataset, fraction: float, seed: int
+) -> tuple[datasets.Dataset, datasets.Dataset | None, list[str]]:
     """Train rows, eval rows (``None`` without an eval split) and the sorted eval item ids: all
     rows of an item fall on one side, so no eval item is also trained on."""
     ids = item_ids(rows)
@@ -80,18 +81,18 @@ def split_by_item(
 # --- tokenization -------------------------------------------------------------------------------
 
 
-def encode_prompt(tokenizer: "PreTrainedTokenizerBase", prompt: str) -> list[int]:
+def encode_prompt(tokenizer: PreTrainedTokenizerBase, prompt: str) -> list[int]:
     """The prompt's ids as inference sees them: with the tokenizer's BOS, unless the prompt
     already starts with it (a chat template that writes it, as the ``chat-template`` format's may)."""
     return list(tokenizer(prompt, add_special_tokens=not writes_bos(tokenizer, prompt))["input_ids"])
 
 
-def writes_bos(tokenizer: "PreTrainedTokenizerBase", text: str) -> bool:
+def writes_bos(tokenizer: PreTrainedTokenizerBase, text: str) -> bool:
     """Whether ``text`` starts with the BOS the tokenizer would otherwise add."""
     return bool(tokenizer.bos_token) and text.startswith(tokenizer.bos_token)
 
 
-def encode_completion(tokenizer: "PreTrainedTokenizerBase", completion: str) -> list[int]:
+def encode_completion(tokenizer: PreTrainedTokenizerBase, completion: str) -> list[int]:
     """The completion's ids, tokenized on their own, then EOS (the model learns to stop)."""
     ids = list(tokenizer(completion, add_special_tokens=False)["input_ids"])
     eos = tokenizer.eos_token_id
@@ -113,17 +114,29 @@ class LengthReport:
     dropped: int = 0
 
     def as_dict(self) -> dict[str, Any]:
-        return {"max_length": self.max_length, "policy": self.policy, "rows": self.rows, "over_length": self.over,
-                "truncated": self.truncated, "dropped": self.dropped}
+        return {
+            "max_length": self.max_length,
+            "policy": self.policy,
+            "rows": self.rows,
+            "over_length": self.over,
+            "truncated": self.truncated,
+            "dropped": self.dropped,
+        }
 
-    def line(self, what: str) -> Optional[str]:
+    def line(self, what: str) -> str | None:
         if not self.over:
             return None
-        done = f"{self.truncated} truncated, {self.dropped} dropped" if self.policy == "truncate" else f"{self.dropped} dropped"
+        done = (
+            f"{self.truncated} truncated, {self.dropped} dropped"
+            if self.policy == "truncate"
+            else f"{self.dropped} dropped"
+        )
         return f"{what}: {self.over} of {self.rows} rows longer than --max-length {self.max_length} tokens ({done}; --over-length {self.policy})"
 
 
-def fit_sft(ids: list[int], mask: list[int], limit: int, policy: str, report: LengthReport) -> Optional[tuple[list[int], list[int]]]:
+def fit_sft(
+    ids: list[int], mask: list[int], limit: int, policy: str, report: LengthReport
+) -> tuple[list[int], list[int]] | None:
     """``(ids, mask)`` within ``limit`` tokens by ``policy`` (keeping the start), or ``None``
     for a row left out; counted in ``report``."""
     report.rows += 1
@@ -138,9 +151,15 @@ def fit_sft(ids: list[int], mask: list[int], limit: int, policy: str, report: Le
 
 
 def fit_pair(
-    prompt: list[int], chosen: list[int], rejected: list[int], limit: int, prompt_limit: Optional[int],
-    policy: str, report: LengthReport, bos: Optional[int] = None,
-) -> Optional[tuple[list[int], list[int], list[int]]]:
+    prompt: list[int],
+    chosen: list[int],
+    rejected: list[int],
+    limit: int,
+    prompt_limit: int | None,
+    policy: str,
+    report: LengthReport,
+    bos: int | None = None,
+) -> tuple[list[int], list[int], list[int]] | None:
     """A preference pair within ``limit`` tokens (prompt + the longer answer): with
     ``truncate`` the prompt keeps its last ``prompt_limit`` tokens (the question nearest the
     answer; a leading ``bos`` stays in front) and the answers their start; ``None`` for a
@@ -152,7 +171,7 @@ def fit_pair(
     if policy == "truncate":
         if prompt_limit and len(prompt) > prompt_limit:
             head = prompt[:1] if bos is not None and prompt[:1] == [bos] else []
-            prompt = head + prompt[len(prompt) - prompt_limit + len(head):]
+            prompt = head + prompt[len(prompt) - prompt_limit + len(head) :]
         room = limit - len(prompt)
         if room > 0:
             report.truncated += 1
@@ -164,7 +183,7 @@ def fit_pair(
 # --- SFT rows ------------------------------------------------------------------------------------
 
 
-def sft_single(tokenizer: "PreTrainedTokenizerBase", prompt: str, completion: str) -> tuple[list[int], list[int]]:
+def sft_single(tokenizer: PreTrainedTokenizerBase, prompt: str, completion: str) -> tuple[list[int], list[int]]:
     """``(input_ids, completion_mask)`` of one row: the prompt masked (0), the completion and
     EOS trained (1)."""
     prompt_ids = encode_prompt(tokenizer, prompt)
@@ -172,7 +191,7 @@ def sft_single(tokenizer: "PreTrainedTokenizerBase", prompt: str, completion: st
     return prompt_ids + completion_ids, [0] * len(prompt_ids) + [1] * len(completion_ids)
 
 
-def conversation(rows: list[dict[str, Any]], eos_text: Optional[str]) -> Optional[tuple[str, list[tuple[int, int]]]]:
+def conversation(rows: list[dict[str, Any]], eos_text: str | None) -> tuple[str, list[tuple[int, int]]] | None:
     """One item's rows in one format (a row per assistant turn) as one conversation: the
     last row's prompt + answer, and the character spans trained: each answer, with the EOS
     the format writes right after it in the history (llama-2, chatml). ``None`` when the rows
@@ -184,7 +203,7 @@ def conversation(rows: list[dict[str, Any]], eos_text: Optional[str]) -> Optiona
         if not row["prompt"].startswith(prev["prompt"]):
             return None
         start = row["prompt"].find(prev["completion"], len(prev["prompt"]))
-        if start < 0 or row["prompt"][len(prev["prompt"]):start].strip():
+        if start < 0 or row["prompt"][len(prev["prompt"]) : start].strip():
             return None
         end = start + len(prev["completion"])
         after = row["prompt"][end:]
@@ -196,7 +215,9 @@ def conversation(rows: list[dict[str, Any]], eos_text: Optional[str]) -> Optiona
     return last["prompt"] + last["completion"], spans
 
 
-def sft_multi_turn(tokenizer: "PreTrainedTokenizerBase", text: str, spans: list[tuple[int, int]]) -> tuple[list[int], list[int]]:
+def sft_multi_turn(
+    tokenizer: PreTrainedTokenizerBase, text: str, spans: list[tuple[int, int]]
+) -> tuple[list[int], list[int]]:
     """``(input_ids, completion_mask)`` of a whole conversation in one sequence, tokenized as
     one string (as ``apply_chat_template`` tokenizes a conversation): a token is trained when
     it holds a character of a trained span (the assistant-mask rule of transformers'
@@ -221,9 +242,14 @@ def _lengths(report: LengthReport, over: list[bool], keep: list[bool]) -> None:
 
 
 def sft_dataset(
-    rows: "datasets.Dataset", tokenizer: "PreTrainedTokenizerBase", *, max_length: int, over_length: str,
-    multi_turn: bool = False, num_proc: Optional[int] = None,
-) -> tuple["datasets.Dataset", LengthReport]:
+    rows: datasets.Dataset,
+    tokenizer: PreTrainedTokenizerBase,
+    *,
+    max_length: int,
+    over_length: str,
+    multi_turn: bool = False,
+    num_proc: int | None = None,
+) -> tuple[datasets.Dataset, LengthReport]:
     """Rows with ``prompt``/``completion`` as trl's tokenized rows (``input_ids``,
     ``completion_mask``) within ``max_length``; with ``multi_turn`` one sequence per item and
     format (rows without an ``id``/``format`` column, or that do not chain, stay one per row)."""
@@ -241,9 +267,14 @@ def sft_dataset(
             else:
                 encoded.append((item, *sft_multi_turn(tokenizer, *chained)))
         table = datasets.Dataset.from_dict(
-            {"id": [e[0] for e in encoded], "input_ids": [e[1] for e in encoded], "completion_mask": [e[2] for e in encoded]}
+            {
+                "id": [e[0] for e in encoded],
+                "input_ids": [e[1] for e in encoded],
+                "completion_mask": [e[2] for e in encoded],
+            }
         )
     else:
+
         def encode(row: dict[str, Any]) -> dict[str, Any]:
             ids, mask = sft_single(tokenizer, row["prompt"], row["completion"])
             return {"input_ids": ids, "completion_mask": mask}
@@ -252,7 +283,9 @@ def sft_dataset(
     return _fit(table, ("input_ids", "completion_mask"), max_length, over_length, num_proc)
 
 
-def _fit(table: "datasets.Dataset", columns: tuple[str, str], limit: int, policy: str, num_proc: Optional[int]) -> tuple["datasets.Dataset", LengthReport]:
+def _fit(
+    table: datasets.Dataset, columns: tuple[str, str], limit: int, policy: str, num_proc: int | None
+) -> tuple[datasets.Dataset, LengthReport]:
     """``table`` (``input_ids`` + ``completion_mask``) within ``limit`` by ``policy``."""
     ids_col, mask_col = columns
 
@@ -270,9 +303,14 @@ def _fit(table: "datasets.Dataset", columns: tuple[str, str], limit: int, policy
 
 
 def pair_dataset(
-    rows: "datasets.Dataset", tokenizer: "PreTrainedTokenizerBase", *, max_length: int, max_prompt_length: Optional[int],
-    over_length: str, num_proc: Optional[int] = None,
-) -> tuple["datasets.Dataset", LengthReport]:
+    rows: datasets.Dataset,
+    tokenizer: PreTrainedTokenizerBase,
+    *,
+    max_length: int,
+    max_prompt_length: int | None,
+    over_length: str,
+    num_proc: int | None = None,
+) -> tuple[datasets.Dataset, LengthReport]:
     """Preference rows (``prompt``/``chosen``/``rejected``) as trl's tokenized rows
     (``prompt_ids``, ``chosen_ids``, ``rejected_ids``) within ``max_length``."""
 
@@ -280,12 +318,23 @@ def pair_dataset(
         scratch = LengthReport(max_length, over_length)
         prompt = encode_prompt(tokenizer, row["prompt"])
         fitted = fit_pair(
-            prompt, encode_completion(tokenizer, row["chosen"]), encode_completion(tokenizer, row["rejected"]),
-            max_length, max_prompt_length, over_length, scratch, bos=tokenizer.bos_token_id,
+            prompt,
+            encode_completion(tokenizer, row["chosen"]),
+            encode_completion(tokenizer, row["rejected"]),
+            max_length,
+            max_prompt_length,
+            over_length,
+            scratch,
+            bos=tokenizer.bos_token_id,
         )
         prompt_ids, chosen_ids, rejected_ids = fitted or ([], [], [])
-        return {"prompt_ids": prompt_ids, "chosen_ids": chosen_ids, "rejected_ids": rejected_ids,
-                "_over": bool(scratch.over), "_keep": fitted is not None}
+        return {
+            "prompt_ids": prompt_ids,
+            "chosen_ids": chosen_ids,
+            "rejected_ids": rejected_ids,
+            "_over": bool(scratch.over),
+            "_keep": fitted is not None,
+        }
 
     table = rows.map(encode, remove_columns=[c for c in rows.column_names if c != "id"], num_proc=num_proc)
     report = LengthReport(max_length, over_length)
@@ -294,7 +343,7 @@ def pair_dataset(
     return table, report
 
 
-def pair_lengths(rows: "datasets.Dataset", tokenizer: "PreTrainedTokenizerBase", num_proc: Optional[int] = None) -> list[int]:
+def pair_lengths(rows: datasets.Dataset, tokenizer: PreTrainedTokenizerBase, num_proc: int | None = None) -> list[int]:
     """Each pair's length as trained: its prompt and its longer answer, with BOS and EOS."""
 
     def length(row: dict[str, Any]) -> dict[str, int]:
@@ -304,7 +353,9 @@ def pair_lengths(rows: "datasets.Dataset", tokenizer: "PreTrainedTokenizerBase",
     return rows.map(length, num_proc=num_proc)["_length"]
 
 
-def drop_long(rows: "datasets.Dataset", lengths: list[int], limit: int, policy: str) -> tuple["datasets.Dataset", LengthReport]:
+def drop_long(
+    rows: datasets.Dataset, lengths: list[int], limit: int, policy: str
+) -> tuple[datasets.Dataset, LengthReport]:
     """``rows`` without those over ``limit`` with ``policy`` ``drop`` (with ``truncate`` they
     stay for the trainer to cut), and the count."""
     report = LengthReport(limit, policy, rows=len(lengths), over=sum(n > limit for n in lengths))
@@ -349,5 +400,5 @@ def report_lengths(what: str, reports: dict[str, LengthReport]) -> dict[str, Any
     return {split: report.as_dict() for split, report in reports.items()}
 
 
-def count_items(rows: Optional["datasets.Dataset"]) -> int:
+def count_items(rows: datasets.Dataset | None) -> int:
     return len(set(item_ids(rows))) if rows is not None else 0

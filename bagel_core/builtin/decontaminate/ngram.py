@@ -26,13 +26,13 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator, Optional, Sequence
 
 import numpy as np
 
-from ..components import BenchmarkText, Decontaminator, Match, Query
-from .query_text import QueryText, query_views
+from bagel_core.builtin.decontaminate.query_text import QueryText, query_views
+from bagel_core.components import BenchmarkText, Decontaminator, Match, Query
 
 _WORD = re.compile(r"[^\W_]+")
 # Combining diacritics left by NFKD: "café" and "cafe" are the same word.
@@ -62,7 +62,7 @@ def window_hashes(word_hashes: np.ndarray, n: int) -> np.ndarray:
     out = word_hashes[:count].copy()
     for j in range(1, n):
         out *= _BASE
-        out += word_hashes[j:j + count]
+        out += word_hashes[j : j + count]
     return out
 
 
@@ -81,8 +81,8 @@ def _windows_of(texts: Sequence[Sequence[str]], k: int) -> tuple[np.ndarray, np.
     lengths = np.fromiter(map(len, texts), np.int64, len(texts))
     owner = np.repeat(np.arange(len(texts)), lengths)
     hashes = window_hashes(word_hashes([w for ws in texts for w in ws]), k)
-    inside = owner[:len(hashes)] == owner[k - 1:] if len(hashes) else np.zeros(0, bool)
-    return hashes[inside], owner[:len(hashes)][inside]
+    inside = owner[: len(hashes)] == owner[k - 1 :] if len(hashes) else np.zeros(0, bool)
+    return hashes[inside], owner[: len(hashes)][inside]
 
 
 def _sorted_keys(table: dict) -> np.ndarray:
@@ -124,7 +124,7 @@ class NgramDecontaminator(Decontaminator):
         #: Also check the answers (assistant turns; a DPO pair's chosen and rejected).
         answers: bool = True
 
-    def __init__(self, options: Optional[Options] = None, cache_dir=None) -> None:
+    def __init__(self, options: Options | None = None, cache_dir=None) -> None:
         super().__init__(options, cache_dir)
         self._benchmarks: list[BenchmarkText] = []
         self._grams: dict[int, int] = {}  # n-gram hash -> benchmark index (first holder)
@@ -137,13 +137,13 @@ class NgramDecontaminator(Decontaminator):
         self._gram_keys = self._short_keys = np.zeros(0, np.uint64)
 
     def index(self, benchmarks: Sequence[BenchmarkText]) -> None:
-        n, m = self.options.n, self.options.min_words
+        n = self.options.n
         self._benchmarks = list(benchmarks)
         # The n-grams of the long texts, a chunk of texts at a time (their words are not all
         # held at once); each hash keeps its first holder.
         hashes, holders = [np.zeros(0, np.uint64)], [np.zeros(0, np.int64)]
         for start in range(0, len(self._benchmarks), _CHUNK):
-            texts = [words(b.text) for b in self._benchmarks[start:start + _CHUNK]]
+            texts = [words(b.text) for b in self._benchmarks[start : start + _CHUNK]]
             long = [j for j, ws in enumerate(texts) if len(ws) >= n]
             found, owner = _windows_of([texts[j] for j in long], n)
             hashes.append(found)
@@ -156,7 +156,10 @@ class NgramDecontaminator(Decontaminator):
         earlier = bool(self._grams)  # a second index() call: earlier holders stay
         indices = list(range(len(self._benchmarks)))  # one int object per holder, shared
         for start in range(0, len(unique), 64 * _CHUNK):  # a slice of Python ints at a time
-            pairs = zip(unique[start:start + 64 * _CHUNK].tolist(), map(indices.__getitem__, holder[start:start + 64 * _CHUNK].tolist()))
+            pairs = zip(
+                unique[start : start + 64 * _CHUNK].tolist(),
+                map(indices.__getitem__, holder[start : start + 64 * _CHUNK].tolist()),
+            )
             if earlier:
                 for h, i in pairs:
                     self._grams.setdefault(h, i)
@@ -182,16 +185,20 @@ class NgramDecontaminator(Decontaminator):
     def search(self, queries: Sequence[Query]) -> Iterable[Match]:
         queries = list(queries)
         for start in range(0, len(queries), _CHUNK):
-            yield from self._search(queries[start:start + _CHUNK])
+            yield from self._search(queries[start : start + _CHUNK])
 
     def _search(self, queries: Sequence[Query]) -> Iterable[Match]:
         n, m = self.options.n, self.options.min_words
-        views = [(k, view, words(view.text)) for k, q in enumerate(queries) for view in query_views(q, self.options.query_text, self.options.answers, with_windows=False)]
+        views = [
+            (k, view, words(view.text))
+            for k, q in enumerate(queries)
+            for view in query_views(q, self.options.query_text, self.options.answers, with_windows=False)
+        ]
         # Every view's windows in one array, then which views hold a benchmark n-gram (or the
         # start of a short benchmark text).
         texts = [ws for _, _, ws in views]
         grams, shorts = (self._probe(texts, k, keys) for k, keys in ((n, self._gram_keys), (m, self._short_keys)))
-        found_of: list[Optional[tuple[float, int, str, str]]] = [None] * len(queries)
+        found_of: list[tuple[float, int, str, str] | None] = [None] * len(queries)
         for v, (k, view, ws) in enumerate(views):
             found = self._match(ws, grams[v], shorts[v])
             best = found_of[k]
@@ -204,19 +211,19 @@ class NgramDecontaminator(Decontaminator):
                 yield Match(q.id, q.source, self.name, b.benchmark, b.item, score, text, b.text, f"{b.view}<-{name}")
 
     @staticmethod
-    def _probe(texts: Sequence[Sequence[str]], k: int, keys: np.ndarray) -> list[Optional[list[int]]]:
+    def _probe(texts: Sequence[Sequence[str]], k: int, keys: np.ndarray) -> list[list[int] | None]:
         """Per text, the hashes of its ``k``-word windows if one of them is in ``keys``, else None."""
-        found: list[Optional[list[int]]] = [None] * len(texts)
+        found: list[list[int] | None] = [None] * len(texts)
         hashes, owner = _windows_of(texts, k)
         held = np.flatnonzero(_holds(keys, hashes))
         if len(held):
             # Windows are in text order: each text's run is owner's run of its index.
             starts = np.searchsorted(owner, np.arange(len(texts) + 1))
             for v in np.unique(owner[held]).tolist():
-                found[v] = hashes[starts[v]:starts[v + 1]].tolist()
+                found[v] = hashes[starts[v] : starts[v + 1]].tolist()
         return found
 
-    def _match(self, ws: list[str], grams: Optional[list[int]], shorts: Optional[list[int]]) -> Optional[tuple[float, int]]:
+    def _match(self, ws: list[str], grams: list[int] | None, shorts: list[int] | None) -> tuple[float, int] | None:
         """(score, benchmark index) of the best match of the words ``ws``, if any; ``grams``,
         ``shorts``: the hashes of its n- and ``min_words``-word windows when one of them is
         indexed (None: none is)."""
@@ -235,7 +242,7 @@ class NgramDecontaminator(Decontaminator):
             for start, h in enumerate(shorts):
                 for i in self._short.get(h, ()):
                     quoted = self._short_words[i]
-                    if tuple(ws[start:start + len(quoted)]) == quoted:
+                    if tuple(ws[start : start + len(quoted)]) == quoted:
                         return 1.0, i
         if self._near and len(ws) <= n:
             for h in _without_one(ws):
@@ -251,7 +258,7 @@ def _without_one(ws: Sequence[str]) -> Iterator[int]:
     apart share one of them (symmetric deletion)."""
     yield hash(tuple(ws))
     for k in range(len(ws)):
-        yield hash(tuple(ws[:k]) + tuple(ws[k + 1:]))
+        yield hash(tuple(ws[:k]) + tuple(ws[k + 1 :]))
 
 
 def one_edit_apart(a: Sequence[str], b: Sequence[str]) -> bool:
@@ -262,7 +269,7 @@ def one_edit_apart(a: Sequence[str], b: Sequence[str]) -> bool:
     while k < min(len(a), len(b)) and a[k] == b[k]:
         k += 1
     if len(a) == len(b):
-        return tuple(a[k + 1:]) == tuple(b[k + 1:])
+        return tuple(a[k + 1 :]) == tuple(b[k + 1 :])
     if len(a) > len(b):
-        return tuple(a[k + 1:]) == tuple(b[k:])
-    return tuple(a[k:]) == tuple(b[k + 1:])
+        return tuple(a[k + 1 :]) == tuple(b[k:])
+    return tuple(a[k:]) == tuple(b[k + 1 :])

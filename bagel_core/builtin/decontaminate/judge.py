@@ -16,9 +16,10 @@ its verdicts are depends on the model: none is measured here (no such model was 
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
-from .library_bars import library_bars_off
+from bagel_core.builtin.library_bars import library_bars_off
 
 PROMPT = (
     "Text A is a question from a benchmark test set. Text B is an example from a training set.\n"
@@ -55,7 +56,11 @@ class LlmJudge:
         tokenizer.padding_side = "left"  # the last position of every row is the answer's
 
         def first_tokens(words: Sequence[str]) -> list[int]:
-            ids = {tokenizer.encode(w, add_special_tokens=False)[0] for w in words if tokenizer.encode(w, add_special_tokens=False)}
+            ids = {
+                tokenizer.encode(w, add_special_tokens=False)[0]
+                for w in words
+                if tokenizer.encode(w, add_special_tokens=False)
+            }
             return sorted(ids)
 
         self._yes_no = (first_tokens([" Yes", "Yes", " yes"]), first_tokens([" No", "No", " no"]))
@@ -64,7 +69,9 @@ class LlmJudge:
     def prompt(self, text: str, benchmark: str) -> str:
         body = PROMPT.format(benchmark=benchmark[:MAX_CHARS], text=text[:MAX_CHARS])
         if getattr(self._tokenizer, "chat_template", None):
-            return self._tokenizer.apply_chat_template([{"role": "user", "content": body}], tokenize=False, add_generation_prompt=True)
+            return self._tokenizer.apply_chat_template(
+                [{"role": "user", "content": body}], tokenize=False, add_generation_prompt=True
+            )
         return body
 
     def judge(self, pairs: Sequence[tuple[str, str]]) -> list[bool]:
@@ -78,7 +85,7 @@ class LlmJudge:
         yes, no = self._yes_no
         out: list[bool] = []
         for start in range(0, len(pairs), self.batch_size):
-            prompts = [self.prompt(t, b) for t, b in pairs[start:start + self.batch_size]]
+            prompts = [self.prompt(t, b) for t, b in pairs[start : start + self.batch_size]]
             batch = self._tokenizer(prompts, return_tensors="pt", padding=True).to(self._model.device)
             with torch.no_grad():
                 logits = self._model(**batch).logits[:, -1, :].float()
