@@ -217,7 +217,9 @@ class PromptFormat(Component):
     def render(self, messages: Sequence[Message]) -> str:
         """The input text for ``messages`` (ending with a user message), up to where the
         assistant's answer starts: what ``apply_chat_template(messages,
-        add_generation_prompt=True)`` gives with :meth:`chat_template`."""
+        add_generation_prompt=True)`` gives with :meth:`chat_template`, except for spaces it
+        ends with, which the template leaves out (trainers train them as the answer's start:
+        ``bagel_core.rendering.at_token_boundary``)."""
         raise NotImplementedError
 
     def output(self, answer: str) -> str:

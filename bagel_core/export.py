@@ -4,8 +4,8 @@ output folder as it is, without converting a row.
 - **axolotl**: dataset config fragments (YAML) to paste into an axolotl config:
   ``sft.yaml`` (``conversations.parquet``, type ``chat_template``: the model's own template),
   ``sft-rendered.yaml`` (``sft.parquet``, a user-defined type whose prompt is bagel's rendered
-  ``input`` as is, trained on ``output``), ``dpo.yaml`` (``rl: dpo`` on ``dpo.parquet``, the
-  rendered prompt as is).
+  ``prompt`` as is, trained on ``completion``: the columns trl reads, cut on a token boundary),
+  ``dpo.yaml`` (``rl: dpo`` on ``dpo.parquet``, the rendered prompt as is).
 - **LLaMA-Factory**: entries of its ``dataset_info.json``: ``bagel_conversations``
   (``sharegpt`` formatting with OpenAI role/content tags), ``bagel_sft`` and ``bagel_dpo``
   (``alpaca`` formatting on the rendered prompts: train them with ``template: empty``, since
@@ -90,18 +90,19 @@ def axolotl_configs(out: Path) -> dict[str, dict[str, Any]]:
         }
     if _rows(out / "sft.parquet"):
         configs["sft-rendered.yaml"] = {
-            # The rendered input is the whole prompt: a field that does not exist as "input"
-            # (the default, which is bagel's rendered prompt), the format string passing the
-            # instruction through unchanged; train_on_inputs false masks it.
+            # The rendered prompt is the whole prompt: a field that does not exist as "input"
+            # (axolotl's default, which would be bagel's input column), the format string passing
+            # the instruction through unchanged; train_on_inputs false masks it. prompt/completion,
+            # not input/output: cut on a token boundary, they tokenize as trl and bagel train do.
             "train_on_inputs": False,
             "datasets": [
                 {
                     "path": _axolotl_path(out, "sft.parquet"),
                     "split": "train",
                     "type": {
-                        "field_instruction": "input",
+                        "field_instruction": "prompt",
                         "field_input": "bagel_no_input",
-                        "field_output": "output",
+                        "field_output": "completion",
                         "format": "{instruction}",
                         "no_input_format": "{instruction}",
                     },
@@ -133,7 +134,7 @@ def axolotl_configs(out: Path) -> dict[str, dict[str, Any]]:
 
 #: LLaMA-Factory's copies of the rendered files: (file, prompt column, answer columns).
 LF_COPIES = {
-    "sft.parquet": ("bagel_sft.parquet", "input", ("output",)),
+    "sft.parquet": ("bagel_sft.parquet", "prompt", ("completion",)),
     "dpo.parquet": ("bagel_dpo.parquet", "prompt", ("chosen", "rejected")),
 }
 
@@ -199,7 +200,7 @@ def llama_factory_entries(out: Path, folder: Path | None = None) -> dict[str, di
         entries["bagel_sft"] = {
             "file_name": LF_COPIES["sft.parquet"][0],
             "formatting": "alpaca",
-            "columns": {"prompt": "input", "response": "output"},
+            "columns": {"prompt": "prompt", "response": "completion"},
         }
     if _rows(out / "dpo.parquet"):
         entries["bagel_dpo"] = {

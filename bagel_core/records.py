@@ -50,7 +50,9 @@ RECORD_FIELDS = tuple(RECORD_SCHEMA.names)
 
 #: ``sft.parquet``: one row per (item, assistant turn, format). ``prompt``/``completion`` hold
 #: the same text as ``input``/``output`` under the names trl's ``SFTTrainer`` reads (a
-#: prompt-completion dataset: loss on the completion only), so it trains on the file as is.
+#: prompt-completion dataset: loss on the completion only), so it trains on the file as is; they
+#: cut it on a token boundary (spaces ending the input begin the completion:
+#: ``rendering.at_token_boundary``), where ``input``/``output`` keep the format's cut.
 SFT_SCHEMA = pa.schema(
     [
         ("id", pa.string()),
@@ -75,7 +77,8 @@ CONVERSATIONS_SCHEMA = pa.schema(
     ]
 )
 
-#: ``dpo.parquet``: one row per (pair, format); only the prompt is rendered.
+#: ``dpo.parquet``: one row per (pair, format); only the prompt is rendered, cut on a token
+#: boundary (spaces ending it begin ``chosen`` and ``rejected``).
 DPO_SCHEMA = pa.schema(
     [
         ("id", pa.string()),

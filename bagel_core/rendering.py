@@ -9,6 +9,10 @@
 - plain-text items are not formatted and are written once, whatever the formats (empty input,
   the text as output, format ``plain-text``), as the reference did;
 - a DPO prompt is rendered as the input of a one-turn conversation; chosen/rejected stay raw;
+- the columns trainers read (``sft.parquet``'s ``prompt``/``completion``, ``dpo.parquet``'s
+  ``prompt``/``chosen``/``rejected``) cut the text on a token boundary: spaces that end the
+  rendered prompt (vicuna's ``ASSISTANT: ``) begin the answer instead (:func:`at_token_boundary`);
+  ``sft.parquet``'s ``input``/``output`` keep the format's own cut;
 - ``copies_per_item`` k < n formats: each item goes to k formats, either dealt round-robin in an
   order derived from (seed, item id), so every format gets an equal share (``spread``), or drawn
   at random per item from (seed, item id) (``random``, what the reference did at v0.2 with k=1).
@@ -60,6 +64,21 @@ def _no_change(text: str) -> str:
 
 
 NEWLINE_RULES = {"newline-runs": collapse_newlines, "none": _no_change, "blank-line-runs": collapse_blank_lines}
+
+
+def at_token_boundary(prompt: str, *answers: str) -> tuple[str, ...]:
+    """``prompt`` without the spaces that end it, then each answer with those spaces in front:
+    the same text, cut where tokenizers start a token. A space belongs to the word after it in
+    byte-level BPE (``Ġword``) and SentencePiece (``▁word``) vocabularies, so a prompt ending
+    in one loses its last token when prompt + answer is tokenized as one string (trl's way),
+    while tokenizing them apart (axolotl's, LLaMA-Factory's) trains a lone space token
+    followed by a word without one. Cut here, both ways give the same tokens.
+
+    >>> at_token_boundary("USER: Hi\nASSISTANT: ", "Hello", "No")
+    ('USER: Hi\nASSISTANT:', ' Hello', ' No')
+    """
+    cut = len(prompt.rstrip(" "))
+    return (prompt[:cut], *(prompt[cut:] + answer for answer in answers))
 
 
 def to_messages(turns: Sequence[Turn]) -> list[Message]:

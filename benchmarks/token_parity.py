@@ -49,10 +49,8 @@ def bagel_dpo(tokenizer: Any, rows: list[dict]) -> list[Row]:
 
     out = []
     for r in rows:
-        prompt = train_data.encode_prompt(tokenizer, r["prompt"])
-        for answer in (r["chosen"], r["rejected"]):
-            ids = train_data.encode_completion(tokenizer, answer)
-            out.append((prompt + ids, [0] * len(prompt) + [1] * len(ids)))
+        prompt, *answers = train_data.encode_pair(tokenizer, r["prompt"], r["chosen"], r["rejected"])
+        out += [(prompt + ids, [0] * len(prompt) + [1] * len(ids)) for ids in answers]
     return out
 
 
@@ -92,19 +90,26 @@ def trl_dpo(out: Path, model: str, tokenizer: Any) -> list[Row]:
     return result
 
 
-def axolotl_sft(tokenizer: Any, rows: list[dict]) -> list[Row]:
-    """axolotl's ``_tokenize``: ``tokenizer(text)`` (special tokens on), the response's BOS
-    stripped and EOS appended unless already last; the prompt's labels -100."""
-    out = []
+def axolotl_sft(tokenizer: Any, out: Path, rows: list[dict]) -> list[Row]:
+    """axolotl's ``_tokenize`` on the fields ``bagel export axolotl``'s ``sft-rendered.yaml``
+    names: ``tokenizer(text)`` (special tokens on) of the formatted instruction, then of the
+    response with its BOS stripped and EOS appended unless already last; the prompt's labels
+    -100."""
+    from bagel_core.export import axolotl_configs
+
+    (dataset,) = axolotl_configs(out)["sft-rendered.yaml"]["datasets"]
+    fields = dataset["type"]
+    result = []
     for r in rows:
-        prompt = list(tokenizer(r["input"])["input_ids"])
-        answer = list(tokenizer(r["output"])["input_ids"])
+        instruction = fields["no_input_format"].format(instruction=r[fields["field_instruction"]])
+        prompt = list(tokenizer(instruction)["input_ids"])
+        answer = list(tokenizer(r[fields["field_output"]])["input_ids"])
         if answer and answer[0] == tokenizer.bos_token_id:
             answer = answer[1:]
         if not answer or answer[-1] != tokenizer.eos_token_id:
             answer.append(tokenizer.eos_token_id)
-        out.append((prompt + answer, [0] * len(prompt) + [1] * len(answer)))
-    return out
+        result.append((prompt + answer, [0] * len(prompt) + [1] * len(answer)))
+    return result
 
 
 class _Stubs(importlib.abc.MetaPathFinder, importlib.abc.Loader):
@@ -153,7 +158,9 @@ def llamafactory(src: str, out: Path, model: str) -> tuple[list[Row], list[Row]]
             template = get_template_and_fix_tokenizer(tokenizer, args)
             (attr,) = get_dataset_list([name], str(info.parent))
             converter = get_dataset_converter(attr.formatting, attr, args)
-            rows = [converter(r) for r in datasets.load_dataset("parquet", data_files=attr.dataset_name, split="train")]
+            # As its loader: file_name relative to dataset_dir.
+            local = os.path.join(args.dataset_dir, attr.dataset_name)
+            rows = [converter(r) for r in datasets.load_dataset("parquet", data_files=local, split="train")]
             batch = {k: [r[k] for r in rows] for k in rows[0]}
             encoded = processor_cls(
                 template=template, tokenizer=tokenizer, processor=None, data_args=copy.copy(args)
@@ -202,7 +209,7 @@ def parity(out: Path, model: str, lf_src: str | None = None) -> dict[str, dict[s
     table: dict[str, dict[str, dict[str, tuple[int, int]]]] = {"sft": {}, "dpo": {}}
     tools: dict[str, tuple[Callable[[], list[Row]], Callable[[], list[Row]]]] = {
         "trl": (lambda: trl_sft(out, model, tokenizer), lambda: trl_dpo(out, model, tokenizer)),
-        "axolotl": (lambda: axolotl_sft(tokenizer, sft), lambda: trl_dpo(out, model, tokenizer)),
+        "axolotl": (lambda: axolotl_sft(tokenizer, out, sft), lambda: trl_dpo(out, model, tokenizer)),
     }
     for tool, (make_sft, make_dpo) in tools.items():
         table["sft"][tool] = compare(ours_sft, make_sft(), sft_formats)

@@ -153,10 +153,12 @@ def test_axolotl_configs_match_its_schema_and_read_the_files(out, tmp_path):
     rows = _read(str(out.parent / sft["path"]), tmp_path)
     t = sft["type"]
     assert t["field_instruction"] in rows.column_names and t["field_output"] in rows.column_names
-    # No such column: axolotl's input is then empty, and the prompt is bagel's input unchanged.
+    # No such column: axolotl's input is then empty, and the prompt is bagel's prompt unchanged:
+    # the columns trl reads, cut on a token boundary, with the rendered text of input + output.
     assert t["field_input"] not in rows.column_names
-    row = rows[0]
-    assert t["no_input_format"].format(instruction=row[t["field_instruction"]]) == row["input"]
+    for row in rows:
+        assert t["no_input_format"].format(instruction=row[t["field_instruction"]]) == row["prompt"]
+        assert row[t["field_instruction"]] + row[t["field_output"]] == row["input"] + row["output"]
 
     dpo = configs["dpo.yaml"]
     assert dpo["rl"] == "dpo"
@@ -200,8 +202,9 @@ def test_llama_factory_entries_match_its_schema_and_read_the_files(out, tmp_path
     assert entries["bagel_dpo"]["ranking"] is True and "ranking" not in entries["bagel_sft"]
     # LLaMA-Factory's `empty` template writes neither BOS nor EOS: the copies carry them as text.
     sft, copy = pq.read_table(out / "sft.parquet").to_pylist(), pq.read_table(copies[0]).to_pylist()
-    assert [(r["input"], r["output"]) for r in copy] == [
-        ("<s>" + r["input"] if not r["input"].startswith("<s>") else r["input"], r["output"] + "</s>") for r in sft
+    assert [(r["prompt"], r["completion"]) for r in copy] == [
+        ("<s>" + r["prompt"] if not r["prompt"].startswith("<s>") else r["prompt"], r["completion"] + "</s>")
+        for r in sft
     ]
 
 

@@ -57,9 +57,17 @@ def test_every_config_loads_with_its_card_features(sample_out, tmp_path):
 
 
 def test_sft_prompt_completion_are_the_rendered_input_output(sample_out):
-    table = pq.read_table(sample_out / "sft.parquet")
-    assert table.column("prompt").equals(table.column("input"))
-    assert table.column("completion").equals(table.column("output"))
+    """The same text, cut on a token boundary: the spaces ending an input (vicuna's) begin the
+    completion; other rows are input/output as they are."""
+    rows = pq.read_table(sample_out / "sft.parquet").to_pylist()
+    for r in rows:
+        assert r["prompt"] + r["completion"] == r["input"] + r["output"]
+        assert r["prompt"] == r["input"].rstrip(" ")
+    assert {r["format"] for r in rows if r["prompt"] != r["input"]} == {"vicuna"}
+    for r in pq.read_table(sample_out / "dpo.parquet").to_pylist():
+        assert not r["prompt"].endswith(" ")
+        if r["format"] == "vicuna":  # "ASSISTANT:" then " " + the raw answer
+            assert r["prompt"].endswith("ASSISTANT:") and r["chosen"][0] == r["rejected"][0] == " "
 
 
 def _kept_conversations(out: Path) -> dict[str, list[dict]]:

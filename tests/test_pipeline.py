@@ -56,9 +56,10 @@ def test_counts_by_source_and_reason(tmp_path, toy_root, toy_registry):
 
     dpo = rows(tmp_path / "out" / "dpo.parquet")
     haiku = next(r for r in dpo if "haiku" in r["prompt"])
-    assert haiku["chosen"].startswith("Soft rain") and haiku["rejected"] == "Rain is wet."
+    # vicuna: cut on a token boundary, the prompt's trailing space begins each answer.
+    assert haiku["chosen"].startswith(" Soft rain") and haiku["rejected"] == " Rain is wet."
     flat = next(r for r in dpo if "flat" in r["prompt"])
-    assert flat["prompt"] == "You are a careful scientist.\nUSER: Is the earth flat?\nASSISTANT: "
+    assert flat["prompt"] == "You are a careful scientist.\nUSER: Is the earth flat?\nASSISTANT:"
 
 
 def test_outputs_load_with_datasets(tmp_path, toy_root, toy_registry):

@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+import warnings
 
 import pytest
 from engine_fixtures import install_fake_dist
@@ -232,6 +233,44 @@ def test_registry_with_an_installed_plugin_registers_it_once():
         assert not registry.clashes and [p.name for p in registry.plugins].count("formats-builtin") == (
             extra[0] == "formats-builtin"
         )
+
+
+def test_check_chat_template_wants_the_prompt_cut_on_a_token_boundary():
+    """A render() ending in a space: the template's generation prompt stops before it (the
+    trainers' columns put it in the answer); one that writes it still passes, with a warning."""
+    from dataclasses import dataclass
+
+    from bagel_core import PromptFormat
+    from bagel_core.testing import TEMPLATE_CASES, check_chat_template
+    from bagel_formats_builtin.vicuna import Vicuna
+
+    def spoken(generation_prompt: str) -> type[PromptFormat]:
+        class Spoken(PromptFormat):
+            name = "spoken"
+            description = "Q:/A: lines"
+
+            @dataclass
+            class Options(PromptFormat.Options):
+                pass
+
+            def render(self, messages):
+                return "".join(f"{m['role']}: {m['content']}\n" for m in messages) + "A: "
+
+            def chat_template(self):
+                return (
+                    "{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}\n{% endfor %}"
+                    "{% if add_generation_prompt %}" + generation_prompt + "{% endif %}"
+                )
+
+        return Spoken
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert check_chat_template(Vicuna) == check_chat_template(spoken("A:")) == len(TEMPLATE_CASES)
+    with pytest.warns(DeprecationWarning, match="end the generation prompt before them"):
+        check_chat_template(spoken("A: "))
+    with pytest.raises(AssertionError, match="without its trailing spaces"):
+        check_chat_template(spoken("A:\n"))
 
 
 def test_check_chat_template_compares_the_template_with_render():

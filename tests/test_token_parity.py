@@ -22,14 +22,8 @@ def _parity():
     return module
 
 
-def _merges(tokenizer, prompt: str, answer: str) -> bool:
-    """Whether tokenizing prompt + answer as one string changes the prompt's own tokens (a
-    trailing space merging into the answer's first word): trl cuts there."""
-    ids = tokenizer(prompt)["input_ids"]
-    return tokenizer(prompt + answer)["input_ids"][: len(ids)] != ids
-
-
 def test_trl_and_axolotl_build_bagels_tokens(bagel_sample_out, tiny_llama):
+    """Identical in every format, vicuna included: the rows are cut on a token boundary."""
     from transformers import AutoTokenizer
 
     parity = _parity()
@@ -37,27 +31,44 @@ def test_trl_and_axolotl_build_bagels_tokens(bagel_sample_out, tiny_llama):
     sft = pq.read_table(bagel_sample_out / "sft.parquet").to_pylist()
     ours = parity.bagel_sft(tokenizer, sft)
     assert all(mask[-1] == 1 and ids[-1] == tokenizer.eos_token_id for ids, mask in ours)  # EOS trained
-    assert parity.axolotl_sft(tokenizer, sft) == ours
+    assert all(mask[0] == 0 for ids, mask in ours)  # BOS (and the prompt) masked
+    assert parity.axolotl_sft(tokenizer, bagel_sample_out, sft) == ours
     trl = parity.trl_sft(bagel_sample_out, str(tiny_llama), tokenizer)
-    differ = [r for r, a, b in zip(sft, ours, trl) if (a[0], a[1]) != (list(b[0]), list(b[1]))]
-    # trl tokenizes prompt + answer as one string: it differs exactly where they merge (vicuna's
-    # trailing space), the case bagel tokenizes apart (docs/training.md).
-    assert {r["format"] for r in differ} == {"vicuna"}
-    assert len(differ) == sum(_merges(tokenizer, r["input"], r["output"]) for r in sft) > 0
+    assert [(list(a), list(b)) for a, b in trl] == ours
+    formats = [r["format"] for r in sft]
+    assert parity.compare(ours, trl, formats) == {f: (formats.count(f), formats.count(f)) for f in set(formats)}
+    assert set(formats) == {"alpaca", "chatml", "llama-2", "plain-text", "vicuna"}
 
     dpo = pq.read_table(bagel_sample_out / "dpo.parquet").to_pylist()
     ours = parity.bagel_dpo(tokenizer, dpo)
-    trl = parity.trl_dpo(bagel_sample_out, str(tiny_llama), tokenizer)
-    differ = [i for i, (a, b) in enumerate(zip(ours, trl)) if (a[0], a[1]) != (list(b[0]), list(b[1]))]
-    assert {dpo[i // 2]["format"] for i in differ} <= {"vicuna"}
-    assert len(trl) == len(ours) == 2 * len(dpo) and len(differ) < len(ours) // 10
+    assert len(ours) == 2 * len(dpo)
+    assert [(list(a), list(b)) for a, b in parity.trl_dpo(bagel_sample_out, str(tiny_llama), tokenizer)] == ours
+    assert {r["format"] for r in dpo} == {"alpaca", "chatml", "llama-2", "vicuna"}
+
+    # What made trl differ before: a vicuna input ends with a space, which merges into the
+    # answer's first token when trl tokenizes prompt + answer as one string. The trainers'
+    # columns hold the same text, cut before that space.
+    vicuna = [r for r in sft if r["format"] == "vicuna"]
+    assert vicuna and all(r["input"].endswith("ASSISTANT: ") and not r["prompt"].endswith(" ") for r in vicuna)
+    assert all(r["prompt"] + r["completion"] == r["input"] + r["output"] for r in sft)
+    assert any(_merges(tokenizer, r["input"], r["output"]) for r in vicuna)
+    assert not any(_merges(tokenizer, r["prompt"], r["completion"]) for r in sft)
+
+
+def _merges(tokenizer, prompt: str, answer: str) -> bool:
+    """Whether tokenizing prompt + answer as one string changes the prompt's own tokens."""
+    ids = tokenizer(prompt)["input_ids"]
+    return tokenizer(prompt + answer)["input_ids"][: len(ids)] != ids
 
 
 def test_llama_factory_rule_on_the_exported_copies(bagel_sample_out, tiny_llama, tmp_path):
     """LLaMA-Factory's `empty` template (0.9.5 src/llamafactory/data/template.py: user and
     assistant slots `{{content}}`, no prefix) encodes each text with `add_special_tokens=False`
-    and masks the prompt; on `bagel export llama-factory`'s copies (BOS/EOS as text) that is
-    bagel's rows. Its own code runs in test_llama_factory_own_code below where it is given."""
+    and masks the prompt; on `bagel export llama-factory`'s copies (BOS/EOS as text, the columns
+    its dataset_info.json names) that is bagel's rows. Its own code runs in
+    test_llama_factory_own_code below where it is given."""
+    import json
+
     from transformers import AutoTokenizer
 
     from bagel_core.export import export
@@ -65,11 +76,15 @@ def test_llama_factory_rule_on_the_exported_copies(bagel_sample_out, tiny_llama,
     parity = _parity()
     tokenizer = AutoTokenizer.from_pretrained(tiny_llama)
     info, sft_copy, dpo_copy = export("llama-factory", bagel_sample_out, tmp_path / "lf")
-    encode = lambda text: list(tokenizer(text, add_special_tokens=False)["input_ids"])
-    lf = [
-        (encode(r["input"]) + encode(r["output"]), [0] * len(encode(r["input"])) + [1] * len(encode(r["output"])))
-        for r in pq.read_table(sft_copy).to_pylist()
-    ]
+    columns = json.loads(info.read_text())["bagel_sft"]["columns"]
+
+    def encode(text: str) -> list[int]:
+        return list(tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    lf = []
+    for r in pq.read_table(sft_copy).to_pylist():
+        prompt, response = encode(r[columns["prompt"]]), encode(r[columns["response"]])
+        lf.append((prompt + response, [0] * len(prompt) + [1] * len(response)))
     assert lf == parity.bagel_sft(tokenizer, pq.read_table(bagel_sample_out / "sft.parquet").to_pylist())
     # The rows as they are (what `template: empty` read before): no EOS, so no learning to stop.
     plain = [encode(r["output"]) for r in pq.read_table(bagel_sample_out / "sft.parquet").to_pylist()]

@@ -15,6 +15,7 @@ from bagel_core.builtin.train import common as train_common
 from bagel_core.builtin.train import data as train_data
 from bagel_core.builtin.train.dpo import DPO
 from bagel_core.builtin.train.sft import SFT
+from bagel_core.rendering import at_token_boundary
 
 FORMATS = ["alpaca", "vicuna", "llama-2", "chatml"]
 CONVERSATION = [
@@ -79,22 +80,29 @@ def test_train_data_prompt_is_the_inference_token_prefix(tiny_llama, fmt_name, o
         ]
         assert ids[: len(inference)] == list(inference)
         assert mask == [0] * len(inference) + [1] * (len(ids) - len(inference))
-        assert tokenizer.decode(ids[len(inference) :]) == answer + tokenizer.eos_token
+        # The answer as trained: vicuna's trailing space begins it (the prompt is cut before it).
+        assert tokenizer.decode(ids[len(inference) :]) == at_token_boundary(prompt, answer)[1] + tokenizer.eos_token
 
 
-def test_train_data_vicuna_boundary_would_merge(tiny_llama, bagel_sample_out):
-    """Why bagel tokenizes prompt and completion apart: tokenized as one string, vicuna's
-    trailing space merges into the answer's first token, so the prompt is not a prefix."""
+def test_train_data_vicuna_rows_are_cut_on_a_token_boundary(tiny_llama, bagel_sample_out):
+    """vicuna's input ends with a space that, tokenized as one string with the answer, merges
+    into the answer's first token (trl's way), so the input's own tokens are not a prefix.
+    Cut before that space, the prompt's tokens are a prefix of prompt + answer's, and tokenizing
+    apart (bagel's way) gives the same ids: the prompt, then the answer's tokens and EOS."""
     tokenizer = train_common.load_tokenizer(str(tiny_llama), "vicuna")
-    rows = sft_rows(bagel_sample_out).filter(lambda r: r["format"] == "vicuna")
-    joint_broken = 0
+    rows = sft_rows(bagel_sample_out).filter(lambda r: r["format"] == "vicuna")  # input/output as prompt/completion
+    merging = 0
     for row in rows:
-        prompt_ids = tokenizer(row["prompt"])["input_ids"]
+        input_ids = tokenizer(row["prompt"])["input_ids"]
         joint = tokenizer(row["prompt"] + row["completion"])["input_ids"]
-        joint_broken += joint[: len(prompt_ids)] != prompt_ids
+        merging += joint[: len(input_ids)] != input_ids
+        prompt, completion = at_token_boundary(row["prompt"], row["completion"])
+        assert prompt == row["prompt"][:-1] and completion == " " + row["completion"]
+        prompt_ids = tokenizer(prompt)["input_ids"]
         ids, mask = train_data.sft_single(tokenizer, row["prompt"], row["completion"])
-        assert ids[: len(prompt_ids)] == prompt_ids and mask.index(1) == len(prompt_ids)
-    assert joint_broken > 0  # 25 of 178 with the tiny tokenizer; most rows with a real one (issue 15: 162 of 172)
+        assert ids == joint + [tokenizer.eos_token_id] and mask.index(1) == len(prompt_ids)
+        assert joint[: len(prompt_ids)] == prompt_ids
+    assert merging > 0  # 25 of 178 with the tiny tokenizer; most rows with a real one (issue 15: 162 of 172)
 
 
 def test_train_data_dpo_pairs_keep_the_prompt_tokens(tiny_llama, bagel_sample_out):
@@ -239,8 +247,10 @@ def test_train_data_pairs_over_length_keep_the_prompt_end(tiny_llama):
     )
     pair = table[0]
     assert report.truncated == 1 and len(pair["prompt_ids"]) == 24
-    assert pair["prompt_ids"] == [tokenizer.bos_token_id] + tokenizer(prompt)["input_ids"][-23:]  # BOS stays first
-    assert tokenizer.decode(pair["prompt_ids"]).endswith("capital of France?\nASSISTANT: ")
+    # BOS stays first; the prompt is cut before its trailing space, which begins the answers.
+    assert pair["prompt_ids"] == [tokenizer.bos_token_id] + tokenizer(prompt.rstrip())["input_ids"][-23:]
+    assert tokenizer.decode(pair["prompt_ids"]).endswith("capital of France?\nASSISTANT:")
+    assert tokenizer.decode(pair["chosen_ids"]) == " Paris." + tokenizer.eos_token
     assert len(pair["prompt_ids"]) + max(len(pair["chosen_ids"]), len(pair["rejected_ids"])) <= 40
     assert (
         len(train_data.pair_dataset(rows, tokenizer, max_length=40, max_prompt_length=24, over_length="drop")[0]) == 0

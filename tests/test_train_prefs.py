@@ -13,6 +13,7 @@ from bagel_core import registry
 from bagel_core.builtin.train import common as train_common
 from bagel_core.builtin.train import data as train_data
 from bagel_core.builtin.train.prefs import KTO, ORPO
+from bagel_core.rendering import at_token_boundary
 
 PAIRS = [
     {
@@ -85,7 +86,10 @@ def test_train_prefs_over_length_rows_are_counted(tiny_llama, pairs, tmp_path):
 
 
 def test_train_prefs_prompt_ids_are_the_inference_prompt(tiny_llama, tmp_path):
-    """vicuna's trailing space: trl's joint tokenization would cut it off the prompt."""
+    """vicuna's trailing space: trl's joint tokenization would cut the prompt's last token off;
+    bagel cuts the text before the space (the answer begins with it), so the prompt's ids are
+    the inference prompt's (the saved template ends with "ASSISTANT:") and a prefix of the
+    joint tokenization, whatever the data."""
     from transformers import AutoTokenizer
 
     pairs = [
@@ -106,12 +110,16 @@ def test_train_prefs_prompt_ids_are_the_inference_prompt(tiny_llama, tmp_path):
     )
     trainer = ORPO(opts).build()
     tokenizer = trainer.processing_class
+    inference = tokenizer.apply_chat_template(
+        [{"role": "user", "content": "Name the tilt."}], add_generation_prompt=True, return_dict=True
+    )["input_ids"]
     for row in trainer.train_dataset:
-        prompt_ids = tokenizer(row["prompt"])["input_ids"]
-        assert row["prompt_input_ids"] == prompt_ids
-        assert row["chosen_input_ids"] == prompt_ids + tokenizer(row["chosen"], add_special_tokens=False)[
-            "input_ids"
-        ] + [tokenizer.eos_token_id]
+        prompt, chosen = at_token_boundary(row["prompt"], row["chosen"])
+        prompt_ids = tokenizer(prompt)["input_ids"]
+        assert row["prompt_input_ids"] == prompt_ids == list(inference)
+        joint = tokenizer(prompt + chosen)["input_ids"]
+        assert row["chosen_input_ids"] == joint + [tokenizer.eos_token_id]
+        assert row["chosen_input_ids"][: len(prompt_ids)] == prompt_ids
         assert row["chosen_labels"][: len(prompt_ids)] == [-100] * len(prompt_ids)
 
     kto = KTO(
@@ -128,9 +136,10 @@ def test_train_prefs_prompt_ids_are_the_inference_prompt(tiny_llama, tmp_path):
     rows = kto.train_dataset
     assert len(rows) == 8
     for row in rows:
-        prompt_ids = tokenizer(row["prompt"])["input_ids"]
-        assert row["prompt_ids"] == prompt_ids
-        assert row["completion_ids"] == tokenizer(row["completion"], add_special_tokens=False)["input_ids"]
+        prompt, completion = at_token_boundary(row["prompt"], row["completion"])
+        prompt_ids = tokenizer(prompt)["input_ids"]
+        assert row["prompt_ids"] == prompt_ids == list(inference)
+        assert row["completion_ids"] == tokenizer(completion, add_special_tokens=False)["input_ids"]
         assert row["completion_ids"][-1] == tokenizer.eos_token_id
     # The KL completions: each row's mismatched completion is the previous row's, per batch of 4.
     completions, kl = rows["completion_ids"], rows["KL_completion_ids"]

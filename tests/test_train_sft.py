@@ -12,6 +12,7 @@ import pytest
 
 from bagel_core.builtin.train import common as train_common
 from bagel_core.builtin.train.sft import SFT
+from bagel_core.rendering import at_token_boundary
 
 QA = [{"input": f"USER: What is {i} plus {i}?\nASSISTANT: ", "output": f"{i} plus {i} is {2 * i}."} for i in range(7)]
 PLAIN = {"input": "", "output": "Red leaves drift and fall."}
@@ -62,17 +63,19 @@ def test_train_sft_masks_the_input_and_overfits(tiny_llama, sft_data, tmp_path, 
     assert len(trainer.train_dataset) == 8
 
     # The loss covers the output and EOS; the prompt (with BOS) is -100, and its tokens are
-    # exactly the prompt's own (what inference feeds the model), the output tokenized apart.
+    # exactly the prompt's own (what inference feeds the model), the output tokenized apart,
+    # after the cut on a token boundary (the input's trailing space begins the output).
     tokenizer = trainer.processing_class
     batch = trainer.data_collator([trainer.train_dataset[i] for i in range(8)])
     rows = [*QA, PLAIN]
     for ids, labels, row in zip(batch["input_ids"].tolist(), batch["labels"].tolist(), rows):
-        prompt_ids = tokenizer(row["input"])["input_ids"]
+        prompt, output = at_token_boundary(row["input"], row["output"])
+        prompt_ids = tokenizer(prompt)["input_ids"]
         masked = next(i for i, label in enumerate(labels) if label != -100)
         assert masked == len(prompt_ids) and ids[:masked] == prompt_ids
         trained = [label for label in labels[masked:] if label != -100]
         assert trained == ids[masked : masked + len(trained)]
-        assert trained == tokenizer(row["output"], add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
+        assert trained == tokenizer(output, add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
     plain_labels = batch["labels"].tolist()[7]
     assert plain_labels[0] == -100 and plain_labels[1] != -100  # plain text: only BOS is masked
 

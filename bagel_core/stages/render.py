@@ -28,6 +28,7 @@ from ..rendering import (
     FormatAssignment,
     NewlineRule,
     Renderer,
+    at_token_boundary,
     copy_order,
     formats_for,
     random_formats,
@@ -50,6 +51,16 @@ SPILL_CHARS = 64 << 20
 def _set_state(state: dict) -> None:
     _STATE.clear()
     _STATE.update(state)
+
+
+def _trainer_columns(prompts: list[str], answers: list[Any]) -> list[Any]:
+    """The prompt and answer columns trainers read, cut on a token boundary
+    (:func:`~bagel_core.rendering.at_token_boundary`); the arrays as they are when no prompt
+    ends in a space."""
+    if not any(p.endswith(" ") for p in prompts):
+        return [pa.array(prompts, pa.string()), *answers]
+    cut = [at_token_boundary(*row) for row in zip(prompts, *(a.to_pylist() for a in answers))]
+    return [pa.array([row[i] for row in cut], pa.string()) for i in range(1 + len(answers))]
 
 
 def _render_group(
@@ -98,16 +109,15 @@ def _render_group(
             tail = [pa.array(outputs, pa.string()).take(pa.array(output_of, pa.int32()))]
         else:
             tail = [chosen.take(items), table.column("rejected").take(items)]
-        rendered_array = pa.array(rendered, pa.string())
         columns = [
             table.column("id").take(items),
             table.column("source").take(items),
             names.take(pa.array(format_of, pa.int32())),
-            rendered_array,
-            *tail,
         ]
-        if kind == "sft":  # trl's names for the same two arrays (see SFT_SCHEMA)
-            columns += [rendered_array, tail[0]]
+        if kind == "sft":  # input/output as rendered, then trl's prompt/completion (see SFT_SCHEMA)
+            columns += [pa.array(rendered, pa.string()), *tail, *_trainer_columns(rendered, tail)]
+        else:
+            columns += _trainer_columns(rendered, tail)
         per_item[:] += np.bincount(np.asarray(item_of, dtype=np.int64), minlength=len(ids))
         return pa.Table.from_arrays(
             [c.combine_chunks() if isinstance(c, pa.ChunkedArray) else c for c in columns], schema=schema

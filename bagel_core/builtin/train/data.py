@@ -1,13 +1,13 @@
 """The training rows as token ids, built by bagel rather than by trl: the eval split by item,
 the prompt/completion tokenization, the multi-turn sequences and the length limit.
 
-Why bagel tokenizes: trl tokenizes ``prompt + completion`` as one string and cuts where it
-diverges from the tokenized prompt, so a prompt ending in whitespace (vicuna's ``ASSISTANT: ``)
-loses its last token and the model trains on a context inference never produces. Here the
-prompt and the completion are tokenized apart and concatenated, as the reference's qlora
+The prompt and the completion are tokenized apart and concatenated, as the reference's qlora
 collator did: the prompt's tokens are exactly what ``tokenizer(apply_chat_template(...,
 add_generation_prompt=True))`` gives, and the completion's tokens are what the model is then
-taught to generate. The whitespace stays where the format renders it (in the prompt).
+taught to generate, whatever the data. On bagel's output this equals trl's own tokenization
+(``prompt + completion`` as one string, cut where it diverges from the tokenized prompt), since
+the render stage cuts each row on a token boundary (``rendering.at_token_boundary``: vicuna's
+trailing space begins the completion); benchmarks/token_parity.py checks it.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from bagel_core.config import ConfigError
+from bagel_core.rendering import at_token_boundary
 
 if TYPE_CHECKING:
     import datasets
@@ -183,11 +184,18 @@ def fit_pair(
 # --- SFT rows ------------------------------------------------------------------------------------
 
 
+def encode_pair(tokenizer: PreTrainedTokenizerBase, prompt: str, *answers: str) -> tuple[list[int], ...]:
+    """The prompt's ids, then each answer's with EOS, the text cut on a token boundary first
+    (``rendering.at_token_boundary``: spaces ending the prompt begin the answers), as bagel's
+    output already is: any data then tokenizes as trl tokenizes bagel's."""
+    prompt, *answers = at_token_boundary(prompt, *answers)
+    return encode_prompt(tokenizer, prompt), *(encode_completion(tokenizer, a) for a in answers)
+
+
 def sft_single(tokenizer: PreTrainedTokenizerBase, prompt: str, completion: str) -> tuple[list[int], list[int]]:
     """``(input_ids, completion_mask)`` of one row: the prompt masked (0), the completion and
     EOS trained (1)."""
-    prompt_ids = encode_prompt(tokenizer, prompt)
-    completion_ids = encode_completion(tokenizer, completion)
+    prompt_ids, completion_ids = encode_pair(tokenizer, prompt, completion)
     return prompt_ids + completion_ids, [0] * len(prompt_ids) + [1] * len(completion_ids)
 
 
@@ -316,11 +324,8 @@ def pair_dataset(
 
     def encode(row: dict[str, Any]) -> dict[str, Any]:
         scratch = LengthReport(max_length, over_length)
-        prompt = encode_prompt(tokenizer, row["prompt"])
         fitted = fit_pair(
-            prompt,
-            encode_completion(tokenizer, row["chosen"]),
-            encode_completion(tokenizer, row["rejected"]),
+            *encode_pair(tokenizer, row["prompt"], row["chosen"], row["rejected"]),
             max_length,
             max_prompt_length,
             over_length,
@@ -347,8 +352,8 @@ def pair_lengths(rows: datasets.Dataset, tokenizer: PreTrainedTokenizerBase, num
     """Each pair's length as trained: its prompt and its longer answer, with BOS and EOS."""
 
     def length(row: dict[str, Any]) -> dict[str, int]:
-        prompt = len(encode_prompt(tokenizer, row["prompt"]))
-        return {"_length": prompt + max(len(encode_completion(tokenizer, row[c])) for c in ("chosen", "rejected"))}
+        prompt, *answers = encode_pair(tokenizer, row["prompt"], row["chosen"], row["rejected"])
+        return {"_length": len(prompt) + max(map(len, answers))}
 
     return rows.map(length, num_proc=num_proc)["_length"]
 

@@ -18,6 +18,7 @@ from typing import Any
 from bagel_core.builtin.train import data as train_data
 from bagel_core.builtin.train.common import TrlTrainer, quantization_config
 from bagel_core.builtin.train.dpo import DPO, PreferenceOptions
+from bagel_core.rendering import at_token_boundary
 
 
 class _TextPairs(TrlTrainer):
@@ -45,6 +46,7 @@ def apart(trainer_cls: type) -> type:
 
     class Apart(trainer_cls):  # type: ignore[misc, valid-type]
         def build_tokenized_answer(self, prompt: str, answer: str) -> dict[str, list[int]]:
+            prompt, answer = at_token_boundary(prompt, answer)
             prompt_ids = self.processing_class(prompt, add_special_tokens=False)
             answer_ids = self.processing_class(answer, add_special_tokens=False)
             return {
@@ -69,12 +71,10 @@ def kto_apart(trainer_cls: type) -> type:
 
             def retokenize(batch: dict[str, list]) -> dict[str, list]:
                 # trl appended EOS to the completion text: tokenized apart, it is the EOS id.
-                out = {
-                    "prompt_ids": [train_data.encode_prompt(processing_class, p) for p in batch["prompt"]],
-                    "completion_ids": [
-                        processing_class(c, add_special_tokens=False)["input_ids"] for c in batch["completion"]
-                    ],
-                }
+                pairs = [
+                    train_data.encode_pair(processing_class, p, c) for p, c in zip(batch["prompt"], batch["completion"])
+                ]
+                out = {"prompt_ids": [p for p, _ in pairs], "completion_ids": [c for _, c in pairs]}
                 if "KL_completion_ids" in batch:
                     out["KL_completion_ids"] = out["completion_ids"][-1:] + out["completion_ids"][:-1]
                 return out

@@ -29,7 +29,10 @@ class Vicuna(PromptFormat):
     def render(self, messages: Sequence[Message]) -> str:
         strip = self._strip()
         lines = [_PREFIX[m["role"]] + (m["content"].strip() if strip else m["content"]) for m in messages]
-        lines.append("ASSISTANT: ")  # one trailing space, as vicuna's own template
+        # One trailing space, as the reference and the cards render it; trainers' columns move
+        # it to the answer (rendering.at_token_boundary), so the generation prompt of the chat
+        # template ends with "ASSISTANT:", as FastChat's vicuna template does.
+        lines.append("ASSISTANT: ")
         return "\n".join(lines)
 
     def output(self, answer: str) -> str:
@@ -46,5 +49,5 @@ class Vicuna(PromptFormat):
             + content
             + " }}{%- endif -%}"
             "{%- endfor -%}"
-            "{%- if add_generation_prompt -%}{{ ('\\n' if messages else '') + 'ASSISTANT: ' }}{%- endif -%}"
+            "{%- if add_generation_prompt -%}{{ ('\\n' if messages else '') + 'ASSISTANT:' }}{%- endif -%}"
         )

@@ -49,7 +49,7 @@ class Playbill(PromptFormat):
         return (
             "{% set speakers = {'system': 'PROLOGUE', 'user': 'STUDENT', 'assistant': 'BARD'} %}"
             "{% for m in messages %}{{ speakers[m['role']] }}. {{ m['content'] }}\n{% endfor %}"
-            "{% if add_generation_prompt %}BARD. {% endif %}"
+            "{% if add_generation_prompt %}BARD.{% endif %}"
         )
 
 
