@@ -29,7 +29,7 @@ def _rows(n: int, seed: int = 0) -> pa.Table:
     return pa.table(rows)
 
 
-def test_counting_in_two_workers_uses_both_and_matches_one_process(tiny_llama, tmp_path):
+def test_counting_in_two_workers_uses_both_and_matches_one_process(tiny_llama, tmp_path, start_method):
     from transformers import AutoTokenizer
 
     path = tmp_path / "sft.parquet"
