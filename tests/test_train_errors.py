@@ -117,6 +117,12 @@ def test_train_verbose_restores_the_libraries_logs(monkeypatch):
     import transformers
 
     monkeypatch.setenv("DS_ACCELERATOR", "cpu")  # quiet_logs may set it; keep the process as it was
+    # A `bagel run` earlier in this test process sets HF_DATASETS_DISABLE_PROGRESS_BARS before
+    # datasets is imported (console.LIBRARY_ENV), which then refuses to enable its bars: a
+    # `bagel train -v` process starts without it.
+    monkeypatch.setattr(
+        sys.modules[datasets.enable_progress_bars.__module__], "HF_DATASETS_DISABLE_PROGRESS_BARS", None
+    )
     try:
         train_common.quiet_logs(0)
         assert transformers.logging.get_verbosity() == transformers.logging.ERROR
