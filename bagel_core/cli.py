@@ -6,6 +6,7 @@ import dataclasses
 import json
 import shlex
 import sys
+import types
 import typing
 from pathlib import Path
 from typing import Any
@@ -391,7 +392,7 @@ def option_params(options_cls: type, required: bool = True) -> list[click.Option
         hint = hints[f.name]
         args = typing.get_args(hint)
         origin = typing.get_origin(hint)
-        if origin is typing.Union and type(None) in args:  # Optional[X]
+        if origin in (typing.Union, types.UnionType) and type(None) in args:  # Optional[X] or X | None
             hint = next(a for a in args if a is not type(None))
             origin, args = typing.get_origin(hint), typing.get_args(hint)
         default = None if f.default is dataclasses.MISSING else f.default
@@ -447,7 +448,7 @@ class TrainGroup(click.Group):
             raise click.ClickException(str(exc)) from None
 
         def callback(config: Path | None, verbose: int, quiet: bool, **values: Any) -> None:
-            from .builtin import train_config
+            from .builtin.train import config as train_config
             from .config import ConfigError
             from .containment import PluginExit, contained, who
             from .options import build
