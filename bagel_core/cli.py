@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from . import errors, registry
+from . import PLUGIN_API_VERSION, __version__, errors, registry
 from .cli_formats import chat_template_command, preview_command
 from .cli_outputs import export_command, push_command, report_command
 from .privacy import tilde
@@ -29,7 +29,9 @@ def _registry(strict: bool | None = None) -> Registry:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="bagel-core")
+@click.version_option(
+    __version__, message=f"%(prog)s %(version)s (plugin API {PLUGIN_API_VERSION[0]}.{PLUGIN_API_VERSION[1]})"
+)
 @click.option("--strict", is_flag=True, envvar="BAGEL_STRICT_PLUGINS", help="Fail on any plugin load error.")
 @click.option("--debug", is_flag=True, envvar=errors.DEBUG_ENV, help="Show the traceback of an error.")
 def cli(strict: bool, debug: bool) -> None:

@@ -19,6 +19,7 @@ Example, in a plugin's test suite::
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -74,6 +75,23 @@ TEMPLATE_CASES: list[list[dict]] = [
 ]
 
 
+def _options_table(cls: type[Component], options: Any, caller: str) -> dict[str, Any]:
+    """``options`` as a recipe table. An ``Options`` instance (the 0.1 API) is deprecated: it is
+    read field by field and checked like a table, with a ``DeprecationWarning``."""
+    if options is None or isinstance(options, dict):
+        return dict(options or {})
+    if dataclasses.is_dataclass(options) and not isinstance(options, type):
+        warnings.warn(
+            f"{caller}(options={type(options).__qualname__}(...)) is deprecated since bagel-core 0.2 "
+            f"and will stop working in 0.3: pass a dict, checked as a recipe's table is "
+            f"({caller}({cls.__name__}, {{'key': value}}))",
+            DeprecationWarning,
+            stacklevel=3,
+        )
+        return {f.name: getattr(options, f.name) for f in dataclasses.fields(options)}
+    raise TypeError(f"{caller}: options must be a dict (a recipe table), not {type(options).__name__}")
+
+
 def load_sample(
     cls: type[Loader], options: dict[str, Any] | None = None, seed: int = 42, data_root: Path | None = None
 ) -> tuple[list[dict], LoadCounts]:
@@ -84,7 +102,7 @@ def load_sample(
     wrong types fail with the message a run gives). Returns the valid records and the counts
     (loaded, rejected and filtered by reason).
     """
-    table = dict(options or {})
+    table = _options_table(cls, options, "load_sample")
     opts = make_options(cls, table)
     caps = Caps(loader_settings(cls, table).max_items, cls.cap_per_stratum)
     data = DataAccess.for_component(cls, data_root, sample=data_root is None)
