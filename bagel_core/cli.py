@@ -449,7 +449,7 @@ class TrainGroup(click.Group):
             raise click.ClickException(str(exc)) from None
 
         def callback(config: Path | None, verbose: int, quiet: bool, **values: Any) -> None:
-            from .builtin import train_config
+            from .builtin.train import config as train_config
             from .config import ConfigError
             from .containment import PluginExit, contained, who
             from .options import build

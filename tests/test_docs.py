@@ -80,6 +80,14 @@ def test_the_complete_plugin_in_the_guide_is_the_tested_one():
         assert f"# samples/tiny/{sample}\n{first}\n" in DOC
 
 
+def test_testing_kit_example_checks_the_deduper_and_the_trainer(tmp_path):
+    (block,) = [b for b in BLOCKS if "check_deduper(Casefold)" in b]
+    namespace = {**_components(), "Casefold": _components()["casefold"], "Echo": _components()["echo"]}
+    exec(compile(block, "docs/plugins.md", "exec"), namespace)
+    namespace["test_casefold_keeps_the_first_copy"]()
+    namespace["test_echo_through_bagel_train"](tmp_path)
+
+
 def test_deduper_example_keeps_the_first_of_each_text():
     casefold = _components()["casefold"]()
     casefold.add(DedupBatch([0, 2], ["a", "b"], ["s", "s"], ["What is 2 + 2?", "Hello"]))
