@@ -61,6 +61,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CONVERSATIONS",
+    "LoadCounts",
     "TEMPLATE_CASES",
     "check_chat_template",
     "check_component",
