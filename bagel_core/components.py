@@ -8,7 +8,6 @@ these attributes when the class is registered and instantiates it only when it i
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,18 +45,6 @@ class Component:
     def metadata(cls) -> dict[str, Any]:
         """Kind-specific facts shown by ``bagel list-plugins --json``."""
         return {}
-
-    @classmethod
-    def option_defaults(cls) -> dict[str, Any]:
-        return {f.name: _default(f) for f in dataclasses.fields(cls.Options)}
-
-
-def _default(field: dataclasses.Field) -> Any:
-    if field.default is not dataclasses.MISSING:
-        return field.default
-    if field.default_factory is not dataclasses.MISSING:  # type: ignore[misc]
-        return field.default_factory()  # type: ignore[misc]
-    return None
 
 
 class Loader(Component):
