@@ -157,7 +157,7 @@ class Source(Loader):
 
 
 class DPOBuilder(Loader):
-    """A DPO pair builder: emits records with ``prompt``, ``chosen``, ``rejected``."""
+    """A DPO builder: emits records with ``prompt``, ``chosen``, ``rejected``."""
 
     kind: ClassVar[str] = "dpo_builder"
 
@@ -256,6 +256,7 @@ class Query:
     """The texts of one SFT item or DPO pair to check against the benchmarks."""
 
     id: str
+    #: The item's source label (the record's ``source`` field; usually its loader's name).
     source: str
     #: The instruction checked by default: the first human turn, or the DPO prompt.
     text: str
@@ -270,6 +271,7 @@ class Match:
     """A query found in a benchmark."""
 
     id: str
+    #: The query's source label.
     source: str
     decontaminator: str
     benchmark: str
