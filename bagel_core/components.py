@@ -8,6 +8,8 @@ these attributes when the class is registered and instantiates it only when it i
 
 from __future__ import annotations
 
+import dataclasses
+import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +47,23 @@ class Component:
     def metadata(cls) -> dict[str, Any]:
         """Kind-specific facts shown by ``bagel list-plugins --json``."""
         return {}
+
+    @classmethod
+    def option_defaults(cls) -> dict[str, Any]:
+        """Deprecated (plugin API 1.0; removed in bagel-core 0.3): the defaults of ``Options``,
+        ``None`` for a field without one. Nothing in bagel calls it any more."""
+        warnings.warn(
+            "Component.option_defaults() is deprecated since bagel-core 0.2 and goes in 0.3: "
+            "read the fields of cls.Options with dataclasses.fields()",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return {
+            f.name: f.default
+            if f.default is not dataclasses.MISSING
+            else (f.default_factory() if f.default_factory is not dataclasses.MISSING else None)
+            for f in dataclasses.fields(cls.Options)
+        }
 
 
 class Loader(Component):

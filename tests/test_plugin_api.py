@@ -74,6 +74,12 @@ def test_an_options_instance_is_checked_like_a_table(legacy):
         bagel_core.testing.load_sample(sonnets, ["min_words", 5])
 
 
+def test_option_defaults_of_0_1_warns_and_works(legacy):
+    sonnets = sys.modules["bagel_sonnets"].Sonnets
+    with pytest.warns(DeprecationWarning, match=r"option_defaults\(\) is deprecated"):
+        assert sonnets.option_defaults() == {"instruction": "Rewrite this line in modern English:", "min_words": 0}
+
+
 def test_a_0_1_plugin_runs_in_a_pipeline(legacy, tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error", DeprecationWarning)
