@@ -84,3 +84,18 @@ def test_a_0_1_plugin_runs_in_a_pipeline(legacy, tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error", DeprecationWarning)
         legacy.test_in_a_run(tmp_path)
+
+
+def test_the_trainer_modules_of_0_1_still_import_with_a_warning():
+    from bagel_core import train
+
+    with pytest.warns(
+        DeprecationWarning, match=r"train_common\.TrlTrainer is deprecated.*import it from bagel_core\.train"
+    ):
+        from bagel_core.builtin.train_common import TrlTrainer
+    assert TrlTrainer is train.TrlTrainer
+    with pytest.warns(DeprecationWarning, match=r"train_sft\.SFT is deprecated.*from bagel_core\.builtin\.train\.sft"):
+        from bagel_core.builtin.train_sft import SFT
+    assert SFT.name == "sft"
+    with pytest.raises(ImportError):  # a name that never was there is not forwarded
+        from bagel_core.builtin.train_data import no_such_name  # noqa: F401
