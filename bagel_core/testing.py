@@ -50,7 +50,7 @@ from .config import RunConfig, loader_settings, make_options, select
 from .context import LoadContext, LoadCounts
 from .data import DataAccess
 from .hookspecs import hookimpl
-from .records import Turn, uid
+from .records import Record, Turn, uid
 from .registry import KINDS, PluginError, Registry, kind_of, load_plugins, validate_component
 from .rendering import NewlineRule, Renderer
 from .stages.load import Caps, load_records
@@ -171,7 +171,7 @@ def load_sample(
     data_root: Path | None = None,
     *,
     sample: bool | None = None,
-) -> tuple[list[dict], LoadCounts]:
+) -> tuple[list[Record], LoadCounts]:
     """Run a source or DPO builder as a run does (setup, rows/convert or load, the engine's
     validation and caps: ``{"max_items": 10}`` applies the engine's cap) on its shipped sample,
     or on ``data_root`` in the upstream layout when given. ``sample=False`` with no
@@ -278,7 +278,8 @@ def select_names(kind: str, selection: str | Sequence[str], registry: Registry |
     run`` resolves it (``"all"``, ``"none"``, group names, ``a,b``); ``kind`` is a recipe table
     name (``source``, ``dpo``, ``format``, ``deduper``, ``decontaminator``, ``benchmark``). An
     unknown name raises :class:`bagel_core.ConfigError`, as in a run."""
-    return select(registry if registry is not None else _registry.current(), kind, selection)
+    chosen = selection if isinstance(selection, str) else list(selection)
+    return select(registry if registry is not None else _registry.current(), kind, chosen)
 
 
 @contextmanager
