@@ -277,7 +277,7 @@ def select_names(kind: str, selection: str | Sequence[str], registry: Registry |
     """The component names a ``--sources`` / ``--benchmarks`` / ... value selects, as ``bagel
     run`` resolves it (``"all"``, ``"none"``, group names, ``a,b``); ``kind`` is a recipe table
     name (``source``, ``dpo``, ``format``, ``deduper``, ``decontaminator``, ``benchmark``). An
-    unknown name raises :class:`bagel_core.ConfigError`, as in a run."""
+    unknown name raises the error a run gives (``unknown benchmark 'x'; available: ...``)."""
     chosen = selection if isinstance(selection, str) else list(selection)
     return select(registry if registry is not None else _registry.current(), kind, chosen)
 
