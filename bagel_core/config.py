@@ -34,7 +34,7 @@ from typing import Any
 from .components import Component, Loader
 from .options import ConfigError, build, check_table, fields_of
 from .publish import WORK
-from .registry import TABLES, Registry, UnknownComponentError
+from .registry import TABLES, Registry, UnknownComponentError, describe
 from .rendering import FormatAssignment, NewlineRule
 from .stages.dedup import DedupScope, SharedIds
 
@@ -223,7 +223,7 @@ def select(registry: Registry, kind: str, selection: Selection) -> list[str]:
 
 
 def _where(cls: type[Component]) -> str:
-    return f"{cls.kind.replace('_', ' ')} {cls.name!r}"
+    return describe(cls)  # "DPO builder 'x'": the kind's one spelling in messages
 
 
 #: Default per-item limits of every loader (the table that chose them: docs/pipeline.md).

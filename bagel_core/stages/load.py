@@ -204,11 +204,6 @@ def _over(record: dict, limits: Limits) -> str | None:
 TOO_MANY_TURNS, TOO_LONG = "too many turns", "too long"
 
 
-def validated(records: Iterator[dict], ctx: LoadContext) -> Iterator[dict]:
-    """The valid ``records``; each invalid one is counted in ``ctx`` under its reason."""
-    return (record for record in records if _valid(record, ctx))
-
-
 def _valid_pairs(
     pairs: Iterator[tuple[str | None, dict]], ctx: LoadContext, limits: Limits | None = None
 ) -> Iterator[tuple[str | None, dict]]:
