@@ -75,8 +75,9 @@ class RunConfig:
     #: sample of ``global_cap_sample`` items (the reference at v0.2: 75,000 -> 50,000).
     global_cap: int | None = field(default=None, metadata={"min": 1})
     global_cap_sample: int | None = field(default=None, metadata={"min": 1})
-    #: How an item's ``copies_per_item`` formats are chosen: ``spread`` (equal shares) or
-    #: ``random`` per item (the reference at v0.2, with one copy).
+    #: How an item's ``copies_per_item`` formats are chosen: ``spread`` (equal shares),
+    #: ``random`` per item (the reference at v0.2, with one copy) or ``chunks`` (the reference
+    #: later: overlapping slices, DPO pairs in their loaded order; needs n - 1 copies).
     format_assignment: FormatAssignment = "spread"
     #: Newline clean-up of answers (docs/formats.md#rendering-rules).
     newlines: NewlineRule = "newline-runs"

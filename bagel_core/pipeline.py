@@ -138,6 +138,12 @@ def resolve(config: RunConfig, registry: Registry) -> Components:
         raise ConfigError(
             f"--copies-per-item must be between 1 and the number of formats ({len(formats)}), got {config.copies_per_item}"
         )
+    if config.format_assignment == "chunks" and config.copies_per_item != len(formats) - 1:
+        # The reference's cut leaves each format one quarter out: it is defined for n - 1 copies.
+        raise ConfigError(
+            f"--format-assignment chunks needs --copies-per-item {len(formats) - 1} (the number of formats less one),"
+            f" got {config.copies_per_item}"
+        )
     dedupers = _select(registry, config, "deduper", config.dedup)
     _check_modules(dedupers)
     for d in dedupers:  # a missing library or contradictory options fail before any loading
