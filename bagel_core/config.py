@@ -93,6 +93,10 @@ class RunConfig:
     #: DPO builders whose pairs are DPO-only: an SFT item with a pair's id is dropped (the
     #: reference's lmsys-chat-1m: ``["lmsys-chat-1m-dpo"]``).
     dpo_only: list[str] = field(default_factory=list)
+    #: DPO builders whose pairs are kept even when chosen equals rejected (the core rejects them
+    #: otherwise, ``chosen equals rejected``): the reference's gutenberg-dpo and py-dpo compared
+    #: nothing (``["gutenberg-dpo", "py-dpo"]``, with their ``same_responses = "none"``).
+    keep_identical_pairs: list[str] = field(default_factory=list)
     #: Per-kind, per-component option tables from the recipe and ``-o`` flags.
     options: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
 
