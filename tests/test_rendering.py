@@ -245,10 +245,11 @@ def test_default_renders_every_item_in_every_format(tmp_path):
         _render(tmp_path, "bad", items, pairs, copies=5)
 
 
-def test_render_is_the_same_for_any_process_count(tmp_path, start_method):
+@pytest.mark.parametrize("assignment", ["spread", "chunks"])
+def test_render_is_the_same_for_any_process_count(tmp_path, start_method, assignment):
     items, pairs = _items(150), _pairs(60)
-    one = _render(tmp_path, "p1", items, pairs, copies=3, num_proc=1)
-    two = _render(tmp_path, "p2", items, pairs, copies=3, num_proc=2)
+    one = _render(tmp_path, "p1", items, pairs, copies=3, num_proc=1, assignment=assignment)
+    two = _render(tmp_path, "p2", items, pairs, copies=3, num_proc=2, assignment=assignment)
     assert one[0] == two[0] and one[1] == two[1] and one[2] == two[2]
     assert len(one[0]) > 300
 
