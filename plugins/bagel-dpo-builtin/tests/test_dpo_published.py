@@ -144,9 +144,10 @@ def test_dpo_same_responses_rules(tmp_path, rule, kept):
 
     table = pa.Table.from_pylist(_SAME_RESPONSES_ROWS)
     for cls in (ToxicDPO, TruthyDPO, ContextualDPO, GutenbergDPO, PyDPO):
-        folder = tmp_path / cls.name / cls.dataset_ids[0]
+        dataset_id, files = cls().upstream()  # the dataset and file the default options read
+        folder = tmp_path / cls.name / dataset_id
         folder.mkdir(parents=True)
-        pq.write_table(table, folder / (cls.files or {"train": "train.parquet"})["train"])
+        pq.write_table(table, folder / (files or {"train": "train.parquet"})["train"])
         records, counts = load_sample(cls, {"same_responses": rule}, data_root=tmp_path / cls.name)
         assert [r["prompt"] for r in records] == kept, cls.name
         if rule == "none":
