@@ -205,7 +205,7 @@ RUN_EXAMPLES = """Examples:
 @click.option(
     "--format-assignment",
     type=click.Choice(_run_choices("format_assignment")),
-    help="How an item's K formats are chosen: spread (equal shares) or random per item (the reference at v0.2) [spread].",
+    help="How an item's K formats are chosen: spread (equal shares), random per item (the reference at v0.2) or chunks (the reference later; DPO pairs unshuffled) [spread].",
 )
 @click.option(
     "--newlines",
