@@ -128,7 +128,7 @@ def preview_command(
     tokenizer: str | None,
     option: tuple[str, ...],
 ) -> None:
-    """Print the first N items of a source rendered in a format, as `bagel run` writes them."""
+    """Print the first N items of a source or DPO builder rendered in a format, as `bagel run` writes them."""
     from .config import ConfigError
     from .data import DatasetUnavailable
     from .rendering import Renderer

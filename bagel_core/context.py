@@ -124,9 +124,10 @@ class LoadContext:
                 index += 1
                 yield dict(zip(keys, values))
 
-    def dataset_file(self, dataset_id: str, filename: str, url: str | None = None) -> Path:
-        """The path of one upstream file (for raw files ``datasets`` does not parse)."""
-        return self.data.file(dataset_id, filename, url=url)
+    def dataset_file(self, dataset_id: str, filename: str, url: str | None = None, revision: str | None = None) -> Path:
+        """The path of one upstream file (for raw files ``datasets`` does not parse), from the
+        Hub at ``revision`` (a commit id pins it; None: the default branch) when not local."""
+        return self.data.file(dataset_id, filename, url=url, revision=revision)
 
     # -- randomness -------------------------------------------------------------------------
     def uniform(self, key: str, purpose: str) -> float:

@@ -262,8 +262,9 @@ class DataAccess:
                 failure = exc
         raise _malformed(resolved, failure) from failure
 
-    def file(self, dataset_id: str, filename: str, url: str | None = None) -> Path:
-        """One upstream file: local copy, else the Hub (or ``url`` for data hosted elsewhere)."""
+    def file(self, dataset_id: str, filename: str, url: str | None = None, revision: str | None = None) -> Path:
+        """One upstream file: local copy, else the Hub at ``revision`` (None: the default
+        branch), or ``url`` for data hosted elsewhere. A local copy is read as it is."""
         folder = self.local_dir(dataset_id)
         if folder is not None:
             path = folder / filename
@@ -279,7 +280,7 @@ class DataAccess:
                 return Path(datasets.DownloadManager().download(url))
             from huggingface_hub import hf_hub_download
 
-            return Path(hf_hub_download(dataset_id, filename, repo_type="dataset"))
+            return Path(hf_hub_download(dataset_id, filename, repo_type="dataset", revision=revision))
         except Exception as exc:  # network, auth and missing-file errors all mean "not available"
             raise self._missing(dataset_id, f"{type(exc).__name__}: {exc}") from exc
 

@@ -138,6 +138,12 @@ def resolve(config: RunConfig, registry: Registry) -> Components:
         raise ConfigError(
             f"--copies-per-item must be between 1 and the number of formats ({len(formats)}), got {config.copies_per_item}"
         )
+    if config.format_assignment == "chunks" and config.copies_per_item != len(formats) - 1:
+        # The reference's cut leaves each format one quarter out: it is defined for n - 1 copies.
+        raise ConfigError(
+            f"--format-assignment chunks needs --copies-per-item {len(formats) - 1} (the number of formats less one),"
+            f" got {config.copies_per_item}"
+        )
     dedupers = _select(registry, config, "deduper", config.dedup)
     _check_modules(dedupers)
     for d in dedupers:  # a missing library or contradictory options fail before any loading
@@ -151,9 +157,10 @@ def resolve(config: RunConfig, registry: Registry) -> Components:
     if decontaminators and not benchmarks:
         raise ConfigError("decontamination needs benchmark sets, but none are selected or installed")
     builders = [s.cls.name for s in loaders if s.cls.kind == "dpo_builder"]
-    missing = [name for name in config.dpo_only if name not in builders]
-    if missing:
-        raise ConfigError(f"[run] dpo_only names {missing}, not among the selected DPO builders {sorted(builders)}")
+    for key in ("dpo_only", "keep_identical_pairs"):
+        missing = [name for name in getattr(config, key) if name not in builders]
+        if missing:
+            raise ConfigError(f"[run] {key} names {missing}, not among the selected DPO builders {sorted(builders)}")
     # A key is a loader's name or one of its source labels (cinematika_memories, glaive-func);
     # installed loaders that are not selected are fine (a recipe run with fewer sources).
     names = [*registry.of("source"), *registry.of("dpo_builder")]
@@ -209,7 +216,16 @@ def compose(config: RunConfig, chosen: Components, tokens: SpecialTokens, quiet:
         caps = Caps(s.settings.max_items, s.cls.cap_per_stratum, config.global_cap, config.global_cap_sample)
         limits = Limits(s.settings.max_turns, s.settings.max_chars, config.item_time_limit)
         task = LoadTask(
-            s.cls, s.options, config.seed, config.data_root, config.sample, Path(SHARD), quiet, caps, limits
+            s.cls,
+            s.options,
+            config.seed,
+            config.data_root,
+            config.sample,
+            Path(SHARD),
+            quiet,
+            caps,
+            limits,
+            s.cls.kind == "dpo_builder" and s.cls.name in config.keep_identical_pairs,
         )
         with contained(who(s.cls)):
             data_fp = _data(config, s.cls).fingerprint(s.cls.dataset_ids) + s.cls(s.options).input_fingerprint()

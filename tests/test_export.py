@@ -302,8 +302,8 @@ def test_llama_factory_own_converter_accepts_every_row(out, tmp_path):
     path, *_ = export("llama-factory", out, tmp_path / "lf")
     args = type("DataArgs", (), {"dataset_dir": str(path.parent), "media_dir": None, "streaming": False})()
     for attr in get_dataset_list(["bagel_conversations", "bagel_sft", "bagel_dpo"], str(path.parent)):
-        rows = datasets.load_dataset(
-            "parquet", data_files=attr.dataset_name, split="train", cache_dir=str(tmp_path / "hf")
+        rows = datasets.load_dataset(  # file_name is relative to dataset_dir, as its loader joins them
+            "parquet", data_files=str(path.parent / attr.dataset_name), split="train", cache_dir=str(tmp_path / "hf")
         )
         converter = get_dataset_converter(attr.formatting, attr, args)
         assert all(converter(row)["_response"] for row in rows), attr

@@ -86,6 +86,8 @@ class LoadTask:
     quiet: bool = True
     caps: Caps = Caps()
     limits: Limits = Limits()
+    #: Keep DPO pairs whose chosen equals rejected (``[run] keep_identical_pairs``).
+    identical_pairs: bool = False
 
     def data_access(self) -> DataAccess:
         return DataAccess.for_component(self.cls, self.data_root, self.sample)
@@ -175,10 +177,10 @@ _END = object()
 TIME_LIMIT = "time limit"
 
 
-def _valid(record: dict, ctx: LoadContext, limits: Limits | None = None) -> bool:
+def _valid(record: dict, ctx: LoadContext, limits: Limits | None = None, identical_pairs: bool = False) -> bool:
     """Whether ``record`` is valid and within ``limits``; an invalid one is counted in ``ctx``
     under its reason, with the record as the plugin made it as the example."""
-    reason = validate_record(record) or (limits and _over(record, limits))
+    reason = validate_record(record, identical_pairs=identical_pairs) or (limits and _over(record, limits))
     if reason:
         ctx.reject(reason, row=record)
     return not reason
@@ -204,15 +206,13 @@ def _over(record: dict, limits: Limits) -> str | None:
 TOO_MANY_TURNS, TOO_LONG = "too many turns", "too long"
 
 
-def validated(records: Iterator[dict], ctx: LoadContext) -> Iterator[dict]:
-    """The valid ``records``; each invalid one is counted in ``ctx`` under its reason."""
-    return (record for record in records if _valid(record, ctx))
-
-
 def _valid_pairs(
-    pairs: Iterator[tuple[str | None, dict]], ctx: LoadContext, limits: Limits | None = None
+    pairs: Iterator[tuple[str | None, dict]],
+    ctx: LoadContext,
+    limits: Limits | None = None,
+    identical_pairs: bool = False,
 ) -> Iterator[tuple[str | None, dict]]:
-    return ((stratum, record) for stratum, record in pairs if _valid(record, ctx, limits))
+    return ((stratum, record) for stratum, record in pairs if _valid(record, ctx, limits, identical_pairs))
 
 
 def load_records(component: Loader, ctx: LoadContext, caps: Caps | None = None) -> list[Record]:
@@ -350,7 +350,8 @@ def run_load(task: LoadTask) -> LoadCounts:
         ParquetSink(target, SPILL_SCHEMA if capped else WORK_SCHEMA) as sink,
         item_time_limit(task.limits.item_time_limit) as timer,
     ):
-        for stratum, record in _valid_pairs(_guarded(component, ctx, timer), ctx, task.limits):
+        valid = _valid_pairs(_guarded(component, ctx, timer), ctx, task.limits, task.identical_pairs)
+        for stratum, record in valid:
             buffer.append(record)
             strata.append(stratum)
             if len(buffer) >= BATCH:
@@ -382,7 +383,9 @@ class LoadStage(Stage):
 
     def key(self) -> Any:
         t = self.task
-        return [self.identity, t.seed, self.data_fingerprint, asdict(t.caps), asdict(t.limits)]
+        # Joins the key only when on, so earlier load caches stay valid.
+        extra = [{"identical_pairs": True}] if t.identical_pairs else []
+        return [self.identity, t.seed, self.data_fingerprint, asdict(t.caps), asdict(t.limits), *extra]
 
     def label(self) -> str:
         return f"load {self.task.cls.name}"

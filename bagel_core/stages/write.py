@@ -15,7 +15,6 @@ from .. import card, privacy, publish
 from ..context import LoadCounts
 from ..health import source_warnings
 from ..options import redact
-from ..publish import MANIFEST  # noqa: F401 (where readers of the outputs look for it)
 from ..registry import TABLES, Registry, core_version
 from ..report import write_mixture_chart
 from ..storage import ParquetSink, atomic_path

@@ -29,7 +29,6 @@ INSTRUCTION_FILES = (
     "scene_enhancement.parquet",
 )
 #: HEAD's conversation files (columns id, conversations), each labelled ``cinematika_<name>``.
-CONVERSATION_FILES = ("memories", "director", "actions")
 ConversationFile = Literal["memories", "director", "actions"]
 _SCENE_MARKER = re.compile(r"\[scene\]\s*")
 #: How packed scenes are joined: ``blank-line`` (bagel: each scene stripped, a blank line

@@ -18,7 +18,6 @@ import glob
 import hashlib
 import itertools
 import os
-import typing
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,7 +38,6 @@ from bagel_core import (
 from . import SAMPLES
 
 Shape = Literal["sharegpt", "messages", "alpaca", "text"]
-SHAPES: tuple[str, ...] = typing.get_args(Shape)
 
 #: Role names of both chat shapes, mapped to ShareGPT roles.
 ROLE_NAMES = {"system": "system", "human": "human", "user": "human", "gpt": "gpt", "assistant": "gpt"}

@@ -30,7 +30,7 @@ class NaturalInstructions(Source):
 
     @dataclass
     class Options:
-        #: One JSON-lines file per task.
+        #: One JSON-lines file per task, ``train/<task>_train.jsonl`` (the dataset's get_ni.py).
         data_files: str = "train/*.jsonl"
 
     def rows(self, ctx: LoadContext):

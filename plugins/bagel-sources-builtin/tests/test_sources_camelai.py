@@ -89,7 +89,6 @@ def test_missing_dataset_names_it(tmp_path):
 
 
 def _ctx():
-    from bagel_core.context import LoadContext
-    from bagel_core.data import DataAccess
+    from bagel_core.testing import load_context
 
-    return LoadContext("camelai", 0, DataAccess(CamelAI.sample_root, sample=True), CamelAI.Options())
+    return load_context(CamelAI, sample=True, seed=0)
