@@ -27,5 +27,7 @@ class GutenbergDPO(PublishedPairs):
         #: When chosen and rejected count as the same (pair dropped): "folded" or "exact".
         same_responses: SameResponses = "folded"
 
+    options: Options
+
     def sft_copy(self) -> bool:
         return self.options.sft_copy

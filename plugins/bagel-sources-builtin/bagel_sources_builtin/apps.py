@@ -36,6 +36,8 @@ class Apps(Source):
         #: The train split's file (5,000 problems; the cards' "10k" counts train and test).
         data_file: str = "train.jsonl"
 
+    options: Options
+
     def load(self, ctx: LoadContext) -> Iterator[Record]:
         self.humaneval = HumanEvalFilter.load(ctx)
         # Read as a raw file: the repository's loading script makes `datasets` refuse it.

@@ -40,6 +40,8 @@ class CamelAI(Source):
         #: Refusal patterns tested on the solution (HEAD's, as the reference of that time).
         refusal_patterns: RefusalPatterns = "head"
 
+    options: Options
+
     def rows(self, ctx: LoadContext) -> Iterator[dict[str, Any]]:
         for expert in self.options.experts:
             archive = {"train": f"{expert}.zip"}

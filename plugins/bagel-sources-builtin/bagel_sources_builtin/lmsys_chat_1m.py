@@ -43,6 +43,8 @@ class LmsysChat1m(Source):
         languages: tuple[str, ...] = ()
         refusal_patterns: RefusalPatterns = "v0.2"
 
+    options: Options
+
     def rows(self, ctx: LoadContext):
         return ctx.load_dataset(DATASET)
 

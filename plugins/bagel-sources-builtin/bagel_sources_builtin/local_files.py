@@ -67,6 +67,8 @@ class LocalFiles(Source):
         #: Source label of every item (the ``source`` column of the outputs).
         label: str = "local"
 
+    options: Options
+
     def files(self, ctx: LoadContext) -> list[Path]:
         """The files to read, in order, each real file once (a file named twice, or reached
         through a symbolic link too, is read the first time); a path or pattern that matches

@@ -43,6 +43,8 @@ class SlimOrca(Source):
         #: HEAD: skip rows that airoboros-3.2 extended to multi-turn (reads airoboros-3.2).
         skip_airoboros_multiturn: bool = False
 
+    options: Options
+
     def setup(self, ctx: LoadContext) -> None:
         self.skip: set[str] = airoboros_multiturn_openers(ctx) if self.options.skip_airoboros_multiturn else set()
 

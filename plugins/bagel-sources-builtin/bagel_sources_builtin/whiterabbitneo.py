@@ -32,6 +32,8 @@ class WhiteRabbitNeo(Source):
         #: Refusal patterns tested on the response (HEAD's, as the reference of that time).
         refusal_patterns: RefusalPatterns = "head"
 
+    options: Options
+
     def rows(self, ctx: LoadContext) -> Iterator[dict]:
         for chapter in self.options.chapters:
             # Every file of the chapter: the file names were not confirmed offline.
