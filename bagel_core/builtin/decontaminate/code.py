@@ -50,6 +50,8 @@ class CodeDecontaminator(Decontaminator):
         #: Benchmark programs with fewer shingles are not indexed (too short to tell apart).
         min_shingles: int = field(default=8, metadata={"min": 1})
 
+    options: Options
+
     def __init__(self, options: Options | None = None, cache_dir=None) -> None:
         super().__init__(options, cache_dir)
         self._benchmarks: list[BenchmarkText] = []

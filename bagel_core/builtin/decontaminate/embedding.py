@@ -176,6 +176,8 @@ class EmbeddingDecontaminator(Decontaminator):
         #: With ``judge``: prompts per forward pass.
         judge_batch_size: int = field(default=8, metadata={"min": 1})
 
+    options: Options
+
     def __init__(self, options: Options | None = None, cache_dir=None) -> None:
         super().__init__(options, cache_dir)
         o = self.options
