@@ -11,10 +11,13 @@ import hashlib
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import is_environment
 from .readers import MalformedFile
+
+if TYPE_CHECKING:
+    from .components import BenchmarkSet, Loader
 
 
 class DatasetUnavailable(Exception):
@@ -169,7 +172,9 @@ class DataAccess:
         self.hub = hub and not sample
 
     @classmethod
-    def for_component(cls, component: type, data_root: Path | None = None, sample: bool = False) -> DataAccess:
+    def for_component(
+        cls, component: type[Loader] | type[BenchmarkSet], data_root: Path | None = None, sample: bool = False
+    ) -> DataAccess:
         """Where a loader or benchmark set reads: the samples it ships under ``--sample``, else
         ``data_root`` (if any) and the Hub."""
         if sample:

@@ -65,7 +65,8 @@ def command_line(command: str, secret: Callable[[str], bool]) -> str:
         return REDACTED
     redacted, option_next = [], False
     for word in words:
-        flag, value = "", word
+        flag = ""
+        value: str | None = word
         if option_next:
             option_next = False
         elif word in ("-o", "--option"):

@@ -198,10 +198,11 @@ def parse_json_lines(lines: Iterable[str | bytes], ctx: LoadContext, where: str 
 def _parse_line(number_: int, line: str | bytes, ctx: LoadContext, where: str, last: bool) -> Iterator[Any]:
     position = f"{where} line {number_}" if where else f"line {number_}"
     if isinstance(line, bytes):
+        raw = line
         try:
-            line = line.decode("utf-8")
+            line = raw.decode("utf-8")
         except UnicodeDecodeError:
-            ctx.reject("invalid UTF-8", at=position, row=line[:120].decode("utf-8", "replace"))
+            ctx.reject("invalid UTF-8", at=position, row=raw[:120].decode("utf-8", "replace"))
             return
     if not line.strip():
         return
