@@ -6,18 +6,20 @@ import dataclasses
 import json
 import shlex
 import sys
+import types
 import typing
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import click
 
 from . import errors, registry
 from .cli_formats import chat_template_command, preview_command
 from .cli_outputs import export_command, push_command, report_command
+from .components import Trainer
 from .privacy import tilde
 from .processes import Interrupted, stop_on_signals
-from .registry import KINDS, PluginError, Registry
+from .registry import KINDS, ComponentInfo, Kind, PluginError, Registry
 
 
 def _registry(strict: bool | None = None) -> Registry:
@@ -89,7 +91,9 @@ def plugin_table(reg: Registry, verbose: bool = False) -> str:
             if p.clashes
             else ("ok", None)
         )
-        kinds = [(k, [c for c in mine if c.cls.kind == k.name]) for k in KINDS]
+        kinds: list[tuple[Kind | None, list[ComponentInfo]]] = [
+            (k, [c for c in mine if c.cls.kind == k.name]) for k in KINDS
+        ]
         kinds = [(k, cs) for k, cs in kinds if cs]
         first = True
         for k, components in kinds or [(None, [])]:
@@ -391,7 +395,7 @@ def option_params(options_cls: type, required: bool = True) -> list[click.Option
         hint = hints[f.name]
         args = typing.get_args(hint)
         origin = typing.get_origin(hint)
-        if origin is typing.Union and type(None) in args:  # Optional[X]
+        if origin in (typing.Union, types.UnionType) and type(None) in args:  # Optional[X] or X | None
             hint = next(a for a in args if a is not type(None))
             origin, args = typing.get_origin(hint), typing.get_args(hint)
         default = None if f.default is dataclasses.MISSING else f.default
@@ -442,12 +446,13 @@ class TrainGroup(click.Group):
         if name not in _registry().of("trainer"):
             return None
         try:
-            cls = _registry().get("trainer", name).cls
+            # Registration checked that a trainer subclasses Trainer.
+            cls = cast("type[Trainer]", _registry().get("trainer", name).cls)
         except PluginError as exc:  # two plugins registered this trainer
             raise click.ClickException(str(exc)) from None
 
         def callback(config: Path | None, verbose: int, quiet: bool, **values: Any) -> None:
-            from .builtin import train_config
+            from .builtin.train import config as train_config
             from .config import ConfigError
             from .containment import PluginExit, contained, who
             from .options import build
@@ -473,7 +478,7 @@ class TrainGroup(click.Group):
             except (ConfigError, PluginExit) as exc:  # a bad option or input of the trainer: one line
                 raise click.ClickException(str(exc)) from None
 
-        params = [
+        params: list[click.Parameter] = [
             click.Option(
                 ["--config"],
                 type=click.Path(exists=True, dir_okay=False, path_type=Path),
