@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .context import LoadContext
+    from .records import Turn
 
 
 class RowError(ValueError):
@@ -164,7 +165,7 @@ def items(row: Mapping[str, Any], key: str) -> list[Any]:
     return list(value)
 
 
-def turns(row: Mapping[str, Any], key: str = "conversations") -> list[dict[str, Any]]:
+def turns(row: Mapping[str, Any], key: str = "conversations") -> list[Turn]:
     """ShareGPT turns ``[{"from": ..., "value": ...}]`` of ``row[key]``, other keys (``weight``)
     dropped. Roles and texts are checked by the engine's record validation."""
     return [{"from": field(t, "from"), "value": t.get("value")} for t in items(row, key)]

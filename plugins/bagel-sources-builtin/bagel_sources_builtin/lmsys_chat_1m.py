@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bagel_core import LoadContext, RefusalPatterns, Source, is_refusal, sft_item
+from bagel_core import LoadContext, RefusalPatterns, Source, Turn, is_refusal, sft_item
 from bagel_core.readers import items, text
 
 from . import SAMPLES
@@ -55,7 +55,7 @@ class LmsysChat1m(Source):
         if self.options.languages and row.get("language") not in self.options.languages:
             ctx.filter("language")
             return None
-        turns = []
+        turns: list[Turn] = []
         for message in items(row, "conversation"):
             role = text(message, "role")
             if role not in ROLES:
