@@ -21,7 +21,7 @@ undoes leave the shingles as they were. The docstring's prose is compared by the
 from __future__ import annotations
 
 import math
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -87,7 +87,7 @@ class CodeDecontaminator(Decontaminator):
                 found = text_shingles([text])
                 if not found:
                     continue
-                hits: Counter = Counter()
+                hits: defaultdict[int, float] = defaultdict(float)  # program -> containment weight
                 for h in found:
                     for i in self._postings.get(h, ()):
                         hits[i] += self._weight[h]

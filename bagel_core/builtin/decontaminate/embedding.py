@@ -347,9 +347,9 @@ class EmbeddingDecontaminator(Decontaminator):
                 faiss.omp_set_num_threads(threads)
             index.hnsw.efSearch = HNSW_SEARCH
             return index
-        index = faiss.IndexFlatIP(vectors.shape[1])
-        index.add(vectors)
-        return index
+        flat = faiss.IndexFlatIP(vectors.shape[1])
+        flat.add(vectors)
+        return flat
 
     def scored_pairs(
         self,
