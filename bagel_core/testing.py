@@ -37,13 +37,14 @@ from .components import (
 from .config import RunConfig, loader_settings, make_options
 from .context import LoadContext, LoadCounts
 from .data import DataAccess
+from .records import Record, Turn
 from .registry import KINDS, PluginError, Registry, kind_of, load_plugins, validate_component
 from .rendering import Renderer
 from .stages.load import Caps, load_records
 from .validation import validate_record
 
 #: Conversations every format must render without error (single/multi-turn, with system).
-CONVERSATIONS = [
+CONVERSATIONS: list[list[Turn]] = [
     [{"from": "human", "value": "Hello?"}, {"from": "gpt", "value": "Hi!"}],
     [{"from": "system", "value": "Be brief."}, {"from": "human", "value": "2+2?"}, {"from": "gpt", "value": "4"}],
     [
@@ -76,7 +77,7 @@ TEMPLATE_CASES: list[list[dict]] = [
 
 def load_sample(
     cls: type[Loader], options: dict[str, Any] | None = None, seed: int = 42, data_root: Path | None = None
-) -> tuple[list[dict], LoadCounts]:
+) -> tuple[list[Record], LoadCounts]:
     """Run a source or DPO builder on its shipped sample (or ``data_root``), validated and capped as in a run
     (``{"max_items": 10}`` applies the engine's cap).
 
@@ -111,7 +112,8 @@ def check_chat_template(
     fmt = cls(make_options(cls, dict(options or {})), special)
     template = fmt.chat_template()
     for messages in cases:
-        rendered, _ = render_jinja_template(
+        # transformers annotates it "-> str"; it returns (rendered conversations, generation indices).
+        rendered, _ = render_jinja_template(  # type: ignore[str-unpack]
             conversations=[list(messages)],
             chat_template=template,
             add_generation_prompt=True,
