@@ -9,16 +9,17 @@ import sys
 import types
 import typing
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import click
 
 from . import PLUGIN_API_VERSION, __version__, errors, registry
 from .cli_formats import chat_template_command, preview_command
 from .cli_outputs import export_command, push_command, report_command
+from .components import Trainer
 from .privacy import tilde
 from .processes import Interrupted, stop_on_signals
-from .registry import KINDS, PluginError, Registry
+from .registry import KINDS, ComponentInfo, Kind, PluginError, Registry
 
 
 def _registry(strict: bool | None = None) -> Registry:
@@ -92,7 +93,9 @@ def plugin_table(reg: Registry, verbose: bool = False) -> str:
             if p.clashes
             else ("ok", None)
         )
-        kinds = [(k, [c for c in mine if c.cls.kind == k.name]) for k in KINDS]
+        kinds: list[tuple[Kind | None, list[ComponentInfo]]] = [
+            (k, [c for c in mine if c.cls.kind == k.name]) for k in KINDS
+        ]
         kinds = [(k, cs) for k, cs in kinds if cs]
         first = True
         for k, components in kinds or [(None, [])]:
@@ -445,7 +448,8 @@ class TrainGroup(click.Group):
         if name not in _registry().of("trainer"):
             return None
         try:
-            cls = _registry().get("trainer", name).cls
+            # Registration checked that a trainer subclasses Trainer.
+            cls = cast("type[Trainer]", _registry().get("trainer", name).cls)
         except PluginError as exc:  # two plugins registered this trainer
             raise click.ClickException(str(exc)) from None
 
@@ -476,7 +480,7 @@ class TrainGroup(click.Group):
             except (ConfigError, PluginExit) as exc:  # a bad option or input of the trainer: one line
                 raise click.ClickException(str(exc)) from None
 
-        params = [
+        params: list[click.Parameter] = [
             click.Option(
                 ["--config"],
                 type=click.Path(exists=True, dir_okay=False, path_type=Path),

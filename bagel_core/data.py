@@ -11,10 +11,18 @@ import hashlib
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from .errors import is_environment
 from .readers import MalformedFile
+
+
+class ShipsSamples(Protocol):
+    """A loader or benchmark set class, as far as data access reads it (a protocol, so that
+    this module does not import the components, whose context imports it)."""
+
+    @property
+    def sample_root(self) -> Path | None: ...
 
 
 class DatasetUnavailable(Exception):
@@ -169,7 +177,7 @@ class DataAccess:
         self.hub = hub and not sample
 
     @classmethod
-    def for_component(cls, component: type, data_root: Path | None = None, sample: bool = False) -> DataAccess:
+    def for_component(cls, component: ShipsSamples, data_root: Path | None = None, sample: bool = False) -> DataAccess:
         """Where a loader or benchmark set reads: the samples it ships under ``--sample``, else
         ``data_root`` (if any) and the Hub."""
         if sample:

@@ -16,10 +16,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar, cast
 
 from . import errors, locks, publish
-from .components import Component, SpecialTokens
+from .components import BenchmarkSet, Component, Decontaminator, Deduper, Loader, PromptFormat, SpecialTokens
 from .config import (
     ConfigError,
     LoaderSettings,
@@ -46,9 +46,12 @@ from .stages.write import build_manifest, write_outputs
 CACHE_VERSION = 2
 
 
+C = TypeVar("C", bound=Component)
+
+
 @dataclass
-class Selected:
-    """A component chosen for this run, with its resolved options."""
+class Selected(Generic[C]):
+    """A component chosen for this run, with its resolved options; ``C`` is its kind's base."""
 
     info: ComponentInfo
     options: Any
@@ -60,8 +63,9 @@ class Selected:
         return self.settings.priority if self.settings else 0
 
     @property
-    def cls(self) -> type[Component]:
-        return self.info.cls
+    def cls(self) -> type[C]:
+        # The registry checked that the class subclasses its kind's base.
+        return cast("type[C]", self.info.cls)
 
     def identity(self) -> dict[str, Any]:
         return {
@@ -81,12 +85,13 @@ class RunResult:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-def _select(registry: Registry, config: RunConfig, kind: str, selection) -> list[Selected]:
-    chosen = []
+def _select(registry: Registry, config: RunConfig, kind: str, selection) -> list[Selected[Any]]:
+    chosen: list[Selected[Any]] = []
     for name in select(registry, kind, selection):
         info = registry.get(kind, name)
         table = config.options.get(kind, {}).get(name, {})
-        settings = loader_settings(info.cls, table) if kind in ("source", "dpo_builder") else None
+        loader = kind in ("source", "dpo_builder")
+        settings = loader_settings(cast("type[Loader]", info.cls), table) if loader else None
         chosen.append(Selected(info, make_options(info.cls, table), settings))
     return chosen
 
@@ -114,11 +119,11 @@ def _data(config: RunConfig, cls) -> DataAccess:
 class Components:
     """Everything a run selected, resolved and checked before any data is read."""
 
-    loaders: list[Selected]
-    formats: list[Selected]
-    dedupers: list[Selected]
-    decontaminators: list[Selected]
-    benchmarks: list[Selected]
+    loaders: list[Selected[Loader]]
+    formats: list[Selected[PromptFormat]]
+    dedupers: list[Selected[Deduper]]
+    decontaminators: list[Selected[Decontaminator]]
+    benchmarks: list[Selected[BenchmarkSet]]
 
 
 def resolve(config: RunConfig, registry: Registry) -> Components:
@@ -213,6 +218,7 @@ def compose(config: RunConfig, chosen: Components, tokens: SpecialTokens, quiet:
     work = Path(config.work)
     loads = []
     for s in chosen.loaders:
+        assert s.settings is not None  # a loader always has the engine's settings
         caps = Caps(s.settings.max_items, s.cls.cap_per_stratum, config.global_cap, config.global_cap_sample)
         limits = Limits(s.settings.max_turns, s.settings.max_chars, config.item_time_limit)
         task = LoadTask(
@@ -366,7 +372,11 @@ def _run_locked(
     dedup = runner.run(stages.dedup)
     if plan:
         names = [f.cls.name for f in chosen.formats]
-        global_cap = (config.global_cap, config.global_cap_sample) if config.global_cap is not None else None
+        global_cap = (
+            (config.global_cap, config.global_cap_sample)
+            if config.global_cap is not None and config.global_cap_sample is not None  # set together (RunConfig)
+            else None
+        )
         return RunResult(
             mixture_plan(
                 chosen.loaders,

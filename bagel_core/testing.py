@@ -82,7 +82,7 @@ __all__ = [
 ]
 
 #: Conversations every format must render without error (single/multi-turn, with system).
-CONVERSATIONS = [
+CONVERSATIONS: list[list[Turn]] = [
     [{"from": "human", "value": "Hello?"}, {"from": "gpt", "value": "Hi!"}],
     [{"from": "system", "value": "Be brief."}, {"from": "human", "value": "2+2?"}, {"from": "gpt", "value": "4"}],
     [
@@ -253,7 +253,8 @@ def check_chat_template(
     fmt = cls(make_options(cls, dict(options or {})), special)
     template = fmt.chat_template()
     for messages in cases:
-        rendered, _ = render_jinja_template(
+        # transformers annotates it "-> str"; it returns (rendered conversations, generation indices).
+        rendered, _ = render_jinja_template(  # type: ignore[str-unpack]
             conversations=[list(messages)],
             chat_template=template,
             add_generation_prompt=True,

@@ -219,7 +219,7 @@ def render_file(kind: str, src: Path, dest: Path, num_proc: int, quiet: bool) ->
     ):
         results = (
             in_order(lambda t: pool.submit(_render_group, *t), tasks, 2 * num_proc)
-            if parallel
+            if pool is not None
             else ((t, _render_group(*t)) for t in tasks)
         )
         for task, (table, counts) in results:

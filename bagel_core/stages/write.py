@@ -96,7 +96,13 @@ def build_manifest(
         for kind, tables in config.options.items()
         for name in tables
     }
-    selected = [*chosen.loaders, *chosen.formats, *chosen.dedupers, *chosen.decontaminators, *chosen.benchmarks]
+    selected: list[Selected[Any]] = [
+        *chosen.loaders,
+        *chosen.formats,
+        *chosen.dedupers,
+        *chosen.decontaminators,
+        *chosen.benchmarks,
+    ]
     options_of.update({f"{table_of[s.cls.kind]}.{s.cls.name}": s.cls.Options for s in selected})
     settings = config.to_json()
     settings["options"] = {
