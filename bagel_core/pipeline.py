@@ -19,10 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from . import errors, locks, publish
-from .components import Component, SpecialTokens
+from .components import SpecialTokens
 from .config import (
     ConfigError,
-    LoaderSettings,
     RunConfig,
     check_tables,
     loader_settings,
@@ -34,7 +33,8 @@ from .context import LoadCounts
 from .data import DataAccess
 from .plan import mixture_plan
 from .processes import cores
-from .registry import ComponentInfo, Registry, core_version, current, describe
+from .registry import Registry, core_version, current, describe
+from .selection import Components, Selected
 from .stages.decontaminate import NO_CONTAMINATION, DecontaminateStage, DecontaminationUnavailable
 from .stages.dedup import DedupStage
 from .stages.load import SHARD, Caps, Limits, LoadStage, LoadTask
@@ -44,34 +44,6 @@ from .stages.write import build_manifest, write_outputs
 
 #: Bumped when the layout of any stage's files changes, so old caches are not reused.
 CACHE_VERSION = 2
-
-
-@dataclass
-class Selected:
-    """A component chosen for this run, with its resolved options."""
-
-    info: ComponentInfo
-    options: Any
-    #: The engine's settings of a loader (priority, cap); None for other kinds.
-    settings: LoaderSettings | None = None
-
-    @property
-    def priority(self) -> int:
-        return self.settings.priority if self.settings else 0
-
-    @property
-    def cls(self) -> type[Component]:
-        return self.info.cls
-
-    def identity(self) -> dict[str, Any]:
-        return {
-            "kind": self.cls.kind,
-            "name": self.cls.name,
-            "distribution": self.info.plugin.distribution,
-            "version": self.info.plugin.version,
-            "options": dataclasses.asdict(self.options),
-            **({"max_items": self.settings.max_items} if self.settings else {}),
-        }
 
 
 @dataclass
@@ -108,17 +80,6 @@ def special_tokens(tokenizer: str | None) -> SpecialTokens:
 
 def _data(config: RunConfig, cls) -> DataAccess:
     return DataAccess.for_component(cls, config.data_root, config.sample)
-
-
-@dataclass
-class Components:
-    """Everything a run selected, resolved and checked before any data is read."""
-
-    loaders: list[Selected]
-    formats: list[Selected]
-    dedupers: list[Selected]
-    decontaminators: list[Selected]
-    benchmarks: list[Selected]
 
 
 def resolve(config: RunConfig, registry: Registry) -> Components:

@@ -28,7 +28,7 @@ from .tokens import count_tokens
 if TYPE_CHECKING:
     from ..components import SpecialTokens
     from ..config import RunConfig
-    from ..pipeline import Components, Selected
+    from ..selection import Components, Selected
 
 CARD = "README.md"
 #: The mixture chart the card embeds, written by ``bagel report`` (or the run, with matplotlib).

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from bagel_core.builtin.train import data as train_data
 from bagel_core.builtin.train import deepspeed_configs
 from bagel_core.builtin.train.data import OverLength
+from bagel_core.builtin.train.logs import PROGRESS, quiet_logs
 from bagel_core.components import Trainer
 from bagel_core.config import ConfigError
 
@@ -380,7 +381,7 @@ def config_kwargs(opts: TrainOptions, has_eval: bool) -> dict[str, Any]:
         dataloader_num_workers=opts.dataloader_num_workers,
         dataloader_pin_memory=cuda_available(),  # pinning needs an accelerator (torch warns on CPU)
         # transformers hides its bar whenever its logger is quieter than warnings, as bagel's is.
-        disable_tqdm=not _PROGRESS["bar"],
+        disable_tqdm=not PROGRESS["bar"],
         # Without one, transformers only goes distributed (gloo) when told to use the CPU: else each
         # rank of a multi-process launch trains alone, a whole training per rank into one folder.
         **({} if accelerator_available() else {"use_cpu": True}),
@@ -501,44 +502,6 @@ def resume_arg(opts: TrainOptions) -> str | bool | None:
 
 
 #: Whether the trainer shows its progress bar (with ETA): on unless ``-q``.
-_PROGRESS = {"bar": True}
-
-
-def quiet_logs(verbose: int, quiet: bool = False) -> None:
-    """Only warnings that matter by default, and the trainer's progress bar (ETA) unless
-    ``quiet``; ``-v`` restores the libraries' info logs and progress bars (the metrics of each
-    logging step always show)."""
-    import logging
-    import os
-    import warnings
-
-    _PROGRESS["bar"] = not quiet
-    import torch
-
-    if not verbose and not torch.cuda.is_available():
-        # What DeepSpeed would pick anyway, named: it then skips its "Setting accelerator to CPU" warning.
-        os.environ.setdefault("DS_ACCELERATOR", "cpu")
-
-    import datasets
-    import transformers
-
-    if verbose:
-        transformers.logging.set_verbosity_info()
-        transformers.logging.enable_progress_bar()
-        datasets.logging.set_verbosity_info()
-        datasets.enable_progress_bars()
-        return
-    transformers.logging.set_verbosity_error()
-    transformers.logging.disable_progress_bar()  # "Writing model shards"...; Trainer's own bar stays
-    datasets.logging.set_verbosity_error()
-    datasets.disable_progress_bars()
-    for name in ("torch", "DeepSpeed", "accelerate"):
-        logging.getLogger(name).setLevel(logging.ERROR)
-    warnings.filterwarnings("ignore", category=FutureWarning)
-    warnings.filterwarnings("ignore", category=UserWarning)
-    warnings.filterwarnings("ignore", category=DeprecationWarning)
-
-
 class TrlTrainer(Trainer):
     """A trainer running one of trl's trainers on bagel's output: the shared steps (read, skip
     malformed rows, split by item, tokenize, fit the length limit, record, train, save, push)
