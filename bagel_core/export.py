@@ -38,6 +38,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .components import SpecialTokens
+from .manifest import read_manifest
 from .storage import atomic_path, iter_batches
 
 TOOLS = ("axolotl", "llama-factory")
@@ -141,8 +142,8 @@ LF_COPIES = {
 def special_texts(out: Path) -> tuple[str, str]:
     """The BOS text a prompt starts with in training (empty when the rendering tokenizer adds
     none) and the EOS text, from the manifest (``bagel run --tokenizer``, else the defaults)."""
-    manifest = json.loads((Path(out) / "manifest.json").read_text())
-    tokens = SpecialTokens(**{k: v for k, v in (manifest.get("special_tokens") or {}).items() if v is not None})
+    manifest = read_manifest(out)
+    tokens = SpecialTokens(**{k: v for k, v in manifest.special_tokens.items() if v is not None})
     bos = tokens.bos
     if tokens.tokenizer_path:
         from transformers import AutoTokenizer

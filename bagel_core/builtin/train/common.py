@@ -22,6 +22,7 @@ from bagel_core.builtin.train.data import OverLength
 from bagel_core.builtin.train.logs import PROGRESS, quiet_logs
 from bagel_core.components import Trainer
 from bagel_core.config import ConfigError
+from bagel_core.manifest import Manifest, ManifestError, NewerManifest, read_manifest
 
 if TYPE_CHECKING:
     import datasets
@@ -176,22 +177,24 @@ def adds_bos(tokenizer: PreTrainedTokenizerBase) -> bool:
     return tokenizer.bos_token_id is not None and tokenizer.bos_token_id in tokenizer("")["input_ids"]
 
 
-def output_manifest(data: str) -> dict[str, Any]:
-    """The manifest.json of the bagel output folder ``data`` is (or is a file of); empty for
-    other data."""
+def output_manifest(data: str) -> Manifest | None:
+    """The manifest of the bagel output folder ``data`` is (or is a file of); ``None`` for other
+    data (no manifest, or not bagel's). A manifest newer than this bagel reads is an error."""
     path = Path(data)
     try:
-        manifest = json.loads(((path if path.is_dir() else path.parent) / "manifest.json").read_text())
-    except (OSError, json.JSONDecodeError):
-        return {}
-    return manifest if isinstance(manifest, dict) else {}
+        return read_manifest(path if path.is_dir() else path.parent)
+    except NewerManifest:
+        raise
+    except (OSError, ManifestError):
+        return None
 
 
 def format_options(data: str, format_name: str) -> dict[str, Any] | None:
     """The options ``format_name`` rendered ``data`` with, from bagel's output manifest
     (``None`` for other data): the saved chat template must be the variant the rows were
     rendered in (chatml's ``im_markers``, alpaca's ``layout``...), not the default."""
-    formats = (output_manifest(data).get("components") or {}).get("formats") or []
+    manifest = output_manifest(data)
+    formats = manifest.components.formats if manifest else []
     return next((f.get("options") for f in formats if isinstance(f, dict) and f.get("name") == format_name), None)
 
 
@@ -199,7 +202,8 @@ def check_special_tokens(data: str, tokenizer: PreTrainedTokenizerBase) -> str |
     """A warning when bagel's output ``data`` was rendered with other BOS/EOS texts than the
     tokenizer's (the formats write them between turns): those rows would hold plain text where
     the saved template writes the model's special tokens."""
-    rendered = output_manifest(data).get("special_tokens") or {}
+    manifest = output_manifest(data)
+    rendered = manifest.special_tokens if manifest else {}
     ours = special_tokens(tokenizer)
     if (rendered.get("bos"), rendered.get("eos")) in {(None, None), (ours.bos, ours.eos)}:
         return None

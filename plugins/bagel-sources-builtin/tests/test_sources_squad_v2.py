@@ -7,7 +7,7 @@ import pyarrow.parquet as pq
 from sources_testkit import REAL, assert_missing_dataset_named, load, turns, write_parquet
 
 from bagel_core import uid
-from bagel_core.stages.load import Caps, LoadTask, run_load
+from bagel_core.stages.load import Caps, LoadSettings, LoadTask, run_load
 from bagel_sources_builtin.squad_v2 import DONT_KNOW, SquadV2
 
 C1 = (
@@ -97,9 +97,7 @@ def test_through_the_load_stage(tmp_path):
     task = LoadTask(
         SquadV2,
         SquadV2.Options(),
-        seed=0,
-        data_root=None,
-        sample=True,
+        settings=LoadSettings(seed=0, sample=True),
         shard=tmp_path / "squad_v2.parquet",
         caps=Caps(6),
     )
