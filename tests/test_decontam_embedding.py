@@ -8,6 +8,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from bagel_core.builtin.decontaminate.embedding import EmbeddingDecontaminator, resolve_model
+from bagel_core.builtin.embeddings.encoder import SentenceEncoder
 from bagel_core.components import BenchmarkText, Query
 from bagel_core.config import RunConfig
 from bagel_core.pipeline import run
@@ -54,7 +55,7 @@ def test_decontam_embedding_run_removes_matches_and_second_run_encodes_nothing(t
     def no_encoding(self, texts):
         raise AssertionError(f"encoded {len(texts)} texts despite the cache")
 
-    monkeypatch.setattr(EmbeddingDecontaminator, "_encode", no_encoding)
+    monkeypatch.setattr(SentenceEncoder, "encode", no_encoding)
     again = run(RunConfig(out=tmp_path / "b", decontaminate_dry_run=True, **config), registry).manifest.to_json()
     assert again["contamination"]["flagged"] == 4 and again["contamination"]["removed"] == 0
     assert {r["id"] for r in pq.read_table(tmp_path / "b" / "contamination.parquet").to_pylist()} == set(expected)
