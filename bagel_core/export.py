@@ -64,6 +64,7 @@ def _check(out: Path) -> Path:
     out = Path(out).resolve()
     if not (out / "manifest.json").exists():
         raise ExportError(f"{out} is not a finished bagel output (no manifest.json); run `bagel run --out {out}` first")
+    read_manifest(out)  # a manifest this bagel cannot read (a newer format) is an error here, not a wrong export
     return out
 
 
@@ -224,6 +225,7 @@ def export(tool: str, out: Path, into: Path | None = None) -> list[Path]:
 
     if tool not in TOOLS:
         raise ExportError(f"unknown tool {tool!r}; expected one of {', '.join(TOOLS)}")
+    _check(out)  # before any folder is made
     folder = Path(into) if into is not None else Path(out) / tool
     folder.mkdir(parents=True, exist_ok=True)
     written = []

@@ -32,9 +32,10 @@ def files_to_push(out: Path) -> list[str]:
     out = Path(out)
     if not (out / "manifest.json").exists():
         raise PushError(f"{out} is not a finished bagel output (no manifest.json); run `bagel run --out {out}` first")
+    manifest = read_manifest(out)  # one this bagel cannot read (a newer format) is an error before any upload
     names = [n for n in PARQUET if (out / n).exists() and pq.read_metadata(out / n).num_rows]
     names += [n for n in EXTRA if (out / n).exists()]
-    if "report.html" in names and report_fingerprint(out / "report.html") != read_manifest(out).fingerprint:
+    if "report.html" in names and report_fingerprint(out / "report.html") != manifest.fingerprint:
         names.remove("report.html")  # made for an earlier output of this folder: stale
     return [*names, "README.md"]
 
