@@ -11,6 +11,7 @@ newer format version in one line, rather than misreading it.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -255,6 +256,17 @@ class Manifest:
         if self.files is not None:
             data["files"] = self.files
         return data
+
+    def __getitem__(self, key: str) -> Any:
+        """Deprecated: ``manifest["totals"]`` as when ``RunResult.manifest`` was a dict; read
+        the attributes, or ``to_json()`` for the dict. Removed in 0.3."""
+        warnings.warn(
+            "RunResult.manifest is a bagel_core.manifest.Manifest: read its attributes "
+            f"(manifest.{key}) or manifest.to_json()[{key!r}]; indexing it is deprecated",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.to_json()[key]
 
     @classmethod
     def from_json(cls, data: Any, where: str = MANIFEST) -> Manifest:

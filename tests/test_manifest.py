@@ -101,3 +101,9 @@ def test_a_manifest_that_is_not_bagels_is_an_error_naming_what(data, problem):
     with pytest.raises(ManifestError) as info:
         Manifest.from_json(data, "x/manifest.json")
     assert str(info.value) == f"x/manifest.json: {problem}"
+
+
+def test_indexing_the_manifest_still_works_with_a_deprecation_warning(toy_out):
+    _, result = toy_out
+    with pytest.warns(DeprecationWarning, match=r"manifest\.totals"):
+        assert result.manifest["totals"]["sft_rows"] == result.manifest.totals.sft_rows > 0
