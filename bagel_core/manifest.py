@@ -150,7 +150,7 @@ class LoaderEntry:
                 n: DedupCounts(d.get("removed", 0), dict(d.get("lost_to", {})))
                 for n, d in data.get("dedup", {}).items()
             },
-            flagged=data.get("flagged", data.get("contaminated", 0)),
+            flagged=data["flagged"] if "flagged" in data else data.get("contaminated", 0),
             contaminated=data.get("contaminated", 0),
             metadata={k: v for k, v in data.items() if k not in (*_ENGINE_KEYS, "languages", "rows_written")},
             languages=list(data.get("languages", [])),

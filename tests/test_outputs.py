@@ -247,6 +247,7 @@ def test_load_dataset_reads_the_card_without_a_warning(sample_out, tmp_path, cap
 
 def test_card_languages_come_from_the_loaders(tmp_path):
     from bagel_core.card import language_fields
+    from bagel_core.manifest import LoaderEntry
 
     registry = load_plugins()
     assert registry.get("source", "belebele").cls.languages == ("multilingual",)
@@ -261,11 +262,12 @@ def test_card_languages_come_from_the_loaders(tmp_path):
     assert card.data.language == ["en", "multilingual"] and card.data.multilinguality == ["multilingual"]
     # A component with no rows in the output does not add its languages.
     written = {"rows_written": {"sft": 1, "dpo": 0}}
+    entries = {
+        "a": {**written, "languages": ["en"]},
+        "b": {"rows_written": {"sft": 0, "dpo": 0}, "languages": ["multilingual"]},
+    }
     assert language_fields(
-        {
-            "a": {**written, "languages": ["en"]},
-            "b": {"rows_written": {"sft": 0, "dpo": 0}, "languages": ["multilingual"]},
-        }
+        {name: LoaderEntry.from_json({"kind": "source", "loaded": 1, **e}, name) for name, e in entries.items()}
     ) == {"language": ["en"], "multilinguality": ["monolingual"]}
 
 

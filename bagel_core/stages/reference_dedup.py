@@ -141,7 +141,7 @@ def drop_owned_elsewhere(
             and role_of(shared_ids, label, origin) in ("check", "both")
             and (item_id, origin) not in early
         )
-        if lost:
+        if lost and owner is not None:  # lost implies an owner; said again for the type checker
             count(scope, origin, SHARED_IDS, owner[2])
         keep.append(not lost)
     return part.filter(pa.array(keep, pa.bool_()))
