@@ -46,7 +46,7 @@ from .stages.decontaminate import (
 )
 from .stages.dedup import DedupSettings, DedupStage
 from .stages.load import SHARD, Caps, Limits, LoadSettings, LoadStage, LoadTask
-from .stages.reference_dedup import ReferenceRules
+from .stages.reference_dedup import ReferenceRules, check_rules
 from .stages.render import RenderSettings, RenderStage
 from .stages.runner import Runner, StageResult
 from .stages.write import StageCounts, build_manifest, write_outputs
@@ -123,20 +123,12 @@ def resolve(config: RunConfig, registry: Registry) -> Components:
     benchmarks = _select(registry, config, "benchmark", config.benchmarks) if decontaminators else []
     if decontaminators and not benchmarks:
         raise ConfigError("decontamination needs benchmark sets, but none are selected or installed")
-    builders = [s.cls.name for s in loaders if s.cls.kind == "dpo_builder"]
-    missing = [name for name in config.dpo_only if name not in builders]
-    if missing:
-        raise ConfigError(f"[run] dpo_only names {missing}, not among the selected DPO builders {sorted(builders)}")
-    # A key is a loader's name or one of its source labels (cinematika_memories, glaive-func);
-    # installed loaders that are not selected are fine (a recipe run with fewer sources).
-    names = [*registry.of("source"), *registry.of("dpo_builder")]
-    unknown = [
-        k for k in config.shared_ids if not any(k in (n, n.replace("_", "-")) or k.startswith(f"{n}_") for n in names)
-    ]
-    if unknown:
-        raise ConfigError(
-            f"[run] shared_ids names {unknown}, neither an installed source or DPO builder nor one of its source labels"
-        )
+    check_rules(
+        config.dpo_only,
+        config.shared_ids,
+        [s.cls.name for s in loaders if s.cls.kind == "dpo_builder"],
+        [*registry.of("source"), *registry.of("dpo_builder")],
+    )
     _check_modules([*loaders, *formats, *decontaminators, *benchmarks])
     return Components(loaders, formats, dedupers, decontaminators, benchmarks)
 

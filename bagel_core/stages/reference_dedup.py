@@ -25,6 +25,7 @@ from typing import Any, Literal
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..options import ConfigError
 from ..storage import iter_batches
 
 DedupScope = Literal["separate", "shared"]
@@ -145,6 +146,25 @@ def drop_owned_elsewhere(
             count(scope, origin, SHARED_IDS, owner[2])
         keep.append(not lost)
     return part.filter(pa.array(keep, pa.bool_()))
+
+
+def check_rules(
+    dpo_only: Collection[str], shared_ids: Mapping[str, SharedIds], builders: Sequence[str], installed: Sequence[str]
+) -> None:
+    """The recipe's ``dpo_only`` names selected DPO ``builders``, and each ``shared_ids`` key an
+    ``installed`` loader or one of its source labels; a ConfigError naming the others."""
+    missing = [name for name in dpo_only if name not in builders]
+    if missing:
+        raise ConfigError(f"[run] dpo_only names {missing}, not among the selected DPO builders {sorted(builders)}")
+    # A key is a loader's name or one of its source labels (cinematika_memories, glaive-func);
+    # installed loaders that are not selected are fine (a recipe run with fewer sources).
+    unknown = [
+        k for k in shared_ids if not any(k in (n, n.replace("_", "-")) or k.startswith(f"{n}_") for n in installed)
+    ]
+    if unknown:
+        raise ConfigError(
+            f"[run] shared_ids names {unknown}, neither an installed source or DPO builder nor one of its source labels"
+        )
 
 
 @dataclass(frozen=True)
