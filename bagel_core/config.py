@@ -36,7 +36,7 @@ from .options import ConfigError, build, check_table, fields_of
 from .publish import WORK
 from .registry import TABLES, Registry, UnknownComponentError, describe
 from .rendering import FormatAssignment, NewlineRule
-from .stages.dedup import DedupScope, SharedIds
+from .stages.reference_dedup import DedupScope, SharedIds
 
 __all__ = ["ConfigError", "RunConfig", "LoaderSettings", "load_recipe", "select", "make_options", "loader_settings"]
 

@@ -126,7 +126,8 @@ def _json_lines_files(
     to replace or the files are not all JSON."""
     import datasets
 
-    from .json_arrays import as_json_lines, is_json_array, without_bad_lines
+    from .clean_lines import without_bad_lines
+    from .json_arrays import as_json_lines, is_json_array
 
     files = [p for paths in resolved.values() for p in paths]
     if not files or any(p.suffix not in (".json", ".jsonl") for p in files):

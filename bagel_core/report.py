@@ -30,7 +30,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from .storage import atomic_path, iter_batches, read_json
+from .manifest import read_manifest
+from .storage import atomic_path, iter_batches
 
 REPORT = "report.html"
 CHART = "mixture.png"
@@ -511,27 +512,27 @@ def build(out: Path, tokenizer: str | None = None, max_length: int = MAX_LENGTH,
     """The report's HTML for the output folder ``out``: lengths in tokens of ``tokenizer``
     (counted in ``num_proc`` workers) against ``max_length``, else in characters."""
     out = Path(out)
-    manifest = read_json(out / "manifest.json")
+    manifest = read_manifest(out)
     stats = gather(out, tokenizer, num_proc)
-    tokens = stats.tokens or manifest.get("tokens")
+    tokens = stats.tokens or manifest.tokens
     limit = max_length if stats.unit == "tokens" else None
-    totals = manifest["totals"]
-    config = manifest["config"]
+    totals = manifest.totals
+    config = manifest.config
     parts = [
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
         "<meta name='viewport' content='width=device-width, initial-scale=1'>",
-        f"<meta name='bagel-fingerprint' content='{_e(manifest['fingerprint'])}'>",
+        f"<meta name='bagel-fingerprint' content='{_e(manifest.fingerprint)}'>",
         f"<title>bagel report: {_e(out.name)}</title><style>{_STYLE}</style></head><body>",
-        f"<h1>bagel report</h1><p class='muted'>{_e(out.resolve().name)}: bagel-core {_e(manifest['bagel_version'])}, seed {_e(config['seed'])}, "
-        f"formats {_e(', '.join(manifest['formats']))}; {totals['sft_rows']:,} SFT rows, {totals['dpo_rows']:,} DPO rows, "
-        f"{totals.get('conversations_rows', 0):,} conversations.</p>",
+        f"<h1>bagel report</h1><p class='muted'>{_e(out.resolve().name)}: bagel-core {_e(manifest.bagel_version)}, seed {_e(config['seed'])}, "
+        f"formats {_e(', '.join(manifest.formats))}; {totals.sft_rows:,} SFT rows, {totals.dpo_rows:,} DPO rows, "
+        f"{totals.conversations_rows:,} conversations.</p>",
         "<nav><a href='#mixture'>Mixture</a><a href='#lengths'>Lengths</a><a href='#removed'>Rejected and filtered</a>"
         "<a href='#contamination'>Contamination</a><a href='#examples'>Examples</a></nav>",
     ]
-    if manifest.get("warnings"):
+    if manifest.warnings:
         parts.append(
             "<div class='warn'><b>Warnings of the run</b><ul>"
-            + "".join(f"<li>{_e(w)}</li>" for w in manifest["warnings"])
+            + "".join(f"<li>{_e(w)}</li>" for w in manifest.warnings)
             + "</ul></div>"
         )
 
@@ -581,16 +582,16 @@ def build(out: Path, tokenizer: str | None = None, max_length: int = MAX_LENGTH,
     components = [
         [
             _e(n),
-            _e(s["kind"]),
-            s["loaded"],
-            sum(s["rejected"].values()),
-            sum(s["filtered"].values()),
-            s["duplicates"],
-            s["contaminated"],
-            s["rows_written"]["sft"],
-            s["rows_written"]["dpo"],
+            _e(s.kind),
+            s.loaded,
+            sum(s.rejected.values()),
+            sum(s.filtered.values()),
+            s.duplicates,
+            s.contaminated,
+            s.rows_written.sft,
+            s.rows_written.dpo,
         ]
-        for n, s in manifest["sources"].items()
+        for n, s in manifest.sources.items()
     ]
     parts.append(
         "<h3>Per component</h3>"
@@ -671,13 +672,13 @@ def build(out: Path, tokenizer: str | None = None, max_length: int = MAX_LENGTH,
 
     # Rejected and filtered: the largest reasons first, folded away (it can be long).
     rows = []
-    for name, s in manifest["sources"].items():
-        for kind, counts, examples in (
-            ("rejected", s["rejected"], s.get("rejected_examples", {})),
-            ("filtered", s["filtered"], s.get("filtered_examples", {})),
+    for name, s in manifest.sources.items():
+        for kind, counts, example_of in (
+            ("rejected", s.rejected, s.rejected_examples),
+            ("filtered", s.filtered, s.filtered_examples),
         ):
             for reason, n in counts.items():
-                rows.append([_e(name), kind, _e(reason), n, _example_text(examples.get(reason, {}))])
+                rows.append([_e(name), kind, _e(reason), n, _example_text(example_of.get(reason, {}))])
     rows.sort(key=lambda r: (-r[3], r[0], r[1], r[2]))
     parts.append(
         "<h2 id='removed'>Rejected and filtered</h2><p>Rejected: malformed upstream rows. Filtered: rows a component dropped on purpose. The first row of each reason is the example.</p>"
@@ -695,16 +696,16 @@ def build(out: Path, tokenizer: str | None = None, max_length: int = MAX_LENGTH,
         parts.append("<p>Nothing was rejected or filtered.</p>")
 
     # Contamination
-    contamination = manifest["contamination"]
+    contamination = manifest.contamination
     parts.append("<h2 id='contamination'>Contamination</h2>")
     matches = (
         pq.read_table(out / "contamination.parquet").to_pylist() if (out / "contamination.parquet").exists() else []
     )
-    if not manifest["decontaminators"]:
+    if not manifest.decontaminators:
         parts.append("<p>No decontamination was run.</p>")
     elif not matches:
         parts.append(
-            f"<p>{_e(', '.join(manifest['decontaminators']))} found no match in {_e(', '.join(manifest['benchmarks']))}.</p>"
+            f"<p>{_e(', '.join(manifest.decontaminators))} found no match in {_e(', '.join(manifest.benchmarks))}.</p>"
         )
     else:
         parts.append(

@@ -308,10 +308,12 @@ def invoke_cli(*args: str, registry: Registry | None = None, catch_exceptions: b
 
 
 def run_pipeline(out: Path, registry: Registry | None = None, **config: Any):
-    """``bagel run`` in-process into ``out``; returns the manifest."""
+    """``bagel run`` in-process into ``out``; returns the manifest as ``manifest.json`` holds it."""
     from .pipeline import run
 
-    return run(RunConfig(out=Path(out), **config), registry).manifest
+    manifest = run(RunConfig(out=Path(out), **config), registry).manifest
+    assert manifest is not None  # a run, not a plan: it published one
+    return manifest.to_json()
 
 
 def check_component(cls: type[Component]) -> None:

@@ -74,24 +74,33 @@ class Limits:
     item_time_limit: float | None = None
 
 
+@dataclass(frozen=True)
+class LoadSettings:
+    """What every loader of a run shares: the seed of its random choices and where it reads."""
+
+    seed: int = 42
+    #: Read dataset ``owner/name`` from ``data_root/owner/name/`` (``--data-root``).
+    data_root: Path | None = None
+    #: Read the samples the plugins ship (``--sample``).
+    sample: bool = False
+    quiet: bool = True
+
+
 @dataclass
 class LoadTask:
     """Everything needed to load one component, picklable for worker processes."""
 
     cls: type[Loader]
     options: Any
-    seed: int
-    data_root: Path | None
-    sample: bool
+    settings: LoadSettings
     shard: Path
-    quiet: bool = True
     caps: Caps = Caps()
     limits: Limits = Limits()
     #: Keep DPO pairs whose chosen equals rejected (``[run] keep_identical_pairs``).
     identical_pairs: bool = False
 
     def data_access(self) -> DataAccess:
-        return DataAccess.for_component(self.cls, self.data_root, self.sample)
+        return DataAccess.for_component(self.cls, self.settings.data_root, self.settings.sample)
 
 
 def _table(records: list[Record], origin: str, strata: list[str | None] | None = None) -> pa.Table:
@@ -352,7 +361,7 @@ def check_not_all_rejected(cls: type[Loader], counts: LoadCounts) -> None:
 def run_load(task: LoadTask) -> LoadCounts:
     """Load one component into its shard (atomically) and return its counts."""
     cls = task.cls
-    ctx = LoadContext(cls.name, task.seed, task.data_access(), task.options, task.quiet)
+    ctx = LoadContext(cls.name, task.settings.seed, task.data_access(), task.options, task.settings.quiet)
     try:
         with contained(_label(cls)):
             component = cls(task.options)
@@ -376,7 +385,7 @@ def run_load(task: LoadTask) -> LoadCounts:
         ctx.counts.loaded += _write(sink, buffer, cls.name, strata if capped else None, ctx)
         check_not_all_rejected(cls, ctx.counts)  # before the shard is kept, so a rerun retries
     if capped:
-        ctx.counts.loaded = _write_capped(target, task.shard, task.caps, task.seed, cls.name, ctx)
+        ctx.counts.loaded = _write_capped(target, task.shard, task.caps, task.settings.seed, cls.name, ctx)
         target.unlink()
     return ctx.counts
 
@@ -401,7 +410,7 @@ class LoadStage(Stage):
         t = self.task
         # Joins the key only when on, so earlier load caches stay valid.
         extra = [{"identical_pairs": True}] if t.identical_pairs else []
-        return [self.identity, t.seed, self.data_fingerprint, asdict(t.caps), asdict(t.limits), *extra]
+        return [self.identity, t.settings.seed, self.data_fingerprint, asdict(t.caps), asdict(t.limits), *extra]
 
     def label(self) -> str:
         return f"load {self.task.cls.name}"
