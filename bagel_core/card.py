@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import importlib.metadata as md
 import json
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 import pyarrow.parquet as pq
+
+from .manifest import LoaderEntry, Manifest
 
 #: config name -> (file, what it is); ``sft`` is the default config.
 CONFIGS = {
@@ -67,18 +70,18 @@ def size_category(rows: int) -> str:
     return "100M<n<1B"
 
 
-def card_license(sources: dict[str, dict[str, Any]]) -> tuple[str, list[str]]:
-    """The card's ``license`` and the distinct licences behind it.
+def card_license(licenses: Iterable[str | None]) -> tuple[str, list[str]]:
+    """The card's ``license`` and the distinct licences behind it (of each source; ``None``: unknown).
 
     One licence shared by every source is the card's licence. Otherwise no single id is
     honest (there is no total order of strictness between, say, cc-by-sa-4.0 and a custom
     agreement), so the card says ``other`` and lists each source's licence in its body;
     ``unknown`` licences also make it ``other``.
     """
-    licenses = sorted({s.get("license") or "unknown" for s in sources.values()})
-    if len(licenses) == 1 and licenses[0] not in ("unknown", "other"):
-        return licenses[0], licenses
-    return "other", licenses
+    distinct = sorted({license or "unknown" for license in licenses})
+    if len(distinct) == 1 and distinct[0] not in ("unknown", "other"):
+        return distinct[0], distinct
+    return "other", distinct
 
 
 def project_link() -> str:
@@ -110,10 +113,10 @@ def _features(path: Path) -> list[dict[str, Any]]:
     return Features.from_arrow_schema(pq.read_schema(path))._to_yaml_list()
 
 
-def header(out: Path, manifest: dict[str, Any]) -> dict[str, Any]:
+def header(out: Path, manifest: Manifest) -> dict[str, Any]:
     """The card's YAML metadata as a dict (validated by ``huggingface_hub.DatasetCardData``)."""
-    sources = manifest["sources"]
-    license_id, licenses = card_license(sources)
+    sources = manifest.sources
+    license_id, licenses = card_license(s.license for s in sources.values())
     configs, infos, largest = [], [], 0
     for name, (file, _) in CONFIGS.items():
         rows = _rows(out / file)
@@ -134,9 +137,9 @@ def header(out: Path, manifest: dict[str, Any]) -> dict[str, Any]:
         data["license_name"] = "multiple-upstream-licenses"
         data["license_link"] = LICENSE_LINK
     data.update(language_fields(sources))
-    warnings = any(s.get("content_warning") for s in sources.values())
+    warnings = any(s.content_warning for s in sources.values())
     data.update(
-        source_datasets=sorted({d for s in sources.values() for d in s.get("dataset_ids", [])}),
+        source_datasets=sorted({d for s in sources.values() for d in s.dataset_ids}),
         task_categories=["text-generation"],
         size_categories=[size_category(largest)],
         tags=["bagel", "sft", "dpo", *(["not-for-all-audiences"] if warnings else [])],
@@ -167,12 +170,10 @@ def split_info(path: Path, name: str) -> dict[str, Any]:
     }
 
 
-def language_fields(sources: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def language_fields(sources: Mapping[str, LoaderEntry]) -> dict[str, Any]:
     """``language`` and ``multilinguality`` from the languages each component declares
     (``Loader.languages``; outputs made before it was recorded have none, so no field)."""
-    declared = [
-        s["languages"] for s in sources.values() if s.get("languages") and sum(s.get("rows_written", {}).values())
-    ]
+    declared = [s.languages for s in sources.values() if s.languages and _rows_of(s)]
     if not declared:
         return {}
     languages = sorted({code for codes in declared for code in codes}, key=lambda c: (c in ("multilingual", "code"), c))
@@ -181,6 +182,11 @@ def language_fields(sources: dict[str, dict[str, Any]]) -> dict[str, Any]:
         "language": languages,
         "multilinguality": ["multilingual" if len(spoken) > 1 or "multilingual" in spoken else "monolingual"],
     }
+
+
+def _rows_of(entry: LoaderEntry) -> int:
+    """Rows a component has in the output, all files together."""
+    return entry.rows_written.sft + entry.rows_written.dpo + entry.rows_written.conversations
 
 
 def _toml_value(value: Any) -> str:
@@ -195,20 +201,20 @@ def _toml_value(value: Any) -> str:
     return json.dumps(str(value))  # a JSON string is a valid TOML basic string
 
 
-def recipe(manifest: dict[str, Any]) -> str:
+def recipe(manifest: Manifest) -> str:
     """A TOML recipe that reruns this output: the components used, by name, and the options
     the run set (every other option is the component's default at the listed version)."""
     from .registry import TABLES
 
-    config = manifest["config"]
-    loaders = manifest["components"]["loaders"]
+    config = manifest.config
+    loaders = manifest.components.loaders
     run = {  # an empty list is "none": a recipe may not select nothing by an empty list
         "sources": [c["name"] for c in loaders if c["kind"] == "source"] or "none",
         "dpo": [c["name"] for c in loaders if c["kind"] == "dpo_builder"] or "none",
-        "formats": manifest["formats"],
-        **({"dedup": manifest["dedupers"] or "none"} if "dedupers" in manifest else {}),
-        "decontaminate": manifest["decontaminators"] or "none",
-        "benchmarks": manifest["benchmarks"] or "all",
+        "formats": manifest.formats,
+        **({"dedup": manifest.dedupers or "none"} if manifest.dedupers is not None else {}),
+        "decontaminate": manifest.decontaminators or "none",
+        "benchmarks": manifest.benchmarks or "all",
         **{
             k: config[k]
             for k in ("seed", "copies_per_item", "tokenizer", "decontaminate_dry_run", "sample")
@@ -255,18 +261,18 @@ def _token_rows(tokens: dict[str, Any]) -> list[list[Any]]:
 EXAMPLE_CHARS = 300
 
 
-def summary(manifest: dict[str, Any]) -> str:
+def summary(manifest: Manifest) -> str:
     """The card's first paragraph: what is in the dataset, in numbers."""
-    sources, totals = manifest["sources"], manifest["totals"]
-    sft = [n for n, s in sources.items() if s["rows_written"]["sft"]]
-    dpo = [n for n, s in sources.items() if s["rows_written"]["dpo"]]
+    sources, totals = manifest.sources, manifest.totals
+    sft = [n for n, s in sources.items() if s.rows_written.sft]
+    dpo = [n for n, s in sources.items() if s.rows_written.dpo]
     languages = language_fields(sources).get("language", [])
-    upstream = {d for s in sources.values() for d in s.get("dataset_ids", [])}
+    upstream = {d for s in sources.values() for d in s.dataset_ids}
     return (
-        f"A fine-tuning dataset composed by bagel from {len(upstream)} upstream datasets: {totals.get('conversations_rows', 0):,} conversations "
-        f"from {len(sft)} sources, rendered into {totals['sft_rows']:,} SFT rows (prompt formats {', '.join(manifest['formats']) or 'none'}), "
-        f"and {totals['dpo_rows']:,} DPO rows from {len(dpo)} preference-pair builders; deduplicated ({totals['duplicates']:,} removed) and "
-        f"decontaminated against benchmark test sets ({totals['contaminated']:,} removed)."
+        f"A fine-tuning dataset composed by bagel from {len(upstream)} upstream datasets: {totals.conversations_rows:,} conversations "
+        f"from {len(sft)} sources, rendered into {totals.sft_rows:,} SFT rows (prompt formats {', '.join(manifest.formats) or 'none'}), "
+        f"and {totals.dpo_rows:,} DPO rows from {len(dpo)} preference-pair builders; deduplicated ({totals.duplicates:,} removed) and "
+        f"decontaminated against benchmark test sets ({totals.contaminated:,} removed)."
         + (f" Languages: {', '.join(languages)}." if languages else "")
     )
 
@@ -280,28 +286,27 @@ def intended_use() -> str:
     )
 
 
-def limitations(manifest: dict[str, Any]) -> str:
+def limitations(manifest: Manifest) -> str:
     """Limitations and known biases, from what the manifest records about the components."""
-    sources = manifest["sources"]
-    used = {n: s for n, s in sources.items() if sum(s["rows_written"].values())}
+    used = {n: s for n, s in manifest.sources.items() if _rows_of(s)}
     items = [
         "Answers are not checked for correctness beyond each source's own filters (see *Sources* and `manifest.json`)."
     ]
-    generated = [n for n, s in used.items() if "generated with" in (s.get("terms") or "").lower()]
+    generated = [n for n, s in used.items() if "generated with" in (s.terms or "").lower()]
     if generated:
         items.append(
             f"Model-written answers (their terms say so) in: {', '.join(generated)}: the writing models' errors, style and biases carry over."
         )
-    english = [n for n, s in used.items() if s.get("languages") == ["en"]]
+    english = [n for n, s in used.items() if s.languages == ["en"]]
     if used and english:
         items.append(
             f"Mostly English ({len(english)} of {len(used)} components); other languages come only from "
             f"{', '.join(n for n in used if n not in english) or 'none'}, so the mixture is skewed towards English-speaking norms and topics."
         )
-    warned = [n for n, s in used.items() if s.get("content_warning")]
+    warned = [n for n, s in used.items() if s.content_warning]
     if warned:
         items.append(f"Harmful, toxic or adult content on purpose in: {', '.join(warned)} (see *Content warning*).")
-    unknown = [n for n, s in used.items() if (s.get("license") or "unknown") == "unknown"]
+    unknown = [n for n, s in used.items() if (s.license or "unknown") == "unknown"]
     if unknown:
         items.append(
             f"Licence not verified for: {', '.join(unknown)}: check the upstream terms before any use beyond research."
@@ -400,26 +405,22 @@ def decontamination_meaning(names: list[str]) -> str:
     )
 
 
-def body(out: Path, manifest: dict[str, Any], location: str | None, chart: str | None) -> str:
+def body(out: Path, manifest: Manifest, location: str | None, chart: str | None) -> str:
     """The card's Markdown body. ``location`` is what ``load_dataset`` is given in the usage
     snippet: a Hub repository id, or ``None`` for the folder itself (by its name)."""
-    sources = manifest["sources"]
-    contamination = manifest["contamination"]
-    config = manifest["config"]
-    totals = manifest["totals"]
+    sources = manifest.sources
+    contamination = manifest.contamination
+    config = manifest.config
+    totals = manifest.totals
     parts = [
-        f"# bagel dataset\n\n{summary(manifest)}\n\nComposed by bagel-core {manifest['bagel_version']} from {len(sources)} sources and DPO pair builders "
-        f"with seed {config['seed']}, rendered into the prompt formats {', '.join(manifest['formats']) or 'none'}.\n\nProject: {project_link()}."
+        f"# bagel dataset\n\n{summary(manifest)}\n\nComposed by bagel-core {manifest.bagel_version} from {len(sources)} sources and DPO pair builders "
+        f"with seed {config['seed']}, rendered into the prompt formats {', '.join(manifest.formats) or 'none'}.\n\nProject: {project_link()}."
     ]
 
-    if manifest.get("warnings"):  # what the run itself found suspicious (sources yielding nothing, ...)
-        parts.append("## Warnings\n\n" + "\n".join(f"- **{w}**" for w in manifest["warnings"]))
+    if manifest.warnings:  # what the run itself found suspicious (sources yielding nothing, ...)
+        parts.append("## Warnings\n\n" + "\n".join(f"- **{w}**" for w in manifest.warnings))
 
-    warned = [
-        (n, s["content_warning"])
-        for n, s in sources.items()
-        if s.get("content_warning") and sum(s["rows_written"].values())
-    ]
+    warned = [(n, s.content_warning) for n, s in sources.items() if s.content_warning and _rows_of(s)]
     if warned:
         parts.append("## Content warning\n\n" + "\n".join(f"- **{n}**: {w}" for n, w in warned))
 
@@ -443,9 +444,9 @@ def body(out: Path, manifest: dict[str, Any], location: str | None, chart: str |
         parts[-1] += (
             f"\n\n{', '.join(empty)} {'has' if len(empty) == 1 else 'have'} no rows in this run, so no config points to {'it' if len(empty) == 1 else 'them'}."
         )
-    if totals.get("conversations_skipped_plain_text"):
+    if totals.conversations_skipped_plain_text:
         parts[-1] += (
-            f"\n\n{totals['conversations_skipped_plain_text']} plain-text items have no conversation: they are in `sft` (empty input) but not in `conversations`."
+            f"\n\n{totals.conversations_skipped_plain_text} plain-text items have no conversation: they are in `sft` (empty input) but not in `conversations`."
         )
 
     parts.append(usage(location, Path(out).name))
@@ -456,17 +457,17 @@ def body(out: Path, manifest: dict[str, Any], location: str | None, chart: str |
     rows = [
         [
             name,
-            s["kind"],
-            ", ".join(_dataset_link(d) for d in s.get("dataset_ids", [])) or "local files",
-            s.get("license") or "unknown",
-            s["loaded"],
-            sum(s["rejected"].values()),
-            sum(s["filtered"].values()),
-            s["duplicates"],
-            s["contaminated"],
-            s["rows_written"]["sft"],
-            s["rows_written"]["dpo"],
-            s["rows_written"].get("conversations", 0),
+            s.kind,
+            ", ".join(_dataset_link(d) for d in s.dataset_ids) or "local files",
+            s.license or "unknown",
+            s.loaded,
+            sum(s.rejected.values()),
+            sum(s.filtered.values()),
+            s.duplicates,
+            s.contaminated,
+            s.rows_written.sft,
+            s.rows_written.dpo,
+            s.rows_written.conversations,
         ]
         for name, s in sources.items()
     ]
@@ -491,11 +492,11 @@ def body(out: Path, manifest: dict[str, Any], location: str | None, chart: str |
         )
     )
 
-    if manifest.get("tokens"):
+    if manifest.tokens:
         parts.append(
-            f"## Tokens\n\nWith the tokenizer `{manifest['tokens']['tokenizer']}` (no special tokens added; BOS/EOS the formats write count where they appear); per source in `manifest.json`.\n\n"
+            f"## Tokens\n\nWith the tokenizer `{manifest.tokens['tokenizer']}` (no special tokens added; BOS/EOS the formats write count where they appear); per source in `manifest.json`.\n\n"
             + _table(
-                _token_rows(manifest["tokens"]),
+                _token_rows(manifest.tokens),
                 [
                     "format",
                     "sft rows",
@@ -509,7 +510,7 @@ def body(out: Path, manifest: dict[str, Any], location: str | None, chart: str |
             )
         )
 
-    license_id, licenses = card_license(sources)
+    license_id, licenses = card_license(s.license for s in sources.values())
     lines = [
         f"The card's licence is `{license_id}`"
         + (
@@ -520,16 +521,14 @@ def body(out: Path, manifest: dict[str, Any], location: str | None, chart: str |
         "",
     ]
     for name, s in sources.items():
-        lines.append(
-            f"- **{name}** (`{s.get('license') or 'unknown'}`)" + (f": {s['terms']}" if s.get("terms") else "")
-        )
+        lines.append(f"- **{name}** (`{s.license or 'unknown'}`)" + (f": {s.terms}" if s.terms else ""))
     parts.append("## Licences and terms\n\n" + "\n".join(lines))
 
     cited: dict[str, list[str]] = {}  # one entry per BibTeX, with every component that gives it
     for name, s in sources.items():
-        if s.get("citation"):
-            cited.setdefault(s["citation"].strip(), []).append(name)
-    uncited = [n for n, s in sources.items() if not s.get("citation")]
+        if s.citation:
+            cited.setdefault(s.citation.strip(), []).append(name)
+    uncited = [n for n, s in sources.items() if not s.citation]
     text = (
         "\n\n".join(f"{', '.join(names)}:\n\n```bibtex\n{c}\n```" for c, names in cited.items())
         or "No source gives a citation."
@@ -539,12 +538,12 @@ def body(out: Path, manifest: dict[str, Any], location: str | None, chart: str |
     parts.append("## Citations\n\n" + text)
 
     dedup_rows = [
-        [name, deduper, d["removed"], ", ".join(f"{kept} {n}" for kept, n in d["lost_to"].items())]
+        [name, deduper, d.removed, ", ".join(f"{kept} {n}" for kept, n in d.lost_to.items())]
         for name, s in sources.items()
-        for deduper, d in s.get("dedup", {}).items()
+        for deduper, d in s.dedup.items()
     ]
     parts.append(
-        f"## Duplicates by deduper\n\nDedupers, in order: {', '.join(manifest.get('dedupers', [])) or 'none'}. Within a cluster of duplicates the item "
+        f"## Duplicates by deduper\n\nDedupers, in order: {', '.join(manifest.dedupers or []) or 'none'}. Within a cluster of duplicates the item "
         "of the highest-priority source is kept; the `near_duplicates` config lists each removed item beside the item kept in its place.\n\n"
         + (
             _table(dedup_rows, ["source", "deduper", "items removed", "lost to (source of the kept item)"])
@@ -554,10 +553,10 @@ def body(out: Path, manifest: dict[str, Any], location: str | None, chart: str |
     )
 
     dry = contamination.get("dry_run")
-    decon = manifest["decontaminators"]
+    decon = manifest.decontaminators
     if decon:
         text = (
-            f"Decontaminators {', '.join(decon)} checked every SFT instruction and DPO prompt against {', '.join(manifest['benchmarks'])}: "
+            f"Decontaminators {', '.join(decon)} checked every SFT instruction and DPO prompt against {', '.join(manifest.benchmarks)}: "
             f"{contamination.get('flagged', 0)} items matched and were {'reported only (dry run)' if dry else 'removed'}; the `contamination` config lists every match."
         )
         text += "\n\n" + decontamination_meaning(decon)
@@ -573,7 +572,7 @@ def body(out: Path, manifest: dict[str, Any], location: str | None, chart: str |
     parts.append(limitations(manifest))
     parts.append(example_records(out))
 
-    command = manifest.get("command")
+    command = manifest.command
     parts.append(
         "## Reproduce\n\n"
         + (
@@ -589,7 +588,7 @@ def body(out: Path, manifest: dict[str, Any], location: str | None, chart: str |
 
 def render(
     out: Path,
-    manifest: dict[str, Any],
+    manifest: Manifest,
     location: str | None = None,
     chart: str | None = None,
     final: Path | None = None,

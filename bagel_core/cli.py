@@ -9,16 +9,18 @@ import sys
 import types
 import typing
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import click
 
 from . import PLUGIN_API_VERSION, __version__, errors, registry
 from .cli_formats import chat_template_command, preview_command
 from .cli_outputs import export_command, push_command, report_command
+from .components import Trainer
+from .manifest import Manifest
 from .privacy import tilde
 from .processes import Interrupted, stop_on_signals
-from .registry import KINDS, PluginError, Registry
+from .registry import KINDS, ComponentInfo, Kind, PluginError, Registry
 
 
 def _registry(strict: bool | None = None) -> Registry:
@@ -92,7 +94,9 @@ def plugin_table(reg: Registry, verbose: bool = False) -> str:
             if p.clashes
             else ("ok", None)
         )
-        kinds = [(k, [c for c in mine if c.cls.kind == k.name]) for k in KINDS]
+        kinds: list[tuple[Kind | None, list[ComponentInfo]]] = [
+            (k, [c for c in mine if c.cls.kind == k.name]) for k in KINDS
+        ]
         kinds = [(k, cs) for k, cs in kinds if cs]
         first = True
         for k, components in kinds or [(None, [])]:
@@ -303,14 +307,15 @@ def run_command(
     ) as exc:
         errors.print_traceback(exc)
         raise click.ClickException(tilde(str(exc))) from None
-    if plan:
+    if result.plan is not None:
         from .plan import plan_table
 
-        click.echo(plan_table(result.manifest))
+        click.echo(plan_table(result.plan))
         if plan_json:
-            plan_json.write_text(json.dumps(result.manifest, indent=2) + "\n")
+            plan_json.write_text(json.dumps(result.plan, indent=2) + "\n")
         return
-    for warning in result.manifest.get("warnings", []):  # even with --quiet: the data is suspect
+    assert result.manifest is not None  # not a plan: the run published one
+    for warning in result.manifest.warnings:  # even with --quiet: the data is suspect
         click.secho(f"warning: {warning}", err=True, fg="yellow", bold=True)
     if not quiet:
         if verbose:
@@ -327,51 +332,52 @@ def check_inputs(config: Any) -> None:
         raise ConfigError(f"--data-root {config.data_root}: no such folder")
 
 
-def summary_lines(manifest: dict[str, Any], out: Path, timings: dict[str, float], reused: bool = False) -> str:
+def summary_lines(manifest: Manifest, out: Path, timings: dict[str, float], reused: bool = False) -> str:
     """What a run did, in two lines (``--verbose`` adds the table per source)."""
-    t = manifest["totals"]
-    sources = manifest["sources"].values()
-    rejected = sum(sum(s["rejected"].values()) for s in sources)
-    filtered = sum(sum(s["filtered"].values()) for s in sources)
-    rows = t["sft_rows"] + t["dpo_rows"]
+    t = manifest.totals
+    sources = manifest.sources.values()
+    rejected = sum(sum(s.rejected.values()) for s in sources)
+    filtered = sum(sum(s.filtered.values()) for s in sources)
+    rows = t.sft_rows + t.dpo_rows
     timing = ", ".join(f"{k} {v:.1f}s" for k, v in timings.items())
+    n = len(manifest.sources)
     return "\n".join(
         [
-            f"{len(manifest['sources'])} component{'' if len(manifest['sources']) == 1 else 's'} loaded {t['loaded']:,} items; removed: {rejected:,} rejected, {filtered:,} filtered, "
-            f"{t['duplicates']:,} duplicates, {t['contaminated']:,} contaminated (per source: --verbose, {out}/manifest.json or `bagel report {out}`)",
+            f"{n} component{'' if n == 1 else 's'} loaded {t.loaded:,} items; removed: {rejected:,} rejected, {filtered:,} filtered, "
+            f"{t.duplicates:,} duplicates, {t.contaminated:,} contaminated (per source: --verbose, {out}/manifest.json or `bagel report {out}`)",
             (f"{out} is up to date: {rows:,} rows" if reused else f"wrote {rows:,} rows to {out}")
-            + f" ({t['sft_rows']:,} sft, {t['dpo_rows']:,} dpo, {t.get('conversations_rows', 0):,} conversations)"
+            + f" ({t.sft_rows:,} sft, {t.dpo_rows:,} dpo, {t.conversations_rows:,} conversations)"
             + ("" if reused else f" in {sum(timings.values()):.1f}s ({timing})"),
         ]
     )
 
 
-def summary_table(manifest: dict[str, Any]) -> str:
+def summary_table(manifest: Manifest) -> str:
     header = ["source", "loaded", "rejected", "filtered", "dups", "contam", "sft rows", "dpo rows"]
-    rows = [
+    rows: list[list[Any]] = [
         [
             name,
-            s["loaded"],
-            sum(s["rejected"].values()),
-            sum(s["filtered"].values()),
-            s["duplicates"],
-            s["contaminated"],
-            s["rows_written"]["sft"],
-            s["rows_written"]["dpo"],
+            s.loaded,
+            sum(s.rejected.values()),
+            sum(s.filtered.values()),
+            s.duplicates,
+            s.contaminated,
+            s.rows_written.sft,
+            s.rows_written.dpo,
         ]
-        for name, s in manifest["sources"].items()
+        for name, s in manifest.sources.items()
     ]
-    t = manifest["totals"]
+    t = manifest.totals
     rows.append(
         [
             "TOTAL",
-            t["loaded"],
+            t.loaded,
             sum(r[2] for r in rows),
             sum(r[3] for r in rows),
-            t["duplicates"],
-            t["contaminated"],
-            t["sft_rows"],
-            t["dpo_rows"],
+            t.duplicates,
+            t.contaminated,
+            t.sft_rows,
+            t.dpo_rows,
         ]
     )
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
@@ -445,7 +451,8 @@ class TrainGroup(click.Group):
         if name not in _registry().of("trainer"):
             return None
         try:
-            cls = _registry().get("trainer", name).cls
+            # Registration checked that a trainer subclasses Trainer.
+            cls = cast("type[Trainer]", _registry().get("trainer", name).cls)
         except PluginError as exc:  # two plugins registered this trainer
             raise click.ClickException(str(exc)) from None
 
@@ -476,7 +483,7 @@ class TrainGroup(click.Group):
             except (ConfigError, PluginExit) as exc:  # a bad option or input of the trainer: one line
                 raise click.ClickException(str(exc)) from None
 
-        params = [
+        params: list[click.Parameter] = [
             click.Option(
                 ["--config"],
                 type=click.Path(exists=True, dir_okay=False, path_type=Path),

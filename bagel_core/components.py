@@ -4,6 +4,8 @@ A component is a class with a unique ``name`` (per kind), a one-line ``descripti
 metadata as class attributes, and an ``Options`` dataclass of its settings (set from a recipe's
 ``[source.NAME]``-style table or, for trainers, from the command line). The engine validates
 these attributes when the class is registered and instantiates it only when it is used.
+A component declares ``options: Options`` below its dataclass so that type checkers know the
+fields of ``self.options``.
 """
 
 from __future__ import annotations
@@ -215,6 +217,8 @@ class PromptFormat(Component):
     @dataclass
     class Options:
         system_prompt_probability: Probability = 0.0
+
+    options: Options
 
     def __init__(self, options: Any | None = None, special: SpecialTokens = SpecialTokens()) -> None:
         super().__init__(options)

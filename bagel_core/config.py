@@ -36,7 +36,7 @@ from .options import ConfigError, build, check_table, fields_of
 from .publish import WORK
 from .registry import TABLES, Registry, UnknownComponentError, describe
 from .rendering import FormatAssignment, NewlineRule
-from .stages.dedup import DedupScope, SharedIds
+from .stages.reference_dedup import DedupScope, SharedIds
 
 __all__ = ["ConfigError", "RunConfig", "LoaderSettings", "load_recipe", "select", "make_options", "loader_settings"]
 
@@ -112,7 +112,11 @@ class RunConfig:
                 )
         if (self.global_cap is None) != (self.global_cap_sample is None):
             raise ConfigError("[run]: global_cap and global_cap_sample go together (set both or neither)")
-        if self.global_cap is not None and self.global_cap_sample > self.global_cap:
+        if (
+            self.global_cap is not None
+            and self.global_cap_sample is not None
+            and self.global_cap_sample > self.global_cap
+        ):
             raise ConfigError(
                 f"[run]: global_cap_sample ({self.global_cap_sample}) must not exceed global_cap ({self.global_cap})"
             )

@@ -11,10 +11,18 @@ import hashlib
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from .errors import is_environment
 from .readers import MalformedFile
+
+
+class ShipsSamples(Protocol):
+    """A loader or benchmark set class, as far as data access reads it (a protocol, so that
+    this module does not import the components, whose context imports it)."""
+
+    @property
+    def sample_root(self) -> Path | None: ...
 
 
 class DatasetUnavailable(Exception):
@@ -118,7 +126,8 @@ def _json_lines_files(
     to replace or the files are not all JSON."""
     import datasets
 
-    from .json_arrays import as_json_lines, is_json_array, without_bad_lines
+    from .clean_lines import without_bad_lines
+    from .json_arrays import as_json_lines, is_json_array
 
     files = [p for paths in resolved.values() for p in paths]
     if not files or any(p.suffix not in (".json", ".jsonl") for p in files):
@@ -169,7 +178,7 @@ class DataAccess:
         self.hub = hub and not sample
 
     @classmethod
-    def for_component(cls, component: type, data_root: Path | None = None, sample: bool = False) -> DataAccess:
+    def for_component(cls, component: ShipsSamples, data_root: Path | None = None, sample: bool = False) -> DataAccess:
         """Where a loader or benchmark set reads: the samples it ships under ``--sample``, else
         ``data_root`` (if any) and the Hub."""
         if sample:

@@ -53,7 +53,7 @@ def set_debug(on: bool) -> None:
 _ENVIRONMENT_ERRNOS = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC), errno.EROFS, errno.EFBIG}
 
 
-def is_environment(exc: BaseException) -> bool:
+def is_environment(exc: BaseException | None) -> bool:
     """True for a full disk or a read-only file system, wherever it is raised."""
     return isinstance(exc, OSError) and exc.errno in _ENVIRONMENT_ERRNOS
 
@@ -65,7 +65,8 @@ def _where(exc: OSError) -> str:
 
 
 def describe(exc: BaseException) -> str | None:
-    """The one-line message of an environment error, or ``None`` when ``exc`` is not one."""
+    """The one-line message of an environment error (or of an output folder's manifest bagel cannot
+    read), or ``None`` when ``exc`` is not one."""
     if isinstance(exc, OSError) and exc.errno is not None:
         if exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", -1)):
             return f"no space left on the device{_where(exc)}: free some space or choose another --out / --work-dir"
@@ -81,6 +82,10 @@ def describe(exc: BaseException) -> str | None:
         return f"missing optional dependency {top!r}: {how}"
     if isinstance(exc, MemoryError):
         return "out of memory: lower --num-proc or the caps"
+    from .manifest import ManifestError
+
+    if isinstance(exc, ManifestError):  # a manifest bagel cannot read (newer, not bagel's): the user's to see
+        return str(exc)
     from concurrent.futures.process import BrokenProcessPool
 
     if isinstance(exc, BrokenProcessPool):

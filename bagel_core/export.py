@@ -38,6 +38,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .components import SpecialTokens
+from .manifest import read_manifest
 from .storage import atomic_path, iter_batches
 
 TOOLS = ("axolotl", "llama-factory")
@@ -63,6 +64,7 @@ def _check(out: Path) -> Path:
     out = Path(out).resolve()
     if not (out / "manifest.json").exists():
         raise ExportError(f"{out} is not a finished bagel output (no manifest.json); run `bagel run --out {out}` first")
+    read_manifest(out)  # a manifest this bagel cannot read (a newer format) is an error here, not a wrong export
     return out
 
 
@@ -142,8 +144,8 @@ LF_COPIES = {
 def special_texts(out: Path) -> tuple[str, str]:
     """The BOS text a prompt starts with in training (empty when the rendering tokenizer adds
     none) and the EOS text, from the manifest (``bagel run --tokenizer``, else the defaults)."""
-    manifest = json.loads((Path(out) / "manifest.json").read_text())
-    tokens = SpecialTokens(**{k: v for k, v in (manifest.get("special_tokens") or {}).items() if v is not None})
+    manifest = read_manifest(out)
+    tokens = SpecialTokens(**{k: v for k, v in manifest.special_tokens.items() if v is not None})
     bos = tokens.bos
     if tokens.tokenizer_path:
         from transformers import AutoTokenizer
@@ -224,6 +226,7 @@ def export(tool: str, out: Path, into: Path | None = None) -> list[Path]:
 
     if tool not in TOOLS:
         raise ExportError(f"unknown tool {tool!r}; expected one of {', '.join(TOOLS)}")
+    _check(out)  # before any folder is made
     folder = Path(into) if into is not None else Path(out) / tool
     folder.mkdir(parents=True, exist_ok=True)
     written = []

@@ -16,13 +16,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from . import errors, locks, publish
-from .components import Component, SpecialTokens
+from .components import Loader, SpecialTokens
 from .config import (
     ConfigError,
-    LoaderSettings,
     RunConfig,
     check_tables,
     loader_settings,
@@ -32,61 +31,47 @@ from .config import (
 from .containment import contained, who
 from .context import LoadCounts
 from .data import DataAccess
+from .manifest import Manifest
 from .plan import mixture_plan
 from .processes import cores
-from .registry import ComponentInfo, Registry, core_version, current, describe
-from .stages.decontaminate import NO_CONTAMINATION, DecontaminateStage, DecontaminationUnavailable
-from .stages.dedup import DedupStage
-from .stages.load import SHARD, Caps, Limits, LoadStage, LoadTask
-from .stages.render import RenderStage
+from .registry import Registry, core_version, current, describe
+from .selection import Components, Selected
+from .stages import Configured
+from .stages.decontaminate import (
+    NO_CONTAMINATION,
+    BenchmarkInput,
+    DecontaminateSettings,
+    DecontaminateStage,
+    DecontaminationUnavailable,
+)
+from .stages.dedup import DedupSettings, DedupStage
+from .stages.load import SHARD, Caps, Limits, LoadSettings, LoadStage, LoadTask
+from .stages.reference_dedup import ReferenceRules, check_rules
+from .stages.render import RenderSettings, RenderStage
 from .stages.runner import Runner, StageResult
-from .stages.write import build_manifest, write_outputs
+from .stages.write import StageCounts, build_manifest, write_outputs
 
 #: Bumped when the layout of any stage's files changes, so old caches are not reused.
 CACHE_VERSION = 2
 
 
 @dataclass
-class Selected:
-    """A component chosen for this run, with its resolved options."""
-
-    info: ComponentInfo
-    options: Any
-    #: The engine's settings of a loader (priority, cap); None for other kinds.
-    settings: LoaderSettings | None = None
-
-    @property
-    def priority(self) -> int:
-        return self.settings.priority if self.settings else 0
-
-    @property
-    def cls(self) -> type[Component]:
-        return self.info.cls
-
-    def identity(self) -> dict[str, Any]:
-        return {
-            "kind": self.cls.kind,
-            "name": self.cls.name,
-            "distribution": self.info.plugin.distribution,
-            "version": self.info.plugin.version,
-            "options": dataclasses.asdict(self.options),
-            **({"max_items": self.settings.max_items} if self.settings else {}),
-        }
-
-
-@dataclass
 class RunResult:
-    manifest: dict[str, Any]
+    #: The manifest published in ``config.out``; ``None`` for a plan.
+    manifest: Manifest | None
     reused: bool
     timings: dict[str, float] = field(default_factory=dict)
+    #: With ``plan=True``: the mixture plan (:func:`bagel_core.plan.mixture_plan`); nothing written.
+    plan: dict[str, Any] | None = None
 
 
-def _select(registry: Registry, config: RunConfig, kind: str, selection) -> list[Selected]:
-    chosen = []
+def _select(registry: Registry, config: RunConfig, kind: str, selection) -> list[Selected[Any]]:
+    chosen: list[Selected[Any]] = []
     for name in select(registry, kind, selection):
         info = registry.get(kind, name)
         table = config.options.get(kind, {}).get(name, {})
-        settings = loader_settings(info.cls, table) if kind in ("source", "dpo_builder") else None
+        loader = kind in ("source", "dpo_builder")
+        settings = loader_settings(cast("type[Loader]", info.cls), table) if loader else None
         chosen.append(Selected(info, make_options(info.cls, table), settings))
     return chosen
 
@@ -108,17 +93,6 @@ def special_tokens(tokenizer: str | None) -> SpecialTokens:
 
 def _data(config: RunConfig, cls) -> DataAccess:
     return DataAccess.for_component(cls, config.data_root, config.sample)
-
-
-@dataclass
-class Components:
-    """Everything a run selected, resolved and checked before any data is read."""
-
-    loaders: list[Selected]
-    formats: list[Selected]
-    dedupers: list[Selected]
-    decontaminators: list[Selected]
-    benchmarks: list[Selected]
 
 
 def resolve(config: RunConfig, registry: Registry) -> Components:
@@ -157,19 +131,11 @@ def resolve(config: RunConfig, registry: Registry) -> Components:
     if decontaminators and not benchmarks:
         raise ConfigError("decontamination needs benchmark sets, but none are selected or installed")
     builders = [s.cls.name for s in loaders if s.cls.kind == "dpo_builder"]
-    for key in ("dpo_only", "keep_identical_pairs"):
-        missing = [name for name in getattr(config, key) if name not in builders]
-        if missing:
-            raise ConfigError(f"[run] {key} names {missing}, not among the selected DPO builders {sorted(builders)}")
-    # A key is a loader's name or one of its source labels (cinematika_memories, glaive-func);
-    # installed loaders that are not selected are fine (a recipe run with fewer sources).
-    names = [*registry.of("source"), *registry.of("dpo_builder")]
-    unknown = [
-        k for k in config.shared_ids if not any(k in (n, n.replace("_", "-")) or k.startswith(f"{n}_") for n in names)
-    ]
-    if unknown:
+    check_rules(config.dpo_only, config.shared_ids, builders, [*registry.of("source"), *registry.of("dpo_builder")])
+    missing = [name for name in config.keep_identical_pairs if name not in builders]
+    if missing:
         raise ConfigError(
-            f"[run] shared_ids names {unknown}, neither an installed source or DPO builder nor one of its source labels"
+            f"[run] keep_identical_pairs names {missing}, not among the selected DPO builders {sorted(builders)}"
         )
     _check_modules([*loaders, *formats, *decontaminators, *benchmarks])
     return Components(loaders, formats, dedupers, decontaminators, benchmarks)
@@ -210,19 +176,18 @@ class Stages:
 
 
 def compose(config: RunConfig, chosen: Components, tokens: SpecialTokens, quiet: bool) -> Stages:
-    work = Path(config.work)
+    cache = Path(config.work) / "cache"
+    loading = LoadSettings(config.seed, config.data_root, config.sample, quiet)
     loads = []
     for s in chosen.loaders:
+        assert s.settings is not None  # a loader always has the engine's settings
         caps = Caps(s.settings.max_items, s.cls.cap_per_stratum, config.global_cap, config.global_cap_sample)
         limits = Limits(s.settings.max_turns, s.settings.max_chars, config.item_time_limit)
         task = LoadTask(
             s.cls,
             s.options,
-            config.seed,
-            config.data_root,
-            config.sample,
+            loading,
             Path(SHARD),
-            quiet,
             caps,
             limits,
             s.cls.kind == "dpo_builder" and s.cls.name in config.keep_identical_pairs,
@@ -230,62 +195,41 @@ def compose(config: RunConfig, chosen: Components, tokens: SpecialTokens, quiet:
         with contained(who(s.cls)):
             data_fp = _data(config, s.cls).fingerprint(s.cls.dataset_ids) + s.cls(s.options).input_fingerprint()
         loads.append(LoadStage(task, s.identity() | {"priority": s.priority}, data_fp))
-    names = [s.cls.name for s in chosen.loaders]
-    dpo_only = [
-        i for i, s in enumerate(chosen.loaders) if s.cls.kind == "dpo_builder" and s.cls.name in config.dpo_only
-    ]
-    # A DPO-only builder replaces the SFT items of the loaders that read its upstream data.
-    twins = {
-        b.cls.name: [
-            s.cls.name
-            for s in chosen.loaders
-            if s.cls.kind == "source" and set(s.cls.dataset_ids) & set(b.cls.dataset_ids)
-        ]
-        for b in (chosen.loaders[i] for i in dpo_only)
-    }
+    rules = ReferenceRules.of([s.cls for s in chosen.loaders], config.dpo_only, config.shared_ids)
     dedup = DedupStage(
         loads,
-        [(d.cls, d.options) for d in chosen.dedupers],
-        [names, [d.identity() for d in chosen.dedupers]],
-        config.dedup_scope,
-        dpo_only,
-        work / "cache",
-        twins,
-        config.shared_ids,
+        [Configured(d.cls, d.options) for d in chosen.dedupers],
+        [[s.cls.name for s in chosen.loaders], [d.identity() for d in chosen.dedupers]],
+        DedupSettings(cache, config.dedup_scope, rules),
     )
     decontaminate = None
     if chosen.decontaminators:
-        benchmarks = [(b.cls, b.options, _data(config, b.cls)) for b in chosen.benchmarks]
+        benchmarks = [BenchmarkInput(b.cls, b.options, _data(config, b.cls)) for b in chosen.benchmarks]
         identities = [
             [d.identity() for d in chosen.decontaminators],
-            [
-                [b.identity(), data.fingerprint(b.cls.dataset_ids)]
-                for b, (_, _, data) in zip(chosen.benchmarks, benchmarks)
-            ],
+            [[b.identity(), i.data.fingerprint(b.cls.dataset_ids)] for b, i in zip(chosen.benchmarks, benchmarks)],
         ]
         decontaminate = DecontaminateStage(
             dedup,
-            [(d.cls, d.options) for d in chosen.decontaminators],
+            [Configured(d.cls, d.options) for d in chosen.decontaminators],
             benchmarks,
             identities,
-            config.seed,
-            config.decontaminate_dry_run,
-            work / "cache",
-            quiet,
-            config.num_proc,
+            DecontaminateSettings(cache, config.seed, config.decontaminate_dry_run, quiet, config.num_proc),
         )
     render = RenderStage(
         decontaminate or dedup,
-        [(f.cls, f.options) for f in chosen.formats],
+        [Configured(f.cls, f.options) for f in chosen.formats],
         [f.identity() for f in chosen.formats],
-        tokens,
-        config.seed,
-        config.copies_per_item,
-        config.format_assignment,
-        config.newlines,
-        config.num_proc,
-        quiet,
-        dpo_chosen_newlines=config.dpo_chosen_newlines,
+        RenderSettings(
+            tokens=tokens,
+            seed=config.seed,
+            copies_per_item=config.copies_per_item,
+            assignment=config.format_assignment,
+            newlines=config.newlines,
+            num_proc=config.num_proc,
+            quiet=quiet,
+            dpo_chosen_newlines=config.dpo_chosen_newlines,
+        ),
     )
     return Stages(loads, dedup, decontaminate, render)
 
@@ -315,7 +259,7 @@ def run(
 ) -> RunResult:
     """Run the pipeline for ``config``; returns the manifest written to ``config.out``.
 
-    ``plan``: stop after dedup and return the mixture plan instead (:mod:`bagel_core.plan`):
+    ``plan``: stop after dedup and return the mixture plan (``RunResult.plan``, :mod:`bagel_core.plan`):
     nothing is rendered or written to ``config.out``. ``command`` is the command line that
     started the run, for the dataset card. ``force``: publish into a folder holding files
     bagel did not write (replacing only bagel's own file names); ``allow_empty``: publish an
@@ -366,9 +310,14 @@ def _run_locked(
     dedup = runner.run(stages.dedup)
     if plan:
         names = [f.cls.name for f in chosen.formats]
-        global_cap = (config.global_cap, config.global_cap_sample) if config.global_cap is not None else None
+        global_cap = (
+            (config.global_cap, config.global_cap_sample)
+            if config.global_cap is not None and config.global_cap_sample is not None  # set together (RunConfig)
+            else None
+        )
         return RunResult(
-            mixture_plan(
+            None,
+            plan=mixture_plan(
                 chosen.loaders,
                 counts,
                 dedup.counts,
@@ -390,18 +339,10 @@ def _run_locked(
     render = runner.run(stages.render)
 
     started = time.perf_counter()
-    manifest = build_manifest(
-        config,
-        registry,
-        chosen,
-        counts,
-        dedup.counts,
-        decontaminate.counts if decontaminate else NO_CONTAMINATION,
-        render.counts,
-        fingerprint,
-        tokens,
-        command,
+    stage_counts = StageCounts(
+        counts, dedup.counts, decontaminate.counts if decontaminate else NO_CONTAMINATION, render.counts
     )
+    manifest = build_manifest(config, registry, chosen, stage_counts, fingerprint, tokens, command)
     write_outputs(
         out,
         manifest,

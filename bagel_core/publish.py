@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .manifest import FORMAT, MANIFEST, Manifest, ManifestError
 from .storage import (
     _alive,
     is_temporary,
@@ -50,17 +51,12 @@ from .storage import (
     write_json,
 )
 
-MANIFEST = "manifest.json"
-
 MARKER = "INCOMPLETE.bagel"
 STAGING = ".bagel-staging"
 #: The default work folder, inside the output folder (``--work-dir`` moves it).
 WORK = ".bagel-work"
 #: The lock file of a folder a run is using (:mod:`bagel_core.locks`).
 LOCK = ".bagel-lock"
-#: The manifest's format marker and version: a manifest without it is not bagel's.
-FORMAT = "bagel-output"
-FORMAT_VERSION = 1
 #: Every file name a run may publish: the only names ``--force`` replaces in a foreign folder.
 OUTPUTS = frozenset(
     {
@@ -294,7 +290,7 @@ def file_digest(path: Path) -> dict[str, Any]:
     return entry
 
 
-def current_manifest(out: Path, fingerprint: str) -> dict[str, Any] | None:
+def current_manifest(out: Path, fingerprint: str) -> Manifest | None:
     """The manifest of ``out`` when the folder holds a complete output of ``fingerprint``:
     no incomplete marker, and every file the manifest lists with its size, rows and hash."""
     path = out / MANIFEST
@@ -315,20 +311,25 @@ def current_manifest(out: Path, fingerprint: str) -> dict[str, Any] | None:
                 return None
         except (OSError, ValueError):  # a corrupt parquet footer, say
             return None
-    return manifest
+    try:
+        return Manifest.from_json(manifest, str(path))
+    except ManifestError:
+        return None
 
 
 def _rows(manifest: dict[str, Any]) -> int:
     """SFT and DPO rows of an output (conversations are the SFT items again)."""
-    totals = manifest.get("totals") if isinstance(manifest.get("totals"), dict) else {}
+    totals = manifest.get("totals")
+    if not isinstance(totals, dict):
+        return 0
     return sum(v for k, v in totals.items() if k in ("sft_rows", "dpo_rows") and isinstance(v, int))
 
 
-def refuse_empty(out: Path, manifest: dict[str, Any], allow_empty: bool) -> None:
+def refuse_empty(out: Path, manifest: Manifest, allow_empty: bool) -> None:
     """An output without rows replaces one with rows only when asked (``--allow-empty``): an
     empty selection or a broken source must not silently empty a dataset."""
     previous = inspect(out).rows
-    if _rows(manifest) == 0 and previous and not allow_empty:
+    if manifest.totals.sft_rows + manifest.totals.dpo_rows == 0 and previous and not allow_empty:
         raise OutputNotWritable(
             f"this run has no rows, and --out {out} holds an output with {previous} rows: "
             "add --allow-empty to replace it with an empty output"
@@ -362,12 +363,12 @@ def preflight(out: Path, names: list[str], folder: Folder) -> list[str]:
     )
 
 
-def publish(stage: Path, out: Path, manifest: dict[str, Any], work: Path | None = None, force: bool = False) -> None:
+def publish(stage: Path, out: Path, manifest: Manifest, work: Path | None = None, force: bool = False) -> None:
     """Move every file of ``stage`` into ``out`` as described above; ``manifest`` gets the
     ``files`` table and is written last. ``work`` and ``force`` as for :func:`claim`."""
     names = sorted(p.name for p in stage.iterdir() if p.is_file() and p.name != MANIFEST)
-    manifest["files"] = {name: file_digest(stage / name) for name in names}
-    write_json(stage / MANIFEST, manifest)
+    manifest.files = {name: file_digest(stage / name) for name in names}
+    write_json(stage / MANIFEST, manifest.to_json())
     folder = claim(out, work, force)  # again: the folder may have changed while the run ran
     stale = preflight(out, names, folder)
     marker = out / MARKER

@@ -15,8 +15,8 @@ from typing import Any
 import pyarrow.parquet as pq
 
 from . import card
+from .manifest import read_manifest
 from .report import report_fingerprint
-from .storage import read_json
 
 #: Files published when present (parquet files only when they have rows).
 PARQUET = ("sft.parquet", "dpo.parquet", "conversations.parquet", "contamination.parquet", "near_duplicates.parquet")
@@ -32,11 +32,10 @@ def files_to_push(out: Path) -> list[str]:
     out = Path(out)
     if not (out / "manifest.json").exists():
         raise PushError(f"{out} is not a finished bagel output (no manifest.json); run `bagel run --out {out}` first")
+    manifest = read_manifest(out)  # one this bagel cannot read (a newer format) is an error before any upload
     names = [n for n in PARQUET if (out / n).exists() and pq.read_metadata(out / n).num_rows]
     names += [n for n in EXTRA if (out / n).exists()]
-    if "report.html" in names and report_fingerprint(out / "report.html") != read_json(out / "manifest.json").get(
-        "fingerprint"
-    ):
+    if "report.html" in names and report_fingerprint(out / "report.html") != manifest.fingerprint:
         names.remove("report.html")  # made for an earlier output of this folder: stale
     return [*names, "README.md"]
 
@@ -44,7 +43,7 @@ def files_to_push(out: Path) -> list[str]:
 def hub_card(out: Path, repo_id: str) -> str:
     """The dataset card with ``load_dataset(repo_id, ...)`` in its usage snippet."""
     chart = "mixture.png" if (Path(out) / "mixture.png").exists() else None
-    return card.render(Path(out), read_json(Path(out) / "manifest.json"), location=repo_id, chart=chart)
+    return card.render(Path(out), read_manifest(out), location=repo_id, chart=chart)
 
 
 def push(
@@ -69,10 +68,10 @@ def push(
     api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
     operations = [CommitOperationAdd(path_in_repo=name, path_or_fileobj=str(out / name)) for name in names[:-1]]
     operations.append(CommitOperationAdd(path_in_repo="README.md", path_or_fileobj=hub_card(out, repo_id).encode()))
-    manifest = read_json(out / "manifest.json")
+    manifest = read_manifest(out)
     message = (
         commit_message
-        or f"bagel {manifest['bagel_version']}: {manifest['totals']['sft_rows']} sft rows, {manifest['totals']['dpo_rows']} dpo rows"
+        or f"bagel {manifest.bagel_version}: {manifest.totals.sft_rows} sft rows, {manifest.totals.dpo_rows} dpo rows"
     )
     return api.create_commit(
         repo_id, operations=operations, commit_message=message, repo_type="dataset", revision=revision

@@ -22,10 +22,22 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
+
+from .json_arrays import is_json_array, iter_json_array
 
 if TYPE_CHECKING:
-    from .context import LoadContext
+    from .records import Turn
+
+
+class RowLog(Protocol):
+    """Where the per-line readers count a bad line and note the position of the current row:
+    a :class:`~bagel_core.LoadContext` in a loader (a protocol, so that this toolkit does not
+    import the context that uses it)."""
+
+    def reject(self, reason: str, n: int = 1, *, at: str | None = None, row: Any = None, detail: str = "") -> None: ...
+
+    def at(self, position: str) -> None: ...
 
 
 class RowError(ValueError):
@@ -164,7 +176,7 @@ def items(row: Mapping[str, Any], key: str) -> list[Any]:
     return list(value)
 
 
-def turns(row: Mapping[str, Any], key: str = "conversations") -> list[dict[str, Any]]:
+def turns(row: Mapping[str, Any], key: str = "conversations") -> list[Turn]:
     """ShareGPT turns ``[{"from": ..., "value": ...}]`` of ``row[key]``, other keys (``weight``)
     dropped. Roles and texts are checked by the engine's record validation."""
     return [{"from": field(t, "from"), "value": t.get("value")} for t in items(row, key)]
@@ -173,7 +185,7 @@ def turns(row: Mapping[str, Any], key: str = "conversations") -> list[dict[str, 
 # -- per-line readers -----------------------------------------------------------------------
 
 
-def parse_json_lines(lines: Iterable[str | bytes], ctx: LoadContext, where: str = "") -> Iterator[Any]:
+def parse_json_lines(lines: Iterable[str | bytes], ctx: RowLog, where: str = "") -> Iterator[Any]:
     """The values of JSON-lines text, one per non-blank line.
 
     A line that is not UTF-8 or not JSON is counted as rejected (``invalid UTF-8``,
@@ -195,13 +207,14 @@ def parse_json_lines(lines: Iterable[str | bytes], ctx: LoadContext, where: str 
         yield from _parse_line(*previous, ctx, where, last=True)
 
 
-def _parse_line(number_: int, line: str | bytes, ctx: LoadContext, where: str, last: bool) -> Iterator[Any]:
+def _parse_line(number_: int, line: str | bytes, ctx: RowLog, where: str, last: bool) -> Iterator[Any]:
     position = f"{where} line {number_}" if where else f"line {number_}"
     if isinstance(line, bytes):
+        raw = line
         try:
-            line = line.decode("utf-8")
+            line = raw.decode("utf-8")
         except UnicodeDecodeError:
-            ctx.reject("invalid UTF-8", at=position, row=line[:120].decode("utf-8", "replace"))
+            ctx.reject("invalid UTF-8", at=position, row=raw[:120].decode("utf-8", "replace"))
             return
     if not line.strip():
         return
@@ -231,7 +244,7 @@ def _lone_surrogate(value: Any) -> bool:
     return False
 
 
-def json_lines(path: str | Path, ctx: LoadContext) -> Iterator[Any]:
+def json_lines(path: str | Path, ctx: RowLog) -> Iterator[Any]:
     """The rows of a JSON-lines file (see :func:`parse_json_lines`); an empty file is a
     :class:`MalformedFile` error."""
     path = Path(path)
@@ -242,11 +255,9 @@ def json_lines(path: str | Path, ctx: LoadContext) -> Iterator[Any]:
         yield from parse_json_lines(fh, ctx, str(path))
 
 
-def json_rows(path: str | Path, ctx: LoadContext) -> Iterator[Any]:
+def json_rows(path: str | Path, ctx: RowLog) -> Iterator[Any]:
     """The rows of a ``.json`` file: the elements of a JSON array (streamed, bounded memory),
     or JSON lines (many ``.json`` files are). A broken array is a :class:`MalformedFile`."""
-    from .json_arrays import is_json_array, iter_json_array
-
     path = Path(path)
     if not is_json_array(path):
         yield from json_lines(path, ctx)
@@ -260,7 +271,7 @@ def json_rows(path: str | Path, ctx: LoadContext) -> Iterator[Any]:
             raise MalformedFile(path, f"not a valid JSON array ({exc})") from None
 
 
-def csv_rows(path: str | Path, ctx: LoadContext, **reader_options: Any) -> Iterator[dict[str, str]]:
+def csv_rows(path: str | Path, ctx: RowLog, **reader_options: Any) -> Iterator[dict[str, str]]:
     """The rows of a CSV file with a header, as dicts of text (``csv.DictReader``). A line that
     is not UTF-8 is counted as rejected (``invalid UTF-8``, with its file and line) and left
     out; an empty file is a :class:`MalformedFile` error."""

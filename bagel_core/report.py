@@ -20,6 +20,7 @@ import io
 import re
 from collections import Counter, defaultdict, deque
 from collections.abc import Iterator
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from .storage import atomic_path, iter_batches, read_json
+from .manifest import read_manifest
+from .storage import atomic_path, iter_batches
 
 REPORT = "report.html"
 CHART = "mixture.png"
@@ -462,7 +464,7 @@ def _img(data: bytes | None, alt: str) -> str:
     return f'<img alt="{_e(alt)}" src="data:image/png;base64,{base64.b64encode(data).decode()}">'
 
 
-def _table(head: list[str], rows: list[list[Any]], numeric: set[int] = frozenset()) -> str:
+def _table(head: list[str], rows: list[list[Any]], numeric: AbstractSet[int] = frozenset()) -> str:
     out = ["<table><tr>" + "".join(f"<th>{_e(h)}</th>" for h in head) + "</tr>"]
     for row in rows:
         out.append(
@@ -510,27 +512,27 @@ def build(out: Path, tokenizer: str | None = None, max_length: int = MAX_LENGTH,
     """The report's HTML for the output folder ``out``: lengths in tokens of ``tokenizer``
     (counted in ``num_proc`` workers) against ``max_length``, else in characters."""
     out = Path(out)
-    manifest = read_json(out / "manifest.json")
+    manifest = read_manifest(out)
     stats = gather(out, tokenizer, num_proc)
-    tokens = stats.tokens or manifest.get("tokens")
+    tokens = stats.tokens or manifest.tokens
     limit = max_length if stats.unit == "tokens" else None
-    totals = manifest["totals"]
-    config = manifest["config"]
+    totals = manifest.totals
+    config = manifest.config
     parts = [
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
         "<meta name='viewport' content='width=device-width, initial-scale=1'>",
-        f"<meta name='bagel-fingerprint' content='{_e(manifest['fingerprint'])}'>",
+        f"<meta name='bagel-fingerprint' content='{_e(manifest.fingerprint)}'>",
         f"<title>bagel report: {_e(out.name)}</title><style>{_STYLE}</style></head><body>",
-        f"<h1>bagel report</h1><p class='muted'>{_e(out.resolve().name)}: bagel-core {_e(manifest['bagel_version'])}, seed {_e(config['seed'])}, "
-        f"formats {_e(', '.join(manifest['formats']))}; {totals['sft_rows']:,} SFT rows, {totals['dpo_rows']:,} DPO rows, "
-        f"{totals.get('conversations_rows', 0):,} conversations.</p>",
+        f"<h1>bagel report</h1><p class='muted'>{_e(out.resolve().name)}: bagel-core {_e(manifest.bagel_version)}, seed {_e(config['seed'])}, "
+        f"formats {_e(', '.join(manifest.formats))}; {totals.sft_rows:,} SFT rows, {totals.dpo_rows:,} DPO rows, "
+        f"{totals.conversations_rows:,} conversations.</p>",
         "<nav><a href='#mixture'>Mixture</a><a href='#lengths'>Lengths</a><a href='#removed'>Rejected and filtered</a>"
         "<a href='#contamination'>Contamination</a><a href='#examples'>Examples</a></nav>",
     ]
-    if manifest.get("warnings"):
+    if manifest.warnings:
         parts.append(
             "<div class='warn'><b>Warnings of the run</b><ul>"
-            + "".join(f"<li>{_e(w)}</li>" for w in manifest["warnings"])
+            + "".join(f"<li>{_e(w)}</li>" for w in manifest.warnings)
             + "</ul></div>"
         )
 
@@ -549,7 +551,7 @@ def build(out: Path, tokenizer: str | None = None, max_length: int = MAX_LENGTH,
             token_totals.setdefault(label, [0, 0])[1] += sum(
                 f["prompt"] + f["chosen"] + f["rejected"] for f in formats.values()
             )
-    rows = []
+    rows: list[list[Any]] = []  # cells of one table, then of the next
     for label in labels:
         row = [
             _e(label),
@@ -580,16 +582,16 @@ def build(out: Path, tokenizer: str | None = None, max_length: int = MAX_LENGTH,
     components = [
         [
             _e(n),
-            _e(s["kind"]),
-            s["loaded"],
-            sum(s["rejected"].values()),
-            sum(s["filtered"].values()),
-            s["duplicates"],
-            s["contaminated"],
-            s["rows_written"]["sft"],
-            s["rows_written"]["dpo"],
+            _e(s.kind),
+            s.loaded,
+            sum(s.rejected.values()),
+            sum(s.filtered.values()),
+            s.duplicates,
+            s.contaminated,
+            s.rows_written.sft,
+            s.rows_written.dpo,
         ]
-        for n, s in manifest["sources"].items()
+        for n, s in manifest.sources.items()
     ]
     parts.append(
         "<h3>Per component</h3>"
@@ -670,13 +672,13 @@ def build(out: Path, tokenizer: str | None = None, max_length: int = MAX_LENGTH,
 
     # Rejected and filtered: the largest reasons first, folded away (it can be long).
     rows = []
-    for name, s in manifest["sources"].items():
-        for kind, counts, examples in (
-            ("rejected", s["rejected"], s.get("rejected_examples", {})),
-            ("filtered", s["filtered"], s.get("filtered_examples", {})),
+    for name, s in manifest.sources.items():
+        for kind, counts, example_of in (
+            ("rejected", s.rejected, s.rejected_examples),
+            ("filtered", s.filtered, s.filtered_examples),
         ):
             for reason, n in counts.items():
-                rows.append([_e(name), kind, _e(reason), n, _example_text(examples.get(reason, {}))])
+                rows.append([_e(name), kind, _e(reason), n, _example_text(example_of.get(reason, {}))])
     rows.sort(key=lambda r: (-r[3], r[0], r[1], r[2]))
     parts.append(
         "<h2 id='removed'>Rejected and filtered</h2><p>Rejected: malformed upstream rows. Filtered: rows a component dropped on purpose. The first row of each reason is the example.</p>"
@@ -694,16 +696,16 @@ def build(out: Path, tokenizer: str | None = None, max_length: int = MAX_LENGTH,
         parts.append("<p>Nothing was rejected or filtered.</p>")
 
     # Contamination
-    contamination = manifest["contamination"]
+    contamination = manifest.contamination
     parts.append("<h2 id='contamination'>Contamination</h2>")
     matches = (
         pq.read_table(out / "contamination.parquet").to_pylist() if (out / "contamination.parquet").exists() else []
     )
-    if not manifest["decontaminators"]:
+    if not manifest.decontaminators:
         parts.append("<p>No decontamination was run.</p>")
     elif not matches:
         parts.append(
-            f"<p>{_e(', '.join(manifest['decontaminators']))} found no match in {_e(', '.join(manifest['benchmarks']))}.</p>"
+            f"<p>{_e(', '.join(manifest.decontaminators))} found no match in {_e(', '.join(manifest.benchmarks))}.</p>"
         )
     else:
         parts.append(

@@ -82,7 +82,7 @@ __all__ = [
 ]
 
 #: Conversations every format must render without error (single/multi-turn, with system).
-CONVERSATIONS = [
+CONVERSATIONS: list[list[Turn]] = [
     [{"from": "human", "value": "Hello?"}, {"from": "gpt", "value": "Hi!"}],
     [{"from": "system", "value": "Be brief."}, {"from": "human", "value": "2+2?"}, {"from": "gpt", "value": "4"}],
     [
@@ -258,7 +258,8 @@ def check_chat_template(
     fmt = cls(make_options(cls, dict(options or {})), special)
     template = fmt.chat_template()
     for messages in cases:
-        rendered, _ = render_jinja_template(
+        # transformers annotates it "-> str"; it returns (rendered conversations, generation indices).
+        rendered, _ = render_jinja_template(  # type: ignore[str-unpack]
             conversations=[list(messages)],
             chat_template=template,
             add_generation_prompt=True,
@@ -323,10 +324,12 @@ def invoke_cli(*args: str, registry: Registry | None = None, catch_exceptions: b
 
 
 def run_pipeline(out: Path, registry: Registry | None = None, **config: Any):
-    """``bagel run`` in-process into ``out``; returns the manifest."""
+    """``bagel run`` in-process into ``out``; returns the manifest as ``manifest.json`` holds it."""
     from .pipeline import run
 
-    return run(RunConfig(out=Path(out), **config), registry).manifest
+    manifest = run(RunConfig(out=Path(out), **config), registry).manifest
+    assert manifest is not None  # a run, not a plan: it published one
+    return manifest.to_json()
 
 
 def check_component(cls: type[Component]) -> None:

@@ -45,7 +45,7 @@ def test_decontam_backend_int8_loads_offline_and_is_close_to_torch(work):
     assert exported == ["model.onnx", "model_int8.onnx"]
     # A batch of one works (dynamic axes); int8 activations are scaled per batch, so a text's
     # vector moves a little with the batch it is encoded in.
-    alone = int8._encode([TEXTS[3]])[0]
+    alone = int8.encoder.encode([TEXTS[3]])[0]
     assert 0.98 < float(alone @ vectors[3]) < 0.9999
 
 
@@ -61,7 +61,7 @@ def test_decontam_backend_int8_run_finds_the_injected_contamination(work, tmp_pa
         work_dir=work,
         options={"decontaminator": {"embedding": {"backend": "onnx-int8", "static_model": static_model}}},
     )
-    manifest = run(config, registry).manifest
+    manifest = run(config, registry).manifest.to_json()
     report = pq.read_table(tmp_path / "out" / "contamination.parquet").to_pylist()
     later = uid("Can you help me with maths?\n" + plugin.LATER_TURN)
     expected = {uid(plugin.VERBATIM): "3", uid(plugin.PREFIXED): "7", uid(plugin.DPO_PROMPT): "5", later: "10"}

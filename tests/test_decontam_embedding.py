@@ -8,6 +8,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from bagel_core.builtin.decontaminate.embedding import EmbeddingDecontaminator, resolve_model
+from bagel_core.builtin.embeddings.encoder import SentenceEncoder
 from bagel_core.components import BenchmarkText, Query
 from bagel_core.config import RunConfig
 from bagel_core.pipeline import run
@@ -35,7 +36,7 @@ def test_decontam_embedding_run_removes_matches_and_second_run_encodes_nothing(t
         work_dir=tmp_path / "work",
         options={"decontaminator": {"embedding": {"static_model": static_model}}},
     )
-    manifest = run(RunConfig(out=tmp_path / "a", **config), registry).manifest
+    manifest = run(RunConfig(out=tmp_path / "a", **config), registry).manifest.to_json()
     report = pq.read_table(tmp_path / "a" / "contamination.parquet").to_pylist()
     later = uid("Can you help me with maths?\n" + plugin.LATER_TURN)  # every human turn is checked
     expected = {uid(plugin.VERBATIM): "3", uid(plugin.PREFIXED): "7", uid(plugin.DPO_PROMPT): "5", later: "10"}
@@ -54,8 +55,8 @@ def test_decontam_embedding_run_removes_matches_and_second_run_encodes_nothing(t
     def no_encoding(self, texts):
         raise AssertionError(f"encoded {len(texts)} texts despite the cache")
 
-    monkeypatch.setattr(EmbeddingDecontaminator, "_encode", no_encoding)
-    again = run(RunConfig(out=tmp_path / "b", decontaminate_dry_run=True, **config), registry).manifest
+    monkeypatch.setattr(SentenceEncoder, "encode", no_encoding)
+    again = run(RunConfig(out=tmp_path / "b", decontaminate_dry_run=True, **config), registry).manifest.to_json()
     assert again["contamination"]["flagged"] == 4 and again["contamination"]["removed"] == 0
     assert {r["id"] for r in pq.read_table(tmp_path / "b" / "contamination.parquet").to_pylist()} == set(expected)
 

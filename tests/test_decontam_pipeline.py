@@ -28,7 +28,7 @@ def _run(registry, out, **config):
         "out": out,
         "options": {"decontaminator": {"ngram": {"query_text": "first"}}},
     } | config
-    manifest = run(RunConfig(**config), registry).manifest
+    manifest = run(RunConfig(**config), registry).manifest.to_json()
     sft_ids = set(pq.read_table(out / "sft.parquet", columns=["id"]).column("id").to_pylist())
     dpo_ids = set(pq.read_table(out / "dpo.parquet", columns=["id"]).column("id").to_pylist())
     report = pq.read_table(out / "contamination.parquet").to_pylist()

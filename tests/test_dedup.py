@@ -62,7 +62,7 @@ def sft_inputs(out) -> list[str]:
 
 def test_near_duplicates_across_sources_keep_the_higher_priority_item(tmp_path, near_root, toy_registry):
     root, texts = near_root
-    manifest = run(RunConfig(out=tmp_path / "out", data_root=root, **TOY), toy_registry).manifest
+    manifest = run(RunConfig(out=tmp_path / "out", data_root=root, **TOY), toy_registry).manifest.to_json()
     low = manifest["sources"]["toy-low"]
     assert low["dedup"] == {"minhash": {"removed": 11, "lost_to": {"toy-high": 10, "toy-low": 1}}}
     assert low["duplicates"] == 11 and manifest["sources"]["toy-high"]["duplicates"] == 0
@@ -86,7 +86,7 @@ def test_near_duplicates_across_sources_keep_the_higher_priority_item(tmp_path, 
 def test_priority_override_flips_the_winner_of_each_cluster(tmp_path, near_root, toy_registry):
     root, texts = near_root
     config = RunConfig(out=tmp_path / "out", data_root=root, **TOY, options={"source": {"toy-low": {"priority": 9}}})
-    manifest = run(config, toy_registry).manifest
+    manifest = run(config, toy_registry).manifest.to_json()
     assert manifest["sources"]["toy-high"]["dedup"] == {"minhash": {"removed": 10, "lost_to": {"toy-low": 10}}}
     inputs = "\n".join(sft_inputs(tmp_path / "out"))
     assert all(t in inputs for t in texts) and not any(
@@ -102,7 +102,7 @@ def test_same_result_for_any_num_proc_and_source_order(tmp_path, near_root, toy_
     )
     for name in ("sft.parquet", "dpo.parquet", "near_duplicates.parquet"):
         assert pq.read_table(tmp_path / "a" / name).to_pylist() == pq.read_table(tmp_path / "b" / name).to_pylist()
-    assert a.manifest["sources"] == b.manifest["sources"]
+    assert a.manifest.to_json()["sources"] == b.manifest.to_json()["sources"]
 
 
 def test_minhash_skips_the_sources_it_is_told_to(tmp_path, near_root, toy_registry):
@@ -110,7 +110,7 @@ def test_minhash_skips_the_sources_it_is_told_to(tmp_path, near_root, toy_regist
     config = RunConfig(
         out=tmp_path / "out", data_root=root, **TOY, options={"deduper": {"minhash": {"skip_sources": ["toy-high"]}}}
     )
-    manifest = run(config, toy_registry).manifest
+    manifest = run(config, toy_registry).manifest.to_json()
     # toy-high's edited copies are neither removed nor kept in place of toy-low's originals;
     # toy-low's own prefixed copy is still removed.
     assert manifest["sources"]["toy-low"]["dedup"] == {"minhash": {"removed": 1, "lost_to": {"toy-low": 1}}}
@@ -119,9 +119,13 @@ def test_minhash_skips_the_sources_it_is_told_to(tmp_path, near_root, toy_regist
 
 def test_exact_alone_is_the_reference_dedup_and_none_keeps_everything(tmp_path, near_root, toy_registry):
     root, _ = near_root
-    exact = run(RunConfig(out=tmp_path / "a", data_root=root, **dict(TOY, dedup="exact")), toy_registry).manifest
+    exact = run(
+        RunConfig(out=tmp_path / "a", data_root=root, **dict(TOY, dedup="exact")), toy_registry
+    ).manifest.to_json()
     assert exact["totals"]["duplicates"] == 0 and exact["sources"]["toy-low"]["dedup"] == {}
-    none = run(RunConfig(out=tmp_path / "b", data_root=root, **dict(TOY, dedup="none")), toy_registry).manifest
+    none = run(
+        RunConfig(out=tmp_path / "b", data_root=root, **dict(TOY, dedup="none")), toy_registry
+    ).manifest.to_json()
     assert none["dedupers"] == [] and none["totals"]["duplicates"] == 0
 
 
@@ -283,7 +287,7 @@ def test_third_party_deduper_registers_and_runs_in_the_chain(tmp_path, toy_root)
         decontaminate="none",
         dedup="exact,first-line",
     )
-    manifest = run(config, registry).manifest
+    manifest = run(config, registry).manifest.to_json()
     assert manifest["sources"]["toy-low"]["dedup"] == {"first-line": {"removed": 1, "lost_to": {"toy-low": 1}}}
     [row] = pq.read_table(tmp_path / "out" / "near_duplicates.parquet").to_pylist()
     assert (row["deduper"], row["similarity"], row["text"], row["kept_text"]) == (

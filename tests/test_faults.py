@@ -21,7 +21,8 @@ from engine_fixtures import REPO, install_fake_dist, write_jsonl
 from bagel_core import MalformedFile, Source, as_conversation, publish
 from bagel_core.publish import MANIFEST
 from bagel_core.readers import text
-from bagel_core.stages.load import LoadError, LoadTask, run_load
+from bagel_core.stages.load import LoadError, LoadSettings, LoadTask, run_load
+from bagel_core.manifest import MANIFEST
 from bagel_core.testing import load_sample
 
 FAULTS = REPO / "tests" / "faults"
@@ -229,7 +230,10 @@ def _load(tmp_path, name, content, cls=ReadsDataset, **options):
     folder.mkdir(parents=True, exist_ok=True)
     (folder / name).write_bytes(content)
     task = LoadTask(
-        cls, cls.Options(file=name, **options), 42, tmp_path / "data", False, tmp_path / "work" / f"{name}.parquet"
+        cls,
+        cls.Options(file=name, **options),
+        LoadSettings(42, tmp_path / "data"),
+        tmp_path / "work" / f"{name}.parquet",
     )
     return run_load(task), task
 

@@ -20,7 +20,7 @@ from engine_fixtures import REPO, TOY_HIGH, install_fake_dist, write_jsonl
 from test_faults import _alive, _children, _wait_for, assert_one_line_error
 
 from bagel_core import Source, as_conversation, publish
-from bagel_core.publish import MANIFEST
+from bagel_core.manifest import MANIFEST
 
 ROWS = [{"n": i, "q": f"Question number {i}?", "a": f"Answer {i}."} for i in range(6)]
 HOSTILE = ["--sources", "hostile", "--dpo", "none", "--formats", "vicuna", "--decontaminate", "none", "-q"]
@@ -415,14 +415,12 @@ def test_a_row_past_the_item_time_limit_is_counted_naming_it(tmp_path, bagel, nu
 
 
 def test_a_reader_past_the_item_time_limit_is_an_error_naming_it(tmp_path):
-    from bagel_core.stages.load import Limits, LoadError, LoadTask, run_load
+    from bagel_core.stages.load import Limits, LoadError, LoadSettings, LoadTask, run_load
 
     task = LoadTask(
         _SlowReader,
         _SlowReader.Options(),
-        42,
-        None,
-        False,
+        LoadSettings(42),
         tmp_path / "shard.parquet",
         limits=Limits(item_time_limit=0.5),
     )

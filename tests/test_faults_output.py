@@ -284,7 +284,7 @@ def test_zero_rows_over_an_output_with_rows_needs_allow_empty(tmp_path, toy_root
     ):
         run(_config(out, toy_root, **nothing), toy_registry)
     assert snapshot(out) == before
-    manifest = run(_config(out, toy_root, **nothing), toy_registry, allow_empty=True).manifest
+    manifest = run(_config(out, toy_root, **nothing), toy_registry, allow_empty=True).manifest.to_json()
     assert manifest["totals"]["sft_rows"] == 0 and publish.read_json(out / MANIFEST)["totals"]["sft_rows"] == 0
     run(_config(tmp_path / "new", toy_root, **nothing), toy_registry)  # into a new folder: nothing is lost
 
@@ -317,17 +317,17 @@ def test_preflight_checks_every_target_before_the_first_change(tmp_path, toy_roo
     """A folder appearing while the run ran (after the first check): publishing still stops
     before it changes anything, and the rerun after moving it away publishes."""
     out = tmp_path / "out"
-    run(_config(out, toy_root), toy_registry)
+    manifest = run(_config(out, toy_root), toy_registry).manifest
     before = snapshot(out)
     stage = publish.staging(out)
     for name in ("a.txt", "zzz.txt"):
         (stage / name).write_text("new")
     (out / "zzz.txt").mkdir()
     with pytest.raises(OutputNotWritable, match="zzz.txt/ is a folder"):
-        publish.publish(stage, out, {"format": publish.FORMAT, "format_version": 1}, force=True)
+        publish.publish(stage, out, manifest, force=True)
     assert snapshot(out) == before and not (out / publish.MARKER).exists()
     (out / "zzz.txt").rmdir()
-    publish.publish(stage, out, {"format": publish.FORMAT, "format_version": 1})
+    publish.publish(stage, out, manifest)
     assert (out / "zzz.txt").read_text() == "new" and not (out / publish.STAGING).exists()
     assert not (out / "sft.parquet").exists()  # bagel's previous file, not written again: removed
 
@@ -443,7 +443,7 @@ def test_outside_the_home_folder_the_card_and_command_keep_the_path_as_given(
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     out = tmp_path / "out"
     command = f"bagel run --out {out} -o format.vicuna.system_prompt_probability=0.5"
-    manifest = run(_config(out, toy_root), toy_registry, command=command).manifest
+    manifest = run(_config(out, toy_root), toy_registry, command=command).manifest.to_json()
     assert manifest["command"] == command and manifest["config"]["out"] == "."
     # The card names the folder by its name (issue 26: a card holds no absolute path).
     card = (out / "README.md").read_text()

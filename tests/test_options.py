@@ -18,7 +18,7 @@ from bagel_core.config import ConfigError, RunConfig, load_recipe, make_options
 from bagel_core.options import build, parse_assignments
 from bagel_core.pipeline import run
 from bagel_core.rng import BottomK
-from bagel_core.stages.load import Caps, LoadTask, run_load
+from bagel_core.stages.load import Caps, LoadSettings, LoadTask, run_load
 from bagel_core.testing import load_sample, registry_with
 
 TOY = dict(sources="toy-high,toy-low", dpo="toy-pairs", formats="vicuna,alpaca", decontaminate="none")
@@ -186,7 +186,7 @@ class StratifiedNumbers(Numbers):
 
 
 def _load(tmp_path, cls, caps, n=1000, seed=1):
-    task = LoadTask(cls, cls.Options(n=n), seed, None, False, tmp_path / f"{cls.name}-{n}-{caps}.parquet", caps=caps)
+    task = LoadTask(cls, cls.Options(n=n), LoadSettings(seed), tmp_path / f"{cls.name}-{n}-{caps}.parquet", caps=caps)
     counts = run_load(task)
     return pq.read_table(task.shard).column("id").to_pylist(), counts
 
@@ -260,7 +260,7 @@ def test_a_third_party_loader_gets_the_cap_through_a_run(tmp_path):
         decontaminate="none",
         options={"source": {"numbers": {"n": 500, "max_items": 40}}},
     )
-    manifest = run(config, registry).manifest
+    manifest = run(config, registry).manifest.to_json()
     assert manifest["sources"]["numbers"]["loaded"] == 40 and manifest["sources"]["numbers"]["filtered"] == {"cap": 460}
     loader = manifest["components"]["loaders"][0]
     assert loader["max_items"] == 40
@@ -273,7 +273,7 @@ def test_a_third_party_loader_gets_the_cap_through_a_run(tmp_path):
         decontaminate="none",
         options={"source": {"numbers": {"n": 500, "max_items": 50}}},
     )
-    assert run(config, registry).manifest["sources"]["numbers"]["loaded"] == 50
+    assert run(config, registry).manifest.to_json()["sources"]["numbers"]["loaded"] == 50
     assert json.loads((tmp_path / "o" / "manifest.json").read_text())["totals"]["loaded"] == 50
 
 
@@ -315,7 +315,7 @@ def test_invalid_records_keep_their_first_example_through_a_capped_load(tmp_path
         def convert(self, row, ctx):
             return as_conversation(self.name, f"q{row['i']}", "" if row["i"] == 3 else "a")
 
-    task = LoadTask(WithEmpty, WithEmpty.Options(n=10), 1, None, False, tmp_path / "s.parquet", caps=Caps(max_items=5))
+    task = LoadTask(WithEmpty, WithEmpty.Options(n=10), LoadSettings(1), tmp_path / "s.parquet", caps=Caps(max_items=5))
     counts = run_load(task)
     assert counts.loaded == 5 and counts.rejected == {"empty text": 1} and counts.filtered == {"cap": 4}
     example = counts.examples["empty text"]

@@ -255,6 +255,7 @@ def test_load_dataset_reads_the_card_without_a_warning(sample_out, tmp_path, cap
 
 def test_card_languages_come_from_the_loaders(tmp_path):
     from bagel_core.card import language_fields
+    from bagel_core.manifest import LoaderEntry
 
     registry = load_plugins()
     assert registry.get("source", "belebele").cls.languages == ("multilingual",)
@@ -269,11 +270,12 @@ def test_card_languages_come_from_the_loaders(tmp_path):
     assert card.data.language == ["en", "multilingual"] and card.data.multilinguality == ["multilingual"]
     # A component with no rows in the output does not add its languages.
     written = {"rows_written": {"sft": 1, "dpo": 0}}
+    entries = {
+        "a": {**written, "languages": ["en"]},
+        "b": {"rows_written": {"sft": 0, "dpo": 0}, "languages": ["multilingual"]},
+    }
     assert language_fields(
-        {
-            "a": {**written, "languages": ["en"]},
-            "b": {"rows_written": {"sft": 0, "dpo": 0}, "languages": ["multilingual"]},
-        }
+        {name: LoaderEntry.from_json({"kind": "source", "loaded": 1, **e}, name) for name, e in entries.items()}
     ) == {"language": ["en"], "multilinguality": ["monolingual"]}
 
 
@@ -330,7 +332,7 @@ def test_card_body_licences_citations_recipe_and_usage(sample_out, tmp_path):
     recipe = tomllib.loads(text.split("```toml\n", 1)[1].split("```", 1)[0])
     assert set(recipe["run"]["sources"]) == {"local", "mmlu", "capybara", "gutenberg", "airoboros"}
     again = run(RunConfig(out=tmp_path / "again", **recipe["run"]), load_plugins())
-    assert again.manifest["totals"] == manifest["totals"]
+    assert again.manifest.to_json()["totals"] == manifest["totals"]
     for name in ("sft.parquet", "dpo.parquet", "conversations.parquet"):
         assert pq.read_table(tmp_path / "again" / name).equals(pq.read_table(sample_out / name))
 
@@ -355,10 +357,11 @@ def test_card_warns_about_toxic_and_gated_sources(tmp_path):
 def test_card_license_is_the_shared_one_else_other():
     from bagel_core.card import card_license
 
-    assert card_license({"a": {"license": "mit"}, "b": {"license": "mit"}}) == ("mit", ["mit"])
-    assert card_license({"a": {"license": "mit"}, "b": {"license": "cc-by-4.0"}}) == ("other", ["cc-by-4.0", "mit"])
-    assert card_license({"a": {"license": "mit"}, "b": {"license": "unknown"}})[0] == "other"
-    assert card_license({"a": {"license": "other"}})[0] == "other"
+    assert card_license(["mit", "mit"]) == ("mit", ["mit"])
+    assert card_license(["mit", "cc-by-4.0"]) == ("other", ["cc-by-4.0", "mit"])
+    assert card_license(["mit", "unknown"])[0] == "other"
+    assert card_license(["mit", None]) == ("other", ["mit", "unknown"])
+    assert card_license(["other"])[0] == "other"
 
 
 def test_builtin_citations_are_single_well_formed_bibtex_entries():
@@ -391,7 +394,7 @@ def test_token_counts_per_source_and_format(tiny_llama, tmp_path):
         ),
         load_plugins(),
     )
-    tokens = result.manifest["tokens"]
+    tokens = result.manifest.to_json()["tokens"]
     assert tokens["tokenizer"] == str(tiny_llama)
     # Counted independently, row by row.
     tok = AutoTokenizer.from_pretrained(tiny_llama)
@@ -406,7 +409,7 @@ def test_token_counts_per_source_and_format(tiny_llama, tmp_path):
             for c in columns:
                 entry[c] += n(row[c])
         assert tokens[kind] == expected
-        assert tokens["totals"][kind]["rows"] == result.manifest["totals"][f"{kind}_rows"]
+        assert tokens["totals"][kind]["rows"] == result.manifest.to_json()["totals"][f"{kind}_rows"]
     assert set(tokens["sft"]) >= {"capybara"} and set(tokens["sft"]["capybara"]) == {"vicuna", "chatml"}
     assert tokens["totals"]["sft"]["output"] > 0 and tokens["totals"]["dpo"]["chosen"] > 0
     card = (out / "README.md").read_text()
@@ -419,5 +422,5 @@ def test_token_counts_per_source_and_format(tiny_llama, tmp_path):
                 out=tmp_path / "plain", sources="mmlu", dpo="none", formats="vicuna", decontaminate="none", sample=True
             ),
             load_plugins(),
-        ).manifest
+        ).manifest.to_json()
     )

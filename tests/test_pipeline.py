@@ -25,7 +25,7 @@ def rows(path: Path) -> list[dict]:
 
 def test_counts_by_source_and_reason(tmp_path, toy_root, toy_registry):
     result = run(RunConfig(out=tmp_path / "out", data_root=toy_root, **TOY), toy_registry)
-    s = result.manifest["sources"]
+    s = result.manifest.to_json()["sources"]
     assert s["toy-high"]["loaded"] == 3
     assert s["toy-high"]["rejected"] == {
         "empty text": 1,
@@ -89,11 +89,11 @@ def test_same_output_for_any_num_proc_and_source_order(tmp_path, toy_root, toy_r
     b = run(RunConfig(out=tmp_path / "b", data_root=toy_root, num_proc=2, **config), toy_registry)
     for name in ("sft.parquet", "dpo.parquet"):
         assert rows(tmp_path / "a" / name) == rows(tmp_path / "b" / name)
-    assert a.manifest["sources"] == b.manifest["sources"]
+    assert a.manifest.to_json()["sources"] == b.manifest.to_json()["sources"]
     c = run(RunConfig(out=tmp_path / "c", data_root=toy_root, seed=7, **TOY), toy_registry)
     # The default vicuna system prompt is a seeded coin per item: another seed, other choices.
     assert rows(tmp_path / "a" / "sft.parquet") != rows(tmp_path / "c" / "sft.parquet")
-    assert c.manifest["totals"] == a.manifest["totals"]
+    assert c.manifest.to_json()["totals"] == a.manifest.to_json()["totals"]
 
 
 def test_rerun_reuses_stages(tmp_path, toy_root, toy_registry):
@@ -116,7 +116,7 @@ def test_rerun_reuses_stages(tmp_path, toy_root, toy_registry):
     # Changed input data invalidates that source's shard only.
     (toy_root / "toy" / "high" / "rows.jsonl").write_text(json.dumps({"q": "New question?", "a": "New answer."}) + "\n")
     fourth = run(config, toy_registry)
-    assert fourth.manifest["sources"]["toy-high"]["loaded"] == 1
+    assert fourth.manifest.to_json()["sources"]["toy-high"]["loaded"] == 1
     assert len(list((tmp_path / "out" / ".bagel-work" / "load").glob("source-toy-high-*/records.parquet"))) == 2
 
 
@@ -138,7 +138,7 @@ def test_unknown_names_and_bad_options(tmp_path, toy_root, toy_registry):
 
 def test_priority_override_changes_dedup_winner(tmp_path, toy_root, toy_registry):
     config = RunConfig(out=tmp_path / "o", data_root=toy_root, **TOY, options={"source": {"toy-low": {"priority": 9}}})
-    manifest = run(config, toy_registry).manifest
+    manifest = run(config, toy_registry).manifest.to_json()
     assert manifest["sources"]["toy-high"]["duplicates"] == 1
     seven = [r for r in rows(tmp_path / "o" / "sft.parquet") if r["id"] == uid("What is 7 times 8?")]
     assert [r["output"] for r in seven] == ["Fifty-six."]
@@ -222,7 +222,7 @@ def test_tokenizer_gives_special_tokens_and_all_skips_tokenizer_only_formats(
         decontaminate="none",
         tokenizer=str(tiny_llama),
     )
-    manifest = run(config, toy_registry).manifest
+    manifest = run(config, toy_registry).manifest.to_json()
     assert "chat-template" not in manifest["formats"] and "vicuna" in manifest["formats"]
     assert manifest["special_tokens"]["bos"] == "<s>" and manifest["special_tokens"]["tokenizer_path"] == str(
         tiny_llama

@@ -25,7 +25,7 @@ def _written(out):
 
 def test_plan_predicts_every_row_a_run_writes(tmp_path, toy_root, toy_registry):
     config = dict(data_root=toy_root, work_dir=tmp_path / "work", **TOY)
-    plan = run(RunConfig(out=tmp_path / "planned", **config), toy_registry, plan=True).manifest
+    plan = run(RunConfig(out=tmp_path / "planned", **config), toy_registry, plan=True).plan
     assert not (tmp_path / "planned").exists()  # nothing rendered or written
     result = run(RunConfig(out=tmp_path / "out", **config), toy_registry)
     written = _written(tmp_path / "out")
@@ -33,10 +33,13 @@ def test_plan_predicts_every_row_a_run_writes(tmp_path, toy_root, toy_registry):
         for fmt in [*FORMATS, PLAIN_TEXT]:
             # The toy components label their records with their own name.
             assert s["rows"][fmt] == written[name, fmt], (name, fmt)
-        assert s["loaded"] == result.manifest["sources"][name]["loaded"]
-        assert s["duplicates"] == result.manifest["sources"][name]["duplicates"]
+        assert s["loaded"] == result.manifest.to_json()["sources"][name]["loaded"]
+        assert s["duplicates"] == result.manifest.to_json()["sources"][name]["duplicates"]
     t = plan["totals"]
-    assert sum(t["rows"].values()) == result.manifest["totals"]["sft_rows"] + result.manifest["totals"]["dpo_rows"]
+    assert (
+        sum(t["rows"].values())
+        == result.manifest.to_json()["totals"]["sft_rows"] + result.manifest.to_json()["totals"]["dpo_rows"]
+    )
     # toy-low's plain text once; 3 + 5 - 2 duplicates = 6 SFT items, 3 - 1 = 2 pairs (test_pipeline).
     assert t["rows"][PLAIN_TEXT] == 1
     assert (t["sft_items"], t["dpo_pairs"]) == (6, 2)
@@ -48,7 +51,7 @@ def test_plan_with_copies_per_item_deals_as_the_render_stage(tmp_path, toy_root,
     config = dict(
         data_root=toy_root, work_dir=tmp_path / "work", copies_per_item=2, format_assignment=assignment, **TOY
     )
-    plan = run(RunConfig(out=tmp_path / "p", **config), toy_registry, plan=True).manifest
+    plan = run(RunConfig(out=tmp_path / "p", **config), toy_registry, plan=True).plan
     run(RunConfig(out=tmp_path / "out", **config), toy_registry)
     written = _written(tmp_path / "out")
     # The plan deals the formats as the render stage does: exact, source by source.
@@ -56,7 +59,7 @@ def test_plan_with_copies_per_item_deals_as_the_render_stage(tmp_path, toy_root,
         for fmt in [*FORMATS, PLAIN_TEXT]:
             assert s["rows"][fmt] == written[name, fmt], (name, fmt)
     assert plan["totals"]["rows"][PLAIN_TEXT] == 1
-    every = run(RunConfig(out=tmp_path / "p", **{**config, "copies_per_item": None}), toy_registry, plan=True).manifest
+    every = run(RunConfig(out=tmp_path / "p", **{**config, "copies_per_item": None}), toy_registry, plan=True).plan
     assert 2 * sum(plan["totals"]["rows"][f] for f in FORMATS) == sum(every["totals"]["rows"][f] for f in FORMATS)
 
 
@@ -98,7 +101,7 @@ def test_plan_shows_the_caps_that_apply(tmp_path, toy_root, toy_registry):
     config = RunConfig(
         out=tmp_path / "o", data_root=toy_root, options=options, global_cap=3, global_cap_sample=2, **TOY
     )
-    plan = run(config, toy_registry, plan=True).manifest
+    plan = run(config, toy_registry, plan=True).plan
     low, high = plan["sources"]["toy-low"], plan["sources"]["toy-high"]
     assert (low["max_items"], high["max_items"]) == (2, None)
     assert low["filtered"]["cap"] == 3 and low["loaded"] == 2  # 5 valid records, 2 kept
@@ -156,7 +159,7 @@ def test_plan_says_its_counts_are_before_decontamination(tmp_path, toy_root, toy
     from bagel_core.plan import plan_table
 
     config = RunConfig(out=tmp_path / "o", data_root=toy_root, **TOY)
-    plan = run(config, toy_registry, plan=True).manifest
+    plan = run(config, toy_registry, plan=True).plan
     assert plan["decontaminators"] == []
     assert plan_table(plan).splitlines()[-1] == "no decontamination selected: these are the run's counts"
     table = plan_table({**plan, "decontaminators": ["ngram", "embedding"]})

@@ -7,7 +7,7 @@ import pytest
 from bagel_core import LoadContext, MalformedFile, RowError, RowFailure, Source, as_conversation, json_lines, json_rows
 from bagel_core.data import DataAccess
 from bagel_core.readers import field, integer, items, number, optional_text, text, texts, turns
-from bagel_core.stages.load import LoadError, LoadTask, run_load
+from bagel_core.stages.load import LoadError, LoadSettings, LoadTask, run_load
 
 
 def ctx(name="test"):
@@ -135,7 +135,7 @@ def test_guard_in_a_load_override_counts_data_and_raises_bugs():
 
 
 def test_a_bug_in_a_run_names_plugin_component_and_row(tmp_path):
-    task = LoadTask(Buggy, Buggy.Options(), 42, None, False, tmp_path / "shard.parquet")
+    task = LoadTask(Buggy, Buggy.Options(), LoadSettings(42), tmp_path / "shard.parquet")
     with pytest.raises(LoadError) as info:
         run_load(task)
     assert str(info.value).startswith(f"source 'buggy' ({__name__}) failed on row 4 ({{'q': 'bug'")
@@ -154,7 +154,7 @@ class AllRejected(Source):
 
 
 def test_every_row_rejected_is_an_error_not_an_empty_success(tmp_path):
-    task = LoadTask(AllRejected, AllRejected.Options(), 42, None, False, tmp_path / "shard.parquet")
+    task = LoadTask(AllRejected, AllRejected.Options(), LoadSettings(42), tmp_path / "shard.parquet")
     with pytest.raises(
         LoadError,
         match=r"source 'all-rejected' .*every row was rejected \(3 rows; 3 for \"missing field 'q'\"; first at row 0\)",

@@ -77,7 +77,7 @@ def test_a_tiny_corpus_runs_end_to_end_through_the_v02_recipe(corpus, tmp_path):
     values = load_recipe(RECIPE)
     values["decontaminate"] = "none"  # the recipe's transformer is not needed to compose
     values["options"].setdefault("source", {}).setdefault("cinematika", {})["tokenizer"] = "approx"  # offline
-    manifest = run(RunConfig(data_root=root, out=tmp_path / "out", **values), load_plugins(), quiet=True).manifest
+    manifest = run(RunConfig(data_root=root, out=tmp_path / "out", **values), load_plugins(), quiet=True).manifest.to_json()
     assert set(manifest["sources"]) == set(summary["rows"])
     # Every component loads rows (none silently empty), and the templates are the samples
     # without their deliberate defects: few rows are rejected (those left: a bad answer index,

@@ -201,7 +201,7 @@ def test_recipe_runs_on_the_samples_with_the_references_rules(tmp_path, recipe):
 
     values = load_recipe(RECIPES / recipe)
     config = RunConfig(**{**values, "sample": True, "decontaminate": "none", "out": tmp_path / "out"})
-    manifest = run(config, load_plugins()).manifest
+    manifest = run(config, load_plugins()).manifest.to_json()
     sft = pq.read_table(
         tmp_path / "out" / "sft.parquet", columns=["id", "source", "format", "input", "output"]
     ).to_pylist()

@@ -93,7 +93,7 @@ def test_small_corpus_runs_end_to_end_with_the_planted_counts(corpus, tmp_path):
         out=tmp_path / "out",
         num_proc=1,
     )
-    manifest = run(config, registry).manifest
+    manifest = run(config, registry).manifest.to_json()
     selected = chosen["source"] + chosen["dpo_builder"]
     expected = expected_counts(plan, selected, formats=len(manifest["formats"]))
     for name in selected:
@@ -123,7 +123,7 @@ def test_raising_a_priority_moves_the_duplicates_to_the_other_source(corpus, tmp
         out=tmp_path / "out",
         options={"source": {"slimorca": {"priority": 4}}},
     )
-    sources = run(config, load_plugins()).manifest["sources"]
+    sources = run(config, load_plugins()).manifest.to_json()["sources"]
     slimorca, math = plan["planted"]["slimorca"]["duplicates_of"], plan["planted"]["mathinstruct"]["duplicates_of"]
     # SlimOrca now loads first: the instructions it shares with MathInstruct are MathInstruct's duplicates.
     assert sources["slimorca"]["duplicates"] == slimorca["slimorca"]

@@ -5,9 +5,21 @@ fingerprint of everything its output depends on, so a rerun reuses what is uncha
 killed run resumes from the last finished piece.
 """
 
+from dataclasses import dataclass
+from typing import Any
+
 import pyarrow as pa
 
 from ..records import RECORD_SCHEMA
+
+
+@dataclass(frozen=True)
+class Configured:
+    """A component class with its checked options: what a stage makes its instances from."""
+
+    cls: Any
+    options: Any
+
 
 #: What flows between stages: the record schema plus ``origin``, the component that loaded it.
 WORK_SCHEMA = RECORD_SCHEMA.append(pa.field("origin", pa.string()))

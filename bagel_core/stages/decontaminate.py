@@ -17,15 +17,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from ..components import BenchmarkText, Decontaminator, Match, Query
+from ..components import BenchmarkSet, BenchmarkText, Decontaminator, Match, Query
 from ..console import progress
 from ..containment import PluginExit, contained, who
 from ..context import LoadContext
-from ..data import DatasetUnavailable
+from ..data import DataAccess, DatasetUnavailable
 from ..processes import cores, in_order, limit_threads, start_context, worker_pool
 from ..readers import MalformedFile, RowFailure
 from ..storage import ParquetSink, iter_batches
-from . import DPO_WORK_SCHEMA, SFT_WORK_SCHEMA
+from . import DPO_WORK_SCHEMA, SFT_WORK_SCHEMA, Configured
 from .runner import Stage
 
 QUERY_BATCH = 4096
@@ -249,7 +249,9 @@ class BenchmarkError(Exception):
     against less than was asked for looks clean and is not."""
 
 
-def benchmark_texts(cls: type, options: Any, data: Any, seed: int) -> tuple[list[BenchmarkText], dict[str, Any]]:
+def benchmark_texts(
+    cls: type[BenchmarkSet], options: Any, data: Any, seed: int
+) -> tuple[list[BenchmarkText], dict[str, Any]]:
     """The texts of one benchmark set, and what happened to its rows: ``{"texts": n,
     "rejected": {reason: n}}``. Rows of bad data
     are counted and skipped, as a source's are; a set that fails, or whose every row is
@@ -284,42 +286,61 @@ def benchmark_texts(cls: type, options: Any, data: Any, seed: int) -> tuple[list
     return texts, {"texts": len(texts), "rejected": dict(rejected)}
 
 
+@dataclass(frozen=True)
+class DecontaminateSettings:
+    """How a run decontaminates, besides its decontaminators and benchmark sets."""
+
+    #: Folder of the decontaminators' caches (one sub-folder per decontaminator).
+    cache_root: Path
+    #: Seed of the benchmark sets' loading (their random choices, as a source's).
+    seed: int = 42
+    #: Report matches, remove nothing (``--decontaminate-dry-run``).
+    dry_run: bool = False
+    quiet: bool = True
+    #: Worker processes searching batches side by side; not part of the key (same output).
+    num_proc: int = 1
+
+
+@dataclass(frozen=True)
+class BenchmarkInput:
+    """A benchmark set with its checked options and where it reads its data."""
+
+    cls: Any
+    options: Any
+    data: DataAccess
+
+
 @dataclass
 class DecontaminateStage(Stage):
     """Stage 3: remove (or, in a dry run, only report) items that match benchmark texts."""
 
     name: ClassVar[str] = "decontaminate"
     dedup: Stage
-    #: ``(class, options)`` of each decontaminator, in order.
-    decontaminators: list
-    #: ``(class, options, data access)`` of each benchmark set.
-    benchmarks: list
+    #: Each decontaminator with its options, in order.
+    decontaminators: list[Configured]
+    benchmarks: list[BenchmarkInput]
     identities: Any
-    seed: int
-    dry_run: bool
-    cache_root: Path
-    quiet: bool = True
-    #: Worker processes searching batches side by side; not part of the key (same output).
-    num_proc: int = 1
+    settings: DecontaminateSettings
 
     @property
     def inputs(self) -> list[Stage]:  # type: ignore[override]
         return [self.dedup]
 
     def key(self) -> Any:
-        return [self.identities, self.dry_run]
+        return [self.identities, self.settings.dry_run]
 
     def run(self, folder: Path, inputs: list[Path]) -> dict:
-        specs = [(cls, options, self.cache_root / cls.name) for cls, options in self.decontaminators]
+        settings = self.settings
+        specs = [(d.cls, d.options, settings.cache_root / d.cls.name) for d in self.decontaminators]
         texts: list[BenchmarkText] = []
         sets: dict[str, dict[str, Any]] = {}
         redacted: set[str] = set()
-        for cls, options, data in self.benchmarks:
-            found, sets[cls.name] = benchmark_texts(cls, options, data, self.seed)
+        for b in self.benchmarks:
+            found, sets[b.cls.name] = benchmark_texts(b.cls, b.options, b.data, settings.seed)
             texts.extend(found)
-            if cls.redact_text:
-                redacted.update({cls.name} | {t.benchmark for t in found})
+            if b.cls.redact_text:
+                redacted.update({b.cls.name} | {t.benchmark for t in found})
         counts = run_decontaminate(
-            specs, texts, inputs[0], folder, self.dry_run, self.quiet, self.num_proc, frozenset(redacted)
+            specs, texts, inputs[0], folder, settings.dry_run, settings.quiet, settings.num_proc, frozenset(redacted)
         )
         return counts | {"benchmarks": sets}

@@ -7,17 +7,8 @@ cluster the item of the highest-priority source is kept, whatever ``--num-proc``
 the sources were listed.
 
 SFT items and DPO pairs are deduplicated apart, each scope with its own instances of the
-dedupers. ``scope = "shared"`` (``[run] dedup_scope``) adds the reference's single set of known
-ids across both: the first item or pair of an id, in priority order, owns it, and an item of the
-other scope with that id is dropped (counted under the pseudo-deduper ``shared-ids``), unless it
-carries the owner's source label: an SFT item and a DPO pair of one label and id are one record
-in two shapes (the airoboros rewrites, the cards' "both"), kept together.
-``shared_ids`` (``[run] shared_ids``) gives the reference's exceptions to that set, per loader
-name or source label: ``check`` (dropped when the other scope owns the id, owns none), ``add``
-(owns ids, never dropped) or ``none`` (neither); a name it does not list does both.
-``dpo_only`` names the shards of DPO builders whose pairs are DPO-only (``[run] dpo_only``): an
-SFT item with the id of one of their pairs is removed before deduplication, whatever loads
-first, counted under the pseudo-deduper ``dpo-only`` (the reference's lmsys-chat-1m).
+dedupers. The reference's own rules (one set of ids shared by both scopes, its exceptions, and
+DPO-only builders) are in :mod:`bagel_core.stages.reference_dedup`.
 
 Writes ``sft.parquet`` and ``dpo.parquet`` (the kept rows), ``near_duplicates.parquet`` (each
 removed item beside the item it duplicates, with their similarity) and ``counts.json``.
@@ -27,9 +18,9 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -37,8 +28,19 @@ import pyarrow.parquet as pq
 
 from ..components import DedupBatch, Deduper
 from ..containment import contained, who
-from ..storage import ParquetSink, iter_batches
-from . import DPO_WORK_SCHEMA, SFT_WORK_SCHEMA
+from ..storage import ParquetSink
+from . import DPO_WORK_SCHEMA, SFT_WORK_SCHEMA, Configured
+from .reference_dedup import (
+    Blocked,
+    DedupScope,
+    ReferenceRules,
+    SharedIds,
+    count_dpo_only,
+    dpo_only_pairs,
+    drop_owned_elsewhere,
+    id_owners,
+    is_blocked,
+)
 from .runner import Stage
 
 REPORT = "near_duplicates.parquet"
@@ -56,23 +58,6 @@ REPORT_SCHEMA = pa.schema(
     ]
 )
 SCOPES = {"sft": SFT_WORK_SCHEMA, "dpo": DPO_WORK_SCHEMA}
-DedupScope = Literal["separate", "shared"]
-#: What a loader does with the ``shared`` set of known ids (see above); absent: both.
-SharedIds = Literal["check", "add", "none"]
-#: What the counts call an SFT item removed because a DPO-only pair has its id.
-DPO_ONLY = "dpo-only"
-#: What the counts call an item dropped because the other scope owns its id (``shared``).
-SHARED_IDS = "shared-ids"
-
-
-#: id of a DPO-only pair -> (the builder that made it, the origins whose SFT items with that id
-#: it removes; ``None``: every origin).
-Blocked = dict[str, tuple[str, frozenset[str] | None]]
-
-
-def _is_blocked(item_id: str, origin: str, blocked: Blocked) -> bool:
-    hit = blocked.get(item_id)
-    return hit is not None and (hit[1] is None or origin in hit[1])
 
 
 def _sft_mask(table: pa.Table, blocked: Blocked) -> pa.Array:
@@ -80,7 +65,7 @@ def _sft_mask(table: pa.Table, blocked: Blocked) -> pa.Array:
     mask = table["is_sft"]
     if blocked:
         ids, origins = table.column("id").to_pylist(), table.column("origin").to_pylist()
-        mask = pc.and_(mask, pa.array([not _is_blocked(i, o, blocked) for i, o in zip(ids, origins)], pa.bool_()))
+        mask = pc.and_(mask, pa.array([not is_blocked(i, o, blocked) for i, o in zip(ids, origins)], pa.bool_()))
     return mask
 
 
@@ -149,18 +134,6 @@ def _valid(file: pq.ParquetFile, paths: list[str], group: int, name: str) -> pa.
     return pc.is_valid(file.read_row_group(group, columns=[name])[name])
 
 
-def _pair_ids(shards: Sequence[Path], twins: Mapping[str, Collection[str]] | None = None) -> Blocked:
-    """The DPO pairs of ``shards``: id -> (origin, the origins ``twins`` names for it)."""
-    ids: Blocked = {}
-    for shard in shards:
-        for batch in iter_batches(shard, columns=["id", "origin", "prompt"]):
-            table = pa.Table.from_batches([batch])
-            table = table.filter(pc.is_valid(table["prompt"]))
-            for item_id, origin in zip(table.column("id").to_pylist(), table.column("origin").to_pylist()):
-                ids[item_id] = (origin, None if twins is None else frozenset(twins.get(origin, ())))
-    return ids
-
-
 def texts_of(part: pa.Table, scope: str) -> list[str]:
     """What dedupers compare: an SFT item's human turns joined by a newline (the text its id
     is made from), its plain text when it has no conversation; a DPO pair's prompt."""
@@ -183,7 +156,8 @@ class _Texts(Sequence[str]):
     """The texts of a batch, extracted only if a deduper reads them (``exact`` does not)."""
 
     def __init__(self, count: int, read: Callable[[], list[str]]) -> None:
-        self._count, self._read, self._texts = count, read, None
+        self._count, self._read = count, read
+        self._texts: list[str] | None = None
 
     def _all(self) -> list[str]:
         if self._texts is None:
@@ -213,7 +187,7 @@ def _find(
                 part = light.filter(mask)
                 if not part.num_rows:
                     continue
-                positions = range(start, start + part.num_rows)
+                positions: Sequence[int] = range(start, start + part.num_rows)
                 start += part.num_rows
                 if removed:
                     keep = [p not in removed for p in positions]
@@ -253,57 +227,6 @@ def _expand(mask: pa.Array, keep: list[bool]) -> pa.Array:
     return pa.array([next(flags) if m else False for m in mask.to_pylist()], pa.bool_())
 
 
-def _count_dpo_only(scan: _Scan, blocked: Blocked, by_origin, by_deduper, lost_to) -> None:
-    """Count the SFT records removed because a DPO-only pair has their id."""
-    for shard in scan.groups:
-        for light in shard:
-            table = light.filter(light["is_sft"])
-            for item_id, origin in zip(table.column("id").to_pylist(), table.column("origin").to_pylist()):
-                if _is_blocked(item_id, origin, blocked):
-                    by_origin.setdefault(origin, Counter())["sft"] += 1
-                    by_deduper.setdefault(origin, {}).setdefault(DPO_ONLY, Counter())["sft"] += 1
-                    lost_to.setdefault(origin, {}).setdefault(DPO_ONLY, Counter())[blocked[item_id][0]] += 1
-
-
-def _role(shared_ids: Mapping[str, SharedIds], label: str, origin: str) -> str:
-    """What an item of ``label`` from loader ``origin`` does with the shared set: check, add,
-    none or both (its label is looked up first, then its loader)."""
-    return shared_ids.get(label) or shared_ids.get(origin) or "both"
-
-
-def _owners(
-    scan: _Scan, sft_masks: list[list[pa.Array]], shared_ids: Mapping[str, SharedIds]
-) -> tuple[dict[str, tuple[str, str, str]], set[tuple[str, str]]]:
-    """``shared`` scope: id -> (scope, source label, origin) of its first item or pair that adds
-    ids, in priority order, for the ids found in both scopes (only those can clash; DPO ids are
-    few); and the (id, origin) of the items that only check and came before their id's owner
-    (the set did not hold it yet when they checked)."""
-    pair_ids: set[str] = set()
-    for shard in scan.groups:
-        for light in shard:
-            pair_ids.update(light.filter(light["in_dpo"]).column("id").to_pylist())
-    owners: dict[str, tuple[str, str, str]] = {}
-    early: set[tuple[str, str]] = set()
-    for shard, masks in zip(scan.groups, sft_masks):
-        for light, mask in zip(shard, masks):
-            sft, dpo = mask.to_pylist(), light["in_dpo"].to_pylist()
-            for item_id, label, origin, s, d in zip(
-                light.column("id").to_pylist(),
-                light.column("source").to_pylist(),
-                light.column("origin").to_pylist(),
-                sft,
-                dpo,
-            ):
-                if item_id not in pair_ids or item_id in owners or not (s or d):
-                    continue
-                role = _role(shared_ids, label, origin)
-                if role in ("add", "both"):
-                    owners[item_id] = ("both" if s and d else "sft" if s else "dpo", label, origin)
-                elif role == "check":
-                    early.add((item_id, origin))
-    return owners, early
-
-
 def run_dedup(
     shards: list[Path],
     out_dir: Path,
@@ -332,12 +255,12 @@ def run_dedup(
         by_deduper.setdefault(origin, {}).setdefault(name, Counter())[scope_] += 1
         lost_to.setdefault(origin, {}).setdefault(name, Counter())[kept_origin] += 1
 
-    blocked = _pair_ids(dpo_only, twins)
+    blocked = dpo_only_pairs(dpo_only, twins)
     scan = _Scan.read(shards)
     if blocked:
-        _count_dpo_only(scan, blocked, by_origin, by_deduper, lost_to)
+        count_dpo_only(scan.groups, blocked, by_origin, by_deduper, lost_to)
     masks = {current: scan.masks(current, blocked) for current in SCOPES}
-    owners, early = _owners(scan, masks["sft"], shared_ids) if scope == "shared" else ({}, set())
+    owners, early = id_owners(scan.groups, masks["sft"], shared_ids) if scope == "shared" else ({}, set())
     removed: dict[str, dict[int, tuple[str, int, float]]] = {}
     for current in SCOPES:
         dedupers = make_dedupers()
@@ -407,7 +330,7 @@ def run_dedup(
                             later.append(found)
                         part = part.filter(pa.array([p not in gone for p in positions]))
                     if owners:
-                        part = _drop_owned_elsewhere(part, current, owners, count, shared_ids, early)
+                        part = drop_owned_elsewhere(part, current, owners, count, shared_ids, early)
                     sinks[current].write(part)
         for found in later:
             report.write(found)
@@ -425,32 +348,16 @@ def run_dedup(
     return counts
 
 
-def _drop_owned_elsewhere(
-    part: pa.Table,
-    scope: str,
-    owners: dict[str, tuple[str, str, str]],
-    count,
-    shared_ids: Mapping[str, SharedIds],
-    early: set[tuple[str, str]],
-) -> pa.Table:
-    """``part`` without the rows whose id the other scope owns under another source label
-    (rows of loaders that do not check the set, or checked it before the owner came, are kept)."""
-    keep = []
-    for item_id, label, origin in zip(
-        part.column("id").to_pylist(), part.column("source").to_pylist(), part.column("origin").to_pylist()
-    ):
-        owner = owners.get(item_id)
-        lost = (
-            owner is not None
-            and owner[0] not in (scope, "both")
-            and owner[1] != label
-            and _role(shared_ids, label, origin) in ("check", "both")
-            and (item_id, origin) not in early
-        )
-        if lost:
-            count(scope, origin, SHARED_IDS, owner[2])
-        keep.append(not lost)
-    return part.filter(pa.array(keep, pa.bool_()))
+@dataclass(frozen=True)
+class DedupSettings:
+    """How a run deduplicates, besides its chain of dedupers."""
+
+    #: Folder of the dedupers' caches (one sub-folder per deduper).
+    cache_root: Path
+    #: ``separate``: SFT and DPO apart; ``shared``: also one set of ids (the reference).
+    scope: DedupScope = "separate"
+    #: The reference's rules a recipe turns on (:mod:`bagel_core.stages.reference_dedup`).
+    rules: ReferenceRules = ReferenceRules()
 
 
 @dataclass
@@ -458,41 +365,38 @@ class DedupStage(Stage):
     """Stage 2: the loads, in priority order, through the chain of dedupers."""
 
     name: ClassVar[str] = "dedup"
-    loads: list[Stage]
-    #: ``(class, options)`` of each deduper, in chain order.
-    dedupers: list
+    loads: Sequence[Stage]
+    #: Each deduper with its options, in chain order.
+    dedupers: list[Configured]
     identities: Any
-    scope: DedupScope
-    #: Indices into ``loads`` of the DPO builders whose pairs are DPO-only.
-    dpo_only: list[int]
-    cache_root: Path
-    #: Per DPO-only builder, the loaders whose SFT items its pairs replace: those reading the
-    #: same upstream data (lmsys-chat-1m-dpo -> lmsys_chat_1m), never unrelated sources.
-    twins: dict[str, list[str]] = field(default_factory=dict)
-    #: The shared set's exceptions per loader name or source label (``[run] shared_ids``).
-    shared_ids: dict[str, SharedIds] = field(default_factory=dict)
+    settings: DedupSettings
 
     @property
-    def inputs(self) -> list[Stage]:  # type: ignore[override]
+    def inputs(self) -> Sequence[Stage]:  # type: ignore[override]
         return self.loads
 
     def key(self) -> Any:
-        # shared_ids joins the key only when set, so earlier dedup caches stay valid.
-        extra = [dict(sorted(self.shared_ids.items()))] if self.shared_ids and self.scope == "shared" else []
-        return [self.identities, self.scope, self.dpo_only, self.twins, *extra]
+        return [self.identities, self.settings.scope, *self.settings.rules.key(self.settings.scope)]
 
     def run(self, folder: Path, inputs: list[Path]) -> dict:
         from .load import SHARD
 
         shards = [f / SHARD for f in inputs]
+        rules = self.settings.rules
 
         def make() -> list[Deduper]:
             made = []
-            for cls, options in self.dedupers:
-                with contained(who(cls)):
-                    made.append(cls(options, cache_dir=self.cache_root / cls.name))
+            for d in self.dedupers:
+                with contained(who(d.cls)):
+                    made.append(d.cls(d.options, cache_dir=self.settings.cache_root / d.cls.name))
             return made
 
         return run_dedup(
-            shards, folder, make, self.scope, [shards[i] for i in self.dpo_only], self.twins, self.shared_ids
+            shards,
+            folder,
+            make,
+            self.settings.scope,
+            [shards[i] for i in rules.dpo_only],
+            rules.twins,
+            rules.shared_ids,
         )

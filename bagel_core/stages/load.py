@@ -9,6 +9,7 @@ so each row is converted once and memory holds ids, never all records.
 
 from __future__ import annotations
 
+import enum
 import json
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, replace
@@ -73,28 +74,37 @@ class Limits:
     item_time_limit: float | None = None
 
 
+@dataclass(frozen=True)
+class LoadSettings:
+    """What every loader of a run shares: the seed of its random choices and where it reads."""
+
+    seed: int = 42
+    #: Read dataset ``owner/name`` from ``data_root/owner/name/`` (``--data-root``).
+    data_root: Path | None = None
+    #: Read the samples the plugins ship (``--sample``).
+    sample: bool = False
+    quiet: bool = True
+
+
 @dataclass
 class LoadTask:
     """Everything needed to load one component, picklable for worker processes."""
 
     cls: type[Loader]
     options: Any
-    seed: int
-    data_root: Path | None
-    sample: bool
+    settings: LoadSettings
     shard: Path
-    quiet: bool = True
     caps: Caps = Caps()
     limits: Limits = Limits()
     #: Keep DPO pairs whose chosen equals rejected (``[run] keep_identical_pairs``).
     identical_pairs: bool = False
 
     def data_access(self) -> DataAccess:
-        return DataAccess.for_component(self.cls, self.data_root, self.sample)
+        return DataAccess.for_component(self.cls, self.settings.data_root, self.settings.sample)
 
 
-def _table(records: list[dict], origin: str, strata: list[str | None] | None = None) -> pa.Table:
-    columns = {name: [r.get(name) for r in records] for name in RECORD_FIELDS}
+def _table(records: list[Record], origin: str, strata: list[str | None] | None = None) -> pa.Table:
+    columns: dict[str, list[Any]] = {name: [r.get(name) for r in records] for name in RECORD_FIELDS}
     columns["origin"] = [origin] * len(records)
     if strata is None:
         return pa.Table.from_pydict(columns, schema=WORK_SCHEMA)
@@ -103,7 +113,7 @@ def _table(records: list[dict], origin: str, strata: list[str | None] | None = N
 
 
 def _write(
-    sink: ParquetSink, buffer: list[dict], origin: str, strata: list[str | None] | None, ctx: LoadContext
+    sink: ParquetSink, buffer: list[Record], origin: str, strata: list[str | None] | None, ctx: LoadContext
 ) -> int:
     """Write ``buffer`` to ``sink``; returns how many records were written. A record holding a
     lone surrogate (half of a UTF-16 pair, which a plugin's own ``json.loads`` of a ``\\ud800``
@@ -119,7 +129,7 @@ def _write(
     return len(buffer)
 
 
-def _unencodable(record: dict, ctx: LoadContext) -> bool:
+def _unencodable(record: Record, ctx: LoadContext) -> bool:
     try:
         json.dumps(record, ensure_ascii=False).encode("utf-8")
     except UnicodeEncodeError:
@@ -172,12 +182,19 @@ def records(component: Loader, ctx: LoadContext, timer: ItemTimer | None = None)
             yield stratum, record
 
 
-_END = object()
+class _End(enum.Enum):
+    """What ``next(iterator, _END)`` gives at the end (an enum member, so that type checkers
+    tell it apart from a record)."""
+
+    END = 0
+
+
+_END = _End.END
 #: The reason a row whose conversion took longer than ``item_time_limit`` is counted under.
 TIME_LIMIT = "time limit"
 
 
-def _valid(record: dict, ctx: LoadContext, limits: Limits | None = None, identical_pairs: bool = False) -> bool:
+def _valid(record: Record, ctx: LoadContext, limits: Limits | None = None, identical_pairs: bool = False) -> bool:
     """Whether ``record`` is valid and within ``limits``; an invalid one is counted in ``ctx``
     under its reason, with the record as the plugin made it as the example."""
     reason = validate_record(record, identical_pairs=identical_pairs) or (limits and _over(record, limits))
@@ -186,7 +203,7 @@ def _valid(record: dict, ctx: LoadContext, limits: Limits | None = None, identic
     return not reason
 
 
-def _over(record: dict, limits: Limits) -> str | None:
+def _over(record: Record, limits: Limits) -> str | None:
     """``too many turns`` / ``too long`` when ``record`` (a valid one) exceeds ``limits``."""
     turns = record.get("conversations")
     if limits.max_turns is not None and turns is not None and len(turns) > limits.max_turns:
@@ -195,7 +212,13 @@ def _over(record: dict, limits: Limits) -> str | None:
         texts = (
             [t["value"] for t in turns]
             if turns is not None
-            else [record.get(k) for k in ("text", "prompt", "chosen", "rejected", "system")]
+            else [
+                record.get("text"),
+                record.get("prompt"),
+                record.get("chosen"),
+                record.get("rejected"),
+                record.get("system"),
+            ]
         )
         if sum(len(t) for t in texts if t) > limits.max_chars:
             return TOO_LONG
@@ -207,11 +230,11 @@ TOO_MANY_TURNS, TOO_LONG = "too many turns", "too long"
 
 
 def _valid_pairs(
-    pairs: Iterator[tuple[str | None, dict]],
+    pairs: Iterator[tuple[str | None, Record]],
     ctx: LoadContext,
     limits: Limits | None = None,
     identical_pairs: bool = False,
-) -> Iterator[tuple[str | None, dict]]:
+) -> Iterator[tuple[str | None, Record]]:
     return ((stratum, record) for stratum, record in pairs if _valid(record, ctx, limits, identical_pairs))
 
 
@@ -254,7 +277,7 @@ def kept_rows(
             keep = [i for i in keep if ids[i] in drawn]
         if len(ids) > len(keep):
             ctx.filter("cap", len(ids) - len(keep))
-    if caps.global_cap is not None and len(keep) >= caps.global_cap:
+    if caps.global_cap is not None and caps.global_sample is not None and len(keep) >= caps.global_cap:
         sample = rng.BottomK(caps.global_sample, seed, f"{component}:global cap")
         for i in keep:
             sample.offer(ids[i], i)
@@ -285,7 +308,9 @@ def _label(cls: type[Loader]) -> str:
     return f"{cls.kind.replace('_', ' ')} {cls.name!r} ({cls.__module__})"
 
 
-def _guarded(component: Loader, ctx: LoadContext, timer: ItemTimer | None = None) -> Iterator[tuple[str | None, dict]]:
+def _guarded(
+    component: Loader, ctx: LoadContext, timer: ItemTimer | None = None
+) -> Iterator[tuple[str | None, Record]]:
     """The component's ``(stratum, record)`` pairs; whatever it raises is its failure, named as
     such (``sys.exit()`` in it included). Errors of writing the shard (a full disk) are raised
     outside this generator and are not blamed on it."""
@@ -336,7 +361,7 @@ def check_not_all_rejected(cls: type[Loader], counts: LoadCounts) -> None:
 def run_load(task: LoadTask) -> LoadCounts:
     """Load one component into its shard (atomically) and return its counts."""
     cls = task.cls
-    ctx = LoadContext(cls.name, task.seed, task.data_access(), task.options, task.quiet)
+    ctx = LoadContext(cls.name, task.settings.seed, task.data_access(), task.options, task.settings.quiet)
     try:
         with contained(_label(cls)):
             component = cls(task.options)
@@ -344,7 +369,7 @@ def run_load(task: LoadTask) -> LoadCounts:
         raise LoadError(str(exc)) from None
     capped = task.caps.any
     target = task.shard.with_name(task.shard.stem + ".uncapped.parquet") if capped else task.shard
-    buffer: list[dict] = []
+    buffer: list[Record] = []
     strata: list[str | None] = []
     with (
         ParquetSink(target, SPILL_SCHEMA if capped else WORK_SCHEMA) as sink,
@@ -360,7 +385,7 @@ def run_load(task: LoadTask) -> LoadCounts:
         ctx.counts.loaded += _write(sink, buffer, cls.name, strata if capped else None, ctx)
         check_not_all_rejected(cls, ctx.counts)  # before the shard is kept, so a rerun retries
     if capped:
-        ctx.counts.loaded = _write_capped(target, task.shard, task.caps, task.seed, cls.name, ctx)
+        ctx.counts.loaded = _write_capped(target, task.shard, task.caps, task.settings.seed, cls.name, ctx)
         target.unlink()
     return ctx.counts
 
@@ -385,7 +410,7 @@ class LoadStage(Stage):
         t = self.task
         # Joins the key only when on, so earlier load caches stay valid.
         extra = [{"identical_pairs": True}] if t.identical_pairs else []
-        return [self.identity, t.seed, self.data_fingerprint, asdict(t.caps), asdict(t.limits), *extra]
+        return [self.identity, t.settings.seed, self.data_fingerprint, asdict(t.caps), asdict(t.limits), *extra]
 
     def label(self) -> str:
         return f"load {self.task.cls.name}"

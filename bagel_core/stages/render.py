@@ -35,6 +35,7 @@ from ..rendering import (
     random_formats,
 )
 from ..storage import ParquetSink
+from . import Configured
 from .conversations import CONVERSATIONS, write_conversations
 from .runner import Stage
 
@@ -229,7 +230,7 @@ def render_file(kind: str, src: Path, dest: Path, num_proc: int, quiet: bool) ->
     ):
         results = (
             in_order(lambda t: pool.submit(_render_group, *t), tasks, 2 * num_proc)
-            if parallel
+            if pool is not None
             else ((t, _render_group(*t)) for t in tasks)
         )
         for task, (table, counts) in results:
@@ -285,6 +286,23 @@ def run_render(
     return {origin: {"sft": sft[origin], "dpo": dpo[origin]} for origin in set(sft) | set(dpo)}
 
 
+@dataclass(frozen=True)
+class RenderSettings:
+    """How a run renders its items, besides its formats."""
+
+    #: BOS/EOS the formats write (``--tokenizer``).
+    tokens: SpecialTokens = SpecialTokens()
+    seed: int = 42
+    #: Each item in this many of the formats; ``None``: all (``--copies-per-item``).
+    copies_per_item: int | None = None
+    assignment: FormatAssignment = "spread"
+    newlines: NewlineRule = "newline-runs"
+    #: Worker processes; not part of the key (the output is the same for any).
+    num_proc: int = 1
+    quiet: bool = True
+    dpo_chosen_newlines: bool = False
+
+
 @dataclass
 class RenderStage(Stage):
     """Stage 4: every item in its formats (``sft.parquet``, ``dpo.parquet``) and every
@@ -295,50 +313,37 @@ class RenderStage(Stage):
     name: ClassVar[str] = "render"
     outputs: ClassVar[tuple[str, ...]] = ("sft.parquet", "dpo.parquet", CONVERSATIONS)
     source: Stage
-    #: ``(class, options)`` of each format, in order.
-    formats: list
+    #: Each format with its options, in order.
+    formats: list[Configured]
     identities: Any
-    tokens: SpecialTokens
-    seed: int
-    copies_per_item: int | None
-    assignment: FormatAssignment
-    newlines: NewlineRule
-    num_proc: int = 1
-    quiet: bool = True
-    dpo_chosen_newlines: bool = False
+    settings: RenderSettings
 
     @property
     def inputs(self) -> list[Stage]:  # type: ignore[override]
         return [self.source]
 
     def key(self) -> Any:
+        s = self.settings
         # The DPO clean-up joins the key only when on, so earlier render caches stay valid.
-        extra = [{"dpo_chosen_newlines": True}] if self.dpo_chosen_newlines else []
-        return [
-            self.identities,
-            self.seed,
-            self.copies_per_item,
-            self.assignment,
-            self.newlines,
-            asdict(self.tokens),
-            *extra,
-        ]
+        extra = [{"dpo_chosen_newlines": True}] if s.dpo_chosen_newlines else []
+        return [self.identities, s.seed, s.copies_per_item, s.assignment, s.newlines, asdict(s.tokens), *extra]
 
     def run(self, folder: Path, inputs: list[Path]) -> dict:
+        s = self.settings
         instances = []
-        for cls, options in self.formats:
-            with contained(who(cls)):
-                instances.append(cls(options, self.tokens))
+        for f in self.formats:
+            with contained(who(f.cls)):
+                instances.append(f.cls(f.options, s.tokens))
         written = run_render(
             instances,
-            self.seed,
-            self.copies_per_item,
+            s.seed,
+            s.copies_per_item,
             inputs[0],
             folder,
-            self.num_proc,
-            self.quiet,
-            self.assignment,
-            self.newlines,
-            self.dpo_chosen_newlines,
+            s.num_proc,
+            s.quiet,
+            s.assignment,
+            s.newlines,
+            s.dpo_chosen_newlines,
         )
         return {"written": written, "conversations": write_conversations(inputs[0], folder)}

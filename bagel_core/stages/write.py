@@ -8,12 +8,14 @@ import dataclasses
 import os
 import shutil
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import card, privacy, publish
 from ..context import LoadCounts
 from ..health import source_warnings
+from ..manifest import ComponentsUsed, DedupCounts, LoaderEntry, Manifest, PluginEntry, RowsWritten, Totals
 from ..options import redact
 from ..registry import TABLES, Registry, core_version
 from ..report import write_mixture_chart
@@ -27,14 +29,28 @@ from .tokens import count_tokens
 if TYPE_CHECKING:
     from ..components import SpecialTokens
     from ..config import RunConfig
-    from ..pipeline import Components, Selected
+    from ..selection import Components, Selected
 
 CARD = "README.md"
 #: The mixture chart the card embeds, written by ``bagel report`` (or the run, with matplotlib).
 CHART = "mixture.png"
 
 
-def write_card(out: Path, manifest: dict[str, Any], location: str | None = None, final: Path | None = None) -> None:
+@dataclass
+class StageCounts:
+    """What the stages of a run counted, for its manifest."""
+
+    #: Per loader, in the order of ``Components.loaders``.
+    loads: Sequence[LoadCounts]
+    #: The dedup stage's counts per loader.
+    duplicates: dict[str, Any]
+    #: The decontaminate stage's counts (``NO_CONTAMINATION`` without decontamination).
+    contamination: dict[str, Any]
+    #: The render stage's counts: ``written`` and ``conversations`` per loader.
+    rendered: dict[str, Any]
+
+
+def write_card(out: Path, manifest: Manifest, location: str | None = None, final: Path | None = None) -> None:
     """``README.md``: the dataset card (:mod:`bagel_core.card`); ``datasets.load_dataset(out,
     NAME)`` finds every config through its YAML header."""
     text = card.render(out, manifest, location, chart=CHART if (out / CHART).exists() else None, final=final)
@@ -46,57 +62,57 @@ def build_manifest(
     config: RunConfig,
     registry: Registry,
     chosen: Components,
-    counts: Sequence[LoadCounts],
-    duplicates: dict[str, Any],
-    contamination: dict[str, Any],
-    rendered: dict[str, Any],
+    counts: StageCounts,
     fingerprint: str,
     tokens: SpecialTokens,
     command: str | None,
-) -> dict[str, Any]:
+) -> Manifest:
     """The manifest of a run: its configuration, components and counts by source and reason;
     secrets redacted and local paths written relative to OUT or as ``~`` (:mod:`bagel_core.privacy`)."""
-    written, conversations = rendered["written"], rendered["conversations"]
-    sources: dict[str, Any] = {}
-    for s, c in zip(chosen.loaders, counts):
+    written, conversations = counts.rendered["written"], counts.rendered["conversations"]
+    contamination = counts.contamination
+    sources: dict[str, LoaderEntry] = {}
+    for s, c in zip(chosen.loaders, counts.loads):
         name = s.cls.name
-        dups = duplicates.get(name, {})
+        dups = counts.duplicates.get(name, {})
         flagged = sum(contamination["by_origin"].get(name, {}).values())
-        sources[name] = {
-            "kind": s.cls.kind,
-            "priority": s.priority,
-            "distribution": s.info.plugin.distribution,
-            "version": s.info.plugin.version,
-            "dataset_ids": list(s.cls.dataset_ids),
-            "loaded": c.loaded,
-            "rejected": dict(sorted(c.rejected.items())),
-            "rejected_examples": dict(sorted(c.examples.items())),
-            "filtered": dict(sorted(c.filtered.items())),
-            "filtered_examples": dict(sorted(c.filtered_examples.items())),
-            "duplicates": dups.get("sft", 0) + dups.get("dpo", 0),
-            # Per deduper: items removed, and the sources of the items they duplicate.
-            "dedup": {
-                d: {"removed": n["sft"] + n["dpo"], "lost_to": n["lost_to"]}
-                for d, n in dups.get("by_deduper", {}).items()
-            },
+        sources[name] = LoaderEntry(
+            kind=s.cls.kind,
+            priority=s.priority,
+            distribution=s.info.plugin.distribution,
+            version=s.info.plugin.version,
+            dataset_ids=list(s.cls.dataset_ids),
+            loaded=c.loaded,
+            rejected=dict(sorted(c.rejected.items())),
+            rejected_examples=dict(sorted(c.examples.items())),
+            filtered=dict(sorted(c.filtered.items())),
+            filtered_examples=dict(sorted(c.filtered_examples.items())),
+            duplicates=dups.get("sft", 0) + dups.get("dpo", 0),
+            dedup={d: DedupCounts(n["sft"] + n["dpo"], n["lost_to"]) for d, n in dups.get("by_deduper", {}).items()},
             # Matched a benchmark; removed unless the run was a dry run.
-            "flagged": flagged,
-            "contaminated": 0 if contamination["dry_run"] else flagged,
-            **s.cls.card_metadata(),
-            "languages": list(s.cls.languages),
-            "rows_written": {
-                "sft": written.get(name, {}).get("sft", 0),
-                "dpo": written.get(name, {}).get("dpo", 0),
-                "conversations": conversations.get(name, {}).get("rows", 0),
-            },
-        }
+            flagged=flagged,
+            contaminated=0 if contamination["dry_run"] else flagged,
+            metadata=s.cls.card_metadata(),
+            languages=list(s.cls.languages),
+            rows_written=RowsWritten(
+                written.get(name, {}).get("sft", 0),
+                written.get(name, {}).get("dpo", 0),
+                conversations.get(name, {}).get("rows", 0),
+            ),
+        )
     table_of = {k.name: table for table, k in TABLES.items()}
     options_of = {
         f"{table_of[kind]}.{name}": registry.get(kind, name).cls.Options
         for kind, tables in config.options.items()
         for name in tables
     }
-    selected = [*chosen.loaders, *chosen.formats, *chosen.dedupers, *chosen.decontaminators, *chosen.benchmarks]
+    selected: list[Selected[Any]] = [
+        *chosen.loaders,
+        *chosen.formats,
+        *chosen.dedupers,
+        *chosen.decontaminators,
+        *chosen.benchmarks,
+    ]
     options_of.update({f"{table_of[s.cls.kind]}.{s.cls.name}": s.cls.Options for s in selected})
     settings = config.to_json()
     settings["options"] = {
@@ -108,53 +124,41 @@ def build_manifest(
         entry = s.identity() | extra
         return entry | {"options": redact(entry["options"], s.cls.Options)}
 
-    manifest = {
-        "format": publish.FORMAT,  # what tells bagel's manifests from anyone else's
-        "format_version": publish.FORMAT_VERSION,
-        "bagel_version": core_version(),
-        "fingerprint": fingerprint,
-        "command": None,  # below
-        "config": settings,
-        "special_tokens": dataclasses.asdict(tokens),
-        "plugins": [
-            {
-                "name": p.name,
-                "distribution": p.distribution,
-                "version": p.version,
-                "error": p.error,
-                "blocked": p.blocked,
-            }
-            for p in registry.plugins
-        ],
-        "formats": [f.cls.name for f in chosen.formats],
-        "dedupers": [d.cls.name for d in chosen.dedupers],
-        "decontaminators": [d.cls.name for d in chosen.decontaminators],
-        "benchmarks": [b.cls.name for b in chosen.benchmarks],
-        "components": {
-            "loaders": [identity(s, priority=s.priority) for s in chosen.loaders],
-            "formats": [identity(f) for f in chosen.formats],
-            "dedupers": [identity(d) for d in chosen.dedupers],
-            "decontaminators": [identity(d) for d in chosen.decontaminators],
-            "benchmarks": [identity(b) for b in chosen.benchmarks],
-        },
-        "sources": sources,
-        "contamination": contamination,
-        "warnings": source_warnings(sources),
-        "totals": {
-            "loaded": sum(s["loaded"] for s in sources.values()),
-            "duplicates": sum(s["duplicates"] for s in sources.values()),
-            "contaminated": contamination["removed"],
-            "sft_rows": sum(s["rows_written"]["sft"] for s in sources.values()),
-            "dpo_rows": sum(s["rows_written"]["dpo"] for s in sources.values()),
-            "conversations_rows": sum(s["rows_written"]["conversations"] for s in sources.values()),
-            # Plain-text items: in sft.parquet, but they have no conversation.
-            "conversations_skipped_plain_text": sum(c["plain text"] for c in conversations.values()),
-        },
-    }
+    manifest = Manifest(
+        bagel_version=core_version(),
+        fingerprint=fingerprint,
+        command=None,  # below
+        config=settings,
+        special_tokens=dataclasses.asdict(tokens),
+        plugins=[PluginEntry(p.name, p.distribution, p.version, p.error, p.blocked) for p in registry.plugins],
+        formats=[f.cls.name for f in chosen.formats],
+        dedupers=[d.cls.name for d in chosen.dedupers],
+        decontaminators=[d.cls.name for d in chosen.decontaminators],
+        benchmarks=[b.cls.name for b in chosen.benchmarks],
+        components=ComponentsUsed(
+            loaders=[identity(s, priority=s.priority) for s in chosen.loaders],
+            formats=[identity(f) for f in chosen.formats],
+            dedupers=[identity(d) for d in chosen.dedupers],
+            decontaminators=[identity(d) for d in chosen.decontaminators],
+            benchmarks=[identity(b) for b in chosen.benchmarks],
+        ),
+        sources=sources,
+        contamination=contamination,
+        warnings=source_warnings({name: entry.to_json() for name, entry in sources.items()}),
+        totals=Totals(
+            loaded=sum(s.loaded for s in sources.values()),
+            duplicates=sum(s.duplicates for s in sources.values()),
+            contaminated=contamination["removed"],
+            sft_rows=sum(s.rows_written.sft for s in sources.values()),
+            dpo_rows=sum(s.rows_written.dpo for s in sources.values()),
+            conversations_rows=sum(s.rows_written.conversations for s in sources.values()),
+            conversations_skipped_plain_text=sum(c["plain text"] for c in conversations.values()),
+        ),
+    )
     # Published and uploaded: no secrets (above) and no local paths (the home folder, OUT itself).
-    manifest = privacy.public(manifest, config.out)
+    manifest = Manifest.from_json(privacy.public(manifest.to_json(), config.out))
     # The command line stays runnable: its paths as typed, but secrets redacted and home as ~.
-    manifest["command"] = (
+    manifest.command = (
         privacy.command_line(command, lambda key: privacy.secret_key(key, options_of)) if command else command
     )
     return manifest
@@ -189,7 +193,7 @@ def _space_needed(out: Path, moved: list[Path], copied: list[Path]) -> int:
 
 def write_outputs(
     out: Path,
-    manifest: dict[str, Any],
+    manifest: Manifest,
     rendered: Path,
     dedup: Path,
     decontaminated: Path | None,
@@ -225,7 +229,7 @@ def write_outputs(
             with ParquetSink(stage / name, schema):
                 pass
     if tokenizer:
-        manifest["tokens"] = privacy.public(
+        manifest.tokens = privacy.public(
             count_tokens(stage, tokenizer, num_proc), out
         )  # names the tokenizer: maybe a local path
     if write_mixture_chart(stage) is None:  # the card embeds it when matplotlib is installed

@@ -39,7 +39,8 @@ def main(arguments: dict) -> dict:
     registry = load_plugins()
     imported = time.perf_counter() - started
     result = run(config, registry, quiet=True)
-    manifest = result.manifest
+    assert result.manifest is not None  # a run, not a plan
+    manifest = result.manifest.to_json()
     return {
         "startup_s": imported,
         "timings": result.timings,

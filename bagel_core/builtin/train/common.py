@@ -14,13 +14,15 @@ import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, cast
 
 from bagel_core.builtin.train import data as train_data
 from bagel_core.builtin.train import deepspeed_configs
 from bagel_core.builtin.train.data import OverLength
-from bagel_core.components import Trainer
+from bagel_core.builtin.train.logs import PROGRESS, quiet_logs
+from bagel_core.components import PromptFormat, Trainer
 from bagel_core.config import ConfigError
+from bagel_core.manifest import Manifest, ManifestError, NewerManifest, read_manifest
 
 if TYPE_CHECKING:
     import datasets
@@ -175,22 +177,24 @@ def adds_bos(tokenizer: PreTrainedTokenizerBase) -> bool:
     return tokenizer.bos_token_id is not None and tokenizer.bos_token_id in tokenizer("")["input_ids"]
 
 
-def output_manifest(data: str) -> dict[str, Any]:
-    """The manifest.json of the bagel output folder ``data`` is (or is a file of); empty for
-    other data."""
+def output_manifest(data: str) -> Manifest | None:
+    """The manifest of the bagel output folder ``data`` is (or is a file of); ``None`` for other
+    data (no manifest, or not bagel's). A manifest newer than this bagel reads is an error."""
     path = Path(data)
     try:
-        manifest = json.loads(((path if path.is_dir() else path.parent) / "manifest.json").read_text())
-    except (OSError, json.JSONDecodeError):
-        return {}
-    return manifest if isinstance(manifest, dict) else {}
+        return read_manifest(path if path.is_dir() else path.parent)
+    except NewerManifest:
+        raise
+    except (OSError, ManifestError):
+        return None
 
 
 def format_options(data: str, format_name: str) -> dict[str, Any] | None:
     """The options ``format_name`` rendered ``data`` with, from bagel's output manifest
     (``None`` for other data): the saved chat template must be the variant the rows were
     rendered in (chatml's ``im_markers``, alpaca's ``layout``...), not the default."""
-    formats = (output_manifest(data).get("components") or {}).get("formats") or []
+    manifest = output_manifest(data)
+    formats = manifest.components.formats if manifest else []
     return next((f.get("options") for f in formats if isinstance(f, dict) and f.get("name") == format_name), None)
 
 
@@ -198,7 +202,8 @@ def check_special_tokens(data: str, tokenizer: PreTrainedTokenizerBase) -> str |
     """A warning when bagel's output ``data`` was rendered with other BOS/EOS texts than the
     tokenizer's (the formats write them between turns): those rows would hold plain text where
     the saved template writes the model's special tokens."""
-    rendered = output_manifest(data).get("special_tokens") or {}
+    manifest = output_manifest(data)
+    rendered = manifest.special_tokens if manifest else {}
     ours = special_tokens(tokenizer)
     if (rendered.get("bos"), rendered.get("eos")) in {(None, None), (ours.bos, ours.eos)}:
         return None
@@ -220,7 +225,8 @@ def chat_template(format_name: str, tokenizer: PreTrainedTokenizerBase, options:
     from bagel_core.config import make_options
 
     try:
-        cls = registry.current().get("format", format_name).cls
+        # Registration checked that a format subclasses PromptFormat.
+        cls = cast("type[PromptFormat]", registry.current().get("format", format_name).cls)
     except registry.PluginError as exc:
         raise TrainingSetupError(f"--chat-format: {exc}") from None
     try:
@@ -380,7 +386,7 @@ def config_kwargs(opts: TrainOptions, has_eval: bool) -> dict[str, Any]:
         dataloader_num_workers=opts.dataloader_num_workers,
         dataloader_pin_memory=cuda_available(),  # pinning needs an accelerator (torch warns on CPU)
         # transformers hides its bar whenever its logger is quieter than warnings, as bagel's is.
-        disable_tqdm=not _PROGRESS["bar"],
+        disable_tqdm=not PROGRESS["bar"],
         # Without one, transformers only goes distributed (gloo) when told to use the CPU: else each
         # rank of a multi-process launch trains alone, a whole training per rank into one folder.
         **({} if accelerator_available() else {"use_cpu": True}),
@@ -501,44 +507,6 @@ def resume_arg(opts: TrainOptions) -> str | bool | None:
 
 
 #: Whether the trainer shows its progress bar (with ETA): on unless ``-q``.
-_PROGRESS = {"bar": True}
-
-
-def quiet_logs(verbose: int, quiet: bool = False) -> None:
-    """Only warnings that matter by default, and the trainer's progress bar (ETA) unless
-    ``quiet``; ``-v`` restores the libraries' info logs and progress bars (the metrics of each
-    logging step always show)."""
-    import logging
-    import os
-    import warnings
-
-    _PROGRESS["bar"] = not quiet
-    import torch
-
-    if not verbose and not torch.cuda.is_available():
-        # What DeepSpeed would pick anyway, named: it then skips its "Setting accelerator to CPU" warning.
-        os.environ.setdefault("DS_ACCELERATOR", "cpu")
-
-    import datasets
-    import transformers
-
-    if verbose:
-        transformers.logging.set_verbosity_info()
-        transformers.logging.enable_progress_bar()
-        datasets.logging.set_verbosity_info()
-        datasets.enable_progress_bars()
-        return
-    transformers.logging.set_verbosity_error()
-    transformers.logging.disable_progress_bar()  # "Writing model shards"...; Trainer's own bar stays
-    datasets.logging.set_verbosity_error()
-    datasets.disable_progress_bars()
-    for name in ("torch", "DeepSpeed", "accelerate"):
-        logging.getLogger(name).setLevel(logging.ERROR)
-    warnings.filterwarnings("ignore", category=FutureWarning)
-    warnings.filterwarnings("ignore", category=UserWarning)
-    warnings.filterwarnings("ignore", category=DeprecationWarning)
-
-
 class TrlTrainer(Trainer):
     """A trainer running one of trl's trainers on bagel's output: the shared steps (read, skip
     malformed rows, split by item, tokenize, fit the length limit, record, train, save, push)
@@ -551,7 +519,11 @@ class TrlTrainer(Trainer):
     columns: ClassVar[dict[str, str]] = {"input": "prompt", "output": "completion"}
     #: trl columns that must hold non-empty text (the others text, maybe empty).
     required: ClassVar[tuple[str, ...]] = ("completion",)
-    Options = TrainOptions
+
+    @dataclass
+    class Options(TrainOptions):
+        """What every trl method takes: :class:`TrainOptions`."""
+
     options: TrainOptions
 
     @classmethod

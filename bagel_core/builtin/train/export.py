@@ -95,7 +95,7 @@ def merge_command(
     adapter: str, output_dir: str, dtype: str, push_to_hub: str | None, hub_private: bool, verbose: int
 ) -> None:
     """Merge a LoRA adapter into its base model: a full model folder that loads without peft."""
-    from bagel_core.builtin.train.common import quiet_logs
+    from bagel_core.builtin.train.logs import quiet_logs
 
     quiet_logs(verbose, quiet=True)  # as quiet as training: no loading bars, warnings, DeepSpeed's accelerator line
     merge_adapter(adapter, output_dir, dtype=dtype)

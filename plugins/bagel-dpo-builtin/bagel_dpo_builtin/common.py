@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, Protocol
 
 from bagel_core import DPOBuilder, LoadContext, Record, conversation, dpo_pair
 from bagel_core.readers import optional_text, text
@@ -27,6 +27,12 @@ def differ(chosen: str, rejected: str, rule: SameResponses = "folded") -> bool:
     return chosen.strip().lower() != rejected.strip().lower()
 
 
+class PairsOptions(Protocol):
+    """What :class:`PublishedPairs` reads from its subclasses' ``Options``."""
+
+    same_responses: SameResponses
+
+
 class PublishedPairs(DPOBuilder):
     """A dataset whose rows are pairs already: prompt, chosen and rejected columns, taken as
     they are. Subclasses name the upstream and may add filters in :meth:`keep`; their
@@ -40,6 +46,8 @@ class PublishedPairs(DPOBuilder):
     system_column: ClassVar[str | None] = None
     #: The upstream files read (``data_files``; None: what the dataset declares).
     files: ClassVar[dict[str, str] | None] = None
+
+    options: PairsOptions
 
     def upstream(self) -> tuple[str, dict[str, str] | None]:
         """The dataset id to read and its ``data_files`` (None: what the dataset declares)."""

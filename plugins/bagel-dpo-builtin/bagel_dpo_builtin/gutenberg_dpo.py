@@ -28,5 +28,7 @@ class GutenbergDPO(PublishedPairs):
         #: "none" (the reference compared nothing; see [run] keep_identical_pairs).
         same_responses: SameResponses = "folded"
 
+    options: Options
+
     def sft_copy(self) -> bool:
         return self.options.sft_copy

@@ -36,6 +36,8 @@ class ToxicDPO(PublishedPairs):
         #: When chosen and rejected count as the same (pair dropped): "folded" or "exact".
         same_responses: SameResponses = "folded"
 
+    options: Options
+
     def upstream(self) -> tuple[str, dict[str, str] | None]:
         return VERSIONS[self.options.version]
 

@@ -41,6 +41,8 @@ class Apps(Source):
         #: dataset (its card then: MIT, 5,000 train problems); "main" reads the latest.
         revision: str = REVISION
 
+    options: Options
+
     def load(self, ctx: LoadContext) -> Iterator[Record]:
         self.humaneval = HumanEvalFilter.load(ctx)
         # Read as a raw file: the repository's loading script makes `datasets` refuse it.

@@ -103,6 +103,8 @@ class Cinematika(Source):
         #: bagel's either way (the reference's packing bugs are not reproduced).
         scene_separator: SceneSeparator = "blank-line"
 
+    options: Options
+
     def _label(self, part: str) -> str:
         return f"{self.name}_{part}" if self.options.part_labels else self.name
 

@@ -44,6 +44,8 @@ class Synthia(Source):
     class Options:
         refusal_patterns: RefusalPatterns = "v0.2"
 
+    options: Options
+
     def rows(self, ctx: LoadContext):
         return ctx.load_dataset(DATASET, data_files={"train": DATA_FILE})
 
