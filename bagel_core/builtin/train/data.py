@@ -188,8 +188,8 @@ def encode_pair(tokenizer: PreTrainedTokenizerBase, prompt: str, *answers: str) 
     """The prompt's ids, then each answer's with EOS, the text cut on a token boundary first
     (``rendering.at_token_boundary``: spaces ending the prompt begin the answers), as bagel's
     output already is: any data then tokenizes as trl tokenizes bagel's."""
-    prompt, *answers = at_token_boundary(prompt, *answers)
-    return encode_prompt(tokenizer, prompt), *(encode_completion(tokenizer, a) for a in answers)
+    cut_prompt, *cut_answers = at_token_boundary(prompt, *answers)
+    return encode_prompt(tokenizer, cut_prompt), *(encode_completion(tokenizer, a) for a in cut_answers)
 
 
 def sft_single(tokenizer: PreTrainedTokenizerBase, prompt: str, completion: str) -> tuple[list[int], list[int]]:
@@ -324,8 +324,11 @@ def pair_dataset(
 
     def encode(row: dict[str, Any]) -> dict[str, Any]:
         scratch = LengthReport(max_length, over_length)
+        prompt, chosen, rejected = encode_pair(tokenizer, row["prompt"], row["chosen"], row["rejected"])
         fitted = fit_pair(
-            *encode_pair(tokenizer, row["prompt"], row["chosen"], row["rejected"]),
+            prompt,
+            chosen,
+            rejected,
             max_length,
             max_prompt_length,
             over_length,
