@@ -4,7 +4,7 @@ output folder as it is, without converting a row.
 - **axolotl**: dataset config fragments (YAML) to paste into an axolotl config:
   ``sft.yaml`` (``conversations.parquet``, type ``chat_template``: the model's own template),
   ``sft-rendered.yaml`` (``sft.parquet``, a user-defined type whose prompt is bagel's rendered
-  ``input`` as is, trained on ``output``), ``dpo.yaml`` (``rl: dpo`` on ``dpo.parquet``, the
+  ``prompt`` as is, trained on ``completion``), ``dpo.yaml`` (``rl: dpo`` on ``dpo.parquet``, the
   rendered prompt as is).
 - **LLaMA-Factory**: entries of its ``dataset_info.json``: ``bagel_conversations``
   (``sharegpt`` formatting with OpenAI role/content tags), ``bagel_sft`` and ``bagel_dpo``
@@ -38,6 +38,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .components import SpecialTokens
+from .records import LEGACY_SFT_COLUMNS, sft_text_columns
 from .storage import atomic_path, iter_batches
 
 TOOLS = ("axolotl", "llama-factory")
@@ -89,19 +90,20 @@ def axolotl_configs(out: Path) -> dict[str, dict[str, Any]]:
             ]
         }
     if _rows(out / "sft.parquet"):
+        prompt, completion = sft_text_columns(pq.read_schema(out / "sft.parquet").names)
         configs["sft-rendered.yaml"] = {
-            # The rendered input is the whole prompt: a field that does not exist as "input"
-            # (the default, which is bagel's rendered prompt), the format string passing the
-            # instruction through unchanged; train_on_inputs false masks it.
+            # The rendered prompt is the whole instruction: a field that does not exist as
+            # "input" (axolotl's default, which an earlier bagel's file has), the format string
+            # passing the instruction through unchanged; train_on_inputs false masks it.
             "train_on_inputs": False,
             "datasets": [
                 {
                     "path": _axolotl_path(out, "sft.parquet"),
                     "split": "train",
                     "type": {
-                        "field_instruction": "input",
+                        "field_instruction": prompt,
                         "field_input": "bagel_no_input",
-                        "field_output": "output",
+                        "field_output": completion,
                         "format": "{instruction}",
                         "no_input_format": "{instruction}",
                     },
@@ -133,7 +135,7 @@ def axolotl_configs(out: Path) -> dict[str, dict[str, Any]]:
 
 #: LLaMA-Factory's copies of the rendered files: (file, prompt column, answer columns).
 LF_COPIES = {
-    "sft.parquet": ("bagel_sft.parquet", "input", ("output",)),
+    "sft.parquet": ("bagel_sft.parquet", "prompt", ("completion",)),
     "dpo.parquet": ("bagel_dpo.parquet", "prompt", ("chosen", "rejected")),
 }
 
@@ -158,11 +160,15 @@ def with_special_tokens(src: Path, dest: Path, prompt: str, answers: tuple[str, 
     each of ``answers``, streamed batch by batch."""
     import pyarrow.compute as pc
 
-    keep = [c for c in ("id", "source", "format", prompt, *answers) if c in pq.read_schema(src).names]
+    names = pq.read_schema(src).names
+    # An earlier bagel's sft.parquet names the texts input/output: the copy gets today's names.
+    legacy = {} if "completion" in names else LEGACY_SFT_COLUMNS
+    keep = [c for c in names if legacy.get(c, c) in ("id", "source", "format", prompt, *answers)]
     with atomic_path(dest) as tmp:
         writer = None
         for batch in iter_batches(src, columns=keep):
             table = pa.Table.from_batches([batch])
+            table = table.rename_columns([legacy.get(c, c) for c in table.column_names])
             if bos:
                 texts = table[prompt]
                 fixed = pc.if_else(pc.starts_with(texts, bos), texts, pc.binary_join_element_wise(bos, texts, ""))
@@ -199,7 +205,7 @@ def llama_factory_entries(out: Path, folder: Path | None = None) -> dict[str, di
         entries["bagel_sft"] = {
             "file_name": LF_COPIES["sft.parquet"][0],
             "formatting": "alpaca",
-            "columns": {"prompt": "input", "response": "output"},
+            "columns": {"prompt": "prompt", "response": "completion"},
         }
     if _rows(out / "dpo.parquet"):
         entries["bagel_dpo"] = {

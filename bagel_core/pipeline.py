@@ -43,7 +43,7 @@ from .stages.runner import Runner, StageResult
 from .stages.write import build_manifest, write_outputs
 
 #: Bumped when the layout of any stage's files changes, so old caches are not reused.
-CACHE_VERSION = 2
+CACHE_VERSION = 3
 
 
 @dataclass

@@ -40,7 +40,7 @@ Row = tuple[list[int], list[int]]  # (input_ids, 1 where trained)
 def bagel_sft(tokenizer: Any, rows: list[dict]) -> list[Row]:
     from bagel_core.builtin.train import data as train_data
 
-    return [train_data.sft_single(tokenizer, r["input"], r["output"]) for r in rows]
+    return [train_data.sft_single(tokenizer, r["prompt"], r["completion"]) for r in rows]
 
 
 def bagel_dpo(tokenizer: Any, rows: list[dict]) -> list[Row]:
@@ -97,8 +97,8 @@ def axolotl_sft(tokenizer: Any, rows: list[dict]) -> list[Row]:
     stripped and EOS appended unless already last; the prompt's labels -100."""
     out = []
     for r in rows:
-        prompt = list(tokenizer(r["input"])["input_ids"])
-        answer = list(tokenizer(r["output"])["input_ids"])
+        prompt = list(tokenizer(r["prompt"])["input_ids"])
+        answer = list(tokenizer(r["completion"])["input_ids"])
         if answer and answer[0] == tokenizer.bos_token_id:
             answer = answer[1:]
         if not answer or answer[-1] != tokenizer.eos_token_id:

@@ -156,7 +156,7 @@ def test_axolotl_configs_match_its_schema_and_read_the_files(out, tmp_path):
     # No such column: axolotl's input is then empty, and the prompt is bagel's input unchanged.
     assert t["field_input"] not in rows.column_names
     row = rows[0]
-    assert t["no_input_format"].format(instruction=row[t["field_instruction"]]) == row["input"]
+    assert t["no_input_format"].format(instruction=row[t["field_instruction"]]) == row["prompt"]
 
     dpo = configs["dpo.yaml"]
     assert dpo["rl"] == "dpo"
@@ -200,8 +200,9 @@ def test_llama_factory_entries_match_its_schema_and_read_the_files(out, tmp_path
     assert entries["bagel_dpo"]["ranking"] is True and "ranking" not in entries["bagel_sft"]
     # LLaMA-Factory's `empty` template writes neither BOS nor EOS: the copies carry them as text.
     sft, copy = pq.read_table(out / "sft.parquet").to_pylist(), pq.read_table(copies[0]).to_pylist()
-    assert [(r["input"], r["output"]) for r in copy] == [
-        ("<s>" + r["input"] if not r["input"].startswith("<s>") else r["input"], r["output"] + "</s>") for r in sft
+    assert [(r["prompt"], r["completion"]) for r in copy] == [
+        ("<s>" + r["prompt"] if not r["prompt"].startswith("<s>") else r["prompt"], r["completion"] + "</s>")
+        for r in sft
     ]
 
 

@@ -56,10 +56,11 @@ def test_every_config_loads_with_its_card_features(sample_out, tmp_path):
     assert len(load(sample_out, "sft", tmp_path)) > 0 and len(load(sample_out, "conversations", tmp_path)) > 0
 
 
-def test_sft_prompt_completion_are_the_rendered_input_output(sample_out):
-    table = pq.read_table(sample_out / "sft.parquet")
-    assert table.column("prompt").equals(table.column("input"))
-    assert table.column("completion").equals(table.column("output"))
+def test_sft_holds_each_text_once_under_trl_names(sample_out):
+    # One copy of the rendered prompt and of the answer: what trl, axolotl, LLaMA-Factory, the
+    # card, the report and `bagel train` all read (issue 29: the duplicated input/output cost
+    # render time and doubled the file).
+    assert pq.read_schema(sample_out / "sft.parquet").names == ["id", "source", "format", "prompt", "completion"]
 
 
 def _kept_conversations(out: Path) -> dict[str, list[dict]]:
@@ -81,10 +82,10 @@ def test_conversations_round_trip_multi_turn_items_exactly(sample_out, tmp_path)
     assert len(rows) == len(loaded)
     assert multi >= 3  # capybara and the local sample are multi-turn
     # One row per SFT conversation; the plain-text items (gutenberg's, the local sample's) are
-    # counted, not written: in sft.parquet they are the rows with an empty input (written once).
+    # counted, not written: in sft.parquet they are the rows with an empty prompt (written once).
     manifest = json.loads((sample_out / "manifest.json").read_text())
     assert len(rows) == manifest["totals"]["conversations_rows"]
-    plain = pq.read_table(sample_out / "sft.parquet", filters=[("input", "==", "")]).num_rows
+    plain = pq.read_table(sample_out / "sft.parquet", filters=[("prompt", "==", "")]).num_rows
     assert plain >= 3 and manifest["totals"]["conversations_skipped_plain_text"] == plain
 
 
@@ -388,7 +389,7 @@ def test_token_counts_per_source_and_format(tiny_llama, tmp_path):
     # Counted independently, row by row.
     tok = AutoTokenizer.from_pretrained(tiny_llama)
     n = lambda text: len(tok(text, add_special_tokens=False)["input_ids"])
-    for kind, columns in (("sft", ("input", "output")), ("dpo", ("prompt", "chosen", "rejected"))):
+    for kind, columns in (("sft", ("prompt", "completion")), ("dpo", ("prompt", "chosen", "rejected"))):
         expected: dict = {}
         for row in pq.read_table(out / f"{kind}.parquet").to_pylist():
             entry = expected.setdefault(row["source"], {}).setdefault(
@@ -400,7 +401,7 @@ def test_token_counts_per_source_and_format(tiny_llama, tmp_path):
         assert tokens[kind] == expected
         assert tokens["totals"][kind]["rows"] == result.manifest["totals"][f"{kind}_rows"]
     assert set(tokens["sft"]) >= {"capybara"} and set(tokens["sft"]["capybara"]) == {"vicuna", "chatml"}
-    assert tokens["totals"]["sft"]["output"] > 0 and tokens["totals"]["dpo"]["chosen"] > 0
+    assert tokens["totals"]["sft"]["completion"] > 0 and tokens["totals"]["dpo"]["chosen"] > 0
     card = (out / "README.md").read_text()
     assert f"With the tokenizer `{tiny_llama}`" in card
     # Without --tokenizer there is nothing to count with.

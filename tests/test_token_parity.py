@@ -43,7 +43,7 @@ def test_trl_and_axolotl_build_bagels_tokens(bagel_sample_out, tiny_llama):
     # trl tokenizes prompt + answer as one string: it differs exactly where they merge (vicuna's
     # trailing space), the case bagel tokenizes apart (docs/training.md).
     assert {r["format"] for r in differ} == {"vicuna"}
-    assert len(differ) == sum(_merges(tokenizer, r["input"], r["output"]) for r in sft) > 0
+    assert len(differ) == sum(_merges(tokenizer, r["prompt"], r["completion"]) for r in sft) > 0
 
     dpo = pq.read_table(bagel_sample_out / "dpo.parquet").to_pylist()
     ours = parity.bagel_dpo(tokenizer, dpo)
@@ -67,12 +67,15 @@ def test_llama_factory_rule_on_the_exported_copies(bagel_sample_out, tiny_llama,
     info, sft_copy, dpo_copy = export("llama-factory", bagel_sample_out, tmp_path / "lf")
     encode = lambda text: list(tokenizer(text, add_special_tokens=False)["input_ids"])
     lf = [
-        (encode(r["input"]) + encode(r["output"]), [0] * len(encode(r["input"])) + [1] * len(encode(r["output"])))
+        (
+            encode(r["prompt"]) + encode(r["completion"]),
+            [0] * len(encode(r["prompt"])) + [1] * len(encode(r["completion"])),
+        )
         for r in pq.read_table(sft_copy).to_pylist()
     ]
     assert lf == parity.bagel_sft(tokenizer, pq.read_table(bagel_sample_out / "sft.parquet").to_pylist())
     # The rows as they are (what `template: empty` read before): no EOS, so no learning to stop.
-    plain = [encode(r["output"]) for r in pq.read_table(bagel_sample_out / "sft.parquet").to_pylist()]
+    plain = [encode(r["completion"]) for r in pq.read_table(bagel_sample_out / "sft.parquet").to_pylist()]
     assert not any(ids and ids[-1] == tokenizer.eos_token_id for ids in plain)
 
 
