@@ -35,6 +35,8 @@ import pyarrow.parquet as pq  # noqa: E402
 from bagel_bench.harness import _env, _json_of, add_benchmark_samples, ensure_data, selection  # noqa: E402
 from bagel_bench.measure import measured  # noqa: E402
 
+from bagel_core.records import LEGACY_SFT_COLUMNS  # noqa: E402
+
 PLUGINS = ("bagel-sources-builtin", "bagel-formats-builtin", "bagel-dpo-builtin")
 #: Output files compared between the two sides (whichever each side writes).
 COMPARED = ("sft.parquet", "dpo.parquet", "conversations.parquet", "contamination.parquet", "near_duplicates.parquet")
@@ -86,8 +88,17 @@ def compare(a: dict[str, Any] | None, b: dict[str, Any] | None) -> str:
     if a is None or b is None:
         return "only in " + ("work" if a is None else "base")
     ca, cb = a["columns"], b["columns"]
+    # sft.parquet's input/output became prompt/completion (issue 29): compared under the new names.
+    renamed = {
+        old: new
+        for old, new in LEGACY_SFT_COLUMNS.items()
+        if old in ca and old not in cb and new in cb and new not in ca
+    }
+    ca = {renamed.get(c, c): digest for c, digest in ca.items()}
     changed = [c for c in ca if c in cb and ca[c] != cb[c]]
     notes = [f"changed: {', '.join(changed)}" if changed else "same rows and values"]
+    if renamed:
+        notes.append("renamed: " + ", ".join(f"{old} -> {new}" for old, new in renamed.items()))
     notes += [
         f"{label}: {', '.join(cols)}"
         for label, cols in (

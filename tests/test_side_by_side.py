@@ -22,6 +22,10 @@ def test_compare_names_changed_new_and_dropped_columns():
     assert side_by_side.compare(a, b) == "changed: input; new columns: prompt; dropped columns: old"
     assert side_by_side.compare(a, dict(a)) == "same rows and values"
     assert side_by_side.compare(None, b) == "only in work"
+    # sft.parquet's renamed texts are compared under their new names.
+    old = {"rows": 2, "columns": {"id": "1", "input": "2", "output": "3"}}
+    new = {"rows": 2, "columns": {"id": "1", "prompt": "5", "completion": "3"}}
+    assert side_by_side.compare(old, new) == "changed: prompt; renamed: input -> prompt, output -> completion"
 
 
 def test_exported_revision_is_the_commit_not_the_working_tree(tmp_path: Path):
