@@ -77,8 +77,10 @@ def table_digest(path: Path) -> dict[str, Any] | None:
     columns = {}
     for name in table.column_names:
         digest = hashlib.sha256()
+        # Value by value: the same rows give the same digest however they are split in chunks.
         for chunk in table.column(name).chunks:
-            digest.update(json.dumps(chunk.to_pylist(), default=str, ensure_ascii=False).encode())
+            for value in chunk.to_pylist():
+                digest.update(json.dumps(value, default=str, ensure_ascii=False).encode() + b"\n")
         columns[name] = digest.hexdigest()[:16]
     return {"rows": table.num_rows, "columns": columns}
 
