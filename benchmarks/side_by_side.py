@@ -29,6 +29,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
+sys.path.insert(1, str(ROOT))  # this checkout's bagel_core (the work side), whatever is installed
 
 import click  # noqa: E402
 import pyarrow.parquet as pq  # noqa: E402

@@ -45,9 +45,13 @@ def conversation_rows(items: pa.Table) -> tuple[pa.Table, Counter, Counter]:
     """The ``conversations.parquet`` rows of ``items`` (SFT items in the work schema: the render
     stage passes each row group it has read for rendering, so the file costs no second read),
     with the items written and the plain-text items skipped, per origin."""
+    # Only the columns needed, and filtered only when there are plain-text items: a filter
+    # copies what it keeps, and this runs in every render worker beside its rendered rows.
+    items = items.select(["id", "source", "origin", "conversations"])
     has = pc.is_valid(items.column("conversations"))
-    kept = items.filter(has)
-    skipped = Counter(items.filter(pc.invert(has)).column("origin").to_pylist())
+    plain = items.num_rows - pc.sum(has).as_py() if items.num_rows else 0
+    kept = items.filter(has) if plain else items
+    skipped = Counter(items.filter(pc.invert(has)).column("origin").to_pylist()) if plain else Counter()
     written = Counter(kept.column("origin").to_pylist())
     messages = as_messages(kept.column("conversations").combine_chunks())
     return pa.table([kept.column("id"), kept.column("source"), messages], schema=CONVERSATIONS_SCHEMA), written, skipped

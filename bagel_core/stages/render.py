@@ -47,6 +47,13 @@ _STATE: dict = {}
 SPILL_CHARS = 64 << 20
 
 
+#: The work-schema columns each kind renders from.
+_READ = {
+    "sft": ["id", "source", "origin", "conversations", "text"],
+    "dpo": ["id", "source", "origin", "prompt", "chosen", "rejected", "system"],
+}
+
+
 def _set_state(state: dict) -> None:
     _STATE.clear()
     _STATE.update(state)
@@ -76,7 +83,7 @@ def _render_group(
             return formats_for(None if ranks is None else int(ranks[i]), copies, n)
         return random_formats(renderer.seed, item_id, copies, n)
 
-    table = pq.ParquetFile(path).read_row_group(group)
+    table = pq.ParquetFile(path).read_row_group(group, columns=_READ[kind])
     ids = table.column("id").to_pylist()
     item_of: list[int] = []
     format_of: list[int] = []
