@@ -6,7 +6,6 @@ processes and are written back in order, so the output is the same for any proce
 
 from __future__ import annotations
 
-import multiprocessing.context
 import os
 from collections import Counter
 from collections.abc import Sequence
@@ -22,7 +21,7 @@ import pyarrow.parquet as pq
 from ..components import PromptFormat, SpecialTokens
 from ..console import progress
 from ..containment import contained, who
-from ..processes import START_METHOD_VARIABLE, in_order, start_context, worker_pool
+from ..processes import in_order, worker_pool
 from ..records import CONVERSATIONS_SCHEMA, DPO_SCHEMA, SFT_SCHEMA
 from ..rendering import (
     NEWLINE_RULES,
@@ -174,15 +173,6 @@ def _render_group(
     return result, written, conversation_rows(table) if kind == "sft" else None
 
 
-def _worker_context() -> multiprocessing.context.BaseContext:
-    """``spawn``, unless ``$BAGEL_MP_START`` names a method: a forked worker starts with every
-    page of the parent after load and dedup (hundreds of MB) mapped and counted in its memory,
-    and copies them as their reference counts change; a spawned one starts as a fresh
-    interpreter and gets its state from the initializer (measured: benchmarks/README.md, issue
-    29)."""
-    return start_context(None if os.environ.get(START_METHOD_VARIABLE) else "spawn")
-
-
 def _ranks(kind: str, path: Path, seed: int) -> np.ndarray:
     """Each row's place in the deal of formats; plain-text rows (written once, in no format)
     take no place, so the conversations alone are spread evenly."""
@@ -232,7 +222,7 @@ def render_file(
         ParquetSink(dest, schema, rows_per_group=100_000) as sink,
         ParquetSink(conversations, CONVERSATIONS_SCHEMA) if conversations else nullcontext() as talk_sink,
         (
-            worker_pool(min(num_proc, len(tasks)), _worker_context(), initializer=_set_state, initargs=(dict(_STATE),))
+            worker_pool(min(num_proc, len(tasks)), initializer=_set_state, initargs=(dict(_STATE),))
             if parallel
             else nullcontext()
         ) as pool,
