@@ -20,12 +20,13 @@ from typing import Any
 import pyarrow.parquet as pq
 
 from .manifest import LoaderEntry, Manifest
+from .records import LEGACY_SFT_COLUMNS
 
 #: config name -> (file, what it is); ``sft`` is the default config.
 CONFIGS = {
     "sft": (
         "sft.parquet",
-        "one row per assistant turn and prompt format; train on `output` (trl: `prompt`/`completion`, the same text)",
+        "one row per assistant turn and prompt format: the rendered `prompt`, trained on the `completion` (trl's names)",
     ),
     "dpo": (
         "dpo.parquet",
@@ -246,12 +247,14 @@ def _token_rows(tokens: dict[str, Any]) -> list[list[Any]]:
     """Token totals per prompt format, over all sources."""
     per_format: dict[str, list[int]] = {}
     for kind, columns, offset in (
-        ("sft", ("rows", "input", "output"), 0),
+        ("sft", ("rows", "prompt", "completion"), 0),
         ("dpo", ("rows", "prompt", "chosen", "rejected"), 3),
     ):
         for formats in tokens.get(kind, {}).values():
             for fmt, counts in formats.items():
                 row = per_format.setdefault(fmt, [0] * 7)
+                if kind == "sft":  # an earlier bagel's manifest says input/output
+                    counts = {LEGACY_SFT_COLUMNS.get(k, k): v for k, v in counts.items()}
                 for i, c in enumerate(columns):
                     row[offset + i] += counts[c]
     return [[fmt, *row] for fmt, row in sorted(per_format.items())]
@@ -368,7 +371,7 @@ def usage(location: str | None, folder: str) -> str:
     return (
         "## Usage\n\n```python\nfrom datasets import load_dataset\n\n"
         + setup
-        + f'sft = load_dataset({where}, "sft", split="train")                      # input/output, prompt/completion\n'
+        + f'sft = load_dataset({where}, "sft", split="train")                      # prompt/completion\n'
         f'dpo = load_dataset({where}, "dpo", split="train")                      # prompt/chosen/rejected\n'
         f'conversations = load_dataset({where}, "conversations", split="train")  # messages\n```\n\n'
         "trl's `SFTTrainer` trains on `sft` (prompt-completion) or `conversations` (with the model's chat template) "
@@ -446,7 +449,7 @@ def body(out: Path, manifest: Manifest, location: str | None, chart: str | None)
         )
     if totals.conversations_skipped_plain_text:
         parts[-1] += (
-            f"\n\n{totals.conversations_skipped_plain_text} plain-text items have no conversation: they are in `sft` (empty input) but not in `conversations`."
+            f"\n\n{totals.conversations_skipped_plain_text} plain-text items have no conversation: they are in `sft` (empty prompt) but not in `conversations`."
         )
 
     parts.append(usage(location, Path(out).name))
@@ -500,10 +503,10 @@ def body(out: Path, manifest: Manifest, location: str | None, chart: str | None)
                 [
                     "format",
                     "sft rows",
-                    "input tokens",
-                    "output tokens",
+                    "sft prompt tokens",
+                    "completion tokens",
                     "dpo rows",
-                    "prompt tokens",
+                    "dpo prompt tokens",
                     "chosen tokens",
                     "rejected tokens",
                 ],

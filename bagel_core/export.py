@@ -39,6 +39,7 @@ import pyarrow.parquet as pq
 
 from .components import SpecialTokens
 from .manifest import read_manifest
+from .records import LEGACY_SFT_COLUMNS, sft_text_columns
 from .storage import atomic_path, iter_batches
 
 TOOLS = ("axolotl", "llama-factory")
@@ -91,20 +92,20 @@ def axolotl_configs(out: Path) -> dict[str, dict[str, Any]]:
             ]
         }
     if _rows(out / "sft.parquet"):
+        prompt, completion = sft_text_columns(pq.read_schema(out / "sft.parquet").names)
         configs["sft-rendered.yaml"] = {
-            # The rendered prompt is the whole prompt: a field that does not exist as "input"
-            # (axolotl's default, which would be bagel's input column), the format string passing
-            # the instruction through unchanged; train_on_inputs false masks it. prompt/completion,
-            # not input/output: cut on a token boundary, they tokenize as trl and bagel train do.
+            # The rendered prompt is the whole instruction: a field that does not exist as
+            # "input" (axolotl's default, which an earlier bagel's file has), the format string
+            # passing the instruction through unchanged; train_on_inputs false masks it.
             "train_on_inputs": False,
             "datasets": [
                 {
                     "path": _axolotl_path(out, "sft.parquet"),
                     "split": "train",
                     "type": {
-                        "field_instruction": "prompt",
+                        "field_instruction": prompt,
                         "field_input": "bagel_no_input",
-                        "field_output": "completion",
+                        "field_output": completion,
                         "format": "{instruction}",
                         "no_input_format": "{instruction}",
                     },
@@ -161,11 +162,15 @@ def with_special_tokens(src: Path, dest: Path, prompt: str, answers: tuple[str, 
     each of ``answers``, streamed batch by batch."""
     import pyarrow.compute as pc
 
-    keep = [c for c in ("id", "source", "format", prompt, *answers) if c in pq.read_schema(src).names]
+    names = pq.read_schema(src).names
+    # An earlier bagel's sft.parquet names the texts input/output: the copy gets today's names.
+    legacy = {} if "completion" in names else LEGACY_SFT_COLUMNS
+    keep = [c for c in names if legacy.get(c, c) in ("id", "source", "format", prompt, *answers)]
     with atomic_path(dest) as tmp:
         writer = None
         for batch in iter_batches(src, columns=keep):
             table = pa.Table.from_batches([batch])
+            table = table.rename_columns([legacy.get(c, c) for c in table.column_names])
             if bos:
                 texts = table[prompt]
                 fixed = pc.if_else(pc.starts_with(texts, bos), texts, pc.binary_join_element_wise(bos, texts, ""))

@@ -52,7 +52,7 @@ from .stages.runner import Runner, StageResult
 from .stages.write import StageCounts, build_manifest, write_outputs
 
 #: Bumped when the layout of any stage's files changes, so old caches are not reused.
-CACHE_VERSION = 2
+CACHE_VERSION = 3
 
 
 @dataclass

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Sequence
 from typing import TypedDict
 
 import pyarrow as pa
@@ -48,22 +49,33 @@ RECORD_SCHEMA = pa.schema(
 )
 RECORD_FIELDS = tuple(RECORD_SCHEMA.names)
 
-#: ``sft.parquet``: one row per (item, assistant turn, format). ``prompt``/``completion`` hold
-#: the same text as ``input``/``output`` under the names trl's ``SFTTrainer`` reads (a
-#: prompt-completion dataset: loss on the completion only), so it trains on the file as is; they
-#: cut it on a token boundary (spaces ending the input begin the completion:
-#: ``rendering.at_token_boundary``), where ``input``/``output`` keep the format's cut.
+#: ``sft.parquet``: one row per (item, assistant turn, format): ``prompt`` is the conversation
+#: up to the turn rendered in the format, ``completion`` the turn. These are the names trl's
+#: ``SFTTrainer`` reads (a prompt-completion dataset: loss on the completion only), so it trains
+#: on the file as is; every reader in bagel uses them too (one copy of each text). The cut is on a
+#: token boundary (spaces ending the format's prompt begin the completion:
+#: ``rendering.at_token_boundary``); ``prompt + completion`` is the format's text unchanged.
 SFT_SCHEMA = pa.schema(
     [
         ("id", pa.string()),
         ("source", pa.string()),
         ("format", pa.string()),
-        ("input", pa.string()),
-        ("output", pa.string()),
         ("prompt", pa.string()),
         ("completion", pa.string()),
     ]
 )
+#: What ``sft.parquet`` called the two texts before (deprecated): readers of an output folder
+#: (``bagel train``, ``export``, ``report``) still accept a file with only these names.
+LEGACY_SFT_COLUMNS = {"input": "prompt", "output": "completion"}
+
+
+def sft_text_columns(names: Sequence[str]) -> tuple[str, str]:
+    """The (prompt, completion) column names of an ``sft.parquet`` whose columns are ``names``:
+    ``prompt``/``completion``, or ``input``/``output`` in a folder written by an earlier bagel."""
+    if "completion" not in names and "output" in names:
+        return "input", "output"
+    return "prompt", "completion"
+
 
 #: A chat message in the OpenAI shape that trl, axolotl and LLaMA-Factory read.
 MESSAGE_TYPE = pa.struct([("role", pa.string()), ("content", pa.string())])

@@ -31,6 +31,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from .manifest import read_manifest
+from .records import sft_text_columns
+from .stages.tokens import sft_tokens
 from .storage import atomic_path, iter_batches
 
 REPORT = "report.html"
@@ -60,7 +62,7 @@ class Stats:
     #: Length of each item (a conversation's messages, or a plain text) per source label:
     #: counted once per item, however many rows and formats it was rendered into.
     item_lengths: dict[str, list[np.ndarray]] = field(default_factory=lambda: defaultdict(list))
-    #: Length of each rendered row per format, as a trainer sees it: SFT input + output, DPO
+    #: Length of each rendered row per format, as a trainer sees it: SFT prompt + completion, DPO
     #: prompt + the longer of chosen and rejected.
     sft_row_lengths: dict[str, list[np.ndarray]] = field(default_factory=lambda: defaultdict(list))
     dpo_row_lengths: dict[str, list[np.ndarray]] = field(default_factory=lambda: defaultdict(list))
@@ -152,18 +154,22 @@ def _gather(out: Path, lengths: _Lengths, tokenizer: str | None = None) -> Stats
     tokens: dict[str, Any] = {"tokenizer": tokenizer, "sft": {}, "dpo": {}}
     sft = out / "sft.parquet"
     if sft.exists():
-        for batch, n in lengths.rows(sft, ("input", "output"), ("id", "source", "format")):
+        # An earlier bagel's file names the texts input/output: read as prompt/completion.
+        texts = sft_text_columns(pq.read_schema(sft).names)
+        for batch, lengths_of in lengths.rows(sft, texts, ("id", "source", "format")):
+            batch = batch.rename_columns(["id", "source", "format", "prompt", "completion"])
+            n = {"prompt": lengths_of[texts[0]], "completion": lengths_of[texts[1]]}
             _count(stats.sft_rows, batch.column("source"))
             plain = pc.equal(batch.column("format"), PLAIN_TEXT)
             _count(stats.sft_items, batch.column("source").filter(plain))  # one row per plain item
             _split(
                 stats.item_lengths,
                 batch.column("source").filter(plain),
-                n["output"][plain.to_numpy(zero_copy_only=False)],
+                n["completion"][plain.to_numpy(zero_copy_only=False)],
             )
-            _split(stats.sft_row_lengths, batch.column("format"), n["input"] + n["output"], skip=PLAIN_TEXT)
-            add_counts(tokens["sft"], batch, n, ("input", "output"))
-            _keep_examples(stats.sft_examples, batch, ["id", "source", "format", "input", "output"])
+            _split(stats.sft_row_lengths, batch.column("format"), n["prompt"] + n["completion"], skip=PLAIN_TEXT)
+            add_counts(tokens["sft"], batch, n, ("prompt", "completion"))
+            _keep_examples(stats.sft_examples, batch, ["id", "source", "format", "prompt", "completion"])
     conversations = out / "conversations.parquet"
     if conversations.exists():
         for batch, parents, flat, per_message in lengths.messages(conversations):
@@ -236,7 +242,7 @@ def tokens_chart(tokens: dict[str, Any]) -> bytes | None:
     totals: Counter = Counter()
     dpo: Counter = Counter()
     for label, formats in tokens.get("sft", {}).items():
-        totals[label] += sum(f["input"] + f["output"] for f in formats.values())
+        totals[label] += sum(sft_tokens(f) for f in formats.values())
     for label, formats in tokens.get("dpo", {}).items():
         dpo[label] += sum(f["prompt"] + f["chosen"] + f["rejected"] for f in formats.values())
     labels = sorted(set(totals) | set(dpo), key=lambda s: (totals[s] + dpo[s], s))
@@ -246,7 +252,7 @@ def tokens_chart(tokens: dict[str, Any]) -> bytes | None:
     fig, ax = plt.subplots(figsize=(8, 1.2 + 0.28 * len(labels)))
     y = np.arange(len(labels))
     a = np.array([totals[s] for s in labels])
-    ax.barh(y, a, color="#1f77b4", label="SFT tokens (input + output)")
+    ax.barh(y, a, color="#1f77b4", label="SFT tokens (prompt + completion)")
     ax.barh(y, [dpo[s] for s in labels], left=a, color="#ff7f0e", label="DPO tokens (prompt + chosen + rejected)")
     ax.set_yticks(y, labels, fontsize=8)
     ax.set_xlabel(f"tokens ({local_paths_out(tokens['tokenizer'])})")
@@ -325,11 +331,11 @@ def lengths_by_source_figure(stats: Stats, max_length: int | None = None):
 
 
 def lengths_by_format_chart(stats: Stats, max_length: int | None = None) -> bytes | None:
-    """Rendered row length per prompt format: SFT input + output, DPO prompt + answer."""
+    """Rendered row length per prompt format: SFT prompt + completion, DPO prompt + answer."""
     panels = [
         (n, d)
         for n, d in (
-            ("SFT rows: input + output", stats.sft_row_lengths),
+            ("SFT rows: prompt + completion", stats.sft_row_lengths),
             ("DPO rows: prompt + longer answer", stats.dpo_row_lengths),
         )
         if d
@@ -546,7 +552,7 @@ def build(out: Path, tokenizer: str | None = None, max_length: int = MAX_LENGTH,
     if tokens:
         head += ["SFT tokens", "DPO tokens"]
         for label, formats in tokens.get("sft", {}).items():
-            token_totals.setdefault(label, [0, 0])[0] += sum(f["input"] + f["output"] for f in formats.values())
+            token_totals.setdefault(label, [0, 0])[0] += sum(sft_tokens(f) for f in formats.values())
         for label, formats in tokens.get("dpo", {}).items():
             token_totals.setdefault(label, [0, 0])[1] += sum(
                 f["prompt"] + f["chosen"] + f["rejected"] for f in formats.values()
@@ -645,7 +651,7 @@ def build(out: Path, tokenizer: str | None = None, max_length: int = MAX_LENGTH,
     )
     parts.append(_img(lengths_by_format_chart(stats, limit), "Row length per format"))
     for name, data in (
-        ("SFT row length per format (input + output)", stats.sft_row_lengths),
+        ("SFT row length per format (prompt + completion)", stats.sft_row_lengths),
         ("DPO row length per format (prompt + longer answer)", stats.dpo_row_lengths),
     ):
         if data:
@@ -725,7 +731,7 @@ def build(out: Path, tokenizer: str | None = None, max_length: int = MAX_LENGTH,
         parts.append(f"<h3>SFT: {_e(fmt)}</h3>")
         for ex in examples:
             parts.append(
-                f"<p class='muted'>{_e(ex['source'])} <code>{_e(ex['id'])}</code></p><div class='pair'><pre>{visible(ex['input'])}</pre><pre>{visible(ex['output'])}</pre></div>"
+                f"<p class='muted'>{_e(ex['source'])} <code>{_e(ex['id'])}</code></p><div class='pair'><pre>{visible(ex['prompt'])}</pre><pre>{visible(ex['completion'])}</pre></div>"
             )
     for fmt, examples in sorted(stats.dpo_examples.items()):
         parts.append(f"<h3>DPO: {_e(fmt)}</h3>")

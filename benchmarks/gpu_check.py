@@ -187,7 +187,9 @@ def build_model(p: Paths, hidden: int, layers: int) -> None:
     from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
     texts = SAMPLE_TEXT + [
-        t for c in ("input", "output") for t in pq.read_table(p.data / "sft.parquet", columns=[c]).column(c).to_pylist()
+        t
+        for c in ("prompt", "completion")
+        for t in pq.read_table(p.data / "sft.parquet", columns=[c]).column(c).to_pylist()
     ]
     bpe = Tokenizer(models.BPE())
     bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)

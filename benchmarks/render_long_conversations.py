@@ -56,7 +56,7 @@ def one(turns: int, chars: int, folder: Path) -> dict:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024  # before reading the output back
     written = pq.ParquetFile(out / "sft.parquet")
     rendered = sum(
-        pc.sum(pc.utf8_length(written.read_row_group(g, columns=["input"]).column("input"))).as_py()
+        pc.sum(pc.utf8_length(written.read_row_group(g, columns=["prompt"]).column("prompt"))).as_py()
         for g in range(written.num_row_groups)
     )
     return {

@@ -29,11 +29,14 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
+sys.path.insert(1, str(ROOT))  # this checkout's bagel_core (the work side), whatever is installed
 
 import click  # noqa: E402
 import pyarrow.parquet as pq  # noqa: E402
 from bagel_bench.harness import _env, _json_of, add_benchmark_samples, ensure_data, selection  # noqa: E402
 from bagel_bench.measure import measured  # noqa: E402
+
+from bagel_core.records import LEGACY_SFT_COLUMNS  # noqa: E402
 
 PLUGINS = ("bagel-sources-builtin", "bagel-formats-builtin", "bagel-dpo-builtin")
 #: Output files compared between the two sides (whichever each side writes).
@@ -75,8 +78,10 @@ def table_digest(path: Path) -> dict[str, Any] | None:
     columns = {}
     for name in table.column_names:
         digest = hashlib.sha256()
+        # Value by value: the same rows give the same digest however they are split in chunks.
         for chunk in table.column(name).chunks:
-            digest.update(json.dumps(chunk.to_pylist(), default=str, ensure_ascii=False).encode())
+            for value in chunk.to_pylist():
+                digest.update(json.dumps(value, default=str, ensure_ascii=False).encode() + b"\n")
         columns[name] = digest.hexdigest()[:16]
     return {"rows": table.num_rows, "columns": columns}
 
@@ -86,8 +91,17 @@ def compare(a: dict[str, Any] | None, b: dict[str, Any] | None) -> str:
     if a is None or b is None:
         return "only in " + ("work" if a is None else "base")
     ca, cb = a["columns"], b["columns"]
+    # sft.parquet's input/output became prompt/completion (issue 29): compared under the new names.
+    renamed = {
+        old: new
+        for old, new in LEGACY_SFT_COLUMNS.items()
+        if old in ca and old not in cb and new in cb and new not in ca
+    }
+    ca = {renamed.get(c, c): digest for c, digest in ca.items()}
     changed = [c for c in ca if c in cb and ca[c] != cb[c]]
     notes = [f"changed: {', '.join(changed)}" if changed else "same rows and values"]
+    if renamed:
+        notes.append("renamed: " + ", ".join(f"{old} -> {new}" for old, new in renamed.items()))
     notes += [
         f"{label}: {', '.join(cols)}"
         for label, cols in (

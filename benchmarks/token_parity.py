@@ -40,7 +40,7 @@ Row = tuple[list[int], list[int]]  # (input_ids, 1 where trained)
 def bagel_sft(tokenizer: Any, rows: list[dict]) -> list[Row]:
     from bagel_core.builtin.train import data as train_data
 
-    return [train_data.sft_single(tokenizer, r["input"], r["output"]) for r in rows]
+    return [train_data.sft_single(tokenizer, r["prompt"], r["completion"]) for r in rows]
 
 
 def bagel_dpo(tokenizer: Any, rows: list[dict]) -> list[Row]:

@@ -57,7 +57,7 @@ def near_root(tmp_path, shared_data):
 
 
 def sft_inputs(out) -> list[str]:
-    return [r["input"] for r in pq.read_table(out / "sft.parquet").to_pylist()]
+    return [r["prompt"] for r in pq.read_table(out / "sft.parquet").to_pylist()]
 
 
 def test_near_duplicates_across_sources_keep_the_higher_priority_item(tmp_path, near_root, toy_registry):

@@ -158,7 +158,6 @@ def test_axolotl_configs_match_its_schema_and_read_the_files(out, tmp_path):
     assert t["field_input"] not in rows.column_names
     for row in rows:
         assert t["no_input_format"].format(instruction=row[t["field_instruction"]]) == row["prompt"]
-        assert row[t["field_instruction"]] + row[t["field_output"]] == row["input"] + row["output"]
 
     dpo = configs["dpo.yaml"]
     assert dpo["rl"] == "dpo"

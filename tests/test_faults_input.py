@@ -629,6 +629,6 @@ def test_a_spilled_render_writes_the_same_rows(tmp_path, monkeypatch):
     assert (
         spilled[0].equals(whole[0])
         and spilled[1] == whole[1]
-        and spilled[2] == whole[2] == ["dpo.parquet", "sft.parquet"]
+        and spilled[2] == whole[2] == ["conversations.parquet", "dpo.parquet", "sft.parquet"]
     )
     assert whole[0].num_rows == 2 * sum(k % 30 + 1 for k in range(40))

@@ -56,14 +56,20 @@ def test_every_config_loads_with_its_card_features(sample_out, tmp_path):
     assert len(load(sample_out, "sft", tmp_path)) > 0 and len(load(sample_out, "conversations", tmp_path)) > 0
 
 
-def test_sft_prompt_completion_are_the_rendered_input_output(sample_out):
-    """The same text, cut on a token boundary: the spaces ending an input (vicuna's) begin the
-    completion; other rows are input/output as they are."""
-    rows = pq.read_table(sample_out / "sft.parquet").to_pylist()
-    for r in rows:
-        assert r["prompt"] + r["completion"] == r["input"] + r["output"]
-        assert r["prompt"] == r["input"].rstrip(" ")
-    assert {r["format"] for r in rows if r["prompt"] != r["input"]} == {"vicuna"}
+def test_sft_holds_each_text_once_under_trl_names(sample_out):
+    # One copy of the rendered prompt and of the answer: what trl, axolotl, LLaMA-Factory, the
+    # card, the report and `bagel train` all read (issue 29: the duplicated input/output cost
+    # render time and doubled the file).
+    assert pq.read_schema(sample_out / "sft.parquet").names == ["id", "source", "format", "prompt", "completion"]
+
+
+def test_prompts_end_on_a_token_boundary(sample_out):
+    """The spaces ending a format's prompt (vicuna's "ASSISTANT: ") begin the answer, in SFT and
+    DPO rows alike (docs/formats.md#the-token-boundary)."""
+    sft = pq.read_table(sample_out / "sft.parquet").to_pylist()
+    assert not any(r["prompt"].endswith(" ") for r in sft)
+    vicuna = [r for r in sft if r["format"] == "vicuna"]
+    assert vicuna and all(r["prompt"].endswith("ASSISTANT:") and r["completion"].startswith(" ") for r in vicuna)
     for r in pq.read_table(sample_out / "dpo.parquet").to_pylist():
         assert not r["prompt"].endswith(" ")
         if r["format"] == "vicuna":  # "ASSISTANT:" then " " + the raw answer
@@ -89,10 +95,10 @@ def test_conversations_round_trip_multi_turn_items_exactly(sample_out, tmp_path)
     assert len(rows) == len(loaded)
     assert multi >= 3  # capybara and the local sample are multi-turn
     # One row per SFT conversation; the plain-text items (gutenberg's, the local sample's) are
-    # counted, not written: in sft.parquet they are the rows with an empty input (written once).
+    # counted, not written: in sft.parquet they are the rows with an empty prompt (written once).
     manifest = json.loads((sample_out / "manifest.json").read_text())
     assert len(rows) == manifest["totals"]["conversations_rows"]
-    plain = pq.read_table(sample_out / "sft.parquet", filters=[("input", "==", "")]).num_rows
+    plain = pq.read_table(sample_out / "sft.parquet", filters=[("prompt", "==", "")]).num_rows
     assert plain >= 3 and manifest["totals"]["conversations_skipped_plain_text"] == plain
 
 
@@ -399,7 +405,7 @@ def test_token_counts_per_source_and_format(tiny_llama, tmp_path):
     # Counted independently, row by row.
     tok = AutoTokenizer.from_pretrained(tiny_llama)
     n = lambda text: len(tok(text, add_special_tokens=False)["input_ids"])
-    for kind, columns in (("sft", ("input", "output")), ("dpo", ("prompt", "chosen", "rejected"))):
+    for kind, columns in (("sft", ("prompt", "completion")), ("dpo", ("prompt", "chosen", "rejected"))):
         expected: dict = {}
         for row in pq.read_table(out / f"{kind}.parquet").to_pylist():
             entry = expected.setdefault(row["source"], {}).setdefault(
@@ -411,7 +417,7 @@ def test_token_counts_per_source_and_format(tiny_llama, tmp_path):
         assert tokens[kind] == expected
         assert tokens["totals"][kind]["rows"] == result.manifest.to_json()["totals"][f"{kind}_rows"]
     assert set(tokens["sft"]) >= {"capybara"} and set(tokens["sft"]["capybara"]) == {"vicuna", "chatml"}
-    assert tokens["totals"]["sft"]["output"] > 0 and tokens["totals"]["dpo"]["chosen"] > 0
+    assert tokens["totals"]["sft"]["completion"] > 0 and tokens["totals"]["dpo"]["chosen"] > 0
     card = (out / "README.md").read_text()
     assert f"With the tokenizer `{tiny_llama}`" in card
     # Without --tokenizer there is nothing to count with.

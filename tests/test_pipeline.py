@@ -46,13 +46,13 @@ def test_counts_by_source_and_reason(tmp_path, toy_root, toy_registry):
 
     sft = rows(tmp_path / "out" / "sft.parquet")
     seven = [r for r in sft if r["id"] == uid("What is 7 times 8?")]
-    assert [r["output"] for r in seven] == ["56."]
+    assert [r["completion"] for r in seven] == ["56."]
     assert seven[0]["source"] == "toy-high"
-    text = [r for r in sft if r["output"].startswith("Chapter 1.")]
-    assert text and text[0]["input"] == ""
-    joke = [r for r in sft if r["source"] == "toy-low" and "joke" in r["input"]]
-    assert [r["output"] for r in joke] == ["Why did the chicken cross the road?", "To get to the other side."]
-    assert "USER: Why?" in joke[1]["input"] and "ASSISTANT: Why did the chicken" in joke[1]["input"]
+    text = [r for r in sft if r["completion"].startswith("Chapter 1.")]
+    assert text and text[0]["prompt"] == ""
+    joke = [r for r in sft if r["source"] == "toy-low" and "joke" in r["prompt"]]
+    assert [r["completion"] for r in joke] == ["Why did the chicken cross the road?", "To get to the other side."]
+    assert "USER: Why?" in joke[1]["prompt"] and "ASSISTANT: Why did the chicken" in joke[1]["prompt"]
 
     dpo = rows(tmp_path / "out" / "dpo.parquet")
     haiku = next(r for r in dpo if "haiku" in r["prompt"])
@@ -79,7 +79,7 @@ def test_outputs_load_with_datasets(tmp_path, toy_root, toy_registry):
     cache = tmp_path / "hf-datasets"  # its own cache: never another test's copy of "out"
     sft = datasets.load_dataset(str(out), "sft", split="train", cache_dir=str(cache))
     dpo = datasets.load_dataset(str(out), "dpo", split="train", cache_dir=str(cache))
-    assert sft.column_names == ["id", "source", "format", "input", "output", "prompt", "completion"] and len(sft) == 7
+    assert sft.column_names == ["id", "source", "format", "prompt", "completion"] and len(sft) == 7
     assert dpo.column_names == ["id", "source", "format", "prompt", "chosen", "rejected"] and len(dpo) == 2
 
 
@@ -110,7 +110,7 @@ def test_rerun_reuses_stages(tmp_path, toy_root, toy_registry):
     assert not third.reused
     assert [p.stat().st_mtime_ns for p in shards] == mtimes
     assert all(
-        r["input"].startswith("A chat between") or r["input"].startswith("Answer briefly") or r["input"] == ""
+        r["prompt"].startswith("A chat between") or r["prompt"].startswith("Answer briefly") or r["prompt"] == ""
         for r in rows(tmp_path / "out" / "sft.parquet")
     )
     # Changed input data invalidates that source's shard only.
@@ -141,7 +141,7 @@ def test_priority_override_changes_dedup_winner(tmp_path, toy_root, toy_registry
     manifest = run(config, toy_registry).manifest.to_json()
     assert manifest["sources"]["toy-high"]["duplicates"] == 1
     seven = [r for r in rows(tmp_path / "o" / "sft.parquet") if r["id"] == uid("What is 7 times 8?")]
-    assert [r["output"] for r in seven] == ["Fifty-six."]
+    assert [r["completion"] for r in seven] == ["Fifty-six."]
 
 
 def test_missing_dataset_names_id_and_remedies(tmp_path, toy_registry):

@@ -33,10 +33,10 @@ def test_v05_recipe_runs_on_the_samples(tmp_path):
     assert {r["format"] for r in sft if r["source"] == "comedy-snippets"} == {"plain-text"}
     # chatml of that time: BOS on the first turn, the literal <|im_end|> after every answer.
     chatml = [r for r in sft if r["format"] == "chatml"]
-    assert chatml and all(r["input"].startswith("<s>") and r["output"].endswith("<|im_end|>") for r in chatml)
-    assert all(r["input"].endswith("### Response:") for r in sft if r["format"] == "alpaca")
+    assert chatml and all(r["prompt"].startswith("<s>") and r["completion"].endswith("<|im_end|>") for r in chatml)
+    assert all(r["prompt"].endswith("### Response:") for r in sft if r["format"] == "alpaca")
     # Function calls keep their markers; the DPO sets' SFT copies are SFT rows.
-    assert any("<|begin_func|>" in r["input"] + r["output"] for r in sft if r["source"] == "glaive-func")
+    assert any("<|begin_func|>" in r["prompt"] + r["completion"] for r in sft if r["source"] == "glaive-func")
     assert {"toxic-dpo", "gutenberg-dpo"} <= {r["source"] for r in sft}
     labels = {r["source"] for r in sft}
     assert {"cinematika_memories", "cinematika_director", "cinematika_actions", "cinematika_scenes"} <= labels

@@ -203,7 +203,7 @@ def test_recipe_runs_on_the_samples_with_the_references_rules(tmp_path, recipe):
     config = RunConfig(**{**values, "sample": True, "decontaminate": "none", "out": tmp_path / "out"})
     manifest = run(config, load_plugins()).manifest.to_json()
     sft = pq.read_table(
-        tmp_path / "out" / "sft.parquet", columns=["id", "source", "format", "input", "output"]
+        tmp_path / "out" / "sft.parquet", columns=["id", "source", "format", "prompt", "completion"]
     ).to_pylist()
     dpo = pq.read_table(tmp_path / "out" / "dpo.parquet", columns=["id", "source", "format", "prompt"]).to_pylist()
     texts = [r for r in sft if r["format"] == PLAIN_TEXT]
@@ -214,9 +214,9 @@ def test_recipe_runs_on_the_samples_with_the_references_rules(tmp_path, recipe):
             formats_of.setdefault(("prompt" in r, r["id"]), set()).add(r["format"])
     # v0.1: every item in all four formats; v0.2: one format per item.
     assert {len(f) for f in formats_of.values()} == ({4} if recipe == "bagel-v0.1.toml" else {1})
-    alpaca = [r["input"] for r in sft if r["format"] == "alpaca"]
+    alpaca = [r["prompt"] for r in sft if r["format"] == "alpaca"]
     assert alpaca and all("### Instruction: \n" in i for i in alpaca)  # the reference's header
-    assert all(not r["output"][:1].isspace() for r in sft if r["format"] in ("alpaca", "vicuna", "chatml"))
+    assert all(not r["completion"][:1].isspace() for r in sft if r["format"] in ("alpaca", "vicuna", "chatml"))
     # One known-id set across SFT and DPO: an id is both an SFT item and a DPO pair only as one
     # record in two shapes (the same source label).
     labels = {r["id"]: r["source"] for r in sft}

@@ -205,7 +205,7 @@ def _render(tmp_path, name, items, pairs, copies=None, num_proc=1, seed=5, assig
     src = _write_inputs(tmp_path / f"in-{name}", items, pairs)
     out = tmp_path / f"out-{name}"
     out.mkdir()
-    written = run_render(FORMATS, seed, copies, src, out, num_proc=num_proc, assignment=assignment)
+    written = run_render(FORMATS, seed, copies, src, out, num_proc=num_proc, assignment=assignment)["written"]
     return pq.read_table(out / "sft.parquet").to_pylist(), pq.read_table(out / "dpo.parquet").to_pylist(), written
 
 
@@ -251,6 +251,11 @@ def test_render_is_the_same_for_any_process_count(tmp_path, start_method, assign
     one = _render(tmp_path, "p1", items, pairs, copies=3, num_proc=1, assignment=assignment)
     two = _render(tmp_path, "p2", items, pairs, copies=3, num_proc=2, assignment=assignment)
     assert one[0] == two[0] and one[1] == two[1] and one[2] == two[2]
+    # The conversations file is written from the row groups read for rendering, in order.
+    talks = [pq.read_table(tmp_path / f"out-{name}" / "conversations.parquet") for name in ("p1", "p2")]
+    chats = [i for i in items if "conversations" in i]
+    assert talks[0].equals(talks[1]) and talks[0].column("id").to_pylist() == [i["id"] for i in chats]
+    assert [len(m) for m in talks[0].column("messages").to_pylist()] == [len(i["conversations"]) for i in chats]
     assert len(one[0]) > 300
 
 

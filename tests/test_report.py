@@ -99,9 +99,9 @@ def test_lengths_are_counted_per_item_and_turns_per_conversation(out):
     n, p50, *_, top = rows["capybara"][1:]
     assert int(n) == len(capybara) < sum(r["source"] == "capybara" for r in sft)
     assert int(p50.replace(",", "")) == int(np.percentile(lengths, 50)) and int(top.replace(",", "")) == max(lengths)
-    # Per format: each rendered row, input + output.
-    chatml = [len(r["input"]) + len(r["output"]) for r in sft if r["format"] == "chatml"]
-    rows = {r[0]: r for r in _cells(_section(page, "SFT row length per format (input + output)"))}
+    # Per format: each rendered row, prompt + completion.
+    chatml = [len(r["prompt"]) + len(r["completion"]) for r in sft if r["format"] == "chatml"]
+    rows = {r[0]: r for r in _cells(_section(page, "SFT row length per format (prompt + completion)"))}
     assert int(rows["chatml"][1]) == len(chatml) and int(rows["chatml"][5].replace(",", "")) == max(chatml)
     # Turns: assistant messages per conversation.
     turns = [sum(m["role"] == "assistant" for m in c["messages"]) for c in capybara]
@@ -144,11 +144,11 @@ def test_token_lengths_per_item_and_format_against_a_max_length(out, tiny_llama,
     over = sum(x > 64 for x in lengths)
     assert rows["capybara"][6] == (f"{over:,} ({100 * over / len(lengths):.1f}%)" if over else "0")
     vicuna = [
-        n(r["input"]) + n(r["output"])
+        n(r["prompt"]) + n(r["completion"])
         for r in pq.read_table(out / "sft.parquet").to_pylist()
         if r["format"] == "vicuna"
     ]
-    rows = {r[0]: r for r in _cells(_section(page, "SFT row length per format (input + output), tokens"))}
+    rows = {r[0]: r for r in _cells(_section(page, "SFT row length per format (prompt + completion), tokens"))}
     assert int(rows["vicuna"][2].replace(",", "")) == int(np.percentile(vicuna, 50))
 
 

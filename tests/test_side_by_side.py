@@ -22,6 +22,23 @@ def test_compare_names_changed_new_and_dropped_columns():
     assert side_by_side.compare(a, b) == "changed: input; new columns: prompt; dropped columns: old"
     assert side_by_side.compare(a, dict(a)) == "same rows and values"
     assert side_by_side.compare(None, b) == "only in work"
+    # sft.parquet's renamed texts are compared under their new names.
+    old = {"rows": 2, "columns": {"id": "1", "input": "2", "output": "3"}}
+    new = {"rows": 2, "columns": {"id": "1", "prompt": "5", "completion": "3"}}
+    assert side_by_side.compare(old, new) == "changed: prompt; renamed: input -> prompt, output -> completion"
+
+
+def test_digest_does_not_depend_on_row_groups(tmp_path: Path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.table({"id": [str(i) for i in range(10)], "n": list(range(10))})
+    pq.write_table(table, tmp_path / "a.parquet", row_group_size=3)
+    pq.write_table(table, tmp_path / "b.parquet", row_group_size=7)
+    a, b = (side_by_side.table_digest(tmp_path / f"{x}.parquet") for x in "ab")
+    assert side_by_side.compare(a, b) == "same rows and values"
+    pq.write_table(table.slice(1), tmp_path / "c.parquet")
+    assert side_by_side.table_digest(tmp_path / "c.parquet")["columns"] != a["columns"]
 
 
 def test_exported_revision_is_the_commit_not_the_working_tree(tmp_path: Path):

@@ -132,7 +132,7 @@ def test_bagel_lists_and_runs_the_installed_plugin(installed, tmp_path):
     assert [(r["decontaminator"], r["benchmark"], r["benchmark_item"]) for r in report] == [
         ("quoted-line", "shakespeare-quiz", "q1")
     ]
-    rows = {(r["format"], r["input"]) for r in pq.read_table(out / "sft.parquet").to_pylist()}
+    rows = {(r["format"], r["prompt"]) for r in pq.read_table(out / "sft.parquet").to_pylist()}
     assert ("playbill", "STUDENT. Rewrite this line in modern English:\nWherefore art thou Romeo?\nBARD. ") in rows
     # Its options are checked by the engine like a built-in's, before any data is read.
     bad = subprocess.run(

@@ -87,7 +87,7 @@ def test_llama_factory_rule_on_the_exported_copies(bagel_sample_out, tiny_llama,
         lf.append((prompt + response, [0] * len(prompt) + [1] * len(response)))
     assert lf == parity.bagel_sft(tokenizer, pq.read_table(bagel_sample_out / "sft.parquet").to_pylist())
     # The rows as they are (what `template: empty` read before): no EOS, so no learning to stop.
-    plain = [encode(r["output"]) for r in pq.read_table(bagel_sample_out / "sft.parquet").to_pylist()]
+    plain = [encode(r["completion"]) for r in pq.read_table(bagel_sample_out / "sft.parquet").to_pylist()]
     assert not any(ids and ids[-1] == tokenizer.eos_token_id for ids in plain)
 
 

@@ -16,16 +16,16 @@ def _rows(n: int, seed: int = 0) -> pa.Table:
     """SFT-like rows: each answer repeated in four formats, as a rendered file holds them."""
     rng = random.Random(seed)
     words = "the a bagel of many sources answer question format token worker pool count".split()
-    rows = {"source": [], "format": [], "input": [], "output": []}
+    rows = {"source": [], "format": [], "prompt": [], "completion": []}
     for i in range(n):
         answer = " ".join(rng.choice(words) for _ in range(rng.randint(1, 60)))
         for fmt in ("alpaca", "vicuna", "chatml", "llama-2"):
             rows["source"].append(f"s{i % 3}")
             rows["format"].append(fmt)
-            rows["input"].append(
+            rows["prompt"].append(
                 f"[{fmt}] question {i}: " + " ".join(rng.choice(words) for _ in range(rng.randint(1, 30)))
             )
-            rows["output"].append(answer)
+            rows["completion"].append(answer)
     return pa.table(rows)
 
 
@@ -36,9 +36,9 @@ def test_counting_in_two_workers_uses_both_and_matches_one_process(tiny_llama, t
     table = _rows(3000)
     pq.write_table(table, path, row_group_size=5000)
     with token_counter(str(tiny_llama), 1) as one:
-        serial = count_file(path, ("input", "output"), one)
+        serial = count_file(path, ("prompt", "completion"), one)
     with token_counter(str(tiny_llama), 2) as pool:
-        parallel = count_file(path, ("input", "output"), pool)
+        parallel = count_file(path, ("prompt", "completion"), pool)
     assert parallel == serial
     assert one.pids == {os.getpid()}
     assert len(pool.pids) == 2 and os.getpid() not in pool.pids  # two worker processes counted
@@ -46,9 +46,11 @@ def test_counting_in_two_workers_uses_both_and_matches_one_process(tiny_llama, t
     tok = AutoTokenizer.from_pretrained(tiny_llama)
     expected: dict = {}
     for row in table.to_pylist():
-        entry = expected.setdefault(row["source"], {}).setdefault(row["format"], {"rows": 0, "input": 0, "output": 0})
+        entry = expected.setdefault(row["source"], {}).setdefault(
+            row["format"], {"rows": 0, "prompt": 0, "completion": 0}
+        )
         entry["rows"] += 1
-        for c in ("input", "output"):
+        for c in ("prompt", "completion"):
             entry[c] += len(tok(row[c], add_special_tokens=False)["input_ids"])
     assert serial == expected
 

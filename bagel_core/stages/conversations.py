@@ -8,20 +8,18 @@ item, after dedup and decontamination, exactly as loaded: ShareGPT roles become 
 clean-up; those are rendering rules of the prompt formats).
 
 Plain-text items have no conversation; they are skipped here and counted (they are in
-``sft.parquet`` with an empty input).
+``sft.parquet`` with an empty prompt).
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..records import CONVERSATIONS_SCHEMA, MESSAGE_TYPE, ROLES
 from ..rendering import ROLE_NAMES
-from ..storage import ParquetSink, iter_batches
 
 CONVERSATIONS = "conversations.parquet"
 _FROM = pa.array(ROLES, pa.string())
@@ -43,22 +41,17 @@ def as_messages(conversations: pa.ListArray) -> pa.ListArray:
     return pa.ListArray.from_arrays(conversations.offsets, messages)
 
 
-def write_conversations(in_dir: Path, out: Path) -> dict[str, dict[str, int]]:
-    """Write ``out/conversations.parquet`` from the stage folder ``in_dir`` (its ``sft.parquet``
-    in the work schema); returns ``{origin: {"rows": n, "plain text": skipped}}``."""
-    rows: Counter = Counter()
-    skipped: Counter = Counter()
-    with ParquetSink(out / CONVERSATIONS, CONVERSATIONS_SCHEMA) as sink:
-        for batch in iter_batches(in_dir / "sft.parquet", columns=["id", "source", "origin", "conversations"]):
-            has = pc.is_valid(batch.column("conversations"))
-            kept = batch.filter(has)
-            skipped.update(batch.filter(pc.invert(has)).column("origin").to_pylist())
-            rows.update(kept.column("origin").to_pylist())
-            if kept.num_rows:
-                sink.write(
-                    pa.table(
-                        [kept.column("id"), kept.column("source"), as_messages(kept.column("conversations"))],
-                        schema=CONVERSATIONS_SCHEMA,
-                    )
-                )
-    return {origin: {"rows": rows[origin], "plain text": skipped[origin]} for origin in set(rows) | set(skipped)}
+def conversation_rows(items: pa.Table) -> tuple[pa.Table, Counter, Counter]:
+    """The ``conversations.parquet`` rows of ``items`` (SFT items in the work schema: the render
+    stage passes each row group it has read for rendering, so the file costs no second read),
+    with the items written and the plain-text items skipped, per origin."""
+    # Only the columns needed, and filtered only when there are plain-text items: a filter
+    # copies what it keeps, and this runs in every render worker beside its rendered rows.
+    items = items.select(["id", "source", "origin", "conversations"])
+    has = pc.is_valid(items.column("conversations"))
+    plain = items.num_rows - pc.sum(has).as_py() if items.num_rows else 0
+    kept = items.filter(has) if plain else items
+    skipped = Counter(items.filter(pc.invert(has)).column("origin").to_pylist()) if plain else Counter()
+    written = Counter(kept.column("origin").to_pylist())
+    messages = as_messages(kept.column("conversations").combine_chunks())
+    return pa.table([kept.column("id"), kept.column("source"), messages], schema=CONVERSATIONS_SCHEMA), written, skipped

@@ -22,7 +22,7 @@ from ..components import PromptFormat, SpecialTokens
 from ..console import progress
 from ..containment import contained, who
 from ..processes import in_order, worker_pool
-from ..records import DPO_SCHEMA, SFT_SCHEMA
+from ..records import CONVERSATIONS_SCHEMA, DPO_SCHEMA, SFT_SCHEMA
 from ..rendering import (
     NEWLINE_RULES,
     FormatAssignment,
@@ -36,7 +36,7 @@ from ..rendering import (
 )
 from ..storage import ParquetSink
 from . import Configured
-from .conversations import CONVERSATIONS, write_conversations
+from .conversations import CONVERSATIONS, conversation_rows
 from .runner import Stage
 
 # The renderer and its settings: set once per process (the parent, and each worker through the
@@ -48,6 +48,13 @@ _STATE: dict = {}
 #: turns renders into n/2 rows of up to n turns each, so a few long conversations would
 #: otherwise hold gigabytes (docs/pipeline.md#limits-and-plugin-containment).
 SPILL_CHARS = 64 << 20
+
+
+#: The work-schema columns each kind renders from.
+_READ = {
+    "sft": ["id", "source", "origin", "conversations", "text"],
+    "dpo": ["id", "source", "origin", "prompt", "chosen", "rejected", "system"],
+}
 
 
 def _set_state(state: dict) -> None:
@@ -67,11 +74,12 @@ def _trainer_columns(prompts: list[str], answers: list[Any]) -> list[Any]:
 
 def _render_group(
     kind: str, path: str, group: int, ranks: np.ndarray | None, spill: str | None = None, dealt: int = 0
-) -> tuple[pa.Table | str, Counter]:
+) -> tuple[pa.Table | str, Counter, tuple[pa.Table, Counter, Counter] | None]:
     """Render one row group into output columns: a table, or, when its rendered text passes
     :data:`SPILL_CHARS`, the path ``spill`` of a scratch parquet file holding it (written in
-    parts of about that size, so memory stays bounded whatever the items). ``ranks`` are the
-    rows' places in the deal, of ``dealt`` places in all.
+    parts of about that size, so memory stays bounded whatever the items); the rows written per
+    origin; and for SFT the group's ``conversations.parquet`` rows, taken from the same read.
+    ``ranks`` are the rows' places in the deal, of ``dealt`` places in all.
 
     Only the rendered inputs are new strings; ids, sources, format names and outputs are taken
     by index from arrays that hold each value once (an answer is shared by every format).
@@ -92,7 +100,7 @@ def _render_group(
             return chunk_formats(rank, dealt, n)
         return formats_for(rank, copies, n)
 
-    table = pq.ParquetFile(path).read_row_group(group)
+    table = pq.ParquetFile(path).read_row_group(group, columns=_READ[kind])
     ids = table.column("id").to_pylist()
     item_of: list[int] = []
     format_of: list[int] = []
@@ -120,48 +128,53 @@ def _render_group(
             table.column("source").take(items),
             names.take(pa.array(format_of, pa.int32())),
         ]
-        if kind == "sft":  # input/output as rendered, then trl's prompt/completion (see SFT_SCHEMA)
-            columns += [pa.array(rendered, pa.string()), *tail, *_trainer_columns(rendered, tail)]
-        else:
-            columns += _trainer_columns(rendered, tail)
+        # trl's prompt/completion (SFT) or prompt/chosen/rejected (DPO), cut on a token boundary.
+        columns += _trainer_columns(rendered, tail)
         per_item[:] += np.bincount(np.asarray(item_of, dtype=np.int64), minlength=len(ids))
         return pa.Table.from_arrays(
             [c.combine_chunks() if isinstance(c, pa.ChunkedArray) else c for c in columns], schema=schema
         )
 
-    def add(i: int, index: int, text: str) -> None:
+    def spill_part() -> None:
         nonlocal held, sink
-        item_of.append(i)
-        format_of.append(index)
-        rendered.append(text)
-        held += len(text)
-        if held >= SPILL_CHARS and spill is not None:
-            if sink is None:
-                sink = ParquetSink(Path(spill), schema, rows_per_group=1)
-            sink.write(part())
-            for values in (item_of, format_of, rendered, outputs, output_of):
-                values.clear()
-            slot.clear()
-            held = 0
+        if sink is None:
+            sink = ParquetSink(Path(spill), schema, rows_per_group=1)  # type: ignore[arg-type]
+        sink.write(part())
+        for values in (item_of, format_of, rendered, outputs, output_of):
+            values.clear()
+        slot.clear()
+        held = 0
 
+    # The loops below run once per output row: appends are bound once and the spill check is
+    # inline (a call per row cost about 5% of the stage).
+    add_item, add_format, add_text, add_output = item_of.append, format_of.append, rendered.append, output_of.append
+    limit = SPILL_CHARS if spill is not None else None
     try:
         if kind == "sft":
             turns_col, text_col = table.column("conversations").to_pylist(), table.column("text").to_pylist()
             for i, item_id in enumerate(ids):
-                which = which_of(i, item_id)
-                for index, text, output in renderer.sft_parts(item_id, turns_col[i], text_col[i], which):
+                for index, text, output in renderer.sft_parts(item_id, turns_col[i], text_col[i], which_of(i, item_id)):
                     k = slot.get(id(output))
                     if k is None:
                         k = slot[id(output)] = len(outputs)
                         outputs.append(output)
-                    output_of.append(k)
-                    add(i, index, text)
+                    add_output(k)
+                    add_item(i)
+                    add_format(index)
+                    add_text(text)
+                    held += len(text)
+                    if limit is not None and held >= limit:
+                        spill_part()
         else:
             prompts, systems = table.column("prompt").to_pylist(), table.column("system").to_pylist()
             for i, item_id in enumerate(ids):
-                which = which_of(i, item_id)
-                for index, text in renderer.dpo_parts(item_id, prompts[i], systems[i], which):
-                    add(i, index, text)
+                for index, text in renderer.dpo_parts(item_id, prompts[i], systems[i], which_of(i, item_id)):
+                    add_item(i)
+                    add_format(index)
+                    add_text(text)
+                    held += len(text)
+                    if limit is not None and held >= limit:
+                        spill_part()
         result: pa.Table | str = part()
         if sink is not None:
             sink.write(result)
@@ -174,7 +187,7 @@ def _render_group(
     written: Counter = Counter()
     for origin, count in zip(table.column("origin").to_pylist(), per_item.tolist()):
         written[origin] += count
-    return result, written
+    return result, written, conversation_rows(table) if kind == "sft" else None
 
 
 def _ranks(kind: str, path: Path, seed: int, assignment: FormatAssignment) -> np.ndarray:
@@ -192,7 +205,11 @@ def _ranks(kind: str, path: Path, seed: int, assignment: FormatAssignment) -> np
     return ranks
 
 
-def render_file(kind: str, src: Path, dest: Path, num_proc: int, quiet: bool) -> Counter:
+def render_file(
+    kind: str, src: Path, dest: Path, num_proc: int, quiet: bool, conversations: Path | None = None
+) -> tuple[Counter, Counter, Counter]:
+    """Render ``src`` into ``dest`` (and, for SFT, its items into ``conversations``); rows
+    written per origin, then conversations written and plain-text items skipped per origin."""
     renderer: Renderer = _STATE["renderer"]
     copies = _STATE["copies"]
     pf = pq.ParquetFile(src)
@@ -216,12 +233,15 @@ def render_file(kind: str, src: Path, dest: Path, num_proc: int, quiet: bool) ->
         for g in range(pf.num_row_groups)
     ]
     written: Counter = Counter()
+    talks: Counter = Counter()
+    plain: Counter = Counter()
     schema = SFT_SCHEMA if kind == "sft" else DPO_SCHEMA
     shown = progress(f"render {kind}", total=pf.metadata.num_rows, disable=quiet)
     parallel = num_proc > 1 and len(tasks) > 1
     with (
         shown,
         ParquetSink(dest, schema, rows_per_group=100_000) as sink,
+        ParquetSink(conversations, CONVERSATIONS_SCHEMA) if conversations else nullcontext() as talk_sink,
         (
             worker_pool(min(num_proc, len(tasks)), initializer=_set_state, initargs=(dict(_STATE),))
             if parallel
@@ -233,7 +253,7 @@ def render_file(kind: str, src: Path, dest: Path, num_proc: int, quiet: bool) ->
             if pool is not None
             else ((t, _render_group(*t)) for t in tasks)
         )
-        for task, (table, counts) in results:
+        for task, (table, counts, talk) in results:
             if isinstance(table, str):  # spilled: copied part by part, then removed
                 spilled = pq.ParquetFile(table)
                 for part in range(spilled.num_row_groups):
@@ -242,8 +262,12 @@ def render_file(kind: str, src: Path, dest: Path, num_proc: int, quiet: bool) ->
             else:
                 sink.write(table)
             written.update(counts)
+            if talk is not None and talk_sink is not None:
+                talk_sink.write(talk[0])
+                talks.update(talk[1])
+                plain.update(talk[2])
             shown.update(pf.metadata.row_group(task[2]).num_rows)
-    return written
+    return written, talks, plain
 
 
 def run_render(
@@ -257,8 +281,10 @@ def run_render(
     assignment: FormatAssignment = "spread",
     newlines: NewlineRule = "newline-runs",
     dpo_chosen_newlines: bool = False,
-) -> dict[str, dict[str, int]]:
-    """Render into ``out_dir/sft.parquet`` and ``out_dir/dpo.parquet``; rows written per origin.
+) -> dict[str, dict[str, dict[str, int]]]:
+    """Render into ``out_dir/sft.parquet`` and ``out_dir/dpo.parquet``, and write the SFT items
+    unrendered into ``out_dir/conversations.parquet``; returns ``{"written": {origin: {"sft": n,
+    "dpo": n}}, "conversations": {origin: {"rows": n, "plain text": skipped}}}``.
 
     ``assignment`` says how an item's ``copies_per_item`` formats are chosen, ``newlines`` how
     answers are cleaned (see :mod:`bagel_core.rendering`), ``dpo_chosen_newlines`` whether DPO
@@ -279,11 +305,18 @@ def run_render(
     )
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     try:
-        sft = render_file("sft", in_dir / "sft.parquet", out_dir / "sft.parquet", num_proc, quiet)
-        dpo = render_file("dpo", in_dir / "dpo.parquet", out_dir / "dpo.parquet", num_proc, quiet)
+        sft, talks, plain = render_file(
+            "sft", in_dir / "sft.parquet", out_dir / "sft.parquet", num_proc, quiet, out_dir / CONVERSATIONS
+        )
+        dpo, _, _ = render_file("dpo", in_dir / "dpo.parquet", out_dir / "dpo.parquet", num_proc, quiet)
     finally:
         _STATE.clear()
-    return {origin: {"sft": sft[origin], "dpo": dpo[origin]} for origin in set(sft) | set(dpo)}
+    return {
+        "written": {origin: {"sft": sft[origin], "dpo": dpo[origin]} for origin in set(sft) | set(dpo)},
+        "conversations": {
+            origin: {"rows": talks[origin], "plain text": plain[origin]} for origin in set(talks) | set(plain)
+        },
+    }
 
 
 @dataclass(frozen=True)
@@ -334,7 +367,7 @@ class RenderStage(Stage):
         for f in self.formats:
             with contained(who(f.cls)):
                 instances.append(f.cls(f.options, s.tokens))
-        written = run_render(
+        return run_render(
             instances,
             s.seed,
             s.copies_per_item,
@@ -346,4 +379,3 @@ class RenderStage(Stage):
             s.newlines,
             s.dpo_chosen_newlines,
         )
-        return {"written": written, "conversations": write_conversations(inputs[0], folder)}

@@ -24,7 +24,15 @@ from ..processes import in_order, worker_pool
 from ..storage import iter_batches
 
 #: Text columns counted per file.
-COLUMNS = {"sft": ("input", "output"), "dpo": ("prompt", "chosen", "rejected")}
+COLUMNS = {"sft": ("prompt", "completion"), "dpo": ("prompt", "chosen", "rejected")}
+
+
+def sft_tokens(entry: dict[str, int]) -> int:
+    """Prompt plus completion tokens of one ``{"rows", "prompt", "completion"}`` entry of a
+    manifest's ``tokens.sft`` (a manifest of an earlier bagel says ``input``/``output``)."""
+    return entry.get("prompt", entry.get("input", 0)) + entry.get("completion", entry.get("output", 0))
+
+
 #: Rows per batch read (the distinct texts of one column of a batch go to a worker at once).
 BATCH = 2048
 

@@ -23,6 +23,7 @@ from bagel_core.builtin.train.logs import PROGRESS, quiet_logs
 from bagel_core.components import PromptFormat, Trainer
 from bagel_core.config import ConfigError
 from bagel_core.manifest import Manifest, ManifestError, NewerManifest, read_manifest
+from bagel_core.records import LEGACY_SFT_COLUMNS
 
 if TYPE_CHECKING:
     import datasets
@@ -125,7 +126,11 @@ def read_rows(path: str, default_file: str) -> datasets.Dataset:
     if p.is_file():
         suffix = p.suffix.lower().lstrip(".")
         builder = {"jsonl": "json", "json": "json", "csv": "csv"}.get(suffix, "parquet")
-        return datasets.load_dataset(builder, data_files=str(p), split="train")
+        rows = datasets.load_dataset(builder, data_files=str(p), split="train")
+        if "completion" not in rows.column_names and "output" in rows.column_names:
+            # An earlier bagel's sft.parquet (deprecated names): read as today's.
+            rows = rows.rename_columns({k: v for k, v in LEGACY_SFT_COLUMNS.items() if k in rows.column_names})
+        return rows
     try:
         return datasets.load_dataset(path, split="train")
     except Exception as exc:  # the Hub raises many types; say what to provide instead
@@ -516,7 +521,7 @@ class TrlTrainer(Trainer):
     #: The file read from bagel's output folder.
     data_file: ClassVar[str] = "sft.parquet"
     #: Data columns -> the names the method's rows use.
-    columns: ClassVar[dict[str, str]] = {"input": "prompt", "output": "completion"}
+    columns: ClassVar[dict[str, str]] = {"prompt": "prompt", "completion": "completion"}
     #: trl columns that must hold non-empty text (the others text, maybe empty).
     required: ClassVar[tuple[str, ...]] = ("completion",)
 

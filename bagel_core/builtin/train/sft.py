@@ -28,7 +28,9 @@ class SFT(TrlTrainer):
     class Options(TrainOptions):
         data: str = field(
             default="bagel-out/sft.parquet",
-            metadata={"help": "sft.parquet, bagel's output folder, or any dataset with input/output columns."},
+            metadata={
+                "help": "sft.parquet, bagel's output folder, or any dataset with prompt/completion (or input/output) columns."
+            },
         )
         neftune_noise_alpha: float | None = field(default=None, metadata={"help": "NEFTune noise (e.g. 5)."})
         multi_turn: bool = field(

@@ -38,7 +38,7 @@ def test_third_party_format_is_picked_up_by_formats_all(tmp_path):
     assert manifest["formats"] == ["alpaca", "chatml", "llama-2", "shout", "vicuna"]
     sft = pq.read_table(tmp_path / "out" / "sft.parquet").to_pylist()
     shout = [r for r in sft if r["format"] == "shout"]
-    assert shout and all(r["input"].endswith("ASSISTANT:") and r["input"] == r["input"].upper() for r in shout)
+    assert shout and all(r["prompt"].endswith("ASSISTANT:") and r["prompt"] == r["prompt"].upper() for r in shout)
     # Every item in 2 of the 5 formats, each format within one item of an equal share.
     dealt = {(r["id"], r["format"]) for r in sft}
     per_item = Counter(i for i, _ in dealt)
