@@ -10,8 +10,9 @@ only their ``dev`` halves choose anything):
 1. every benchmark view of the real test sets is indexed; every case's views go through the
    cascade with a wide first pass (static cosine >= ``--floor`` among the 8 nearest, word
    overlap >= ``--overlap``), and the transformer scores those pairs;
-2. the code decontaminator's ``min_containment`` (with evidence of the same task) and
-   ``min_containment_alone`` (without), the pair of the grid that catches the most dev
+2. the code decontaminator's ``min_containment`` (with evidence of the same task),
+   ``min_containment_alone`` (without) and ``min_same_function`` (a function that is the
+   benchmark's after normalisation counts as evidence), the triple of the grid that catches the most dev
    HumanEval positives while flagging at most ``--code-fp`` of each group of dev code
    negatives (near-neighbour standard-library code; CodeAlpaca programs the LMSYS paper's judge
    found not to be rephrases); ``edit_min_words`` of the ngram decontaminator: the fewest
@@ -249,8 +250,9 @@ CODE_GROUPS = ("near-neighbour code", "codealpaca non-rephrase")
 
 
 def choose_code(cases: list[Case], dev: list[int], bench_all, code_fp: float) -> CodeDecontaminator:
-    """The code decontaminator's ``min_containment`` (with evidence of the same task) and
-    ``min_containment_alone`` (without): of the grid, the pair that catches the most dev
+    """The code decontaminator's ``min_containment`` (with evidence of the same task),
+    ``min_containment_alone`` (without) and ``min_same_function`` (tried strictest first, so a
+    tie keeps the stricter): of the grid, the triple that catches the most dev
     HumanEval positives while flagging at most ``code_fp`` of each group of dev code negatives
     (near-neighbour standard-library code, CodeAlpaca programs the paper judged not rephrases)."""
     negatives = {g: [cases[i].query for i in dev if cases[i].group == g] for g in CODE_GROUPS}
@@ -258,19 +260,23 @@ def choose_code(cases: list[Case], dev: list[int], bench_all, code_fp: float) ->
     best = None
     for low in (0.2, 0.3, 0.4, 0.5, 0.6):
         for alone in (0.6, 0.7, 0.8, 0.9, 1.01):
-            if alone < low:
-                continue
-            d = CodeDecontaminator(CodeDecontaminator.Options(min_containment=low, min_containment_alone=alone))
-            d.index(bench_all)
-            if any(len(list(d.search(qs))) > code_fp * len(qs) for qs in negatives.values() if qs):
-                continue
-            found = len(list(d.search(positives)))
-            if best is None or found > best[0]:
-                best = (found, d)
+            for same in (1.01, 1.0, 0.99, 0.98, 0.97, 0.95, 0.93, 0.9, 0.85):
+                if alone < low:
+                    continue
+                d = CodeDecontaminator(
+                    CodeDecontaminator.Options(min_containment=low, min_containment_alone=alone, min_same_function=same)
+                )
+                d.index(bench_all)
+                if any(len(list(d.search(qs))) > code_fp * len(qs) for qs in negatives.values() if qs):
+                    continue
+                found = len(list(d.search(positives)))
+                if best is None or found > best[0]:
+                    best = (found, d)
     if best is None:
         raise SystemExit("no code setting keeps the dev code negatives under --code-fp")
     print(
-        f"code min_containment {best[1].options.min_containment}, min_containment_alone {best[1].options.min_containment_alone}: "
+        f"code min_containment {best[1].options.min_containment}, min_containment_alone "
+        f"{best[1].options.min_containment_alone}, min_same_function {best[1].options.min_same_function}: "
         f"{best[0]}/{len(positives)} dev HumanEval positives",
         flush=True,
     )
@@ -432,6 +438,7 @@ def main() -> None:
                     "prefilter_overlap": gates.overlap,
                     "code_min_containment": tuned_code.options.min_containment,
                     "code_min_containment_alone": tuned_code.options.min_containment_alone,
+                    "code_min_same_function": tuned_code.options.min_same_function,
                     "ngram_one_word_edit": ngram.options.one_word_edit,
                     "ngram_edit_min_words": ngram.options.edit_min_words,
                     "rows": rows,

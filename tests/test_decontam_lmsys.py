@@ -94,6 +94,41 @@ def test_decontam_lmsys_code_evidence_rule():
     assert len(list(alone.search([Query("other", "s", other_task, (other_task,))]))) == 1
 
 
+def test_decontam_lmsys_same_function_is_evidence():
+    """A program that is the benchmark's function once renamed, its docstring and annotations
+    dropped and operands reordered (no signature, no distinctive constant left) is the same
+    task; a near neighbour with one more loop is not, though its shingles are nearly all there."""
+    bench = (
+        'def pairs_sum_to_zero(l: list):\n    """True if two distinct elements sum to zero.\n    >>> pairs_sum_to_zero([1])\n'
+        '    False\n    """\n    for i, l1 in enumerate(l):\n        for j in range(i + 1, len(l)):\n'
+        "            if l1 + l[j] == 0:\n                return True\n    return False\n"
+    )
+    rewrite = (
+        "def check(arr):\n    for a, x in enumerate(arr):\n        for b in range(1 + a, len(arr)):\n"
+        "            if 0 == arr[b] + x:\n                found = True\n                return found\n    return False\n"
+    )
+    triples = (
+        "def check(arr):\n    for a, x in enumerate(arr):\n        for b in range(a + 1, len(arr)):\n"
+        "            for c in range(b + 1, len(arr)):\n                if x + arr[b] + arr[c] == 0:\n"
+        "                    return True\n    return False\n"
+    )
+    assert task_evidence(rewrite) == (frozenset(), frozenset())
+    index = [BenchmarkText("humaneval", "43", bench, "solution", "code")]
+    queries = [Query("rewrite", "s", rewrite, (rewrite,)), Query("triples", "s", triples, (triples,))]
+    code = CodeDecontaminator(
+        CodeDecontaminator.Options(min_containment=0.3, min_containment_alone=1.01, min_shingles=1)
+    )
+    code.index(index)
+    assert {m.id for m in code.search(queries)} == {"rewrite"}
+    off = CodeDecontaminator(
+        CodeDecontaminator.Options(
+            min_containment=0.3, min_containment_alone=1.01, min_shingles=1, min_same_function=1.01
+        )
+    )
+    off.index(index)
+    assert not list(off.search(queries))
+
+
 def test_decontam_lmsys_docstring_views():
     program = (
         "from typing import List\n\ndef near(xs: List[float], limit: float) -> bool:\n"
