@@ -171,3 +171,29 @@ def test_decontam_lmsys_docstring_prose_has_its_own_thresholds():
     assert d.threshold_of(question, doc=True) == 0.9 and d.threshold_of(question) == TUNED_THRESHOLDS["mmlu/question"]
     gsm = BenchmarkText("gsm8k", "1", "How many?", "question")
     assert d.threshold_of(gsm, doc=True) == d.threshold_of(gsm)  # no <-doc entry: the view's own
+
+
+@needs_release
+def test_decontam_lmsys_rescue_gate_finds_free_paraphrases_the_static_gate_drops(cases, static_model, tmp_path):
+    """A free rephrase of a short question keeps its rare words but moves its static vector
+    under ``prefilter_threshold``: the rescue gate (static >= ``prefilter_rescue``, word
+    overlap >= ``prefilter_rescue_overlap``) hands such pairs to the transformer too."""
+    from bagel_core.builtin.decontaminate.embedding import EmbeddingDecontaminator
+
+    index = [b for b in benchmark_items()["mmlu"] if b.item.startswith("sociology/")]
+    queries = [c.query for c in cases if c.group == "mmlu sociology question only" and c.split == "dev"]
+    d = EmbeddingDecontaminator(EmbeddingDecontaminator.Options(static_model=static_model), cache_dir=tmp_path)
+    d.index(index)
+    o = d.options
+    off = {(p.query, p.benchmark) for p in d.scored_pairs(queries, rescue=(1.0, 1.01))}
+    on = d.scored_pairs(queries)
+    rescued = [p for p in on if (p.query, p.benchmark) not in off]
+    assert off <= {(p.query, p.benchmark) for p in on}
+    assert rescued and all(
+        o.prefilter_rescue <= p.prefilter < o.prefilter_threshold and p.overlap >= o.prefilter_rescue_overlap
+        for p in rescued
+    )
+    # Some of them are the rephrase and its own item, above the view's threshold: caught now.
+    item_of = {c.query.id: c.item for c in cases}
+    own = [p for p in rescued if d._benchmarks[p.benchmark].item == item_of[queries[p.query].id]]
+    assert any(p.score >= d._threshold(p) for p in own)
