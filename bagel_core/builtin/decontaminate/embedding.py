@@ -13,7 +13,9 @@ reaches ``prefilter_threshold`` and whose word overlap (the rarity-weighted shar
 benchmark view's words found in the item's view) reaches ``prefilter_overlap``, and whose item
 view is not a long turn more than ``prefilter_length_ratio`` times the benchmark view's length
 (such a turn meets short views through its windows), are embedded by the transformer and
-scored. With ``"none"``
+scored; so are pairs under ``prefilter_threshold`` whose static cosine reaches
+``prefilter_rescue`` and word overlap ``prefilter_rescue_overlap`` (a free paraphrase of a short
+question keeps its rare words while its static vector moves). With ``"none"``
 every view goes through the transformer (the reference's way; slow on CPU).
 
 A pair matches when the transformer's cosine reaches the threshold of its benchmark view
