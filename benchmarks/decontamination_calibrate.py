@@ -335,6 +335,11 @@ def main() -> None:
     parser.add_argument("--clean", type=int, default=3000, help="clean texts (and half as many from unindexed sets)")
     parser.add_argument("--light", type=int, default=60, help="verbatim and light-edit cases per benchmark")
     parser.add_argument("--quick", action="store_true", help="a small set and index, to try the script out")
+    parser.add_argument(
+        "--code-only",
+        action="store_true",
+        help="step 2 (the code decontaminator) alone, with its table; no transformer",
+    )
     args = parser.parse_args()
     started = time.perf_counter()
     sizes = (
@@ -356,6 +361,13 @@ def main() -> None:
     bench_all = [b for texts in items.values() for b in texts]
     print(f"dev set: {len(cases)} cases; {len(bench_all)} benchmark views indexed")
 
+    if args.code_only:
+        code = choose_code(cases, [i for i, c in enumerate(cases) if c.split == "dev"], bench_all, args.code_fp)
+        for group in dict.fromkeys(c.group for c in cases if c.benchmark in ("humaneval", None)):
+            for split in ("dev", "held-out"):
+                queries = [c.query for c in cases if c.group == group and c.split == split]
+                print(f"{group} {split}: code matches {len(list(code.search(queries)))}/{len(queries)}")
+        return
     cascade = EmbeddingDecontaminator(EmbeddingDecontaminator.Options(), cache_dir=args.cache_dir)
     cascade.index(bench_all)
     bench = cascade._benchmarks

@@ -51,13 +51,13 @@ class CodeDecontaminator(Decontaminator):
     class Options:
         #: Share of a benchmark program's shingles the item's code must hold, with evidence of the
         #: same task (signature or constants); chosen by measurement.
-        min_containment: float = field(default=0.4, metadata={"min": 0.0, "max": 1.0})
+        min_containment: float = field(default=0.5, metadata={"min": 0.0, "max": 1.0})
         #: Share that matches without that evidence (above 1: never); chosen by measurement.
         min_containment_alone: float = field(default=1.01, metadata={"min": 0.0, "max": 1.01})
         #: Evidence of the same task: a function of the item this similar (token streams after
         #: normalisation, 1: identical) to a function of the benchmark program; above 1: never.
         #: Chosen by measurement.
-        min_same_function: float = field(default=0.99, metadata={"min": 0.0, "max": 1.01})
+        min_same_function: float = field(default=0.95, metadata={"min": 0.0, "max": 1.01})
         #: Benchmark programs with fewer shingles are not indexed (too short to tell apart).
         min_shingles: int = field(default=8, metadata={"min": 1})
 
