@@ -23,6 +23,7 @@ import keyword
 import re
 import textwrap
 import tokenize
+from collections import Counter
 from collections.abc import Iterator
 
 #: Tokens per shingle.
@@ -307,15 +308,23 @@ def function_tokens(source: str) -> list[list[str]]:
     return out
 
 
+def _literals(tokens: list[str]) -> Counter:
+    """The constants of a token stream (numbers and string values), with their counts."""
+    return Counter(t for t in tokens if t[:1].isdigit() or t[:1] in "'\"")
+
+
 def same_function(benchmark: list[list[str]], item: list[list[str]]) -> float:
     """How nearly a function of the item is a function of the benchmark program, after
     normalisation: the best :meth:`difflib.SequenceMatcher.ratio` of their token streams (1:
-    the same function up to names, layout, docstring and the rewrites undone)."""
+    the same function up to names, layout, docstring and the rewrites undone), among the pairs
+    with the same constants (``'-'.join`` and ``'+'.join``, ``range(2, n + 1)`` and
+    ``range(2, n)`` are other tasks however close the rest is); 0 when there is none."""
     best = 0.0
     for b in benchmark:
+        constants = _literals(b)
         for q in item:
-            if 2 * min(len(b), len(q)) / (len(b) + len(q)) <= best:
-                continue  # lengths alone bound the ratio
+            if 2 * min(len(b), len(q)) / (len(b) + len(q)) <= best or _literals(q) != constants:
+                continue  # lengths alone bound the ratio; other constants, another task
             best = max(best, difflib.SequenceMatcher(None, b, q, autojunk=False).ratio())
     return best
 
