@@ -168,10 +168,10 @@ def test_decontam_views_renamed_python_solution_caught(cases, index):
     code.index(index)
     rewritten = _of(cases, "humaneval rewritten") + _of(cases, "humaneval code only")
     found = {m.id: m for m in code.search([c.query for c in rewritten])}
-    # Only rewrites that keep evidence of the task (an annotated signature or a distinctive
-    # constant) match since structure alone flagged near-neighbour CodeAlpaca programs
-    # (docs/decontamination.md: about 30% of these rule-built rewrites keep such evidence).
-    assert len(found) >= 0.2 * len(rewritten)
+    # Structure alone is not enough (it flagged near-neighbour CodeAlpaca programs): a rewrite
+    # matches with evidence of the task, here mostly the same function once normalised
+    # (docs/decontamination.md: 100% of these rule-built rewrites on both halves).
+    assert len(found) >= 0.9 * len(rewritten)
     m = next(iter(found.values()))
     assert m.views.startswith("solution<-") and m.benchmark == "humaneval"
     neighbours = _of(cases, "near-neighbour code")
