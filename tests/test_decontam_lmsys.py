@@ -94,6 +94,41 @@ def test_decontam_lmsys_code_evidence_rule():
     assert len(list(alone.search([Query("other", "s", other_task, (other_task,))]))) == 1
 
 
+def test_decontam_lmsys_same_function_is_evidence():
+    """A program that is the benchmark's function once renamed, its docstring and annotations
+    dropped and operands reordered (no signature, no distinctive constant left) is the same
+    task; a near neighbour with one more loop is not, though its shingles are nearly all there."""
+    bench = (
+        'def pairs_sum_to_zero(l: list):\n    """True if two distinct elements sum to zero.\n    >>> pairs_sum_to_zero([1])\n'
+        '    False\n    """\n    for i, l1 in enumerate(l):\n        for j in range(i + 1, len(l)):\n'
+        "            if l1 + l[j] == 0:\n                return True\n    return False\n"
+    )
+    rewrite = (
+        "def check(arr):\n    for a, x in enumerate(arr):\n        for b in range(1 + a, len(arr)):\n"
+        "            if 0 == arr[b] + x:\n                found = True\n                return found\n    return False\n"
+    )
+    triples = (
+        "def check(arr):\n    for a, x in enumerate(arr):\n        for b in range(a + 1, len(arr)):\n"
+        "            for c in range(b + 1, len(arr)):\n                if x + arr[b] + arr[c] == 0:\n"
+        "                    return True\n    return False\n"
+    )
+    assert task_evidence(rewrite) == (frozenset(), frozenset())
+    index = [BenchmarkText("humaneval", "43", bench, "solution", "code")]
+    queries = [Query("rewrite", "s", rewrite, (rewrite,)), Query("triples", "s", triples, (triples,))]
+    code = CodeDecontaminator(
+        CodeDecontaminator.Options(min_containment=0.3, min_containment_alone=1.01, min_shingles=1)
+    )
+    code.index(index)
+    assert {m.id for m in code.search(queries)} == {"rewrite"}
+    off = CodeDecontaminator(
+        CodeDecontaminator.Options(
+            min_containment=0.3, min_containment_alone=1.01, min_shingles=1, min_same_function=1.01
+        )
+    )
+    off.index(index)
+    assert not list(off.search(queries))
+
+
 def test_decontam_lmsys_docstring_views():
     program = (
         "from typing import List\n\ndef near(xs: List[float], limit: float) -> bool:\n"
@@ -136,3 +171,29 @@ def test_decontam_lmsys_docstring_prose_has_its_own_thresholds():
     assert d.threshold_of(question, doc=True) == 0.9 and d.threshold_of(question) == TUNED_THRESHOLDS["mmlu/question"]
     gsm = BenchmarkText("gsm8k", "1", "How many?", "question")
     assert d.threshold_of(gsm, doc=True) == d.threshold_of(gsm)  # no <-doc entry: the view's own
+
+
+@needs_release
+def test_decontam_lmsys_rescue_gate_finds_free_paraphrases_the_static_gate_drops(cases, static_model, tmp_path):
+    """A free rephrase of a short question keeps its rare words but moves its static vector
+    under ``prefilter_threshold``: the rescue gate (static >= ``prefilter_rescue``, word
+    overlap >= ``prefilter_rescue_overlap``) hands such pairs to the transformer too."""
+    from bagel_core.builtin.decontaminate.embedding import EmbeddingDecontaminator
+
+    index = [b for b in benchmark_items()["mmlu"] if b.item.startswith("sociology/")]
+    queries = [c.query for c in cases if c.group == "mmlu sociology question only" and c.split == "dev"]
+    d = EmbeddingDecontaminator(EmbeddingDecontaminator.Options(static_model=static_model), cache_dir=tmp_path)
+    d.index(index)
+    o = d.options
+    off = {(p.query, p.benchmark) for p in d.scored_pairs(queries, rescue=(1.0, 1.01))}
+    on = d.scored_pairs(queries)
+    rescued = [p for p in on if (p.query, p.benchmark) not in off]
+    assert off <= {(p.query, p.benchmark) for p in on}
+    assert rescued and all(
+        o.prefilter_rescue <= p.prefilter < o.prefilter_threshold and p.overlap >= o.prefilter_rescue_overlap
+        for p in rescued
+    )
+    # Some of them are the rephrase and its own item, above the view's threshold: caught now.
+    item_of = {c.query.id: c.item for c in cases}
+    own = [p for p in rescued if d._benchmarks[p.benchmark].item == item_of[queries[p.query].id]]
+    assert any(p.score >= d._threshold(p) for p in own)

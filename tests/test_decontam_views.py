@@ -168,10 +168,10 @@ def test_decontam_views_renamed_python_solution_caught(cases, index):
     code.index(index)
     rewritten = _of(cases, "humaneval rewritten") + _of(cases, "humaneval code only")
     found = {m.id: m for m in code.search([c.query for c in rewritten])}
-    # Only rewrites that keep evidence of the task (an annotated signature or a distinctive
-    # constant) match since structure alone flagged near-neighbour CodeAlpaca programs
-    # (docs/decontamination.md: about 30% of these rule-built rewrites keep such evidence).
-    assert len(found) >= 0.2 * len(rewritten)
+    # Structure alone is not enough (it flagged near-neighbour CodeAlpaca programs): a rewrite
+    # matches with evidence of the task, here mostly the same function once normalised
+    # (docs/decontamination.md: 100% of these rule-built rewrites on both halves).
+    assert len(found) >= 0.9 * len(rewritten)
     m = next(iter(found.values()))
     assert m.views.startswith("solution<-") and m.benchmark == "humaneval"
     neighbours = _of(cases, "near-neighbour code")
@@ -236,3 +236,26 @@ def test_decontam_views_handwritten_paraphrases_caught_and_no_gate_loses_one(sta
 
     ungated = true_pairs(d.scored_pairs(queries, floor=0.3, overlap=0.0, length_ratio=math.inf))
     assert len({q for q, _ in ungated}) >= 27 and ungated <= true_pairs(d.scored_pairs(queries))
+
+
+def test_decontam_views_hnsw_graph_is_kept_in_the_cache(index, static_model, tmp_path, monkeypatch):
+    """The static pass's HNSW graph is built once per cache dir (the worker processes of a run
+    and later runs read it) and searches the same as the graph just built."""
+    from bagel_core.builtin.decontaminate import embedding as module
+
+    monkeypatch.setattr(module, "HNSW_FROM", 100)
+    options = module.EmbeddingDecontaminator.Options(static_model=static_model)
+    first = module.EmbeddingDecontaminator(options, cache_dir=tmp_path)
+    first.index(index)
+    built = {p.name: p.stat().st_mtime_ns for p in (tmp_path / "hnsw").iterdir()}
+    assert built and all(name.endswith(".faiss") for name in built)
+    second = module.EmbeddingDecontaminator(options, cache_dir=tmp_path)
+    second.index(index)
+    assert {p.name: p.stat().st_mtime_ns for p in (tmp_path / "hnsw").iterdir()} == built  # read, not rebuilt
+    queries = [Query(f"q{i}", "s", b.text, (b.text,)) for i, b in enumerate(index[::50])]
+    for role, (members, graph_index) in first._indexes.items():
+        vectors = first.static_encoder().encode([q.text for q in queries]) - first._center
+        assert graph_index.ntotal == second._indexes[role][1].ntotal == len(members)
+        a = graph_index.search(vectors.astype("float32"), 8)
+        b = second._indexes[role][1].search(vectors.astype("float32"), 8)
+        assert (a[1] == b[1]).all()

@@ -11,8 +11,12 @@ normalises to what countless unrelated programs also contain).
 Shared structure alone is not the same task: a utility of the same kind that solves another
 problem shares loop headers and builtins with a benchmark program. So a match below
 ``min_containment_alone`` also needs evidence of the *same task* (:func:`.code_match.task_evidence`):
-a function with the benchmark's annotated signature, or a distinctive constant of the
-benchmark's code or docstring examples (not 0, 1, small integers, "" or True). Renaming identifiers, dropping
+a function with the benchmark's annotated signature, a distinctive constant of the
+benchmark's code or docstring examples (not 0, 1, small integers, "" or True), or a function
+that *is* the benchmark's function after normalisation (:func:`.code_match.same_function` at
+least ``min_same_function``: the same constants, the same statements in the same order, only
+names, layout, docstring and the equivalent forms :mod:`.code_match` undoes changed; a utility
+of the same kind that solves another problem differs in a bound, a loop or a constant). Renaming identifiers, dropping
 or rewording the docstring and comments, reformatting, and the rewrites :mod:`.code_match`
 undoes leave the shingles as they were. The docstring's prose is compared by the
 ``embedding`` decontaminator (HumanEval's ``docstring`` view).
@@ -26,8 +30,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from bagel_core.builtin.decontaminate.code_match import (
+    code_blocks,
+    function_tokens,
     program_shingles,
     programs_evidence,
+    same_function,
     task_evidence,
     text_shingles,
 )
@@ -47,6 +54,10 @@ class CodeDecontaminator(Decontaminator):
         min_containment: float = field(default=0.4, metadata={"min": 0.0, "max": 1.0})
         #: Share that matches without that evidence (above 1: never); chosen by measurement.
         min_containment_alone: float = field(default=1.01, metadata={"min": 0.0, "max": 1.01})
+        #: Evidence of the same task: a function of the item this similar (token streams after
+        #: normalisation, 1: identical) to a function of the benchmark program; above 1: never.
+        #: Chosen by measurement.
+        min_same_function: float = field(default=0.93, metadata={"min": 0.0, "max": 1.01})
         #: Benchmark programs with fewer shingles are not indexed (too short to tell apart).
         min_shingles: int = field(default=8, metadata={"min": 1})
 
@@ -59,11 +70,13 @@ class CodeDecontaminator(Decontaminator):
         self._postings: dict[int, list[int]] = {}
         self._weight: dict[int, float] = {}
         self._evidence: list[tuple[frozenset, frozenset]] = []
+        self._functions: list[list[list[str]]] = []
 
     def index(self, benchmarks: Sequence[BenchmarkText]) -> None:
         self._benchmarks = [b for b in benchmarks if b.role == "code"]
         programs = [program_shingles(b.text) for b in self._benchmarks]
         self._evidence = [task_evidence(b.text) for b in self._benchmarks]
+        self._functions = [function_tokens(b.text) for b in self._benchmarks]
         programs = [p if len(p) >= self.options.min_shingles else set() for p in programs]
         # A shingle many benchmark programs share (``for V in V :``) says little: weight by rarity.
         df = Counter(h for p in programs for h in p)
@@ -92,6 +105,7 @@ class CodeDecontaminator(Decontaminator):
                     for i in self._postings.get(h, ()):
                         hits[i] += self._weight[h]
                 evidence = None
+                functions = None
                 for i, weight in sorted(hits.items(), key=lambda kv: -kv[1] / self._sizes[kv[0]]):
                     score = weight / self._sizes[i]
                     if score < o.min_containment or (best is not None and score <= best[0]):
@@ -100,7 +114,12 @@ class CodeDecontaminator(Decontaminator):
                         evidence = evidence or programs_evidence(text)
                         signatures, literals = self._evidence[i]
                         if not (evidence[0] & signatures or evidence[1] & literals):
-                            continue
+                            if o.min_same_function > 1:
+                                continue
+                            if functions is None:
+                                functions = [f for block in code_blocks(text) for f in function_tokens(block)]
+                            if same_function(self._functions[i], functions) < o.min_same_function:
+                                continue
                     best = (score, i, name, text)
                     break
             if best is not None:

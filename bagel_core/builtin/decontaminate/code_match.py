@@ -4,7 +4,9 @@ reformatted.
 A program is parsed with :mod:`ast`; docstrings, comments, type annotations and layout go
 (``ast.unparse`` rewrites it in one canonical layout); rewrites that do not change what the
 program does are undone into one canonical form (``x += y`` as ``x = x + y``; ``a > b`` as
-``b < a``; ``if not c: A else: B`` as ``if c: B else: A``). Its tokens are then read with
+``b < a``; ``if not c: A else: B`` as ``if c: B else: A``; ``range(0, n)`` as ``range(n)``;
+``t = expr; return t`` as ``return expr``; the operands of ``+``, ``*``, ``&``, ``|``, ``^``,
+``==`` and ``!=`` in one order, whatever their names). Its tokens are then read with
 every bound name (function, argument, variable) as ``V``, string literals as ``S``; keywords,
 builtins, attribute and method names, numbers and operators stay. The program is the set of
 hashes of its :data:`SHINGLE`-token windows. Text that does not parse as Python gets no
@@ -15,11 +17,13 @@ from __future__ import annotations
 
 import ast
 import builtins
+import difflib
 import io
 import keyword
 import re
 import textwrap
 import tokenize
+from collections import Counter
 from collections.abc import Iterator
 
 #: Tokens per shingle.
@@ -77,8 +81,66 @@ def function_docstrings(text: str) -> list[str]:
     return list(dict.fromkeys(out))
 
 
+#: Operators whose operands are put in one order (``+`` and ``*`` are not commutative on
+#: strings and lists, but a program that swaps them is the same task as far as matching goes).
+_COMMUTATIVE = (ast.Add, ast.Mult, ast.BitAnd, ast.BitOr, ast.BitXor)
+_NAME_IN_DUMP = re.compile(r"(id|arg)='[^']*'")
+
+
+def _order_key(node: ast.AST) -> str:
+    """A sort key of an operand that does not depend on its names (renaming keeps the order)."""
+    return _NAME_IN_DUMP.sub(r"\1=''", ast.dump(node))
+
+
+def _inline_returned_temporary(body: list[ast.stmt]) -> list[ast.stmt]:
+    """``t = expr; return t`` as ``return expr`` (``t`` a plain name)."""
+    out: list[ast.stmt] = []
+    for stmt in body:
+        last = out[-1] if out else None
+        if (
+            isinstance(stmt, ast.Return)
+            and isinstance(stmt.value, ast.Name)
+            and isinstance(last, ast.Assign)
+            and len(last.targets) == 1
+            and isinstance(last.targets[0], ast.Name)
+            and last.targets[0].id == stmt.value.id
+        ):
+            out[-1] = ast.Return(last.value)
+            continue
+        out.append(stmt)
+    return out
+
+
 class _Canonical(ast.NodeTransformer):
     """Docstrings and annotations dropped, equivalent forms made one."""
+
+    def generic_visit(self, node):
+        super().generic_visit(node)
+        for attr in ("body", "orelse", "finalbody"):
+            stmts = getattr(node, attr, None)
+            if isinstance(stmts, list) and len(stmts) > 1:
+                setattr(node, attr, _inline_returned_temporary(stmts))
+        return node
+
+    def visit_BinOp(self, node):
+        self.generic_visit(node)
+        if isinstance(node.op, _COMMUTATIVE) and _order_key(node.right) < _order_key(node.left):
+            node.left, node.right = node.right, node.left
+        return node
+
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        if (
+            isinstance(node.func, ast.Name)
+            and node.func.id == "range"
+            and len(node.args) == 2
+            and not node.keywords
+            and isinstance(node.args[0], ast.Constant)
+            and node.args[0].value == 0
+            and not isinstance(node.args[0].value, bool)
+        ):
+            node.args = node.args[1:]
+        return node
 
     def _strip_docstring(self, node):
         body = node.body
@@ -129,6 +191,12 @@ class _Canonical(ast.NodeTransformer):
         flips = {ast.Gt: ast.Lt, ast.GtE: ast.LtE}
         if len(node.ops) == 1 and type(node.ops[0]) in flips:
             return ast.Compare(node.comparators[0], [flips[type(node.ops[0])]()], [node.left])
+        if (
+            len(node.ops) == 1
+            and isinstance(node.ops[0], (ast.Eq, ast.NotEq))
+            and _order_key(node.comparators[0]) < _order_key(node.left)
+        ):
+            return ast.Compare(node.comparators[0], node.ops, [node.left])
         return node
 
     def visit_If(self, node):
@@ -139,8 +207,16 @@ class _Canonical(ast.NodeTransformer):
         return node
 
 
-def normalised_tokens(source: str) -> list[str]:
-    """The canonical token stream of a Python program; [] when it does not parse."""
+def _string_value(token: str) -> str:
+    try:
+        return repr(ast.literal_eval(token))
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return "S"
+
+
+def normalised_tokens(source: str, strings: bool = False) -> list[str]:
+    """The canonical token stream of a Python program; [] when it does not parse. String
+    literals are ``S``, or with ``strings`` their values (one spelling per value)."""
     try:
         tree = ast.parse(textwrap.dedent(source))
         canonical = ast.unparse(ast.fix_missing_locations(_Canonical().visit(tree)))
@@ -153,7 +229,7 @@ def normalised_tokens(source: str) -> list[str]:
             if tok.type == tokenize.NAME:
                 out.append(tok.string if tok.string in _KEEP or previous == "." else "V")
             elif tok.type == tokenize.STRING:
-                out.append("S")
+                out.append(_string_value(tok.string) if strings else "S")
             elif tok.type in (tokenize.OP, tokenize.NUMBER):
                 out.append(tok.string)
             elif tok.type == tokenize.INDENT:
@@ -212,6 +288,45 @@ def task_evidence(source: str) -> tuple[frozenset, frozenset]:
             if literal:
                 literals.add(literal)
     return frozenset(signatures), frozenset(literals)
+
+
+def function_tokens(source: str) -> list[list[str]]:
+    """The normalised token stream (:func:`normalised_tokens`, string values kept: ``'-'.join``
+    and ``'+'.join`` are other tasks) of each function of a program, nested functions inside
+    their outer one."""
+    tree = _parse(source)
+    if tree is None:
+        return []
+    functions = [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    inner = {id(n) for f in functions for n in ast.walk(f) if n is not f and n in functions}
+    out = []
+    for node in functions:
+        if id(node) not in inner:
+            tokens = normalised_tokens(ast.unparse(node), strings=True)
+            if tokens:
+                out.append(tokens)
+    return out
+
+
+def _literals(tokens: list[str]) -> Counter:
+    """The constants of a token stream (numbers and string values), with their counts."""
+    return Counter(t for t in tokens if t[:1].isdigit() or t[:1] in "'\"")
+
+
+def same_function(benchmark: list[list[str]], item: list[list[str]]) -> float:
+    """How nearly a function of the item is a function of the benchmark program, after
+    normalisation: the best :meth:`difflib.SequenceMatcher.ratio` of their token streams (1:
+    the same function up to names, layout, docstring and the rewrites undone), among the pairs
+    with the same constants (``'-'.join`` and ``'+'.join``, ``range(2, n + 1)`` and
+    ``range(2, n)`` are other tasks however close the rest is); 0 when there is none."""
+    best = 0.0
+    for b in benchmark:
+        constants = _literals(b)
+        for q in item:
+            if 2 * min(len(b), len(q)) / (len(b) + len(q)) <= best or _literals(q) != constants:
+                continue  # lengths alone bound the ratio; other constants, another task
+            best = max(best, difflib.SequenceMatcher(None, b, q, autojunk=False).ratio())
+    return best
 
 
 def programs_evidence(text: str) -> tuple[frozenset, frozenset]:
