@@ -4,7 +4,7 @@ import json
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from sources_testkit import REAL, assert_missing_dataset_named, load, turns, write_parquet
+from sources_testkit import REAL, load, turns, write_parquet
 
 from bagel_core import uid
 from bagel_core.stages.load import Caps, LoadTask, run_load
@@ -87,10 +87,6 @@ def test_real_upstream_rows(tmp_path):
     assert len(records) == len(rows) and counts.rejected == {}
     assert [r["conversations"][1]["value"] for r in records] == ["France", "10th and 11th centuries"]
     assert records[0]["conversations"][0]["value"].endswith("\n\nIn what country is Normandy located?")
-
-
-def test_missing_dataset_names_the_id_and_conformance(tmp_path):
-    assert_missing_dataset_named(SquadV2, tmp_path)
 
 
 def test_through_the_load_stage(tmp_path):
