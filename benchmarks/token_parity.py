@@ -153,7 +153,9 @@ def llamafactory(src: str, out: Path, model: str) -> tuple[list[Row], list[Row]]
             template = get_template_and_fix_tokenizer(tokenizer, args)
             (attr,) = get_dataset_list([name], str(info.parent))
             converter = get_dataset_converter(attr.formatting, attr, args)
-            rows = [converter(r) for r in datasets.load_dataset("parquet", data_files=attr.dataset_name, split="train")]
+            # As its loader reads a file entry: relative to the dataset_info.json folder.
+            data = str(info.parent / attr.dataset_name)
+            rows = [converter(r) for r in datasets.load_dataset("parquet", data_files=data, split="train")]
             batch = {k: [r[k] for r in rows] for k in rows[0]}
             encoded = processor_cls(
                 template=template, tokenizer=tokenizer, processor=None, data_args=copy.copy(args)
