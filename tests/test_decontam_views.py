@@ -24,8 +24,6 @@ from bagel_core.builtin.decontaminate.ngram import NgramDecontaminator  # noqa: 
 from bagel_core.builtin.decontaminate.query_text import query_views, windows  # noqa: E402
 from bagel_core.components import Query  # noqa: E402
 
-pytest.importorskip("faiss")
-
 
 @pytest.fixture(scope="module")
 def cases() -> list[devset.Case]:

