@@ -31,7 +31,7 @@ _TOKENIZER_TEXT = [
 #: one of them: the static model's first user, then files that do not wait for that model while
 #: it is distilled, then its other users. CPU seconds measured on the shared machine, one process.
 FIRST = (
-    "tests/test_decontam_views.py",  # 213 s, the static model's 110 s included
+    "tests/test_decontam_views.py",  # 190 s, the static model's 110 s included
     "tests/test_faults.py",  # 71 s, a bagel process per test
     "tests/test_faults_output.py",
     "tests/test_faults_input.py",

@@ -156,7 +156,7 @@ def test_decontam_views_long_turn_is_compared_through_its_windows(cases, embeddi
     assert (match.benchmark, match.benchmark_item) == ("gsm8k", question.item) and "<-turn1#w" in match.views
 
 
-# Over 20 s (about 45 CPU seconds): the full model's transformer pass over 1106 benchmark views.
+# Over 20 s (59 CPU seconds, was 83): the full model's transformer pass over 1106 benchmark views.
 def test_decontam_views_cascade_keeps_every_match_of_the_full_model(cases, embedding):
     sample = [c for c in cases if c.split == "dev"][::3]
     # The full model embeds every view of the index with the transformer (most of this test's
