@@ -6,18 +6,20 @@ import dataclasses
 import json
 import shlex
 import sys
+import types
 import typing
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import click
 
-from . import errors, registry
+from . import PLUGIN_API_VERSION, __version__, errors, registry
 from .cli_formats import chat_template_command, preview_command
 from .cli_outputs import export_command, push_command, report_command
+from .components import Trainer
 from .privacy import tilde
 from .processes import Interrupted, stop_on_signals
-from .registry import KINDS, PluginError, Registry
+from .registry import KINDS, ComponentInfo, Kind, PluginError, Registry
 
 
 def _registry(strict: bool | None = None) -> Registry:
@@ -29,11 +31,13 @@ def _registry(strict: bool | None = None) -> Registry:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="bagel-core")
+@click.version_option(
+    __version__, message=f"%(prog)s %(version)s (plugin API {PLUGIN_API_VERSION[0]}.{PLUGIN_API_VERSION[1]})"
+)
 @click.option("--strict", is_flag=True, envvar="BAGEL_STRICT_PLUGINS", help="Fail on any plugin load error.")
 @click.option("--debug", is_flag=True, envvar=errors.DEBUG_ENV, help="Show the traceback of an error.")
 def cli(strict: bool, debug: bool) -> None:
-    """bagel: compose a clean, multi-format fine-tuning dataset from many sources, and train on it."""
+    """bagel: compose a clean, multi-format fine-tuning dataset from many public datasets, and train on it."""
     errors.set_debug(debug)
     if strict:
         registry.use(None)  # loaded by main() for its commands, maybe not strictly: load again
@@ -89,7 +93,9 @@ def plugin_table(reg: Registry, verbose: bool = False) -> str:
             if p.clashes
             else ("ok", None)
         )
-        kinds = [(k, [c for c in mine if c.cls.kind == k.name]) for k in KINDS]
+        kinds: list[tuple[Kind | None, list[ComponentInfo]]] = [
+            (k, [c for c in mine if c.cls.kind == k.name]) for k in KINDS
+        ]
         kinds = [(k, cs) for k, cs in kinds if cs]
         first = True
         for k, components in kinds or [(None, [])]:
@@ -175,7 +181,7 @@ RUN_EXAMPLES = """Examples:
     "--recipe", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="TOML recipe; flags override it."
 )
 @click.option("--sources", help="Sources: a,b | all | none.")
-@click.option("--dpo", help="DPO pair builders: a,b | all | none.")
+@click.option("--dpo", help="DPO builders: a,b | all | none.")
 @click.option("--formats", help="Prompt formats: a,b | all.")
 @click.option("--dedup", help="Dedupers, chained in order: a,b | none [exact]; e.g. exact,minhash.")
 @click.option("--decontaminate", help=f"Decontaminators: a,b | none [{_run_default('decontaminate')}].")
@@ -196,13 +202,13 @@ RUN_EXAMPLES = """Examples:
 @click.option(
     "--item-time-limit",
     type=float,
-    help="Seconds a source may spend on one row; a slower conversion is counted as rejected [no limit].",
+    help="Seconds a source or DPO builder may spend on one row; a slower conversion is counted as rejected [no limit].",
 )
 @click.option("--copies-per-item", type=int, help="Render each item into K of the formats [all].")
 @click.option(
     "--format-assignment",
     type=click.Choice(_run_choices("format_assignment")),
-    help="How an item's K formats are chosen: spread (equal shares) or random per item (the reference at v0.2) [spread].",
+    help="How an item's K formats are chosen: spread (equal shares), random per item (the reference at v0.2) or chunks (the reference later; DPO pairs unshuffled) [spread].",
 )
 @click.option(
     "--newlines",
@@ -224,12 +230,12 @@ RUN_EXAMPLES = """Examples:
     help="A component option, as in a recipe table, e.g. -o source.slimorca.max_items=5000 or -o decontaminator.embedding.model=PATH (repeatable).",
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress or summary; warnings and errors only.")
-@click.option("--verbose", "-v", is_flag=True, help="Also print the table of counts per source.")
+@click.option("--verbose", "-v", is_flag=True, help="Also print the table of counts per source and DPO builder.")
 @click.option(
     "--plan",
     "plan",
     is_flag=True,
-    help="Print the expected items and rows per source and format (load and dedup only; nothing rendered or written to OUT).",
+    help="Print the expected items and rows per source or DPO builder and format (load and dedup only; nothing rendered or written to OUT).",
 )
 @click.option(
     "--plan-json",
@@ -391,7 +397,7 @@ def option_params(options_cls: type, required: bool = True) -> list[click.Option
         hint = hints[f.name]
         args = typing.get_args(hint)
         origin = typing.get_origin(hint)
-        if origin is typing.Union and type(None) in args:  # Optional[X]
+        if origin in (typing.Union, types.UnionType) and type(None) in args:  # Optional[X] or X | None
             hint = next(a for a in args if a is not type(None))
             origin, args = typing.get_origin(hint), typing.get_args(hint)
         default = None if f.default is dataclasses.MISSING else f.default
@@ -442,12 +448,13 @@ class TrainGroup(click.Group):
         if name not in _registry().of("trainer"):
             return None
         try:
-            cls = _registry().get("trainer", name).cls
+            # Registration checked that a trainer subclasses Trainer.
+            cls = cast("type[Trainer]", _registry().get("trainer", name).cls)
         except PluginError as exc:  # two plugins registered this trainer
             raise click.ClickException(str(exc)) from None
 
         def callback(config: Path | None, verbose: int, quiet: bool, **values: Any) -> None:
-            from .builtin import train_config
+            from .builtin.train import config as train_config
             from .config import ConfigError
             from .containment import PluginExit, contained, who
             from .options import build
@@ -473,7 +480,7 @@ class TrainGroup(click.Group):
             except (ConfigError, PluginExit) as exc:  # a bad option or input of the trainer: one line
                 raise click.ClickException(str(exc)) from None
 
-        params = [
+        params: list[click.Parameter] = [
             click.Option(
                 ["--config"],
                 type=click.Path(exists=True, dir_okay=False, path_type=Path),

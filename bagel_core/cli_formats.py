@@ -9,6 +9,7 @@ from __future__ import annotations
 import typing
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 import click
 
@@ -18,6 +19,9 @@ from .containment import PluginExit, contained, stdout_to_stderr, who
 from .registry import PluginError, UnknownComponentError
 from .rendering import NewlineRule
 
+if TYPE_CHECKING:
+    from .records import Record
+
 
 def make_format(name: str, option: tuple[str, ...], tokenizer: str | None) -> PromptFormat:
     """The format ``name`` with ``--option`` settings and the special tokens of ``tokenizer``."""
@@ -26,7 +30,8 @@ def make_format(name: str, option: tuple[str, ...], tokenizer: str | None) -> Pr
     from .pipeline import special_tokens
 
     try:
-        cls = registry.current().get("format", name).cls
+        # Registration checked that a format subclasses PromptFormat.
+        cls = cast("type[PromptFormat]", registry.current().get("format", name).cls)
         options, tokens = make_options(cls, dict(parse_assignments(option))), special_tokens(tokenizer)
         with contained(who(cls)):
             return cls(options, tokens)
@@ -72,7 +77,7 @@ def chat_template_command(format_name: str, tokenizer: str | None, into: Path | 
     click.echo(f"wrote the {format_name} chat template into {into}", err=True)
 
 
-def _records(source: str, sample: bool, data_root: Path | None, seed: int) -> Iterator[dict]:
+def _records(source: str, sample: bool, data_root: Path | None, seed: int) -> Iterator[Record]:
     """Valid records of one source or DPO builder, loaded as ``bagel run`` loads them."""
     from .config import make_options
     from .context import LoadContext
@@ -83,7 +88,7 @@ def _records(source: str, sample: bool, data_root: Path | None, seed: int) -> It
     cls: type[Loader] | None = None
     for kind in ("source", "dpo_builder"):
         if source in reg.of(kind):
-            cls = reg.get(kind, source).cls  # type: ignore[assignment]
+            cls = cast("type[Loader]", reg.get(kind, source).cls)  # sources and DPO builders are loaders
             break
     if cls is None:
         available = sorted(set(reg.of("source")) | set(reg.of("dpo_builder")))
@@ -124,11 +129,11 @@ def preview_command(
     sample: bool,
     data_root: Path | None,
     seed: int,
-    newlines: str,
+    newlines: NewlineRule,
     tokenizer: str | None,
     option: tuple[str, ...],
 ) -> None:
-    """Print the first N items of a source rendered in a format, as `bagel run` writes them."""
+    """Print the first N items of a source or DPO builder rendered in a format, as `bagel run` writes them."""
     from .config import ConfigError
     from .data import DatasetUnavailable
     from .rendering import Renderer
@@ -145,13 +150,14 @@ def preview_command(
                     record["id"], record["source"], record.get("conversations"), record.get("text"), [0]
                 ):
                     _show(f"{src} {item_id} [{fmt}]", input=text_in, output=text_out)
-            if record.get("prompt") is not None:
+            pair = record.get("prompt"), record.get("chosen"), record.get("rejected")
+            if pair[0] is not None and pair[1] is not None and pair[2] is not None:  # valid: all three or none
                 for item_id, src, fmt, prompt, chosen, rejected in renderer.dpo_rows(
                     record["id"],
                     record["source"],
-                    record["prompt"],
-                    record["chosen"],
-                    record["rejected"],
+                    pair[0],
+                    pair[1],
+                    pair[2],
                     record.get("system"),
                     [0],
                 ):

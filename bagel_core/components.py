@@ -4,11 +4,14 @@ A component is a class with a unique ``name`` (per kind), a one-line ``descripti
 metadata as class attributes, and an ``Options`` dataclass of its settings (set from a recipe's
 ``[source.NAME]``-style table or, for trainers, from the command line). The engine validates
 these attributes when the class is registered and instantiates it only when it is used.
+A component declares ``options: Options`` below its dataclass so that type checkers know the
+fields of ``self.options``.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,15 +52,20 @@ class Component:
 
     @classmethod
     def option_defaults(cls) -> dict[str, Any]:
-        return {f.name: _default(f) for f in dataclasses.fields(cls.Options)}
-
-
-def _default(field: dataclasses.Field) -> Any:
-    if field.default is not dataclasses.MISSING:
-        return field.default
-    if field.default_factory is not dataclasses.MISSING:  # type: ignore[misc]
-        return field.default_factory()  # type: ignore[misc]
-    return None
+        """Deprecated (plugin API 1.0; removed in bagel-core 0.3): the defaults of ``Options``,
+        ``None`` for a field without one. Nothing in bagel calls it any more."""
+        warnings.warn(
+            "Component.option_defaults() is deprecated since bagel-core 0.2 and goes in 0.3: "
+            "read the fields of cls.Options with dataclasses.fields()",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return {
+            f.name: f.default
+            if f.default is not dataclasses.MISSING
+            else (f.default_factory() if f.default_factory is not dataclasses.MISSING else None)
+            for f in dataclasses.fields(cls.Options)
+        }
 
 
 class Loader(Component):
@@ -170,7 +178,7 @@ class Source(Loader):
 
 
 class DPOBuilder(Loader):
-    """A DPO pair builder: emits records with ``prompt``, ``chosen``, ``rejected``."""
+    """A DPO builder: emits records with ``prompt``, ``chosen``, ``rejected``."""
 
     kind: ClassVar[str] = "dpo_builder"
 
@@ -209,6 +217,8 @@ class PromptFormat(Component):
     @dataclass
     class Options:
         system_prompt_probability: Probability = 0.0
+
+    options: Options
 
     def __init__(self, options: Any | None = None, special: SpecialTokens = SpecialTokens()) -> None:
         super().__init__(options)
@@ -269,6 +279,7 @@ class Query:
     """The texts of one SFT item or DPO pair to check against the benchmarks."""
 
     id: str
+    #: The item's source label (the record's ``source`` field; usually its loader's name).
     source: str
     #: The instruction checked by default: the first human turn, or the DPO prompt.
     text: str
@@ -283,6 +294,7 @@ class Match:
     """A query found in a benchmark."""
 
     id: str
+    #: The query's source label.
     source: str
     decontaminator: str
     benchmark: str

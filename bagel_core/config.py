@@ -34,7 +34,7 @@ from typing import Any
 from .components import Component, Loader
 from .options import ConfigError, build, check_table, fields_of
 from .publish import WORK
-from .registry import TABLES, Registry, UnknownComponentError
+from .registry import TABLES, Registry, UnknownComponentError, describe
 from .rendering import FormatAssignment, NewlineRule
 from .stages.dedup import DedupScope, SharedIds
 
@@ -75,8 +75,9 @@ class RunConfig:
     #: sample of ``global_cap_sample`` items (the reference at v0.2: 75,000 -> 50,000).
     global_cap: int | None = field(default=None, metadata={"min": 1})
     global_cap_sample: int | None = field(default=None, metadata={"min": 1})
-    #: How an item's ``copies_per_item`` formats are chosen: ``spread`` (equal shares) or
-    #: ``random`` per item (the reference at v0.2, with one copy).
+    #: How an item's ``copies_per_item`` formats are chosen: ``spread`` (equal shares),
+    #: ``random`` per item (the reference at v0.2, with one copy) or ``chunks`` (the reference
+    #: later: overlapping slices, DPO pairs in their loaded order; needs n - 1 copies).
     format_assignment: FormatAssignment = "spread"
     #: Newline clean-up of answers (docs/formats.md#rendering-rules).
     newlines: NewlineRule = "newline-runs"
@@ -92,6 +93,10 @@ class RunConfig:
     #: DPO builders whose pairs are DPO-only: an SFT item with a pair's id is dropped (the
     #: reference's lmsys-chat-1m: ``["lmsys-chat-1m-dpo"]``).
     dpo_only: list[str] = field(default_factory=list)
+    #: DPO builders whose pairs are kept even when chosen equals rejected (the core rejects them
+    #: otherwise, ``chosen equals rejected``): the reference's gutenberg-dpo and py-dpo compared
+    #: nothing (``["gutenberg-dpo", "py-dpo"]``, with their ``same_responses = "none"``).
+    keep_identical_pairs: list[str] = field(default_factory=list)
     #: Per-kind, per-component option tables from the recipe and ``-o`` flags.
     options: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
 
@@ -107,7 +112,11 @@ class RunConfig:
                 )
         if (self.global_cap is None) != (self.global_cap_sample is None):
             raise ConfigError("[run]: global_cap and global_cap_sample go together (set both or neither)")
-        if self.global_cap is not None and self.global_cap_sample > self.global_cap:
+        if (
+            self.global_cap is not None
+            and self.global_cap_sample is not None
+            and self.global_cap_sample > self.global_cap
+        ):
             raise ConfigError(
                 f"[run]: global_cap_sample ({self.global_cap_sample}) must not exceed global_cap ({self.global_cap})"
             )
@@ -223,7 +232,7 @@ def select(registry: Registry, kind: str, selection: Selection) -> list[str]:
 
 
 def _where(cls: type[Component]) -> str:
-    return f"{cls.kind.replace('_', ' ')} {cls.name!r}"
+    return describe(cls)  # "DPO builder 'x'": the kind's one spelling in messages
 
 
 #: Default per-item limits of every loader (the table that chose them: docs/pipeline.md).

@@ -74,7 +74,7 @@ class Progress:
     def __init__(self, label: str, total: int | None, unit: str, stream: TextIO) -> None:
         self.label, self.total, self.unit, self.stream = label, total, unit, stream
         self.done = 0
-        self.started = self._last = time.monotonic()
+        self.started = time.monotonic()
         self._next = self.started + FIRST_LINE_AFTER
         self._note = ""
         self._bar: Any = None

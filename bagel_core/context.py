@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from . import rng
 from .data import DataAccess, DatasetUnavailable
@@ -124,9 +124,10 @@ class LoadContext:
                 index += 1
                 yield dict(zip(keys, values))
 
-    def dataset_file(self, dataset_id: str, filename: str, url: str | None = None) -> Path:
-        """The path of one upstream file (for raw files ``datasets`` does not parse)."""
-        return self.data.file(dataset_id, filename, url=url)
+    def dataset_file(self, dataset_id: str, filename: str, url: str | None = None, revision: str | None = None) -> Path:
+        """The path of one upstream file (for raw files ``datasets`` does not parse), from the
+        Hub at ``revision`` (a commit id pins it; None: the default branch) when not local."""
+        return self.data.file(dataset_id, filename, url=url, revision=revision)
 
     # -- randomness -------------------------------------------------------------------------
     def uniform(self, key: str, purpose: str) -> float:
@@ -196,7 +197,9 @@ class LoadContext:
             return
         raise RowFailure(self.component, f"{self.where() or 'a row'} ({excerpt(row, 80)})", exc) from exc
 
-    def convert_row(self, convert: Callable[[Any, LoadContext], Any], row: Any) -> list[Record]:
+    def convert_row(
+        self, convert: Callable[[Any, LoadContext], Record | Iterable[Record] | None], row: Any
+    ) -> list[Record]:
         """``convert(row, ctx)`` as a list. A row that raises bad data (:data:`bagel_core.readers.DATA_ERRORS`)
         is counted as rejected; any other exception stops the run as a :class:`RowFailure`."""
         self._row = row  # for the example of a filter() inside convert
@@ -205,7 +208,7 @@ class LoadContext:
             if result is None:
                 return []
             if isinstance(result, dict):
-                return [result]
+                return [cast(Record, result)]  # a TypedDict cannot be an isinstance() target
             return list(result)  # a generator convert() may fail while iterated
         except Exception as exc:
             self._failed(exc, row)

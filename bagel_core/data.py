@@ -11,10 +11,18 @@ import hashlib
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from .errors import is_environment
 from .readers import MalformedFile
+
+
+class ShipsSamples(Protocol):
+    """A loader or benchmark set class, as far as data access reads it (a protocol, so that
+    this module does not import the components, whose context imports it)."""
+
+    @property
+    def sample_root(self) -> Path | None: ...
 
 
 class DatasetUnavailable(Exception):
@@ -169,7 +177,7 @@ class DataAccess:
         self.hub = hub and not sample
 
     @classmethod
-    def for_component(cls, component: type, data_root: Path | None = None, sample: bool = False) -> DataAccess:
+    def for_component(cls, component: ShipsSamples, data_root: Path | None = None, sample: bool = False) -> DataAccess:
         """Where a loader or benchmark set reads: the samples it ships under ``--sample``, else
         ``data_root`` (if any) and the Hub."""
         if sample:
@@ -262,8 +270,9 @@ class DataAccess:
                 failure = exc
         raise _malformed(resolved, failure) from failure
 
-    def file(self, dataset_id: str, filename: str, url: str | None = None) -> Path:
-        """One upstream file: local copy, else the Hub (or ``url`` for data hosted elsewhere)."""
+    def file(self, dataset_id: str, filename: str, url: str | None = None, revision: str | None = None) -> Path:
+        """One upstream file: local copy, else the Hub at ``revision`` (None: the default
+        branch), or ``url`` for data hosted elsewhere. A local copy is read as it is."""
         folder = self.local_dir(dataset_id)
         if folder is not None:
             path = folder / filename
@@ -279,7 +288,7 @@ class DataAccess:
                 return Path(datasets.DownloadManager().download(url))
             from huggingface_hub import hf_hub_download
 
-            return Path(hf_hub_download(dataset_id, filename, repo_type="dataset"))
+            return Path(hf_hub_download(dataset_id, filename, repo_type="dataset", revision=revision))
         except Exception as exc:  # network, auth and missing-file errors all mean "not available"
             raise self._missing(dataset_id, f"{type(exc).__name__}: {exc}") from exc
 

@@ -53,7 +53,7 @@ def set_debug(on: bool) -> None:
 _ENVIRONMENT_ERRNOS = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC), errno.EROFS, errno.EFBIG}
 
 
-def is_environment(exc: BaseException) -> bool:
+def is_environment(exc: BaseException | None) -> bool:
     """True for a full disk or a read-only file system, wherever it is raised."""
     return isinstance(exc, OSError) and exc.errno in _ENVIRONMENT_ERRNOS
 

@@ -31,7 +31,7 @@ def register_sources(register: Register) -> None:
 
 @hookspec
 def register_dpo_builders(register: Register) -> None:
-    """Register DPO pair builders: subclasses of :class:`bagel_core.components.DPOBuilder`."""
+    """Register DPO builders: subclasses of :class:`bagel_core.components.DPOBuilder`."""
 
 
 @hookspec

@@ -16,10 +16,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar, cast
 
 from . import errors, locks, publish
-from .components import Component, SpecialTokens
+from .components import BenchmarkSet, Component, Decontaminator, Deduper, Loader, PromptFormat, SpecialTokens
 from .config import (
     ConfigError,
     LoaderSettings,
@@ -46,9 +46,12 @@ from .stages.write import build_manifest, write_outputs
 CACHE_VERSION = 2
 
 
+C = TypeVar("C", bound=Component)
+
+
 @dataclass
-class Selected:
-    """A component chosen for this run, with its resolved options."""
+class Selected(Generic[C]):
+    """A component chosen for this run, with its resolved options; ``C`` is its kind's base."""
 
     info: ComponentInfo
     options: Any
@@ -60,8 +63,9 @@ class Selected:
         return self.settings.priority if self.settings else 0
 
     @property
-    def cls(self) -> type[Component]:
-        return self.info.cls
+    def cls(self) -> type[C]:
+        # The registry checked that the class subclasses its kind's base.
+        return cast("type[C]", self.info.cls)
 
     def identity(self) -> dict[str, Any]:
         return {
@@ -81,12 +85,13 @@ class RunResult:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-def _select(registry: Registry, config: RunConfig, kind: str, selection) -> list[Selected]:
-    chosen = []
+def _select(registry: Registry, config: RunConfig, kind: str, selection) -> list[Selected[Any]]:
+    chosen: list[Selected[Any]] = []
     for name in select(registry, kind, selection):
         info = registry.get(kind, name)
         table = config.options.get(kind, {}).get(name, {})
-        settings = loader_settings(info.cls, table) if kind in ("source", "dpo_builder") else None
+        loader = kind in ("source", "dpo_builder")
+        settings = loader_settings(cast("type[Loader]", info.cls), table) if loader else None
         chosen.append(Selected(info, make_options(info.cls, table), settings))
     return chosen
 
@@ -114,11 +119,11 @@ def _data(config: RunConfig, cls) -> DataAccess:
 class Components:
     """Everything a run selected, resolved and checked before any data is read."""
 
-    loaders: list[Selected]
-    formats: list[Selected]
-    dedupers: list[Selected]
-    decontaminators: list[Selected]
-    benchmarks: list[Selected]
+    loaders: list[Selected[Loader]]
+    formats: list[Selected[PromptFormat]]
+    dedupers: list[Selected[Deduper]]
+    decontaminators: list[Selected[Decontaminator]]
+    benchmarks: list[Selected[BenchmarkSet]]
 
 
 def resolve(config: RunConfig, registry: Registry) -> Components:
@@ -138,6 +143,12 @@ def resolve(config: RunConfig, registry: Registry) -> Components:
         raise ConfigError(
             f"--copies-per-item must be between 1 and the number of formats ({len(formats)}), got {config.copies_per_item}"
         )
+    if config.format_assignment == "chunks" and config.copies_per_item != len(formats) - 1:
+        # The reference's cut leaves each format one quarter out: it is defined for n - 1 copies.
+        raise ConfigError(
+            f"--format-assignment chunks needs --copies-per-item {len(formats) - 1} (the number of formats less one),"
+            f" got {config.copies_per_item}"
+        )
     dedupers = _select(registry, config, "deduper", config.dedup)
     _check_modules(dedupers)
     for d in dedupers:  # a missing library or contradictory options fail before any loading
@@ -151,9 +162,10 @@ def resolve(config: RunConfig, registry: Registry) -> Components:
     if decontaminators and not benchmarks:
         raise ConfigError("decontamination needs benchmark sets, but none are selected or installed")
     builders = [s.cls.name for s in loaders if s.cls.kind == "dpo_builder"]
-    missing = [name for name in config.dpo_only if name not in builders]
-    if missing:
-        raise ConfigError(f"[run] dpo_only names {missing}, not among the selected DPO builders {sorted(builders)}")
+    for key in ("dpo_only", "keep_identical_pairs"):
+        missing = [name for name in getattr(config, key) if name not in builders]
+        if missing:
+            raise ConfigError(f"[run] {key} names {missing}, not among the selected DPO builders {sorted(builders)}")
     # A key is a loader's name or one of its source labels (cinematika_memories, glaive-func);
     # installed loaders that are not selected are fine (a recipe run with fewer sources).
     names = [*registry.of("source"), *registry.of("dpo_builder")]
@@ -206,10 +218,20 @@ def compose(config: RunConfig, chosen: Components, tokens: SpecialTokens, quiet:
     work = Path(config.work)
     loads = []
     for s in chosen.loaders:
+        assert s.settings is not None  # a loader always has the engine's settings
         caps = Caps(s.settings.max_items, s.cls.cap_per_stratum, config.global_cap, config.global_cap_sample)
         limits = Limits(s.settings.max_turns, s.settings.max_chars, config.item_time_limit)
         task = LoadTask(
-            s.cls, s.options, config.seed, config.data_root, config.sample, Path(SHARD), quiet, caps, limits
+            s.cls,
+            s.options,
+            config.seed,
+            config.data_root,
+            config.sample,
+            Path(SHARD),
+            quiet,
+            caps,
+            limits,
+            s.cls.kind == "dpo_builder" and s.cls.name in config.keep_identical_pairs,
         )
         with contained(who(s.cls)):
             data_fp = _data(config, s.cls).fingerprint(s.cls.dataset_ids) + s.cls(s.options).input_fingerprint()
@@ -350,7 +372,11 @@ def _run_locked(
     dedup = runner.run(stages.dedup)
     if plan:
         names = [f.cls.name for f in chosen.formats]
-        global_cap = (config.global_cap, config.global_cap_sample) if config.global_cap is not None else None
+        global_cap = (
+            (config.global_cap, config.global_cap_sample)
+            if config.global_cap is not None and config.global_cap_sample is not None  # set together (RunConfig)
+            else None
+        )
         return RunResult(
             mixture_plan(
                 chosen.loaders,

@@ -65,7 +65,9 @@ def _rows_per_format(
     """Per origin: items, and rows per format (plus plain texts under ``PLAIN_TEXT``)."""
     ids, origins, rows, plain = _items(shard, kind)
     per: dict[str, dict[str, int]] = {}
-    for origin, n, which in zip(origins, rows, dealt_formats(ids, seed, copies, len(formats), assignment)):
+    for origin, n, which in zip(
+        origins, rows, dealt_formats(ids, seed, copies, len(formats), assignment, in_order=kind == "dpo")
+    ):
         entry = per.setdefault(origin, dict.fromkeys(["items", *formats, PLAIN_TEXT], 0))
         entry["items"] += 1
         for index in which:

@@ -13,7 +13,7 @@ import os
 import re
 import shlex
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -65,7 +65,8 @@ def command_line(command: str, secret: Callable[[str], bool]) -> str:
         return REDACTED
     redacted, option_next = [], False
     for word in words:
-        flag, value = "", word
+        flag = ""
+        value: str | None = word
         if option_next:
             option_next = False
         elif word in ("-o", "--option"):
@@ -84,7 +85,7 @@ def command_line(command: str, secret: Callable[[str], bool]) -> str:
     return tilde(shlex.join(redacted))
 
 
-def secret_key(key: str, options_classes: dict[str, type]) -> bool:
+def secret_key(key: str, options_classes: Mapping[str, type]) -> bool:
     """Whether ``-o KEY`` (``KIND.NAME.OPTION``) sets a secret: named like one, or marked
     ``Secret()`` in ``options_classes[KIND.NAME]`` (the component's ``Options``)."""
     head, _, name = key.rpartition(".")

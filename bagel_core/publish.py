@@ -320,7 +320,9 @@ def current_manifest(out: Path, fingerprint: str) -> dict[str, Any] | None:
 
 def _rows(manifest: dict[str, Any]) -> int:
     """SFT and DPO rows of an output (conversations are the SFT items again)."""
-    totals = manifest.get("totals") if isinstance(manifest.get("totals"), dict) else {}
+    totals = manifest.get("totals")
+    if not isinstance(totals, dict):
+        return 0
     return sum(v for k, v in totals.items() if k in ("sft_rows", "dpo_rows") and isinstance(v, int))
 
 

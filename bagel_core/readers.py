@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .context import LoadContext
+    from .records import Turn
 
 
 class RowError(ValueError):
@@ -164,7 +165,7 @@ def items(row: Mapping[str, Any], key: str) -> list[Any]:
     return list(value)
 
 
-def turns(row: Mapping[str, Any], key: str = "conversations") -> list[dict[str, Any]]:
+def turns(row: Mapping[str, Any], key: str = "conversations") -> list[Turn]:
     """ShareGPT turns ``[{"from": ..., "value": ...}]`` of ``row[key]``, other keys (``weight``)
     dropped. Roles and texts are checked by the engine's record validation."""
     return [{"from": field(t, "from"), "value": t.get("value")} for t in items(row, key)]
@@ -198,10 +199,11 @@ def parse_json_lines(lines: Iterable[str | bytes], ctx: LoadContext, where: str 
 def _parse_line(number_: int, line: str | bytes, ctx: LoadContext, where: str, last: bool) -> Iterator[Any]:
     position = f"{where} line {number_}" if where else f"line {number_}"
     if isinstance(line, bytes):
+        raw = line
         try:
-            line = line.decode("utf-8")
+            line = raw.decode("utf-8")
         except UnicodeDecodeError:
-            ctx.reject("invalid UTF-8", at=position, row=line[:120].decode("utf-8", "replace"))
+            ctx.reject("invalid UTF-8", at=position, row=raw[:120].decode("utf-8", "replace"))
             return
     if not line.strip():
         return

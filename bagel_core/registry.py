@@ -162,12 +162,12 @@ class Registry:
     components: dict[str, dict[str, ComponentInfo]]
     #: One line per plugin error.
     errors: list[str]
+    #: The plugin manager, for hooks that are not component registrations (commands).
+    manager: pluggy.PluginManager
     #: (kind, name) -> message, for names registered by more than one plugin.
     clashes: dict[tuple[str, str], str] = field(default_factory=dict)
     #: Every registration, in load order, clashing ones included (for listings).
     registered: list[ComponentInfo] = field(default_factory=list)
-    #: The plugin manager, for hooks that are not component registrations (commands).
-    manager: pluggy.PluginManager | None = None
 
     def of(self, kind_name: str) -> dict[str, ComponentInfo]:
         return self.components[kind_name]
@@ -269,7 +269,7 @@ def _collect(registry: Registry, fail) -> None:
             info = by_name[impl.plugin_name]
             if info.error:
                 continue
-            pending: list[type] = []
+            pending: list[Any] = []  # what the plugin registered, unchecked until validate_component
             try:
                 with contained(f"plugin {info.name!r}"):
                     impl.function(register=pending.append)

@@ -10,8 +10,10 @@
   the text as output, format ``plain-text``), as the reference did;
 - a DPO prompt is rendered as the input of a one-turn conversation; chosen/rejected stay raw;
 - ``copies_per_item`` k < n formats: each item goes to k formats, either dealt round-robin in an
-  order derived from (seed, item id), so every format gets an equal share (``spread``), or drawn
-  at random per item from (seed, item id) (``random``, what the reference did at v0.2 with k=1).
+  order derived from (seed, item id), so every format gets an equal share (``spread``), drawn
+  at random per item from (seed, item id) (``random``, what the reference did at v0.2 with k=1),
+  or cut into the reference's overlapping chunks (``chunks``, 3c7d241 with k = n - 1): SFT items
+  in that seeded order, DPO pairs in their loaded order, unshuffled, as the reference left them.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ PLAIN_TEXT = "plain-text"
 #: reference later: 3+ whitespace-only line ends, spaces included -> one blank line).
 NewlineRule = Literal["newline-runs", "none", "blank-line-runs"]
 #: How the k of n formats of an item are chosen when ``copies_per_item`` < n.
-FormatAssignment = Literal["spread", "random"]
+FormatAssignment = Literal["spread", "random", "chunks"]
 
 
 def collapse_newlines(text: str) -> str:
@@ -123,15 +125,38 @@ def random_formats(seed: int, item_id: str, copies: int, n_formats: int) -> rang
     return sorted(rng.generator(seed, item_id, "formats").sample(range(n_formats), copies))
 
 
+def chunk_formats(position: int, total: int, n_formats: int) -> list[int]:
+    """Indices of the formats the item at ``position`` of ``total`` goes to (``chunks``): the
+    reference's cut at 3c7d241 (``data.py``, ``_get_chunks``), each format taking all items but
+    one quarter-sized slice. With q = total - total*(n-1)//n, format 0 leaves out the last q
+    items and format f >= 1 the slice [(f-1)q, fq); when total is not a multiple of n the
+    slices overlap, so a few items get fewer than n - 1 formats, as in the reference."""
+    quarter = total - total * (n_formats - 1) // n_formats
+    return [
+        f
+        for f in range(n_formats)
+        if not (position >= total - quarter if f == 0 else (f - 1) * quarter <= position < f * quarter)
+    ]
+
+
 def dealt_formats(
-    ids: Sequence[str], seed: int, copies: int | None, n_formats: int, assignment: FormatAssignment
+    ids: Sequence[str],
+    seed: int,
+    copies: int | None,
+    n_formats: int,
+    assignment: FormatAssignment,
+    in_order: bool = False,
 ) -> list:
-    """The format indices of each of ``ids`` (every dealt item of one output, in any order), as
-    the render stage deals them: what ``bagel run --plan`` counts."""
+    """The format indices of each of ``ids`` (every dealt item of one output; in their loaded
+    order when ``in_order``, which ``chunks`` deals DPO pairs by), as the render stage deals
+    them: what ``bagel run --plan`` counts."""
     if copies is None or copies >= n_formats:
         return [range(n_formats)] * len(ids)
     if assignment == "random":
         return [random_formats(seed, i, copies, n_formats) for i in ids]
+    if assignment == "chunks":
+        places = range(len(ids)) if in_order else copy_order(ids, seed)
+        return [chunk_formats(int(p), len(ids), n_formats) for p in places]
     return [formats_for(int(rank), copies, n_formats) for rank in copy_order(ids, seed)]
 
 

@@ -20,6 +20,7 @@ import io
 import re
 from collections import Counter, defaultdict, deque
 from collections.abc import Iterator
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -462,7 +463,7 @@ def _img(data: bytes | None, alt: str) -> str:
     return f'<img alt="{_e(alt)}" src="data:image/png;base64,{base64.b64encode(data).decode()}">'
 
 
-def _table(head: list[str], rows: list[list[Any]], numeric: set[int] = frozenset()) -> str:
+def _table(head: list[str], rows: list[list[Any]], numeric: AbstractSet[int] = frozenset()) -> str:
     out = ["<table><tr>" + "".join(f"<th>{_e(h)}</th>" for h in head) + "</tr>"]
     for row in rows:
         out.append(
@@ -549,7 +550,7 @@ def build(out: Path, tokenizer: str | None = None, max_length: int = MAX_LENGTH,
             token_totals.setdefault(label, [0, 0])[1] += sum(
                 f["prompt"] + f["chosen"] + f["rejected"] for f in formats.values()
             )
-    rows = []
+    rows: list[list[Any]] = []  # cells of one table, then of the next
     for label in labels:
         row = [
             _e(label),

@@ -68,8 +68,12 @@ def validate_conversation(turns: Any) -> Reason | None:
     return None
 
 
-def validate_record(record: Any) -> Reason | None:
-    """The reason ``record`` must be rejected, or ``None`` when it is valid."""
+def validate_record(record: Any, *, identical_pairs: bool = False) -> Reason | None:
+    """The reason ``record`` must be rejected, or ``None`` when it is valid.
+
+    A DPO pair whose chosen and rejected are the same string is rejected unless
+    ``identical_pairs`` (the run's ``keep_identical_pairs`` for the builder that made it: the
+    reference's gutenberg-dpo and py-dpo compared nothing)."""
     if not isinstance(record, dict):
         return Reason.NOT_A_RECORD
     for key in ("id", "source"):
@@ -95,6 +99,6 @@ def validate_record(record: Any) -> Reason | None:
                 return problem
         if record.get("system") is not None and not isinstance(record["system"], str):
             return Reason.NON_STRING
-        if record["chosen"] == record["rejected"]:
+        if record["chosen"] == record["rejected"] and not identical_pairs:
             return Reason.CHOSEN_EQUALS_REJECTED
     return None

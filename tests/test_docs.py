@@ -80,6 +80,14 @@ def test_the_complete_plugin_in_the_guide_is_the_tested_one():
         assert f"# samples/tiny/{sample}\n{first}\n" in DOC
 
 
+def test_testing_kit_example_checks_the_deduper_and_the_trainer(tmp_path):
+    (block,) = [b for b in BLOCKS if "check_deduper(Casefold)" in b]
+    namespace = {**_components(), "Casefold": _components()["casefold"], "Echo": _components()["echo"]}
+    exec(compile(block, "docs/plugins.md", "exec"), namespace)
+    namespace["test_casefold_keeps_the_first_copy"]()
+    namespace["test_echo_through_bagel_train"](tmp_path)
+
+
 def test_deduper_example_keeps_the_first_of_each_text():
     casefold = _components()["casefold"]()
     casefold.add(DedupBatch([0, 2], ["a", "b"], ["s", "s"], ["What is 2 + 2?", "Hello"]))
@@ -128,3 +136,21 @@ def test_secret_option_example_is_redacted_and_checked():
     assert shown["endpoint_auth"] == REDACTED and shown["keep_probability"] == 0.25
     with pytest.raises(ValueError, match="keep_probability = nan is not allowed; expected a finite number"):
         build("source 'x'", namespace["Options"], {"keep_probability": float("nan")})
+
+
+def test_architecture_names_every_module():
+    doc = (REPO / "docs" / "architecture.md").read_text()
+    modules = [p for p in (REPO / "bagel_core").rglob("*.py") if p.stem not in ("__init__", "__main__")]
+    missing = [str(p.relative_to(REPO)) for p in modules if not re.search(rf"\b{p.stem}\b", doc)]
+    assert not missing, f"docs/architecture.md does not mention {missing}"
+    packages = [p.parent.name for p in (REPO / "bagel_core" / "builtin").glob("*/__init__.py")]
+    assert all(f"builtin/{name}/" in doc for name in packages)
+
+
+def test_the_dpo_builder_kind_has_one_spelling_in_help_and_docs():
+    from bagel_core.testing import invoke_cli
+
+    assert "DPO builders: a,b | all | none" in invoke_cli("run", "--help").output
+    for page in [REPO / "README.md", *(REPO / "docs").glob("*.md")]:
+        text = page.read_text()
+        assert not re.search(r"(?i)dpo pair builder|pair-builder", text), page.name

@@ -19,9 +19,9 @@ import pytest
 from engine_fixtures import REPO, install_fake_dist, write_jsonl
 
 from bagel_core import MalformedFile, Source, as_conversation, publish
+from bagel_core.publish import MANIFEST
 from bagel_core.readers import text
 from bagel_core.stages.load import LoadError, LoadTask, run_load
-from bagel_core.stages.write import MANIFEST
 from bagel_core.testing import load_sample
 
 FAULTS = REPO / "tests" / "faults"

@@ -20,7 +20,7 @@ from engine_fixtures import REPO, TOY_HIGH, install_fake_dist, write_jsonl
 from test_faults import _alive, _children, _wait_for, assert_one_line_error
 
 from bagel_core import Source, as_conversation, publish
-from bagel_core.stages.write import MANIFEST
+from bagel_core.publish import MANIFEST
 
 ROWS = [{"n": i, "q": f"Question number {i}?", "a": f"Answer {i}."} for i in range(6)]
 HOSTILE = ["--sources", "hostile", "--dpo", "none", "--formats", "vicuna", "--decontaminate", "none", "-q"]

@@ -4,8 +4,7 @@
 import re
 from pathlib import Path
 
-from bagel_core.rendering import Renderer
-from bagel_core.testing import load_sample
+from bagel_core.testing import load_sample, render_dpo, render_sft
 from bagel_dpo_builtin.contextual_dpo import ContextualDPO
 from bagel_formats_builtin.alpaca import Alpaca
 from bagel_formats_builtin.chatml import ChatML
@@ -27,18 +26,17 @@ _BLOCK = re.compile(r"<!-- example: (\S+) (\S+) -->\n```text\n(.*?)\n```", re.S)
 
 def rendered() -> dict[tuple[str, str], str]:
     """``(example, format) -> text`` of both examples in every format."""
-    renderer = Renderer(list(FORMATS.values()), seed=0)
     call = load_sample(GlaiveFunc)[0][0]
     pair = load_sample(ContextualDPO)[0][0]
     texts = {}
-    for index, name in enumerate(FORMATS):
-        rows = list(renderer.sft_parts(call["id"], call["conversations"], None, [index]))
+    for name, fmt in FORMATS.items():
+        rows = render_sft([fmt], call["conversations"], item_id=call["id"])
         # The row of the answer after the function's result: the call is in its input.
-        _, given, answer = rows[1]
+        given, answer = rows[1]["input"], rows[1]["output"]
         assert answer == "One US dollar is worth 0.92 euros today."
         texts["function-call", name] = given
-        ((_, prompt),) = renderer.dpo_parts(pair["id"], pair["prompt"], None, [index])
-        texts["contextual", name] = prompt
+        (row,) = render_dpo([fmt], pair["prompt"], pair["chosen"], pair["rejected"], item_id=pair["id"])
+        texts["contextual", name] = row["prompt"]
     return texts
 
 

@@ -96,7 +96,7 @@ def _cli(args, toy_registry, monkeypatch):
     "extra, recipe, message",
     [
         ([], "[source.doesnotexist]\npriority = 1\n", "unknown source 'doesnotexist'; available:"),
-        ([], "[dpo.toy-pairs]\nmax_items = 0\n", "dpo builder 'toy-pairs': max_items = 0 is below the minimum 1"),
+        ([], "[dpo.toy-pairs]\nmax_items = 0\n", "DPO builder 'toy-pairs': max_items = 0 is below the minimum 1"),
         (
             [],
             "[format.vicuna]\nsystem_prompt_probability = 2\n",

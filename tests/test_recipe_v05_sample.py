@@ -40,3 +40,37 @@ def test_v05_recipe_runs_on_the_samples(tmp_path):
     assert {"toxic-dpo", "gutenberg-dpo"} <= {r["source"] for r in sft}
     labels = {r["source"] for r in sft}
     assert {"cinematika_memories", "cinematika_director", "cinematika_actions", "cinematika_scenes"} <= labels
+    # DPO pairs are cut into the reference's four 75% chunks in their loaded order, unshuffled
+    # (issue 28, row 9): the loaded order is the reference's module order (priority, then
+    # name), so each source's pairs sit together and the first quarter of all pairs misses
+    # vicuna, the second chatml, the third llama-2, the last alpaca.
+    dpo = pq.read_table(out / "dpo.parquet").to_pylist()
+    order = list(dict.fromkeys(r["id"] for r in dpo))
+    source_of = {r["id"]: r["source"] for r in dpo}
+    runs = [s for i, s in enumerate(source_of[p] for p in order) if i == 0 or s != source_of[order[i - 1]]]
+    # One run per label, in the order of the reference's modules (contextual_dpo ... ultrafeedback
+    # at priority 2, airoboros at 1); the airoboros rewrites are labelled by category.
+    assert runs[:9] == [
+        "contextual-dpo",
+        "gutenberg-dpo",
+        "helpsteer",
+        "lmsys_chat_1m",
+        "orca_dpo_pairs",
+        "py-dpo",
+        "toxic-dpo",
+        "truthy-dpo",
+        "ultrafeedback",
+    ]
+    assert {r.split("_")[0] for r in runs[9:]} == {"airoboros"} and len(runs) == len(set(runs))
+    formats = {}
+    for r in dpo:
+        formats.setdefault(r["id"], set()).add(r["format"])
+    names, total = ["alpaca", "vicuna", "chatml", "llama-2"], len(order)
+    quarter = total - total * 3 // 4
+    left_out = [
+        range(total - quarter, total),
+        range(0, quarter),
+        range(quarter, 2 * quarter),
+        range(2 * quarter, 3 * quarter),
+    ]
+    assert [formats[p] for p in order] == [{n for n, out in zip(names, left_out) if i not in out} for i in range(total)]

@@ -85,8 +85,12 @@ def test_v05_recipe_selects_the_reference_heads_mixture():
     values = load_recipe(RECIPES / "bagel-v0.5.toml")
     assert values["sources"] == V05_SFT
     assert values["dpo"] == V05_DPO
-    assert values["formats"] == FORMATS
-    assert values["copies_per_item"] == 3  # the 3-of-4 format chunking
+    # The reference's formatter order, which its 75% chunks are cut by (issue 28, row 9).
+    assert values["formats"] == ["alpaca", "vicuna", "chatml", "llama-2"]
+    assert (values["copies_per_item"], values["format_assignment"]) == (3, "chunks")  # 3-of-4 chunking
+    # gutenberg-dpo and py-dpo compared nothing: identical pairs kept (issue 28).
+    assert values["keep_identical_pairs"] == ["gutenberg-dpo", "py-dpo"]
+    assert all(values["options"]["dpo_builder"][b]["same_responses"] == "none" for b in ("gutenberg-dpo", "py-dpo"))
     options = values["options"]
     assert options["format"]["chatml"]["variant"] == "v0.5"  # its strings: test_formats_reference.py
     assert all(options["format"][f]["system_prompt_probability"] == 0.5 for f in ("llama-2", "vicuna", "chatml"))

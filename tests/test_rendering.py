@@ -11,6 +11,7 @@ from bagel_core import PromptFormat, uid
 from bagel_core.rendering import (
     PLAIN_TEXT,
     Renderer,
+    chunk_formats,
     collapse_blank_lines,
     collapse_newlines,
     copy_order,
@@ -244,10 +245,11 @@ def test_default_renders_every_item_in_every_format(tmp_path):
         _render(tmp_path, "bad", items, pairs, copies=5)
 
 
-def test_render_is_the_same_for_any_process_count(tmp_path, start_method):
+@pytest.mark.parametrize("assignment", ["spread", "chunks"])
+def test_render_is_the_same_for_any_process_count(tmp_path, start_method, assignment):
     items, pairs = _items(150), _pairs(60)
-    one = _render(tmp_path, "p1", items, pairs, copies=3, num_proc=1)
-    two = _render(tmp_path, "p2", items, pairs, copies=3, num_proc=2)
+    one = _render(tmp_path, "p1", items, pairs, copies=3, num_proc=1, assignment=assignment)
+    two = _render(tmp_path, "p2", items, pairs, copies=3, num_proc=2, assignment=assignment)
     assert one[0] == two[0] and one[1] == two[1] and one[2] == two[2]
     assert len(one[0]) > 300
 
@@ -282,6 +284,71 @@ def test_random_assignment_gives_k_distinct_formats_drawn_per_item(tmp_path):
     assert random_formats(5, "x", 4, 4) == range(4)
     picks = {tuple(random_formats(5, f"id{i}", 2, 4)) for i in range(200)}
     assert all(len(set(p)) == 2 for p in picks) and len(picks) == 6  # every pair of 4 occurs
+
+
+def _reference_chunks(items: list) -> list[list]:
+    """The four lists 3c7d241's ``data.py`` formats (alpaca, vicuna, chatml, llama-2), written
+    from the issue's description of its slices: with a = len*3//4 and q = len - a, format 0
+    takes [0, a), format 1 [q, len), format 2 [0, q) + [2q, len), format 3 [0, 2q) + [3q, len)."""
+    a = len(items) * 3 // 4
+    q = len(items) - a
+    return [items[:a], items[q:], items[:q] + items[2 * q :], items[: 2 * q] + items[3 * q :]]
+
+
+@pytest.mark.parametrize("total", [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 13, 37, 100, 101, 102, 103])
+def test_chunk_formats_cut_as_the_reference(total):
+    """Issue 28, row 9: ``chunks`` gives each place the formats of the reference's slices,
+    uneven totals included (there a few items get two formats, or the last quarter is short)."""
+    expected = {
+        p: [f for f, chunk in enumerate(_reference_chunks(list(range(total)))) if p in chunk] for p in range(total)
+    }
+    assert {p: chunk_formats(p, total, 4) for p in range(total)} == expected
+
+
+def test_chunks_deal_dpo_pairs_in_loaded_order_and_sft_items_shuffled(tmp_path):
+    """``format_assignment = "chunks"`` (the v0.5 recipe): DPO pairs are cut in the order they
+    were loaded, not shuffled, so the first quarter of pairs misses format 1, the second format
+    2, and so on; SFT items are cut in a seeded shuffle, so the same cut applies to a seeded
+    order rather than the input order (the reference shuffled them with seed 42)."""
+    items, pairs = _items(60), _pairs(41)
+    sft, dpo, written = _render(tmp_path, "chunks", items, pairs, copies=3, assignment="chunks")
+    got = {}
+    for r in dpo:
+        got.setdefault(r["id"], set()).add(r["format"])
+    names = [f.name for f in FORMATS]
+    chunks = _reference_chunks([p["id"] for p in pairs])
+    expected = {p["id"]: {names[f] for f, chunk in enumerate(chunks) if p["id"] in chunk} for p in pairs}
+    assert got == expected
+    assert written["pairs"]["dpo"] == sum(map(len, chunks)) == len(dpo)
+    # SFT: three of four for every conversation (60 - 6 plain texts = 54 items, cut unevenly:
+    # q = 14, so places 40 and 41 are in the slices format 0 and format 3 leave out), not in
+    # input order.
+    dealt = [i["id"] for i in items if "text" not in i]
+    sft_formats = {}
+    for r in sft:
+        if r["format"] != PLAIN_TEXT:
+            sft_formats.setdefault(r["id"], set()).add(r["format"])
+    assert sorted(map(len, sft_formats.values())) == [2, 2] + [3] * 52
+    in_input_order = _reference_chunks(dealt)
+    assert sft_formats != {i: {names[f] for f, c in enumerate(in_input_order) if i in c} for i in dealt}
+    # The shuffle is seeded by id, so the SFT deal does not depend on the input order; the DPO
+    # deal follows it by design.
+    again = _render(tmp_path, "chunks-rev", items[::-1], pairs, copies=3, assignment="chunks")
+    assert {(r["id"], r["format"]) for r in again[0]} == {(r["id"], r["format"]) for r in sft}
+
+
+def test_chunks_need_one_copy_less_than_the_formats(tmp_path):
+    """The reference's cut leaves each format out of one slice: any other copy count is a
+    one-line configuration error before anything is loaded."""
+    from click.testing import CliRunner
+
+    from bagel_core.cli import cli
+
+    args = ["run", "--sample", "--sources", "sql", "--formats", "alpaca,vicuna,chatml", "--out", str(tmp_path / "o")]
+    result = CliRunner().invoke(cli, [*args, "--copies-per-item", "1", "--format-assignment", "chunks", "--plan"])
+    assert result.exit_code != 0
+    assert "--format-assignment chunks needs --copies-per-item 2" in result.output
+    assert "Traceback" not in result.output and not (tmp_path / "o").exists()
 
 
 def test_dpo_chosen_newlines_cleans_chosen_only(tmp_path):

@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from ..components import BenchmarkText, Decontaminator, Match, Query
+from ..components import BenchmarkSet, BenchmarkText, Decontaminator, Match, Query
 from ..console import progress
 from ..containment import PluginExit, contained, who
 from ..context import LoadContext
@@ -249,7 +249,9 @@ class BenchmarkError(Exception):
     against less than was asked for looks clean and is not."""
 
 
-def benchmark_texts(cls: type, options: Any, data: Any, seed: int) -> tuple[list[BenchmarkText], dict[str, Any]]:
+def benchmark_texts(
+    cls: type[BenchmarkSet], options: Any, data: Any, seed: int
+) -> tuple[list[BenchmarkText], dict[str, Any]]:
     """The texts of one benchmark set, and what happened to its rows: ``{"texts": n,
     "rejected": {reason: n}}``. Rows of bad data
     are counted and skipped, as a source's are; a set that fails, or whose every row is

@@ -183,7 +183,8 @@ class _Texts(Sequence[str]):
     """The texts of a batch, extracted only if a deduper reads them (``exact`` does not)."""
 
     def __init__(self, count: int, read: Callable[[], list[str]]) -> None:
-        self._count, self._read, self._texts = count, read, None
+        self._count, self._read = count, read
+        self._texts: list[str] | None = None
 
     def _all(self) -> list[str]:
         if self._texts is None:
@@ -213,7 +214,7 @@ def _find(
                 part = light.filter(mask)
                 if not part.num_rows:
                     continue
-                positions = range(start, start + part.num_rows)
+                positions: Sequence[int] = range(start, start + part.num_rows)
                 start += part.num_rows
                 if removed:
                     keep = [p not in removed for p in positions]
@@ -447,7 +448,7 @@ def _drop_owned_elsewhere(
             and _role(shared_ids, label, origin) in ("check", "both")
             and (item_id, origin) not in early
         )
-        if lost:
+        if lost and owner is not None:  # (lost implies an owner)
             count(scope, origin, SHARED_IDS, owner[2])
         keep.append(not lost)
     return part.filter(pa.array(keep, pa.bool_()))
@@ -458,7 +459,7 @@ class DedupStage(Stage):
     """Stage 2: the loads, in priority order, through the chain of dedupers."""
 
     name: ClassVar[str] = "dedup"
-    loads: list[Stage]
+    loads: Sequence[Stage]
     #: ``(class, options)`` of each deduper, in chain order.
     dedupers: list
     identities: Any
@@ -473,7 +474,7 @@ class DedupStage(Stage):
     shared_ids: dict[str, SharedIds] = field(default_factory=dict)
 
     @property
-    def inputs(self) -> list[Stage]:  # type: ignore[override]
+    def inputs(self) -> Sequence[Stage]:  # type: ignore[override]
         return self.loads
 
     def key(self) -> Any:

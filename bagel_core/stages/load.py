@@ -9,6 +9,7 @@ so each row is converted once and memory holds ids, never all records.
 
 from __future__ import annotations
 
+import enum
 import json
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, replace
@@ -86,13 +87,15 @@ class LoadTask:
     quiet: bool = True
     caps: Caps = Caps()
     limits: Limits = Limits()
+    #: Keep DPO pairs whose chosen equals rejected (``[run] keep_identical_pairs``).
+    identical_pairs: bool = False
 
     def data_access(self) -> DataAccess:
         return DataAccess.for_component(self.cls, self.data_root, self.sample)
 
 
-def _table(records: list[dict], origin: str, strata: list[str | None] | None = None) -> pa.Table:
-    columns = {name: [r.get(name) for r in records] for name in RECORD_FIELDS}
+def _table(records: list[Record], origin: str, strata: list[str | None] | None = None) -> pa.Table:
+    columns: dict[str, list[Any]] = {name: [r.get(name) for r in records] for name in RECORD_FIELDS}
     columns["origin"] = [origin] * len(records)
     if strata is None:
         return pa.Table.from_pydict(columns, schema=WORK_SCHEMA)
@@ -101,7 +104,7 @@ def _table(records: list[dict], origin: str, strata: list[str | None] | None = N
 
 
 def _write(
-    sink: ParquetSink, buffer: list[dict], origin: str, strata: list[str | None] | None, ctx: LoadContext
+    sink: ParquetSink, buffer: list[Record], origin: str, strata: list[str | None] | None, ctx: LoadContext
 ) -> int:
     """Write ``buffer`` to ``sink``; returns how many records were written. A record holding a
     lone surrogate (half of a UTF-16 pair, which a plugin's own ``json.loads`` of a ``\\ud800``
@@ -117,7 +120,7 @@ def _write(
     return len(buffer)
 
 
-def _unencodable(record: dict, ctx: LoadContext) -> bool:
+def _unencodable(record: Record, ctx: LoadContext) -> bool:
     try:
         json.dumps(record, ensure_ascii=False).encode("utf-8")
     except UnicodeEncodeError:
@@ -170,21 +173,28 @@ def records(component: Loader, ctx: LoadContext, timer: ItemTimer | None = None)
             yield stratum, record
 
 
-_END = object()
+class _End(enum.Enum):
+    """What ``next(iterator, _END)`` gives at the end (an enum member, so that type checkers
+    tell it apart from a record)."""
+
+    END = 0
+
+
+_END = _End.END
 #: The reason a row whose conversion took longer than ``item_time_limit`` is counted under.
 TIME_LIMIT = "time limit"
 
 
-def _valid(record: dict, ctx: LoadContext, limits: Limits | None = None) -> bool:
+def _valid(record: Record, ctx: LoadContext, limits: Limits | None = None, identical_pairs: bool = False) -> bool:
     """Whether ``record`` is valid and within ``limits``; an invalid one is counted in ``ctx``
     under its reason, with the record as the plugin made it as the example."""
-    reason = validate_record(record) or (limits and _over(record, limits))
+    reason = validate_record(record, identical_pairs=identical_pairs) or (limits and _over(record, limits))
     if reason:
         ctx.reject(reason, row=record)
     return not reason
 
 
-def _over(record: dict, limits: Limits) -> str | None:
+def _over(record: Record, limits: Limits) -> str | None:
     """``too many turns`` / ``too long`` when ``record`` (a valid one) exceeds ``limits``."""
     turns = record.get("conversations")
     if limits.max_turns is not None and turns is not None and len(turns) > limits.max_turns:
@@ -193,7 +203,13 @@ def _over(record: dict, limits: Limits) -> str | None:
         texts = (
             [t["value"] for t in turns]
             if turns is not None
-            else [record.get(k) for k in ("text", "prompt", "chosen", "rejected", "system")]
+            else [
+                record.get("text"),
+                record.get("prompt"),
+                record.get("chosen"),
+                record.get("rejected"),
+                record.get("system"),
+            ]
         )
         if sum(len(t) for t in texts if t) > limits.max_chars:
             return TOO_LONG
@@ -204,15 +220,13 @@ def _over(record: dict, limits: Limits) -> str | None:
 TOO_MANY_TURNS, TOO_LONG = "too many turns", "too long"
 
 
-def validated(records: Iterator[dict], ctx: LoadContext) -> Iterator[dict]:
-    """The valid ``records``; each invalid one is counted in ``ctx`` under its reason."""
-    return (record for record in records if _valid(record, ctx))
-
-
 def _valid_pairs(
-    pairs: Iterator[tuple[str | None, dict]], ctx: LoadContext, limits: Limits | None = None
-) -> Iterator[tuple[str | None, dict]]:
-    return ((stratum, record) for stratum, record in pairs if _valid(record, ctx, limits))
+    pairs: Iterator[tuple[str | None, Record]],
+    ctx: LoadContext,
+    limits: Limits | None = None,
+    identical_pairs: bool = False,
+) -> Iterator[tuple[str | None, Record]]:
+    return ((stratum, record) for stratum, record in pairs if _valid(record, ctx, limits, identical_pairs))
 
 
 def load_records(component: Loader, ctx: LoadContext, caps: Caps | None = None) -> list[Record]:
@@ -254,7 +268,7 @@ def kept_rows(
             keep = [i for i in keep if ids[i] in drawn]
         if len(ids) > len(keep):
             ctx.filter("cap", len(ids) - len(keep))
-    if caps.global_cap is not None and len(keep) >= caps.global_cap:
+    if caps.global_cap is not None and caps.global_sample is not None and len(keep) >= caps.global_cap:
         sample = rng.BottomK(caps.global_sample, seed, f"{component}:global cap")
         for i in keep:
             sample.offer(ids[i], i)
@@ -285,7 +299,9 @@ def _label(cls: type[Loader]) -> str:
     return f"{cls.kind.replace('_', ' ')} {cls.name!r} ({cls.__module__})"
 
 
-def _guarded(component: Loader, ctx: LoadContext, timer: ItemTimer | None = None) -> Iterator[tuple[str | None, dict]]:
+def _guarded(
+    component: Loader, ctx: LoadContext, timer: ItemTimer | None = None
+) -> Iterator[tuple[str | None, Record]]:
     """The component's ``(stratum, record)`` pairs; whatever it raises is its failure, named as
     such (``sys.exit()`` in it included). Errors of writing the shard (a full disk) are raised
     outside this generator and are not blamed on it."""
@@ -344,13 +360,14 @@ def run_load(task: LoadTask) -> LoadCounts:
         raise LoadError(str(exc)) from None
     capped = task.caps.any
     target = task.shard.with_name(task.shard.stem + ".uncapped.parquet") if capped else task.shard
-    buffer: list[dict] = []
+    buffer: list[Record] = []
     strata: list[str | None] = []
     with (
         ParquetSink(target, SPILL_SCHEMA if capped else WORK_SCHEMA) as sink,
         item_time_limit(task.limits.item_time_limit) as timer,
     ):
-        for stratum, record in _valid_pairs(_guarded(component, ctx, timer), ctx, task.limits):
+        valid = _valid_pairs(_guarded(component, ctx, timer), ctx, task.limits, task.identical_pairs)
+        for stratum, record in valid:
             buffer.append(record)
             strata.append(stratum)
             if len(buffer) >= BATCH:
@@ -382,7 +399,9 @@ class LoadStage(Stage):
 
     def key(self) -> Any:
         t = self.task
-        return [self.identity, t.seed, self.data_fingerprint, asdict(t.caps), asdict(t.limits)]
+        # Joins the key only when on, so earlier load caches stay valid.
+        extra = [{"identical_pairs": True}] if t.identical_pairs else []
+        return [self.identity, t.seed, self.data_fingerprint, asdict(t.caps), asdict(t.limits), *extra]
 
     def label(self) -> str:
         return f"load {self.task.cls.name}"

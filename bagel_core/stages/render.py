@@ -28,6 +28,7 @@ from ..rendering import (
     FormatAssignment,
     NewlineRule,
     Renderer,
+    chunk_formats,
     copy_order,
     formats_for,
     random_formats,
@@ -53,11 +54,12 @@ def _set_state(state: dict) -> None:
 
 
 def _render_group(
-    kind: str, path: str, group: int, ranks: np.ndarray | None, spill: str | None = None
+    kind: str, path: str, group: int, ranks: np.ndarray | None, spill: str | None = None, dealt: int = 0
 ) -> tuple[pa.Table | str, Counter]:
     """Render one row group into output columns: a table, or, when its rendered text passes
     :data:`SPILL_CHARS`, the path ``spill`` of a scratch parquet file holding it (written in
-    parts of about that size, so memory stays bounded whatever the items).
+    parts of about that size, so memory stays bounded whatever the items). ``ranks`` are the
+    rows' places in the deal, of ``dealt`` places in all.
 
     Only the rendered inputs are new strings; ids, sources, format names and outputs are taken
     by index from arrays that hold each value once (an answer is shared by every format).
@@ -65,15 +67,18 @@ def _render_group(
     renderer: Renderer = _STATE["renderer"]
     copies: int = _STATE["copies"]
     n = len(renderer.formats)
-    spread = _STATE["assignment"] == "spread"
+    assignment = _STATE["assignment"]
     schema = SFT_SCHEMA if kind == "sft" else DPO_SCHEMA
     # One more name than formats: plain-text rows (index n) are in no format.
     names = pa.array([renderer.format_name(i) for i in range(n + 1)], pa.string())
 
     def which_of(i: int, item_id: str):
-        if spread:
-            return formats_for(None if ranks is None else int(ranks[i]), copies, n)
-        return random_formats(renderer.seed, item_id, copies, n)
+        if assignment == "random":
+            return random_formats(renderer.seed, item_id, copies, n)
+        rank = None if ranks is None else int(ranks[i])
+        if assignment == "chunks" and rank is not None and rank >= 0:
+            return chunk_formats(rank, dealt, n)
+        return formats_for(rank, copies, n)
 
     table = pq.ParquetFile(path).read_row_group(group)
     ids = table.column("id").to_pylist()
@@ -161,14 +166,15 @@ def _render_group(
     return result, written
 
 
-def _ranks(kind: str, path: Path, seed: int) -> np.ndarray:
+def _ranks(kind: str, path: Path, seed: int, assignment: FormatAssignment) -> np.ndarray:
     """Each row's place in the deal of formats; plain-text rows (written once, in no format)
-    take no place, so the conversations alone are spread evenly."""
+    take no place (-1), so the conversations alone are spread evenly. ``chunks`` deals DPO
+    pairs in their loaded order (the reference did not shuffle them), the rest in a seeded one."""
     columns = ["id", "text"] if kind == "sft" else ["id"]
     table = pq.read_table(path, columns=columns)
     ids = table.column("id").to_pylist()
     if kind != "sft":
-        return copy_order(ids, seed)
+        return np.arange(len(ids), dtype=np.int64) if assignment == "chunks" else copy_order(ids, seed)
     dealt = np.flatnonzero(table.column("text").is_null().to_numpy(zero_copy_only=False))
     ranks = np.full(len(ids), -1, dtype=np.int64)
     ranks[dealt] = copy_order([ids[i] for i in dealt], seed)
@@ -179,11 +185,13 @@ def render_file(kind: str, src: Path, dest: Path, num_proc: int, quiet: bool) ->
     renderer: Renderer = _STATE["renderer"]
     copies = _STATE["copies"]
     pf = pq.ParquetFile(src)
+    assignment = _STATE["assignment"]
     ranks = (
-        _ranks(kind, src, renderer.seed)
-        if copies < len(renderer.formats) and _STATE["assignment"] == "spread"
+        _ranks(kind, src, renderer.seed, assignment)
+        if copies < len(renderer.formats) and assignment != "random"
         else None
     )
+    dealt = 0 if ranks is None else int((ranks >= 0).sum())
     offsets = np.cumsum([0] + [pf.metadata.row_group(g).num_rows for g in range(pf.num_row_groups)])
     tasks = [
         (
@@ -192,6 +200,7 @@ def render_file(kind: str, src: Path, dest: Path, num_proc: int, quiet: bool) ->
             g,
             None if ranks is None else ranks[offsets[g] : offsets[g + 1]],
             str(dest.with_name(f".{kind}-{g}.spill.parquet")),
+            dealt,
         )
         for g in range(pf.num_row_groups)
     ]
@@ -210,7 +219,7 @@ def render_file(kind: str, src: Path, dest: Path, num_proc: int, quiet: bool) ->
     ):
         results = (
             in_order(lambda t: pool.submit(_render_group, *t), tasks, 2 * num_proc)
-            if parallel
+            if pool is not None
             else ((t, _render_group(*t)) for t in tasks)
         )
         for task, (table, counts) in results:

@@ -15,7 +15,6 @@ from .. import card, privacy, publish
 from ..context import LoadCounts
 from ..health import source_warnings
 from ..options import redact
-from ..publish import MANIFEST  # noqa: F401 (where readers of the outputs look for it)
 from ..registry import TABLES, Registry, core_version
 from ..report import write_mixture_chart
 from ..storage import ParquetSink, atomic_path
@@ -97,7 +96,13 @@ def build_manifest(
         for kind, tables in config.options.items()
         for name in tables
     }
-    selected = [*chosen.loaders, *chosen.formats, *chosen.dedupers, *chosen.decontaminators, *chosen.benchmarks]
+    selected: list[Selected[Any]] = [
+        *chosen.loaders,
+        *chosen.formats,
+        *chosen.dedupers,
+        *chosen.decontaminators,
+        *chosen.benchmarks,
+    ]
     options_of.update({f"{table_of[s.cls.kind]}.{s.cls.name}": s.cls.Options for s in selected})
     settings = config.to_json()
     settings["options"] = {

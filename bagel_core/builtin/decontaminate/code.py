@@ -21,7 +21,7 @@ undoes leave the shingles as they were. The docstring's prose is compared by the
 from __future__ import annotations
 
 import math
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -49,6 +49,8 @@ class CodeDecontaminator(Decontaminator):
         min_containment_alone: float = field(default=1.01, metadata={"min": 0.0, "max": 1.01})
         #: Benchmark programs with fewer shingles are not indexed (too short to tell apart).
         min_shingles: int = field(default=8, metadata={"min": 1})
+
+    options: Options
 
     def __init__(self, options: Options | None = None, cache_dir=None) -> None:
         super().__init__(options, cache_dir)
@@ -85,7 +87,7 @@ class CodeDecontaminator(Decontaminator):
                 found = text_shingles([text])
                 if not found:
                     continue
-                hits: Counter = Counter()
+                hits: defaultdict[int, float] = defaultdict(float)  # program -> containment weight
                 for h in found:
                     for i in self._postings.get(h, ()):
                         hits[i] += self._weight[h]

@@ -195,7 +195,7 @@ def task_evidence(source: str) -> tuple[frozenset, frozenset]:
     if tree is None:
         return frozenset(), frozenset()
     signatures = set()
-    literals = set()
+    literals: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             args = node.args.posonlyargs + node.args.args

@@ -176,6 +176,8 @@ class EmbeddingDecontaminator(Decontaminator):
         #: With ``judge``: prompts per forward pass.
         judge_batch_size: int = field(default=8, metadata={"min": 1})
 
+    options: Options
+
     def __init__(self, options: Options | None = None, cache_dir=None) -> None:
         super().__init__(options, cache_dir)
         o = self.options
@@ -345,9 +347,9 @@ class EmbeddingDecontaminator(Decontaminator):
                 faiss.omp_set_num_threads(threads)
             index.hnsw.efSearch = HNSW_SEARCH
             return index
-        index = faiss.IndexFlatIP(vectors.shape[1])
-        index.add(vectors)
-        return index
+        flat = faiss.IndexFlatIP(vectors.shape[1])
+        flat.add(vectors)
+        return flat
 
     def scored_pairs(
         self,

@@ -50,7 +50,7 @@ class LlmJudge:
             tokenizer = AutoTokenizer.from_pretrained(self.name)
             model = AutoModelForCausalLM.from_pretrained(self.name)
         device = self.device or ("cuda" if torch.cuda.is_available() else "cpu")
-        model.to(device).eval()
+        model.to(device).eval()  # type: ignore[arg-type]  # transformers types to() as if unbound
         if tokenizer.pad_token is None:
             tokenizer.pad_token = tokenizer.eos_token
         tokenizer.padding_side = "left"  # the last position of every row is the answer's

@@ -124,6 +124,8 @@ class NgramDecontaminator(Decontaminator):
         #: Also check the answers (assistant turns; a DPO pair's chosen and rejected).
         answers: bool = True
 
+    options: Options
+
     def __init__(self, options: Options | None = None, cache_dir=None) -> None:
         super().__init__(options, cache_dir)
         self._benchmarks: list[BenchmarkText] = []

@@ -139,6 +139,8 @@ class MinHashDeduper(Deduper):
         #: drop, belebele) have near-duplicate instructions by design.
         skip_sources: tuple[str, ...] = ()
 
+    options: Options
+
     def __init__(self, options: Options | None = None, cache_dir=None) -> None:
         super().__init__(options, cache_dir)
         o = self.options

@@ -43,6 +43,8 @@ class SemanticDeduper(Deduper):
         max_tokens: int = field(default=256, metadata={"min": 8})
         device: str = ""
 
+    options: Options
+
     def __init__(self, options: Options | None = None, cache_dir=None) -> None:
         super().__init__(options, cache_dir)
         o = self.options

@@ -14,12 +14,12 @@ import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, cast
 
 from bagel_core.builtin.train import data as train_data
 from bagel_core.builtin.train import deepspeed_configs
 from bagel_core.builtin.train.data import OverLength
-from bagel_core.components import Trainer
+from bagel_core.components import PromptFormat, Trainer
 from bagel_core.config import ConfigError
 
 if TYPE_CHECKING:
@@ -220,7 +220,8 @@ def chat_template(format_name: str, tokenizer: PreTrainedTokenizerBase, options:
     from bagel_core.config import make_options
 
     try:
-        cls = registry.current().get("format", format_name).cls
+        # Registration checked that a format subclasses PromptFormat.
+        cls = cast("type[PromptFormat]", registry.current().get("format", format_name).cls)
     except registry.PluginError as exc:
         raise TrainingSetupError(f"--chat-format: {exc}") from None
     try:
@@ -551,7 +552,11 @@ class TrlTrainer(Trainer):
     columns: ClassVar[dict[str, str]] = {"input": "prompt", "output": "completion"}
     #: trl columns that must hold non-empty text (the others text, maybe empty).
     required: ClassVar[tuple[str, ...]] = ("completion",)
-    Options = TrainOptions
+
+    @dataclass
+    class Options(TrainOptions):
+        """What every trl method takes: :class:`TrainOptions`."""
+
     options: TrainOptions
 
     @classmethod

@@ -123,6 +123,8 @@ class KTO(_TextPairs):
         desirable_weight: float = 1.0
         undesirable_weight: float = 1.0
 
+    options: Options
+
     def trl_classes(self) -> tuple[type, type]:
         from trl import KTOConfig, KTOTrainer
 

@@ -1,4 +1,4 @@
-"""bagel's built-in DPO pair builders."""
+"""bagel's built-in DPO builders."""
 
 from pathlib import Path
 

@@ -54,6 +54,8 @@ class AiroborosRewrites(DPOBuilder):
         #: the instruction in the second turn): rows without one stay SFT items only.
         require_system: bool = False
 
+    options: Options
+
     def load(self, ctx: LoadContext) -> Iterator[Record]:
         old = self._old_answers(ctx)
         dataset_id, data_files = VERSIONS[self.options.version]

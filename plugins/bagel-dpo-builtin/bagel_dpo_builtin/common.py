@@ -4,24 +4,33 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, Protocol
 
 from bagel_core import DPOBuilder, LoadContext, Record, conversation, dpo_pair
 from bagel_core.readers import optional_text, text
 
 #: When a pair's two responses count as the same (and the pair is dropped): ``folded`` (bagel:
-#: equal after letter case and surrounding whitespace are set aside) or ``exact`` (equal
-#: strings: the reference's toxic, truthy, orca, lmsys, helpsteer and contextual builders; its
-#: gutenberg-dpo and py-dpo compared nothing, but the core rejects identical responses anyway).
-SameResponses = Literal["folded", "exact"]
+#: equal after letter case and surrounding whitespace are set aside), ``exact`` (equal
+#: strings: the reference's toxic, truthy, orca, lmsys, helpsteer and contextual builders) or
+#: ``none`` (never: the reference's gutenberg-dpo and py-dpo; the core still rejects identical
+#: responses unless the run lists the builder in ``[run] keep_identical_pairs``).
+SameResponses = Literal["folded", "exact", "none"]
 
 
 def differ(chosen: str, rejected: str, rule: SameResponses = "folded") -> bool:
     """True when the two responses differ under ``rule`` (by default beyond letter case and
     surrounding whitespace: a pair that differs only there teaches nothing)."""
+    if rule == "none":
+        return True
     if rule == "exact":
         return chosen != rejected
     return chosen.strip().lower() != rejected.strip().lower()
+
+
+class PairsOptions(Protocol):
+    """What :class:`PublishedPairs` reads from its subclasses' ``Options``."""
+
+    same_responses: SameResponses
 
 
 class PublishedPairs(DPOBuilder):
@@ -37,6 +46,8 @@ class PublishedPairs(DPOBuilder):
     system_column: ClassVar[str | None] = None
     #: The upstream files read (``data_files``; None: what the dataset declares).
     files: ClassVar[dict[str, str] | None] = None
+
+    options: PairsOptions
 
     def upstream(self) -> tuple[str, dict[str, str] | None]:
         """The dataset id to read and its ``data_files`` (None: what the dataset declares)."""

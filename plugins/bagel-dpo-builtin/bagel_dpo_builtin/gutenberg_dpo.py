@@ -24,8 +24,11 @@ class GutenbergDPO(PublishedPairs):
     class Options:
         #: Also emit the pair as an SFT conversation, prompt -> chosen (the reference's HEAD).
         sft_copy: bool = True
-        #: When chosen and rejected count as the same (pair dropped): "folded" or "exact".
+        #: When chosen and rejected count as the same (pair dropped): "folded", "exact" or
+        #: "none" (the reference compared nothing; see [run] keep_identical_pairs).
         same_responses: SameResponses = "folded"
+
+    options: Options
 
     def sft_copy(self) -> bool:
         return self.options.sft_copy

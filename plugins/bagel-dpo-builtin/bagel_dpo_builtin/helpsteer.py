@@ -80,6 +80,8 @@ class HelpSteer(DPOBuilder):
         #: When chosen and rejected count as the same (pair dropped): "folded" or "exact".
         same_responses: SameResponses = "folded"
 
+    options: Options
+
     def load(self, ctx: LoadContext) -> Iterator[Record]:
         groups: dict[str, list[Rated]] = defaultdict(list)
         prompts: dict[str, str] = {}

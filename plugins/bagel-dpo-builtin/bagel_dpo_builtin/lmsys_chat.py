@@ -79,6 +79,8 @@ class LmsysChatDPO(DPOBuilder):
         #: When chosen and rejected count as the same (pair dropped): "folded" or "exact".
         same_responses: SameResponses = "folded"
 
+    options: Options
+
     def load(self, ctx: LoadContext) -> Iterator[Record]:
         rows = ctx.load_dataset(self.dataset_ids[0], data_files={"train": "data/train-*.parquet"})
         rows = rows.select_columns(["model", "conversation"])

@@ -46,6 +46,8 @@ class OrcaDPOPairs(PublishedPairs):
         #: When chosen and rejected count as the same (pair dropped): "folded" or "exact".
         same_responses: SameResponses = "folded"
 
+    options: Options
+
     def upstream(self) -> tuple[str, dict[str, str] | None]:
         dataset_id, data_files, _ = VARIANTS[self.options.variant]
         return dataset_id, data_files

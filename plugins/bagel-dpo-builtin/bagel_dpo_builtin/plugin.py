@@ -1,4 +1,4 @@
-"""Entry point of bagel-dpo-builtin: registers every built-in DPO pair builder."""
+"""Entry point of bagel-dpo-builtin: registers every built-in DPO builder."""
 
 from bagel_core import hookimpl
 

@@ -20,5 +20,6 @@ class PyDPO(PublishedPairs):
 
     @dataclass
     class Options:
-        #: When chosen and rejected count as the same (pair dropped): "folded" or "exact".
+        #: When chosen and rejected count as the same (pair dropped): "folded", "exact" or
+        #: "none" (the reference compared nothing; see [run] keep_identical_pairs).
         same_responses: SameResponses = "folded"

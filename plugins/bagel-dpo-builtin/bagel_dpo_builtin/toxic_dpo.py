@@ -11,7 +11,7 @@ from .common import PublishedPairs, SameResponses
 
 #: version -> (dataset id, data_files); v0.1 is what the v0.2 reference read, v0.2 what HEAD read.
 VERSIONS: dict[str, tuple[str, dict[str, str] | None]] = {
-    "v0.1": ("unalignment/toxic-dpo-v0.1", None),
+    "v0.1": ("unalignment/toxic-dpo-v0.1", {"train": "toxic-dpo.parquet"}),
     "v0.2": ("unalignment/toxic-dpo-v0.2", {"train": "toxic-dpo.parquet"}),
 }
 
@@ -35,6 +35,8 @@ class ToxicDPO(PublishedPairs):
         sft_copy: bool = False
         #: When chosen and rejected count as the same (pair dropped): "folded" or "exact".
         same_responses: SameResponses = "folded"
+
+    options: Options
 
     def upstream(self) -> tuple[str, dict[str, str] | None]:
         return VERSIONS[self.options.version]

@@ -50,6 +50,8 @@ class UltraFeedback(DPOBuilder):
         #: When chosen and rejected count as the same (pair dropped): "folded" or "exact".
         same_responses: SameResponses = "folded"
 
+    options: Options
+
     def rows(self, ctx: LoadContext):
         split = self.options.split
         return ctx.load_dataset(self.dataset_ids[0], split=split, data_files={split: f"data/{split}-*.parquet"})

@@ -5,10 +5,8 @@ import json
 from collections import Counter
 
 import pyarrow.parquet as pq
-from click.testing import CliRunner
 
-from bagel_core.cli import cli
-from bagel_core.testing import check_plugin, load_sample
+from bagel_core.testing import check_plugin, invoke_cli, load_sample
 from bagel_dpo_builtin import plugin
 
 BUILDERS = (
@@ -27,9 +25,8 @@ BUILDERS = (
 
 def test_dpo_cli_sample_run_writes_every_pair_in_every_format(tmp_path):
     out = tmp_path / "out"
-    result = CliRunner().invoke(
-        cli,
-        [
+    result = invoke_cli(
+        *[
             "run",
             "--sample",
             "--sources",
@@ -82,7 +79,7 @@ def test_dpo_cli_sample_run_writes_every_pair_in_every_format(tmp_path):
 
 
 def test_dpo_cli_list_plugins_shows_every_builder_with_its_upstream_ids():
-    result = CliRunner().invoke(cli, ["list-plugins", "--verbose"])  # one component a line, with its datasets
+    result = invoke_cli("list-plugins", "--verbose")  # one component a line, with its datasets
     assert result.exit_code == 0, result.output
     for cls in BUILDERS:
         assert f"{cls.name} [{', '.join(cls.dataset_ids)}]" in result.output

@@ -126,9 +126,11 @@ _SAME_RESPONSES_ROWS = [
     "rule, kept",
     [
         ("folded", ["different"]),  # bagel
-        # The reference's toxic, truthy, orca, lmsys, helpsteer and contextual; its gutenberg-dpo and
-        # py-dpo compared nothing, but identical responses are rejected by the core's validation.
+        # The reference's toxic, truthy, orca, lmsys, helpsteer and contextual.
         ("exact", ["case only", "different"]),
+        # Its gutenberg-dpo and py-dpo compared nothing; identical responses are then rejected by
+        # the core's validation unless the run keeps them (test_dpo_keep_identical_pairs below).
+        ("none", ["case only", "different"]),
     ],
 )
 def test_dpo_same_responses_rules(tmp_path, rule, kept):
@@ -142,9 +144,48 @@ def test_dpo_same_responses_rules(tmp_path, rule, kept):
 
     table = pa.Table.from_pylist(_SAME_RESPONSES_ROWS)
     for cls in (ToxicDPO, TruthyDPO, ContextualDPO, GutenbergDPO, PyDPO):
-        folder = tmp_path / cls.name / cls.dataset_ids[0]
+        dataset_id, files = cls().upstream()  # the dataset and file the default options read
+        folder = tmp_path / cls.name / dataset_id
         folder.mkdir(parents=True)
-        pq.write_table(table, folder / (cls.files or {"train": "train.parquet"})["train"])
+        pq.write_table(table, folder / (files or {"train": "train.parquet"})["train"])
         records, counts = load_sample(cls, {"same_responses": rule}, data_root=tmp_path / cls.name)
         assert [r["prompt"] for r in records] == kept, cls.name
-        assert counts.filtered["chosen equals rejected"] == 3 - len(kept)
+        if rule == "none":
+            assert "chosen equals rejected" not in counts.filtered
+            assert counts.rejected == {"chosen equals rejected": 1}  # the core's own check
+        else:
+            assert counts.filtered["chosen equals rejected"] == 3 - len(kept)
+
+
+def test_dpo_keep_identical_pairs_reaches_the_reference(tmp_path):
+    """issue 28 (gutenberg-dpo, py-dpo): the reference kept every published pair, identical
+    responses included. ``same_responses = "none"`` with ``[run] keep_identical_pairs`` (both
+    set by the v0.5 recipe) writes all three rows; without the run setting the core rejects the
+    identical one; an unselected name is a one-line configuration error."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from bagel_core.config import ConfigError
+    from bagel_core.testing import run_pipeline
+    from bagel_dpo_builtin.py_dpo import PyDPO
+
+    root = tmp_path / "data"
+    folder = root / PyDPO.dataset_ids[0]
+    folder.mkdir(parents=True)
+    pq.write_table(pa.Table.from_pylist(_SAME_RESPONSES_ROWS), folder / (PyDPO.files or {"train": "x"})["train"])
+    common = dict(
+        data_root=root,
+        sources="none",
+        dpo=["py-dpo"],
+        formats=["alpaca"],
+        decontaminate="none",
+        options={"dpo_builder": {"py-dpo": {"same_responses": "none"}}},
+    )
+    kept = run_pipeline(tmp_path / "kept", keep_identical_pairs=["py-dpo"], work_dir=tmp_path / "w", **common)
+    assert kept["sources"]["py-dpo"]["rows_written"]["dpo"] == 3
+    written = pq.read_table(tmp_path / "kept" / "dpo.parquet").to_pylist()
+    assert sorted(r["chosen"] == r["rejected"] for r in written) == [False, False, True]
+    plain = run_pipeline(tmp_path / "plain", work_dir=tmp_path / "w", **common)
+    assert plain["sources"]["py-dpo"]["rows_written"]["dpo"] == 2
+    with pytest.raises(ConfigError, match=r"keep_identical_pairs names \['gutenberg-dpo'\]"):
+        run_pipeline(tmp_path / "bad", keep_identical_pairs=["gutenberg-dpo"], **common)

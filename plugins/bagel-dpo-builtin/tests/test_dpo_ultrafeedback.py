@@ -46,6 +46,6 @@ def test_dpo_ultrafeedback_options():
     assert "List two uses of copper." in {r["prompt"] for r in records}  # score 7.5
     with pytest.raises(
         ValueError,
-        match="dpo builder 'ultrafeedback': refusal_patterns = 'strict' is not allowed; expected one of 'v0.2', 'head'",
+        match="DPO builder 'ultrafeedback': refusal_patterns = 'strict' is not allowed; expected one of 'v0.2', 'head'",
     ):
         load_sample(UltraFeedback, {"refusal_patterns": "strict"})

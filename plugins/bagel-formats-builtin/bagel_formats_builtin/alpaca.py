@@ -33,6 +33,8 @@ class Alpaca(PromptFormat):
         #: ``reference``: every turn stripped, the answer left-stripped (the reference).
         whitespace: Whitespace = "keep"
 
+    options: Options
+
     def _text(self, message: Message) -> str:
         return message["content"].strip() if self.options.whitespace == "reference" else message["content"]
 

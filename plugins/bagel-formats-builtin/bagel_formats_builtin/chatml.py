@@ -34,6 +34,8 @@ class ChatML(PromptFormat):
         #: ``<|im_end|>`` (before left-stripping it), even with its BOS/EOS layout.
         answer_suffix: str = ""
 
+    options: Options
+
     def _markers(self) -> tuple[str, str, str]:
         """``(start of the first turn, start of later turns, end of a turn)``."""
         if self.options.im_markers:

@@ -22,6 +22,8 @@ class Llama2(PromptFormat):
         #: system prompt, the first user message and the trained answer as given (the reference).
         whitespace: Whitespace = "keep"
 
+    options: Options
+
     def render(self, messages: Sequence[Message]) -> str:
         strip = self.options.whitespace == "reference"
         system, turns = split_system(messages)

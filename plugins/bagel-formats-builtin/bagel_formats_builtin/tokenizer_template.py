@@ -26,7 +26,8 @@ class TokenizerChatTemplate(PromptFormat):
             raise ValueError(f"format 'chat-template': tokenizer {special.tokenizer_path!r} has no chat_template")
 
     def render(self, messages: Sequence[Message]) -> str:
-        return self.tokenizer.apply_chat_template(list(messages), tokenize=False, add_generation_prompt=True)
+        # tokenize=False returns the text; transformers annotates the union of every mode's result.
+        return self.tokenizer.apply_chat_template(list(messages), tokenize=False, add_generation_prompt=True)  # type: ignore[return-value]
 
     def chat_template(self) -> str:
         return self.tokenizer.chat_template

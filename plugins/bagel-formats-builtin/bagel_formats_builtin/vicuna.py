@@ -23,6 +23,8 @@ class Vicuna(PromptFormat):
         #: ``reference``: every turn stripped, the answer left-stripped (the reference).
         whitespace: Whitespace = "keep"
 
+    options: Options
+
     def _strip(self) -> bool:
         return self.options.whitespace == "reference"
 

@@ -4,7 +4,7 @@ import random
 
 import pytest
 
-from bagel_core.pipeline import special_tokens
+from bagel_core.testing import special_tokens
 from bagel_formats_builtin.alpaca import Alpaca
 from bagel_formats_builtin.chatml import ChatML
 from bagel_formats_builtin.llama2 import Llama2

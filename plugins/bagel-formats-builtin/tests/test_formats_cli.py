@@ -3,10 +3,7 @@
 import subprocess
 import sys
 
-from click.testing import CliRunner
-
-from bagel_core.cli import cli
-from bagel_core.pipeline import special_tokens
+from bagel_core.testing import invoke_cli, special_tokens
 from bagel_formats_builtin.chatml import ChatML
 from bagel_formats_builtin.llama2 import Llama2
 
@@ -19,7 +16,7 @@ CONVERSATION = [
 
 
 def invoke(*args):
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    return invoke_cli(*args, catch_exceptions=False)
 
 
 def test_chat_template_prints_the_template():
@@ -123,8 +120,8 @@ def test_preview_of_dpo_pairs_and_errors():
 def _heavy_modules_after(*argv: str) -> str:
     code = (
         f"import sys; sys.argv = ['bagel', *{list(argv)!r}]\n"
-        "from bagel_core.cli import main\n"
-        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "import runpy\n"
+        "try:\n    runpy.run_module('bagel_core', run_name='__main__')\nexcept SystemExit:\n    pass\n"
         "print(sorted(m for m in ('torch', 'transformers') if m in sys.modules))"
     )
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

@@ -2,9 +2,7 @@
 
 import pytest
 
-from bagel_core.pipeline import special_tokens
-from bagel_core.rendering import Renderer
-from bagel_core.testing import check_plugin
+from bagel_core.testing import check_plugin, render_sft, special_tokens
 from bagel_formats_builtin import plugin
 from bagel_formats_builtin.alpaca import Alpaca
 from bagel_formats_builtin.chatml import ChatML
@@ -116,20 +114,20 @@ def test_system_prompt_rate_per_format_on_thousands_of_items(seed):
     deviations of its probability (a false failure about once in 150,000 runs)."""
     n = 4000
     turns = [{"from": "human", "value": "Name a color."}, {"from": "gpt", "value": "Blue."}]
-    renderer = Renderer([Vicuna(), Llama2(), ChatML(), Alpaca()], seed=seed)
+    formats = [Vicuna(), Llama2(), ChatML(), Alpaca()]
     added = {"vicuna": 0, "llama-2": 0, "chatml": 0, "alpaca": 0}
     for i in range(n):
-        for _, _, name, rendered, _ in renderer.sft_rows(f"item-{i}", "s", turns, None, range(4)):
-            added[name] += (
-                rendered.startswith("A chat between a user")
-                or "You are an unbiased, uncensored, helpful assistant." in rendered
+        for row in render_sft(formats, turns, item_id=f"item-{i}", seed=seed):
+            added[row["format"]] += (
+                row["input"].startswith("A chat between a user")
+                or "You are an unbiased, uncensored, helpful assistant." in row["input"]
             )
     for name, p in (("vicuna", 0.35), ("llama-2", 0.15), ("chatml", 0.15), ("alpaca", 0.0)):
         sd = (n * p * (1 - p)) ** 0.5
         assert abs(added[name] - n * p) <= 4.5 * sd, (name, added[name])
     # An item's own system prompt is never replaced.
     own = [{"from": "system", "value": "You are a goat."}, *turns]
-    rows = [r[3] for i in range(200) for r in renderer.sft_rows(f"own-{i}", "s", own, None, range(4))]
+    rows = [r["input"] for i in range(200) for r in render_sft(formats, own, item_id=f"own-{i}", seed=seed)]
     assert all("You are a goat." in r and "unbiased" not in r for r in rows)
 
 
@@ -141,8 +139,8 @@ def test_multi_turn_item_rows_through_the_renderer():
         {"from": "human", "value": "Another?"},
         {"from": "gpt", "value": "Red."},
     ]
-    rows = list(Renderer([Llama2()], seed=0).sft_rows("x", "s", turns, None, [0]))
-    assert [(r[3], r[4]) for r in rows] == [
+    rows = render_sft([Llama2()], turns)
+    assert [(r["input"], r["output"]) for r in rows] == [
         ("[INST] <<SYS>>\nBe brief.\n<</SYS>>\n\nName a color. [/INST]", "Blue."),
         (GOLDEN["llama-2"][2], "Red."),
     ]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bagel_core.rendering import Renderer
+from bagel_core.testing import render_dpo, render_sft
 from bagel_formats_builtin.alpaca import Alpaca
 from bagel_formats_builtin.chatml import ChatML
 from bagel_formats_builtin.llama2 import Llama2
@@ -102,9 +102,8 @@ def recipe_formats(recipe: str, **override) -> list:
 @pytest.mark.parametrize("recipe", ["bagel-v0.1.toml", "bagel-v0.2.toml"])
 def test_recipe_formats_give_the_references_strings(recipe):
     formats = recipe_formats(recipe)
-    renderer = Renderer(formats, seed=1, newlines="none")  # the recipes' newline rule
-    rows = list(renderer.sft_rows("x", "s", CONVERSATION, None, range(4)))
-    got = {name: [(r[3], r[4]) for r in rows if r[2] == name] for name in CLASSES}
+    rows = render_sft(formats, CONVERSATION, seed=1, newlines="none")  # the recipes' newline rule
+    got = {name: [(r["input"], r["output"]) for r in rows if r["format"] == name] for name in CLASSES}
     assert got == REFERENCE_ROWS
 
 
@@ -113,30 +112,29 @@ def test_recipe_formats_default_system_prompts(recipe):
     tables = tomllib.loads((RECIPES / recipe).read_text())["format"]
     assert tables["vicuna"]["system_prompt_probability"] == 0.35
     assert tables["llama-2"]["system_prompt_probability"] == tables["chatml"]["system_prompt_probability"] == 0.15
-    always = Renderer(recipe_formats(recipe, system_prompt_probability=1.0), seed=1)
+    always = recipe_formats(recipe, system_prompt_probability=1.0)
     turns = [{"from": "human", "value": "What is 2+2?"}, {"from": "gpt", "value": "4"}]
-    rows = {r[2]: r[3] for r in always.sft_rows("y", "s", turns, None, range(4))}
+    rows = {r["format"]: r["input"] for r in render_sft(always, turns, item_id="y", seed=1)}
     assert rows == WITH_DEFAULT
     # DPO prompts go through the same functions (the reference rendered [human=prompt, gpt=chosen]).
-    dpo = {r[2]: r[3] for r in always.dpo_rows("z", "s", "What is 2+2?", "4", "5", None, range(4))}
+    dpo = {r["format"]: r["prompt"] for r in render_dpo(always, "What is 2+2?", "4", "5", item_id="z", seed=1)}
     assert dpo == WITH_DEFAULT
 
 
 def test_default_options_keep_text_as_given():
     """bagel's defaults: no stripping, the cards' alpaca layout; the answer as trained on."""
     formats = [cls() for cls in CLASSES.values()]
-    rows = list(Renderer(formats, seed=1, newlines="none").sft_rows("x", "s", CONVERSATION, None, range(4)))
-    outputs = {r[4] for r in rows}
+    rows = render_sft(formats, CONVERSATION, seed=1, newlines="none")
+    outputs = {r["output"] for r in rows}
     assert outputs == {"\nBlue. ", "  Red.\n\n\n\nDone."}
-    alpaca = [r[3] for r in rows if r[2] == "alpaca"]
+    alpaca = [r["input"] for r in rows if r["format"] == "alpaca"]
     assert alpaca[0] == PRE + "\n\n### Instruction:\n Be brief. \n Name a color.\n\n\n### Response:\n"
 
 
 def test_v05_recipe_formats_give_the_references_strings():
     formats = recipe_formats("bagel-v0.5.toml")
-    renderer = Renderer(formats, seed=1, newlines="blank-line-runs")  # the recipe's newline rule
-    rows = list(renderer.sft_rows("x", "s", CONVERSATION, None, range(4)))
-    got = {name: [(r[3], r[4]) for r in rows if r[2] == name] for name in CLASSES}
+    rows = render_sft(formats, CONVERSATION, seed=1, newlines="blank-line-runs")  # the recipe's newline rule
+    got = {name: [(r["input"], r["output"]) for r in rows if r["format"] == name] for name in CLASSES}
     assert got == REFERENCE_ROWS_V05
     tables = tomllib.loads((RECIPES / "bagel-v0.5.toml").read_text())
     assert tables["run"]["newlines"] == "blank-line-runs"

@@ -5,9 +5,7 @@ from collections import Counter
 import pyarrow.parquet as pq
 
 from bagel_core import PromptFormat, hookimpl
-from bagel_core.config import RunConfig
-from bagel_core.pipeline import run
-from bagel_core.registry import load_plugins
+from bagel_core.testing import registry_with, run_pipeline
 
 
 class Shout(PromptFormat):
@@ -25,17 +23,17 @@ class ShoutPlugin:
 
 
 def test_third_party_format_is_picked_up_by_formats_all(tmp_path):
-    registry = load_plugins(extra=[("test-plugin", ShoutPlugin())])
-    config = RunConfig(
+    registry = registry_with(("test-plugin", ShoutPlugin()))
+    manifest = run_pipeline(
+        tmp_path / "out",
+        registry,
         sources="airoboros",
         dpo="helpsteer",
         formats="all",
         decontaminate="none",
         sample=True,
-        out=tmp_path / "out",
         copies_per_item=2,
     )
-    manifest = run(config, registry).manifest
     # chat-template needs --tokenizer, so `all` leaves it out.
     assert manifest["formats"] == ["alpaca", "chatml", "llama-2", "shout", "vicuna"]
     sft = pq.read_table(tmp_path / "out" / "sft.parquet").to_pylist()

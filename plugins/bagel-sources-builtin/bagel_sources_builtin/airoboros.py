@@ -37,6 +37,8 @@ class Airoboros(Source):
         #: Categories to leave out; HEAD skips ("summarization",).
         skip_categories: tuple[str, ...] = ()
 
+    options: Options
+
     def rows(self, ctx: LoadContext):
         dataset_id, data_files = VERSIONS[self.options.version]
         return ctx.load_dataset(dataset_id, data_files=data_files)

@@ -13,6 +13,7 @@ from . import SAMPLES
 from .humaneval_filter import HUMANEVAL_ID, HumanEvalFilter
 
 DATASET = "codeparrot/apps"
+REVISION = "21e74ddf8de1a21436da12e3e653065c5213e9d1"
 PREFIX = "Provide a python solution to the following:"
 
 
@@ -35,11 +36,18 @@ class Apps(Source):
     class Options:
         #: The train split's file (5,000 problems; the cards' "10k" counts train and test).
         data_file: str = "train.jsonl"
+        #: The Hub commit read (a local copy is read as it is): an open conversion would delete
+        #: train.jsonl from the default branch. The id is the one public code cites for this
+        #: dataset (its card then: MIT, 5,000 train problems); "main" reads the latest.
+        revision: str = REVISION
+
+    options: Options
 
     def load(self, ctx: LoadContext) -> Iterator[Record]:
         self.humaneval = HumanEvalFilter.load(ctx)
         # Read as a raw file: the repository's loading script makes `datasets` refuse it.
-        for row in json_lines(ctx.dataset_file(DATASET, self.options.data_file), ctx):
+        path = ctx.dataset_file(DATASET, self.options.data_file, revision=self.options.revision)
+        for row in json_lines(path, ctx):
             yield from ctx.convert_row(self.convert, row)
 
     def convert(self, row, ctx: LoadContext):

@@ -39,6 +39,8 @@ class Belebele(Source):
         #: One JSON-lines file per language variant; each row names its variant in `dialect`.
         data_files: str = "data/*.jsonl"
 
+    options: Options
+
     @classmethod
     def metadata(cls) -> dict[str, Any]:
         return {**super().metadata(), "evaluation_data": True}

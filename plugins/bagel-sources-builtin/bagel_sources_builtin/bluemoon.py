@@ -29,6 +29,8 @@ class Bluemoon(Source):
         #: The single raw JSON array the reference fetched.
         data_file: str = "data/pruned/bluemoon.train.json"
 
+    options: Options
+
     def load(self, ctx: LoadContext) -> Iterator[Record]:
         path = ctx.dataset_file(DATASET, self.options.data_file)
         for row in readers.json_rows(path, ctx):

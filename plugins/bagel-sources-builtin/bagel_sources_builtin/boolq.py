@@ -30,6 +30,8 @@ class BoolQ(Source):
     class Options:
         data_files: str = "data/train-*.parquet"
 
+    options: Options
+
     def rows(self, ctx: LoadContext):
         return ctx.load_dataset(self.dataset_ids[0], data_files={"train": self.options.data_files})
 

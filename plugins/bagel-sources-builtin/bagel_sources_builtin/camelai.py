@@ -18,7 +18,8 @@ from bagel_core.refusals import RefusalPatterns
 
 from . import SAMPLES
 
-EXPERTS = ("chemistry", "physics", "math", "biology")
+Expert = Literal["chemistry", "physics", "math", "biology"]
+EXPERTS: tuple[Expert, ...] = ("chemistry", "physics", "math", "biology")
 #: Key added to each upstream row: the domain (dataset) it came from, the cap's stratum.
 DOMAIN = "_domain"
 
@@ -36,9 +37,11 @@ class CamelAI(Source):
     @dataclass
     class Options:
         #: Domains read (the reference's four by default).
-        experts: tuple[Literal["chemistry", "physics", "math", "biology"], ...] = EXPERTS
+        experts: tuple[Expert, ...] = EXPERTS
         #: Refusal patterns tested on the solution (HEAD's, as the reference of that time).
         refusal_patterns: RefusalPatterns = "head"
+
+    options: Options
 
     def rows(self, ctx: LoadContext) -> Iterator[dict[str, Any]]:
         for expert in self.options.experts:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bagel_core import LoadContext, Source, sft_item
+from bagel_core import LoadContext, Source, Turn, sft_item
 from bagel_core.readers import items, text
 
 from . import SAMPLES
@@ -21,7 +21,7 @@ class Capybara(Source):
         return ctx.load_dataset(self.dataset_ids[0])
 
     def convert(self, row, ctx: LoadContext):
-        turns = []
+        turns: list[Turn] = []
         for exchange in items(row, "conversation"):
             turns.append({"from": "human", "value": text(exchange, "input")})
             turns.append({"from": "gpt", "value": text(exchange, "output")})

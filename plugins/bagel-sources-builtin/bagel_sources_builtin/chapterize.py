@@ -84,7 +84,7 @@ _WRAP = re.compile(r"\n+(?=[a-z])|(?<![.!?\"'’”\n])\n(?!\n)")
 def heading_lines(lines: list[str]) -> list[int]:
     """Indices of chapter-heading lines, table-of-contents headings removed."""
     found = [i for i, line in enumerate(lines) if _CHAPTER.match(line) or _ROMAN_TITLE.match(line)]
-    close = set()
+    close: set[int] = set()
     for a, b in zip(found, found[1:]):
         if b - a < _TOC_GAP:
             close.update((a, b))

@@ -62,6 +62,8 @@ class LabelledChoiceSource(Source):
         #: Share of items asking for the letter only.
         letter_only_probability: Probability = 0.5
 
+    options: Options
+
     def rows(self, ctx: LoadContext):
         return ctx.load_dataset(self.dataset_ids[0], data_files={"train": self.options.data_files})
 

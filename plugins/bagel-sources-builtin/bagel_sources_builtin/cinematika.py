@@ -29,7 +29,6 @@ INSTRUCTION_FILES = (
     "scene_enhancement.parquet",
 )
 #: HEAD's conversation files (columns id, conversations), each labelled ``cinematika_<name>``.
-CONVERSATION_FILES = ("memories", "director", "actions")
 ConversationFile = Literal["memories", "director", "actions"]
 _SCENE_MARKER = re.compile(r"\[scene\]\s*")
 #: How packed scenes are joined: ``blank-line`` (bagel: each scene stripped, a blank line
@@ -103,6 +102,8 @@ class Cinematika(Source):
         #: How packed scenes are joined (see :data:`SceneSeparator`); the chunk boundaries are
         #: bagel's either way (the reference's packing bugs are not reproduced).
         scene_separator: SceneSeparator = "blank-line"
+
+    options: Options
 
     def _label(self, part: str) -> str:
         return f"{self.name}_{part}" if self.options.part_labels else self.name

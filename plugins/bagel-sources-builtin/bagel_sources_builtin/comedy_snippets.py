@@ -25,6 +25,8 @@ class ComedySnippets(Source):
     class Options:
         data_files: str = "comedy-snippets.parquet"
 
+    options: Options
+
     def rows(self, ctx: LoadContext):
         return ctx.load_dataset(DATASET, data_files={"train": self.options.data_files})
 

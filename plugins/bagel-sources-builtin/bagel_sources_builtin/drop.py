@@ -35,6 +35,8 @@ class Drop(Source):
         #: Share of items with the question before the passage.
         question_first_probability: Probability = 0.5
 
+    options: Options
+
     def rows(self, ctx: LoadContext):
         return ctx.load_dataset(self.dataset_ids[0], data_files={"train": self.options.data_files})
 

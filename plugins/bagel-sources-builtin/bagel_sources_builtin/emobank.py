@@ -38,6 +38,8 @@ class EmoBank(Source):
         #: Value of the CSV's `split` column to keep.
         split: str = "train"
 
+    options: Options
+
     def rows(self, ctx: LoadContext):
         path = ctx.dataset_file(self.dataset_ids[0], self.options.data_file, url=URL)
         # Cells stay text: the scores are emitted exactly as written ("3.0", "3.44").

@@ -28,6 +28,8 @@ class EvolInstruct(Source):
         #: Refusal patterns tested on the output (HEAD's, as the reference of that time).
         refusal_patterns: RefusalPatterns = "head"
 
+    options: Options
+
     def rows(self, ctx: LoadContext):
         return ctx.load_dataset(DATASET, data_files=FILES)
 

@@ -70,6 +70,8 @@ class GlaiveFunc(Source):
         #: ``SYSTEM: `` prefix; the llama-2 layout then shows it).
         strip_system: bool = True
 
+    options: Options
+
     def rows(self, ctx: LoadContext):
         return ctx.load_dataset(DATASET, data_files={"train": "glaive-function-calling-v2.json"})
 

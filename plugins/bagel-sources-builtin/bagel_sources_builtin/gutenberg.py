@@ -95,6 +95,8 @@ class Gutenberg(Source):
         max_tries: int = 10
         pause_seconds: float = 5.0
 
+    options: Options
+
     def load(self, ctx: LoadContext) -> Iterator[Record]:
         missing: list[DatasetUnavailable] = []
         remote = downloads(ctx)

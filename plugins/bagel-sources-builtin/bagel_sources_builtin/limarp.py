@@ -51,6 +51,8 @@ class LimaRP(Source):
         #: Refusal patterns tested on all turns (HEAD's, as the reference of that time).
         refusal_patterns: RefusalPatterns = "head"
 
+    options: Options
+
     def setup(self, ctx: LoadContext) -> None:
         # The counter loads its tokenizer on the first count.
         self.count = token_counter(self.options.tokenizer, ctx)

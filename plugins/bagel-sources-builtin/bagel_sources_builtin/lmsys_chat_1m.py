@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bagel_core import LoadContext, RefusalPatterns, Source, is_refusal, sft_item
+from bagel_core import LoadContext, RefusalPatterns, Source, Turn, is_refusal, sft_item
 from bagel_core.readers import items, text
 
 from . import SAMPLES
@@ -43,6 +43,8 @@ class LmsysChat1m(Source):
         languages: tuple[str, ...] = ()
         refusal_patterns: RefusalPatterns = "v0.2"
 
+    options: Options
+
     def rows(self, ctx: LoadContext):
         return ctx.load_dataset(DATASET)
 
@@ -53,7 +55,7 @@ class LmsysChat1m(Source):
         if self.options.languages and row.get("language") not in self.options.languages:
             ctx.filter("language")
             return None
-        turns = []
+        turns: list[Turn] = []
         for message in items(row, "conversation"):
             role = text(message, "role")
             if role not in ROLES:

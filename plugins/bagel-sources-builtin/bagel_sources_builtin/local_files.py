@@ -18,7 +18,6 @@ import glob
 import hashlib
 import itertools
 import os
-import typing
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,8 +26,10 @@ from typing import Any, Literal
 from bagel_core import (
     LoadContext,
     MalformedFile,
+    Record,
     RowError,
     Source,
+    Turn,
     as_conversation,
     json_lines,
     json_rows,
@@ -39,7 +40,6 @@ from bagel_core import (
 from . import SAMPLES
 
 Shape = Literal["sharegpt", "messages", "alpaca", "text"]
-SHAPES: tuple[str, ...] = typing.get_args(Shape)
 
 #: Role names of both chat shapes, mapped to ShareGPT roles.
 ROLE_NAMES = {"system": "system", "human": "human", "user": "human", "gpt": "gpt", "assistant": "gpt"}
@@ -67,6 +67,8 @@ class LocalFiles(Source):
         #: Source label of every item (the ``source`` column of the outputs).
         label: str = "local"
 
+    options: Options
+
     def files(self, ctx: LoadContext) -> list[Path]:
         """The files to read, in order, each real file once (a file named twice, or reached
         through a symbolic link too, is read the first time); a path or pattern that matches
@@ -78,8 +80,10 @@ class LocalFiles(Source):
             if not files:
                 raise FileNotFoundError(f"no file matches {pattern!r} (option paths, relative to {Path.cwd()})")
             found.extend(files)
-        real: set[str] = set()
-        return [p for p in found if not (os.path.realpath(p) in real or real.add(os.path.realpath(p)))]
+        first: dict[str, Path] = {}  # real path -> the first path reaching it, in order
+        for p in found:
+            first.setdefault(os.path.realpath(p), p)
+        return list(first.values())
 
     def matches(self) -> list[tuple[str, list[Path]]]:
         """Each entry of ``paths`` with the files it names (see :func:`expand`)."""
@@ -94,7 +98,7 @@ class LocalFiles(Source):
                 digest.update(f"{path.resolve()}\0{stat.st_size}\0{stat.st_mtime_ns}\0".encode())
         return digest.hexdigest()
 
-    def load(self, ctx: LoadContext) -> Iterator[dict]:
+    def load(self, ctx: LoadContext) -> Iterator[Record]:
         label = self.options.label
         for path in self.files(ctx):
             rows = read_rows(path, ctx)
@@ -106,13 +110,16 @@ class LocalFiles(Source):
                 if isinstance(row, dict):
                     first = row
                     break
-            shape = self.options.shape
+            shape: str = self.options.shape
             if shape == "auto":
                 # A file without a single object row: any shape rejects every row.
                 shape = detect_shape(path, first.keys()) if first is not None else "text"
-            convert = CONVERTERS[shape]
+
+            def convert(row: Any, _: LoadContext, shaped: Callable[[dict, str], Record] = CONVERTERS[shape]) -> Record:
+                return checked(shaped, row, label)
+
             for row in itertools.chain(head, rows):
-                yield from ctx.convert_row(lambda r, c, convert=convert: checked(convert, r, label), row)
+                yield from ctx.convert_row(convert, row)
 
 
 #: The prefix of an explicit glob pattern, with the full syntax (``[...]`` classes too).
@@ -191,7 +198,7 @@ def _match(pattern: tuple[str, ...], parts: tuple[str, ...]) -> bool:
     return fnmatch.fnmatchcase(parts[0], head) and _match(tail, parts[1:])
 
 
-def checked(convert: Callable[[dict, str], dict], row: Any, label: str) -> dict:
+def checked(convert: Callable[[dict, str], Record], row: Any, label: str) -> Record:
     """``convert(row, label)`` of a row that is an object."""
     if not isinstance(row, dict):
         raise RowError("row is not an object")
@@ -232,10 +239,10 @@ def read_rows(path: Path, ctx: LoadContext) -> Iterator[Any]:
         raise ValueError(f"{path}: unsupported file type {suffix!r}; use {', '.join(SUFFIXES)}")
 
 
-def _turns(turns: Any, role_key: str, text_key: str) -> list[dict]:
+def _turns(turns: Any, role_key: str, text_key: str) -> list[Turn]:
     if not isinstance(turns, list):
         raise RowError("turns are not a list")
-    converted = []
+    converted: list[Turn] = []
     for turn in turns:
         if not isinstance(turn, dict):
             raise RowError("turn is not an object")
@@ -245,19 +252,20 @@ def _turns(turns: Any, role_key: str, text_key: str) -> list[dict]:
         role = ROLE_NAMES.get(name)
         if role is None:
             raise RowError(f"unknown role {name!r}")
-        converted.append({"from": role, "value": turn.get(text_key)})
+        value: Any = turn.get(text_key)  # checked (text, not empty) by the engine's record validation
+        converted.append({"from": role, "value": value})
     return converted
 
 
-def from_sharegpt(row: dict, label: str) -> dict:
+def from_sharegpt(row: dict, label: str) -> Record:
     return sft_item(label, _turns(row["conversations"], "from", "value"))
 
 
-def from_messages(row: dict, label: str) -> dict:
+def from_messages(row: dict, label: str) -> Record:
     return sft_item(label, _turns(row["messages"], "role", "content"))
 
 
-def from_alpaca(row: dict, label: str) -> dict:
+def from_alpaca(row: dict, label: str) -> Record:
     instruction, extra, output = row["instruction"], row.get("input"), row["output"]
     if not isinstance(instruction, str) or not isinstance(extra, (str, type(None))):
         raise RowError("instruction or input is not a string")
@@ -266,7 +274,7 @@ def from_alpaca(row: dict, label: str) -> dict:
     return as_conversation(label, instruction, output)
 
 
-def from_text(row: dict, label: str) -> dict:
+def from_text(row: dict, label: str) -> Record:
     if not isinstance(row["text"], str):
         raise RowError("text is not a string")
     return plain_text(label, row["text"])

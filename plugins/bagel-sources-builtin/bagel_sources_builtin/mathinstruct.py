@@ -32,6 +32,8 @@ class MathInstruct(Source):
     class Options:
         data_files: str = "MathInstruct.json"
 
+    options: Options
+
     def rows(self, ctx: LoadContext):
         return ctx.load_dataset(self.dataset_ids[0], data_files={"train": self.options.data_files})
 

@@ -35,6 +35,8 @@ class Mmlu(Source):
         data_files: str = "all/auxiliary_train-*.parquet"
         letter_only_probability: Probability = 0.5
 
+    options: Options
+
     def rows(self, ctx: LoadContext):
         return ctx.load_dataset(self.dataset_ids[0], data_files={"train": self.options.data_files})
 

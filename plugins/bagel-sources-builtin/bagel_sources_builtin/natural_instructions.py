@@ -30,8 +30,10 @@ class NaturalInstructions(Source):
 
     @dataclass
     class Options:
-        #: One JSON-lines file per task.
+        #: One JSON-lines file per task, ``train/<task>_train.jsonl`` (the dataset's get_ni.py).
         data_files: str = "train/*.jsonl"
+
+    options: Options
 
     def rows(self, ctx: LoadContext):
         return ctx.load_dataset(self.dataset_ids[0], data_files={"train": self.options.data_files})

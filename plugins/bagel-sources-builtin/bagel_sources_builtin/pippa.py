@@ -37,6 +37,8 @@ class Pippa(Source):
         keep_probability: Probability = 0.5
         refusal_patterns: RefusalPatterns = "v0.2"
 
+    options: Options
+
     def load(self, ctx: LoadContext) -> Iterator[Record]:
         for row in json_lines(ctx.dataset_file(DATASET, self.options.data_file), ctx):
             yield from ctx.convert_row(self.convert, row)

@@ -41,6 +41,8 @@ class Piqa(Source):
         #: Share of items asking for the letter only (0.25 in the reference, unlike ARC's 0.5).
         letter_only_probability: Probability = 0.25
 
+    options: Options
+
     def rows(self, ctx: LoadContext):
         paths = [
             ctx.dataset_file(self.dataset_ids[0], name, url=URL + name)

@@ -30,6 +30,8 @@ class PythonAlpaca(Source):
         #: Refusal pattern set applied to the output ("v0.2" or "head").
         refusal_patterns: RefusalPatterns = "v0.2"
 
+    options: Options
+
     def load(self, ctx: LoadContext) -> Iterator[Record]:
         self.humaneval = HumanEvalFilter.load(ctx)
         for row in ctx.iter_rows(ctx.load_dataset(DATASET, data_files=FILES)):

@@ -19,9 +19,9 @@ def fold_greeting(turns: list[Turn]) -> list[Turn] | None:
         persona = turns[0]["value"].rstrip()
         greeting = f"First message: {turns[1]['value']}"
         system = f"{persona}\n\n{greeting}" if persona else greeting
-        turns = [{"from": "system", "value": system}] + turns[2:]
+        turns = [{"from": "system", "value": system}, *turns[2:]]
     elif turns and turns[0]["from"] == "gpt":
-        turns = [{"from": "system", "value": f"First message: {turns[0]['value']}"}] + turns[1:]
+        turns = [{"from": "system", "value": f"First message: {turns[0]['value']}"}, *turns[1:]]
     return turns if any(t["from"] == "human" for t in turns) else None
 
 

@@ -9,6 +9,8 @@ from . import SAMPLES
 from .humaneval_filter import HUMANEVAL_ID, HumanEvalFilter
 
 DATASET = "cakiki/rosetta-code"
+#: The data file(s), named: the repository root also holds logs.txt (213 MB) and dataset_infos.json.
+DATA_FILES = {"train": "data/train-*.parquet"}
 
 
 class RosettaCode(Source):
@@ -26,7 +28,7 @@ class RosettaCode(Source):
         self.humaneval = HumanEvalFilter.load(ctx)
 
     def rows(self, ctx: LoadContext):
-        return ctx.load_dataset(DATASET)
+        return ctx.load_dataset(DATASET, data_files=DATA_FILES)
 
     def convert(self, row, ctx: LoadContext) -> Record | None:
         language, task, code = (text(row, k) for k in ("language_name", "task_description", "code"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bagel_core import LoadContext, Record, RefusalPatterns, Source, is_refusal, sft_item
+from bagel_core import LoadContext, Record, RefusalPatterns, Source, Turn, is_refusal, sft_item
 from bagel_core.readers import items, text
 
 from . import SAMPLES
@@ -43,6 +43,8 @@ class SlimOrca(Source):
         #: HEAD: skip rows that airoboros-3.2 extended to multi-turn (reads airoboros-3.2).
         skip_airoboros_multiturn: bool = False
 
+    options: Options
+
     def setup(self, ctx: LoadContext) -> None:
         self.skip: set[str] = airoboros_multiturn_openers(ctx) if self.options.skip_airoboros_multiturn else set()
 
@@ -50,7 +52,7 @@ class SlimOrca(Source):
         return ctx.load_dataset(DATASET, data_files=FILES)
 
     def convert(self, row, ctx: LoadContext) -> Record | None:
-        turns = [{"from": text(t, "from"), "value": text(t, "value")} for t in items(row, "conversations")]
+        turns: list[Turn] = [{"from": text(t, "from"), "value": text(t, "value")} for t in items(row, "conversations")]
         if is_refusal("\n".join(t["value"] for t in turns), self.options.refusal_patterns):
             ctx.filter("refusal")
             return None

@@ -48,6 +48,8 @@ class SquadV2(Source):
     class Options:
         data_files: str = "squad_v2/train-*.parquet"
 
+    options: Options
+
     def rows(self, ctx: LoadContext):
         return ctx.load_dataset(self.dataset_ids[0], data_files={"train": self.options.data_files})
 

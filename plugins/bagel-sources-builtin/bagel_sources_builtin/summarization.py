@@ -54,6 +54,8 @@ class Summarization(Source):
         tokenizer: str = MISTRAL
         parts: tuple[str, ...] = PARTS
 
+    options: Options
+
     def load(self, ctx: LoadContext) -> Iterator[Record]:
         count = token_counter(self.options.tokenizer, ctx)
         for part in self.options.parts:

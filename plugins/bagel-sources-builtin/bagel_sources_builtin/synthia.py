@@ -11,6 +11,8 @@ from bagel_core.readers import optional_text, text
 from . import SAMPLES
 
 DATASET = "migtissera/Synthia-v1.3"
+#: The repository's one data file (the reference read the whole dataset, which is this file).
+DATA_FILE = "Synthia-v1.3.jsonl"
 # A role marker in quotes means the text talks about the vicuna format: too odd to parse.
 _QUOTED_MARKER = re.compile(r"['\"](USER|ASSISTANT):?['\"]")
 _MARKER = re.compile(r"(USER:|ASSISTANT:)")
@@ -42,8 +44,10 @@ class Synthia(Source):
     class Options:
         refusal_patterns: RefusalPatterns = "v0.2"
 
+    options: Options
+
     def rows(self, ctx: LoadContext):
-        return ctx.load_dataset(DATASET)
+        return ctx.load_dataset(DATASET, data_files={"train": DATA_FILE})
 
     def convert(self, row, ctx: LoadContext) -> Record | None:
         system = optional_text(row, "system") or ""

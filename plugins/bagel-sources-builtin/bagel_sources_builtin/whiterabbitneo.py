@@ -13,7 +13,8 @@ from bagel_core.refusals import RefusalPatterns
 
 from . import SAMPLES
 
-CHAPTERS = ("WhiteRabbitNeo/WRN-Chapter-1", "WhiteRabbitNeo/WRN-Chapter-2")
+Chapter = Literal["WhiteRabbitNeo/WRN-Chapter-1", "WhiteRabbitNeo/WRN-Chapter-2"]
+CHAPTERS: tuple[Chapter, ...] = ("WhiteRabbitNeo/WRN-Chapter-1", "WhiteRabbitNeo/WRN-Chapter-2")
 
 
 class WhiteRabbitNeo(Source):
@@ -28,9 +29,11 @@ class WhiteRabbitNeo(Source):
     @dataclass
     class Options:
         #: Chapters read (both, as the reference).
-        chapters: tuple[Literal["WhiteRabbitNeo/WRN-Chapter-1", "WhiteRabbitNeo/WRN-Chapter-2"], ...] = CHAPTERS
+        chapters: tuple[Chapter, ...] = CHAPTERS
         #: Refusal patterns tested on the response (HEAD's, as the reference of that time).
         refusal_patterns: RefusalPatterns = "head"
+
+    options: Options
 
     def rows(self, ctx: LoadContext) -> Iterator[dict]:
         for chapter in self.options.chapters:

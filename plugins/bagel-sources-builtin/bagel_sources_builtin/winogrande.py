@@ -31,6 +31,8 @@ class Winogrande(Source):
     class Options:
         data_files: str = "winogrande_xl/train-*.parquet"
 
+    options: Options
+
     def rows(self, ctx: LoadContext):
         return ctx.load_dataset(self.dataset_ids[0], data_files={"train": self.options.data_files})
 

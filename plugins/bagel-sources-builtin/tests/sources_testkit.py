@@ -18,9 +18,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from bagel_core import DatasetUnavailable
-from bagel_core.context import LoadContext, LoadCounts
-from bagel_core.data import DataAccess
-from bagel_core.testing import check_component, load_sample
+from bagel_core.testing import LoadCounts, check_component, load_context, load_sample
 from bagel_sources_builtin import SAMPLES
 from bagel_sources_builtin.humaneval_filter import HUMANEVAL_FILES, HUMANEVAL_ID
 
@@ -50,7 +48,7 @@ def assert_missing_dataset_named(cls: type, tmp_path: Path, dataset_id: str | No
     """The source meets the component contract (its sample yields valid records); and with
     neither a local copy nor the Hub, the error names the dataset and how to provide it."""
     check_component(cls)
-    ctx = LoadContext(cls.name, 0, DataAccess(tmp_path, hub=False), cls.Options())
+    ctx = load_context(cls, data_root=tmp_path, hub=False, seed=0)
     with pytest.raises(DatasetUnavailable) as err:
         list(cls().load(ctx))
     assert (dataset_id or cls.dataset_ids[0]) in str(err.value)

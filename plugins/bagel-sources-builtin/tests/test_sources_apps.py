@@ -48,3 +48,30 @@ def test_real_humaneval_solution_is_filtered(tmp_path):
     records, counts = load(Apps, root)
     assert [r["conversations"][1]["value"] for r in records] == ["print('hello')\n"]
     assert counts.filtered == {"humaneval overlap": 1}
+
+
+def test_hub_download_is_pinned_to_a_commit(tmp_path, monkeypatch):
+    """issue 28: an open conversion would delete train.jsonl from the default branch, so the Hub
+    file is read at a pinned commit (``revision``, "main" for the latest); a local copy is read
+    as it is."""
+    import huggingface_hub
+
+    from bagel_sources_builtin.apps import REVISION
+
+    root = real_humaneval(tmp_path / "root")  # HumanEval local, apps only on the "Hub"
+    served = write_jsonl(
+        tmp_path / "hub" / "train.jsonl",
+        [{"question": "Print 1.", "solutions": json.dumps(["print(1)\n"]), "problem_id": 0}],
+    )
+    calls = []
+
+    def download(repo_id, filename, **kwargs):
+        calls.append((repo_id, filename, kwargs.get("repo_type"), kwargs.get("revision")))
+        return str(served)
+
+    monkeypatch.setattr(huggingface_hub, "hf_hub_download", download)
+    records, _ = load(Apps, root)
+    assert [turns(r)[1][1] for r in records] == ["print(1)\n"]
+    assert calls == [("codeparrot/apps", "train.jsonl", "dataset", REVISION)] and len(REVISION) == 40
+    load(Apps, root, revision="main")
+    assert calls[-1][-1] == "main"

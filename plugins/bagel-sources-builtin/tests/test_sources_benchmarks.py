@@ -17,9 +17,8 @@ import pyarrow.parquet as pq
 import pytest
 from sources_testkit import read_jsonl
 
-from bagel_core.context import LoadContext
-from bagel_core.data import DataAccess, DatasetUnavailable
-from bagel_core.registry import load_plugins
+from bagel_core import DatasetUnavailable
+from bagel_core.testing import invoke_cli, load_context, registry_with
 from bagel_sources_builtin.benchmarks import (
     BENCHMARKS,
     AlpacaEval,
@@ -45,13 +44,13 @@ def write_parquet(root: Path, cls, split: str, rows: list[dict]) -> None:
 
 
 def index(cls, root: Path, options=None, sample: bool = False, hub: bool = True):
-    ctx = LoadContext(cls.name, 42, DataAccess(root, sample=sample, hub=hub))
+    ctx = load_context(cls, data_root=root, sample=sample, hub=hub)
     component = cls(options) if options is not None else cls()
     return list(component.texts(ctx)), ctx.counts
 
 
 def test_all_sixteen_are_registered_with_their_upstream_ids():
-    registry = load_plugins()
+    registry = registry_with()
     assert {
         name: info.cls.dataset_ids for name, info in registry.of("benchmark").items() if info.cls in BENCHMARKS
     } == {
@@ -336,10 +335,6 @@ def test_sample_in_upstream_layout(cls):
 
 
 def test_run_removes_an_item_found_in_a_benchmark_sample(tmp_path):
-    from click.testing import CliRunner
-
-    from bagel_core.cli import cli
-
     gsm8k_question = pq.read_table(Gsm8k.sample_root / "openai/gsm8k/main/test-00000-of-00001.parquet")["question"][
         0
     ].as_py()
@@ -353,9 +348,8 @@ def test_run_removes_an_item_found_in_a_benchmark_sample(tmp_path):
     recipe = tmp_path / "r.toml"
     recipe.write_text(f"[source.local]\npaths = [{json.dumps(str(data))}]\n")
     out = tmp_path / "out"
-    result = CliRunner().invoke(
-        cli,
-        [
+    result = invoke_cli(
+        *[
             "run",
             "--recipe",
             str(recipe),

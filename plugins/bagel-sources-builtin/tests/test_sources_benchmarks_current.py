@@ -9,10 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bagel_core.config import select
-from bagel_core.context import LoadContext
-from bagel_core.data import DataAccess, DatasetUnavailable
-from bagel_core.registry import UnknownComponentError, load_plugins
+from bagel_core import DatasetUnavailable
+from bagel_core.testing import load_context, select_names
 from bagel_sources_builtin.benchmarks import CURRENT, LEGACY, BigBenchHard, Gpqa, IfEval, Math, Math500, Mbpp, MmluPro
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "benchmarks"))
@@ -27,7 +25,7 @@ def root(tmp_path_factory):
 
 
 def index(cls, root, hub=True, options=None):
-    ctx = LoadContext(cls.name, 42, DataAccess(root, hub=hub))
+    ctx = load_context(cls, data_root=root, hub=hub)
     return list((cls(options) if options else cls()).texts(ctx)), ctx.counts
 
 
@@ -126,10 +124,9 @@ def test_gpqa_sample_is_synthetic():
 
 
 def test_benchmarks_select_groups():
-    registry = load_plugins()
-    assert select(registry, "benchmark", "legacy") == sorted(cls.name for cls in LEGACY)
-    assert select(registry, "benchmark", "current") == sorted(cls.name for cls in CURRENT)
-    assert select(registry, "benchmark", "current,mmlu,gpqa") == [*sorted(cls.name for cls in CURRENT), "mmlu"]
-    assert select(registry, "benchmark", "all") == sorted(cls.name for cls in LEGACY + CURRENT)
-    with pytest.raises(UnknownComponentError, match=r"unknown benchmark 'modern'.*current \(group\), legacy \(group\)"):
-        select(registry, "benchmark", "modern")
+    assert select_names("benchmark", "legacy") == sorted(cls.name for cls in LEGACY)
+    assert select_names("benchmark", "current") == sorted(cls.name for cls in CURRENT)
+    assert select_names("benchmark", "current,mmlu,gpqa") == [*sorted(cls.name for cls in CURRENT), "mmlu"]
+    assert select_names("benchmark", "all") == sorted(cls.name for cls in LEGACY + CURRENT)
+    with pytest.raises(Exception, match=r"unknown benchmark 'modern'.*current \(group\), legacy \(group\)"):
+        select_names("benchmark", "modern")

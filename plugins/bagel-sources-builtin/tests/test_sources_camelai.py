@@ -85,7 +85,6 @@ def test_a_corrupt_archive_is_present_but_malformed(tmp_path):
 
 
 def _ctx():
-    from bagel_core.context import LoadContext
-    from bagel_core.data import DataAccess
+    from bagel_core.testing import load_context
 
-    return LoadContext("camelai", 0, DataAccess(CamelAI.sample_root, sample=True), CamelAI.Options())
+    return load_context(CamelAI, sample=True, seed=0)

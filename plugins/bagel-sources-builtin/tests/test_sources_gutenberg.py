@@ -4,8 +4,7 @@ import pytest
 from sources_testkit import load
 
 from bagel_core import DatasetUnavailable, uid
-from bagel_core.context import LoadContext
-from bagel_core.data import DataAccess
+from bagel_core.testing import load_context
 from bagel_sources_builtin.chapterize import chapterize, heading_lines
 from bagel_sources_builtin.gutenberg import Gutenberg, backoff, fetch
 
@@ -78,7 +77,7 @@ def test_sample_books():
 def test_books_option_and_all_missing_is_an_error(tmp_path):
     records, counts = load(Gutenberg, books={"A Study in Scarlet": 244})
     assert len(records) == 3 and not counts.rejected
-    ctx = LoadContext("gutenberg", 0, DataAccess(tmp_path, hub=False), Gutenberg.Options())
+    ctx = load_context(Gutenberg, data_root=tmp_path, hub=False, seed=0)
     with pytest.raises(DatasetUnavailable, match="gutenberg.org/files"):
         list(Gutenberg().load(ctx))
 
@@ -97,7 +96,7 @@ def test_downloads_retry_with_fibonacci_backoff(tmp_path, monkeypatch):
             raise DatasetUnavailable(dataset_id, "connection reset")
         return book
 
-    ctx = LoadContext("gutenberg", 0, DataAccess(None), Gutenberg.Options())
+    ctx = load_context(Gutenberg, seed=0)
     monkeypatch.setattr(ctx, "dataset_file", flaky)
     assert fetch(ctx, 244, 10, sleep=waits.append) == book
     assert attempts == ["https://www.gutenberg.org/files/244/244-0.txt"] * 4
@@ -110,7 +109,7 @@ def test_downloads_retry_with_fibonacci_backoff(tmp_path, monkeypatch):
 
 
 def test_no_retries_for_a_data_root(tmp_path):
-    ctx = LoadContext("gutenberg", 0, DataAccess(tmp_path, hub=False), Gutenberg.Options())
+    ctx = load_context(Gutenberg, data_root=tmp_path, hub=False, seed=0)
     waits = []
     with pytest.raises(DatasetUnavailable):
         fetch(ctx, 244, 10, sleep=waits.append)
@@ -124,15 +123,14 @@ def test_offline_without_a_local_copy_fails_fast_naming_the_dataset(monkeypatch)
     import pytest
 
     from bagel_core import DatasetUnavailable
-    from bagel_core.context import LoadContext
-    from bagel_core.data import DataAccess
     from bagel_sources_builtin.gutenberg import Gutenberg
 
     monkeypatch.setattr(datasets.config, "HF_DATASETS_OFFLINE", True)
     sleeps: list[float] = []
     monkeypatch.setattr(time, "sleep", sleeps.append)
-    source = Gutenberg(Gutenberg.Options(books={"Dracula": 345, "Emma": 158}))
-    ctx = LoadContext("gutenberg", 42, DataAccess(None), source.options)
+    books = {"Dracula": 345, "Emma": 158}
+    source = Gutenberg(Gutenberg.Options(books=books))
+    ctx = load_context(Gutenberg, {"books": books})
     attempts: list[str] = []
     look_up = ctx.dataset_file
 

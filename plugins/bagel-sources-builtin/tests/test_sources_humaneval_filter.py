@@ -5,8 +5,7 @@ import json
 
 from sources_testkit import REAL_HUMANEVAL, real_humaneval
 
-from bagel_core.context import LoadContext
-from bagel_core.data import DataAccess
+from bagel_core.testing import load_context
 from bagel_sources_builtin import SAMPLES
 from bagel_sources_builtin.humaneval_filter import HumanEvalFilter
 
@@ -21,14 +20,14 @@ def test_both_directions_exact_and_case_sensitive():
 
 
 def test_reads_the_shipped_sample():
-    ctx = LoadContext("apps", 0, DataAccess(SAMPLES, sample=True))
+    ctx = load_context("apps", data_root=SAMPLES, sample=True, seed=0)
     f = HumanEvalFilter.load(ctx)
     assert f.solutions[0] == "    return sum(n * n for n in numbers)\n"
     assert len(f.solutions) == 3
 
 
 def test_reads_the_real_test_set_from_a_data_root(tmp_path):
-    ctx = LoadContext("apps", 0, DataAccess(real_humaneval(tmp_path), hub=False))
+    ctx = load_context("apps", data_root=real_humaneval(tmp_path), hub=False, seed=0)
     f = HumanEvalFilter.load(ctx)
     assert len(f.solutions) == 164
     with gzip.open(REAL_HUMANEVAL, "rt", encoding="utf-8") as lines:

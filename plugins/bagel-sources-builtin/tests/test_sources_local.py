@@ -6,15 +6,9 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from click.testing import CliRunner
 
-from bagel_core import uid
-from bagel_core.cli import cli
-from bagel_core.config import ConfigError, make_options
-from bagel_core.context import LoadContext
-from bagel_core.data import DataAccess
-from bagel_core.stages.load import validated
-from bagel_core.validation import validate_record
+from bagel_core import ConfigError, uid, validate_record
+from bagel_core.testing import invoke_cli, load_sample
 from bagel_sources_builtin.local_files import LocalFiles
 
 STEAK = [
@@ -32,10 +26,7 @@ def write_jsonl(path: Path, rows: list) -> Path:
 
 
 def load(sample: bool = False, **options):
-    opts = make_options(LocalFiles, options)
-    ctx = LoadContext("local", 42, DataAccess(LocalFiles.sample_root if sample else None, sample=sample), opts)
-    records = list(validated(LocalFiles(opts).load(ctx), ctx))
-    return records, ctx.counts
+    return load_sample(LocalFiles, options, sample=sample)
 
 
 @pytest.fixture
@@ -245,7 +236,7 @@ def test_bagel_run_with_a_recipe(tmp_path, sharegpt):
         str(out),
         "-q",
     ]
-    result = CliRunner().invoke(cli, args)
+    result = invoke_cli(*args)
     assert result.exit_code == 0, result.output
     manifest = json.loads((out / "manifest.json").read_text())
     local = manifest["sources"]["local"]
@@ -259,7 +250,7 @@ def test_bagel_run_with_a_recipe(tmp_path, sharegpt):
     assert any("Spell 'cat' backwards." in r["input"] for r in sft)
 
     recipe.write_text('[source.local]\npaths = ["no/such/file.jsonl"]\n')
-    bad = CliRunner().invoke(cli, args)
+    bad = invoke_cli(*args)
     assert bad.exit_code != 0 and "no file matches 'no/such/file.jsonl'" in bad.output
 
 
@@ -283,8 +274,8 @@ def test_an_edited_file_is_loaded_again(tmp_path):
         str(tmp_path / "out"),
         "-q",
     ]
-    assert CliRunner().invoke(cli, args).exit_code == 0
+    assert invoke_cli(*args).exit_code == 0
     write_jsonl(data, [{"text": "second version"}, {"text": "and more"}])
-    assert CliRunner().invoke(cli, args).exit_code == 0
+    assert invoke_cli(*args).exit_code == 0
     sft = pq.read_table(tmp_path / "out" / "sft.parquet").to_pylist()
     assert sorted(r["output"] for r in sft) == ["and more", "second version"]

