@@ -15,3 +15,9 @@ PIP=".venv/bin/python -m pip --disable-pip-version-check -q"
 .venv/bin/python -c "import deepspeed" 2>/dev/null || DS_BUILD_OPS=0 $PIP install --no-build-isolation deepspeed
 $PIP install -e ".[dedup,decontaminate,report,test,train]" \
     -e plugins/bagel-sources-builtin -e plugins/bagel-formats-builtin -e plugins/bagel-dpo-builtin
+# The code of the trainers `bagel export` writes for, which tests run the exports through
+# (tests/test_export.py): their modules only, in folders of their own, since their pinned
+# dependencies would replace torch and transformers.
+for tool in axolotl==0.19.0 llamafactory==0.9.5; do
+    [ -d ".venv/tools/${tool%%=*}/${tool%%=*}" ] || $PIP install --no-deps --target ".venv/tools/${tool%%=*}" "$tool"
+done

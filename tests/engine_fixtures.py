@@ -4,12 +4,16 @@ Tests run offline (see the repository's root conftest.py).
 """
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
+#: The code of the trainers bagel exports to (axolotl, LLaMA-Factory), installed there by
+#: scripts/setup.sh without their dependencies, whose pins would replace torch and transformers.
+TOOLS = Path(sys.prefix) / "tools"
 
 
 @pytest.fixture
@@ -18,6 +22,14 @@ def shared_data() -> Path:
     path = SHARED / "data"
     if not path.is_dir():
         pytest.fail(f"{path} is missing: CI runs with ../shared beside the repository")
+    return path
+
+
+def tool_code(name: str) -> Path:
+    """The folder to put on ``sys.path`` to import tool ``name``'s own code (see ``TOOLS``)."""
+    path = TOOLS / name
+    if not (path / name).is_dir():
+        pytest.fail(f"{path} is missing: scripts/setup.sh installs {name}'s code there")
     return path
 
 

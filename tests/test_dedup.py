@@ -319,8 +319,6 @@ def test_a_deduper_pointing_at_a_later_item_fails_naming_it(tmp_path, toy_root):
 
 
 def test_semantic_keeps_the_first_of_each_cluster_and_shares_the_embedding_cache(tmp_path, shared_data, monkeypatch):
-    pytest.importorskip("faiss")
-    pytest.importorskip("sentence_transformers")
     from bagel_core.builtin.dedup import semantic as dedup_semantic
 
     monkeypatch.setattr(dedup_semantic, "WALK_BATCH", 3)  # the index and the within-batch path

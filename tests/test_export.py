@@ -6,8 +6,8 @@ axolotl 0.19.0's ``SFTDataset``/``DPODataset``/``UserDefined*Type`` models and L
 0.9.5's ``DatasetAttr``, and their loaders' rules (a ``.parquet`` path is read with
 ``load_dataset("parquet", data_files=path, split="train")``; LLaMA-Factory's sharegpt converter
 skips a conversation unless, after an optional leading system message, user and assistant
-alternate and the assistant answers last). Where a tool is importable the tests at the end
-also validate with its own code.
+alternate and the assistant answers last). The tests at the end also validate with the tools'
+own code, which scripts/setup.sh installs beside the environment without their dependencies.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 import yaml
+from engine_fixtures import REPO, tool_code
 
 from bagel_core.config import RunConfig
 from bagel_core.export import ExportError, axolotl_configs, export, llama_factory_entries
@@ -282,27 +283,66 @@ def test_export_command(out, tmp_path):
     assert bad.returncode == 1 and "not a finished bagel output" in bad.stderr
 
 
-# --- with the tools' own code, where it is installed ------------------------------------------
+# --- with the tools' own code ----------------------------------------------------------------
 
 
-def test_axolotl_own_schema_accepts_the_configs(out):
-    schemas = pytest.importorskip("axolotl.utils.schemas.datasets")
-    for name, config in axolotl_configs(out).items():
+def test_axolotl_own_schema_accepts_the_configs(out, monkeypatch):
+    """axolotl's own pydantic models validate every dataset entry; they ignore unknown keys, so
+    each key must also be one of their fields, and keep its value."""
+    import importlib
+
+    monkeypatch.syspath_prepend(str(tool_code("axolotl")))
+    schemas = importlib.import_module("axolotl.utils.schemas.datasets")
+    configs = axolotl_configs(out)
+    assert sorted(configs) == ["dpo.yaml", "sft-rendered.yaml", "sft.yaml"]
+    for name, config in configs.items():
         model = schemas.DPODataset if config.get("rl") else schemas.SFTDataset
-        model(**config["datasets"][0])
+        [dataset] = config["datasets"]
+        assert set(dataset) <= set(model.model_fields), (name, set(dataset) - set(model.model_fields))
+        validated = model(**dataset).model_dump(mode="json", exclude_unset=True)
+        assert {key: validated[key] for key in dataset} == dataset, name
+
+
+#: LLaMA-Factory's converter run on each exported dataset, in a process of its own: its modules
+#: import torchaudio, fire and others for images, audio and its CLI, stubbed there as
+#: benchmarks/token_parity.py does (stubs that must not leak into other tests).
+_LLAMA_FACTORY_CONVERT = """
+import importlib.util, json, os, sys
+import datasets
+os.environ["DISABLE_VERSION_CHECK"] = "1"
+repo, code, folder = sys.argv[1:]
+spec = importlib.util.spec_from_file_location("token_parity", os.path.join(repo, "benchmarks", "token_parity.py"))
+parity = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(parity)
+sys.path.insert(0, code)
+sys.meta_path.append(parity._Stubs())
+from llamafactory.data.converter import get_dataset_converter
+from llamafactory.data.parser import get_dataset_list
+args = type("DataArgs", (), {"dataset_dir": folder, "media_dir": None, "streaming": False})()
+counts = {}
+names = ["bagel_conversations", "bagel_sft", "bagel_dpo"]
+for name, attr in zip(names, get_dataset_list(names, folder)):
+    # As its loader reads a file entry: relative to the dataset_info.json folder.
+    data = os.path.join(folder, attr.dataset_name)
+    rows = datasets.load_dataset("parquet", data_files=data, split="train", cache_dir=folder + "/hf")
+    converter = get_dataset_converter(attr.formatting, attr, args)
+    converted = [converter(row) for row in rows]
+    counts[name] = [len(rows), sum(bool(c["_prompt"]) and bool(c["_response"]) for c in converted)]
+print(json.dumps(counts))
+"""
 
 
 def test_llama_factory_own_converter_accepts_every_row(out, tmp_path):
-    pytest.importorskip("llamafactory")
-    import datasets
-    from llamafactory.data.converter import get_dataset_converter
-    from llamafactory.data.parser import get_dataset_list
-
+    """LLaMA-Factory's own converter gives every exported row a prompt and a response (its
+    sharegpt converter empties a conversation it would skip)."""
     path, *_ = export("llama-factory", out, tmp_path / "lf")
-    args = type("DataArgs", (), {"dataset_dir": str(path.parent), "media_dir": None, "streaming": False})()
-    for attr in get_dataset_list(["bagel_conversations", "bagel_sft", "bagel_dpo"], str(path.parent)):
-        rows = datasets.load_dataset(  # file_name is relative to dataset_dir, as its loader joins them
-            "parquet", data_files=str(path.parent / attr.dataset_name), split="train", cache_dir=str(tmp_path / "hf")
-        )
-        converter = get_dataset_converter(attr.formatting, attr, args)
-        assert all(converter(row)["_response"] for row in rows), attr
+    done = subprocess.run(
+        [sys.executable, "-c", _LLAMA_FACTORY_CONVERT, str(REPO), str(tool_code("llamafactory")), str(path.parent)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    counts = json.loads(done.stdout.splitlines()[-1])
+    assert sorted(counts) == ["bagel_conversations", "bagel_dpo", "bagel_sft"]
+    assert all(rows > 0 and kept == rows for rows, kept in counts.values()), counts

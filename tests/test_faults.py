@@ -78,6 +78,7 @@ def assert_one_line_error(result, *fragments):
         assert fragment in lines[0], lines[0]
 
 
+# Over 20 s (30 CPU seconds): a bagel process per publishing step, each killed at its step.
 def test_killed_rerun_into_a_finished_folder_is_old_new_or_marked_never_stale(tmp_path, bagel):
     """The issue's case: a finished run, rerun with --copies-per-item 1 and killed at each of its
     file-system steps in the output folder (writes into the staging and work folders only ever

@@ -114,7 +114,6 @@ def test_push_command(out, monkeypatch):
 
 
 def test_push_includes_the_report_only_when_it_describes_this_output(out, tmp_path):
-    pytest.importorskip("matplotlib")
     import shutil
 
     from bagel_core.push import files_to_push

@@ -180,8 +180,7 @@ def test_recipe_components_are_registered_and_options_valid(recipe):
     missing = sorted(
         f"{kind} {name}" for kind, names in selections.items() for name in names if name not in registry.of(kind)
     )
-    if missing:
-        pytest.skip(f"not registered yet: {', '.join(missing)}")
+    assert missing == [], f"{recipe} names components no plugin registers"
     for kind, names in selections.items():
         assert select(registry, kind, names) == names
     assert select(registry, "benchmark", values["benchmarks"])

@@ -125,13 +125,42 @@ def test_reference_matching_misses_refusals_in_real_model_outputs(shared_data):
     assert (flagged(davinci, "v0.2"), flagged(davinci, "v0.2-reference")) == (0, 0)
 
 
-def test_refusal_filter_is_fast_on_long_texts():
-    import time
+def _repeats_nested_in_unbounded_repeats(pattern: str) -> list[str]:
+    """The repeats of ``pattern`` inside an unbounded repeat (``(\\w+\\s)+``): the shape whose
+    backtracking grows with a power of the text's length on a near miss."""
+    from re import _constants as sre
+    from re import _parser as parser
 
-    text = "I cannot " + "really truly " * 20000 + "do it"
-    started = time.perf_counter()
-    is_refusal(text)
-    assert time.perf_counter() - started < 2.0
+    found: list[str] = []
+
+    def walk(items, within_unbounded: bool) -> None:
+        for op, arg in items:
+            if op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT):
+                low, high, sub = arg
+                if within_unbounded and high > 1:
+                    found.append(f"{{{low},{high}}}")
+                walk(sub, within_unbounded or high == sre.MAXREPEAT)
+            elif op is sre.SUBPATTERN:
+                walk(arg[-1], within_unbounded)
+            elif op is sre.BRANCH:
+                for branch in arg[1]:
+                    walk(branch, within_unbounded)
+
+    walk(parser.parse(pattern), False)
+    return found
+
+
+def test_refusal_patterns_match_in_linear_time_on_long_texts():
+    """No pattern nests a repeat inside an unbounded one (the reference's ``(\\w+\\s)+`` did, and
+    backtracks quadratically on a long near miss); such a near miss is matched, and correctly."""
+    from bagel_core.refusals import PATTERNS
+
+    assert _repeats_nested_in_unbounded_repeats(r"(can('t| ?not)|w(on't|will not)|unable.?) (\w+\s)+(provide)")
+    for name, patterns in PATTERNS.items():
+        for pattern in patterns:
+            assert _repeats_nested_in_unbounded_repeats(pattern) == [], (name, pattern)
+    assert not is_refusal("I cannot " + "really truly " * 20000 + "do it")
+    assert is_refusal("I cannot " + "really truly " * 10 + "provide that")
 
 
 def test_randomness_depends_only_on_seed_key_and_purpose():

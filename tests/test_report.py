@@ -20,8 +20,6 @@ from bagel_core.pipeline import run
 from bagel_core.registry import load_plugins
 from bagel_core.report import report_fingerprint, visible, write_report
 
-pytest.importorskip("matplotlib")
-
 #: Multi-turn, plain text, DPO, a filter with reasons (pippa, lmsys), rejections (gutenberg), and
 #: truthy-dpo's TruthfulQA question for a contamination match.
 SAMPLE = dict(

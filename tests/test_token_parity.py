@@ -6,11 +6,14 @@ and loss masks: prompt masked, answer + EOS trained."""
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pyarrow.parquet as pq
-import pytest
+from engine_fixtures import tool_code
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -91,14 +94,33 @@ def test_llama_factory_rule_on_the_exported_copies(bagel_sample_out, tiny_llama,
     assert not any(ids and ids[-1] == tokenizer.eos_token_id for ids in plain)
 
 
-@pytest.mark.skipif(
-    not os.environ.get("BAGEL_LLAMAFACTORY_SRC"), reason="set BAGEL_LLAMAFACTORY_SRC to LLaMA-Factory's unpacked wheel"
-)
 def test_llama_factory_own_code(bagel_sample_out, tiny_llama):
+    """LLaMA-Factory's own processors (its code from scripts/setup.sh, or BAGEL_LLAMAFACTORY_SRC),
+    in a process of their own: token_parity stubs the modules it imports for images, audio and
+    its CLI, stubs that must not leak into other tests."""
     from transformers import AutoTokenizer
 
+    src = os.environ.get("BAGEL_LLAMAFACTORY_SRC") or str(tool_code("llamafactory"))
+    code = (
+        "import json, sys; from pathlib import Path; sys.path.insert(0, sys.argv[1]); import token_parity; "
+        "print(json.dumps(token_parity.llamafactory(sys.argv[2], Path(sys.argv[3]), sys.argv[4])))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(ROOT / "benchmarks"), src, str(bagel_sample_out), str(tiny_llama)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    lf_sft, lf_dpo = json.loads(done.stdout.splitlines()[-1])
     parity = _parity()
     tokenizer = AutoTokenizer.from_pretrained(tiny_llama)
-    lf_sft, lf_dpo = parity.llamafactory(os.environ["BAGEL_LLAMAFACTORY_SRC"], bagel_sample_out, str(tiny_llama))
-    assert lf_sft == parity.bagel_sft(tokenizer, pq.read_table(bagel_sample_out / "sft.parquet").to_pylist())
-    assert lf_dpo == parity.bagel_dpo(tokenizer, pq.read_table(bagel_sample_out / "dpo.parquet").to_pylist())
+
+    def rows(table: str, encode) -> list:
+        return [
+            [list(ids), list(mask)]
+            for ids, mask in encode(tokenizer, pq.read_table(bagel_sample_out / table).to_pylist())
+        ]
+
+    assert lf_sft and lf_sft == rows("sft.parquet", parity.bagel_sft)
+    assert lf_dpo and lf_dpo == rows("dpo.parquet", parity.bagel_dpo)

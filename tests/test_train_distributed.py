@@ -41,6 +41,8 @@ def launch(nproc: int, model: Path, data: Path, out: Path) -> subprocess.Complet
     return subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
 
 
+# Over 20 s (28 CPU seconds): two torchrun launches (1 and 2 ranks), each rank a Python of its own
+# importing torch and trl; N ranks are only checked by starting N processes.
 def test_two_ranks_train_one_model(tiny_llama, tmp_path):
     data = tmp_path / "sft.parquet"
     pd.DataFrame(ROWS).to_parquet(data)

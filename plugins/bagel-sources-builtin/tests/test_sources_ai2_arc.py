@@ -3,7 +3,6 @@
 from sources_testkit import (
     REAL,
     arc_style,
-    assert_missing_dataset_named,
     by_instruction,
     load,
     read_jsonl,
@@ -68,7 +67,3 @@ def test_real_upstream_rows(tmp_path):
         "C. The sun revolves on its axis.\nD. Earth rotates on its axis."
     )
     assert first[1]["value"] == "D Earth rotates on its axis."
-
-
-def test_missing_dataset_names_the_id_and_conformance(tmp_path):
-    assert_missing_dataset_named(Ai2Arc, tmp_path)

@@ -1,7 +1,7 @@
 """airoboros: conversations verbatim, ids over the instruction, version and category options."""
 
 import pytest
-from sources_testkit import assert_missing_dataset_named, by_instruction, load, turns
+from sources_testkit import by_instruction, load, turns
 
 from bagel_core import uid
 from bagel_sources_builtin.airoboros import Airoboros
@@ -45,7 +45,3 @@ def test_airoboros_32_version():
 def test_unknown_version_is_an_error():
     with pytest.raises(ValueError, match="airoboros-3.2"):
         load(Airoboros, version="airoboros-9")
-
-
-def test_missing_dataset_names_it(tmp_path):
-    assert_missing_dataset_named(Airoboros, tmp_path, "unalignment/spicy-3.1")

@@ -2,11 +2,10 @@
 
 import json
 
-from sources_testkit import assert_missing_dataset_named, data_root, load, real_humaneval, turns, write_jsonl
+from sources_testkit import load, real_humaneval, turns, write_jsonl
 
 from bagel_core import uid
 from bagel_sources_builtin.apps import Apps
-from bagel_sources_builtin.humaneval_filter import HUMANEVAL_ID
 
 
 def test_sample_conversion_and_counts():
@@ -49,11 +48,6 @@ def test_real_humaneval_solution_is_filtered(tmp_path):
     records, counts = load(Apps, root)
     assert [r["conversations"][1]["value"] for r in records] == ["print('hello')\n"]
     assert counts.filtered == {"humaneval overlap": 1}
-
-
-def test_missing_dataset_names_it(tmp_path):
-    assert_missing_dataset_named(Apps, data_root(tmp_path, HUMANEVAL_ID), "codeparrot/apps")
-    assert_missing_dataset_named(Apps, tmp_path / "empty", HUMANEVAL_ID)
 
 
 def test_hub_download_is_pinned_to_a_commit(tmp_path, monkeypatch):

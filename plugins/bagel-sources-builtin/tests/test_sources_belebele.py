@@ -2,7 +2,7 @@
 
 from collections import Counter
 
-from sources_testkit import assert_missing_dataset_named, by_instruction, load, turns
+from sources_testkit import by_instruction, load, turns
 
 from bagel_core import uid
 from bagel_sources_builtin.belebele import Belebele
@@ -41,7 +41,3 @@ def test_cap_per_variant():
 def test_metadata_says_evaluation_data():
     assert Belebele.metadata()["evaluation_data"] is True
     assert "EVALUATION" in Belebele.description
-
-
-def test_missing_dataset_names_the_id_and_conformance(tmp_path):
-    assert_missing_dataset_named(Belebele, tmp_path)

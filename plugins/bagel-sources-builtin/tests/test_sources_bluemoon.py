@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from sources_testkit import assert_missing_dataset_named, load, turns
+from sources_testkit import load, turns
 
 from bagel_core import MalformedFile, uid
 from bagel_sources_builtin.bluemoon import Bluemoon
@@ -43,7 +43,3 @@ def test_a_broken_array_is_a_malformed_file_and_json_lines_are_rows(tmp_path):
     path.write_text(json.dumps({"id": 1}) + "\n")  # one JSON line: a row without conversations
     records, counts = load(Bluemoon, tmp_path)
     assert records == [] and counts.rejected == {"missing field 'conversations'": 1}
-
-
-def test_missing_dataset_names_it(tmp_path):
-    assert_missing_dataset_named(Bluemoon, tmp_path)

@@ -1,6 +1,6 @@
 """boolq: passage + 'True or false - <question>' -> true/false."""
 
-from sources_testkit import REAL, assert_missing_dataset_named, load, read_jsonl, turns, write_parquet
+from sources_testkit import REAL, load, read_jsonl, turns, write_parquet
 
 from bagel_core import uid
 from bagel_sources_builtin.boolq import BoolQ
@@ -48,7 +48,3 @@ def test_real_upstream_rows(tmp_path):
     )
     assert human[1].endswith("\n\nTrue or false - do iran and afghanistan speak the same language")
     assert gpt == ("gpt", "true")
-
-
-def test_missing_dataset_names_the_id_and_conformance(tmp_path):
-    assert_missing_dataset_named(BoolQ, tmp_path)

@@ -4,7 +4,7 @@ import json
 import zipfile
 
 import pytest
-from sources_testkit import assert_missing_dataset_named, load, turns
+from sources_testkit import load, turns
 
 from bagel_core import uid
 from bagel_sources_builtin.camelai import CamelAI
@@ -82,10 +82,6 @@ def test_a_corrupt_archive_is_present_but_malformed(tmp_path):
     (folder / "math.zip").write_bytes(b"PK\x03\x04 not really a zip")
     with pytest.raises(MalformedFile, match="math.zip"):
         load(CamelAI, root=tmp_path, experts=("math",))
-
-
-def test_missing_dataset_names_it(tmp_path):
-    assert_missing_dataset_named(CamelAI, tmp_path, "camel-ai/chemistry")
 
 
 def _ctx():

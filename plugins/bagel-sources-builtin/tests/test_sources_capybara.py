@@ -1,6 +1,6 @@
 """capybara: input/output pairs as human/gpt turns, id over all inputs."""
 
-from sources_testkit import assert_missing_dataset_named, load, turns
+from sources_testkit import load, turns
 
 from bagel_core import uid
 from bagel_sources_builtin.capybara import Capybara
@@ -20,7 +20,3 @@ def test_sample_conversations_and_counts():
     assert math["source"] == "capybara"
     assert max(len(r["conversations"]) for r in records) == 6
     assert counts.rejected == {"missing field 'output'": 1}  # a null output
-
-
-def test_missing_dataset_names_it(tmp_path):
-    assert_missing_dataset_named(Capybara, tmp_path)

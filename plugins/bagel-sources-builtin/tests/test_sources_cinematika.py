@@ -1,6 +1,6 @@
 """cinematika: instruction segments, scene-by-scene text, packed plain scenes (fixed packing)."""
 
-from sources_testkit import assert_missing_dataset_named, load, turns
+from sources_testkit import load, turns
 
 from bagel_core import uid
 from bagel_sources_builtin.cinematika import Cinematika, pack, strip_scene_markers
@@ -53,10 +53,6 @@ def test_small_budget_packs_several_chunks():
     ]
     records, _ = load(Cinematika, tokenizer="approx", instruction_files=(), scene_by_scene=False, max_tokens=400)
     assert len(records) == 2 and all(len(r["text"]) // 4 + 1 <= 400 for r in records)
-
-
-def test_missing_dataset_names_it(tmp_path):
-    assert_missing_dataset_named(Cinematika, tmp_path)
 
 
 HEAD = dict(

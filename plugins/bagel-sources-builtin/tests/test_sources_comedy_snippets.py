@@ -1,6 +1,6 @@
 """comedy_snippets: each snippet as plain text."""
 
-from sources_testkit import assert_missing_dataset_named, load
+from sources_testkit import load
 
 from bagel_core import uid
 from bagel_sources_builtin.comedy_snippets import ComedySnippets
@@ -12,7 +12,3 @@ def test_snippets_as_plain_text():
     assert records[0] == {"id": uid(joke), "source": "comedy-snippets", "text": joke}
     assert len(records) == 2 and all("conversations" not in r for r in records)
     assert counts.rejected == {"empty snippet": 1, "missing field 'snippet'": 1}
-
-
-def test_missing_dataset_names_it(tmp_path):
-    assert_missing_dataset_named(ComedySnippets, tmp_path)

@@ -2,7 +2,7 @@
 
 import json
 
-from sources_testkit import REAL, assert_missing_dataset_named, load, turns, write_parquet
+from sources_testkit import REAL, load, turns, write_parquet
 
 from bagel_core import uid
 from bagel_sources_builtin.drop import SYSTEM, Drop
@@ -80,7 +80,3 @@ def test_real_upstream_rows(tmp_path):
         records[3]["conversations"][1]["value"]
         == f"{rows[3]['passage']}\nWho caught the touchdown for the fewest yard?"
     )
-
-
-def test_missing_dataset_names_the_id_and_conformance(tmp_path):
-    assert_missing_dataset_named(Drop, tmp_path)

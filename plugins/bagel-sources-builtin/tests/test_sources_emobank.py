@@ -2,7 +2,7 @@
 
 import shutil
 
-from sources_testkit import REAL, assert_missing_dataset_named, load, turns
+from sources_testkit import REAL, load, turns
 
 from bagel_core import uid
 from bagel_sources_builtin.emobank import PROMPT, EmoBank
@@ -41,7 +41,3 @@ def test_real_corpus(tmp_path):
         ("human", f"{PROMPT}\n.."),
         ("gpt", '{\n  "V": "3.0",\n  "A": "3.0",\n  "D": "3.0"\n}'),
     ]
-
-
-def test_missing_dataset_names_the_id_and_conformance(tmp_path):
-    assert_missing_dataset_named(EmoBank, tmp_path)

@@ -1,6 +1,6 @@
 """evol_instruct: instruction -> output, refusals removed."""
 
-from sources_testkit import assert_missing_dataset_named, load, turns
+from sources_testkit import load, turns
 
 from bagel_core import uid
 from bagel_sources_builtin.evol_instruct import EvolInstruct
@@ -16,7 +16,3 @@ def test_sample_conversion_and_counts():
     assert len(records) == 2
     assert counts.filtered == {"refusal": 1}
     assert counts.rejected == {"missing field 'output'": 1}  # no output (datasets fills the column with null)
-
-
-def test_missing_dataset_names_it(tmp_path):
-    assert_missing_dataset_named(EvolInstruct, tmp_path)

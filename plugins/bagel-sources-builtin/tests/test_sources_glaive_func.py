@@ -1,7 +1,7 @@
 """glaive_func: function calls and results in the reference's markers, turns split at the
 USER/ASSISTANT/FUNCTION RESPONSE segments."""
 
-from sources_testkit import assert_missing_dataset_named, load, turns
+from sources_testkit import load, turns
 
 from bagel_core import uid
 from bagel_sources_builtin.glaive_func import GlaiveFunc, assistant_turn, chat_turns
@@ -60,10 +60,6 @@ def test_engine_cap_draws_a_seeded_sample():
     again, _ = load(GlaiveFunc, max_items=2, seed=0)
     assert [r["id"] for r in again] == [r["id"] for r in records]
     assert {r["id"] for r in records} <= {r["id"] for r in load(GlaiveFunc)[0]}
-
-
-def test_missing_dataset_names_it(tmp_path):
-    assert_missing_dataset_named(GlaiveFunc, tmp_path)
 
 
 def test_reference_keeps_the_system_prompt_as_given():

@@ -126,8 +126,21 @@ def test_offline_without_a_local_copy_fails_fast_naming_the_dataset(monkeypatch)
     from bagel_sources_builtin.gutenberg import Gutenberg
 
     monkeypatch.setattr(datasets.config, "HF_DATASETS_OFFLINE", True)
-    source = Gutenberg(Gutenberg.Options(books={"Dracula": 345}, pause_seconds=0))
-    started = time.perf_counter()
+    sleeps: list[float] = []
+    monkeypatch.setattr(time, "sleep", sleeps.append)
+    books = {"Dracula": 345, "Emma": 158}
+    source = Gutenberg(Gutenberg.Options(books=books))
+    ctx = load_context(Gutenberg, {"books": books})
+    attempts: list[str] = []
+    look_up = ctx.dataset_file
+
+    def dataset_file(dataset, filename, **kwargs):
+        attempts.append(filename)
+        return look_up(dataset, filename, **kwargs)
+
+    monkeypatch.setattr(ctx, "dataset_file", dataset_file)
     with pytest.raises(DatasetUnavailable, match="gutenberg"):
-        list(source.load(load_context(Gutenberg, {"books": {"Dracula": 345}, "pause_seconds": 0})))
-    assert time.perf_counter() - started < 10  # no back-off sleeps
+        list(source.load(ctx))
+    # One attempt per book: no retries, so no back-off waits, and no courtesy pause either.
+    assert attempts == ["345/345-0.txt", "158/158-0.txt"]
+    assert sleeps == []

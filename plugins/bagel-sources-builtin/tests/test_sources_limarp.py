@@ -1,7 +1,7 @@
 """limarp: greeting folded into the persona, refusals and odd conversations filtered, cut to
 fit the token budget."""
 
-from sources_testkit import assert_missing_dataset_named, load, turns
+from sources_testkit import load, turns
 
 from bagel_sources_builtin.limarp import LimaRP, fit
 
@@ -55,7 +55,3 @@ def test_long_conversation_cut_to_the_budget():
     assert [r for r, _ in turns(tom)] == ["system", "human", "gpt", "human", "gpt"]
     _, counts = load(LimaRP, tokenizer="approx", max_tokens=300)
     assert counts.filtered["over the token budget"] == 1  # Mira still fits
-
-
-def test_missing_dataset_names_it(tmp_path):
-    assert_missing_dataset_named(LimaRP, tmp_path)

@@ -1,6 +1,6 @@
 """lmsys_chat_1m (SFT): gpt-4 conversations only, roles mapped to human/gpt, refusals removed."""
 
-from sources_testkit import assert_missing_dataset_named, load, turns
+from sources_testkit import load, turns
 
 from bagel_core import uid
 from bagel_sources_builtin.lmsys_chat_1m import LmsysChat1m
@@ -33,7 +33,3 @@ def test_language_option():
     records, counts = load(LmsysChat1m, languages=("English",))
     assert len(records) == 2
     assert counts.filtered["language"] == 1
-
-
-def test_missing_dataset_names_it(tmp_path):
-    assert_missing_dataset_named(LmsysChat1m, tmp_path)

@@ -1,6 +1,6 @@
 """mathinstruct: instruction -> output, sampled down stratified by the `source` column."""
 
-from sources_testkit import assert_missing_dataset_named, load, turns
+from sources_testkit import load, turns
 
 from bagel_core import uid
 from bagel_sources_builtin.mathinstruct import MathInstruct
@@ -29,7 +29,3 @@ def test_stratified_cap():
     assert "What is 25% of 80?\nAnswer Choices: (A) 15 (B) 20 (C) 25 (D) 30 (E) 35" in instructions
     assert sum("Python program" in i or "write a program" in i for i in instructions) == 1
     assert MathInstruct.max_items == 50_000
-
-
-def test_missing_dataset_names_the_id_and_conformance(tmp_path):
-    assert_missing_dataset_named(MathInstruct, tmp_path)

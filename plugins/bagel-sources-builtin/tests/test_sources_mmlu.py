@@ -2,7 +2,7 @@
 
 import csv
 
-from sources_testkit import REAL, assert_missing_dataset_named, by_instruction, load, turns, write_parquet
+from sources_testkit import REAL, by_instruction, load, turns, write_parquet
 
 from bagel_core import uid
 from bagel_sources_builtin.choices import LETTER_ONLY_PREFIX
@@ -74,7 +74,3 @@ def test_real_upstream_rows(tmp_path):
     assert len(capped) == 1000 and counts.filtered == {"cap": len(rows) - 1000}
     share = sum(r["conversations"][0]["value"].startswith(LETTER_ONLY_PREFIX) for r in capped) / len(capped)
     assert 0.4 < share < 0.6
-
-
-def test_missing_dataset_names_the_id_and_conformance(tmp_path):
-    assert_missing_dataset_named(Mmlu, tmp_path)

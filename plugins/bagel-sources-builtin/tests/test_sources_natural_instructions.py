@@ -2,7 +2,7 @@
 
 from collections import Counter
 
-from sources_testkit import assert_missing_dataset_named, by_instruction, load, turns
+from sources_testkit import by_instruction, load, turns
 
 from bagel_core import uid
 from bagel_sources_builtin.natural_instructions import NaturalInstructions
@@ -34,7 +34,3 @@ def test_stratified_cap_keeps_each_task_share():
     assert sorted(Counter(task_of(r) for r in records).values()) == [1, 1, 4]
     assert load(NaturalInstructions, max_items=6)[0] == records
     assert NaturalInstructions.max_items == 50_000
-
-
-def test_missing_dataset_names_the_id_and_conformance(tmp_path):
-    assert_missing_dataset_named(NaturalInstructions, tmp_path)

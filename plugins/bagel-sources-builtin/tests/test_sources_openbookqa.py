@@ -3,7 +3,6 @@
 from sources_testkit import (
     REAL,
     arc_style,
-    assert_missing_dataset_named,
     by_instruction,
     load,
     read_jsonl,
@@ -47,7 +46,3 @@ def test_real_upstream_rows(tmp_path):
         ("human", "Which organism cannot specialize?\nA. mammal\nB. plant\nC. fish\nD. protozoa"),
         ("gpt", "D protozoa"),
     ]
-
-
-def test_missing_dataset_names_the_id_and_conformance(tmp_path):
-    assert_missing_dataset_named(OpenBookQA, tmp_path)

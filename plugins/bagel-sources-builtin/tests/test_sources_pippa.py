@@ -1,6 +1,6 @@
 """pippa: persona kept with the greeting appended, refusals over all turns, seeded keep."""
 
-from sources_testkit import assert_missing_dataset_named, load, turns
+from sources_testkit import load, turns
 
 from bagel_core import uid
 from bagel_sources_builtin.pippa import Pippa
@@ -32,7 +32,3 @@ def test_keep_probability_is_seeded():
     assert 0 < len(half) < 10
     quarter, counts = load(Pippa, keep_probability=0.0)
     assert quarter == [] and counts.filtered["not drawn"] == 10
-
-
-def test_missing_dataset_names_it(tmp_path):
-    assert_missing_dataset_named(Pippa, tmp_path)

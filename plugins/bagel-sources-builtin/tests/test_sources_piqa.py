@@ -2,7 +2,7 @@
 
 import shutil
 
-from sources_testkit import REAL, assert_missing_dataset_named, by_instruction, load, turns
+from sources_testkit import REAL, by_instruction, load, turns
 
 from bagel_core import uid
 from bagel_sources_builtin.choices import LETTER_ONLY_SUFFIX
@@ -57,7 +57,3 @@ def test_real_upstream_rows(tmp_path):
         ),
         ("gpt", "A. Weld the metal together to get it to stay firmly in place"),
     ]
-
-
-def test_missing_dataset_names_the_id_and_conformance(tmp_path):
-    assert_missing_dataset_named(Piqa, tmp_path)

@@ -1,6 +1,6 @@
 """python_alpaca: input appended to the instruction, refusal and HumanEval filters."""
 
-from sources_testkit import assert_missing_dataset_named, load, turns
+from sources_testkit import load, turns
 
 from bagel_core import uid
 from bagel_sources_builtin.python_alpaca import PythonAlpaca
@@ -23,10 +23,6 @@ def test_sample_conversion_and_filters():
 def test_head_refusal_patterns_option():
     records, counts = load(PythonAlpaca, refusal_patterns="head")
     assert counts.filtered["refusal"] == 1
-
-
-def test_missing_dataset_names_it(tmp_path):
-    assert_missing_dataset_named(PythonAlpaca, tmp_path, "openai_humaneval")
 
 
 def test_reads_the_one_upstream_file(tmp_path):

@@ -1,6 +1,6 @@
 """ropes: background/situation/question -> first answer with a concise-answer system prompt."""
 
-from sources_testkit import assert_missing_dataset_named, load, turns
+from sources_testkit import load, turns
 
 from bagel_core import uid
 from bagel_sources_builtin.ropes import Ropes
@@ -28,7 +28,3 @@ def test_exact_conversation_train_split_only():
     assert records[1]["id"] == uid(instruction)
     assert len(records) == 2  # the validation file is not read
     assert counts.rejected == {"no answer": 1, "missing field 'background'": 1}  # empty answers; null background
-
-
-def test_missing_dataset_names_it(tmp_path):
-    assert_missing_dataset_named(Ropes, tmp_path)

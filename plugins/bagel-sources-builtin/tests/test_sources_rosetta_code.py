@@ -1,9 +1,8 @@
 """rosetta_code: task + language instruction, HumanEval filter, seeded cap."""
 
-from sources_testkit import assert_missing_dataset_named, data_root, load, turns
+from sources_testkit import load, turns
 
 from bagel_core import uid
-from bagel_sources_builtin.humaneval_filter import HUMANEVAL_ID
 from bagel_sources_builtin.rosetta_code import RosettaCode
 
 
@@ -27,7 +26,3 @@ def test_seeded_cap():
     assert counts.filtered == {"humaneval overlap": 1, "cap": 3}
     assert {r["id"] for r in capped} <= {r["id"] for r in load(RosettaCode)[0]}
     assert len(other) == 2
-
-
-def test_missing_dataset_names_it(tmp_path):
-    assert_missing_dataset_named(RosettaCode, data_root(tmp_path, HUMANEVAL_ID), "cakiki/rosetta-code")

@@ -1,6 +1,6 @@
 """slimorca: weights dropped, refusal filter over every turn, seeded cap, HEAD's airoboros skip."""
 
-from sources_testkit import assert_missing_dataset_named, load, turns
+from sources_testkit import load, turns
 
 from bagel_core import uid
 from bagel_sources_builtin.slimorca import SlimOrca
@@ -41,7 +41,3 @@ def test_head_skips_rows_extended_in_airoboros_32():
     records, counts = load(SlimOrca, skip_airoboros_multiturn=True)
     assert "Who wrote Hamlet?" not in {t["value"] for r in records for t in r["conversations"]}
     assert counts.filtered["extended in airoboros-3.2"] == 1
-
-
-def test_missing_dataset_names_it(tmp_path):
-    assert_missing_dataset_named(SlimOrca, tmp_path)

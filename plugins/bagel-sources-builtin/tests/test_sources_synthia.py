@@ -1,6 +1,6 @@
 """synthia: system prompts, embedded USER:/ASSISTANT: turns, vicuna-marker and refusal filters, cap."""
 
-from sources_testkit import assert_missing_dataset_named, load, turns
+from sources_testkit import load, turns
 
 from bagel_core import uid
 from bagel_sources_builtin.synthia import Synthia, split_turns
@@ -43,7 +43,3 @@ def test_seeded_cap():
     capped, counts = load(Synthia, max_items=1)
     assert len(capped) == 1
     assert counts.filtered["cap"] == 3
-
-
-def test_missing_dataset_names_it(tmp_path):
-    assert_missing_dataset_named(Synthia, tmp_path)

@@ -1,6 +1,6 @@
 """whiterabbitneo: chapters 1 and 2, instruction -> response, refusals removed."""
 
-from sources_testkit import assert_missing_dataset_named, load, turns
+from sources_testkit import load, turns
 
 from bagel_sources_builtin.whiterabbitneo import WhiteRabbitNeo
 
@@ -26,7 +26,3 @@ def test_v02_patterns_miss_heads_refusal():
 def test_chapters_option():
     records, _ = load(WhiteRabbitNeo, chapters=("WhiteRabbitNeo/WRN-Chapter-2",))
     assert len(records) == 1
-
-
-def test_missing_dataset_names_it(tmp_path):
-    assert_missing_dataset_named(WhiteRabbitNeo, tmp_path)

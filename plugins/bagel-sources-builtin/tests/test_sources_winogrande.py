@@ -1,6 +1,6 @@
 """winogrande: the sentence verbatim -> the option named by the answer."""
 
-from sources_testkit import REAL, assert_missing_dataset_named, by_instruction, load, read_jsonl, turns, write_parquet
+from sources_testkit import REAL, by_instruction, load, read_jsonl, turns, write_parquet
 
 from bagel_core import uid
 from bagel_sources_builtin.winogrande import Winogrande
@@ -39,7 +39,3 @@ def test_real_upstream_rows(tmp_path):
     assert len(records) == len(raw) and counts.rejected == {}
     assert [r["conversations"][1]["value"] for r in records] == [r["option" + r["answer"]] for r in raw]
     assert turns(records[2])[1] == ("gpt", "Logan")
-
-
-def test_missing_dataset_names_the_id_and_conformance(tmp_path):
-    assert_missing_dataset_named(Winogrande, tmp_path)
