@@ -198,7 +198,7 @@ def test_decontam_current_gpqa_text_in_no_output(data_root, static_model, tmp_pa
     assert result.exit_code == 0, result.output  # checked above to hold no GPQA text
     data.unlink()
 
-    assert [r["completion"] for r in pq.read_table(out / "sft.parquet").to_pylist()] == ["11"]
+    assert [r["completion"] for r in pq.read_table(out / "sft.parquet").to_pylist()] == [" 11"]  # vicuna (the token boundary)
     matches = pq.read_table(out / "contamination.parquet").to_pylist()
     assert {(m["benchmark"], m["benchmark_item"]) for m in matches} == {("gpqa", questions[k].item)}
     assert all(m["text"] == WITHHELD and m["benchmark_text"] == WITHHELD and m["score"] > 0 for m in matches)

@@ -46,12 +46,13 @@ def test_counts_by_source_and_reason(tmp_path, toy_root, toy_registry):
 
     sft = rows(tmp_path / "out" / "sft.parquet")
     seven = [r for r in sft if r["id"] == uid("What is 7 times 8?")]
-    assert [r["completion"] for r in seven] == ["56."]
+    # toy runs render vicuna: its completion begins with the space its prompt ends with.
+    assert [r["completion"] for r in seven] == [" 56."]
     assert seven[0]["source"] == "toy-high"
     text = [r for r in sft if r["completion"].startswith("Chapter 1.")]
     assert text and text[0]["prompt"] == ""
     joke = [r for r in sft if r["source"] == "toy-low" and "joke" in r["prompt"]]
-    assert [r["completion"] for r in joke] == ["Why did the chicken cross the road?", "To get to the other side."]
+    assert [r["completion"] for r in joke] == [" Why did the chicken cross the road?", " To get to the other side."]
     assert "USER: Why?" in joke[1]["prompt"] and "ASSISTANT: Why did the chicken" in joke[1]["prompt"]
 
     dpo = rows(tmp_path / "out" / "dpo.parquet")
@@ -141,7 +142,7 @@ def test_priority_override_changes_dedup_winner(tmp_path, toy_root, toy_registry
     manifest = run(config, toy_registry).manifest.to_json()
     assert manifest["sources"]["toy-high"]["duplicates"] == 1
     seven = [r for r in rows(tmp_path / "o" / "sft.parquet") if r["id"] == uid("What is 7 times 8?")]
-    assert [r["completion"] for r in seven] == ["Fifty-six."]
+    assert [r["completion"] for r in seven] == [" Fifty-six."]
 
 
 def test_missing_dataset_names_id_and_remedies(tmp_path, toy_registry):

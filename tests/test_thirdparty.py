@@ -133,7 +133,8 @@ def test_bagel_lists_and_runs_the_installed_plugin(installed, tmp_path):
         ("quoted-line", "shakespeare-quiz", "q1")
     ]
     rows = {(r["format"], r["prompt"]) for r in pq.read_table(out / "sft.parquet").to_pylist()}
-    assert ("playbill", "STUDENT. Rewrite this line in modern English:\nWherefore art thou Romeo?\nBARD. ") in rows
+    # Cut on the token boundary: the space the format writes after "BARD." begins the completion.
+    assert ("playbill", "STUDENT. Rewrite this line in modern English:\nWherefore art thou Romeo?\nBARD.") in rows
     # Its options are checked by the engine like a built-in's, before any data is read.
     bad = subprocess.run(
         [

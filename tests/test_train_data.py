@@ -90,16 +90,18 @@ def test_train_data_vicuna_rows_are_cut_on_a_token_boundary(tiny_llama, bagel_sa
     Cut before that space, the prompt's tokens are a prefix of prompt + answer's, and tokenizing
     apart (bagel's way) gives the same ids: the prompt, then the answer's tokens and EOS."""
     tokenizer = train_common.load_tokenizer(str(tiny_llama), "vicuna")
-    rows = sft_rows(bagel_sample_out).filter(lambda r: r["format"] == "vicuna")  # input/output as prompt/completion
+    rows = sft_rows(bagel_sample_out).filter(lambda r: r["format"] == "vicuna")
     merging = 0
     for row in rows:
-        input_ids = tokenizer(row["prompt"])["input_ids"]
-        joint = tokenizer(row["prompt"] + row["completion"])["input_ids"]
+        # The format's own cut (the reference's input/output): the space ends the input.
+        raw_prompt, raw_answer = row["prompt"] + " ", row["completion"][1:]
+        input_ids = tokenizer(raw_prompt)["input_ids"]
+        joint = tokenizer(raw_prompt + raw_answer)["input_ids"]
         merging += joint[: len(input_ids)] != input_ids
-        prompt, completion = at_token_boundary(row["prompt"], row["completion"])
-        assert prompt == row["prompt"][:-1] and completion == " " + row["completion"]
+        prompt, completion = at_token_boundary(raw_prompt, raw_answer)
+        assert (prompt, completion) == (row["prompt"], row["completion"])  # as sft.parquet holds them
         prompt_ids = tokenizer(prompt)["input_ids"]
-        ids, mask = train_data.sft_single(tokenizer, row["prompt"], row["completion"])
+        ids, mask = train_data.sft_single(tokenizer, raw_prompt, raw_answer)
         assert ids == joint + [tokenizer.eos_token_id] and mask.index(1) == len(prompt_ids)
         assert joint[: len(prompt_ids)] == prompt_ids
     assert merging > 0  # 25 of 178 with the tiny tokenizer; most rows with a real one (issue 15: 162 of 172)

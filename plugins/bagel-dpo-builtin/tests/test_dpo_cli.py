@@ -71,7 +71,12 @@ def test_dpo_cli_sample_run_writes_every_pair_in_every_format(tmp_path):
             written = [r for r in rows if r["id"] == pair["id"]]
             assert Counter(r["format"] for r in written) == Counter(formats)
             for r in written:
-                assert (r["source"], r["chosen"], r["rejected"]) == (pair["source"], pair["chosen"], pair["rejected"])
+                lead = " " if r["format"] == "vicuna" else ""  # the space vicuna's prompt ends with
+                assert (r["source"], r["chosen"], r["rejected"]) == (
+                    pair["source"],
+                    lead + pair["chosen"],
+                    lead + pair["rejected"],
+                )
                 assert pair["prompt"] in r["prompt"] and r["prompt"] != pair["prompt"]
                 if pair.get("system"):
                     assert pair["system"] in r["prompt"]

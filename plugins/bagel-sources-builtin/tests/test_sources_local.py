@@ -243,11 +243,12 @@ def test_bagel_run_with_a_recipe(tmp_path, sharegpt):
     assert local["priority"] == 5 and local["loaded"] == 3 and sum(local["rejected"].values()) == 6
     sft = pq.read_table(out / "sft.parquet").to_pylist()
     # One row per assistant turn: 2 for the steak conversation, 1 each for the others.
-    assert sorted(r["output"] for r in sft) == sorted(
-        [STEAK[2]["value"], STEAK[4]["value"], "Red, green and blue.", "tac"]
+    # vicuna: each completion begins with the space its prompt ends with (the token boundary).
+    assert sorted(r["completion"] for r in sft) == sorted(
+        " " + a for a in [STEAK[2]["value"], STEAK[4]["value"], "Red, green and blue.", "tac"]
     )
     assert {r["source"] for r in sft} == {"mine"} and {r["format"] for r in sft} == {"vicuna"}
-    assert any("Spell 'cat' backwards." in r["input"] for r in sft)
+    assert any("Spell 'cat' backwards." in r["prompt"] for r in sft)
 
     recipe.write_text('[source.local]\npaths = ["no/such/file.jsonl"]\n')
     bad = invoke_cli(*args)
@@ -278,4 +279,4 @@ def test_an_edited_file_is_loaded_again(tmp_path):
     write_jsonl(data, [{"text": "second version"}, {"text": "and more"}])
     assert invoke_cli(*args).exit_code == 0
     sft = pq.read_table(tmp_path / "out" / "sft.parquet").to_pylist()
-    assert sorted(r["output"] for r in sft) == ["and more", "second version"]
+    assert sorted(r["completion"] for r in sft) == ["and more", "second version"]
