@@ -39,7 +39,7 @@ import pyarrow.parquet as pq
 
 from .components import SpecialTokens
 from .manifest import read_manifest
-from .records import LEGACY_SFT_COLUMNS, sft_text_columns
+from .records import legacy_renames, sft_text_columns
 from .storage import atomic_path, iter_batches
 
 TOOLS = ("axolotl", "llama-factory")
@@ -164,7 +164,7 @@ def with_special_tokens(src: Path, dest: Path, prompt: str, answers: tuple[str, 
 
     names = pq.read_schema(src).names
     # An earlier bagel's sft.parquet names the texts input/output: the copy gets today's names.
-    legacy = {} if "completion" in names else LEGACY_SFT_COLUMNS
+    legacy = legacy_renames(names)
     keep = [c for c in names if legacy.get(c, c) in ("id", "source", "format", prompt, *answers)]
     with atomic_path(dest) as tmp:
         writer = None

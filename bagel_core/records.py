@@ -69,12 +69,18 @@ SFT_SCHEMA = pa.schema(
 LEGACY_SFT_COLUMNS = {"input": "prompt", "output": "completion"}
 
 
+def legacy_renames(names: Sequence[str]) -> dict[str, str]:
+    """The renames that give an earlier bagel's ``sft.parquet`` (columns ``names``, with
+    ``input``/``output``) today's names; empty for any other file."""
+    if "completion" not in names and "output" in names:
+        return {old: new for old, new in LEGACY_SFT_COLUMNS.items() if old in names}
+    return {}
+
+
 def sft_text_columns(names: Sequence[str]) -> tuple[str, str]:
     """The (prompt, completion) column names of an ``sft.parquet`` whose columns are ``names``:
     ``prompt``/``completion``, or ``input``/``output`` in a folder written by an earlier bagel."""
-    if "completion" not in names and "output" in names:
-        return "input", "output"
-    return "prompt", "completion"
+    return ("input", "output") if legacy_renames(names) else ("prompt", "completion")
 
 
 #: A chat message in the OpenAI shape that trl, axolotl and LLaMA-Factory read.

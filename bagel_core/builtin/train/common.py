@@ -23,7 +23,7 @@ from bagel_core.builtin.train.logs import PROGRESS, quiet_logs
 from bagel_core.components import PromptFormat, Trainer
 from bagel_core.config import ConfigError
 from bagel_core.manifest import Manifest, ManifestError, NewerManifest, read_manifest
-from bagel_core.records import LEGACY_SFT_COLUMNS
+from bagel_core.records import legacy_renames
 
 if TYPE_CHECKING:
     import datasets
@@ -127,9 +127,9 @@ def read_rows(path: str, default_file: str) -> datasets.Dataset:
         suffix = p.suffix.lower().lstrip(".")
         builder = {"jsonl": "json", "json": "json", "csv": "csv"}.get(suffix, "parquet")
         rows = datasets.load_dataset(builder, data_files=str(p), split="train")
-        if "completion" not in rows.column_names and "output" in rows.column_names:
-            # An earlier bagel's sft.parquet (deprecated names): read as today's.
-            rows = rows.rename_columns({k: v for k, v in LEGACY_SFT_COLUMNS.items() if k in rows.column_names})
+        renames = legacy_renames(rows.column_names)
+        if renames:  # an earlier bagel's sft.parquet (deprecated names): read as today's
+            rows = rows.rename_columns(renames)
         return rows
     try:
         return datasets.load_dataset(path, split="train")
