@@ -463,13 +463,7 @@ def body(out: Path, manifest: Manifest, location: str | None, chart: str | None)
             s.kind,
             ", ".join(_dataset_link(d) for d in s.dataset_ids) or "local files",
             s.license or "unknown",
-            s.loaded,
-            sum(s.rejected.values()),
-            sum(s.filtered.values()),
-            s.duplicates,
-            s.contaminated,
-            s.rows_written.sft,
-            s.rows_written.dpo,
+            *s.counts(),
             s.rows_written.conversations,
         ]
         for name, s in sources.items()

@@ -354,19 +354,7 @@ def summary_lines(manifest: Manifest, out: Path, timings: dict[str, float], reus
 
 def summary_table(manifest: Manifest) -> str:
     header = ["source", "loaded", "rejected", "filtered", "dups", "contam", "sft rows", "dpo rows"]
-    rows: list[list[Any]] = [
-        [
-            name,
-            s.loaded,
-            sum(s.rejected.values()),
-            sum(s.filtered.values()),
-            s.duplicates,
-            s.contaminated,
-            s.rows_written.sft,
-            s.rows_written.dpo,
-        ]
-        for name, s in manifest.sources.items()
-    ]
+    rows: list[list[Any]] = [[name, *s.counts()] for name, s in manifest.sources.items()]
     t = manifest.totals
     rows.append(
         [

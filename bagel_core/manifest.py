@@ -124,6 +124,19 @@ class LoaderEntry:
     def content_warning(self) -> str | None:
         return self.metadata.get("content_warning")
 
+    def counts(self) -> list[int]:
+        """Loaded, rejected, filtered, duplicates, contaminated, SFT rows, DPO rows: the
+        per-source line of the CLI's summary, the card and the report."""
+        return [
+            self.loaded,
+            sum(self.rejected.values()),
+            sum(self.filtered.values()),
+            self.duplicates,
+            self.contaminated,
+            self.rows_written.sft,
+            self.rows_written.dpo,
+        ]
+
     def to_json(self) -> dict[str, Any]:
         data = {f.name: getattr(self, f.name) for f in fields(self) if f.name in _ENGINE_KEYS}
         data["dedup"] = {name: asdict(d) for name, d in self.dedup.items()}

@@ -585,20 +585,7 @@ def build(out: Path, tokenizer: str | None = None, max_length: int = MAX_LENGTH,
         parts.append(
             "<p class='muted'>No token counts: run <code>bagel run --tokenizer PATH</code> or <code>bagel report --tokenizer PATH</code>.</p>"
         )
-    components = [
-        [
-            _e(n),
-            _e(s.kind),
-            s.loaded,
-            sum(s.rejected.values()),
-            sum(s.filtered.values()),
-            s.duplicates,
-            s.contaminated,
-            s.rows_written.sft,
-            s.rows_written.dpo,
-        ]
-        for n, s in manifest.sources.items()
-    ]
+    components = [[_e(n), _e(s.kind), *s.counts()] for n, s in manifest.sources.items()]
     parts.append(
         "<h3>Per component</h3>"
         + _fold(
